@@ -1,0 +1,147 @@
+"""MHFA Reach: running a regional Mental Health First Aid training programme."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from mhfa import config as settings
+from mhfa.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("MHFA_INSTANCE_PATH") or ROOT / "instance"
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import mhfa.models  # noqa: F401  (every table on the metadata)
+
+    db.init_app(app)
+    from mhfa.db_types import render_item
+
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True, render_item=render_item
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from mhfa.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, url_for
+
+        if request.path.startswith("/api/"):
+            return {"error": "Authentication required: send a personal API token as 'Authorization: Bearer …'"}, 401
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for(login_manager.login_view, next=request.full_path.rstrip("?")))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite enforces foreign keys and waits for a busy writer instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from mhfa.auth.access import undeclared_endpoints
+    from mhfa.auth.views import bp as auth_bp
+    from mhfa.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from mhfa.errors import DomainError
+
+    messages = {
+        400: ("Bad request", "The request could not be understood. Go back and try again."),
+        403: ("You do not have access to this page", "Your account does not have permission to see this page."),
+        404: ("Page not found", "If you typed the web address, check it is correct."),
+        405: ("Method not allowed", "That action cannot be done from this page."),
+        500: ("Sorry, there is a problem with the service", "Try again later."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/api/"):
+            return {"error": messages.get(code, messages[500])[0]}, code
+        title, detail = messages.get(code, messages[500])
+        return render_template("errors/error.html", code=code, title=title, detail=detail), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+    def render_domain_error(error: DomainError):
+        if request.path.startswith("/api/"):
+            return {"error": error.message}, error.status_code
+        return render_template(
+            "errors/error.html", code=error.status_code, title="That cannot be done", detail=error.message
+        ), error.status_code
+
+    app.register_error_handler(DomainError, render_domain_error)
+
+    from flask_wtf.csrf import CSRFError
+
+    def render_csrf_error(error):
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="Your form has expired",
+            detail="For your security the form timed out. Go back, reload the page and try again.",
+        ), 400
+
+    app.register_error_handler(CSRFError, render_csrf_error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from mhfa.main.navigation import navigation_for
+    from mhfa.timeutil import format_london
+
+    app.jinja_env.filters["london"] = format_london
+    app.jinja_env.filters["pounds"] = lambda pence: f"£{pence / 100:,.2f}" if pence else "Free"
+    app.jinja_env.globals["navigation_for"] = navigation_for
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+
+
+def register_commands(app: Flask) -> None:
+    from mhfa.cli import mhfa_cli
+
+    app.cli.add_command(mhfa_cli)

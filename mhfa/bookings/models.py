@@ -1,0 +1,68 @@
+"""Bookings and the waiting list."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mhfa.db_types import UTCDateTime, str_enum
+from mhfa.extensions import db
+from mhfa.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from mhfa.courses.models import Course
+    from mhfa.employers.models import PlaceVoucher
+    from mhfa.people.models import Person
+
+
+class BookingStatus(enum.Enum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class BookingSource(enum.Enum):
+    SELF = "self"
+    EMPLOYER = "employer"
+    COORDINATOR = "coordinator"
+    IMPORT = "import"
+
+
+class Booking(db.Model):
+    """A person's place on a course, or their place in its waiting list.
+
+    The waiting list is first in, first out: ``waitlisted_at`` (then ``id``) orders it.
+    """
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        sa.Index(
+            "uq_booking_live_person_course",
+            "course_id",
+            "person_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'cancelled'"),
+            postgresql_where=sa.text("status != 'cancelled'"),
+        ),
+        sa.Index("ix_booking_course_status", "course_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus))
+    source: Mapped[BookingSource] = mapped_column(str_enum(BookingSource), default=BookingSource.SELF)
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("place_voucher.id"), unique=True)
+    booked_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    course: Mapped[Course] = relationship()
+    person: Mapped[Person] = relationship()
+    voucher: Mapped[PlaceVoucher | None] = relationship()

@@ -1,0 +1,77 @@
+"""The ``flask mhfa …`` commands. Thin: each parses its options, calls services and commits once."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+
+mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.")
+
+
+@mhfa_cli.command("load-reference")
+def load_reference():
+    """Council areas, populations and the course catalogue (adds what is missing)."""
+    from mhfa.areas.services import load_council_areas
+    from mhfa.courses.services import load_course_types
+
+    counts = {**load_council_areas(), **load_course_types()}
+    db.session.commit()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@mhfa_cli.command("create-user")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option("--role", "roles", required=True, multiple=True,
+              type=click.Choice(["trainee", "employer", "instructor", "coordinator", "board", "admin"]),
+              help="Role to grant; repeat for several.")
+@click.option("--name", default=None, help="Full name (first and last).")
+@click.option("--date-of-birth", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD.")
+@click.option("--password", default=None, help="Password; a random one is generated and printed when left out.")
+@click.option("--api-token", is_flag=True, help="Also issue a personal API token and print it.")
+def create_user(email, roles, name, date_of_birth, password, api_token):
+    """Create an account with one or more roles."""
+    from mhfa.auth.models import Role
+    from mhfa.auth.services import create_user as create
+    from mhfa.auth.services import issue_api_token
+
+    first, _, last = (name or email.split("@")[0]).strip().partition(" ")
+    try:
+        user, password = create(
+            email,
+            [Role(r) for r in roles],
+            first_name=first or email,
+            last_name=last or "",
+            password=password,
+            date_of_birth=date_of_birth.date() if date_of_birth else None,
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    token = issue_api_token(user) if api_token else None
+    db.session.commit()
+    click.echo(f"Created {user.email} with roles: {', '.join(sorted(roles))}")
+    click.echo(f"Password: {password}")
+    if token:
+        click.echo(f"API token: {token}")
+
+
+@mhfa_cli.command("demo-data")
+@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 1_000_000),
+              help="How many people the history reaches.")
+@click.option("--seed", default=2017, show_default=True, type=int,
+              help="Random seed: the same seed gives the same history.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Treat this date as today (default: the real date).")
+def demo_data(people, seed, today):
+    """A realistic, deterministic programme history from February 2017 to today, and demo logins."""
+    from mhfa.demo.services import DEMO_PASSWORD, generate
+
+    summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
+    click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
+    click.echo(f"Checksum: {summary.checksum}")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email in summary.logins:
+        click.echo(f"  {role:<12} {email}")

@@ -1,0 +1,210 @@
+"""Course types, venues, instructors, courses, sessions and calendar feeds."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mhfa.db_types import UTCDateTime, str_enum
+from mhfa.extensions import db
+from mhfa.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from mhfa.areas.models import CouncilArea
+    from mhfa.employers.models import Employer
+    from mhfa.people.models import Person
+
+
+course_type_prerequisite = sa.Table(
+    "course_type_prerequisite",
+    db.metadata,
+    sa.Column("course_type_id", sa.ForeignKey("course_type.id"), primary_key=True),
+    sa.Column("prerequisite_type_id", sa.ForeignKey("course_type.id"), primary_key=True),
+)
+
+
+class CourseType(db.Model):
+    """A course in the MHFA catalogue, with the rules every course of that type follows."""
+
+    __tablename__ = "course_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    sessions_in_person: Mapped[int]
+    sessions_online: Mapped[int]
+    hours: Mapped[float] = mapped_column(sa.Numeric(4, 1, asdecimal=False))
+    max_learners: Mapped[int]
+    recommended_min_learners: Mapped[int | None]
+    min_age: Mapped[int] = mapped_column(default=16)
+    certificate_title: Mapped[str] = mapped_column(sa.String(120))
+    certificate_valid_years: Mapped[int | None]
+    counts_toward_target: Mapped[bool] = mapped_column(default=True)
+    requires_prior_certificate: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    prerequisites: Mapped[list[CourseType]] = relationship(
+        secondary=course_type_prerequisite,
+        primaryjoin=lambda: CourseType.id == course_type_prerequisite.c.course_type_id,
+        secondaryjoin=lambda: CourseType.id == course_type_prerequisite.c.prerequisite_type_id,
+    )
+
+    def __repr__(self) -> str:
+        return f"<CourseType {self.code}>"
+
+
+class Venue(db.Model):
+    __tablename__ = "venue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(150))
+    address_line1: Mapped[str] = mapped_column(sa.String(150))
+    address_line2: Mapped[str] = mapped_column(sa.String(150), default="")
+    town: Mapped[str] = mapped_column(sa.String(80))
+    postcode: Mapped[str] = mapped_column(sa.String(10))
+    council_area_id: Mapped[int] = mapped_column(sa.ForeignKey("council_area.id"), index=True)
+    step_free_access: Mapped[bool] = mapped_column(default=False)
+    access_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    council_area: Mapped[CouncilArea] = relationship()
+
+    @property
+    def one_line_address(self) -> str:
+        parts = [self.name, self.address_line1, self.address_line2, self.town, self.postcode]
+        return ", ".join(part for part in parts if part)
+
+
+class Instructor(db.Model):
+    """A person licensed by MHFA England to deliver courses."""
+
+    __tablename__ = "instructor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), unique=True)
+    licence_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    licence_expires_on: Mapped[date]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    person: Mapped[Person] = relationship()
+
+    def licence_valid_on(self, day: date) -> bool:
+        return self.active and self.licence_expires_on >= day
+
+
+class CourseStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class DeliveryMode(enum.Enum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+    @property
+    def label(self) -> str:
+        return "In person" if self is DeliveryMode.IN_PERSON else "Online"
+
+
+course_instructor = sa.Table(
+    "course_instructor",
+    db.metadata,
+    sa.Column("course_id", sa.ForeignKey("course.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("instructor_id", sa.ForeignKey("instructor.id"), primary_key=True, index=True),
+)
+
+
+class Course(db.Model):
+    """One run of a course type, with its sessions, places and instructors."""
+
+    __tablename__ = "course"
+    __table_args__ = (
+        sa.Index("ix_course_finder", "status", "starts_at"),
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"), index=True)
+    status: Mapped[CourseStatus] = mapped_column(str_enum(CourseStatus), default=CourseStatus.DRAFT)
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(str_enum(DeliveryMode))
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venue.id"), index=True)
+    council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"), index=True)
+    joining_url: Mapped[str | None] = mapped_column(sa.String(500))
+    capacity: Mapped[int]
+    price_pence: Mapped[int] = mapped_column(default=0)
+    employer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employer.id"), index=True)
+    booking_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_cutoff: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    sequence: Mapped[int] = mapped_column(default=0)
+    cancelled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course_type: Mapped[CourseType] = relationship()
+    venue: Mapped[Venue | None] = relationship()
+    council_area: Mapped[CouncilArea | None] = relationship()
+    employer: Mapped[Employer | None] = relationship()
+    sessions: Mapped[list[CourseSession]] = relationship(
+        back_populates="course", order_by="CourseSession.starts_at", cascade="all, delete-orphan"
+    )
+    instructors: Mapped[list[Instructor]] = relationship(secondary=course_instructor)
+
+    @property
+    def is_closed(self) -> bool:
+        """A closed course is run for one employer's staff only."""
+        return self.employer_id is not None
+
+    def is_taught_by(self, user) -> bool:
+        person_id = getattr(user, "person_id", None)
+        return person_id is not None and any(i.person_id == person_id for i in self.instructors)
+
+    def __repr__(self) -> str:
+        return f"<Course {self.id} {self.status.value}>"
+
+
+class CourseSession(db.Model):
+    """One sitting of a course: a day in a room or a live online session."""
+
+    __tablename__ = "course_session"
+    __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    course: Mapped[Course] = relationship(back_populates="sessions")
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+class FeedKind(enum.Enum):
+    INSTRUCTOR = "instructor"
+    TRAINEE = "trainee"
+    AREA = "area"
+
+
+class CalendarFeed(db.Model):
+    """A private calendar subscription, reached by an unguessable token that its owner can reset."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[FeedKind] = mapped_column(str_enum(FeedKind))
+    owner_user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    council_area: Mapped[CouncilArea | None] = relationship()

@@ -1,0 +1,50 @@
+"""Column types shared by every area."""
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment in time, stored as naive UTC and always returned timezone-aware (UTC).
+
+    Naive datetimes are refused on the way in, so a local wall-clock time can never be stored
+    by mistake.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs a timezone-aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
+    """A portable enum column stored as its values in a VARCHAR (no native PostgreSQL type)."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def render_item(type_, obj, autogen_context):
+    """Alembic autogenerate: write UTCDateTime as a plain DateTime, so migrations need no app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False

@@ -1,0 +1,141 @@
+"""What each role's home page shows: a short summary of the work waiting for them."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from mhfa.attendance.models import Completion
+from mhfa.auth.models import Role, User, UserRole
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseStatus, CourseType, Instructor, course_instructor
+from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import london_today, utcnow
+
+
+def database_answers() -> bool:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return False
+
+
+def trainee_summary(user: User) -> dict:
+    now = utcnow()
+    upcoming = db.session.scalars(
+        sa.select(Booking)
+        .join(Course)
+        .where(Booking.person_id == user.person_id, Booking.status != BookingStatus.CANCELLED, Course.ends_at >= now)
+        .order_by(Course.starts_at)
+        .limit(5)
+    ).all()
+    certificates = db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.person_id == user.person_id, Certificate.revoked_at.is_(None))
+        .order_by(Certificate.issued_on.desc())
+    ).all()
+    return {"upcoming": upcoming, "certificates": certificates}
+
+
+def instructor_summary(user: User) -> dict:
+    now = utcnow()
+    courses = db.session.scalars(
+        sa.select(Course)
+        .join(course_instructor)
+        .join(Instructor)
+        .where(Instructor.person_id == user.person_id, Course.ends_at >= now, Course.status == CourseStatus.PUBLISHED)
+        .order_by(Course.starts_at)
+        .limit(5)
+    ).all()
+    instructor = db.session.scalar(sa.select(Instructor).where(Instructor.person_id == user.person_id))
+    return {"courses": courses, "instructor": instructor}
+
+
+def employer_summary(user: User) -> dict:
+    employer = user.person.employer if user.person else None
+    if employer is None:
+        return {"employer": None}
+    orders = db.session.scalars(
+        sa.select(Order).where(Order.employer_id == employer.id).order_by(Order.ordered_at.desc()).limit(5)
+    ).all()
+    unused = db.session.scalar(
+        sa.select(sa.func.count(PlaceVoucher.id))
+        .join(Order)
+        .where(Order.employer_id == employer.id, Order.status == OrderStatus.CONFIRMED,
+               PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
+    )
+    staff_certified = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Certificate.person_id)))
+        .join(Person, Person.id == Certificate.person_id)
+        .where(Person.employer_id == employer.id, Certificate.revoked_at.is_(None))
+    )
+    return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
+
+
+def coordinator_summary() -> dict:
+    now = utcnow()
+    soon = now + timedelta(days=28)
+    published_soon = db.session.scalar(
+        sa.select(sa.func.count(Course.id)).where(
+            Course.status == CourseStatus.PUBLISHED, Course.starts_at >= now, Course.starts_at < soon
+        )
+    )
+    without_instructor = db.session.scalar(
+        sa.select(sa.func.count(Course.id)).where(
+            Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED]),
+            Course.starts_at >= now,
+            ~sa.exists().where(course_instructor.c.course_id == Course.id),
+        )
+    )
+    drafts = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.status == CourseStatus.DRAFT))
+    pending_orders = db.session.scalar(
+        sa.select(sa.func.count(Order.id)).where(Order.status == OrderStatus.PENDING)
+    )
+    return {
+        "published_next_4_weeks": published_soon,
+        "without_instructor": without_instructor,
+        "drafts": drafts,
+        "pending_orders": pending_orders,
+        "employers": db.session.scalar(sa.select(sa.func.count(Employer.id))),
+    }
+
+
+def people_reached(through=None) -> int:
+    """Unique people with a completed course of a type that counts toward the target."""
+    query = (
+        sa.select(sa.func.count(sa.distinct(Completion.person_id)))
+        .join(CourseType, CourseType.id == Completion.course_type_id)
+        .where(CourseType.counts_toward_target.is_(True))
+    )
+    if through is not None:
+        query = query.where(Completion.completed_on <= through)
+    return db.session.scalar(query) or 0
+
+
+def board_summary(target_people: int, target_start, target_end) -> dict:
+    today = london_today()
+    reached = people_reached(today)
+    span = (target_end - target_start).days
+    elapsed = min(max((today - target_start).days, 0), span)
+    required = round(target_people * elapsed / span) if span else target_people
+    return {
+        "reached": reached,
+        "required_today": required,
+        "target_people": target_people,
+        "target_end": target_end,
+        "share_of_target": reached / target_people if target_people else 0,
+    }
+
+
+def admin_summary() -> dict:
+    counts = db.session.execute(
+        sa.select(UserRole.role, sa.func.count()).group_by(UserRole.role)
+    ).all()
+    by_role = {role: count for role, count in counts}
+    return {"users": db.session.scalar(sa.select(sa.func.count(User.id))),
+            "by_role": [(role, by_role.get(role, 0)) for role in Role]}

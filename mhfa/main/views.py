@@ -1,0 +1,43 @@
+"""The home page that leads each role to its work, and the health check."""
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+
+from mhfa.auth.access import public
+from mhfa.auth.models import Role
+from mhfa.main import services
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@public
+def home():
+    """Start page for visitors; for a signed-in user, a panel for each of their roles."""
+    panels = {}
+    if current_user.is_authenticated:
+        roles = current_user.roles
+        if Role.TRAINEE in roles:
+            panels["trainee"] = services.trainee_summary(current_user)
+        if Role.INSTRUCTOR in roles:
+            panels["instructor"] = services.instructor_summary(current_user)
+        if Role.EMPLOYER in roles:
+            panels["employer"] = services.employer_summary(current_user)
+        if Role.COORDINATOR in roles:
+            panels["coordinator"] = services.coordinator_summary()
+        if Role.BOARD in roles:
+            cfg = current_app.config
+            panels["board"] = services.board_summary(
+                cfg["MHFA_TARGET_PEOPLE"], cfg["MHFA_TARGET_START"], cfg["MHFA_TARGET_END"]
+            )
+        if Role.ADMIN in roles:
+            panels["admin"] = services.admin_summary()
+    return render_template("main/home.html", panels=panels)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """200 when the app and its database answer, 503 otherwise."""
+    if services.database_answers():
+        return {"status": "ok", "database": "ok"}, 200
+    return {"status": "error", "database": "unavailable"}, 503

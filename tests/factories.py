@@ -1,0 +1,140 @@
+"""Builders of realistic test data. Each adds and flushes; the test decides when to commit."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import load_council_areas
+from mhfa.auth.models import Role, User
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
+from mhfa.courses.services import load_course_types
+from mhfa.employers.models import Employer, Sector, SizeBand
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import london_to_utc
+
+PASSWORD = "correct-horse-battery-staple"
+_counter = itertools.count(1)
+
+
+def load_reference() -> None:
+    load_council_areas()
+    load_course_types()
+
+
+def area(name: str = "Birmingham") -> CouncilArea:
+    return db.session.scalar(sa.select(CouncilArea).where(CouncilArea.name == name))
+
+
+def course_type(code: str = "ADULT_2DAY") -> CourseType:
+    return db.session.scalar(sa.select(CourseType).where(CourseType.code == code))
+
+
+def person(first_name: str = "Asha", last_name: str | None = None, *, email: str | None = "", **fields) -> Person:
+    n = next(_counter)
+    last_name = last_name or f"Khan{n}"
+    if email == "":
+        email = f"{first_name}.{last_name}.{n}@example.org".lower()
+    fields.setdefault("date_of_birth", date(1985, 6, 15))
+    fields.setdefault("home_council_area", area("Birmingham"))
+    record = Person(first_name=first_name, last_name=last_name, email=email, **fields)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def user(*roles: Role, person_: Person | None = None, password: str = PASSWORD, **person_fields) -> User:
+    owner = person_ or person(**person_fields)
+    account = User(email=owner.email, person=owner)
+    account.set_password(password)
+    for role in roles or (Role.TRAINEE,):
+        account.grant(role)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def employer(name: str | None = None, **fields) -> Employer:
+    fields.setdefault("sector", Sector.PUBLIC)
+    fields.setdefault("size_band", SizeBand.LARGE)
+    fields.setdefault("council_area", area("Coventry"))
+    record = Employer(name=name or f"Employer {next(_counter)}", **fields)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def venue(name: str | None = None, council_area: str = "Birmingham", **fields) -> Venue:
+    fields.setdefault("address_line1", "1 Centenary Square")
+    fields.setdefault("town", council_area)
+    fields.setdefault("postcode", "B1 2ND")
+    fields.setdefault("step_free_access", True)
+    record = Venue(name=name or f"Venue {next(_counter)}", council_area=area(council_area), **fields)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def instructor(person_: Person | None = None, *, expires_on: date | None = None) -> Instructor:
+    record = Instructor(
+        person=person_ or person("Ian", "Structor"),
+        licence_number=f"MHFA-LIC-{next(_counter):05d}",
+        licence_expires_on=expires_on or date.today() + timedelta(days=365),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def course(
+    code: str = "ADULT_2DAY",
+    *,
+    start: datetime | None = None,
+    mode: DeliveryMode = DeliveryMode.IN_PERSON,
+    status: CourseStatus = CourseStatus.PUBLISHED,
+    capacity: int | None = None,
+    venue_: Venue | None = None,
+    instructors: list[Instructor] | None = None,
+    **fields,
+) -> Course:
+    """A course with sessions laid out as the course type needs (London wall-clock times).
+
+    ``start`` is the London wall-clock date and time of the first session (naive); by default
+    nine o'clock a fortnight from today.
+    """
+    kind = course_type(code)
+    start = start or datetime.combine(date.today() + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    sessions = kind.sessions_online if mode is DeliveryMode.ONLINE else kind.sessions_in_person
+    hours_each = kind.hours / sessions
+    gap_days = 2 if mode is DeliveryMode.ONLINE else 1
+    place = None
+    if mode is DeliveryMode.IN_PERSON:
+        place = venue_ or venue()
+        fields.setdefault("council_area_id", place.council_area_id)
+    else:
+        fields.setdefault("joining_url", "https://meet.example.org/mhfa-course")
+    record = Course(
+        course_type=kind,
+        status=status,
+        delivery_mode=mode,
+        venue=place,
+        capacity=capacity or kind.max_learners,
+        **fields,
+    )
+    for i in range(sessions):
+        local_start = start + timedelta(days=i * gap_days)
+        record.sessions.append(
+            CourseSession(
+                starts_at=london_to_utc(local_start),
+                ends_at=london_to_utc(local_start + timedelta(hours=hours_each)),
+            )
+        )
+    record.starts_at = record.sessions[0].starts_at
+    record.ends_at = record.sessions[-1].ends_at
+    record.instructors = instructors if instructors is not None else [instructor()]
+    db.session.add(record)
+    db.session.flush()
+    return record

@@ -1,0 +1,90 @@
+"""The application shell: health check, error pages, settings and the secret key."""
+import sqlalchemy as sa
+from flask import Blueprint
+
+from mhfa import create_app
+from mhfa.auth.access import public
+from mhfa.config import database_url
+
+
+def test_healthz_answers_when_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_fails_when_database_is_down(tmp_path):
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path),
+        "SECRET_KEY": "x",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1",
+    })
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unavailable"
+
+
+def test_unknown_page_is_a_404_in_the_site_layout(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html
+    assert "Skip to main content" in html
+
+
+def test_server_error_page_hides_the_details(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    broken = Blueprint("broken", __name__)
+
+    @broken.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.register_blueprint(broken)
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Sorry, there is a problem with the service" in html
+    assert "secret internals" not in html
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"INSTANCE_PATH": str(tmp_path)})
+    second = create_app({"INSTANCE_PATH": str(tmp_path)})
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists()
+    assert len(first.config["SECRET_KEY"]) >= 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_secret_key_from_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_database_url_defaults_to_sqlite_in_instance_and_normalises_postgres():
+    assert database_url(None, "/srv/instance") == "sqlite:////srv/instance/mhfa.db"
+    assert database_url("postgres://u@h/db", "/x") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgresql://u@h/db", "/x") == "postgresql+psycopg://u@h/db"
+    assert database_url("postgresql+psycopg://u@h/db", "/x") == "postgresql+psycopg://u@h/db"
+
+
+def test_sqlite_enforces_foreign_keys(app_ctx):
+    from mhfa.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        return
+    assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_pages_use_the_vendored_front_end_without_crown_or_gov_uk_typeface(client, app):
+    html = client.get("/").get_data(as_text=True)
+    assert "vendor/govuk-frontend/govuk-frontend.min.css" in html
+    css = client.get("/static/vendor/govuk-frontend/govuk-frontend.min.css").get_data(as_text=True)
+    assert "GDS Transport" not in css
+    assert "govuk-crest" not in html and "govuk-logo" not in html
