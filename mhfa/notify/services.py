@@ -45,7 +45,10 @@ class Message:
 
 def queue(message: Message) -> None:
     """Send ``message`` once the current transaction commits (dropped if it rolls back)."""
-    db.session().info.setdefault(_QUEUE_KEY, []).append(message)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_QUEUE_KEY, []).append(message)
 
 
 def queued() -> list[Message]:
@@ -60,9 +63,10 @@ def _send_after_commit(session: Session) -> None:
         deliver(messages)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUE_KEY, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_QUEUE_KEY, None)
 
 
 def build(message: Message) -> EmailMessage:
