@@ -41,7 +41,9 @@ def test_each_role_gets_exactly_the_routes_it_is_allowed(client, auth, app, role
     for endpoint, url, method in urls:
         access = getattr(app.view_functions[endpoint], ACCESS_ATTRIBUTE)
         response = _call(client, method, url, token)
-        if access in ("public", "token"):
+        if access == "api_token":
+            assert response.status_code == 401, f"{endpoint} answered without an API token (as {role})"
+        elif access in ("public", "token"):
             assert response.status_code != 403, f"{endpoint} is public but refused {role}"
             assert "/login?next" not in response.headers.get("Location", ""), endpoint
         elif role is None:

@@ -1,0 +1,74 @@
+"""The JSON API at /api/v1: the same services as the web pages, for scripts and HR systems.
+
+Routes that act for somebody take a personal API token (``Authorization: Bearer …``) and nothing
+else: a browser's session cookie never authorises an API call, so the API needs no CSRF token.
+Each area adds its routes to ``bp`` in its own ``api.py`` and its OpenAPI paths to ``OPENAPI``.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from mhfa.auth.access import public
+from mhfa.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+OPENAPI: dict = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "MHFA Reach API",
+        "version": "1.0.0",
+        "description": "Courses, bookings and reach of the MHFA Reach programme. Times are ISO 8601 with offset.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "Personal API token"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        },
+    },
+    "paths": {},
+}
+
+
+def add_paths(paths: dict, schemas: dict | None = None) -> None:
+    """An area's contribution to the OpenAPI document."""
+    OPENAPI["paths"].update(paths)
+    OPENAPI["components"]["schemas"].update(schemas or {})
+
+
+def api_error(message: str, status: int):
+    return jsonify({"error": message}), status
+
+
+def token_required(view):
+    """Callers must send a valid personal API token; the user is then ``g.api_user``."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        from mhfa.auth.services import user_for_api_token
+
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            response = jsonify({"error": "Send a valid personal API token as 'Authorization: Bearer <token>'."})
+            response.headers["WWW-Authenticate"] = 'Bearer realm="mhfa-reach"'
+            return response, 401
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    wrapped.access = "api_token"
+    return wrapped
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI description of this API."""
+    document = dict(OPENAPI)
+    document["servers"] = [{"url": current_app.config["MHFA_BASE_URL"] + "/api/v1"}]
+    return jsonify(document)
