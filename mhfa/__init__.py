@@ -81,12 +81,15 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
     from mhfa.bookings.views import bp as bookings_bp
+    from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
+    from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(api_bp)
 

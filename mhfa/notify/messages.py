@@ -61,14 +61,15 @@ def send(template: str, *, to: str | None, subject: str, attachments: list[Attac
 
 
 def course_calendar(course: Course, *, cancelled: bool = False) -> Attachment:
-    """The course's calendar (one event per session) as an ``.ics`` attachment.
+    """The course's calendar (one event per session) as an ``.ics`` attachment for a booked trainee.
 
-    ``cancelled`` turns it into a cancellation of the same events (METHOD:CANCEL, the same UIDs),
-    so a calendar that imported the course removes it.
+    It carries the online joining link (the trainee has a place). ``cancelled`` turns it into a
+    cancellation of the same events (METHOD:CANCEL, the same UIDs), so a calendar that imported the
+    course removes it.
     """
     from mhfa.courses.calendar import course_ics
 
-    calendar = icalendar.Calendar.from_ical(course_ics(course))
+    calendar = icalendar.Calendar.from_ical(course_ics(course, include_joining_url=not cancelled))
     method = "CANCEL" if cancelled else "PUBLISH"
     if "METHOD" in calendar:
         del calendar["METHOD"]
