@@ -135,7 +135,11 @@ def _is_postgresql() -> bool:
 
 
 def lock_course(course: Course) -> Course:
-    """Hold the course row until the transaction ends; everything read after this is current."""
+    """Hold the course row until the transaction ends; everything read after this is current.
+
+    Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
+    """
+    db.session.flush()
     if _is_postgresql():
         db.session.execute(
             sa.select(Course).where(Course.id == course.id).with_for_update()
