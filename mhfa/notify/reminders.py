@@ -1,8 +1,8 @@
 """Reminders sent by ``flask mhfa send-reminders`` (cron): each one once, however often the job runs.
 
-Before a reminder is queued, a ``SentReminder`` row (kind, subject id) is written in a savepoint of
-the same transaction. The row's unique constraint makes a second run (even one running at the same
-time) skip it; the email goes out only when the transaction commits, together with its row.
+Before a reminder is queued, a ``SentReminder`` row (kind, subject id) is written in the same
+transaction. The row's unique constraint makes a second run (even one running at the same time)
+skip it; the email goes out only when the transaction commits, together with its row.
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from mhfa.bookings.models import Booking, BookingStatus
@@ -31,13 +33,21 @@ def _not_sent(kind: str, subject_id):
 
 
 def _claim(kind: str, subject_id: int) -> bool:
-    """Record that this reminder is being sent; False if it already was (or another run has it)."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(SentReminder(kind=kind, subject_id=subject_id))
-    except sa.exc.IntegrityError:
-        return False
-    return True
+    """Record that this reminder is being sent; False if it already was (or another run has it).
+
+    ``INSERT … ON CONFLICT DO NOTHING`` rather than a savepoint: on PostgreSQL it waits for a run
+    that inserted the same row to finish, and on SQLite a savepoint opened before any other write
+    would commit on release (pysqlite starts transactions only at the first INSERT/UPDATE).
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
+    statement = (
+        insert(SentReminder.__table__)
+        .values(kind=kind, subject_id=subject_id, sent_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["kind", "subject_id"])
+        .returning(SentReminder.__table__.c.id)
+    )
+    return db.session.execute(statement).first() is not None
 
 
 def due_course_reminders(now: datetime) -> list[Booking]:
