@@ -166,9 +166,9 @@ def _load(token: str, salt: str, max_age: int) -> dict:
     return data
 
 
-def email_confirmation_token(user: User, first_name: str = "", last_name: str = "") -> str:
-    """A signed link token proving that whoever holds it can read ``user.email``."""
-    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": user.email, "f": first_name, "l": last_name})
+def email_confirmation_token(user: User) -> str:
+    """A signed link token proving that whoever holds it can read ``user.email`` (no other personal data)."""
+    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": user.email})
 
 
 def register(email: str, password: str, *, first_name: str, last_name: str) -> User | None:
@@ -197,7 +197,7 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
                              source=PersonSource.REGISTRATION)
     db.session.add(user)
     db.session.flush()
-    messages.confirm_email(user, email_confirmation_token(user, first_name.strip(), last_name.strip()))
+    messages.confirm_email(user, email_confirmation_token(user))
     return user
 
 
@@ -207,18 +207,17 @@ def send_confirmation_again(email: str) -> None:
 
     user = user_by_email(email)
     if user is not None and user.active and user.email_confirmed_at is None:
-        first, last = (user.person.first_name, user.person.last_name) if user.person else ("", "")
-        messages.confirm_email(user, email_confirmation_token(user, first, last))
+        messages.confirm_email(user, email_confirmation_token(user))
 
 
-def _finish_confirmation(user: User, first_name: str = "", last_name: str = "") -> None:
+def _finish_confirmation(user: User) -> None:
     """Mark the address confirmed and, if the account has no person yet, claim or create one."""
     from mhfa.people.services import claim_person
 
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
     if user.person is None:
-        claim_person(user, first_name=first_name, last_name=last_name)
+        claim_person(user)
 
 
 def confirm_email(token: str) -> User:
@@ -227,7 +226,7 @@ def confirm_email(token: str) -> User:
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
     if user is None or user.email != data.get("e") or not user.active:
         raise DomainError("This link is not valid. Check you copied the whole link from the email.", field="token")
-    _finish_confirmation(user, data.get("f") or "", data.get("l") or "")
+    _finish_confirmation(user)
     db.session.flush()
     return user
 
