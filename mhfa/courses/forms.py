@@ -79,8 +79,9 @@ class FinderForm(FlaskForm):
     class Meta:
         csrf = False
 
-    area = SelectField("Council area", choices=[], invalid_choice_message="Choose a council area from the list")
-    type = SelectField("Course", choices=[], invalid_choice_message="Choose a course from the list")
+    area = SelectField("Council area", choices=[], default="",
+                       invalid_choice_message="Choose a council area from the list")
+    type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
     mode = RadioField("In person or online", default="", validators=[Optional()],
                       choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
     from_date = _date("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
@@ -125,9 +126,9 @@ class ManageFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=options([("", "Any status")] + [(s.value, s.value.capitalize())
+    status = SelectField("Status", default="", choices=options([("", "Any status")] + [(s.value, s.value.capitalize())
                                                                            for s in CourseStatus]))
-    area = SelectField("Council area", choices=[])
+    area = SelectField("Council area", choices=[], default="")
     from_date = _date("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27")
     to_date = _date("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
 
