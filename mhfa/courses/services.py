@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
 from mhfa.audit import services as audit
+from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses import calendar
@@ -242,6 +243,17 @@ class Page:
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    def numbers(self) -> list[int | None]:
+        """Page numbers to link to: the first, the last, and the current one with its neighbours;
+        None where numbers are left out."""
+        wanted = sorted({1, self.pages, *range(max(self.page - 1, 1), min(self.page + 1, self.pages) + 1)})
+        shown: list[int | None] = []
+        for number in wanted:
+            if shown and number - shown[-1] > 1:
+                shown.append(None)
+            shown.append(number)
+        return shown
+
 
 def _start_of_london_day(day: date) -> datetime:
     return london_to_utc(datetime.combine(day, time.min))
@@ -250,8 +262,7 @@ def _start_of_london_day(day: date) -> datetime:
 def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
     """One page of courses with their places, counted in SQL: a count and one query for the rows."""
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
-    pages = max(math.ceil(total / per_page), 1)
-    page = min(max(page, 1), pages)
+    page = max(page, 1)
     rows = db.session.execute(
         sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
         .where(*conditions)
@@ -706,6 +717,10 @@ _POSTCODE = re.compile(
 )
 
 
+def postcode_is_valid(text: str) -> bool:
+    return bool(_POSTCODE.match(re.sub(r"\s+", "", text or "").upper()))
+
+
 def normalise_postcode(text: str) -> str:
     """A UK postcode in capitals with one space before the last three characters; DomainError if not one."""
     compact = re.sub(r"\s+", "", text or "").upper()
@@ -911,7 +926,43 @@ def feed_by_token(token: str) -> CalendarFeed:
     return feed
 
 
-# --- lookups for forms -------------------------------------------------------------------------
+# --- lookups for forms and pages ---------------------------------------------------------------
+
+def course_form_choices(course: Course | None = None) -> dict:
+    """What the course form offers: active course types and venues (and the course's own), areas, employers."""
+    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
+    venues = db.session.scalars(
+        sa.select(Venue).options(joinedload(Venue.council_area)).order_by(Venue.name)
+    ).all()
+    keep_type = course.course_type_id if course else None
+    keep_venue = course.venue_id if course else None
+    return {
+        "course_types": [t for t in types if t.active or t.id == keep_type],
+        "venues": [v for v in venues if v.active or v.id == keep_venue],
+        "areas": list(db.session.scalars(
+            sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(), CouncilArea.name)
+        )),
+        "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
+    }
+
+
+def venue_form_data(venue: Venue) -> dict:
+    return {
+        "name": venue.name, "address_line1": venue.address_line1, "address_line2": venue.address_line2,
+        "town": venue.town, "postcode": venue.postcode, "council_area": str(venue.council_area_id),
+        "step_free_access": venue.step_free_access, "access_notes": venue.access_notes, "active": venue.active,
+    }
+
+
+def course_history(course: Course) -> list:
+    """The course's audit trail, newest first, with who did each thing."""
+    return list(db.session.execute(
+        sa.select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .where(AuditEvent.entity_type == Course.__tablename__, AuditEvent.entity_id == course.id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    ).all())
+
 
 def get_or_404(model, ident: int | None):
     record = db.session.get(model, ident) if ident is not None else None
