@@ -325,3 +325,18 @@ def test_my_courses_sorts_upcoming_past_and_cancelled(app_ctx):
     assert mine.upcoming == [upcoming] and mine.past == [past] and mine.cancelled == [cancelled]
     assert mine.certificates == [cert]
     assert services.my_courses(None).upcoming == []
+
+
+def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
+    from mhfa.courses import services as courses
+
+    course = factories.course(capacity=1)
+    services.book_for_user(trainee(), course)
+    first, second = (services.book_for_user(trainee(), course) for _ in range(2))
+    db.session.commit()
+    details = courses.CourseDetails.of(course)
+    details.capacity = 2
+    courses.update_course(course, details, factories.user(Role.COORDINATOR))
+    db.session.commit()
+    assert first.status is BookingStatus.CONFIRMED and second.status is BookingStatus.WAITLISTED
+    assert services.waiting_position(second) == 1
