@@ -54,7 +54,9 @@ def test_a_voucher_code_can_be_sent_as_json(client):
     employer = factories.employer()
     course = factories.course(employer_id=employer.id)
     voucher = factories.voucher(employer)
-    _, headers = _holder()
+    _, outsider = _holder()
+    assert client.post(f"/api/v1/courses/{course.id}/bookings", headers=outsider).status_code == 404
+    _, headers = _holder(employer=employer)
     refused = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers)
     assert refused.status_code == 422 and "place voucher" in refused.json["error"]
     response = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers,

@@ -109,7 +109,7 @@ def test_closed_course_asks_for_the_voucher_and_keeps_what_was_typed(client, aut
     employer = factories.employer("Dudley Council")
     course = factories.course(employer_id=employer.id)
     voucher = factories.voucher(employer)
-    user = _signed_in(auth)
+    user = _signed_in(auth, employer=employer)
     response = post_form(f"/courses/{course.id}/book", {})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -124,6 +124,21 @@ def test_closed_course_asks_for_the_voucher_and_keeps_what_was_typed(client, aut
     booking = services.live_booking(user.person, course)
     assert booking.voucher_id == voucher.id
     assert db.session.get(PlaceVoucher, voucher.id).status is VoucherStatus.REDEEMED
+
+
+def test_a_closed_course_is_hidden_from_others_unless_they_hold_its_voucher(client, auth, post_form):
+    employer = factories.employer("Walsall Council")
+    course = factories.course(employer_id=employer.id)
+    voucher = factories.voucher(employer)
+    user = _signed_in(auth)
+    assert client.get(f"/courses/{course.id}/book").status_code == 404
+    assert client.get(f"/courses/{course.id}/book?voucher_code=guess").status_code == 404
+    page = client.get(f"/courses/{course.id}/book?voucher_code={voucher.code}")
+    assert page.status_code == 200 and f'value="{voucher.code}"' in page.get_data(as_text=True)
+    response = post_form(f"/courses/{course.id}/book", {"voucher_code": voucher.code},
+                         page=f"/courses/{course.id}/book?voucher_code={voucher.code}")
+    assert response.status_code == 302
+    assert services.live_booking(user.person, course).voucher_id == voucher.id
 
 
 def test_draft_courses_are_not_found(client, auth):

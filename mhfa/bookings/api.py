@@ -6,7 +6,6 @@ from flask import g, jsonify, request, url_for
 from mhfa.api import add_paths, api_error, bp, token_required
 from mhfa.bookings import services
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.courses.models import Course, CourseStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.timeutil import to_london
@@ -48,15 +47,16 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
 @token_required
 def create_booking(course_id: int):
     """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
-    course = db.session.get(Course, course_id)
-    if course is None or course.status is CourseStatus.DRAFT:
-        return api_error("course not found", 404)
     payload = request.get_json(silent=True) if request.is_json else None
     if request.is_json and not isinstance(payload, dict | None):
         return api_error("send a JSON object, e.g. {\"voucher_code\": \"...\"}, or no body", 400)
     voucher_code = (payload or {}).get("voucher_code") or request.form.get("voucher_code")
     if voucher_code is not None and not isinstance(voucher_code, str):
         return api_error("voucher_code must be a string", 422)
+    try:
+        course = services.course_for_booking(course_id, g.api_user, voucher_code)
+    except NotFound:
+        return api_error("course not found", 404)
     try:
         booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
     except DomainError as error:

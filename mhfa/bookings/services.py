@@ -435,6 +435,32 @@ def fill_from_waiting_list(course: Course, now: datetime | None = None) -> list[
 
 # --- reading -------------------------------------------------------------------------------------------
 
+def course_for_booking(course_id: int, user, voucher_code: str | None = None) -> Course:
+    """The course to book, if the user may see it (the course pages' rule), or NotFound.
+
+    A closed course is seen by its employer's people; a place voucher of that employer also opens
+    it, so a link with the voucher code reaches the booking page.
+    """
+    from mhfa.courses.services import course_for_viewer
+
+    try:
+        course, _ = course_for_viewer(course_id, user)
+    except NotFound:
+        course = db.session.get(Course, course_id)
+        code = (voucher_code or "").strip()
+        if course is None or not course.is_closed or course.status is not CourseStatus.PUBLISHED or not code:
+            raise
+        opens = db.session.scalar(
+            sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
+            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id)
+        )
+        if opens is None:
+            raise
+    if course.status is CourseStatus.DRAFT:
+        raise NotFound("There is no such course.")
+    return course
+
+
 def booking_of(user: User, booking_id: int) -> Booking:
     """The user's own booking, or NotFound (another person's booking is not revealed to exist)."""
     booking = db.session.get(Booking, booking_id)

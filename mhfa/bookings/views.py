@@ -1,12 +1,12 @@
 """Booking a place, cancelling it, and the trainee's own list of courses."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa.auth.access import login_required
 from mhfa.bookings import services
 from mhfa.bookings.forms import BookingForm, CancelBookingForm
 from mhfa.bookings.models import BookingStatus
-from mhfa.courses.models import Course, CourseStatus
+from mhfa.courses.models import Course
 from mhfa.errors import DomainError, NotFound, show_on_form
 from mhfa.extensions import db
 
@@ -14,10 +14,10 @@ bp = Blueprint("bookings", __name__)
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None or course.status is CourseStatus.DRAFT:
+    try:
+        return services.course_for_booking(course_id, current_user, request.values.get("voucher_code"))
+    except NotFound:
         abort(404)
-    return course
 
 
 def _booked_message(booking) -> str:
@@ -35,6 +35,8 @@ def book(course_id: int):
     """Book a place on a course, or join its waiting list when it is full."""
     course = _course_or_404(course_id)
     form = BookingForm()
+    if request.method == "GET" and request.args.get("voucher_code"):
+        form.voucher_code.data = request.args["voucher_code"].strip()  # a link from the employer
     status = 200
     if form.validate_on_submit():
         try:
