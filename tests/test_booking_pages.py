@@ -206,3 +206,17 @@ def test_my_courses_lists_past_courses_waiting_positions_and_certificates(client
     assert "You are number 1 on the waiting list" in html
     assert "Past courses" in html and past.starts_at.strftime("%B %Y") in html
     assert "Mental Health First Aider" in html and "1 March 2027" in html
+
+
+def test_the_booking_page_says_which_rule_stops_you_before_you_try(client, auth):
+    course = factories.course("REFRESHER")
+    _signed_in(auth)
+    html = client.get(f"/courses/{course.id}/book").get_data(as_text=True)
+    assert "You cannot book this course: this course is a refresher" in html
+    assert 'action="/courses/' not in html
+    no_dob = factories.user(Role.TRAINEE, date_of_birth=None)
+    db.session.commit()
+    auth.logout()
+    auth.login(no_dob)
+    html = client.get(f"/courses/{factories.course().id}/book").get_data(as_text=True)
+    assert "Add your date of birth to your profile" in html

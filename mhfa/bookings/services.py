@@ -282,15 +282,17 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
     return voucher
 
 
-def check_eligibility(person: Person, course: Course, *, voucher_code: str | None = None,
-                      now: datetime | None = None) -> None:
-    """Every rule except capacity, without locking or writing (for showing the booking page)."""
-    now = now or utcnow()
-    _check_open(course, now)
-    _check_person(person, course)
-    _check_not_booked(person, course)
-    if course.is_closed or (voucher_code or "").strip():
-        _usable_voucher(voucher_code, person, course, lock=False)
+def booking_problem(user: User, course: Course, now: datetime | None = None) -> str | None:
+    """The rule that would refuse this user a place (other than a voucher), to say so before they try."""
+    if user.email_confirmed_at is None or user.person is None:
+        return "confirm your email address before you book a place: use the link we emailed you"
+    try:
+        _check_open(course, now or utcnow())
+        _check_person(user.person, course)
+        _check_not_booked(user.person, course)
+    except DomainError as error:
+        return error.message
+    return None
 
 
 # --- booking -----------------------------------------------------------------------------------------

@@ -58,11 +58,13 @@ def book(course_id: int):
         status = 422
     person = current_user.person
     existing = services.live_booking(person, course) if person else None
+    tried = existing or form.errors or form.form_errors
     return render_template(
         "bookings/book.html",
         course=course,
         form=form,
         existing=existing,
+        problem=None if tried else services.booking_problem(current_user, course),
         places_left=services.places_left(course),
         closes_at=services.booking_closes_at(course),
         cutoff=services.cancellation_cutoff(course),
