@@ -61,11 +61,11 @@ def test_bad_answers_name_the_field_and_keep_the_input(client, auth, post_form):
     user = _signed_in(auth)
     before = db.session.get(Person, user.person_id).date_of_birth
     response = post_form("/profile", _form(**{"date_of_birth-day": "31", "date_of_birth-month": "2",
-                                              "last_name": ""}))
+                                              "last_name": "", "postcode": "zzz"}))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'href="#date_of_birth"' in html and "Date of birth must be a real date" in html
-    assert "Enter your last name" in html
+    assert "Enter your last name" in html and "Enter a real postcode" in html  # every problem at once
     assert 'value="31"' in html
     assert 'value="Grace"' in html
     missing = post_form("/profile", _form(**{"date_of_birth-year": ""})).get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, SelectField, StringField, SubmitField
+from wtforms import Field, RadioField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
@@ -109,6 +109,16 @@ class ProfileForm(FlaskForm):
         "Do you have a physical or mental health condition or illness lasting or expected to last 12 months or "
         "more? (optional)", **_optional_enum(Disability))
     submit = SubmitField("Save profile")
+
+    def validate_postcode(self, field):
+        """The same check the service makes, so every problem shows at once."""
+        from mhfa.errors import DomainError
+        from mhfa.people.services import normalise_postcode
+
+        try:
+            normalise_postcode(field.data)
+        except DomainError as error:
+            raise ValidationError(error.message) from error
 
     def set_choices(self, areas, employers) -> None:
         area_choices = [("", "Choose an area")] + [(str(a.id), a.name) for a in areas]
