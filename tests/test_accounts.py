@@ -113,13 +113,13 @@ def test_registering_a_known_address_reveals_nothing_and_emails_the_owner(post_f
 
 
 def test_a_person_from_an_import_is_claimed_only_after_the_email_is_confirmed(client, post_form, smtp):
-    known = factories.person("Imran", "Imported", email="imran@example.org", source=PersonSource.IMPORT)
+    known = factories.person("Imran", "Imported", email="Imran@Example.org", source=PersonSource.IMPORT)
     factories.certificate(known)
     db.session.commit()
     _register(post_form, email="imran@example.org")
     user = services.user_by_email("imran@example.org")
     assert user.person is None  # not theirs until they prove they read that inbox
-    assert db.session.scalar(sa.select(sa.func.count(Person.id)).where(Person.email == "imran@example.org")) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 1  # no second record for the same address
     client.get(_link(smtp.to("imran@example.org")[0], "/confirm-email/"))
     db.session.expire_all()
     user = services.user_by_email("imran@example.org")

@@ -27,6 +27,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def person_with_email(email: str) -> Person | None:
+    """The person with this address, however an import or an employer capitalised it."""
+    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
+
+
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
@@ -188,7 +193,7 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
         if existing.active:
             messages.already_registered(existing, password_reset_token(existing))
         return None
-    known = db.session.scalar(sa.select(Person).where(Person.email == email))
+    known = person_with_email(email)
     user = User(email=email)
     user.set_password(password)
     user.grant(Role.TRAINEE)

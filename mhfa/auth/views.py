@@ -1,6 +1,7 @@
 """Signing in and out, registering, confirming an email address, passwords and the account page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from mhfa.auth import services
 from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
@@ -68,7 +69,10 @@ def register():
             db.session.rollback()
             show_on_form(form, error)
         else:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same address registered at the same moment: say the same
+                db.session.rollback()
             return _check_your_email(services.normalise_email(form.email.data), "register")
     return render_template("auth/register.html", form=form), (422 if form.errors or form.form_errors else 200)
 

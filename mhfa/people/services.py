@@ -31,11 +31,15 @@ def claim_person(user: User, *, first_name: str = "", last_name: str = "") -> Pe
         raise DomainError("Confirm your email address first.", field="email")
     if user.person is not None:
         return user.person
-    person = db.session.scalar(sa.select(Person).where(Person.email == user.email))
+    from mhfa.auth.services import person_with_email
+
+    person = person_with_email(user.email)
     if person is None:
         local = user.email.split("@")[0]
         person = Person(first_name=first_name or local, last_name=last_name or "",
                         email=user.email, source=PersonSource.REGISTRATION)
+    elif person.email != user.email:
+        person.email = user.email  # the confirmed spelling
         db.session.add(person)
     else:
         owner = db.session.scalar(sa.select(User).where(User.person_id == person.id))
