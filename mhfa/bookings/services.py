@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
@@ -489,7 +489,12 @@ def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
         sa.select(Booking).join(Course, Course.id == Booking.course_id)
         .where(Booking.person_id == person.id)
         .order_by(Course.starts_at, Booking.id)
-    ))
+        .options(
+            contains_eager(Booking.course).joinedload(Course.course_type),
+            contains_eager(Booking.course).joinedload(Course.venue),
+            contains_eager(Booking.course).selectinload(Course.sessions),
+        )
+    ).unique())
     cancelled = [b for b in bookings if b.status is BookingStatus.CANCELLED]
     live = [b for b in bookings if b.status is not BookingStatus.CANCELLED]
     upcoming = [b for b in live if b.course.ends_at is None or b.course.ends_at >= now]
