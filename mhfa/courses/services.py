@@ -155,8 +155,11 @@ def course_for_viewer(course_id: int, user) -> tuple[Course, Booking | None]:
 # --- places ------------------------------------------------------------------------------------
 
 def _bookings_with(status: BookingStatus):
+    """Bookings of a status on the course of the enclosing query. ``count(*)`` lets PostgreSQL answer
+    from the (course_id, status) index alone."""
     return (
-        sa.select(sa.func.count(Booking.id))
+        sa.select(sa.func.count())
+        .select_from(Booking)
         .where(Booking.course_id == Course.id, Booking.status == status)
         .correlate(Course)
         .scalar_subquery()
@@ -188,7 +191,7 @@ def places_for(courses: list[Course]) -> dict[int, Places]:
     counts = {course_id: [0, 0] for course_id in ids}
     if ids:
         rows = db.session.execute(
-            sa.select(Booking.course_id, Booking.status, sa.func.count(Booking.id))
+            sa.select(Booking.course_id, Booking.status, sa.func.count())
             .where(Booking.course_id.in_(ids), Booking.status != BookingStatus.CANCELLED)
             .group_by(Booking.course_id, Booking.status)
         )
@@ -269,7 +272,8 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area))
+        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
+                 joinedload(Course.employer))
     ).all()
     items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)
