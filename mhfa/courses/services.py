@@ -19,6 +19,7 @@ from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import all_areas
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
@@ -330,9 +331,7 @@ def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -
 
 def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
     """The council areas and active course types the finder's filters offer."""
-    areas = list(db.session.scalars(
-        sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(), CouncilArea.name)
-    ))
+    areas = all_areas()
     types = list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True)).order_by(CourseType.name)))
     return areas, types
 
@@ -943,9 +942,7 @@ def course_form_choices(course: Course | None = None) -> dict:
     return {
         "course_types": [t for t in types if t.active or t.id == keep_type],
         "venues": [v for v in venues if v.active or v.id == keep_venue],
-        "areas": list(db.session.scalars(
-            sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(), CouncilArea.name)
-        )),
+        "areas": all_areas(),
         "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
     }
 
