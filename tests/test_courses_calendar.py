@@ -1,4 +1,5 @@
 """Calendar files, read back with vobject (not icalendar, which wrote them) as a calendar client would."""
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -14,6 +15,15 @@ from tests import factories
 
 def parse(data: bytes):
     return vobject.readOne(data.decode("utf-8"))
+
+
+def icalendar_check(data: bytes) -> bytes:
+    """Every TZID an event uses has its VTIMEZONE (checked on the raw text, not with icalendar)."""
+    text = data.decode()
+    used = set(re.findall(r";TZID=([^:;]+)", text))
+    defined = set(re.findall(r"^TZID:(.+?)\r?$", text, flags=re.MULTILINE))
+    assert used and used <= defined, (used, defined)
+    return data
 
 
 def events(cal) -> list:
@@ -58,7 +68,8 @@ def test_the_vtimezone_itself_resolves_europe_london(app_ctx):
     course = _course_around(change)
     db.session.commit()
 
-    cal = parse(calendar.course_ics(course))
+    ics = icalendar_check(calendar.course_ics(course))
+    cal = parse(ics)
     assert cal.vtimezone.tzid.value == "Europe/London"
     raw = calendar.course_ics(course).decode()
     assert raw.index("BEGIN:VTIMEZONE") < raw.index("BEGIN:VEVENT")

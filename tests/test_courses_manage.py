@@ -1,4 +1,5 @@
 """Coordinators' pages: courses, instructors on courses, venues and instructors, through the test client."""
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -6,7 +7,7 @@ import sqlalchemy as sa
 
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, Venue
+from mhfa.courses.models import Course, CourseSession, CourseStatus, DeliveryMode, Instructor, Venue
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 from tests import factories
@@ -265,3 +266,27 @@ def test_instructor_pages_need_a_unique_licence_and_a_real_expiry_date(client, c
     assert edit.status_code == 302
     db.session.refresh(nia)
     assert nia.person.first_name == "Nina"
+
+
+def test_every_coordinator_page_renders(client, coordinator):
+    venue = factories.venue("Render Hall")
+    instructor = factories.instructor(factories.person("Rene", "Der"))
+    course = factories.course("ADULT_2DAY", venue_=venue, instructors=[instructor], employer=factories.employer("Co"))
+    online = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id)
+    db.session.commit()
+    pages = ["/manage/courses", "/manage/courses/new", f"/manage/courses/{course.id}",
+             f"/manage/courses/{course.id}/edit", f"/manage/courses/{course.id}/cancel",
+             f"/manage/courses/{online.id}/edit", "/manage/venues", "/manage/venues/new",
+             f"/manage/venues/{venue.id}/edit", "/manage/instructors", "/manage/instructors/new",
+             f"/manage/instructors/{instructor.id}/edit", "/manage/calendars"]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "There is a problem" not in response.get_data(as_text=True), page
+    edit = client.get(f"/manage/instructors/{instructor.id}/edit").get_data(as_text=True)
+    assert 'value="Rene"' in edit and f'value="{instructor.licence_number}"' in edit
+    edit = client.get(f"/manage/venues/{venue.id}/edit").get_data(as_text=True)
+    assert 'value="Render Hall"' in edit and f'<option selected value="{venue.council_area_id}">' in edit
+    edit = client.get(f"/manage/courses/{online.id}/edit").get_data(as_text=True)
+    assert 'value="https://meet.example.org/mhfa-course"' in edit
+    assert re.search(r'<input checked[^>]*value="online"', edit)

@@ -165,7 +165,6 @@ def _calendar(courses: Iterable[Course], *, name: str, include_joining_url: bool
     for course in courses:
         for number, session in enumerate(course.sessions, start=1):
             calendar.add_component(_event(course, session, number, stamp, include_joining_url))
-    calendar.add_missing_timezones()  # nothing to add unless an event used another zone
     return calendar.to_ical()
 
 

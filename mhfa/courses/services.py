@@ -19,6 +19,7 @@ from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import all_areas
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
@@ -155,8 +156,11 @@ def course_for_viewer(course_id: int, user) -> tuple[Course, Booking | None]:
 # --- places ------------------------------------------------------------------------------------
 
 def _bookings_with(status: BookingStatus):
+    """Bookings of a status on the course of the enclosing query. ``count(*)`` lets PostgreSQL answer
+    from the (course_id, status) index alone."""
     return (
-        sa.select(sa.func.count(Booking.id))
+        sa.select(sa.func.count())
+        .select_from(Booking)
         .where(Booking.course_id == Course.id, Booking.status == status)
         .correlate(Course)
         .scalar_subquery()
@@ -188,7 +192,7 @@ def places_for(courses: list[Course]) -> dict[int, Places]:
     counts = {course_id: [0, 0] for course_id in ids}
     if ids:
         rows = db.session.execute(
-            sa.select(Booking.course_id, Booking.status, sa.func.count(Booking.id))
+            sa.select(Booking.course_id, Booking.status, sa.func.count())
             .where(Booking.course_id.in_(ids), Booking.status != BookingStatus.CANCELLED)
             .group_by(Booking.course_id, Booking.status)
         )
@@ -269,7 +273,8 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
-        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area))
+        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
+                 joinedload(Course.employer))
     ).all()
     items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)
@@ -326,9 +331,7 @@ def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -
 
 def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
     """The council areas and active course types the finder's filters offer."""
-    areas = list(db.session.scalars(
-        sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(), CouncilArea.name)
-    ))
+    areas = all_areas()
     types = list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True)).order_by(CourseType.name)))
     return areas, types
 
@@ -944,9 +947,7 @@ def course_form_choices(course: Course | None = None) -> dict:
     return {
         "course_types": [t for t in types if t.active or t.id == keep_type],
         "venues": [v for v in venues if v.active or v.id == keep_venue],
-        "areas": list(db.session.scalars(
-            sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(), CouncilArea.name)
-        )),
+        "areas": all_areas(),
         "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
     }
 

@@ -58,6 +58,20 @@ def _show_problems(form, error: DomainError) -> None:
             form.form_errors.append(message)
 
 
+def _act(action, success: str, back: str):
+    """A button's POST: call ``action`` (one service), commit once, say how it went, go back to ``back``."""
+    if ActionForm().validate_on_submit():
+        try:
+            action()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(success, "success")
+    return redirect(back)
+
+
 def _page_url(endpoint: str, **values):
     """A function giving the URL of page ``n`` of a list, keeping its filters."""
     args = {key: value for key, value in request.args.items() if key != "page"}
@@ -258,16 +272,9 @@ def edit_course(course_id: int):
 def publish_course(course_id: int):
     """Open a draft course to the public finder and to booking."""
     course = _or_404(services.get_or_404, Course, course_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.publish_course(course, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Course published: it is in the course finder now.", "success")
-    return redirect(url_for("courses.manage_course", course_id=course_id))
+    return _act(lambda: services.publish_course(course, current_user),
+                "Course published: it is in the course finder now.",
+                url_for("courses.manage_course", course_id=course_id))
 
 
 @bp.route("/manage/courses/<int:course_id>/cancel", methods=["GET", "POST"])
@@ -314,16 +321,9 @@ def remove_instructor(course_id: int, instructor_id: int):
     """Take an instructor off the course."""
     course = _or_404(services.get_or_404, Course, course_id)
     instructor = _or_404(services.get_or_404, Instructor, instructor_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.remove_instructor(course, instructor, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{instructor.person.full_name} is no longer on this course.", "success")
-    return redirect(url_for("courses.manage_course", course_id=course_id))
+    return _act(lambda: services.remove_instructor(course, instructor, current_user),
+                f"{instructor.person.full_name} is no longer on this course.",
+                url_for("courses.manage_course", course_id=course_id))
 
 
 # --- coordinators: venues ---------------------------------------------------------------------
@@ -373,16 +373,7 @@ def edit_venue(venue_id: int):
 def delete_venue(venue_id: int):
     """Delete a venue that no course uses."""
     venue = _or_404(services.get_or_404, Venue, venue_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.delete_venue(venue, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Venue deleted.", "success")
-    return redirect(url_for("courses.venues"))
+    return _act(lambda: services.delete_venue(venue, current_user), "Venue deleted.", url_for("courses.venues"))
 
 
 # --- coordinators: instructors ----------------------------------------------------------------
@@ -421,13 +412,5 @@ def edit_instructor(instructor_id: int):
 def delete_instructor(instructor_id: int):
     """Delete an instructor who is on no course."""
     instructor = _or_404(services.get_or_404, Instructor, instructor_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.delete_instructor(instructor, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Instructor deleted.", "success")
-    return redirect(url_for("courses.instructors"))
+    return _act(lambda: services.delete_instructor(instructor, current_user), "Instructor deleted.",
+                url_for("courses.instructors"))
