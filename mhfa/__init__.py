@@ -76,6 +76,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
+    from mhfa.admin.views import bp as admin_bp
     from mhfa.api import bp as api_bp
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)
