@@ -80,11 +80,14 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.api import bp as api_bp
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
+    from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
+    from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(courses_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

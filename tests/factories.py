@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import load_council_areas
 from mhfa.auth.models import Role, User
+from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
 from mhfa.courses.services import load_course_types
 from mhfa.employers.models import Employer, Sector, SizeBand
@@ -98,12 +99,14 @@ def course(
     capacity: int | None = None,
     venue_: Venue | None = None,
     instructors: list[Instructor] | None = None,
+    session_times: list[tuple[datetime, datetime]] | None = None,
     **fields,
 ) -> Course:
     """A course with sessions laid out as the course type needs (London wall-clock times).
 
     ``start`` is the London wall-clock date and time of the first session (naive); by default
-    nine o'clock a fortnight from today.
+    nine o'clock a fortnight from today. ``session_times`` gives each session's London start and
+    end instead.
     """
     kind = course_type(code)
     start = start or datetime.combine(date.today() + timedelta(days=14), datetime.min.time()).replace(hour=9)
@@ -124,17 +127,38 @@ def course(
         capacity=capacity or kind.max_learners,
         **fields,
     )
-    for i in range(sessions):
-        local_start = start + timedelta(days=i * gap_days)
-        record.sessions.append(
-            CourseSession(
-                starts_at=london_to_utc(local_start),
-                ends_at=london_to_utc(local_start + timedelta(hours=hours_each)),
-            )
-        )
+    if session_times is None:
+        session_times = [
+            (start + timedelta(days=i * gap_days), start + timedelta(days=i * gap_days, hours=hours_each))
+            for i in range(sessions)
+        ]
+    for local_start, local_end in session_times:
+        record.sessions.append(CourseSession(starts_at=london_to_utc(local_start), ends_at=london_to_utc(local_end)))
     record.starts_at = record.sessions[0].starts_at
     record.ends_at = record.sessions[-1].ends_at
     record.instructors = instructors if instructors is not None else [instructor()]
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def booking_on(course: Course, person_: Person | None = None, status: BookingStatus = BookingStatus.CONFIRMED,
+               **fields) -> Booking:
+    """A booking (or waiting-list place) on ``course``, made directly: the booking rules are not applied."""
+    record = Booking(course=course, person=person_ or person("Bea", "Booked"), status=status, **fields)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def last_sunday(year: int, month: int) -> date:
+    """The last Sunday of a month: the UK clocks change on the last Sunday of March and of October."""
+    day = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+def next_clock_change(month: int, after: date | None = None) -> date:
+    """The next last Sunday of ``month`` at least three weeks after ``after`` (today by default)."""
+    after = after or date.today()
+    change = last_sunday(after.year, month)
+    return change if change > after + timedelta(days=21) else last_sunday(after.year + 1, month)

@@ -14,6 +14,7 @@ from mhfa.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mhfa.areas.models import CouncilArea
+    from mhfa.auth.models import User
     from mhfa.employers.models import Employer
     from mhfa.people.models import Person
 
@@ -167,6 +168,27 @@ class Course(db.Model):
         person_id = getattr(user, "person_id", None)
         return person_id is not None and any(i.person_id == person_id for i in self.instructors)
 
+    @property
+    def title(self) -> str:
+        return self.course_type.name
+
+    @property
+    def location_label(self) -> str:
+        """The venue's one-line address, or "Online"."""
+        if self.delivery_mode is DeliveryMode.ONLINE or self.venue is None:
+            return "Online"
+        return self.venue.one_line_address
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is CourseStatus.CANCELLED
+
+    def booking_open_at(self, moment: datetime) -> bool:
+        """Whether places can be booked at ``moment``: published, not started, before the deadline."""
+        if self.status is not CourseStatus.PUBLISHED or self.starts_at is None or self.starts_at <= moment:
+            return False
+        return self.booking_deadline is None or moment < self.booking_deadline
+
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.status.value}>"
 
@@ -208,3 +230,4 @@ class CalendarFeed(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     council_area: Mapped[CouncilArea | None] = relationship()
+    owner: Mapped[User] = relationship()

@@ -1,13 +1,48 @@
-"""Course types, venues, instructors and courses: the rules for scheduling them."""
+"""Course types, venues, instructors and courses: the rules for scheduling them.
+
+Plain functions that take and return domain objects. They add and flush, never commit: the view
+or command that calls one commits once. A refused request raises ``DomainError`` (or
+``InvalidCourse`` with every problem found) before anything is changed.
+"""
 from __future__ import annotations
 
 import csv
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import render_template
+from sqlalchemy.orm import joinedload, selectinload
 
-from mhfa.courses.models import CourseType
+from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import all_areas
+from mhfa.audit import services as audit
+from mhfa.audit.models import AuditEvent
+from mhfa.auth.models import Role, User
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.courses import calendar
+from mhfa.courses.models import (
+    CalendarFeed,
+    Course,
+    CourseSession,
+    CourseStatus,
+    CourseType,
+    DeliveryMode,
+    FeedKind,
+    Instructor,
+    Venue,
+    course_instructor,
+)
+from mhfa.employers.models import Employer
+from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.notify import services as notify
+from mhfa.people.models import Person
+from mhfa.timeutil import format_london, london_to_utc, london_today, to_london, utcnow
 
 COURSE_TYPES_CSV = Path(__file__).parent / "data" / "course_types.csv"
 
@@ -49,3 +84,889 @@ def load_course_types(path: Path = COURSE_TYPES_CSV) -> dict[str, int]:
 
 def course_type_by_code(code: str) -> CourseType | None:
     return db.session.scalar(sa.select(CourseType).where(CourseType.code == code.strip().upper()))
+
+
+# --- who may see what ------------------------------------------------------------------------
+
+def is_staff(user) -> bool:
+    """Coordinators see every course, closed and draft ones included."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.COORDINATOR)
+
+
+def _person_id(user) -> int | None:
+    return getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
+
+
+def _employer_id(user) -> int | None:
+    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
+    return person.employer_id if person is not None else None
+
+
+def viewer_booking(course: Course, user) -> Booking | None:
+    """The viewer's booking on the course: the live one if any, else the latest cancelled one."""
+    person_id = _person_id(user)
+    if person_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.person_id == person_id)
+        .order_by((Booking.status == BookingStatus.CANCELLED).asc(), Booking.id.desc())
+        .limit(1)
+    )
+
+
+def can_view_course(course: Course, user, booking: Booking | None = None) -> bool:
+    """Published (and completed) courses are public, except closed ones, which only that employer's
+    people see; drafts only staff and the course's instructors; cancelled ones also people booked on them."""
+    if is_staff(user) or course.is_taught_by(user):
+        return True
+    if course.status is CourseStatus.DRAFT:
+        return False
+    if course.status is CourseStatus.CANCELLED:
+        return booking is not None
+    if course.is_closed:
+        return booking is not None or course.employer_id == _employer_id(user)
+    return True
+
+
+def can_see_joining_url(course: Course, user, booking: Booking | None = None) -> bool:
+    """The joining link of an online course: its confirmed trainees, its instructors and coordinators."""
+    if not course.joining_url:
+        return False
+    if is_staff(user) or course.is_taught_by(user):
+        return True
+    return booking is not None and booking.status is BookingStatus.CONFIRMED
+
+
+def course_for_viewer(course_id: int, user) -> tuple[Course, Booking | None]:
+    """The course and the viewer's booking on it; NotFound when the viewer may not see it."""
+    course = db.session.get(
+        Course, course_id,
+        options=[joinedload(Course.course_type), joinedload(Course.venue), selectinload(Course.sessions),
+                 selectinload(Course.instructors)],
+    )
+    if course is None:
+        raise NotFound("There is no such course.")
+    booking = viewer_booking(course, user)
+    if not can_view_course(course, user, booking):
+        raise NotFound("There is no such course.")
+    return course, booking
+
+
+# --- places ------------------------------------------------------------------------------------
+
+def _bookings_with(status: BookingStatus):
+    """Bookings of a status on the course of the enclosing query. ``count(*)`` lets PostgreSQL answer
+    from the (course_id, status) index alone."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(Booking.course_id == Course.id, Booking.status == status)
+        .correlate(Course)
+        .scalar_subquery()
+    )
+
+
+CONFIRMED_COUNT = _bookings_with(BookingStatus.CONFIRMED)
+WAITLISTED_COUNT = _bookings_with(BookingStatus.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class Places:
+    capacity: int
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.confirmed, 0)
+
+
+def places(course: Course) -> Places:
+    return places_for([course])[course.id]
+
+
+def places_for(courses: list[Course]) -> dict[int, Places]:
+    """Confirmed bookings and waiting-list length of each course, in one query."""
+    ids = [c.id for c in courses]
+    counts = {course_id: [0, 0] for course_id in ids}
+    if ids:
+        rows = db.session.execute(
+            sa.select(Booking.course_id, Booking.status, sa.func.count())
+            .where(Booking.course_id.in_(ids), Booking.status != BookingStatus.CANCELLED)
+            .group_by(Booking.course_id, Booking.status)
+        )
+        for course_id, status, count in rows:
+            counts[course_id][0 if status is BookingStatus.CONFIRMED else 1] = count
+    return {c.id: Places(c.capacity, *counts[c.id]) for c in courses}
+
+
+# --- the course finder and the coordinators' list --------------------------------------------
+
+@dataclass
+class FinderFilters:
+    council_area_id: int | None = None
+    course_type_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    delivery_mode: DeliveryMode | None = None
+    free_places: bool = False
+    latest_first: bool = False
+
+
+@dataclass
+class Listing:
+    course: Course
+    places: Places
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.per_page), 1)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def numbers(self) -> list[int | None]:
+        """Page numbers to link to: the first, the last, and the current one with its neighbours;
+        None where numbers are left out."""
+        wanted = sorted({1, self.pages, *range(max(self.page - 1, 1), min(self.page + 1, self.pages) + 1)})
+        shown: list[int | None] = []
+        for number in wanted:
+            if shown and number - shown[-1] > 1:
+                shown.append(None)
+            shown.append(number)
+        return shown
+
+
+def _start_of_london_day(day: date) -> datetime:
+    return london_to_utc(datetime.combine(day, time.min))
+
+
+def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
+    """One page of courses with their places, counted in SQL: a count and one query for the rows."""
+    total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
+    page = max(page, 1)
+    rows = db.session.execute(
+        sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
+                 joinedload(Course.employer))
+    ).all()
+    items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
+                 now: datetime | None = None) -> Page:
+    """Published courses still to start that the viewer may see and book, soonest first."""
+    now = now or utcnow()
+    conditions = [Course.status == CourseStatus.PUBLISHED, Course.starts_at > now]
+    if not is_staff(viewer):
+        employer_id = _employer_id(viewer)
+        conditions.append(
+            Course.employer_id.is_(None) if employer_id is None
+            else sa.or_(Course.employer_id.is_(None), Course.employer_id == employer_id)
+        )
+    if filters.date_from is not None:
+        conditions.append(Course.starts_at >= _start_of_london_day(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Course.starts_at < _start_of_london_day(filters.date_to + timedelta(days=1)))
+    if filters.council_area_id is not None:
+        conditions.append(Course.council_area_id == filters.council_area_id)
+    if filters.course_type_id is not None:
+        conditions.append(Course.course_type_id == filters.course_type_id)
+    if filters.delivery_mode is not None:
+        conditions.append(Course.delivery_mode == filters.delivery_mode)
+    if filters.free_places:
+        conditions.append(Course.capacity > CONFIRMED_COUNT)
+    order = [Course.starts_at.desc(), Course.id.desc()] if filters.latest_first else [Course.starts_at, Course.id]
+    return _listing_page(conditions, order=order, page=page, per_page=per_page)
+
+
+@dataclass
+class ManageFilters:
+    status: CourseStatus | None = None
+    council_area_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -> Page:
+    """Every course, for coordinators, by first session date."""
+    conditions = []
+    if filters.status is not None:
+        conditions.append(Course.status == filters.status)
+    if filters.council_area_id is not None:
+        conditions.append(Course.council_area_id == filters.council_area_id)
+    if filters.date_from is not None:
+        conditions.append(Course.starts_at >= _start_of_london_day(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Course.starts_at < _start_of_london_day(filters.date_to + timedelta(days=1)))
+    return _listing_page(conditions, order=[Course.starts_at, Course.id], page=page, per_page=per_page)
+
+
+def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
+    """The council areas and active course types the finder's filters offer."""
+    areas = all_areas()
+    types = list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True)).order_by(CourseType.name)))
+    return areas, types
+
+
+# --- scheduling --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, order=True)
+class SessionTimes:
+    """One session's start and end, as aware datetimes."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+@dataclass
+class CourseDetails:
+    """Everything a coordinator sets on a course. Sessions in the order they were entered."""
+
+    course_type: CourseType
+    delivery_mode: DeliveryMode
+    capacity: int
+    sessions: list[SessionTimes]
+    venue: Venue | None = None
+    council_area: CouncilArea | None = None
+    joining_url: str | None = None
+    price_pence: int = 0
+    employer: Employer | None = None
+    booking_deadline: datetime | None = None
+    notes: str = ""
+
+    @classmethod
+    def of(cls, course: Course) -> CourseDetails:
+        """A course's current details, to change some of them."""
+        return cls(
+            course_type=course.course_type, delivery_mode=course.delivery_mode, capacity=course.capacity,
+            sessions=[SessionTimes(s.starts_at, s.ends_at) for s in course.sessions], venue=course.venue,
+            council_area=course.council_area, joining_url=course.joining_url, price_pence=course.price_pence,
+            employer=course.employer, booking_deadline=course.booking_deadline, notes=course.notes,
+        )
+
+
+class InvalidCourse(DomainError):
+    """A course that cannot be saved; ``problems`` lists each (field, message) found."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]):
+        super().__init__(problems[0][1], field=problems[0][0])
+        self.problems = problems
+
+
+HOURS_TOLERANCE = 1 / 60  # a minute either way
+
+
+def sessions_needed(course_type: CourseType, mode: DeliveryMode) -> int:
+    return course_type.sessions_online if mode is DeliveryMode.ONLINE else course_type.sessions_in_person
+
+
+def _hours_text(hours: float) -> str:
+    whole, minutes = divmod(round(hours * 60), 60)
+    text = f"{whole} hour{'s' if whole != 1 else ''}"
+    return text + (f" {minutes} minutes" if minutes else "")
+
+
+def _schedule_problems(details: CourseDetails, *, check_past: bool, now: datetime) -> list[tuple[str | None, str]]:
+    problems: list[tuple[str | None, str]] = []
+    kind = details.course_type
+    sessions = details.sessions
+    if not sessions:
+        return [("session_1_date", "Enter the date, start time and end time of each session")]
+    for number, session in enumerate(sessions, start=1):
+        if session.ends_at <= session.starts_at:
+            problems.append((f"session_{number}_end", f"Session {number} must end after it starts"))
+        elif check_past and session.starts_at <= now:
+            problems.append((f"session_{number}_date", f"Session {number} must be in the future"))
+    numbered = sorted(enumerate(sessions, start=1), key=lambda item: item[1].starts_at)
+    for (first_no, first), (second_no, second) in zip(numbered, numbered[1:], strict=False):
+        if second.starts_at < first.ends_at and first.ends_at > first.starts_at:
+            later = max(first_no, second_no)
+            problems.append((f"session_{later}_start",
+                             f"Session {min(first_no, second_no)} and session {later} overlap"))
+    needed = sessions_needed(kind, details.delivery_mode)
+    if len(sessions) != needed:
+        mode = "online" if details.delivery_mode is DeliveryMode.ONLINE else "in person"
+        problems.append(("sessions", f"{kind.name} {mode} has {needed} session{'s' if needed != 1 else ''}; "
+                                     f"you entered {len(sessions)}"))
+    total = sum(s.hours for s in sessions if s.ends_at > s.starts_at)
+    if abs(total - kind.hours) > HOURS_TOLERANCE:
+        problems.append(("sessions", f"The sessions add up to {_hours_text(total)}; {kind.name} needs "
+                                     f"{_hours_text(kind.hours)}"))
+    return problems
+
+
+def _course_problems(details: CourseDetails, course: Course | None, *, sessions_changed: bool,
+                     now: datetime) -> list[tuple[str | None, str]]:
+    problems: list[tuple[str | None, str]] = []
+    kind = details.course_type
+    if course is None and not kind.active:
+        problems.append(("course_type", f"{kind.name} is no longer offered"))
+    if course is not None and course.status is not CourseStatus.DRAFT:
+        if kind.id != course.course_type_id:
+            problems.append(("course_type", "A published course keeps its course type: cancel it and create a new one"))
+        if details.delivery_mode is not course.delivery_mode:
+            problems.append(("delivery_mode",
+                             "A published course stays in person or online: cancel it and create a new one"))
+    if details.delivery_mode is DeliveryMode.IN_PERSON:
+        if details.venue is None:
+            problems.append(("venue", "Choose the venue of an in-person course"))
+        elif not details.venue.active and (course is None or course.venue_id != details.venue.id):
+            problems.append(("venue", f"{details.venue.name} is no longer in use"))
+    else:
+        if not details.joining_url:
+            problems.append(("joining_url", "Enter the joining link of an online course"))
+        elif not re.fullmatch(r"https://[^\s/]+\.[^\s]+", details.joining_url):
+            problems.append(("joining_url", "Enter the joining link as a web address starting https://"))
+        if details.council_area is None:
+            problems.append(("council_area", "Choose the council area that runs this online course"))
+    if details.capacity < 1:
+        problems.append(("capacity", "Capacity must be at least 1"))
+    elif details.capacity > kind.max_learners:
+        problems.append(("capacity", f"Capacity cannot be more than {kind.max_learners}, the limit for {kind.name}"))
+    elif course is not None:
+        booked = places(course).confirmed
+        if details.capacity < booked:
+            problems.append(("capacity", f"{booked} places are already booked, so capacity cannot be less "
+                                         f"than {booked}"))
+    if details.price_pence < 0:
+        problems.append(("price", "The price cannot be negative"))
+    problems += _schedule_problems(details, check_past=sessions_changed, now=now)
+    if details.booking_deadline is not None and details.sessions:
+        first_start = min(s.starts_at for s in details.sessions)
+        deadline_changed = course is None or details.booking_deadline != course.booking_deadline
+        if details.booking_deadline > first_start:
+            problems.append(("booking_deadline_date", "The booking deadline must be before the first session starts"))
+        elif deadline_changed and details.booking_deadline <= now:
+            problems.append(("booking_deadline_date", "The booking deadline must be in the future"))
+    if course is not None and sessions_changed and not any(f and f.startswith("session") for f, _ in problems):
+        for instructor in course.instructors:
+            problem = instructor_problem(instructor, details.sessions, exclude_course=course)
+            if problem:
+                problems.append(("sessions", problem))
+    return problems
+
+
+def _apply(course: Course, details: CourseDetails) -> None:
+    in_person = details.delivery_mode is DeliveryMode.IN_PERSON
+    course.course_type = details.course_type
+    course.delivery_mode = details.delivery_mode
+    course.venue = details.venue if in_person else None
+    course.council_area = details.venue.council_area if in_person else details.council_area
+    course.joining_url = None if in_person else details.joining_url
+    course.capacity = details.capacity
+    course.price_pence = details.price_pence
+    course.employer = details.employer
+    course.booking_deadline = details.booking_deadline
+    course.notes = details.notes or ""
+
+
+def _apply_sessions(course: Course, sessions: list[SessionTimes]) -> None:
+    """Sessions in time order, updating existing rows in place so that their ids (calendar UIDs) stay."""
+    ordered = sorted(sessions)
+    existing = sorted(course.sessions, key=lambda s: s.starts_at)
+    for row, times in zip(existing, ordered, strict=False):
+        row.starts_at, row.ends_at = times.starts_at, times.ends_at
+    for row in existing[len(ordered):]:
+        course.sessions.remove(row)
+    for times in ordered[len(existing):]:
+        course.sessions.append(CourseSession(starts_at=times.starts_at, ends_at=times.ends_at))
+    course.sessions.sort(key=lambda s: s.starts_at)
+    course.starts_at = ordered[0].starts_at
+    course.ends_at = max(s.ends_at for s in ordered)
+
+
+def _times(course: Course) -> list[SessionTimes]:
+    return sorted(SessionTimes(s.starts_at, s.ends_at) for s in course.sessions)
+
+
+def create_course(details: CourseDetails, actor: User | None = None, *, now: datetime | None = None) -> Course:
+    """A new draft course with its sessions; nothing is added if any rule is broken."""
+    problems = _course_problems(details, None, sessions_changed=True, now=now or utcnow())
+    if problems:
+        raise InvalidCourse(problems)
+    course = Course(status=CourseStatus.DRAFT, sequence=0)
+    _apply(course, details)
+    _apply_sessions(course, details.sessions)
+    db.session.add(course)
+    db.session.flush()
+    audit.record("course.created", course, actor, course_type=course.course_type.code,
+                 starts_at=course.starts_at.isoformat())
+    return course
+
+
+def _refuse_if_closed_for_changes(course: Course) -> None:
+    if course.status is CourseStatus.CANCELLED:
+        raise DomainError("This course has been cancelled, so it cannot be changed.")
+    if course.status is CourseStatus.COMPLETED:
+        raise DomainError("This course has been completed, so it cannot be changed.")
+
+
+def update_course(course: Course, details: CourseDetails, actor: User | None = None, *,
+                  now: datetime | None = None) -> Course:
+    """Change a course. On a published course, new times or a new place are a reschedule: the
+    calendar SEQUENCE goes up and every booked trainee is told, with the updated calendar file."""
+    _refuse_if_closed_for_changes(course)
+    old_times = _times(course)
+    sessions_changed = sorted(details.sessions) != old_times
+    problems = _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
+    if problems:
+        raise InvalidCourse(problems)
+    place_changed = (
+        (details.venue.id if details.venue and details.delivery_mode is DeliveryMode.IN_PERSON else None)
+        != course.venue_id
+    )
+    old_place = course.location_label
+    _apply(course, details)
+    if sessions_changed:
+        _apply_sessions(course, details.sessions)
+    db.session.flush()
+    if course.status is CourseStatus.PUBLISHED and (sessions_changed or place_changed):
+        course.sequence += 1
+        db.session.flush()
+        notified = _notify_booked(course, "course_rescheduled.txt", f"Your course has changed: {course.title}",
+                                  old_times=old_times, old_place=old_place)
+        audit.record(
+            "course.rescheduled", course, actor, sequence=course.sequence, notified=notified,
+            old_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in old_times],
+            new_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in _times(course)],
+            old_place=old_place, new_place=course.location_label,
+        )
+    else:
+        audit.record("course.updated", course, actor)
+    return course
+
+
+def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User | None = None, *,
+                      now: datetime | None = None) -> Course:
+    """New times for a course's sessions, everything else kept (see ``update_course``)."""
+    details = CourseDetails.of(course)
+    details.sessions = sessions
+    return update_course(course, details, actor, now=now)
+
+
+def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
+    """Open a draft course to the finder and to booking."""
+    now = now or utcnow()
+    if course.status is not CourseStatus.DRAFT:
+        raise DomainError(f"Only a draft course can be published; this one is {course.status.value}.")
+    if course.starts_at is None or course.starts_at <= now:
+        raise DomainError("This course has already started, so it cannot be published. Change its dates first.")
+    course.status = CourseStatus.PUBLISHED
+    db.session.flush()
+    audit.record("course.published", course, actor)
+    return course
+
+
+def cancel_course(course: Course, reason: str, actor: User | None = None) -> int:
+    """Cancel a course and tell every booked trainee (the calendar event becomes STATUS:CANCELLED).
+
+    Returns how many trainees were told. Their bookings stay as they are, for the booking rules
+    (refunds, moving to another course) to deal with.
+    """
+    _refuse_if_closed_for_changes(course)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
+    course.status = CourseStatus.CANCELLED
+    course.cancelled_reason = reason
+    course.sequence += 1
+    db.session.flush()
+    notified = _notify_booked(course, "course_cancelled.txt", f"Course cancelled: {course.title}")
+    audit.record("course.cancelled", course, actor, reason=reason, notified=notified)
+    return notified
+
+
+def _notify_booked(course: Course, template: str, subject: str, **context) -> int:
+    """One email per trainee with a live booking, each with the course's updated calendar file."""
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status != BookingStatus.CANCELLED)
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ).all()
+    ics = calendar.course_ics(course)
+    sent = 0
+    for booking in bookings:
+        person = booking.person
+        if not person.email or person.is_erased:
+            continue
+        text = render_template(
+            f"notify/{template}", course=course, person=person, booking=booking,
+            course_url=calendar.course_url(course), **context,
+        )
+        notify.queue(notify.Message(
+            to=person.email, subject=subject, text=text,
+            attachments=[notify.Attachment(f"course-{course.id}.ics", "text/calendar", ics, {"method": "PUBLISH"})],
+        ))
+        sent += 1
+    return sent
+
+
+# --- instructors on courses --------------------------------------------------------------------
+
+def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | list[CourseSession], *,
+                       exclude_course: Course | None = None) -> str | None:
+    """Why the instructor cannot teach these sessions (licence, or a clashing course), or None."""
+    name = instructor.person.full_name
+    if not instructor.active:
+        return f"{name} is not an active instructor"
+    if not sessions:
+        return None
+    last_day = to_london(max(s.ends_at for s in sessions)).date()
+    expires = instructor.licence_expires_on
+    if expires < london_today():
+        return f"{name}'s licence expired on {expires:%-d %B %Y}"
+    if expires < last_day:
+        return f"{name}'s licence expires on {expires:%-d %B %Y}, before the course ends on {last_day:%-d %B %Y}"
+    overlaps = sa.or_(*[
+        sa.and_(CourseSession.starts_at < s.ends_at, CourseSession.ends_at > s.starts_at) for s in sessions
+    ])
+    query = (
+        sa.select(Course, CourseSession)
+        .join(CourseSession, CourseSession.course_id == Course.id)
+        .join(course_instructor, course_instructor.c.course_id == Course.id)
+        .where(
+            course_instructor.c.instructor_id == instructor.id,
+            Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED]),
+            overlaps,
+        )
+        .order_by(CourseSession.starts_at)
+        .limit(1)
+    )
+    if exclude_course is not None and exclude_course.id is not None:
+        query = query.where(Course.id != exclude_course.id)
+    clash = db.session.execute(query).first()
+    if clash is None:
+        return None
+    other, session = clash
+    return (f"{name} is already teaching {other.title} (course {other.id}, {other.location_label}) "
+            f"on {format_london(session.starts_at)} to {format_london(session.ends_at, '%-I:%M%p').lower()}, "
+            f"at the same time")
+
+
+def assign_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
+    """Put a licensed instructor on a course, unless their licence or another course gets in the way."""
+    _refuse_if_closed_for_changes(course)
+    if instructor in course.instructors:
+        raise DomainError(f"{instructor.person.full_name} is already teaching this course.", field="instructor")
+    problem = instructor_problem(instructor, list(course.sessions), exclude_course=course)
+    if problem:
+        raise DomainError(problem, field="instructor")
+    course.instructors.append(instructor)
+    db.session.flush()
+    audit.record("course.instructor_assigned", course, actor, instructor_id=instructor.id,
+                 licence_number=instructor.licence_number)
+    return course
+
+
+def remove_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
+    _refuse_if_closed_for_changes(course)
+    if instructor not in course.instructors:
+        raise NotFound("That instructor is not on this course.")
+    course.instructors.remove(instructor)
+    db.session.flush()
+    audit.record("course.instructor_removed", course, actor, instructor_id=instructor.id,
+                 licence_number=instructor.licence_number)
+    return course
+
+
+def instructors_available_for(course: Course) -> list[Instructor]:
+    """Active instructors not yet on the course, by name (the list to choose from)."""
+    assigned = {i.id for i in course.instructors}
+    rows = db.session.scalars(
+        sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
+        .where(Instructor.active.is_(True)).order_by(Person.last_name, Person.first_name)
+        .options(joinedload(Instructor.person))
+    )
+    return [i for i in rows if i.id not in assigned]
+
+
+# --- venues ------------------------------------------------------------------------------------
+
+_POSTCODE = re.compile(
+    r"^(GIR0AA|[A-PR-UWYZ](\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y])\d[ABD-HJLNP-UW-Z]{2})$"
+)
+
+
+def postcode_is_valid(text: str) -> bool:
+    return bool(_POSTCODE.match(re.sub(r"\s+", "", text or "").upper()))
+
+
+def normalise_postcode(text: str) -> str:
+    """A UK postcode in capitals with one space before the last three characters; DomainError if not one."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if not compact:
+        raise DomainError("Enter the postcode", field="postcode")
+    if not _POSTCODE.match(compact):
+        raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+@dataclass
+class VenueDetails:
+    name: str
+    address_line1: str
+    town: str
+    postcode: str
+    council_area: CouncilArea
+    address_line2: str = ""
+    step_free_access: bool = False
+    access_notes: str = ""
+    active: bool = True
+
+
+def _apply_venue(venue: Venue, details: VenueDetails) -> None:
+    venue.name = details.name.strip()
+    venue.address_line1 = details.address_line1.strip()
+    venue.address_line2 = (details.address_line2 or "").strip()
+    venue.town = details.town.strip()
+    venue.postcode = normalise_postcode(details.postcode)
+    venue.council_area = details.council_area
+    venue.step_free_access = details.step_free_access
+    venue.access_notes = (details.access_notes or "").strip()
+    venue.active = details.active
+
+
+def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
+    venue = Venue()
+    _apply_venue(venue, details)
+    db.session.add(venue)
+    db.session.flush()
+    audit.record("venue.created", venue, actor, name=venue.name)
+    return venue
+
+
+def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None) -> Venue:
+    """Change a venue. Its courses keep the council area they were given."""
+    normalise_postcode(details.postcode)  # refuse before touching anything
+    _apply_venue(venue, details)
+    db.session.flush()
+    audit.record("venue.updated", venue, actor, name=venue.name)
+    return venue
+
+
+def delete_venue(venue: Venue, actor: User | None = None) -> None:
+    used = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.venue_id == venue.id))
+    if used:
+        raise DomainError(f"{venue.name} is the venue of {used} course{'s' if used != 1 else ''}, so it cannot be "
+                          "deleted. Mark it as no longer in use instead.")
+    audit.record("venue.deleted", venue, actor, name=venue.name)
+    db.session.delete(venue)
+    db.session.flush()
+
+
+def list_venues() -> list[Venue]:
+    return list(db.session.scalars(
+        sa.select(Venue).options(joinedload(Venue.council_area)).order_by(Venue.active.desc(), Venue.name)
+    ))
+
+
+# --- instructors -------------------------------------------------------------------------------
+
+@dataclass
+class InstructorDetails:
+    first_name: str
+    last_name: str
+    email: str
+    licence_number: str
+    licence_expires_on: date
+    active: bool = True
+
+
+def _licence_number(text: str) -> str:
+    number = re.sub(r"\s+", "", text or "").upper()
+    if not number:
+        raise DomainError("Enter the licence number", field="licence_number")
+    return number
+
+
+def _check_licence_unique(number: str, instructor: Instructor | None) -> None:
+    other = db.session.scalar(sa.select(Instructor).where(sa.func.upper(Instructor.licence_number) == number))
+    if other is not None and other is not instructor:
+        raise DomainError(f"Licence number {number} belongs to {other.person.full_name} already",
+                          field="licence_number")
+
+
+def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
+    """A licensed instructor; the person is found by email address, or added."""
+    number = _licence_number(details.licence_number)
+    _check_licence_unique(number, None)
+    if details.licence_expires_on < london_today():
+        raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
+    email = details.email.strip().lower()
+    person = db.session.scalar(sa.select(Person).where(Person.email == email))
+    if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
+        raise DomainError(f"{person.full_name} ({email}) is already an instructor", field="email")
+    if person is None:
+        person = Person(first_name=details.first_name.strip(), last_name=details.last_name.strip(), email=email)
+        db.session.add(person)
+    instructor = Instructor(person=person, licence_number=number, licence_expires_on=details.licence_expires_on,
+                            active=details.active)
+    db.session.add(instructor)
+    db.session.flush()
+    audit.record("instructor.created", instructor, actor, licence_number=number,
+                 licence_expires_on=details.licence_expires_on.isoformat())
+    return instructor
+
+
+def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
+    number = _licence_number(details.licence_number)
+    _check_licence_unique(number, instructor)
+    email = details.email.strip().lower()
+    other = db.session.scalar(sa.select(Person).where(Person.email == email))
+    if other is not None and other is not instructor.person:
+        raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
+    person = instructor.person
+    person.first_name, person.last_name, person.email = details.first_name.strip(), details.last_name.strip(), email
+    instructor.licence_number = number
+    instructor.licence_expires_on = details.licence_expires_on
+    instructor.active = details.active
+    db.session.flush()
+    audit.record("instructor.updated", instructor, actor, licence_number=number,
+                 licence_expires_on=details.licence_expires_on.isoformat(), active=details.active)
+    return instructor
+
+
+def delete_instructor(instructor: Instructor, actor: User | None = None) -> None:
+    used = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(course_instructor)
+        .where(course_instructor.c.instructor_id == instructor.id)
+    )
+    if used:
+        raise DomainError(f"{instructor.person.full_name} is on {used} course{'s' if used != 1 else ''}, so cannot be "
+                          "deleted. Mark them as not active instead.")
+    audit.record("instructor.deleted", instructor, actor, licence_number=instructor.licence_number)
+    db.session.delete(instructor)
+    db.session.flush()
+
+
+def list_instructors() -> list[Instructor]:
+    return list(db.session.scalars(
+        sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
+        .options(joinedload(Instructor.person)).order_by(Instructor.active.desc(), Person.last_name, Person.first_name)
+    ))
+
+
+def instructor_for(user) -> Instructor | None:
+    person_id = _person_id(user)
+    if person_id is None:
+        return None
+    return db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person_id))
+
+
+# --- calendar feeds ----------------------------------------------------------------------------
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def feed_for(user: User, kind: FeedKind, council_area: CouncilArea | None = None) -> CalendarFeed | None:
+    query = sa.select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id, CalendarFeed.kind == kind)
+    if kind is FeedKind.AREA:
+        query = query.where(CalendarFeed.council_area_id == council_area.id)
+    return db.session.scalar(query.order_by(CalendarFeed.id).limit(1))
+
+
+def reset_feed(user: User, kind: FeedKind, council_area: CouncilArea | None = None) -> CalendarFeed:
+    """The user's feed of this kind with a new token (made if there is none): the old link stops working."""
+    if kind is FeedKind.AREA and council_area is None:
+        raise DomainError("Choose a council area", field="council_area")
+    feed = feed_for(user, kind, council_area)
+    if feed is None:
+        feed = CalendarFeed(owner_user_id=user.id, kind=kind,
+                            council_area_id=council_area.id if kind is FeedKind.AREA else None)
+        db.session.add(feed)
+    feed.token = new_feed_token()
+    db.session.flush()
+    audit.record("calendar_feed.reset", feed, user, kind=kind.value)
+    return feed
+
+
+def area_feeds(user: User) -> dict[int, CalendarFeed]:
+    rows = db.session.scalars(
+        sa.select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id, CalendarFeed.kind == FeedKind.AREA)
+    )
+    return {feed.council_area_id: feed for feed in rows}
+
+
+def feed_by_token(token: str) -> CalendarFeed:
+    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token == token)) if token else None
+    if feed is None:
+        raise NotFound("There is no such calendar.")
+    return feed
+
+
+# --- lookups for forms and pages ---------------------------------------------------------------
+
+def course_form_choices(course: Course | None = None) -> dict:
+    """What the course form offers: active course types and venues (and the course's own), areas, employers."""
+    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
+    venues = db.session.scalars(
+        sa.select(Venue).options(joinedload(Venue.council_area)).order_by(Venue.name)
+    ).all()
+    keep_type = course.course_type_id if course else None
+    keep_venue = course.venue_id if course else None
+    return {
+        "course_types": [t for t in types if t.active or t.id == keep_type],
+        "venues": [v for v in venues if v.active or v.id == keep_venue],
+        "areas": all_areas(),
+        "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
+    }
+
+
+def venue_form_data(venue: Venue) -> dict:
+    return {
+        "name": venue.name, "address_line1": venue.address_line1, "address_line2": venue.address_line2,
+        "town": venue.town, "postcode": venue.postcode, "council_area": str(venue.council_area_id),
+        "step_free_access": venue.step_free_access, "access_notes": venue.access_notes, "active": venue.active,
+    }
+
+
+def course_history(course: Course) -> list:
+    """The course's audit trail, newest first, with who did each thing."""
+    return list(db.session.execute(
+        sa.select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.actor_user_id)
+        .where(AuditEvent.entity_type == Course.__tablename__, AuditEvent.entity_id == course.id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    ).all())
+
+
+def get_or_404(model, ident: int | None):
+    record = db.session.get(model, ident) if ident is not None else None
+    if record is None:
+        raise NotFound(f"There is no such {model.__tablename__.replace('_', ' ')}.")
+    return record

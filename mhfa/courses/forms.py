@@ -1,0 +1,382 @@
+"""Forms for the course finder and the coordinators' pages.
+
+Every error message names its field; a refused form is shown again with what the user typed.
+Coordinators type London wall-clock dates and times; the forms turn them into UTC moments.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from mhfa.areas.models import CouncilArea
+from mhfa.courses import services
+from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
+from mhfa.employers.models import Employer
+from mhfa.timeutil import london_to_utc, to_london
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+    SelectChoice = None
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y"]
+TIME_FORMATS = ["%H:%M", "%H.%M", "%H:%M:%S"]
+MAX_SESSIONS = 4
+
+
+def options(pairs) -> list:
+    """Choices for a select or radios field from (value, label) pairs."""
+    return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+def _date(label: str, invalid: str, description: str = "", required: str | None = None) -> DateField:
+    """A date typed as YYYY-MM-DD (what a browser's date input sends) or DD/MM/YYYY."""
+    validators = [InputRequired(required)] if required else [Optional()]
+    return DateField(label, validators=validators, format=DATE_FORMATS, invalid_value_message=invalid,
+                     description=description)
+
+
+def _time(label: str, invalid: str) -> TimeField:
+    return TimeField(label, validators=[Optional()], format=TIME_FORMATS, invalid_value_message=invalid)
+
+
+def _session_fields(n: int) -> tuple[DateField, TimeField, TimeField]:
+    return (
+        _date(f"Session {n} date", f"Enter the date of session {n} as a real date, like 2027-03-27"),
+        _time(f"Session {n} start time", f"Enter the start time of session {n} like 09:30"),
+        _time(f"Session {n} end time", f"Enter the end time of session {n} like 16:30"),
+    )
+
+
+def london_moment(day: date, at: time) -> datetime:
+    """A London wall-clock date and time as a UTC moment; ValueError for a time the clocks skip."""
+    moment = london_to_utc(datetime.combine(day, at))
+    if to_london(moment).replace(tzinfo=None) != datetime.combine(day, at):
+        raise ValueError(f"{at:%H:%M} on {day:%-d %B %Y} does not exist in the UK: the clocks go forward then")
+    return moment
+
+
+# --- public finder -----------------------------------------------------------------------------
+
+class FinderForm(FlaskForm):
+    """The finder's filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    area = SelectField("Council area", choices=[], default="",
+                       invalid_choice_message="Choose a council area from the list")
+    type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
+    mode = RadioField("In person or online", default="", validators=[Optional()],
+                      choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
+    from_date = _date("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
+    to_date = _date("To", "Enter the 'to' date as a real date, like 2027-04-30", "For example, 2027-04-30")
+    free_places = BooleanField("Only courses with free places", false_values=("false", "", "0", "no", "n", "off"))
+    sort = SelectField("Sort by", default="date",
+                       choices=options([("date", "Soonest first"), ("-date", "Latest first")]))
+
+    def __init__(self, *args, areas=(), course_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._areas = {area.gss_code: area for area in areas}
+        self._types = {kind.code: kind for kind in course_types}
+        self.area.choices = options([("", "Any area")] + [(a.gss_code, a.name) for a in areas])
+        self.type.choices = options([("", "Any course")] + [(t.code, t.name) for t in course_types])
+
+    def validate_to_date(self, field):
+        if field.data and self.from_date.data and field.data < self.from_date.data:
+            raise ValidationError("The 'to' date must be the same as or after the 'from' date")
+
+    def filters(self) -> services.FinderFilters:
+        """The filters of the fields that are valid (an invalid field filters nothing)."""
+        def ok(field):
+            return field.data if not field.errors else None
+
+        area = self._areas.get(ok(self.area) or "")
+        kind = self._types.get(ok(self.type) or "")
+        mode = ok(self.mode)
+        return services.FinderFilters(
+            council_area_id=area.id if area else None,
+            course_type_id=kind.id if kind else None,
+            date_from=ok(self.from_date),
+            date_to=ok(self.to_date),
+            delivery_mode=DeliveryMode(mode) if mode else None,
+            free_places=bool(self.free_places.data),
+            latest_first=self.sort.data == "-date",
+        )
+
+
+class ManageFilterForm(FlaskForm):
+    """Filters of the coordinators' list of courses (GET)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", default="", choices=options([("", "Any status")] + [(s.value, s.value.capitalize())
+                                                                           for s in CourseStatus]))
+    area = SelectField("Council area", choices=[], default="")
+    from_date = _date("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27")
+    to_date = _date("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.area.choices = options([("", "Any area")] + [(str(a.id), a.name) for a in areas])
+
+    def validate_to_date(self, field):
+        if field.data and self.from_date.data and field.data < self.from_date.data:
+            raise ValidationError("The 'starting by' date must be the same as or after the 'starting from' date")
+
+    def filters(self) -> services.ManageFilters:
+        def ok(field):
+            return field.data if not field.errors else None
+
+        return services.ManageFilters(
+            status=CourseStatus(self.status.data) if ok(self.status) else None,
+            council_area_id=int(self.area.data) if ok(self.area) else None,
+            date_from=ok(self.from_date),
+            date_to=ok(self.to_date),
+        )
+
+
+# --- courses -----------------------------------------------------------------------------------
+
+class CourseForm(FlaskForm):
+    """A course's details and its sessions (up to four rows of date, start and end, London time)."""
+
+    course_type = SelectField("Course type", choices=[], validators=[DataRequired("Choose the course type")])
+    delivery_mode = RadioField("How it runs", choices=options([("in_person", "In person, at a venue"),
+                                                               ("online", "Online, live with an instructor")]),
+                               validators=[DataRequired("Choose in person or online")])
+    venue = SelectField("Venue", choices=[], description="For a course in person. Its council area is the venue's.")
+    council_area = SelectField("Council area", choices=[], description="For an online course: the area that runs it.")
+    joining_url = StringField("Joining link", validators=[Optional(), Length(max=500)],
+                              description="For an online course: shown only to booked trainees and instructors.")
+    session_1_date, session_1_start, session_1_end = _session_fields(1)
+    session_2_date, session_2_start, session_2_end = _session_fields(2)
+    session_3_date, session_3_start, session_3_end = _session_fields(3)
+    session_4_date, session_4_start, session_4_end = _session_fields(4)
+    capacity = IntegerField("Capacity (places)", validators=[InputRequired("Enter the capacity")],
+                            invalid_value_message="Enter the capacity as a whole number, like 16")
+    price = StringField("Price per place, in pounds", validators=[InputRequired("Enter the price per place")],
+                        description="0 for a free course.")
+    employer = SelectField("Who can book", choices=[])
+    booking_deadline_date = _date("Booking deadline date", "Enter the booking deadline as a real date, like 2027-03-20",
+                                  "Optional. Leave empty to take bookings until the course starts.")
+    booking_deadline_time = _time("Booking deadline time", "Enter the booking deadline time like 17:00")
+    notes = TextAreaField("Notes for the programme team", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, course_types=(), venues=(), areas=(), employers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course_type.choices = options([("", "Choose a course type")] + [(str(t.id), t.name) for t in course_types])
+        self.venue.choices = options([("", "Choose a venue")] + [
+            (str(v.id), f"{v.name}, {v.town} ({v.council_area.name})") for v in venues
+        ])
+        self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
+        self.employer.choices = options([("", "Open to the public")] + [(str(e.id), f"Only staff of {e.name}")
+                                                                         for e in employers])
+        self.price_pence: int | None = None
+        self.session_times: list[services.SessionTimes] = []
+        self.booking_deadline: datetime | None = None
+
+    @classmethod
+    def data_of(cls, course: Course) -> dict:
+        """The form's initial data for an existing course (times in London)."""
+        data = {
+            "course_type": str(course.course_type_id),
+            "delivery_mode": course.delivery_mode.value,
+            "venue": str(course.venue_id or ""),
+            "council_area": str(course.council_area_id or ""),
+            "joining_url": course.joining_url or "",
+            "capacity": course.capacity,
+            "price": f"{course.price_pence / 100:.2f}",
+            "employer": str(course.employer_id or ""),
+            "notes": course.notes,
+        }
+        if course.booking_deadline:
+            local = to_london(course.booking_deadline)
+            data |= {"booking_deadline_date": local.date(), "booking_deadline_time": local.time()}
+        for n, session in enumerate(course.sessions, start=1):
+            start, end = to_london(session.starts_at), to_london(session.ends_at)
+            data |= {f"session_{n}_date": start.date(), f"session_{n}_start": start.time(),
+                     f"session_{n}_end": end.time()}
+        return data
+
+    def session_rows(self) -> list[tuple]:
+        return [(n, self[f"session_{n}_date"], self[f"session_{n}_start"], self[f"session_{n}_end"])
+                for n in range(1, MAX_SESSIONS + 1)]
+
+    def validate_price(self, field):
+        text = (field.data or "").strip().replace("£", "").replace(",", "")
+        try:
+            pounds = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError("Enter the price in pounds, like 75 or 75.50") from None
+        if pounds < 0 or pounds != pounds.quantize(Decimal("0.01")):
+            raise ValidationError("Enter the price in pounds, like 75 or 75.50")
+        self.price_pence = int(pounds * 100)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        self.session_times = []
+        blank_row = None
+        for n, day, start, end in self.session_rows():
+            fields = (day, start, end)
+            if any(f.errors for f in fields):
+                valid = False
+                continue
+            filled = [f.data is not None for f in fields]
+            if not any(filled):
+                blank_row = blank_row or n
+                continue
+            if not all(filled):
+                for f, what in zip(fields, ("date", "start time", "end time"), strict=True):
+                    if f.data is None:
+                        f.errors.append(f"Enter the {what} of session {n}")
+                valid = False
+                continue
+            if blank_row is not None:
+                self[f"session_{blank_row}_date"].errors.append(
+                    f"Fill in the sessions in order: session {blank_row} is empty but session {n} is not")
+                valid = False
+                continue
+            try:
+                self.session_times.append(services.SessionTimes(london_moment(day.data, start.data),
+                                                                london_moment(day.data, end.data)))
+            except ValueError as error:
+                start.errors.append(f"Session {n}: {error}")
+                valid = False
+        deadline_day, deadline_time = self.booking_deadline_date, self.booking_deadline_time
+        self.booking_deadline = None
+        if deadline_day.data and not deadline_day.errors and not deadline_time.errors:
+            try:
+                self.booking_deadline = london_moment(deadline_day.data, deadline_time.data or time(23, 59))
+            except ValueError as error:
+                deadline_time.errors.append(f"Booking deadline: {error}")
+                valid = False
+        elif deadline_time.data and not deadline_day.data and not deadline_day.errors:
+            deadline_day.errors.append("Enter the date of the booking deadline, or leave its time empty")
+            valid = False
+        return valid
+
+    def details(self) -> services.CourseDetails:
+        """The course the form describes (call after ``validate``)."""
+        def pick(model, value):
+            return services.get_or_404(model, int(value)) if value else None
+
+        return services.CourseDetails(
+            course_type=pick(CourseType, self.course_type.data),
+            delivery_mode=DeliveryMode(self.delivery_mode.data),
+            capacity=self.capacity.data,
+            sessions=self.session_times,
+            venue=pick(Venue, self.venue.data),
+            council_area=pick(CouncilArea, self.council_area.data),
+            joining_url=(self.joining_url.data or "").strip() or None,
+            price_pence=self.price_pence or 0,
+            employer=pick(Employer, self.employer.data),
+            booking_deadline=self.booking_deadline,
+            notes=self.notes.data or "",
+        )
+
+
+class CancelCourseForm(FlaskForm):
+    reason = TextAreaField("Why is the course cancelled?", validators=[
+        DataRequired("Enter the reason for cancelling; booked trainees are told it"), Length(max=1000)],
+        description="Booked trainees receive this in their email.")
+
+
+class AssignInstructorForm(FlaskForm):
+    instructor = SelectField("Instructor", choices=[], validators=[DataRequired("Choose an instructor")])
+
+    def __init__(self, *args, instructors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instructor.choices = options([("", "Choose an instructor")] + [
+            (str(i.id), f"{i.person.full_name} (licence {i.licence_number}, valid until "
+                        f"{i.licence_expires_on:%-d %b %Y})") for i in instructors
+        ])
+
+    def chosen(self) -> Instructor:
+        return services.get_or_404(Instructor, int(self.instructor.data))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
+# --- venues and instructors --------------------------------------------------------------------
+
+class VenueForm(FlaskForm):
+    name = StringField("Venue name", validators=[DataRequired("Enter the venue name"), Length(max=150)])
+    address_line1 = StringField("Address line 1", validators=[DataRequired("Enter the first line of the address"),
+                                                              Length(max=150)])
+    address_line2 = StringField("Address line 2 (optional)", validators=[Optional(), Length(max=150)])
+    town = StringField("Town or city", validators=[DataRequired("Enter the town or city"), Length(max=80)])
+    postcode = StringField("Postcode", validators=[DataRequired("Enter the postcode"), Length(max=10)])
+    council_area = SelectField("Council area", choices=[], validators=[DataRequired("Choose the council area")])
+    step_free_access = BooleanField("Step-free access to the training room")
+    access_notes = TextAreaField("Access notes (optional)", validators=[Optional(), Length(max=2000)],
+                                 description="For example: lift to the first floor, accessible toilet, hearing loop.")
+    active = BooleanField("In use (offered when scheduling courses)", default=True)
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
+
+    def validate_postcode(self, field):
+        if field.data and not services.postcode_is_valid(field.data):
+            raise ValidationError("Enter a real postcode, like B1 2ND")
+
+    def details(self) -> services.VenueDetails:
+        return services.VenueDetails(
+            name=self.name.data, address_line1=self.address_line1.data, address_line2=self.address_line2.data or "",
+            town=self.town.data, postcode=self.postcode.data,
+            council_area=services.get_or_404(CouncilArea, int(self.council_area.data)),
+            step_free_access=self.step_free_access.data, access_notes=self.access_notes.data or "",
+            active=self.active.data,
+        )
+
+
+class InstructorForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired("Enter the first name"), Length(max=100)])
+    last_name = StringField("Last name", validators=[DataRequired("Enter the last name"), Length(max=100)])
+    email = EmailField("Email address", validators=[
+        DataRequired("Enter the email address"),
+        Email("Enter an email address in the right format, like name@example.com"), Length(max=254)])
+    licence_number = StringField("MHFA England licence number", validators=[
+        DataRequired("Enter the licence number"), Length(max=40)])
+    licence_expires_on = _date("Licence expiry date", "Enter the licence expiry date as a real date, like 2028-01-31",
+                               "For example, 2028-01-31", required="Enter the licence expiry date")
+    active = BooleanField("Active (can be given courses)", default=True)
+
+    def validate_licence_number(self, field):
+        if field.data and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 /-]*", field.data.strip()):
+            raise ValidationError("Enter the licence number using letters, numbers, spaces, hyphens or slashes only")
+
+    def details(self) -> services.InstructorDetails:
+        return services.InstructorDetails(
+            first_name=self.first_name.data, last_name=self.last_name.data, email=self.email.data,
+            licence_number=self.licence_number.data, licence_expires_on=self.licence_expires_on.data,
+            active=self.active.data,
+        )
+
+
+class AreaFeedForm(FlaskForm):
+    council_area = SelectField("Council area", choices=[], validators=[DataRequired("Choose a council area")])
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
+
