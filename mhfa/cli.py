@@ -65,15 +65,33 @@ def create_user(email, roles, name, date_of_birth, password, api_token):
               help="Random seed: the same seed gives the same history.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Treat this date as today (default: the real date).")
-def demo_data(people, seed, today):
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no people or courses yet.")
+def demo_data(people, seed, today, if_empty):
     """A realistic, deterministic programme history from February 2017 to today, and demo logins."""
-    from mhfa.demo.services import DEMO_PASSWORD, generate
+    import time
 
-    summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
+    from mhfa.demo.services import DEMO_PASSWORD, demo_logins, generate, has_programme_data
+
+    if if_empty and has_programme_data():
+        click.echo("The database already holds programme data; no demo data added.")
+        _print_logins(demo_logins(), DEMO_PASSWORD)
+        return
+    began = time.perf_counter()
+    try:
+        summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
-    click.echo(f"Checksum: {summary.checksum}")
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role, email in summary.logins:
+    for assumption in summary.assumptions:
+        click.echo(f"  {assumption}")
+    click.echo(f"Checksum: {summary.checksum}   ({time.perf_counter() - began:.1f} s)")
+    _print_logins(summary.logins, DEMO_PASSWORD)
+
+
+def _print_logins(logins, password):
+    click.echo(f"Demo logins, password for all: {password}")
+    for role, email in logins:
         click.echo(f"  {role:<12} {email}")
 
 

@@ -1,0 +1,91 @@
+"""Bulk loading of generated frames: COPY on PostgreSQL, executemany elsewhere.
+
+Frames hold ints, strings, booleans, dates as ``YYYY-MM-DD`` strings and moments as naive-UTC
+``datetime64`` columns (NaT for missing). Moments are written as ``YYYY-MM-DD HH:MM:SS.ffffff``,
+the format SQLAlchemy stores and compares on SQLite and that PostgreSQL parses; they are turned
+into text one chunk at a time, so a large table never exists twice in memory as strings.
+Table and column names come from this package's own code, never from input.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+NULL = "\\N"
+
+
+def moments(values: np.ndarray) -> np.ndarray:
+    """Naive-UTC moments, to the second."""
+    return np.asarray(values).astype("datetime64[s]")
+
+
+def days(values: np.ndarray) -> np.ndarray:
+    """datetime64[D] → ``YYYY-MM-DD``, NaT → None."""
+    values = np.asarray(values).astype("datetime64[D]")
+    out = np.datetime_as_string(values, unit="D").astype(object)
+    out[np.isnat(values)] = None
+    return out
+
+
+def _moment_text(series: pd.Series) -> pd.Series:
+    values = series.to_numpy().astype("datetime64[us]")
+    text = np.char.replace(np.datetime_as_string(values, unit="us"), "T", " ").astype(object)
+    text[np.isnat(values)] = None
+    return pd.Series(text, index=series.index)
+
+
+def _as_text(part: pd.DataFrame) -> pd.DataFrame:
+    moment_columns = [c for c in part.columns if pd.api.types.is_datetime64_any_dtype(part[c])]
+    if not moment_columns:
+        return part
+    return part.assign(**{c: _moment_text(part[c]) for c in moment_columns})
+
+
+def write(connection: Connection, table: str, frame: pd.DataFrame, chunk_rows: int = 100_000) -> int:
+    """Append ``frame`` (columns named as the table's) to ``table``; returns the rows written."""
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        statement = f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv, NULL \'{NULL}\')'
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for start in range(0, len(frame), chunk_rows):
+                buffer = io.StringIO()
+                _as_text(frame.iloc[start:start + chunk_rows]).to_csv(
+                    buffer, header=False, index=False, na_rep=NULL
+                )
+                copy.write(buffer.getvalue())
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})'  # noqa: S608
+        for start in range(0, len(frame), chunk_rows):
+            part = _as_text(frame.iloc[start:start + chunk_rows])
+            rows = list(zip(*(_python_values(part[c]) for c in columns), strict=True))
+            connection.exec_driver_sql(sql, rows)
+    return len(frame)
+
+
+def _python_values(series: pd.Series) -> list:
+    """Plain Python values (no numpy scalars, NA → None) for the DB-API driver."""
+    values = series.astype(object).where(series.notna(), None).tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def reset_sequences(connection: Connection, tables: list[str]) -> None:
+    """After inserting explicit ids on PostgreSQL, move each id sequence past the highest id."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        has_id = connection.exec_driver_sql(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %(t)s AND column_name = 'id'", {"t": table}
+        ).first()
+        if has_id:
+            connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), COALESCE(MAX(id), 0) + 1, false) "  # noqa: S608
+                f'FROM "{table}"'
+            )

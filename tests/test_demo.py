@@ -1,0 +1,243 @@
+"""The demo history: deterministic, believable, and true to the programme's rules."""
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from mhfa.attendance.models import AttendanceMark, Completion
+from mhfa.auth.models import Role
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, Instructor, course_instructor
+from mhfa.demo import services as demo
+from mhfa.extensions import db
+from mhfa.people.models import Person
+
+TODAY = date(2026, 11, 25)
+PEOPLE = 400
+
+
+def _generate(seed: int = 7, people: int = PEOPLE):
+    summary = demo.generate(people=people, seed=seed, today=TODAY)
+    db.session.commit()
+    return summary
+
+
+def _fingerprint() -> dict:
+    """What the database holds, summed up table by table, independent of generated tokens."""
+    def scalar(query):
+        return db.session.scalar(query)
+
+    return {
+        "people": scalar(sa.select(sa.func.count(Person.id))),
+        "people by area": sorted(
+            db.session.execute(
+                sa.select(Person.home_council_area_id, sa.func.count()).group_by(Person.home_council_area_id)
+            ).all(), key=str),
+        "courses": db.session.execute(
+            sa.select(Course.status, sa.func.count(), sa.func.sum(Course.capacity)).group_by(Course.status)
+            .order_by(Course.status)
+        ).all(),
+        "first session": scalar(sa.select(sa.func.min(CourseSession.starts_at))),
+        "last session": scalar(sa.select(sa.func.max(CourseSession.ends_at))),
+        "bookings": db.session.execute(
+            sa.select(Booking.status, sa.func.count(), sa.func.sum(Booking.person_id)).group_by(Booking.status)
+            .order_by(Booking.status)
+        ).all(),
+        "completions": scalar(sa.select(sa.func.count(Completion.id))),
+        "completion dates": scalar(sa.select(sa.func.max(Completion.completed_on))),
+        "marks": scalar(sa.select(sa.func.count(AttendanceMark.id))),
+    }
+
+
+def test_same_seed_gives_the_same_history(app_ctx):
+    first = _generate(seed=7)
+    first_fingerprint = _fingerprint()
+    app_ctx.test_cli_runner()  # the same app, emptied and refilled
+    from tests.conftest import _clear_tables
+    from tests.factories import load_reference
+
+    _clear_tables()
+    load_reference()
+    db.session.commit()
+    second = _generate(seed=7)
+    assert second.checksum == first.checksum
+    assert second.counts == first.counts
+    assert _fingerprint() == first_fingerprint
+
+    _clear_tables()
+    load_reference()
+    db.session.commit()
+    other = _generate(seed=8)
+    assert other.checksum != first.checksum
+
+
+@pytest.fixture()
+def history(app_ctx):
+    return _generate()
+
+
+def test_history_runs_from_the_launch_to_courses_bookable_ahead(history):
+    first = db.session.scalar(sa.select(sa.func.min(Course.starts_at)))
+    assert date(2017, 2, 1) <= first.date() < date(2017, 4, 1)
+    ahead = db.session.scalars(
+        sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, Course.employer_id.is_(None))
+    ).all()
+    assert ahead and all(c.starts_at.date() > TODAY for c in ahead)
+    assert all(c.starts_at.date() <= TODAY + timedelta(days=demo.HORIZON_DAYS + 40) for c in ahead)
+    confirmed = dict(db.session.execute(
+        sa.select(Booking.course_id, sa.func.count()).where(Booking.status == BookingStatus.CONFIRMED)
+        .group_by(Booking.course_id)
+    ).all())
+    with_room = {c.course_type.code for c in ahead if confirmed.get(c.id, 0) < c.capacity}
+    assert with_room >= {"ADULT_2DAY", "ADULT_CHAMPION", "AWARE", "YOUTH_2DAY", "REFRESHER"}
+    past = db.session.scalars(sa.select(Course).where(Course.ends_at < datetime.combine(TODAY, time(), tzinfo=UTC)))
+    assert all(c.status in (CourseStatus.COMPLETED, CourseStatus.CANCELLED) for c in past)
+
+
+def test_no_course_runs_during_lockdown_and_online_starts_in_may_2020(history):
+    lockdown = db.session.scalar(sa.select(sa.func.count(Course.id)).where(
+        Course.starts_at >= sa.literal(date(2020, 3, 23)), Course.starts_at < sa.literal(date(2020, 5, 29))))
+    assert lockdown == 0
+    first_online = db.session.scalar(sa.select(sa.func.min(Course.starts_at)).where(Course.delivery_mode == "online"))
+    assert first_online.date() >= date(2020, 5, 29)
+
+
+def test_capacity_is_never_exceeded_and_nobody_is_booked_twice_at_once(history):
+    over = db.session.execute(sa.text(
+        "SELECT c.id FROM course c WHERE c.capacity < "
+        "(SELECT count(*) FROM booking b WHERE b.course_id = c.id AND b.status = 'confirmed')"
+    )).all()
+    assert over == []
+    overlapping = db.session.execute(sa.text(
+        "SELECT a.id FROM booking a JOIN course ca ON ca.id = a.course_id "
+        "JOIN booking b ON b.person_id = a.person_id AND b.id > a.id JOIN course cb ON cb.id = b.course_id "
+        "WHERE a.status <> 'cancelled' AND b.status <> 'cancelled' "
+        "AND ca.starts_at < cb.ends_at AND cb.starts_at < ca.ends_at"
+    )).all()
+    assert overlapping == []
+
+
+def test_instructors_are_licensed_and_never_teach_two_courses_at_once(history):
+    courses = db.session.scalars(sa.select(Course)).all()
+    assert all(c.instructors for c in courses)
+    assert all(i.licence_expires_on >= c.ends_at.date() for c in courses for i in c.instructors)
+    clashes = db.session.execute(sa.text(
+        "SELECT 1 FROM course_instructor x JOIN course_session s ON s.course_id = x.course_id "
+        "JOIN course_instructor y ON y.instructor_id = x.instructor_id AND y.course_id > x.course_id "
+        "JOIN course_session t ON t.course_id = y.course_id WHERE s.starts_at < t.ends_at AND t.starts_at < s.ends_at"
+    )).all()
+    assert clashes == []
+    assert db.session.scalar(sa.select(sa.func.count(Instructor.id))) >= 10
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(course_instructor)) >= len(courses)
+
+
+def test_sessions_add_up_to_the_course_type_hours(history):
+    for course in db.session.scalars(sa.select(Course).limit(200)):
+        hours = sum((s.ends_at - s.starts_at).total_seconds() / 3600 for s in course.sessions)
+        assert hours == pytest.approx(course.course_type.hours)
+        expected = (course.course_type.sessions_online if course.delivery_mode.value == "online"
+                    else course.course_type.sessions_in_person)
+        assert len(course.sessions) == expected
+        assert course.starts_at == course.sessions[0].starts_at and course.ends_at == course.sessions[-1].ends_at
+
+
+def test_completion_needs_every_session_and_no_shows_are_five_to_ten_percent(history):
+    rows = db.session.execute(sa.text(
+        "SELECT b.id, count(m.id) AS marks, sum(CASE WHEN m.status = 'present' THEN 1 ELSE 0 END) AS present, "
+        "(SELECT count(*) FROM course_session s WHERE s.course_id = b.course_id) AS sessions, "
+        "(SELECT count(*) FROM completion c WHERE c.booking_id = b.id) AS completed "
+        "FROM booking b JOIN course c ON c.id = b.course_id JOIN attendance_mark m ON m.booking_id = b.id "
+        "WHERE c.status = 'completed' GROUP BY b.id, b.course_id"
+    )).all()
+    assert rows
+    for row in rows:
+        assert row.marks == row.sessions
+        assert row.completed == (1 if row.present == row.sessions else 0)
+    missed = sum(1 for r in rows if r.present < r.sessions) / len(rows)
+    assert 0.05 <= missed <= 0.10
+
+
+def test_certificates_expire_after_the_course_type_validity(history):
+    for certificate in db.session.scalars(sa.select(Certificate).limit(300)):
+        years = certificate.course_type.certificate_valid_years
+        if years is None:
+            assert certificate.expires_on is None
+        else:
+            assert certificate.expires_on.year == certificate.issued_on.year + years
+        assert len(certificate.verification_token) >= 32
+
+
+def test_refreshers_come_about_three_years_after_a_first_aider_certificate(app_ctx):
+    _generate(people=1500)
+    refresher = db.session.scalar(sa.select(CourseType).where(CourseType.code == "REFRESHER"))
+    completions = db.session.scalars(sa.select(Completion).where(Completion.course_type_id == refresher.id)).all()
+    assert completions
+    for completion in completions:
+        earlier = db.session.scalars(sa.select(Certificate).where(
+            Certificate.person_id == completion.person_id, Certificate.issued_on < completion.completed_on,
+            Certificate.course_type_id.in_([p.id for p in refresher.prerequisites]))).all()
+        assert earlier
+        gaps = [(completion.completed_on - c.issued_on).days for c in earlier]
+        assert any(2 * 365 <= gap <= 4 * 365 for gap in gaps), gaps
+
+
+def test_waiting_lists_only_on_full_courses(history):
+    waiting = db.session.scalars(
+        sa.select(Booking.course_id).where(Booking.status == BookingStatus.WAITLISTED).distinct()
+    ).all()
+    for course_id in waiting:
+        course = db.session.get(Course, course_id)
+        confirmed = db.session.scalar(sa.select(sa.func.count(Booking.id)).where(
+            Booking.course_id == course_id, Booking.status == BookingStatus.CONFIRMED))
+        assert confirmed == course.capacity
+
+
+def test_people_outside_the_region_and_with_no_known_area_are_kept(history):
+    unknown = db.session.scalar(sa.select(sa.func.count(Person.id)).where(Person.home_council_area_id.is_(None)))
+    assert unknown > PEOPLE * 0.03
+    outside = db.session.execute(sa.text(
+        "SELECT count(*) FROM person p JOIN council_area a ON a.id = p.home_council_area_id "
+        "WHERE NOT a.in_target_region")).scalar()
+    assert outside > 0
+
+
+def test_demo_logins_reach_each_role_home_page(history, client):
+    expected = {
+        Role.TRAINEE: "Your courses", Role.EMPLOYER: "paid places not used yet", Role.INSTRUCTOR: "Your teaching",
+        Role.COORDINATOR: "Programme team", Role.BOARD: "Programme reach", Role.ADMIN: "Users and roles",
+    }
+    assert [role for role, _ in history.logins] == [r.value for r in Role]
+    from tests.conftest import csrf_token
+
+    for role, email in history.logins:
+        response = client.post("/login", data={
+            "email": email, "password": demo.DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")})
+        assert response.status_code == 302, role
+        assert expected[Role(role)] in client.get("/").get_data(as_text=True)
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_demo_trainee_holds_a_certificate_and_a_place_ahead(history):
+    person = db.session.scalar(sa.select(Person).where(Person.email == "trainee@example.org"))
+    assert db.session.scalar(sa.select(sa.func.count(Certificate.id)).where(Certificate.person_id == person.id))
+    ahead = db.session.scalar(sa.select(sa.func.count(Booking.id)).join(Course).where(
+        Booking.person_id == person.id, Booking.status == BookingStatus.CONFIRMED,
+        Course.starts_at > datetime.combine(TODAY, time(23, 59), tzinfo=UTC)))
+    assert ahead == 1
+
+
+def test_demo_data_refuses_a_database_with_people(history, runner):
+    result = runner.invoke(args=["mhfa", "demo-data", "--people", "100"])
+    assert result.exit_code != 0 and "empty programme" in result.output
+    quiet = runner.invoke(args=["mhfa", "demo-data", "--if-empty"])
+    assert quiet.exit_code == 0 and "trainee@example.org" in quiet.output
+
+
+def test_demo_data_command_prints_counts_checksum_and_logins(runner):
+    result = runner.invoke(args=["mhfa", "demo-data", "--people", "200", "--seed", "3", "--today", "2026-11-25"])
+    assert result.exit_code == 0, result.output
+    assert "people 200" in result.output and "Checksum:" in result.output
+    assert "August" in result.output  # the seasonal dip is labelled as an assumption
+    for role in Role:
+        assert f"{role.value}@example.org" in result.output
