@@ -76,18 +76,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
+    import mhfa.bookings.api  # noqa: F401  (adds the booking routes to the API blueprint)
     from mhfa.admin.views import bp as admin_bp
     from mhfa.api import bp as api_bp
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
+    from mhfa.bookings.views import bp as bookings_bp
     from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
     from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
+    from mhfa.people.views import bp as people_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(bookings_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

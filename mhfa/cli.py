@@ -93,3 +93,15 @@ def _print_logins(logins, password):
     click.echo(f"Demo logins, password for all: {password}")
     for role, email in logins:
         click.echo(f"  {role:<12} {email}")
+
+
+@mhfa_cli.command("send-reminders")
+def send_reminders():
+    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe)."""
+    from mhfa.notify.reminders import send_due_reminders
+
+    counts = send_due_reminders()
+    db.session.commit()
+    click.echo(
+        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
+    )

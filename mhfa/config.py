@@ -59,4 +59,8 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_TARGET_START": date.fromisoformat(os.environ.get("MHFA_TARGET_START", "2017-01-31")),
         "MHFA_TARGET_END": date.fromisoformat(os.environ.get("MHFA_TARGET_END", "2027-01-31")),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
+        # Whom trainees contact when they can no longer cancel online, and who signs the emails.
+        "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),
+        # Days before a certificate expires that its holder is reminded (about three months).
+        "MHFA_EXPIRY_REMINDER_DAYS": int(os.environ.get("MHFA_EXPIRY_REMINDER_DAYS", "90")),
     }

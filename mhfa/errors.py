@@ -20,3 +20,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+def show_on_form(form, error: DomainError) -> None:
+    """Put a service's refusal on the form field it names (or above the form), for the error summary."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        field.errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)

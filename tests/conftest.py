@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from mhfa import create_app
 from mhfa.extensions import db
 from tests import factories
+from tests.smtp import smtp  # noqa: F401  (fixture: a real SMTP server on localhost)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = [b.strip() for b in os.environ.get("MHFA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]

@@ -15,7 +15,7 @@ from mhfa.courses.services import load_course_types
 from mhfa.employers.models import Employer, Sector, SizeBand
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.timeutil import london_to_utc
+from mhfa.timeutil import london_to_utc, utcnow
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -47,9 +47,11 @@ def person(first_name: str = "Asha", last_name: str | None = None, *, email: str
     return record
 
 
-def user(*roles: Role, person_: Person | None = None, password: str = PASSWORD, **person_fields) -> User:
+def user(*roles: Role, person_: Person | None = None, password: str = PASSWORD, confirmed: bool = True,
+         **person_fields) -> User:
+    """An account for a person; its email address is confirmed unless ``confirmed=False``."""
     owner = person_ or person(**person_fields)
-    account = User(email=owner.email, person=owner)
+    account = User(email=owner.email, person=owner, email_confirmed_at=utcnow() if confirmed else None)
     account.set_password(password)
     for role in roles or (Role.TRAINEE,):
         account.grant(role)
@@ -162,3 +164,42 @@ def next_clock_change(month: int, after: date | None = None) -> date:
     after = after or date.today()
     change = last_sunday(after.year, month)
     return change if change > after + timedelta(days=21) else last_sunday(after.year + 1, month)
+
+
+def certificate(person_: Person, code: str = "ADULT_2DAY", *, issued_on: date | None = None,
+                expires_on: date | None | str = "auto", revoked: bool = False):
+    """A certificate (and the completion it is for) of a course type, issued to ``person_``."""
+    from mhfa.attendance.models import Completion, CompletionSource
+    from mhfa.certificates.models import Certificate
+
+    kind = course_type(code)
+    issued_on = issued_on or date.today() - timedelta(days=400)
+    if expires_on == "auto":
+        expires_on = (issued_on.replace(year=issued_on.year + kind.certificate_valid_years)
+                      if kind.certificate_valid_years else None)
+    completion = Completion(person=person_, course_type=kind, completed_on=issued_on, source=CompletionSource.IMPORT)
+    n = next(_counter)
+    record = Certificate(
+        number=f"MHFA-{n:06d}", verification_token=f"verify-{n}-{person_.id}", completion=completion,
+        person=person_, course_type=kind, title=kind.certificate_title, issued_on=issued_on, expires_on=expires_on,
+        revoked_at=utcnow() if revoked else None,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def voucher(employer_: Employer, code: str = "ADULT_2DAY", *, status=None, assigned_to: Person | None = None,
+            expires_on: date | None = None, order_status=None):
+    """One place voucher of an employer's order for a course type (the order confirmed by default)."""
+    import secrets
+
+    from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
+
+    order = Order(employer=employer_, course_type=course_type(code), places=1, price_per_place_pence=15000,
+                  status=order_status or OrderStatus.CONFIRMED)
+    record = PlaceVoucher(order=order, code=secrets.token_urlsafe(12), status=status or VoucherStatus.AVAILABLE,
+                          assigned_person=assigned_to, expires_on=expires_on)
+    db.session.add(record)
+    db.session.flush()
+    return record

@@ -3,10 +3,7 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from flask import Blueprint
 
-from mhfa import create_app
-from mhfa.auth.access import public
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus, DeliveryMode
@@ -143,34 +140,15 @@ def test_course_page_shows_what_a_trainee_needs(client, app_ctx):
     assert f'href="/login?next=/courses/{course.id}"' in html and "Sign in to book" in html
 
 
-def test_course_page_offers_the_booking_form_when_booking_exists(app):
-    """With a ``bookings.book`` endpoint (the booking issue's), the page posts to it instead."""
-    with_booking = create_app({
-        "TESTING": True, "INSTANCE_PATH": app.instance_path, "SECRET_KEY": "test-secret-key", "MAIL_SERVER": "",
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "MHFA_BASE_URL": "http://reach.test",
-    })
-    bookings = Blueprint("bookings", __name__)
-
-    @bookings.route("/courses/<int:course_id>/book", methods=["POST"])
-    @public
-    def book(course_id):
-        return "booked"
-
-    with_booking.register_blueprint(bookings)
-    with with_booking.app_context():
-        from tests.conftest import _clear_tables
-
-        _clear_tables()
-        factories.load_reference()
-        course = factories.course("AWARE", start=soon())
-        full = factories.course("AWARE", start=soon(), capacity=1)
-        factories.booking_on(full)
-        db.session.commit()
-        client = with_booking.test_client()
-        html = client.get(f"/courses/{course.id}").get_data(as_text=True)
-        assert f'action="/courses/{course.id}/book"' in html and "Book a place" in html
-        assert "Join the waiting list" in client.get(f"/courses/{full.id}").get_data(as_text=True)
-        db.session.remove()
+def test_course_page_offers_the_booking_form_when_booking_exists(client, app_ctx):
+    """The page posts to ``bookings.book`` (the booking issue's endpoint)."""
+    course = factories.course("AWARE", start=soon())
+    full = factories.course("AWARE", start=soon(), capacity=1)
+    factories.booking_on(full)
+    db.session.commit()
+    html = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert f'action="/courses/{course.id}/book"' in html and "Book a place" in html
+    assert "Join the waiting list" in client.get(f"/courses/{full.id}").get_data(as_text=True)
 
 
 def test_past_course_is_not_offered_for_booking(client, app_ctx):

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mhfa.audit import services as audit
@@ -20,6 +25,11 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def person_with_email(email: str) -> Person | None:
+    """The person with this address, however an import or an employer capitalised it."""
+    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
 
 
 def load_user(user_id: str) -> User | None:
@@ -83,6 +93,10 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def revoke_api_token(user: User) -> None:
+    user.api_token_hash = None
+
+
 def issue_api_token(user: User) -> str:
     """A new personal API token for ``user`` (replacing any old one); only its hash is kept."""
     token = "mhfa_" + secrets.token_urlsafe(32)
@@ -95,3 +109,179 @@ def user_for_api_token(token: str) -> User | None:
         return None
     user = db.session.scalar(sa.select(User).where(User.api_token_hash == _token_digest(token)))
     return user if user is not None and user.active else None
+
+
+# --- password policy --------------------------------------------------------------------------
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 256
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    with COMMON_PASSWORDS.open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why ``password`` is refused (short, too long, common, or the email address), or None if it will do."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Password must be {PASSWORD_MIN_LENGTH} characters or more"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer"
+    lowered = password.strip().lower()
+    common = _common_passwords()
+    stem = re.sub(r"[\d\W_]+$", "", lowered)
+    if lowered in common or stem in common or len(set(lowered)) <= 2:
+        return "That password is too common and easy to guess: choose a different one, such as three random words"
+    if email and lowered in {email.lower(), email.lower().split("@")[0]}:
+        return "Your password must not be your email address"
+    return None
+
+
+def check_password_policy(password: str, email: str | None = None) -> None:
+    problem = password_problem(password, email)
+    if problem:
+        raise DomainError(problem, field="password")
+
+
+# --- registration and email confirmation ------------------------------------------------------
+
+CONFIRM_SALT = "mhfa-confirm-email"
+RESET_SALT = "mhfa-reset-password"
+CONFIRM_MAX_AGE = 3 * 24 * 3600  # seconds: the confirmation link works for 3 days
+RESET_MAX_AGE = 3600  # the password-reset link works for 1 hour
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _load(token: str, salt: str, max_age: int) -> dict:
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise DomainError("This link has expired.", field="token") from error
+    except BadSignature as error:
+        raise DomainError("This link is not valid. Check you copied the whole link from the email.",
+                          field="token") from error
+    if not isinstance(data, dict):
+        raise DomainError("This link is not valid. Check you copied the whole link from the email.", field="token")
+    return data
+
+
+def email_confirmation_token(user: User) -> str:
+    """A signed link token proving that whoever holds it can read ``user.email`` (no other personal data)."""
+    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": user.email})
+
+
+def register(email: str, password: str, *, first_name: str, last_name: str) -> User | None:
+    """Start an account: the person confirms their email before it is theirs to use for booking.
+
+    Never tells the caller whether the address was already registered: an existing account holder
+    gets an email instead (with a password-reset link), and None is returned. A person already known
+    from an import or an employer (same email, no account) is linked only once the email is confirmed.
+    """
+    from mhfa.notify import messages
+
+    email = normalise_email(email)
+    check_password_policy(password, email)
+    existing = user_by_email(email)
+    if existing is not None:
+        check_password_hash(_DUMMY_HASH, password)  # the same work either way
+        if existing.active:
+            messages.already_registered(existing, password_reset_token(existing))
+        return None
+    known = person_with_email(email)
+    user = User(email=email)
+    user.set_password(password)
+    user.grant(Role.TRAINEE)
+    if known is None:
+        user.person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
+                             source=PersonSource.REGISTRATION)
+    db.session.add(user)
+    db.session.flush()
+    messages.confirm_email(user, email_confirmation_token(user))
+    return user
+
+
+def send_confirmation_again(email: str) -> None:
+    """Send a new confirmation link to an unconfirmed account; silent for any other address."""
+    from mhfa.notify import messages
+
+    user = user_by_email(email)
+    if user is not None and user.active and user.email_confirmed_at is None:
+        messages.confirm_email(user, email_confirmation_token(user))
+
+
+def _finish_confirmation(user: User) -> None:
+    """Mark the address confirmed and, if the account has no person yet, claim or create one."""
+    from mhfa.people.services import claim_person
+
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    if user.person is None:
+        claim_person(user)
+
+
+def confirm_email(token: str) -> User:
+    """The account whose address the link confirms (idempotent: a used link still answers)."""
+    data = _load(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
+    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or user.email != data.get("e") or not user.active:
+        raise DomainError("This link is not valid. Check you copied the whole link from the email.", field="token")
+    _finish_confirmation(user)
+    db.session.flush()
+    return user
+
+
+# --- password reset and change -----------------------------------------------------------------
+
+def _password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a reset link works once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def password_reset_token(user: User) -> str:
+    return _serializer(RESET_SALT).dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if an active account has this address; otherwise do nothing (and say nothing)."""
+    from mhfa.notify import messages
+
+    user = user_by_email(email)
+    if user is not None and user.active:
+        messages.reset_password(user, password_reset_token(user))
+
+
+def user_for_reset_token(token: str) -> User:
+    data = _load(token, RESET_SALT, RESET_MAX_AGE)
+    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
+        raise DomainError("This link has already been used or is no longer valid.", field="token")
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link. Reading the email also confirms the address."""
+    from mhfa.notify import messages
+
+    user = user_for_reset_token(token)
+    check_password_policy(new_password, user.email)
+    user.set_password(new_password)
+    _finish_confirmation(user)
+    db.session.flush()
+    messages.password_changed(user)
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    from mhfa.notify import messages
+
+    if not user.check_password(current_password):
+        raise DomainError("Your current password is not right", field="current_password")
+    check_password_policy(new_password, user.email)
+    user.set_password(new_password)
+    messages.password_changed(user)

@@ -1,10 +1,20 @@
-"""Signing in and out."""
+"""Signing in and out, registering, confirming an email address, passwords and the account page."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 
 from mhfa.auth import services
-from mhfa.auth.access import is_safe_redirect, login_required, public
-from mhfa.auth.forms import LoginForm, LogoutForm
+from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
+from mhfa.auth.forms import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    EmailOnlyForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from mhfa.errors import DomainError, show_on_form
 from mhfa.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -38,3 +48,139 @@ def logout():
         logout_user()
         flash("You have signed out.", "success")
     return redirect(url_for("main.home"))
+
+
+def _check_your_email(email: str, reason: str):
+    return render_template("auth/check_email.html", email=email, reason=reason)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+def register():
+    """Create a trainee account; it is confirmed by a link sent to the email address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            services.register(form.email.data, form.password.data,
+                              first_name=form.first_name.data, last_name=form.last_name.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same address registered at the same moment: say the same
+                db.session.rollback()
+            return _check_your_email(services.normalise_email(form.email.data), "register")
+    return render_template("auth/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/confirm-email/<token>")
+@token_or_public
+def confirm_email(token: str):
+    """The link in the confirmation email: confirms the address (and claims a known record with it)."""
+    try:
+        user = services.confirm_email(token)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=error.message, kind="confirm"), 400
+    db.session.commit()
+    if current_user.is_authenticated and current_user.id == user.id:
+        flash("Your email address is confirmed. Check your profile, then find a course.", "success")
+        return redirect(url_for("people.profile"))
+    flash("Your email address is confirmed. Sign in to carry on.", "success")
+    return redirect(url_for("auth.login", next=url_for("people.profile")))
+
+
+@bp.route("/resend-confirmation", methods=["GET", "POST"])
+@public
+def resend_confirmation():
+    """Send the confirmation link again (without saying whether the address has an account)."""
+    form = EmailOnlyForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        services.send_confirmation_again(form.email.data)
+        db.session.commit()
+        return _check_your_email(services.normalise_email(form.email.data), "confirm")
+    return render_template("auth/email_only.html", form=form, title="Send the confirmation link again",
+                           lead="Enter the email address you registered with. If it has an account that is not "
+                                "confirmed yet, we will send a new link."), (422 if form.errors else 200)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """Ask for a password-reset link. The answer is the same whether or not the address is registered."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return _check_your_email(services.normalise_email(form.email.data), "reset")
+    return render_template("auth/email_only.html", form=form, title="Reset your password",
+                           lead="Enter the email address you use to sign in. We will send you a link to set a new "
+                                "password."), (422 if form.errors else 200)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@token_or_public
+def reset_password(token: str):
+    """Set a new password from the emailed link (which works once, for an hour)."""
+    try:
+        user = services.user_for_reset_token(token)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("auth/link_problem.html", message=error.message, kind="reset"), 400
+    form = ResetPasswordForm()
+    form._policy_email = user.email
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash("Your password has been changed. Sign in with your new password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, email=user.email), (422 if form.errors else 200)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Your account: email, confirmation, password, and your personal API token."""
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        if form.revoke.data:
+            services.revoke_api_token(current_user)
+            db.session.commit()
+            flash("Your API token has been revoked: scripts using it no longer work.", "success")
+            return redirect(url_for("auth.account"))
+        new_token = services.issue_api_token(current_user)
+        db.session.commit()
+    return render_template("auth/account.html", form=form, new_token=new_token)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your password (you need the current one)."""
+    form = ChangePasswordForm()
+    form._policy_email = current_user.email
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            db.session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form), (422 if form.errors else 200)

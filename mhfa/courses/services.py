@@ -548,10 +548,15 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
         != course.venue_id
     )
     old_place = course.location_label
+    old_capacity = course.capacity
     _apply(course, details)
     if sessions_changed:
         _apply_sessions(course, details.sessions)
     db.session.flush()
+    if course.status is CourseStatus.PUBLISHED and course.capacity > old_capacity:
+        from mhfa.bookings.services import fill_from_waiting_list
+
+        fill_from_waiting_list(course, now=now)  # new seats go to the waiting list first, with an email each
     if course.status is CourseStatus.PUBLISHED and (sessions_changed or place_changed):
         course.sequence += 1
         db.session.flush()

@@ -11,6 +11,7 @@ import logging
 import smtplib
 import uuid
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -69,8 +70,13 @@ def _drop_after_rollback(session: Session, previous_transaction) -> None:
         session.info.pop(_QUEUE_KEY, None)
 
 
+# Fold headers only past SMTP's line limit: Python folds a long Subject right after "Subject:",
+# which some readers (Python's own parser among them) then show with a leading space.
+_POLICY = policy.default.clone(max_line_length=998)
+
+
 def build(message: Message) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=_POLICY)
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to
     email["Subject"] = message.subject

@@ -1,0 +1,212 @@
+"""Bookings in the JSON API: the token holder books, lists and cancels their own places."""
+from __future__ import annotations
+
+from flask import g, jsonify, request, url_for
+
+from mhfa.api import add_paths, api_error, bp, token_required
+from mhfa.bookings import services
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.errors import DomainError, NotFound
+from mhfa.extensions import db
+from mhfa.timeutil import to_london
+
+
+def _iso(moment):
+    return to_london(moment).isoformat() if moment else None
+
+
+def booking_json(booking: Booking, position: int | None = None) -> dict:
+    course = booking.course
+    if booking.status is BookingStatus.WAITLISTED and position is None:
+        position = services.waiting_position(booking)
+    return {
+        "id": booking.id,
+        "status": booking.status.value,
+        "waiting_list_position": position,
+        "source": booking.source.value,
+        "course": {
+            "id": course.id,
+            "course_type": course.course_type.code,
+            "name": course.course_type.name,
+            "status": course.status.value,
+            "starts_at": _iso(course.starts_at),
+            "ends_at": _iso(course.ends_at),
+            "delivery_mode": course.delivery_mode.value,
+            "venue": course.venue.one_line_address if course.venue else None,
+        },
+        "created_at": _iso(booking.created_at),
+        "confirmed_at": _iso(booking.confirmed_at),
+        "waitlisted_at": _iso(booking.waitlisted_at),
+        "cancelled_at": _iso(booking.cancelled_at),
+        "cancellable_online_until": _iso(services.cancellation_cutoff(course))
+        if booking.status is BookingStatus.CONFIRMED else _iso(course.starts_at),
+    }
+
+
+@bp.route("/courses/<int:course_id>/bookings", methods=["POST"])
+@token_required
+def create_booking(course_id: int):
+    """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
+    payload = request.get_json(silent=True) if request.is_json else None
+    if request.is_json and not isinstance(payload, dict | None):
+        return api_error("send a JSON object, e.g. {\"voucher_code\": \"...\"}, or no body", 400)
+    voucher_code = (payload or {}).get("voucher_code") or request.form.get("voucher_code")
+    if voucher_code is not None and not isinstance(voucher_code, str):
+        return api_error("voucher_code must be a string", 422)
+    try:
+        course = services.course_for_booking(course_id, g.api_user, voucher_code)
+    except NotFound:
+        return api_error("course not found", 404)
+    try:
+        booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
+    except DomainError as error:
+        db.session.rollback()
+        return api_error(error.message, error.status_code)
+    position = services.waiting_position(booking)
+    body = booking_json(booking, position)
+    db.session.commit()
+    response = jsonify(body)
+    response.status_code = 201 if booking.status is BookingStatus.CONFIRMED else 202
+    response.headers["Location"] = url_for("api.show_booking", booking_id=booking.id)
+    return response
+
+
+@bp.route("/bookings", methods=["GET"])
+@token_required
+def list_bookings():
+    """The token holder's bookings, soonest course first (cancelled ones included)."""
+    data = services.my_courses(g.api_user.person)
+    everything = data.upcoming + data.past + data.cancelled
+    return jsonify({"bookings": [booking_json(b, data.positions.get(b.id)) for b in everything]})
+
+
+@bp.route("/bookings/<int:booking_id>", methods=["GET"])
+@token_required
+def show_booking(booking_id: int):
+    """One of the token holder's bookings."""
+    try:
+        booking = services.booking_of(g.api_user, booking_id)
+    except NotFound:
+        return api_error("booking not found", 404)
+    return jsonify(booking_json(booking))
+
+
+@bp.route("/bookings/<int:booking_id>", methods=["DELETE"])
+@token_required
+def cancel_booking(booking_id: int):
+    """Cancel the token holder's own booking (up to the cut-off); the first person waiting is promoted."""
+    try:
+        booking = services.booking_of(g.api_user, booking_id)
+        services.cancel_booking(booking, by=g.api_user)
+    except NotFound:
+        return api_error("booking not found", 404)
+    except DomainError as error:
+        db.session.rollback()
+        return api_error(error.message, error.status_code)
+    body = booking_json(booking)
+    db.session.commit()
+    return jsonify(body)
+
+
+_ERRORS = {
+    "401": {"description": "No valid personal API token", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "404": {"description": "Not found (or not yours)", "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+}
+_BOOKING = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
+_REFUSED = {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"},
+    "examples": {
+        "age": {"value": {"error": "this course is for people aged 16 and over"}},
+        "clash": {"value": {"error": "you are already booked on a course at that time"}},
+    },
+}}
+_ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
+
+add_paths(
+    {
+        "/courses/{course_id}/bookings": {
+            "post": {
+                "summary": "Book the token holder onto a course",
+                "description": "Checks every booking rule (age, refresher certificate, one live booking per course, "
+                               "no overlapping sessions, closed courses need a place voucher of that employer, the "
+                               "booking deadline), then takes a seat under a lock on the course, or a place on its "
+                               "first-in-first-out waiting list when it is full. A confirmation email follows.",
+                "security": [{"bearerAuth": []}],
+                "parameters": [{"name": "course_id", **_ID}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"voucher_code": {"type": "string", "description": "Employer place voucher"}},
+                }}}},
+                "responses": {
+                    "201": {"description": "Booked: a confirmed place", "content": _BOOKING},
+                    "202": {"description": "The course is full: on the waiting list (see waiting_list_position)",
+                            "content": _BOOKING},
+                    "409": {"description": "Already booked on this course, or on a course at that time",
+                            "content": _REFUSED},
+                    "422": {"description": "A booking rule refused it; `error` names the rule", "content": _REFUSED},
+                    **_ERRORS,
+                },
+            }
+        },
+        "/bookings": {
+            "get": {
+                "summary": "The token holder's bookings",
+                "security": [{"bearerAuth": []}],
+                "responses": {
+                    "200": {"description": "Bookings, upcoming first", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {"bookings": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Booking"}}},
+                    }}}},
+                    "401": _ERRORS["401"],
+                },
+            }
+        },
+        "/bookings/{booking_id}": {
+            "get": {
+                "summary": "One of the token holder's bookings",
+                "security": [{"bearerAuth": []}],
+                "parameters": [{"name": "booking_id", **_ID}],
+                "responses": {"200": {"description": "The booking", "content": _BOOKING}, **_ERRORS},
+            },
+            "delete": {
+                "summary": "Cancel one of the token holder's bookings",
+                "description": "Allowed up to the course's cancellation cut-off (a waiting-list place until the "
+                               "course starts). The first person waiting is promoted in the same transaction.",
+                "security": [{"bearerAuth": []}],
+                "parameters": [{"name": "booking_id", **_ID}],
+                "responses": {
+                    "200": {"description": "Cancelled", "content": _BOOKING},
+                    "409": {"description": "Past the cut-off (the message says whom to contact) or already cancelled",
+                            "content": _REFUSED},
+                    **_ERRORS,
+                },
+            },
+        },
+    },
+    schemas={
+        "Booking": {
+            "type": "object",
+            "required": ["id", "status", "course"],
+            "properties": {
+                "id": {"type": "integer"},
+                "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
+                "waiting_list_position": {"type": ["integer", "null"], "description": "1 = next to get a place"},
+                "source": {"type": "string", "enum": ["self", "employer", "coordinator", "import"]},
+                "course": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "course_type": {"type": "string"}, "name": {"type": "string"},
+                    "status": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
+                    "ends_at": {"type": "string", "format": "date-time"}, "delivery_mode": {"type": "string"},
+                    "venue": {"type": ["string", "null"]},
+                }},
+                "created_at": {"type": "string", "format": "date-time"},
+                "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
+                "waitlisted_at": {"type": ["string", "null"], "format": "date-time"},
+                "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
+                "cancellable_online_until": {"type": ["string", "null"], "format": "date-time"},
+            },
+        }
+    },
+)

@@ -1,0 +1,140 @@
+"""Capacity is never exceeded, whatever the concurrency.
+
+More than a hundred people book a 16-place course at the same moment through the API, each from
+its own thread with its own app context, database session and connection. On PostgreSQL the seat
+check waits on the course row lock (``SELECT … FOR UPDATE``); on SQLite on the database write lock.
+Exactly 16 get a place and everybody else is on the waiting list, in the order they got the lock.
+
+The PostgreSQL server is shared with other test runs, so the engine for these threads holds at most
+``MHFA_CONCURRENCY_CONNECTIONS`` (default 50) connections at once; threads beyond that wait for a
+connection, as requests do behind a real pool, and then race for the lock like the rest.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from mhfa import create_app
+from mhfa.auth.models import Role, User
+from mhfa.auth.services import issue_api_token
+from mhfa.bookings import services
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import utcnow
+from tests import factories
+
+PEOPLE = 120
+PLACES = 16
+CONNECTIONS = int(os.environ.get("MHFA_CONCURRENCY_CONNECTIONS", "50"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def crowd_app(app_ctx, smtp):
+    """A second app on the same database and mail server, with a pool big enough for the crowd."""
+    config = {key: app_ctx.config[key] for key in (
+        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL")}
+    application = create_app({
+        **config,
+        "TESTING": True,
+        "INSTANCE_PATH": app_ctx.instance_path,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONNECTIONS, "max_overflow": 0, "pool_timeout": 120},
+    })
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _people_with_tokens(count: int) -> list[tuple[int, str]]:
+    """``count`` adults with confirmed accounts and API tokens (without slow password hashing)."""
+    area = factories.area("Birmingham")
+    people = []
+    for n in range(count):
+        person = Person(first_name=f"Crowd{n}", last_name="Member", email=f"crowd{n}@example.org",
+                        date_of_birth=factories.date(1990, 1, 1), home_council_area=area)
+        user = User(email=person.email, person=person, password_hash="-", email_confirmed_at=utcnow())
+        user.grant(Role.TRAINEE)
+        db.session.add(user)
+        people.append((person, user))
+    db.session.flush()
+    tokens = [(person.id, issue_api_token(user)) for person, user in people]
+    db.session.commit()
+    return tokens
+
+
+def _fire(application, url: str, tokens: list[str]) -> list[tuple[str, int, dict]]:
+    """POST ``url`` once per token, all threads released at the same moment; (token, status, body) each."""
+    barrier = threading.Barrier(len(tokens))
+    results: list[tuple[str, int, dict]] = []
+    lock = threading.Lock()
+
+    def attempt(token: str) -> None:
+        client = application.test_client()
+        barrier.wait()
+        response = client.post(url, headers={"Authorization": f"Bearer {token}"})
+        with lock:
+            results.append((token, response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=attempt, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    return results
+
+
+def test_a_crowd_of_simultaneous_bookings_never_oversells(app_ctx, crowd_app, smtp):
+    course = factories.course(capacity=PLACES)
+    course_id = course.id
+    people = _people_with_tokens(PEOPLE)
+    results = _fire(crowd_app, f"/api/v1/courses/{course_id}/bookings", [token for _, token in people])
+
+    statuses = sorted(status for _, status, _ in results)
+    assert len(results) == PEOPLE
+    assert statuses == [201] * PLACES + [202] * (PEOPLE - PLACES), {s: statuses.count(s) for s in set(statuses)}
+
+    db.session.expire_all()
+    bookings = db.session.scalars(sa.select(Booking).where(Booking.course_id == course_id)).all()
+    confirmed = [b for b in bookings if b.status is BookingStatus.CONFIRMED]
+    waiting = sorted((b for b in bookings if b.status is BookingStatus.WAITLISTED),
+                     key=lambda b: (b.waitlisted_at, b.id))
+    assert len(confirmed) == PLACES and len(waiting) == PEOPLE - PLACES
+    assert len({b.person_id for b in bookings}) == PEOPLE == len(bookings)  # nobody twice, nobody missing
+
+    # Arrival (lock) order: every seat went before anyone was waitlisted, and the waiting list's
+    # order (waitlisted_at, id) is the order the rows were written under the lock.
+    assert max(b.id for b in confirmed) < min(b.id for b in waiting)
+    assert max(b.confirmed_at for b in confirmed) <= min(b.waitlisted_at for b in waiting)
+    assert [b.id for b in waiting] == sorted(b.id for b in waiting)
+    positions = services.waiting_positions(waiting)
+    assert [positions[b.id] for b in waiting] == list(range(1, PEOPLE - PLACES + 1))
+    reported = sorted(body["waiting_list_position"] for _, status, body in results if status == 202)
+    assert reported == list(range(1, PEOPLE - PLACES + 1))  # each trainee was told a distinct position
+    by_id = {body["id"]: body["waiting_list_position"] for _, status, body in results if status == 202}
+    assert all(by_id[b.id] == positions[b.id] for b in waiting)
+
+    # One email each, after each commit: 16 confirmations with the calendar, the rest waiting-list notices.
+    subjects = smtp.subjects()
+    assert len(subjects) == PEOPLE
+    assert sum(s.startswith("Booking confirmed") for s in subjects) == PLACES
+    assert sum("on the waiting list" in s for s in subjects) == PEOPLE - PLACES
+
+
+def test_the_same_person_posting_many_times_at_once_gets_one_booking(app_ctx, crowd_app, smtp):
+    course = factories.course(capacity=PLACES)
+    course_id = course.id
+    [(person_id, token)] = _people_with_tokens(1)
+    results = _fire(crowd_app, f"/api/v1/courses/{course_id}/bookings", [token] * 12)
+    statuses = sorted(status for _, status, _ in results)
+    assert statuses == [201] + [409] * 11
+    assert {body["error"] for _, status, body in results if status == 409} == {"you are already booked on this course"}
+    db.session.expire_all()
+    count = db.session.scalar(sa.select(sa.func.count(Booking.id)).where(Booking.person_id == person_id))
+    assert count == 1
+    assert len(smtp.messages) == 1

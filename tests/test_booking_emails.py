@@ -1,0 +1,117 @@
+"""Booking emails, read from a real SMTP server on localhost: sent after commit, never on rollback."""
+import email
+from datetime import datetime, timedelta
+
+import icalendar
+import pytest
+
+from mhfa.auth.models import Role
+from mhfa.bookings import services
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+from tests import factories
+
+
+def trainee(**fields):
+    return factories.user(Role.TRAINEE, **fields)
+
+
+def _events(part):
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    return calendar, list(calendar.walk("VEVENT"))
+
+
+def test_booking_confirmation_carries_the_course_calendar(smtp):
+    course = factories.course(capacity=5)  # ADULT_2DAY in person: two sessions
+    user = trainee(first_name="Priya")
+    services.book_for_user(user, course)
+    assert smtp.messages == []  # nothing before the commit
+    db.session.commit()
+    [message] = smtp.to(user.email)
+    assert message["Subject"].startswith("Booking confirmed: Adult MHFA (two day)")
+    text = smtp.text(message)
+    assert "Hello Priya" in text and "Your place is confirmed" in text
+    assert course.venue.name in text and "You can cancel online until" in text
+    part = smtp.calendar(message)
+    assert part is not None and part.get_content_type() == "text/calendar"
+    assert part.get_param("method") in ("REQUEST", "PUBLISH")
+    assert part.get_filename().endswith(".ics")
+    calendar, events = _events(part)
+    assert calendar["METHOD"] == part.get_param("method")
+    assert len(events) == len(course.sessions) == 2
+    assert {e.decoded("dtstart") for e in events} == {s.starts_at for s in course.sessions}
+
+
+def test_waiting_list_confirmation_gives_the_position(smtp):
+    course = factories.course(capacity=1)
+    services.book_for_user(trainee(), course)
+    second, third = trainee(), trainee()
+    services.book_for_user(second, course)
+    services.book_for_user(third, course)
+    db.session.commit()
+    [message] = smtp.to(third.email)
+    assert message["Subject"] == "You are number 2 on the waiting list: Adult MHFA (two day)"
+    assert "you are number 2" in smtp.text(message)
+    assert smtp.calendar(message) is None
+
+
+def test_cancellation_emails_the_canceller_and_promotes_the_next_person_by_email(smtp):
+    course = factories.course(capacity=1)
+    holder, waiting = trainee(), trainee(first_name="Wendy")
+    seat = services.book_for_user(holder, course)
+    services.book_for_user(waiting, course)
+    db.session.commit()
+    smtp.clear()
+    services.cancel_booking(seat, by=holder)
+    db.session.commit()
+    [cancelled] = smtp.to(holder.email)
+    assert cancelled["Subject"] == "Booking cancelled: Adult MHFA (two day)"
+    calendar, events = _events(smtp.calendar(cancelled))
+    assert calendar["METHOD"] == "CANCEL" and all(e["STATUS"] == "CANCELLED" for e in events)
+    [promoted] = smtp.to(waiting.email)
+    assert promoted["Subject"] == "A place has come up: you are booked on Adult MHFA (two day)"
+    assert "Hello Wendy" in smtp.text(promoted)
+    assert smtp.calendar(promoted) is not None
+
+
+def test_a_rolled_back_booking_sends_no_mail(smtp):
+    course = factories.course()
+    user = trainee()
+    db.session.commit()
+    services.book_for_user(user, course)
+    db.session.rollback()
+    db.session.commit()
+    assert smtp.messages == []
+    assert services.live_booking(user.person, course) is None
+
+
+def test_a_refused_booking_sends_no_mail(smtp):
+    course = factories.course()
+    user = trainee(date_of_birth=None)
+    db.session.commit()
+    with pytest.raises(DomainError):
+        services.book_for_user(user, course)
+    db.session.rollback()
+    db.session.commit()
+    assert smtp.messages == []
+
+
+def test_an_online_course_calendar_for_a_booked_trainee_has_the_joining_link(smtp):
+    from mhfa.courses.models import DeliveryMode
+
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE)
+    user = trainee()
+    services.book_for_user(user, course)
+    db.session.commit()
+    [message] = smtp.to(user.email)
+    assert "https://meet.example.org/mhfa-course" in smtp.text(message)
+
+
+def test_without_a_mail_server_messages_land_in_the_outbox(app_ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(app_ctx, "instance_path", str(tmp_path))
+    user = trainee()
+    services.book_for_user(user, factories.course(start=datetime.now() + timedelta(days=10)))
+    db.session.commit()
+    [path] = (tmp_path / "outbox").glob("*.eml")
+    parsed = email.message_from_bytes(path.read_bytes())
+    assert parsed["To"] == user.email and parsed["Subject"].startswith("Booking confirmed")
