@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from mhfa import config as settings
-from mhfa.extensions import csrf, db, login_manager, migrate
+from mhfa.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,12 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True, render_item=render_item
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["MHFA_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["MHFA_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see that page."
@@ -108,6 +114,7 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("You do not have access to this page", "Your account does not have permission to see this page."),
         404: ("Page not found", "If you typed the web address, check it is correct."),
         405: ("Method not allowed", "That action cannot be done from this page."),
+        429: ("Too many attempts", "For your security, wait a few minutes and then try again."),
         500: ("Sorry, there is a problem with the service", "Try again later."),
     }
 

@@ -59,6 +59,11 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_TARGET_START": date.fromisoformat(os.environ.get("MHFA_TARGET_START", "2017-01-31")),
         "MHFA_TARGET_END": date.fromisoformat(os.environ.get("MHFA_TARGET_END", "2027-01-31")),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "MHFA_AUTH_RATE_LIMIT": os.environ.get("MHFA_AUTH_RATE_LIMIT", "10 per minute; 50 per hour"),
+        "MHFA_TRUSTED_PROXIES": int(os.environ.get("MHFA_TRUSTED_PROXIES", "0")),
         # Whom trainees contact when they can no longer cancel online, and who signs the emails.
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),
         # Days before a certificate expires that its holder is reminded (about three months).

@@ -1,4 +1,6 @@
 """Extension objects, created once and bound to the app in ``create_app``."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -23,3 +25,11 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+
+
+def auth_rate_limit() -> str:
+    """How often one address may try to sign in, register or ask for a link (``MHFA_AUTH_RATE_LIMIT``)."""
+    from flask import current_app
+
+    return current_app.config["MHFA_AUTH_RATE_LIMIT"]

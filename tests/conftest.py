@@ -22,6 +22,9 @@ from tests import factories
 from tests.smtp import smtp  # noqa: F401  (fixture: a real SMTP server on localhost)
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+# The rate limiter is one object shared by every app built in a process: keep it off for the suite
+# (tests/test_auth.py switches it on for the one test of it).
+os.environ["RATELIMIT_ENABLED"] = "false"
 BACKENDS = [b.strip() for b in os.environ.get("MHFA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 
 
@@ -89,6 +92,7 @@ def app(backend, request, tmp_path_factory):
         "MAIL_SERVER": "",
         "MHFA_BASE_URL": "http://reach.test",
         "SERVER_NAME": None,
+        "RATELIMIT_ENABLED": False,
     })
     with application.app_context():
         upgrade()

@@ -12,6 +12,7 @@ from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses import services
 from mhfa.courses.models import Course, CourseSession, CourseStatus, DeliveryMode, Instructor, Venue
+from mhfa.employers.models import VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.timeutil import london_to_utc, london_today
@@ -261,11 +262,31 @@ def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_c
     cal = vobject.readOne(ics.decode())
     assert {e.status.value for e in cal.vevent_list} == {"CANCELLED"}
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "course.cancelled"))
-    assert event.details == {"reason": "The instructor is ill.", "notified": 1}
+    assert event.details == {"reason": "The instructor is ill.", "notified": 1, "bookings_cancelled": 2}
     assert event.actor_user_id == coordinator.id
 
     with pytest.raises(DomainError, match="has been cancelled"):
         services.cancel_course(course, "Again", coordinator)
+
+
+def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app_ctx, coordinator, outbox):
+    employer = factories.employer("Canal Trust")
+    course = factories.course("ADULT_2DAY", capacity=1)
+    staff = factories.person("Sam", employer=employer)
+    voucher = factories.voucher(employer, "ADULT_2DAY", assigned_to=staff)
+    paid = factories.booking_on(course, staff)
+    paid.voucher = voucher
+    voucher.status = VoucherStatus.REDEEMED
+    waiting = factories.booking_on(course, factories.person("Wen"), status=BookingStatus.WAITLISTED)
+    db.session.commit()
+
+    services.cancel_course(course, "The venue flooded.", coordinator)
+    db.session.commit()
+
+    assert paid.status is BookingStatus.CANCELLED and waiting.status is BookingStatus.CANCELLED
+    assert paid.cancel_reason == "Course cancelled: The venue flooded."
+    assert paid.voucher_id is None and voucher.status is VoucherStatus.ASSIGNED
+    assert len(list(outbox.glob("*.eml"))) == 2  # one course-cancelled email each, nothing else
 
 
 def test_cancel_needs_a_reason(app_ctx, coordinator):

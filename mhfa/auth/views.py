@@ -15,13 +15,14 @@ from mhfa.auth.forms import (
     ResetPasswordForm,
 )
 from mhfa.errors import DomainError, show_on_form
-from mhfa.extensions import db
+from mhfa.extensions import auth_rate_limit, db, limiter
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -56,6 +57,7 @@ def _check_your_email(email: str, reason: str):
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def register():
     """Create a trainee account; it is confirmed by a link sent to the email address."""
     if current_user.is_authenticated:
@@ -96,6 +98,7 @@ def confirm_email(token: str):
 
 @bp.route("/resend-confirmation", methods=["GET", "POST"])
 @public
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def resend_confirmation():
     """Send the confirmation link again (without saying whether the address has an account)."""
     form = EmailOnlyForm()
@@ -112,6 +115,7 @@ def resend_confirmation():
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @public
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def forgot_password():
     """Ask for a password-reset link. The answer is the same whether or not the address is registered."""
     form = EmailOnlyForm()
@@ -126,6 +130,7 @@ def forgot_password():
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @token_or_public
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def reset_password(token: str):
     """Set a new password from the emailed link (which works once, for an hour)."""
     try:

@@ -407,6 +407,27 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     return [] if was_waitlisted else _promote_waiting(course, now)
 
 
+def release_course_bookings(course: Course, reason: str, *, now: datetime | None = None) -> list[Booking]:
+    """The course is cancelled: cancel every live booking on it and hand paid places back.
+
+    Returns the bookings released, so the caller can tell each trainee (one email about the course,
+    not one per booking). The caller holds the course lock.
+    """
+    now = now or utcnow()
+    released = list(db.session.scalars(
+        sa.select(Booking).where(Booking.course_id == course.id, Booking.status.in_(LIVE)).order_by(Booking.id)
+    ))
+    for booking in released:
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = f"Course cancelled: {reason}"[:200]
+        if booking.voucher is not None:
+            booking.voucher.status = VoucherStatus.ASSIGNED
+            booking.voucher = None
+    db.session.flush()
+    return released
+
+
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
     if course.status is not CourseStatus.PUBLISHED or (course.starts_at is not None and now >= course.starts_at):

@@ -537,7 +537,10 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
                   now: datetime | None = None) -> Course:
     """Change a course. On a published course, new times or a new place are a reschedule: the
     calendar SEQUENCE goes up and every booked trainee is told, with the updated calendar file."""
+    from mhfa.bookings.services import lock_course
+
     _refuse_if_closed_for_changes(course)
+    lock_course(course)  # the places booked, checked below, cannot change until this transaction ends
     old_times = _times(course)
     sessions_changed = sorted(details.sessions) != old_times
     problems = _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
@@ -597,30 +600,36 @@ def publish_course(course: Course, actor: User | None = None, *, now: datetime |
 def cancel_course(course: Course, reason: str, actor: User | None = None) -> int:
     """Cancel a course and tell every booked trainee (the calendar event becomes STATUS:CANCELLED).
 
-    Returns how many trainees were told. Their bookings stay as they are, for the booking rules
-    (refunds, moving to another course) to deal with.
+    Every live booking is cancelled with the course, and places paid with an employer's voucher are
+    handed back to their holders to use on another course. Returns how many trainees were told.
     """
+    from mhfa.bookings.services import lock_course, release_course_bookings
+
     _refuse_if_closed_for_changes(course)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
+    lock_course(course)
     course.status = CourseStatus.CANCELLED
     course.cancelled_reason = reason
     course.sequence += 1
-    db.session.flush()
-    notified = _notify_booked(course, "course_cancelled.txt", f"Course cancelled: {course.title}")
-    audit.record("course.cancelled", course, actor, reason=reason, notified=notified)
+    released = release_course_bookings(course, reason)
+    notified = _notify_booked(course, "course_cancelled.txt", f"Course cancelled: {course.title}", bookings=released)
+    audit.record("course.cancelled", course, actor, reason=reason, notified=notified,
+                 bookings_cancelled=len(released))
     return notified
 
 
-def _notify_booked(course: Course, template: str, subject: str, **context) -> int:
-    """One email per trainee with a live booking, each with the course's updated calendar file."""
-    bookings = db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.course_id == course.id, Booking.status != BookingStatus.CANCELLED)
-        .options(joinedload(Booking.person))
-        .order_by(Booking.id)
-    ).all()
+def _notify_booked(course: Course, template: str, subject: str, bookings: list[Booking] | None = None,
+                   **context) -> int:
+    """One email per trainee with a live booking (or each of ``bookings``), with the updated calendar file."""
+    if bookings is None:
+        bookings = db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.course_id == course.id, Booking.status != BookingStatus.CANCELLED)
+            .options(joinedload(Booking.person))
+            .order_by(Booking.id)
+        ).all()
     ics = calendar.course_ics(course)
     sent = 0
     for booking in bookings:
