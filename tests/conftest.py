@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import upgrade
 
 from mhfa import create_app
@@ -96,6 +97,15 @@ def app(backend, request, tmp_path_factory):
     })
     with application.app_context():
         upgrade()
+
+    @application.before_request
+    def _load_the_signed_in_user_afresh():
+        # Tests hold one app context around many client requests, so ``g`` outlives a request;
+        # drop the user (Flask-Login) and CSRF token (Flask-WTF) cached there, so each request reads
+        # them from its own session, as in production.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
     return application
 
 
@@ -175,3 +185,24 @@ def post_form(client):
         return client.post(url, data=payload, **kwargs)
 
     return submit
+
+
+@pytest.fixture()
+def count_queries(app_ctx):
+    """``with count_queries() as queries: ...`` then ``len(queries)``: the SQL statements run inside."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting

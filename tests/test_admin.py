@@ -69,3 +69,15 @@ def test_deactivated_user_can_no_longer_sign_in(client, auth, post_form, admin):
 def test_unknown_user_is_a_404(client, auth, admin):
     auth.login(admin)
     assert client.get("/admin/users/999999").status_code == 404
+
+
+def test_user_list_takes_a_fixed_number_of_queries(client, auth, admin, count_queries):
+    auth.login(admin)
+    with count_queries() as few:
+        client.get("/admin/users")
+    for i in range(12):
+        factories.user(Role.TRAINEE, first_name=f"Many{i}")
+    db.session.commit()
+    with count_queries() as many:
+        assert "Many11" in client.get("/admin/users").get_data(as_text=True)
+    assert len(many) == len(few)

@@ -141,3 +141,39 @@ def test_repeated_sign_in_attempts_are_slowed_down(tmp_path, app_ctx):
         assert client.get("/login").status_code == 200  # reading the page is never limited
     finally:
         limiter.enabled = False  # the limiter is shared with the suite's own app
+
+
+@pytest.mark.parametrize("target", [
+    "/%09/evil.example/x", "/%0a/evil.example/x", "/%5Cevil.example", "//evil.example", "https://evil.example/",
+    "/\t/evil.example", "javascript:alert(1)", "/%0d%0aSet-Cookie:x=1",
+])
+def test_sign_in_never_redirects_off_the_site(client, trainee, target):
+    data = {"email": trainee.email, "password": factories.PASSWORD, "csrf_token": csrf_token(client, "/login")}
+    response = client.post(f"/login?next={target}", data=data)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_changing_the_password_signs_out_every_other_session(app_ctx, trainee, post_form):
+    from tests.conftest import Auth
+
+    elsewhere = app_ctx.test_client()
+    here = app_ctx.test_client()
+    Auth(elsewhere).login(trainee)
+    Auth(here).login(trainee)
+    response = here.post("/account/password", data={
+        "current_password": factories.PASSWORD, "password": "a new and long passphrase 42",
+        "password_confirm": "a new and long passphrase 42", "csrf_token": csrf_token(here, "/account/password"),
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert here.get("/account").status_code == 200  # the session that changed it goes on
+    moved = elsewhere.get("/account")
+    assert moved.status_code == 302 and "/login" in moved.headers["Location"]
+
+
+def test_a_deactivated_account_is_signed_out_at_once(client, auth, trainee):
+    auth.login(trainee)
+    assert client.get("/account").status_code == 200
+    trainee.active = False
+    db.session.commit()
+    assert client.get("/account").status_code == 302

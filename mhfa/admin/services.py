@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User, UserRole
@@ -14,7 +15,12 @@ PAGE_SIZE = 50
 
 def search_users(text: str = "", role: Role | None = None, page: int = 1):
     """Accounts matching ``text`` (email or name) and holding ``role``, a page at a time."""
-    query = sa.select(User).outerjoin(Person, Person.id == User.person_id).order_by(User.email)
+    query = (
+        sa.select(User)
+        .outerjoin(Person, Person.id == User.person_id)
+        .options(contains_eager(User.person))
+        .order_by(User.email)
+    )
     if text.strip():
         like = f"%{text.strip().lower()}%"
         query = query.where(sa.or_(

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 
 from mhfa.auth.models import Role
@@ -71,7 +72,12 @@ def undeclared_endpoints(app) -> list[str]:
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """Only same-site paths may be used as a ``next`` redirect."""
-    if not target:
+    """Only a path on this site may be used as a ``next`` redirect.
+
+    Browsers and URL parsers drop tabs and newlines and read ``\\`` as ``/``, so any of those, or
+    anything that parses with a scheme or a host, is refused rather than cleaned.
+    """
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
         return False
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target and request is not None
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")

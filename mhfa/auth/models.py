@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -77,6 +79,16 @@ class User(UserMixin, db.Model):
 
     def revoke(self, role: Role) -> None:
         self.role_rows = [row for row in self.role_rows if row.role != role]
+
+    def get_id(self) -> str:
+        """The session's user id, bound to the current password: changing it signs out every other session."""
+        return f"{self.id}:{self.password_fingerprint()}"
+
+    def password_fingerprint(self) -> str:
+        from flask import current_app
+
+        key = current_app.config["SECRET_KEY"].encode()
+        return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

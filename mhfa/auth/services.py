@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import date
@@ -32,8 +33,15 @@ def person_with_email(email: str) -> Person | None:
     return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The signed-in user, while the account is active and its password unchanged since signing in."""
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(fingerprint, user.password_fingerprint()):
+        return None
+    return user
 
 
 def user_by_email(email: str) -> User | None:

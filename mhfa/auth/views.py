@@ -186,6 +186,8 @@ def change_password():
             show_on_form(form, error)
         else:
             db.session.commit()
-            flash("Your password has been changed.", "success")
+            login_user(current_user._get_current_object())  # this session goes on; every other one ends
+            flash("Your password has been changed. Other devices signed in to your account have been signed out.",
+                  "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form), (422 if form.errors else 200)
