@@ -88,3 +88,19 @@ def test_pages_use_the_vendored_front_end_without_crown_or_gov_uk_typeface(clien
     css = client.get("/static/vendor/govuk-frontend/govuk-frontend.min.css").get_data(as_text=True)
     assert "GDS Transport" not in css
     assert "govuk-crest" not in html and "govuk-logo" not in html
+
+
+def test_pages_carry_security_headers_and_the_inline_script_matches_its_hash(client):
+    import base64
+    import hashlib
+    import re
+
+    response = client.get("/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    inline = re.findall(r"<script>(.*?)</script>", response.get_data(as_text=True), re.S)
+    assert len(inline) == 1
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in policy
