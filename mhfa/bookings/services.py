@@ -268,6 +268,9 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
+    if order.status is not OrderStatus.CONFIRMED:
+        raise DomainError("that place voucher cannot be used yet: your employer's order is not confirmed",
+                          field="voucher_code")
     if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
         raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
                           field="voucher_code")
@@ -461,8 +464,9 @@ def fill_from_waiting_list(course: Course, now: datetime | None = None) -> list[
 def course_for_booking(course_id: int, user, voucher_code: str | None = None) -> Course:
     """The course to book, if the user may see it (the course pages' rule), or NotFound.
 
-    A closed course is seen by its employer's people; a place voucher of that employer also opens
-    it, so a link with the voucher code reaches the booking page.
+    A closed course is seen by the people ``closed_course_access`` names; the code of a place voucher
+    of that employer (on a confirmed order, not cancelled) also opens it, so a link with the voucher
+    code reaches the booking page, which then says whether the voucher can pay for this place.
     """
     from mhfa.courses.services import course_for_viewer
 
@@ -475,7 +479,8 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
             raise
         opens = db.session.scalar(
             sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
-            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id)
+            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id,
+                   Order.status == OrderStatus.CONFIRMED, PlaceVoucher.status != VoucherStatus.CANCELLED)
         )
         if opens is None:
             raise

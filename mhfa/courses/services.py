@@ -37,7 +37,7 @@ from mhfa.courses.models import (
     Venue,
     course_instructor,
 )
-from mhfa.employers.models import Employer
+from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import services as notify
@@ -97,9 +97,55 @@ def _person_id(user) -> int | None:
     return getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
 
 
-def _employer_id(user) -> int | None:
-    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
+def _contact_employer_id(user) -> int | None:
+    """The employer an employer contact speaks for (set by the programme team, never by the contact)."""
+    if not getattr(user, "is_authenticated", False) or not user.has_role(Role.EMPLOYER):
+        return None
+    person = user.person
     return person.employer_id if person is not None else None
+
+
+def closed_course_access(user):
+    """Which closed (one-employer) courses ``user`` may see, as a condition on ``Course``.
+
+    Their employer's contacts, the course's instructors, people with a live booking on it and people
+    holding a usable place voucher of that employer (available or assigned to them, on a confirmed
+    order). Never the employer a trainee declares on their own profile: anyone can choose that.
+    Coordinators are not limited at all (see ``is_staff``).
+    """
+    conditions = []
+    employer_id = _contact_employer_id(user)
+    if employer_id is not None:
+        conditions.append(Course.employer_id == employer_id)
+    person_id = _person_id(user)
+    if person_id is not None:
+        conditions += [
+            sa.exists().where(
+                course_instructor.c.course_id == Course.id,
+                course_instructor.c.instructor_id == Instructor.id,
+                Instructor.person_id == person_id,
+            ),
+            sa.exists().where(
+                Booking.course_id == Course.id,
+                Booking.person_id == person_id,
+                Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+            ),
+            sa.exists().where(
+                PlaceVoucher.order_id == Order.id,
+                Order.employer_id == Course.employer_id,
+                Order.status == OrderStatus.CONFIRMED,
+                PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]),
+                PlaceVoucher.assigned_person_id == person_id,
+            ),
+        ]
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _visible_in_lists(user):
+    """Open courses, and the closed ones ``user`` may see."""
+    if is_staff(user):
+        return sa.true()
+    return sa.or_(Course.employer_id.is_(None), closed_course_access(user))
 
 
 def viewer_booking(course: Course, user) -> Booking | None:
@@ -116,8 +162,8 @@ def viewer_booking(course: Course, user) -> Booking | None:
 
 
 def can_view_course(course: Course, user, booking: Booking | None = None) -> bool:
-    """Published (and completed) courses are public, except closed ones, which only that employer's
-    people see; drafts only staff and the course's instructors; cancelled ones also people booked on them."""
+    """Published (and completed) courses are public, except closed ones (see ``closed_course_access``);
+    drafts only staff and the course's instructors; cancelled ones also people booked on them."""
     if is_staff(user) or course.is_taught_by(user):
         return True
     if course.status is CourseStatus.DRAFT:
@@ -125,7 +171,11 @@ def can_view_course(course: Course, user, booking: Booking | None = None) -> boo
     if course.status is CourseStatus.CANCELLED:
         return booking is not None
     if course.is_closed:
-        return booking is not None or course.employer_id == _employer_id(user)
+        if booking is not None and booking.status is not BookingStatus.CANCELLED:
+            return True
+        return db.session.scalar(
+            sa.select(Course.id).where(Course.id == course.id, closed_course_access(user))
+        ) is not None
     return True
 
 
@@ -284,13 +334,7 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
                  now: datetime | None = None) -> Page:
     """Published courses still to start that the viewer may see and book, soonest first."""
     now = now or utcnow()
-    conditions = [Course.status == CourseStatus.PUBLISHED, Course.starts_at > now]
-    if not is_staff(viewer):
-        employer_id = _employer_id(viewer)
-        conditions.append(
-            Course.employer_id.is_(None) if employer_id is None
-            else sa.or_(Course.employer_id.is_(None), Course.employer_id == employer_id)
-        )
+    conditions = [Course.status == CourseStatus.PUBLISHED, Course.starts_at > now, _visible_in_lists(viewer)]
     if filters.date_from is not None:
         conditions.append(Course.starts_at >= _start_of_london_day(filters.date_from))
     if filters.date_to is not None:
