@@ -321,6 +321,42 @@ def test_a_course_that_has_started_cannot_be_published(app_ctx, coordinator):
         services.publish_course(course, coordinator)
 
 
+def _changed_elsewhere(course, status: CourseStatus) -> None:
+    """Another coordinator's request changes the course's status and commits, on its own connection."""
+    with sa.orm.Session(db.engine) as other:
+        other.execute(sa.update(Course).where(Course.id == course.id).values(status=status))
+        other.commit()
+
+
+@pytest.mark.parametrize(("start", "elsewhere", "action", "message"), [
+    (CourseStatus.PUBLISHED, CourseStatus.CANCELLED, "cancel", "has been cancelled"),
+    (CourseStatus.PUBLISHED, CourseStatus.CANCELLED, "update", "has been cancelled"),
+    (CourseStatus.PUBLISHED, CourseStatus.COMPLETED, "update", "has been completed"),
+    (CourseStatus.DRAFT, CourseStatus.PUBLISHED, "publish", "Only a draft course"),
+])
+def test_status_is_checked_after_taking_the_course_lock(app_ctx, coordinator, outbox, start, elsewhere, action,
+                                                        message):
+    course = factories.course("AWARE", status=start)
+    factories.booking_on(course)
+    db.session.commit()
+    assert course.status is start  # this request read the course before the other one changed it
+    _changed_elsewhere(course, elsewhere)
+
+    changed = services.CourseDetails.of(course)
+    changed.venue = factories.venue("Elsewhere Hall")
+    act = {
+        "cancel": lambda: services.cancel_course(course, "Double booked room", coordinator),
+        "update": lambda: services.update_course(course, changed, coordinator),
+        "publish": lambda: services.publish_course(course, coordinator),
+    }[action]
+    with pytest.raises(DomainError, match=message):
+        act()
+    db.session.rollback()
+    assert db.session.get(Course, course.id).sequence == 0
+    assert audit_actions(course) == []
+    assert not outbox.exists()
+
+
 # --- instructors on courses --------------------------------------------------------------------
 
 def test_assign_a_licensed_free_instructor_is_audited(app_ctx, coordinator):

@@ -141,10 +141,11 @@ def lock_course(course: Course) -> Course:
     """
     db.session.flush()
     if _is_postgresql():
+        # Read the row: the ORM repopulates the object only from rows it fetches.
         db.session.execute(
             sa.select(Course).where(Course.id == course.id).with_for_update()
             .execution_options(populate_existing=True)
-        )
+        ).scalar_one()
     else:
         # SQLite has one writer at a time: writing first takes the RESERVED lock for this
         # transaction (waiting up to busy_timeout), so no other booking can count in between.

@@ -583,8 +583,8 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
     calendar SEQUENCE goes up and every booked trainee is told, with the updated calendar file."""
     from mhfa.bookings.services import lock_course
 
+    lock_course(course)  # first: its status and the places booked cannot change until this transaction ends
     _refuse_if_closed_for_changes(course)
-    lock_course(course)  # the places booked, checked below, cannot change until this transaction ends
     old_times = _times(course)
     sessions_changed = sorted(details.sessions) != old_times
     problems = _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
@@ -630,7 +630,10 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
 
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """Open a draft course to the finder and to booking."""
+    from mhfa.bookings.services import lock_course
+
     now = now or utcnow()
+    lock_course(course)  # two coordinators publishing at once: the second sees it published
     if course.status is not CourseStatus.DRAFT:
         raise DomainError(f"Only a draft course can be published; this one is {course.status.value}.")
     if course.starts_at is None or course.starts_at <= now:
@@ -649,11 +652,11 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
     """
     from mhfa.bookings.services import lock_course, release_course_bookings
 
-    _refuse_if_closed_for_changes(course)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
-    lock_course(course)
+    lock_course(course)  # first, then check: a course cancelled meanwhile is not cancelled (and emailed) twice
+    _refuse_if_closed_for_changes(course)
     course.status = CourseStatus.CANCELLED
     course.cancelled_reason = reason
     course.sequence += 1
