@@ -240,6 +240,114 @@ def test_new_venue_for_a_published_course_is_a_reschedule(app_ctx, coordinator, 
     assert len(list(outbox.glob("*.eml"))) == 1
 
 
+def _emails(outbox) -> dict:
+    """Each email in the outbox by recipient: (message, plain text, calendar events)."""
+    found = {}
+    for message in map(read_email, outbox.glob("*.eml")):
+        body = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+        ics = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
+        found[message["To"]] = (message, body, vobject.readOne(ics.decode()).vevent_list)
+    return found
+
+
+def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              joining_url="https://meet.example.org/old-room")
+    factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
+    factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
+    db.session.commit()
+    changed = services.CourseDetails.of(course)
+    changed.joining_url = "https://meet.example.org/new-room"
+
+    services.update_course(course, changed, coordinator)
+    db.session.commit()
+
+    assert course.sequence == 1 and audit_actions(course)[-1] == "course.rescheduled"
+    emails = _emails(outbox)
+    assert set(emails) == {"priya@example.org", "wes@example.org"}
+    message, body, events = emails["priya@example.org"]
+    assert message["Subject"] == "Your course has changed: Mental Health Aware (half day)"
+    assert "Joining link (new): https://meet.example.org/new-room" in body and "old-room" not in body
+    assert all("https://meet.example.org/new-room" in e.description.value for e in events)
+    assert {e.sequence.value for e in events} == {"1"}
+    assert "Questions: " in body and "Samaritans" in body  # the footer every other email has
+    _, body, events = emails["wes@example.org"]
+    assert "meet.example.org" not in body and "The joining link has changed" in body
+    assert "waiting list" in body
+    assert not any("meet.example.org" in e.description.value for e in events)
+    assert {e.sequence.value for e in events} == {"1"}
+
+
+def test_a_draft_courses_new_joining_link_tells_nobody(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              status=CourseStatus.DRAFT)
+    changed = services.CourseDetails.of(course)
+    changed.joining_url = "https://meet.example.org/new-room"
+    services.update_course(course, changed, coordinator)
+    db.session.commit()
+    assert course.sequence == 0 and not outbox.exists()
+
+
+def test_rescheduled_online_course_keeps_the_link_in_confirmed_trainees_calendars(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              joining_url="https://meet.example.org/room")
+    factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
+    factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
+    db.session.commit()
+    later = course.starts_at.date() + timedelta(days=7)
+    services.reschedule_course(course, [services.SessionTimes(at(later, 13), at(later, 17))], coordinator)
+    db.session.commit()
+
+    emails = _emails(outbox)
+    _, body, events = emails["priya@example.org"]
+    assert "Joining link: https://meet.example.org/room" in body
+    assert all("Join online: https://meet.example.org/room" in e.description.value for e in events)
+    _, body, events = emails["wes@example.org"]
+    assert "meet.example.org" not in body
+    assert not any("meet.example.org" in e.description.value for e in events)
+
+
+def test_editing_a_venues_address_reschedules_its_published_future_courses(app_ctx, coordinator, outbox):
+    hall = factories.venue("Old Hall", council_area="Coventry", postcode="CV1 2AB")
+    upcoming = factories.course("AWARE", venue_=hall)
+    factories.booking_on(upcoming, factories.person("Priya", email="priya@example.org"))
+    draft = factories.course("AWARE", venue_=hall, status=CourseStatus.DRAFT, instructors=[])
+    finished = factories.course("AWARE", venue_=hall, instructors=[],
+                                start=datetime.combine(london_today() - timedelta(days=10), time(9)))
+    factories.booking_on(finished, factories.person("Pat", email="pat@example.org"))
+    elsewhere = factories.course("AWARE", instructors=[])
+    factories.booking_on(elsewhere, factories.person("Eve", email="eve@example.org"))
+    db.session.commit()
+
+    services.update_venue(hall, venue_details(name="Old Hall", address_line1="2 New Street", postcode="CV1 2AB"),
+                          coordinator)
+    db.session.commit()
+
+    assert upcoming.sequence == 1 and audit_actions(upcoming)[-1] == "course.rescheduled"
+    assert (draft.sequence, finished.sequence, elsewhere.sequence) == (0, 0, 0)
+    emails = _emails(outbox)
+    assert set(emails) == {"priya@example.org"}
+    _, body, events = emails["priya@example.org"]
+    assert "Where: Old Hall, 2 New Street, Coventry, CV1 2AB" in body
+    assert "Where: Old Hall, 1 Centenary Square, Coventry, CV1 2AB" in body  # what it was
+    assert {e.location.value for e in events} == {"Old Hall, 2 New Street, Coventry, CV1 2AB"}
+    assert {e.sequence.value for e in events} == {"1"}
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "venue.updated"))
+    assert event.details["courses_rescheduled"] == [upcoming.id]
+
+
+def test_editing_only_a_venues_access_notes_tells_nobody(app_ctx, coordinator, outbox):
+    hall = factories.venue("Old Hall", council_area="Coventry", postcode="CV1 2AB", address_line1="1 Centenary Square",
+                           town="Coventry")
+    course = factories.course("AWARE", venue_=hall)
+    factories.booking_on(course)
+    db.session.commit()
+    services.update_venue(hall, venue_details(name="Old Hall", address_line1="1 Centenary Square",
+                                              postcode="cv1 2ab", access_notes="Ramp at the side door."), coordinator)
+    db.session.commit()
+    assert course.sequence == 0 and not outbox.exists()
+
+
 def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_ctx, coordinator, outbox):
     course = factories.course("ADULT_2DAY")
     factories.booking_on(course, factories.person("Ola", email="ola@example.org"))
@@ -257,7 +365,8 @@ def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_c
     message = read_email(path)
     assert message["Subject"] == "Course cancelled: Adult MHFA (two day)"
     body = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
-    assert "The instructor is ill." in body
+    assert "The instructor is ill." in body and "course you booked has been cancelled" in body
+    assert "Questions: " in body and "Samaritans" in body  # the footer every other email has
     ics = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
     cal = vobject.readOne(ics.decode())
     assert {e.status.value for e in cal.vevent_list} == {"CANCELLED"}
@@ -287,6 +396,8 @@ def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app
     assert paid.cancel_reason == "Course cancelled: The venue flooded."
     assert paid.voucher_id is None and voucher.status is VoucherStatus.ASSIGNED
     assert len(list(outbox.glob("*.eml"))) == 2  # one course-cancelled email each, nothing else
+    _, body, _ = _emails(outbox)[waiting.person.email]
+    assert "course you are on the waiting list for has been cancelled" in body
 
 
 def test_cancel_needs_a_reason(app_ctx, coordinator):

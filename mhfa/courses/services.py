@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
@@ -40,7 +39,8 @@ from mhfa.courses.models import (
 from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.notify import services as notify
+from mhfa.notify import messages
+from mhfa.notify.services import Attachment
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, london_to_utc, london_today, to_london, utcnow
 
@@ -579,8 +579,9 @@ def _refuse_if_closed_for_changes(course: Course) -> None:
 
 def update_course(course: Course, details: CourseDetails, actor: User | None = None, *,
                   now: datetime | None = None) -> Course:
-    """Change a course. On a published course, new times or a new place are a reschedule: the
-    calendar SEQUENCE goes up and every booked trainee is told, with the updated calendar file."""
+    """Change a course. On a published course, new times or a new place (another venue, or a new joining
+    link for an online course) are a reschedule: the calendar SEQUENCE goes up and every booked trainee
+    is told, with the updated calendar file."""
     from mhfa.bookings.services import lock_course
 
     lock_course(course)  # first: its status and the places booked cannot change until this transaction ends
@@ -590,10 +591,12 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
     problems = _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
     if problems:
         raise InvalidCourse(problems)
-    place_changed = (
+    venue_changed = (
         (details.venue.id if details.venue and details.delivery_mode is DeliveryMode.IN_PERSON else None)
         != course.venue_id
     )
+    joining_url_changed = (details.delivery_mode is DeliveryMode.ONLINE
+                           and (details.joining_url or None) != course.joining_url)
     old_place = course.location_label
     old_capacity = course.capacity
     _apply(course, details)
@@ -604,20 +607,33 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
         from mhfa.bookings.services import fill_from_waiting_list
 
         fill_from_waiting_list(course, now=now)  # new seats go to the waiting list first, with an email each
-    if course.status is CourseStatus.PUBLISHED and (sessions_changed or place_changed):
-        course.sequence += 1
-        db.session.flush()
-        notified = _notify_booked(course, "course_rescheduled.txt", f"Your course has changed: {course.title}",
-                                  old_times=old_times, old_place=old_place)
-        audit.record(
-            "course.rescheduled", course, actor, sequence=course.sequence, notified=notified,
-            old_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in old_times],
-            new_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in _times(course)],
-            old_place=old_place, new_place=course.location_label,
-        )
+    if course.status is CourseStatus.PUBLISHED and (sessions_changed or venue_changed or joining_url_changed):
+        _reschedule(course, actor, old_times=old_times, old_place=old_place, joining_url_changed=joining_url_changed)
     else:
         audit.record("course.updated", course, actor)
     return course
+
+
+def _reschedule(course: Course, actor: User | None, *, old_times: list[SessionTimes], old_place: str,
+                joining_url_changed: bool = False) -> int:
+    """A published course's times or place have changed (the caller holds its lock): SEQUENCE goes up, so
+    calendars replace their events, and every trainee with a live booking is told. Returns how many."""
+    course.sequence += 1
+    db.session.flush()
+    new_times = _times(course)
+    bookings = [(booking, booking.status) for booking in _live_bookings(course)]
+    notified = _notify_booked(
+        course, "course_rescheduled", f"Your course has changed: {course.title}", bookings,
+        old_times=old_times, old_place=old_place, times_changed=new_times != old_times,
+        place_changed=course.location_label != old_place, joining_url_changed=joining_url_changed,
+    )
+    audit.record(
+        "course.rescheduled", course, actor, sequence=course.sequence, notified=notified,
+        old_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in old_times],
+        new_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in new_times],
+        old_place=old_place, new_place=course.location_label, joining_url_changed=joining_url_changed,
+    )
+    return notified
 
 
 def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User | None = None, *,
@@ -657,40 +673,49 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
         raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
     lock_course(course)  # first, then check: a course cancelled meanwhile is not cancelled (and emailed) twice
     _refuse_if_closed_for_changes(course)
+    was = {booking.id: booking.status for booking in _live_bookings(course)}
     course.status = CourseStatus.CANCELLED
     course.cancelled_reason = reason
     course.sequence += 1
     released = release_course_bookings(course, reason)
-    notified = _notify_booked(course, "course_cancelled.txt", f"Course cancelled: {course.title}", bookings=released)
+    notified = _notify_booked(course, "course_cancelled", f"Course cancelled: {course.title}",
+                              [(booking, was.get(booking.id, booking.status)) for booking in released])
     audit.record("course.cancelled", course, actor, reason=reason, notified=notified,
                  bookings_cancelled=len(released))
     return notified
 
 
-def _notify_booked(course: Course, template: str, subject: str, bookings: list[Booking] | None = None,
+def _live_bookings(course: Course) -> list[Booking]:
+    return list(db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]))
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ))
+
+
+def _notify_booked(course: Course, template: str, subject: str, bookings: list[tuple[Booking, BookingStatus]],
                    **context) -> int:
-    """One email per trainee with a live booking (or each of ``bookings``), with the updated calendar file."""
-    if bookings is None:
-        bookings = db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.course_id == course.id, Booking.status != BookingStatus.CANCELLED)
-            .options(joinedload(Booking.person))
-            .order_by(Booking.id)
-        ).all()
-    ics = calendar.course_ics(course)
+    """One email per trainee (each booking with the status it had), with the course's calendar file.
+
+    The online joining link, in the text and in the calendar file, goes only to confirmed trainees;
+    people on the waiting list get the same message and events without it.
+    """
+    calendars: dict[bool, Attachment] = {}
     sent = 0
-    for booking in bookings:
+    for booking, status in bookings:
         person = booking.person
         if not person.email or person.is_erased:
             continue
-        text = render_template(
-            f"notify/{template}", course=course, person=person, booking=booking,
-            course_url=calendar.course_url(course), **context,
-        )
-        notify.queue(notify.Message(
-            to=person.email, subject=subject, text=text,
-            attachments=[notify.Attachment(f"course-{course.id}.ics", "text/calendar", ics, {"method": "PUBLISH"})],
-        ))
+        confirmed = status is BookingStatus.CONFIRMED
+        if confirmed not in calendars:
+            calendars[confirmed] = Attachment(f"mhfa-course-{course.id}.ics", "text/calendar",
+                                              calendar.course_ics(course, include_joining_url=confirmed),
+                                              {"method": "PUBLISH"})
+        messages.send(template, to=person.email, subject=subject, attachments=[calendars[confirmed]],
+                      course=course, person=person, booking=booking, show_joining_url=confirmed,
+                      waitlisted=status is BookingStatus.WAITLISTED, course_url=calendar.course_url(course),
+                      **context)
         sent += 1
     return sent
 
@@ -829,12 +854,33 @@ def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     return venue
 
 
-def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None) -> Venue:
-    """Change a venue. Its courses keep the council area they were given."""
+def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None, *,
+                 now: datetime | None = None) -> Venue:
+    """Change a venue. Its courses keep the council area they were given.
+
+    A new name or address moves every published course there that has not finished: each is
+    rescheduled (SEQUENCE up, booked trainees emailed the new place), as when its venue is changed.
+    """
+    from mhfa.bookings.services import lock_course
+
     normalise_postcode(details.postcode)  # refuse before touching anything
+    old_address = venue.one_line_address
     _apply_venue(venue, details)
     db.session.flush()
-    audit.record("venue.updated", venue, actor, name=venue.name)
+    moved = []
+    if venue.one_line_address != old_address:
+        courses = db.session.scalars(
+            sa.select(Course)
+            .where(Course.venue_id == venue.id, Course.status == CourseStatus.PUBLISHED,
+                   Course.ends_at > (now or utcnow()))
+            .order_by(Course.starts_at, Course.id)
+        ).all()
+        for course in courses:
+            lock_course(course)
+            if course.status is CourseStatus.PUBLISHED:  # not cancelled meanwhile
+                _reschedule(course, actor, old_times=_times(course), old_place=old_address)
+                moved.append(course.id)
+    audit.record("venue.updated", venue, actor, name=venue.name, courses_rescheduled=moved)
     return venue
 
 
