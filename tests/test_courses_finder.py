@@ -214,6 +214,27 @@ def test_past_course_is_not_offered_for_booking(client, app_ctx):
     assert past.id not in course_links(client.get("/courses").get_data(as_text=True))
 
 
+def test_a_course_whose_booking_has_closed_leaves_the_finder_but_keeps_its_page(client, auth, app_ctx):
+    from mhfa.courses import services
+
+    deadline_passed = factories.course("AWARE", start=soon(5),
+                                       booking_deadline=datetime.now().astimezone() - timedelta(hours=1))
+    still_open = factories.course("AWARE", start=soon(6),
+                                  booking_deadline=datetime.now().astimezone() + timedelta(days=2))
+    db.session.commit()
+
+    assert course_links(client.get("/courses").get_data(as_text=True)) == [still_open.id]
+    assert [c["id"] for c in client.get("/api/v1/courses").json["courses"]] == [still_open.id]
+    assert [i.course for i in services.find_courses(services.FinderFilters(), None).items] == [still_open]
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator)
+    assert course_links(client.get("/courses").get_data(as_text=True)) == [still_open.id]
+    html = client.get(f"/courses/{deadline_passed.id}").get_data(as_text=True)
+    assert "Booking for this course has closed" in html
+    assert client.get(f"/api/v1/courses/{deadline_passed.id}").json["bookable"] is False
+
+
 def test_draft_and_cancelled_courses_are_not_public(client, auth, app_ctx):
     teacher = factories.user(Role.INSTRUCTOR)
     draft = factories.course("AWARE", start=soon(), status=CourseStatus.DRAFT,

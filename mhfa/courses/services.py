@@ -332,9 +332,15 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
 
 def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
                  now: datetime | None = None) -> Page:
-    """Published courses still to start that the viewer may see and book, soonest first."""
+    """Published courses still open for booking (not started, booking deadline not passed) that the
+    viewer may see, soonest first. A course whose booking has closed keeps its page, which says so."""
     now = now or utcnow()
-    conditions = [Course.status == CourseStatus.PUBLISHED, Course.starts_at > now, _visible_in_lists(viewer)]
+    conditions = [
+        Course.status == CourseStatus.PUBLISHED,
+        Course.starts_at > now,
+        sa.or_(Course.booking_deadline.is_(None), Course.booking_deadline > now),  # as Course.booking_open_at
+        _visible_in_lists(viewer),
+    ]
     if filters.date_from is not None:
         conditions.append(Course.starts_at >= _start_of_london_day(filters.date_from))
     if filters.date_to is not None:
