@@ -15,6 +15,7 @@ from mhfa.courses.models import Course, CourseSession, CourseStatus, DeliveryMod
 from mhfa.employers.models import VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.people.models import Person
 from mhfa.timeutil import london_to_utc, london_today
 from tests import factories
 
@@ -602,6 +603,39 @@ def test_create_instructor_reuses_a_known_person(app_ctx, coordinator):
     known = factories.person("Kim", "Known", email="kim@example.org")
     instructor = services.create_instructor(instructor_details(email="KIM@example.org"), coordinator)
     assert instructor.person is known
+
+
+def test_create_instructor_finds_a_known_person_however_their_email_was_capitalised(app_ctx, coordinator):
+    known = factories.person("Kim", "Known", email="Kim.Known@Example.org")  # as an import spelt it
+    instructor = services.create_instructor(instructor_details(email=" kim.known@EXAMPLE.org "), coordinator)
+    assert instructor.person is known
+    assert db.session.scalar(
+        sa.select(sa.func.count(Person.id)).where(sa.func.lower(Person.email) == "kim.known@example.org")) == 1
+
+
+def test_update_instructor_email_is_checked_without_regard_to_case(app_ctx, coordinator):
+    factories.person("Dee", "Dup", email="Dee.Dup@Example.org")
+    instructor = services.create_instructor(instructor_details(), coordinator)
+    with pytest.raises(DomainError, match="dee.dup@example.org is the email address of Dee Dup") as refused:
+        services.update_instructor(instructor, instructor_details(email="DEE.DUP@example.org"), coordinator)
+    assert refused.value.field == "email"
+    services.update_instructor(instructor, instructor_details(email="Lia.New@Example.org"), coordinator)
+    assert instructor.person.email == "lia.new@example.org"
+
+
+def test_the_email_of_an_instructor_with_an_account_cannot_be_changed_here(app_ctx, coordinator):
+    teacher = factories.user(Role.INSTRUCTOR, first_name="Lia", last_name="Cense", email="lia@example.org")
+    instructor = factories.instructor(teacher.person)
+    details = instructor_details(licence_number=instructor.licence_number)
+    with pytest.raises(DomainError, match="signs in to MHFA Reach as lia@example.org") as refused:
+        services.update_instructor(instructor, instructor_details(email="lia@elsewhere.org",
+                                                                  licence_number=instructor.licence_number))
+    assert refused.value.field == "email"
+    db.session.rollback()
+    assert (teacher.email, teacher.person.email) == ("lia@example.org", "lia@example.org")
+    details.email, details.first_name = "LIA@example.org", "Lia-Mae"  # the same address: other changes go through
+    services.update_instructor(instructor, details, coordinator)
+    assert (teacher.person.first_name, teacher.person.email) == ("Lia-Mae", "lia@example.org")
 
 
 def test_instructor_on_a_course_cannot_be_deleted(app_ctx, coordinator):

@@ -22,6 +22,7 @@ from mhfa.areas.services import all_areas
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
+from mhfa.auth.services import normalise_email, person_with_email
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses import calendar
 from mhfa.courses.models import (
@@ -938,8 +939,8 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
     _check_licence_unique(number, None)
     if details.licence_expires_on < london_today():
         raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
-    email = details.email.strip().lower()
-    person = db.session.scalar(sa.select(Person).where(Person.email == email))
+    email = normalise_email(details.email)
+    person = person_with_email(email)  # however an import or an employer capitalised it
     if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
         raise DomainError(f"{person.full_name} ({email}) is already an instructor", field="email")
     if person is None:
@@ -957,12 +958,18 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
     _check_licence_unique(number, instructor)
-    email = details.email.strip().lower()
-    other = db.session.scalar(sa.select(Person).where(Person.email == email))
-    if other is not None and other is not instructor.person:
-        raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
     person = instructor.person
-    person.first_name, person.last_name, person.email = details.first_name.strip(), details.last_name.strip(), email
+    email = normalise_email(details.email)
+    if email != normalise_email(person.email or ""):
+        if db.session.scalar(sa.select(User.id).where(User.person_id == person.id)) is not None:
+            raise DomainError(f"{person.full_name} signs in to MHFA Reach as {person.email}, so their email "
+                              "address cannot be changed here", field="email")
+        other = db.session.scalar(
+            sa.select(Person).where(sa.func.lower(Person.email) == email, Person.id != person.id).limit(1))
+        if other is not None:
+            raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
+        person.email = email
+    person.first_name, person.last_name = details.first_name.strip(), details.last_name.strip()
     instructor.licence_number = number
     instructor.licence_expires_on = details.licence_expires_on
     instructor.active = details.active
