@@ -469,6 +469,31 @@ def test_status_is_checked_after_taking_the_course_lock(app_ctx, coordinator, ou
     assert not outbox.exists()
 
 
+@pytest.mark.parametrize("case", ["open", "deadline_passed", "started", "deadline_after_start_started",
+                                  "no_sessions", "draft", "cancelled", "completed"])
+def test_course_pages_and_booking_apply_one_booking_open_rule(app_ctx, case):
+    """What the course page and the API call bookable is exactly what the booking service accepts."""
+    from mhfa.bookings import services as bookings
+
+    now = datetime.now().astimezone()
+    start = {"started": -1, "deadline_after_start_started": -1}.get(case, 5)
+    course = factories.course("AWARE", start=datetime.combine(london_today() + timedelta(days=start), time(9)),
+                              status={"draft": CourseStatus.DRAFT, "cancelled": CourseStatus.CANCELLED,
+                                      "completed": CourseStatus.COMPLETED}.get(case, CourseStatus.PUBLISHED))
+    if case == "deadline_passed":
+        course.booking_deadline = now - timedelta(hours=1)
+    if case == "deadline_after_start_started":
+        course.booking_deadline = now + timedelta(days=3)
+    if case == "no_sessions":
+        course.sessions.clear()
+    db.session.flush()
+    trainee = factories.user(Role.TRAINEE)
+
+    problem = bookings.booking_problem(trainee, course)
+    assert course.booking_open_at(now) is (problem is None) is (case == "open"), problem
+    assert course.booking_refusal_at(now) == problem
+
+
 # --- instructors on courses --------------------------------------------------------------------
 
 def test_assign_a_licensed_free_instructor_is_audited(app_ctx, coordinator):
@@ -551,19 +576,6 @@ def venue_details(**overrides):
                   postcode="cv1 2ab", council_area=factories.area("Coventry"), step_free_access=True)
     values.update(overrides)
     return services.VenueDetails(**values)
-
-
-@pytest.mark.parametrize(("typed", "stored"), [("cv1 2ab", "CV1 2AB"), ("B11AA", "B1 1AA"), ("EC1A 1BB", "EC1A 1BB"),
-                                               ("w1a0ax", "W1A 0AX"), (" m1  1ae ", "M1 1AE")])
-def test_postcode_is_tidied(typed, stored):
-    assert services.normalise_postcode(typed) == stored
-
-
-@pytest.mark.parametrize("typed", ["", "B1", "12345", "BB1 1A1", "QQ1 1AA", "B1 1CI"])
-def test_impossible_postcode_is_refused(typed):
-    with pytest.raises(DomainError) as refused:
-        services.normalise_postcode(typed)
-    assert refused.value.field == "postcode"
 
 
 def test_create_venue_and_refuse_to_delete_one_in_use(app_ctx, coordinator):

@@ -51,8 +51,8 @@ class AlreadyBooked(Conflict):
 # --- dates that govern a course's bookings -----------------------------------------------------
 
 def booking_closes_at(course: Course) -> datetime | None:
-    """Bookings close at the course's deadline, or when its first session starts."""
-    return course.booking_deadline or course.starts_at
+    """Bookings close at the course's deadline, or when its first session starts (``Course.booking_closes_at``)."""
+    return course.booking_closes_at
 
 
 def cancellation_cutoff(course: Course) -> datetime | None:
@@ -197,15 +197,9 @@ def _names(course_types) -> str:
 
 
 def _check_open(course: Course, now: datetime) -> None:
-    if course.status is CourseStatus.CANCELLED:
-        raise DomainError("this course has been cancelled")
-    if course.status is CourseStatus.COMPLETED:
-        raise DomainError("this course has already taken place")
-    if course.status is not CourseStatus.PUBLISHED or not course.sessions or course.starts_at is None:
-        raise DomainError("this course is not open for booking")
-    closes = booking_closes_at(course)
-    if closes is not None and now >= closes:
-        raise DomainError(f"bookings for this course closed on {format_london(closes)}")
+    problem = course.booking_refusal_at(now)  # the one booking-open rule, also behind the course pages
+    if problem is not None:
+        raise DomainError(problem)
 
 
 def _check_person(person: Person, course: Course) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
-from mhfa.areas.services import all_areas
+from mhfa.areas.services import all_areas, normalise_postcode
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
@@ -808,25 +808,6 @@ def instructors_available_for(course: Course) -> list[Instructor]:
 
 # --- venues ------------------------------------------------------------------------------------
 
-_POSTCODE = re.compile(
-    r"^(GIR0AA|[A-PR-UWYZ](\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y])\d[ABD-HJLNP-UW-Z]{2})$"
-)
-
-
-def postcode_is_valid(text: str) -> bool:
-    return bool(_POSTCODE.match(re.sub(r"\s+", "", text or "").upper()))
-
-
-def normalise_postcode(text: str) -> str:
-    """A UK postcode in capitals with one space before the last three characters; DomainError if not one."""
-    compact = re.sub(r"\s+", "", text or "").upper()
-    if not compact:
-        raise DomainError("Enter the postcode", field="postcode")
-    if not _POSTCODE.match(compact):
-        raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
-    return f"{compact[:-3]} {compact[-3:]}"
-
-
 @dataclass
 class VenueDetails:
     name: str
@@ -845,7 +826,7 @@ def _apply_venue(venue: Venue, details: VenueDetails) -> None:
     venue.address_line1 = details.address_line1.strip()
     venue.address_line2 = (details.address_line2 or "").strip()
     venue.town = details.town.strip()
-    venue.postcode = normalise_postcode(details.postcode)
+    venue.postcode = normalise_postcode(details.postcode, required=True)
     venue.council_area = details.council_area
     venue.step_free_access = details.step_free_access
     venue.access_notes = (details.access_notes or "").strip()
@@ -870,7 +851,7 @@ def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None,
     """
     from mhfa.bookings.services import lock_course
 
-    normalise_postcode(details.postcode)  # refuse before touching anything
+    normalise_postcode(details.postcode, required=True)  # refuse before touching anything
     old_address = venue.one_line_address
     _apply_venue(venue, details)
     db.session.flush()
