@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from mhfa.auth import services as auth_services
 from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.employers.models import VoucherStatus
 from mhfa.extensions import db
 from tests import factories
 
@@ -56,7 +57,9 @@ def test_a_voucher_code_can_be_sent_as_json(client):
     voucher = factories.voucher(employer)
     _, outsider = _holder()
     assert client.post(f"/api/v1/courses/{course.id}/bookings", headers=outsider).status_code == 404
-    _, headers = _holder(employer=employer)
+    holder, headers = _holder()
+    factories.voucher(employer, status=VoucherStatus.ASSIGNED, assigned_to=holder.person)
+    db.session.commit()
     refused = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers)
     assert refused.status_code == 422 and "place voucher" in refused.json["error"]
     response = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers,

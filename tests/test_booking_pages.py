@@ -108,8 +108,10 @@ def test_double_submitting_the_booking_form_creates_one_booking(client, auth):
 def test_closed_course_asks_for_the_voucher_and_keeps_what_was_typed(client, auth, post_form):
     employer = factories.employer("Dudley Council")
     course = factories.course(employer_id=employer.id)
-    voucher = factories.voucher(employer)
-    user = _signed_in(auth, employer=employer)
+    user = factories.user(Role.TRAINEE)
+    voucher = factories.voucher(employer, status=VoucherStatus.ASSIGNED, assigned_to=user.person)
+    db.session.commit()
+    auth.login(user)
     response = post_form(f"/courses/{course.id}/book", {})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -220,3 +222,27 @@ def test_the_booking_page_says_which_rule_stops_you_before_you_try(client, auth)
     auth.login(no_dob)
     html = client.get(f"/courses/{factories.course().id}/book").get_data(as_text=True)
     assert "Add your date of birth to your profile" in html
+
+
+def test_a_voucher_link_opens_a_closed_course_only_for_a_voucher_of_a_confirmed_order(client, auth):
+    from mhfa.employers.models import OrderStatus
+
+    employer = factories.employer("Walsall Council")
+    course = factories.course(employer_id=employer.id)
+    pending = factories.voucher(employer, order_status=OrderStatus.PENDING)
+    cancelled = factories.voucher(employer, status=VoucherStatus.CANCELLED)
+    other = factories.voucher(factories.employer())
+    used = factories.voucher(employer, status=VoucherStatus.REDEEMED)
+    _signed_in(auth, employer=employer)  # the employer on a profile opens nothing
+    for voucher in (pending, cancelled, other):
+        assert client.get(f"/courses/{course.id}/book?voucher_code={voucher.code}").status_code == 404
+    link = f"/courses/{course.id}/book?voucher_code={used.code}"
+    assert client.get(link).status_code == 200
+    refused = client.post(f"/courses/{course.id}/book",
+                          data={"voucher_code": used.code, "csrf_token": csrf_token(client, link)})
+    assert refused.status_code == 409 and "already been used" in refused.get_data(as_text=True)
+    open_course = factories.course(start=datetime.now() + timedelta(days=40))
+    db.session.commit()
+    refused = client.post(f"/courses/{open_course.id}/book", data={
+        "voucher_code": pending.code, "csrf_token": csrf_token(client, f"/courses/{open_course.id}/book")})
+    assert refused.status_code == 422 and "order is not confirmed" in refused.get_data(as_text=True)

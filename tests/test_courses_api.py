@@ -103,3 +103,27 @@ def test_openapi_documents_the_course_routes(client):
     assert "Course" in document["components"]["schemas"]
     names = {p["name"] for p in document["paths"]["/courses"]["get"]["parameters"]}
     assert {"area", "type", "mode", "from_date", "to_date", "free_places", "page", "per_page"} <= names
+
+
+def test_closed_courses_stay_out_of_the_api_whatever_a_profile_says(client, app_ctx):
+    from mhfa.auth import services as auth_services
+    from mhfa.auth.models import Role
+    from mhfa.employers.models import VoucherStatus
+
+    acme = factories.employer("Acme Ltd")
+    closed = factories.course("AWARE", start=soon(5), employer=acme)
+    chancer = factories.user(Role.TRAINEE, employer=acme)  # picked Acme on their own profile
+    holder = factories.user(Role.TRAINEE)
+    voucher = factories.voucher(acme, "AWARE", status=VoucherStatus.ASSIGNED, assigned_to=holder.person)
+    chancer_token, holder_token = auth_services.issue_api_token(chancer), auth_services.issue_api_token(holder)
+    db.session.commit()
+
+    assert closed.id not in ids(client.get("/api/v1/courses"))
+    assert client.get(f"/api/v1/courses/{closed.id}").status_code == 404
+    book = f"/api/v1/courses/{closed.id}/bookings"
+    assert client.post(book, headers={"Authorization": f"Bearer {chancer_token}"}).status_code == 404
+    holder_headers = {"Authorization": f"Bearer {holder_token}"}
+    refused = client.post(book, headers=holder_headers)
+    assert refused.status_code == 422 and "place voucher code" in refused.json["error"]
+    booked = client.post(book, headers=holder_headers, json={"voucher_code": voucher.code})
+    assert booked.status_code == 201 and booked.json["source"] == "employer"

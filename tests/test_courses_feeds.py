@@ -90,6 +90,40 @@ def test_trainee_feed_has_courses_with_a_confirmed_place(client, auth, post_form
     assert "https://meet.example.org/learn" in response.get_data(as_text=True).replace("\r\n ", "")
 
 
+def test_trainee_feed_shows_a_course_cancelled_under_them_as_cancelled_for_30_days(client, app_ctx):
+    from mhfa.courses import services
+    from mhfa.timeutil import utcnow
+
+    trainee = factories.user(Role.TRAINEE)
+    me = trainee.person
+    cancelled = factories.course("ADULT_2DAY", start=soon())
+    factories.booking_on(cancelled, me, confirmed_at=utcnow())
+    left_first = factories.course("AWARE", start=soon(3))  # the trainee cancelled, then the course was
+    factories.booking_on(left_first, me, status=BookingStatus.CANCELLED, confirmed_at=utcnow(),
+                         cancel_reason="Cannot make it")
+    waiting = factories.course("AWARE", start=soon(4))  # never had a place, so never had the events
+    factories.booking_on(waiting, me, status=BookingStatus.WAITLISTED, waitlisted_at=utcnow())
+    recent = factories.course("AWARE", start=soon(-20), status=CourseStatus.CANCELLED)
+    factories.booking_on(recent, me, status=BookingStatus.CANCELLED, confirmed_at=utcnow(),
+                         cancel_reason="Course cancelled: flood")
+    old = factories.course("AWARE", start=soon(-40), status=CourseStatus.CANCELLED)
+    factories.booking_on(old, me, status=BookingStatus.CANCELLED, confirmed_at=utcnow(),
+                         cancel_reason="Course cancelled: flood")
+    feed = services.reset_feed(trainee, FeedKind.TRAINEE)
+    db.session.commit()
+    for course in (cancelled, left_first, waiting):
+        services.cancel_course(course, "The venue flooded.")
+    db.session.commit()
+
+    cal = vobject.readOne(client.get(f"/calendar/{feed.token}.ics").get_data(as_text=True))
+    events = {e.uid.value: e for e in cal.vevent_list}
+    assert set(events) == {uid(cancelled, 0), uid(cancelled, 1), uid(recent)}
+    assert {e.status.value for e in events.values()} == {"CANCELLED"}
+    assert events[uid(cancelled, 0)].sequence.value == "1"
+    assert events[uid(cancelled, 0)].summary.value.startswith("Cancelled: ")
+    assert "The venue flooded." in events[uid(cancelled, 0)].description.value
+
+
 def test_area_feed_for_coordinators(client, auth, post_form, app_ctx):
     coordinator = factories.user(Role.COORDINATOR)
     coventry = factories.area("Coventry")

@@ -7,6 +7,7 @@ import pytest
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus, DeliveryMode
+from mhfa.employers.models import OrderStatus, VoucherStatus
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 from tests import factories
@@ -96,24 +97,74 @@ def test_finder_paginates_with_the_govuk_component_keeping_filters(client, app_c
 
 def test_closed_course_is_only_for_that_employers_people_and_staff(client, auth, app_ctx):
     acme = factories.employer("Acme Ltd")
-    closed = factories.course("AWARE", start=soon(), employer=acme)
+    teacher = factories.user(Role.INSTRUCTOR)
+    closed = factories.course("AWARE", start=soon(), employer=acme,
+                              instructors=[factories.instructor(teacher.person)])
     open_course = factories.course("AWARE", start=soon(8))
-    acme_staff = factories.user(Role.TRAINEE, employer=acme)
+    contact = factories.user(Role.EMPLOYER, employer=acme)
+    holder = factories.user(Role.TRAINEE)
+    factories.voucher(acme, "AWARE", status=VoucherStatus.ASSIGNED, assigned_to=holder.person)
+    booked = factories.user(Role.TRAINEE)
+    factories.booking_on(closed, booked.person)
     outsider = factories.user(Role.TRAINEE)
     coordinator = factories.user(Role.COORDINATOR)
     db.session.commit()
 
     assert course_links(client.get("/courses").get_data(as_text=True)) == [open_course.id]
     assert client.get(f"/courses/{closed.id}").status_code == 404
+    for user in (contact, holder, booked, teacher, coordinator):
+        auth.login(user)
+        assert course_links(client.get("/courses").get_data(as_text=True)) == [closed.id, open_course.id], user
+        assert "Staff of Acme Ltd only" in client.get(f"/courses/{closed.id}").get_data(as_text=True)
+        assert client.get(f"/courses/{closed.id}.ics").status_code == 200
+        auth.logout()
     auth.login(outsider)
     assert client.get(f"/courses/{closed.id}").status_code == 404
-    auth.logout()
-    auth.login(acme_staff)
-    assert course_links(client.get("/courses").get_data(as_text=True)) == [closed.id, open_course.id]
-    assert "Staff of Acme Ltd only" in client.get(f"/courses/{closed.id}").get_data(as_text=True)
-    auth.logout()
-    auth.login(coordinator)
-    assert client.get(f"/courses/{closed.id}").status_code == 200
+
+
+def test_choosing_an_employer_on_your_own_profile_does_not_open_its_closed_courses(client, auth, post_form,
+                                                                                     app_ctx):
+    acme = factories.employer("Acme Ltd")
+    closed = factories.course("AWARE", start=soon(), employer=acme)
+    open_course = factories.course("AWARE", start=soon(8))
+    chancer = factories.user(Role.TRAINEE, employer=acme)  # what anyone can pick in /profile
+    db.session.commit()
+    auth.login(chancer)
+
+    assert course_links(client.get("/courses").get_data(as_text=True)) == [open_course.id]
+    assert client.get(f"/courses/{closed.id}").status_code == 404
+    assert client.get(f"/courses/{closed.id}.ics").status_code == 404
+    assert client.get(f"/courses/{closed.id}/book").status_code == 404
+
+
+@pytest.mark.parametrize("voucher", ["pending_order", "cancelled_order", "cancelled", "redeemed", "someone_else",
+                                     "other_employer"])
+def test_a_voucher_opens_a_closed_course_only_while_it_can_be_used(client, auth, app_ctx, voucher):
+    acme = factories.employer("Acme Ltd")
+    closed = factories.course("AWARE", start=soon(), employer=acme)
+    trainee = factories.user(Role.TRAINEE)
+    kinds = {
+        "pending_order": dict(employer_=acme, assigned_to=trainee.person, order_status=OrderStatus.PENDING),
+        "cancelled_order": dict(employer_=acme, assigned_to=trainee.person, order_status=OrderStatus.CANCELLED),
+        "cancelled": dict(employer_=acme, assigned_to=trainee.person, status=VoucherStatus.CANCELLED),
+        "redeemed": dict(employer_=acme, assigned_to=trainee.person, status=VoucherStatus.REDEEMED),
+        "someone_else": dict(employer_=acme, assigned_to=factories.person(), status=VoucherStatus.ASSIGNED),
+        "other_employer": dict(employer_=factories.employer(), assigned_to=trainee.person),
+    }
+    factories.voucher(code="AWARE", **kinds[voucher])
+    db.session.commit()
+    auth.login(trainee)
+    assert closed.id not in course_links(client.get("/courses").get_data(as_text=True))
+    assert client.get(f"/courses/{closed.id}").status_code == 404
+
+
+def test_a_cancelled_booking_does_not_keep_a_closed_course_open(client, auth, app_ctx):
+    closed = factories.course("AWARE", start=soon(), employer=factories.employer())
+    trainee = factories.user(Role.TRAINEE)
+    factories.booking_on(closed, trainee.person, status=BookingStatus.CANCELLED)
+    db.session.commit()
+    auth.login(trainee)
+    assert client.get(f"/courses/{closed.id}").status_code == 404
 
 
 def test_course_page_shows_what_a_trainee_needs(client, app_ctx):
@@ -161,6 +212,27 @@ def test_past_course_is_not_offered_for_booking(client, app_ctx):
     html = client.get(f"/courses/{closed_booking.id}").get_data(as_text=True)
     assert "Booking for this course has closed" in html and "Sign in to book" not in html
     assert past.id not in course_links(client.get("/courses").get_data(as_text=True))
+
+
+def test_a_course_whose_booking_has_closed_leaves_the_finder_but_keeps_its_page(client, auth, app_ctx):
+    from mhfa.courses import services
+
+    deadline_passed = factories.course("AWARE", start=soon(5),
+                                       booking_deadline=datetime.now().astimezone() - timedelta(hours=1))
+    still_open = factories.course("AWARE", start=soon(6),
+                                  booking_deadline=datetime.now().astimezone() + timedelta(days=2))
+    db.session.commit()
+
+    assert course_links(client.get("/courses").get_data(as_text=True)) == [still_open.id]
+    assert [c["id"] for c in client.get("/api/v1/courses").json["courses"]] == [still_open.id]
+    assert [i.course for i in services.find_courses(services.FinderFilters(), None).items] == [still_open]
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator)
+    assert course_links(client.get("/courses").get_data(as_text=True)) == [still_open.id]
+    html = client.get(f"/courses/{deadline_passed.id}").get_data(as_text=True)
+    assert "Booking for this course has closed" in html
+    assert client.get(f"/api/v1/courses/{deadline_passed.id}").json["bookable"] is False
 
 
 def test_draft_and_cancelled_courses_are_not_public(client, auth, app_ctx):

@@ -268,6 +268,22 @@ def test_instructor_pages_need_a_unique_licence_and_a_real_expiry_date(client, c
     assert nia.person.first_name == "Nina"
 
 
+def test_the_email_of_an_instructor_who_signs_in_is_refused_on_the_field(client, coordinator, post_form):
+    teacher = factories.user(Role.INSTRUCTOR, first_name="Tia", last_name="Teach", email="tia@example.org")
+    instructor = factories.instructor(teacher.person)
+    db.session.commit()
+    data = {"first_name": "Tia", "last_name": "Teach", "email": "tia@new.example.org",
+            "licence_number": instructor.licence_number, "active": "y",
+            "licence_expires_on": instructor.licence_expires_on.isoformat()}
+    refused = post_form(f"/manage/instructors/{instructor.id}/edit", data)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'href="#email"' in html and "signs in to MHFA Reach as tia@example.org" in html
+    assert 'value="tia@new.example.org"' in html
+    db.session.expire_all()
+    assert (teacher.email, teacher.person.email) == ("tia@example.org", "tia@example.org")
+
+
 def test_every_coordinator_page_renders(client, coordinator):
     venue = factories.venue("Render Hall")
     instructor = factories.instructor(factories.person("Rene", "Der"))

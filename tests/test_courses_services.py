@@ -15,6 +15,7 @@ from mhfa.courses.models import Course, CourseSession, CourseStatus, DeliveryMod
 from mhfa.employers.models import VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.people.models import Person
 from mhfa.timeutil import london_to_utc, london_today
 from tests import factories
 
@@ -240,6 +241,114 @@ def test_new_venue_for_a_published_course_is_a_reschedule(app_ctx, coordinator, 
     assert len(list(outbox.glob("*.eml"))) == 1
 
 
+def _emails(outbox) -> dict:
+    """Each email in the outbox by recipient: (message, plain text, calendar events)."""
+    found = {}
+    for message in map(read_email, outbox.glob("*.eml")):
+        body = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+        ics = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
+        found[message["To"]] = (message, body, vobject.readOne(ics.decode()).vevent_list)
+    return found
+
+
+def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              joining_url="https://meet.example.org/old-room")
+    factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
+    factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
+    db.session.commit()
+    changed = services.CourseDetails.of(course)
+    changed.joining_url = "https://meet.example.org/new-room"
+
+    services.update_course(course, changed, coordinator)
+    db.session.commit()
+
+    assert course.sequence == 1 and audit_actions(course)[-1] == "course.rescheduled"
+    emails = _emails(outbox)
+    assert set(emails) == {"priya@example.org", "wes@example.org"}
+    message, body, events = emails["priya@example.org"]
+    assert message["Subject"] == "Your course has changed: Mental Health Aware (half day)"
+    assert "Joining link (new): https://meet.example.org/new-room" in body and "old-room" not in body
+    assert all("https://meet.example.org/new-room" in e.description.value for e in events)
+    assert {e.sequence.value for e in events} == {"1"}
+    assert "Questions: " in body and "Samaritans" in body  # the footer every other email has
+    _, body, events = emails["wes@example.org"]
+    assert "meet.example.org" not in body and "The joining link has changed" in body
+    assert "waiting list" in body
+    assert not any("meet.example.org" in e.description.value for e in events)
+    assert {e.sequence.value for e in events} == {"1"}
+
+
+def test_a_draft_courses_new_joining_link_tells_nobody(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              status=CourseStatus.DRAFT)
+    changed = services.CourseDetails.of(course)
+    changed.joining_url = "https://meet.example.org/new-room"
+    services.update_course(course, changed, coordinator)
+    db.session.commit()
+    assert course.sequence == 0 and not outbox.exists()
+
+
+def test_rescheduled_online_course_keeps_the_link_in_confirmed_trainees_calendars(app_ctx, coordinator, outbox):
+    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
+                              joining_url="https://meet.example.org/room")
+    factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
+    factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
+    db.session.commit()
+    later = course.starts_at.date() + timedelta(days=7)
+    services.reschedule_course(course, [services.SessionTimes(at(later, 13), at(later, 17))], coordinator)
+    db.session.commit()
+
+    emails = _emails(outbox)
+    _, body, events = emails["priya@example.org"]
+    assert "Joining link: https://meet.example.org/room" in body
+    assert all("Join online: https://meet.example.org/room" in e.description.value for e in events)
+    _, body, events = emails["wes@example.org"]
+    assert "meet.example.org" not in body
+    assert not any("meet.example.org" in e.description.value for e in events)
+
+
+def test_editing_a_venues_address_reschedules_its_published_future_courses(app_ctx, coordinator, outbox):
+    hall = factories.venue("Old Hall", council_area="Coventry", postcode="CV1 2AB")
+    upcoming = factories.course("AWARE", venue_=hall)
+    factories.booking_on(upcoming, factories.person("Priya", email="priya@example.org"))
+    draft = factories.course("AWARE", venue_=hall, status=CourseStatus.DRAFT, instructors=[])
+    finished = factories.course("AWARE", venue_=hall, instructors=[],
+                                start=datetime.combine(london_today() - timedelta(days=10), time(9)))
+    factories.booking_on(finished, factories.person("Pat", email="pat@example.org"))
+    elsewhere = factories.course("AWARE", instructors=[])
+    factories.booking_on(elsewhere, factories.person("Eve", email="eve@example.org"))
+    db.session.commit()
+
+    services.update_venue(hall, venue_details(name="Old Hall", address_line1="2 New Street", postcode="CV1 2AB"),
+                          coordinator)
+    db.session.commit()
+
+    assert upcoming.sequence == 1 and audit_actions(upcoming)[-1] == "course.rescheduled"
+    assert (draft.sequence, finished.sequence, elsewhere.sequence) == (0, 0, 0)
+    emails = _emails(outbox)
+    assert set(emails) == {"priya@example.org"}
+    _, body, events = emails["priya@example.org"]
+    assert "Where: Old Hall, 2 New Street, Coventry, CV1 2AB" in body
+    assert "Where: Old Hall, 1 Centenary Square, Coventry, CV1 2AB" in body  # what it was
+    assert {e.location.value for e in events} == {"Old Hall, 2 New Street, Coventry, CV1 2AB"}
+    assert {e.sequence.value for e in events} == {"1"}
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "venue.updated"))
+    assert event.details["courses_rescheduled"] == [upcoming.id]
+
+
+def test_editing_only_a_venues_access_notes_tells_nobody(app_ctx, coordinator, outbox):
+    hall = factories.venue("Old Hall", council_area="Coventry", postcode="CV1 2AB", address_line1="1 Centenary Square",
+                           town="Coventry")
+    course = factories.course("AWARE", venue_=hall)
+    factories.booking_on(course)
+    db.session.commit()
+    services.update_venue(hall, venue_details(name="Old Hall", address_line1="1 Centenary Square",
+                                              postcode="cv1 2ab", access_notes="Ramp at the side door."), coordinator)
+    db.session.commit()
+    assert course.sequence == 0 and not outbox.exists()
+
+
 def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_ctx, coordinator, outbox):
     course = factories.course("ADULT_2DAY")
     factories.booking_on(course, factories.person("Ola", email="ola@example.org"))
@@ -257,7 +366,8 @@ def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_c
     message = read_email(path)
     assert message["Subject"] == "Course cancelled: Adult MHFA (two day)"
     body = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
-    assert "The instructor is ill." in body
+    assert "The instructor is ill." in body and "course you booked has been cancelled" in body
+    assert "Questions: " in body and "Samaritans" in body  # the footer every other email has
     ics = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True)
     cal = vobject.readOne(ics.decode())
     assert {e.status.value for e in cal.vevent_list} == {"CANCELLED"}
@@ -287,6 +397,8 @@ def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app
     assert paid.cancel_reason == "Course cancelled: The venue flooded."
     assert paid.voucher_id is None and voucher.status is VoucherStatus.ASSIGNED
     assert len(list(outbox.glob("*.eml"))) == 2  # one course-cancelled email each, nothing else
+    _, body, _ = _emails(outbox)[waiting.person.email]
+    assert "course you are on the waiting list for has been cancelled" in body
 
 
 def test_cancel_needs_a_reason(app_ctx, coordinator):
@@ -319,6 +431,67 @@ def test_a_course_that_has_started_cannot_be_published(app_ctx, coordinator):
     course = factories.course("AWARE", status=CourseStatus.DRAFT, start=datetime.now() - timedelta(days=1))
     with pytest.raises(DomainError, match="already started"):
         services.publish_course(course, coordinator)
+
+
+def _changed_elsewhere(course, status: CourseStatus) -> None:
+    """Another coordinator's request changes the course's status and commits, on its own connection."""
+    with sa.orm.Session(db.engine) as other:
+        other.execute(sa.update(Course).where(Course.id == course.id).values(status=status))
+        other.commit()
+
+
+@pytest.mark.parametrize(("start", "elsewhere", "action", "message"), [
+    (CourseStatus.PUBLISHED, CourseStatus.CANCELLED, "cancel", "has been cancelled"),
+    (CourseStatus.PUBLISHED, CourseStatus.CANCELLED, "update", "has been cancelled"),
+    (CourseStatus.PUBLISHED, CourseStatus.COMPLETED, "update", "has been completed"),
+    (CourseStatus.DRAFT, CourseStatus.PUBLISHED, "publish", "Only a draft course"),
+])
+def test_status_is_checked_after_taking_the_course_lock(app_ctx, coordinator, outbox, start, elsewhere, action,
+                                                        message):
+    course = factories.course("AWARE", status=start)
+    factories.booking_on(course)
+    db.session.commit()
+    assert course.status is start  # this request read the course before the other one changed it
+    _changed_elsewhere(course, elsewhere)
+
+    changed = services.CourseDetails.of(course)
+    changed.venue = factories.venue("Elsewhere Hall")
+    act = {
+        "cancel": lambda: services.cancel_course(course, "Double booked room", coordinator),
+        "update": lambda: services.update_course(course, changed, coordinator),
+        "publish": lambda: services.publish_course(course, coordinator),
+    }[action]
+    with pytest.raises(DomainError, match=message):
+        act()
+    db.session.rollback()
+    assert db.session.get(Course, course.id).sequence == 0
+    assert audit_actions(course) == []
+    assert not outbox.exists()
+
+
+@pytest.mark.parametrize("case", ["open", "deadline_passed", "started", "deadline_after_start_started",
+                                  "no_sessions", "draft", "cancelled", "completed"])
+def test_course_pages_and_booking_apply_one_booking_open_rule(app_ctx, case):
+    """What the course page and the API call bookable is exactly what the booking service accepts."""
+    from mhfa.bookings import services as bookings
+
+    now = datetime.now().astimezone()
+    start = {"started": -1, "deadline_after_start_started": -1}.get(case, 5)
+    course = factories.course("AWARE", start=datetime.combine(london_today() + timedelta(days=start), time(9)),
+                              status={"draft": CourseStatus.DRAFT, "cancelled": CourseStatus.CANCELLED,
+                                      "completed": CourseStatus.COMPLETED}.get(case, CourseStatus.PUBLISHED))
+    if case == "deadline_passed":
+        course.booking_deadline = now - timedelta(hours=1)
+    if case == "deadline_after_start_started":
+        course.booking_deadline = now + timedelta(days=3)
+    if case == "no_sessions":
+        course.sessions.clear()
+    db.session.flush()
+    trainee = factories.user(Role.TRAINEE)
+
+    problem = bookings.booking_problem(trainee, course)
+    assert course.booking_open_at(now) is (problem is None) is (case == "open"), problem
+    assert course.booking_refusal_at(now) == problem
 
 
 # --- instructors on courses --------------------------------------------------------------------
@@ -405,19 +578,6 @@ def venue_details(**overrides):
     return services.VenueDetails(**values)
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("cv1 2ab", "CV1 2AB"), ("B11AA", "B1 1AA"), ("EC1A 1BB", "EC1A 1BB"),
-                                               ("w1a0ax", "W1A 0AX"), (" m1  1ae ", "M1 1AE")])
-def test_postcode_is_tidied(typed, stored):
-    assert services.normalise_postcode(typed) == stored
-
-
-@pytest.mark.parametrize("typed", ["", "B1", "12345", "BB1 1A1", "QQ1 1AA", "B1 1CI"])
-def test_impossible_postcode_is_refused(typed):
-    with pytest.raises(DomainError) as refused:
-        services.normalise_postcode(typed)
-    assert refused.value.field == "postcode"
-
-
 def test_create_venue_and_refuse_to_delete_one_in_use(app_ctx, coordinator):
     venue = services.create_venue(venue_details(), coordinator)
     assert venue.postcode == "CV1 2AB"
@@ -455,6 +615,39 @@ def test_create_instructor_reuses_a_known_person(app_ctx, coordinator):
     known = factories.person("Kim", "Known", email="kim@example.org")
     instructor = services.create_instructor(instructor_details(email="KIM@example.org"), coordinator)
     assert instructor.person is known
+
+
+def test_create_instructor_finds_a_known_person_however_their_email_was_capitalised(app_ctx, coordinator):
+    known = factories.person("Kim", "Known", email="Kim.Known@Example.org")  # as an import spelt it
+    instructor = services.create_instructor(instructor_details(email=" kim.known@EXAMPLE.org "), coordinator)
+    assert instructor.person is known
+    assert db.session.scalar(
+        sa.select(sa.func.count(Person.id)).where(sa.func.lower(Person.email) == "kim.known@example.org")) == 1
+
+
+def test_update_instructor_email_is_checked_without_regard_to_case(app_ctx, coordinator):
+    factories.person("Dee", "Dup", email="Dee.Dup@Example.org")
+    instructor = services.create_instructor(instructor_details(), coordinator)
+    with pytest.raises(DomainError, match="dee.dup@example.org is the email address of Dee Dup") as refused:
+        services.update_instructor(instructor, instructor_details(email="DEE.DUP@example.org"), coordinator)
+    assert refused.value.field == "email"
+    services.update_instructor(instructor, instructor_details(email="Lia.New@Example.org"), coordinator)
+    assert instructor.person.email == "lia.new@example.org"
+
+
+def test_the_email_of_an_instructor_with_an_account_cannot_be_changed_here(app_ctx, coordinator):
+    teacher = factories.user(Role.INSTRUCTOR, first_name="Lia", last_name="Cense", email="lia@example.org")
+    instructor = factories.instructor(teacher.person)
+    details = instructor_details(licence_number=instructor.licence_number)
+    with pytest.raises(DomainError, match="signs in to MHFA Reach as lia@example.org") as refused:
+        services.update_instructor(instructor, instructor_details(email="lia@elsewhere.org",
+                                                                  licence_number=instructor.licence_number))
+    assert refused.value.field == "email"
+    db.session.rollback()
+    assert (teacher.email, teacher.person.email) == ("lia@example.org", "lia@example.org")
+    details.email, details.first_name = "LIA@example.org", "Lia-Mae"  # the same address: other changes go through
+    services.update_instructor(instructor, details, coordinator)
+    assert (teacher.person.first_name, teacher.person.email) == ("Lia-Mae", "lia@example.org")
 
 
 def test_instructor_on_a_course_cannot_be_deleted(app_ctx, coordinator):

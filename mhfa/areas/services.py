@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
+from mhfa.errors import DomainError
 from mhfa.extensions import db
 
 COUNCIL_AREAS_CSV = Path(__file__).parent / "data" / "council_areas.csv"
@@ -74,3 +76,32 @@ def latest_populations(prefer_16_plus: bool = True) -> dict[int, int]:
         if area_id not in best or rank > best[area_id][:2]:
             best[area_id] = (*rank, population)
     return {area_id: value[2] for area_id, value in best.items()}
+
+
+# --- postcodes ---------------------------------------------------------------------------------
+
+# A UK postcode as Royal Mail allocates them (spaces ignored): the outward code's area letters, its
+# district, then the inward code (a digit and two letters that are never C, I, K, M, O or V).
+_POSTCODE = re.compile(
+    r"^(GIR0AA|[A-PR-UWYZ](\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y])\d[ABD-HJLNP-UW-Z]{2})$"
+)
+
+
+def postcode_is_valid(text: str | None) -> bool:
+    return bool(_POSTCODE.match(re.sub(r"\s+", "", text or "").upper()))
+
+
+def normalise_postcode(text: str | None, *, required: bool = False) -> str | None:
+    """``" b12nd "`` → ``"B1 2ND"``: capitals, one space before the inward code.
+
+    Empty gives None (or "Enter the postcode" when ``required``); anything that is not a UK postcode
+    is refused. Every postcode the service keeps (venues, people) goes through here.
+    """
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if not compact:
+        if required:
+            raise DomainError("Enter the postcode", field="postcode")
+        return None
+    if not _POSTCODE.match(compact):
+        raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
+    return f"{compact[:-3]} {compact[-3:]}"

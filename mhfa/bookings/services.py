@@ -51,8 +51,8 @@ class AlreadyBooked(Conflict):
 # --- dates that govern a course's bookings -----------------------------------------------------
 
 def booking_closes_at(course: Course) -> datetime | None:
-    """Bookings close at the course's deadline, or when its first session starts."""
-    return course.booking_deadline or course.starts_at
+    """Bookings close at the course's deadline, or when its first session starts (``Course.booking_closes_at``)."""
+    return course.booking_closes_at
 
 
 def cancellation_cutoff(course: Course) -> datetime | None:
@@ -141,10 +141,11 @@ def lock_course(course: Course) -> Course:
     """
     db.session.flush()
     if _is_postgresql():
+        # Read the row: the ORM repopulates the object only from rows it fetches.
         db.session.execute(
             sa.select(Course).where(Course.id == course.id).with_for_update()
             .execution_options(populate_existing=True)
-        )
+        ).scalar_one()
     else:
         # SQLite has one writer at a time: writing first takes the RESERVED lock for this
         # transaction (waiting up to busy_timeout), so no other booking can count in between.
@@ -196,15 +197,9 @@ def _names(course_types) -> str:
 
 
 def _check_open(course: Course, now: datetime) -> None:
-    if course.status is CourseStatus.CANCELLED:
-        raise DomainError("this course has been cancelled")
-    if course.status is CourseStatus.COMPLETED:
-        raise DomainError("this course has already taken place")
-    if course.status is not CourseStatus.PUBLISHED or not course.sessions or course.starts_at is None:
-        raise DomainError("this course is not open for booking")
-    closes = booking_closes_at(course)
-    if closes is not None and now >= closes:
-        raise DomainError(f"bookings for this course closed on {format_london(closes)}")
+    problem = course.booking_refusal_at(now)  # the one booking-open rule, also behind the course pages
+    if problem is not None:
+        raise DomainError(problem)
 
 
 def _check_person(person: Person, course: Course) -> None:
@@ -268,6 +263,9 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
+    if order.status is not OrderStatus.CONFIRMED:
+        raise DomainError("that place voucher cannot be used yet: your employer's order is not confirmed",
+                          field="voucher_code")
     if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
         raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
                           field="voucher_code")
@@ -461,8 +459,9 @@ def fill_from_waiting_list(course: Course, now: datetime | None = None) -> list[
 def course_for_booking(course_id: int, user, voucher_code: str | None = None) -> Course:
     """The course to book, if the user may see it (the course pages' rule), or NotFound.
 
-    A closed course is seen by its employer's people; a place voucher of that employer also opens
-    it, so a link with the voucher code reaches the booking page.
+    A closed course is seen by the people ``closed_course_access`` names; the code of a place voucher
+    of that employer (on a confirmed order, not cancelled) also opens it, so a link with the voucher
+    code reaches the booking page, which then says whether the voucher can pay for this place.
     """
     from mhfa.courses.services import course_for_viewer
 
@@ -475,7 +474,8 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
             raise
         opens = db.session.scalar(
             sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
-            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id)
+            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id,
+                   Order.status == OrderStatus.CONFIRMED, PlaceVoucher.status != VoucherStatus.CANCELLED)
         )
         if opens is None:
             raise

@@ -62,7 +62,7 @@ def course_detail_json(course: Course, places: services.Places) -> dict:
 @bp.route("/courses")
 @public
 def list_courses():
-    """Published courses open to the public, with the finder's filters, soonest first, a page at a time."""
+    """Published courses open to the public and to booking, with the finder's filters, soonest first, by page."""
     areas, course_types = services.finder_choices()
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     errors = {} if form.validate() else dict(form.errors)
@@ -152,7 +152,8 @@ add_paths(
     {
         "/courses": {"get": {
             "summary": "Find courses (public)",
-            "description": "Published courses open to the public that have not started, soonest first.",
+            "description": "Published courses open to the public that can still be booked (not started, booking "
+                           "deadline not passed), soonest first.",
             "parameters": _FILTERS,
             "responses": {
                 "200": {"description": "A page of courses", "content": {"application/json": {"schema": {

@@ -32,6 +32,9 @@ from mhfa.timeutil import LONDON, utcnow
 TZID = "Europe/London"
 PRODID = "-//MHFA Reach//Courses//EN"
 FEED_HISTORY = timedelta(days=365)  # feeds carry courses that ended up to a year ago, and everything later
+CANCELLED_IN_TRAINEE_FEED = timedelta(days=30)  # a cancelled course stays in its trainees' feeds this long after it
+# The start of the reason ``bookings.services.release_course_bookings`` gives the bookings of a cancelled course.
+COURSE_CANCELLED_REASON = "Course cancelled:"
 _STATUS = {
     CourseStatus.DRAFT: "TENTATIVE",
     CourseStatus.PUBLISHED: "CONFIRMED",
@@ -125,14 +128,26 @@ def feed_courses(feed: CalendarFeed) -> list[Course]:
     elif feed.kind is FeedKind.TRAINEE:
         if not owner.has_role(Role.TRAINEE) or owner.person_id is None:
             return []
-        query = query.where(
-            sa.exists().where(
-                Booking.course_id == Course.id,
-                Booking.person_id == owner.person_id,
-                Booking.status == BookingStatus.CONFIRMED,
-            ),
-            Course.status.in_([CourseStatus.PUBLISHED, CourseStatus.COMPLETED, CourseStatus.CANCELLED]),
+        # Courses with a confirmed place; and, for a while, courses cancelled while they had one (the
+        # course's cancellation cancelled the booking), so calendars show those events as cancelled.
+        booked = sa.exists().where(
+            Booking.course_id == Course.id,
+            Booking.person_id == owner.person_id,
+            Booking.status == BookingStatus.CONFIRMED,
         )
+        lost_to_cancellation = sa.exists().where(
+            Booking.course_id == Course.id,
+            Booking.person_id == owner.person_id,
+            Booking.status == BookingStatus.CANCELLED,
+            Booking.confirmed_at.is_not(None),
+            Booking.cancel_reason.startswith(COURSE_CANCELLED_REASON, autoescape=True),
+        )
+        query = query.where(sa.or_(
+            sa.and_(booked, Course.status.in_([CourseStatus.PUBLISHED, CourseStatus.COMPLETED,
+                                               CourseStatus.CANCELLED])),
+            sa.and_(lost_to_cancellation, Course.status == CourseStatus.CANCELLED,
+                    Course.ends_at >= utcnow() - CANCELLED_IN_TRAINEE_FEED),
+        ))
     else:
         if not owner.has_role(Role.COORDINATOR):
             return []

@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import postcode_is_valid
 from mhfa.courses import services
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
 from mhfa.employers.models import Employer
@@ -336,7 +337,7 @@ class VenueForm(FlaskForm):
         self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
 
     def validate_postcode(self, field):
-        if field.data and not services.postcode_is_valid(field.data):
+        if field.data and not postcode_is_valid(field.data):
             raise ValidationError("Enter a real postcode, like B1 2ND")
 
     def details(self) -> services.VenueDetails:

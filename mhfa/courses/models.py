@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mhfa.db_types import UTCDateTime, str_enum
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import format_london, utcnow
 
 if TYPE_CHECKING:
     from mhfa.areas.models import CouncilArea
@@ -183,11 +183,31 @@ class Course(db.Model):
     def is_cancelled(self) -> bool:
         return self.status is CourseStatus.CANCELLED
 
+    @property
+    def booking_closes_at(self) -> datetime | None:
+        """Bookings close at the booking deadline, or when the first session starts if that is sooner."""
+        moments = [m for m in (self.booking_deadline, self.starts_at) if m is not None]
+        return min(moments) if moments else None
+
+    def booking_refusal_at(self, moment: datetime) -> str | None:
+        """Why places cannot be booked at ``moment``, or None when they can.
+
+        The one booking-open rule: the course pages, the API and the booking service all ask it.
+        """
+        if self.status is CourseStatus.CANCELLED:
+            return "this course has been cancelled"
+        if self.status is CourseStatus.COMPLETED:
+            return "this course has already taken place"
+        if self.status is not CourseStatus.PUBLISHED or not self.sessions or self.starts_at is None:
+            return "this course is not open for booking"
+        closes = self.booking_closes_at
+        if moment >= closes:
+            return f"bookings for this course closed on {format_london(closes)}"
+        return None
+
     def booking_open_at(self, moment: datetime) -> bool:
-        """Whether places can be booked at ``moment``: published, not started, before the deadline."""
-        if self.status is not CourseStatus.PUBLISHED or self.starts_at is None or self.starts_at <= moment:
-            return False
-        return self.booking_deadline is None or moment < self.booking_deadline
+        """Whether places can be booked at ``moment`` (see ``booking_refusal_at``)."""
+        return self.booking_refusal_at(moment) is None
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.status.value}>"

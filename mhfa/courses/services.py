@@ -15,14 +15,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import render_template
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
-from mhfa.areas.services import all_areas
+from mhfa.areas.services import all_areas, normalise_postcode
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
+from mhfa.auth.services import normalise_email, person_with_email
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses import calendar
 from mhfa.courses.models import (
@@ -37,10 +37,11 @@ from mhfa.courses.models import (
     Venue,
     course_instructor,
 )
-from mhfa.employers.models import Employer
+from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.notify import services as notify
+from mhfa.notify import messages
+from mhfa.notify.services import Attachment
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, london_to_utc, london_today, to_london, utcnow
 
@@ -97,9 +98,55 @@ def _person_id(user) -> int | None:
     return getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
 
 
-def _employer_id(user) -> int | None:
-    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
+def _contact_employer_id(user) -> int | None:
+    """The employer an employer contact speaks for (set by the programme team, never by the contact)."""
+    if not getattr(user, "is_authenticated", False) or not user.has_role(Role.EMPLOYER):
+        return None
+    person = user.person
     return person.employer_id if person is not None else None
+
+
+def closed_course_access(user):
+    """Which closed (one-employer) courses ``user`` may see, as a condition on ``Course``.
+
+    Their employer's contacts, the course's instructors, people with a live booking on it and people
+    holding a usable place voucher of that employer (available or assigned to them, on a confirmed
+    order). Never the employer a trainee declares on their own profile: anyone can choose that.
+    Coordinators are not limited at all (see ``is_staff``).
+    """
+    conditions = []
+    employer_id = _contact_employer_id(user)
+    if employer_id is not None:
+        conditions.append(Course.employer_id == employer_id)
+    person_id = _person_id(user)
+    if person_id is not None:
+        conditions += [
+            sa.exists().where(
+                course_instructor.c.course_id == Course.id,
+                course_instructor.c.instructor_id == Instructor.id,
+                Instructor.person_id == person_id,
+            ),
+            sa.exists().where(
+                Booking.course_id == Course.id,
+                Booking.person_id == person_id,
+                Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+            ),
+            sa.exists().where(
+                PlaceVoucher.order_id == Order.id,
+                Order.employer_id == Course.employer_id,
+                Order.status == OrderStatus.CONFIRMED,
+                PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]),
+                PlaceVoucher.assigned_person_id == person_id,
+            ),
+        ]
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _visible_in_lists(user):
+    """Open courses, and the closed ones ``user`` may see."""
+    if is_staff(user):
+        return sa.true()
+    return sa.or_(Course.employer_id.is_(None), closed_course_access(user))
 
 
 def viewer_booking(course: Course, user) -> Booking | None:
@@ -116,8 +163,8 @@ def viewer_booking(course: Course, user) -> Booking | None:
 
 
 def can_view_course(course: Course, user, booking: Booking | None = None) -> bool:
-    """Published (and completed) courses are public, except closed ones, which only that employer's
-    people see; drafts only staff and the course's instructors; cancelled ones also people booked on them."""
+    """Published (and completed) courses are public, except closed ones (see ``closed_course_access``);
+    drafts only staff and the course's instructors; cancelled ones also people booked on them."""
     if is_staff(user) or course.is_taught_by(user):
         return True
     if course.status is CourseStatus.DRAFT:
@@ -125,7 +172,11 @@ def can_view_course(course: Course, user, booking: Booking | None = None) -> boo
     if course.status is CourseStatus.CANCELLED:
         return booking is not None
     if course.is_closed:
-        return booking is not None or course.employer_id == _employer_id(user)
+        if booking is not None and booking.status is not BookingStatus.CANCELLED:
+            return True
+        return db.session.scalar(
+            sa.select(Course.id).where(Course.id == course.id, closed_course_access(user))
+        ) is not None
     return True
 
 
@@ -282,15 +333,15 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
 
 def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
                  now: datetime | None = None) -> Page:
-    """Published courses still to start that the viewer may see and book, soonest first."""
+    """Published courses still open for booking (not started, booking deadline not passed) that the
+    viewer may see, soonest first. A course whose booking has closed keeps its page, which says so."""
     now = now or utcnow()
-    conditions = [Course.status == CourseStatus.PUBLISHED, Course.starts_at > now]
-    if not is_staff(viewer):
-        employer_id = _employer_id(viewer)
-        conditions.append(
-            Course.employer_id.is_(None) if employer_id is None
-            else sa.or_(Course.employer_id.is_(None), Course.employer_id == employer_id)
-        )
+    conditions = [
+        Course.status == CourseStatus.PUBLISHED,
+        Course.starts_at > now,
+        sa.or_(Course.booking_deadline.is_(None), Course.booking_deadline > now),  # as Course.booking_open_at
+        _visible_in_lists(viewer),
+    ]
     if filters.date_from is not None:
         conditions.append(Course.starts_at >= _start_of_london_day(filters.date_from))
     if filters.date_to is not None:
@@ -535,21 +586,24 @@ def _refuse_if_closed_for_changes(course: Course) -> None:
 
 def update_course(course: Course, details: CourseDetails, actor: User | None = None, *,
                   now: datetime | None = None) -> Course:
-    """Change a course. On a published course, new times or a new place are a reschedule: the
-    calendar SEQUENCE goes up and every booked trainee is told, with the updated calendar file."""
+    """Change a course. On a published course, new times or a new place (another venue, or a new joining
+    link for an online course) are a reschedule: the calendar SEQUENCE goes up and every booked trainee
+    is told, with the updated calendar file."""
     from mhfa.bookings.services import lock_course
 
+    lock_course(course)  # first: its status and the places booked cannot change until this transaction ends
     _refuse_if_closed_for_changes(course)
-    lock_course(course)  # the places booked, checked below, cannot change until this transaction ends
     old_times = _times(course)
     sessions_changed = sorted(details.sessions) != old_times
     problems = _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
     if problems:
         raise InvalidCourse(problems)
-    place_changed = (
+    venue_changed = (
         (details.venue.id if details.venue and details.delivery_mode is DeliveryMode.IN_PERSON else None)
         != course.venue_id
     )
+    joining_url_changed = (details.delivery_mode is DeliveryMode.ONLINE
+                           and (details.joining_url or None) != course.joining_url)
     old_place = course.location_label
     old_capacity = course.capacity
     _apply(course, details)
@@ -560,20 +614,33 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
         from mhfa.bookings.services import fill_from_waiting_list
 
         fill_from_waiting_list(course, now=now)  # new seats go to the waiting list first, with an email each
-    if course.status is CourseStatus.PUBLISHED and (sessions_changed or place_changed):
-        course.sequence += 1
-        db.session.flush()
-        notified = _notify_booked(course, "course_rescheduled.txt", f"Your course has changed: {course.title}",
-                                  old_times=old_times, old_place=old_place)
-        audit.record(
-            "course.rescheduled", course, actor, sequence=course.sequence, notified=notified,
-            old_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in old_times],
-            new_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in _times(course)],
-            old_place=old_place, new_place=course.location_label,
-        )
+    if course.status is CourseStatus.PUBLISHED and (sessions_changed or venue_changed or joining_url_changed):
+        _reschedule(course, actor, old_times=old_times, old_place=old_place, joining_url_changed=joining_url_changed)
     else:
         audit.record("course.updated", course, actor)
     return course
+
+
+def _reschedule(course: Course, actor: User | None, *, old_times: list[SessionTimes], old_place: str,
+                joining_url_changed: bool = False) -> int:
+    """A published course's times or place have changed (the caller holds its lock): SEQUENCE goes up, so
+    calendars replace their events, and every trainee with a live booking is told. Returns how many."""
+    course.sequence += 1
+    db.session.flush()
+    new_times = _times(course)
+    bookings = [(booking, booking.status) for booking in _live_bookings(course)]
+    notified = _notify_booked(
+        course, "course_rescheduled", f"Your course has changed: {course.title}", bookings,
+        old_times=old_times, old_place=old_place, times_changed=new_times != old_times,
+        place_changed=course.location_label != old_place, joining_url_changed=joining_url_changed,
+    )
+    audit.record(
+        "course.rescheduled", course, actor, sequence=course.sequence, notified=notified,
+        old_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in old_times],
+        new_sessions=[[s.starts_at.isoformat(), s.ends_at.isoformat()] for s in new_times],
+        old_place=old_place, new_place=course.location_label, joining_url_changed=joining_url_changed,
+    )
+    return notified
 
 
 def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User | None = None, *,
@@ -586,7 +653,10 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
 
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """Open a draft course to the finder and to booking."""
+    from mhfa.bookings.services import lock_course
+
     now = now or utcnow()
+    lock_course(course)  # two coordinators publishing at once: the second sees it published
     if course.status is not CourseStatus.DRAFT:
         raise DomainError(f"Only a draft course can be published; this one is {course.status.value}.")
     if course.starts_at is None or course.starts_at <= now:
@@ -605,45 +675,54 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
     """
     from mhfa.bookings.services import lock_course, release_course_bookings
 
-    _refuse_if_closed_for_changes(course)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
-    lock_course(course)
+    lock_course(course)  # first, then check: a course cancelled meanwhile is not cancelled (and emailed) twice
+    _refuse_if_closed_for_changes(course)
+    was = {booking.id: booking.status for booking in _live_bookings(course)}
     course.status = CourseStatus.CANCELLED
     course.cancelled_reason = reason
     course.sequence += 1
     released = release_course_bookings(course, reason)
-    notified = _notify_booked(course, "course_cancelled.txt", f"Course cancelled: {course.title}", bookings=released)
+    notified = _notify_booked(course, "course_cancelled", f"Course cancelled: {course.title}",
+                              [(booking, was.get(booking.id, booking.status)) for booking in released])
     audit.record("course.cancelled", course, actor, reason=reason, notified=notified,
                  bookings_cancelled=len(released))
     return notified
 
 
-def _notify_booked(course: Course, template: str, subject: str, bookings: list[Booking] | None = None,
+def _live_bookings(course: Course) -> list[Booking]:
+    return list(db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]))
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ))
+
+
+def _notify_booked(course: Course, template: str, subject: str, bookings: list[tuple[Booking, BookingStatus]],
                    **context) -> int:
-    """One email per trainee with a live booking (or each of ``bookings``), with the updated calendar file."""
-    if bookings is None:
-        bookings = db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.course_id == course.id, Booking.status != BookingStatus.CANCELLED)
-            .options(joinedload(Booking.person))
-            .order_by(Booking.id)
-        ).all()
-    ics = calendar.course_ics(course)
+    """One email per trainee (each booking with the status it had), with the course's calendar file.
+
+    The online joining link, in the text and in the calendar file, goes only to confirmed trainees;
+    people on the waiting list get the same message and events without it.
+    """
+    calendars: dict[bool, Attachment] = {}
     sent = 0
-    for booking in bookings:
+    for booking, status in bookings:
         person = booking.person
         if not person.email or person.is_erased:
             continue
-        text = render_template(
-            f"notify/{template}", course=course, person=person, booking=booking,
-            course_url=calendar.course_url(course), **context,
-        )
-        notify.queue(notify.Message(
-            to=person.email, subject=subject, text=text,
-            attachments=[notify.Attachment(f"course-{course.id}.ics", "text/calendar", ics, {"method": "PUBLISH"})],
-        ))
+        confirmed = status is BookingStatus.CONFIRMED
+        if confirmed not in calendars:
+            calendars[confirmed] = Attachment(f"mhfa-course-{course.id}.ics", "text/calendar",
+                                              calendar.course_ics(course, include_joining_url=confirmed),
+                                              {"method": "PUBLISH"})
+        messages.send(template, to=person.email, subject=subject, attachments=[calendars[confirmed]],
+                      course=course, person=person, booking=booking, show_joining_url=confirmed,
+                      waitlisted=status is BookingStatus.WAITLISTED, course_url=calendar.course_url(course),
+                      **context)
         sent += 1
     return sent
 
@@ -729,25 +808,6 @@ def instructors_available_for(course: Course) -> list[Instructor]:
 
 # --- venues ------------------------------------------------------------------------------------
 
-_POSTCODE = re.compile(
-    r"^(GIR0AA|[A-PR-UWYZ](\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y])\d[ABD-HJLNP-UW-Z]{2})$"
-)
-
-
-def postcode_is_valid(text: str) -> bool:
-    return bool(_POSTCODE.match(re.sub(r"\s+", "", text or "").upper()))
-
-
-def normalise_postcode(text: str) -> str:
-    """A UK postcode in capitals with one space before the last three characters; DomainError if not one."""
-    compact = re.sub(r"\s+", "", text or "").upper()
-    if not compact:
-        raise DomainError("Enter the postcode", field="postcode")
-    if not _POSTCODE.match(compact):
-        raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
-    return f"{compact[:-3]} {compact[-3:]}"
-
-
 @dataclass
 class VenueDetails:
     name: str
@@ -766,7 +826,7 @@ def _apply_venue(venue: Venue, details: VenueDetails) -> None:
     venue.address_line1 = details.address_line1.strip()
     venue.address_line2 = (details.address_line2 or "").strip()
     venue.town = details.town.strip()
-    venue.postcode = normalise_postcode(details.postcode)
+    venue.postcode = normalise_postcode(details.postcode, required=True)
     venue.council_area = details.council_area
     venue.step_free_access = details.step_free_access
     venue.access_notes = (details.access_notes or "").strip()
@@ -782,12 +842,33 @@ def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     return venue
 
 
-def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None) -> Venue:
-    """Change a venue. Its courses keep the council area they were given."""
-    normalise_postcode(details.postcode)  # refuse before touching anything
+def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None, *,
+                 now: datetime | None = None) -> Venue:
+    """Change a venue. Its courses keep the council area they were given.
+
+    A new name or address moves every published course there that has not finished: each is
+    rescheduled (SEQUENCE up, booked trainees emailed the new place), as when its venue is changed.
+    """
+    from mhfa.bookings.services import lock_course
+
+    normalise_postcode(details.postcode, required=True)  # refuse before touching anything
+    old_address = venue.one_line_address
     _apply_venue(venue, details)
     db.session.flush()
-    audit.record("venue.updated", venue, actor, name=venue.name)
+    moved = []
+    if venue.one_line_address != old_address:
+        courses = db.session.scalars(
+            sa.select(Course)
+            .where(Course.venue_id == venue.id, Course.status == CourseStatus.PUBLISHED,
+                   Course.ends_at > (now or utcnow()))
+            .order_by(Course.starts_at, Course.id)
+        ).all()
+        for course in courses:
+            lock_course(course)
+            if course.status is CourseStatus.PUBLISHED:  # not cancelled meanwhile
+                _reschedule(course, actor, old_times=_times(course), old_place=old_address)
+                moved.append(course.id)
+    audit.record("venue.updated", venue, actor, name=venue.name, courses_rescheduled=moved)
     return venue
 
 
@@ -839,8 +920,8 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
     _check_licence_unique(number, None)
     if details.licence_expires_on < london_today():
         raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
-    email = details.email.strip().lower()
-    person = db.session.scalar(sa.select(Person).where(Person.email == email))
+    email = normalise_email(details.email)
+    person = person_with_email(email)  # however an import or an employer capitalised it
     if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
         raise DomainError(f"{person.full_name} ({email}) is already an instructor", field="email")
     if person is None:
@@ -858,12 +939,18 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
     _check_licence_unique(number, instructor)
-    email = details.email.strip().lower()
-    other = db.session.scalar(sa.select(Person).where(Person.email == email))
-    if other is not None and other is not instructor.person:
-        raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
     person = instructor.person
-    person.first_name, person.last_name, person.email = details.first_name.strip(), details.last_name.strip(), email
+    email = normalise_email(details.email)
+    if email != normalise_email(person.email or ""):
+        if db.session.scalar(sa.select(User.id).where(User.person_id == person.id)) is not None:
+            raise DomainError(f"{person.full_name} signs in to MHFA Reach as {person.email}, so their email "
+                              "address cannot be changed here", field="email")
+        other = db.session.scalar(
+            sa.select(Person).where(sa.func.lower(Person.email) == email, Person.id != person.id).limit(1))
+        if other is not None:
+            raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
+        person.email = email
+    person.first_name, person.last_name = details.first_name.strip(), details.last_name.strip()
     instructor.licence_number = number
     instructor.licence_expires_on = details.licence_expires_on
     instructor.active = details.active

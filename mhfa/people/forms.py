@@ -112,8 +112,8 @@ class ProfileForm(FlaskForm):
 
     def validate_postcode(self, field):
         """The same check the service makes, so every problem shows at once."""
+        from mhfa.areas.services import normalise_postcode
         from mhfa.errors import DomainError
-        from mhfa.people.services import normalise_postcode
 
         try:
             normalise_postcode(field.data)

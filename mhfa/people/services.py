@@ -1,13 +1,13 @@
 """People: a trainee's own profile, and claiming a record that an import or an employer created."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import normalise_postcode
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.employers.models import Employer
@@ -16,8 +16,6 @@ from mhfa.extensions import db
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 from mhfa.timeutil import london_today
 
-# A UK postcode: outward code, optional space, inward code (e.g. "B1 2ND", "CV1 5FB", "WV10 0QP").
-_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})$")
 OLDEST_AGE = 120
 
 
@@ -53,17 +51,6 @@ def claim_person(user: User, *, first_name: str = "", last_name: str = "") -> Pe
     if person.source is not PersonSource.REGISTRATION:
         audit.record("person.claimed", person, user, source=person.source.value, user_id=user.id)
     return person
-
-
-def normalise_postcode(postcode: str | None) -> str | None:
-    """``"b12nd"`` → ``"B1 2ND"``; empty → None; anything else that is not a UK postcode is refused."""
-    text = (postcode or "").strip().upper()
-    if not text:
-        return None
-    match = _POSTCODE.match(text)
-    if not match:
-        raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
-    return f"{match.group(1)} {match.group(2)}"
 
 
 @dataclass
