@@ -202,3 +202,49 @@ def test_the_course_summary_shows_the_joining_link_only_when_asked(app_ctx):
     shown = compose("booking_promoted", to="a@example.org", subject="s", booking=booking, course=course,
                     show_joining_url=True)
     assert JOINING_URL not in hidden.text and f"Join online: {JOINING_URL}" in shown.text
+
+
+# --- calendar SEQUENCE never goes down for the same events ----------------------------------------
+
+def _vevents(message):
+    import vobject
+
+    calendar = vobject.readOne(smtp_calendar_text(message))
+    return calendar, {e.uid.value: (int(e.sequence.value), e.dtstamp.value) for e in calendar.vevent_list}
+
+
+def smtp_calendar_text(message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    return part.get_payload(decode=True).decode()
+
+
+def test_cancel_then_book_again_gives_a_sequence_calendars_accept(smtp):
+    from mhfa.courses import services as courses
+
+    course = factories.course(capacity=5)
+    user = trainee()
+    first = services.book_for_user(user, course)
+    db.session.commit()
+    services.cancel_booking(first, by=user)
+    db.session.commit()
+    services.book_for_user(user, course)
+    db.session.commit()
+    booked, cancelled, rebooked = smtp.to(user.email)
+    assert cancelled["Subject"].startswith("Booking cancelled") and rebooked["Subject"].startswith("Booking confirmed")
+    _, booked_events = _vevents(booked)
+    cancel_calendar, cancel_events = _vevents(cancelled)
+    _, rebooked_events = _vevents(rebooked)
+    assert cancel_calendar.method.value == "CANCEL"
+    assert booked_events.keys() == cancel_events.keys() == rebooked_events.keys()  # the same events (UIDs)
+    for uid, (sequence, stamp) in cancel_events.items():
+        assert sequence >= booked_events[uid][0]
+        assert rebooked_events[uid][0] >= sequence and rebooked_events[uid][1] >= stamp
+
+    # A change to the course later still goes above everything the trainee's calendar has seen.
+    smtp.clear()
+    courses.reschedule_course(course, [courses.SessionTimes(s.starts_at + timedelta(days=7), s.ends_at + timedelta(
+        days=7)) for s in course.sessions], factories.user(Role.COORDINATOR))
+    db.session.commit()
+    [moved] = smtp.to(user.email)
+    _, moved_events = _vevents(moved)
+    assert all(moved_events[uid][0] > sequence for uid, (sequence, _) in cancel_events.items())

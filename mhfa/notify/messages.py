@@ -72,6 +72,11 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> Attachment:
     It carries the online joining link (the trainee has a place). ``cancelled`` turns it into a
     cancellation of the same events (METHOD:CANCEL, the same UIDs), so a calendar that imported the
     course removes it.
+
+    Every file carries the course's current SEQUENCE, the cancellation too (its later DTSTAMP makes
+    it win over the booking's file of the same SEQUENCE). Only a change to the course raises it, so
+    the SEQUENCE a trainee's calendar sees never goes down: had the cancellation gone one higher, a
+    later booking of the same course (same UIDs, SEQUENCE one lower) would be ignored as stale.
     """
     from mhfa.courses.calendar import course_ics
 
@@ -86,7 +91,7 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> Attachment:
                 if key in event:
                     del event[key]
             event.add("status", "CANCELLED")
-            event.add("sequence", course.sequence + 1)
+            event.add("sequence", course.sequence)
     return Attachment(f"mhfa-course-{course.id}.ics", "text/calendar", calendar.to_ical(), {"method": method})
 
 
