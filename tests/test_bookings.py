@@ -12,7 +12,7 @@ from mhfa.courses.models import CourseStatus
 from mhfa.employers.models import OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import LONDON, to_london, utcnow
 from tests import factories
 
 
@@ -228,7 +228,7 @@ def test_cancelling_after_the_cut_off_says_whom_to_contact(app_ctx):
     user = trainee()
     booking = services.book_for_user(user, soon)
     db.session.commit()
-    assert services.cancellation_cutoff(soon) == soon.starts_at - timedelta(hours=48)
+    assert to_london(services.cancellation_cutoff(soon)) == to_london(soon.starts_at) - timedelta(days=2)
     assert not services.can_cancel_online(booking)
     with pytest.raises(Conflict) as info:
         services.cancel_booking(booking, by=user)
@@ -340,3 +340,27 @@ def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
     db.session.commit()
     assert first.status is BookingStatus.CONFIRMED and second.status is BookingStatus.WAITLISTED
     assert services.waiting_position(second) == 1
+
+
+def test_a_voucher_of_an_order_not_yet_confirmed_is_refused(app_ctx):
+    employer = factories.employer()
+    course = factories.course(employer_id=employer.id)
+    user = trainee()
+    pending = factories.voucher(employer, order_status=OrderStatus.PENDING)
+    error = refused(user, course, pending.code)
+    assert error.field == "voucher_code"
+    assert error.message == "that place voucher cannot be used yet: your employer's order for it has not been confirmed"
+    pending.order.status = OrderStatus.CONFIRMED
+    booking = services.book_for_user(user, course, voucher_code=pending.code)
+    db.session.commit()
+    assert booking.voucher_id == pending.id and pending.status is VoucherStatus.REDEEMED
+
+
+@pytest.mark.parametrize("month", [3, 10])
+def test_the_default_cut_off_is_two_days_earlier_at_the_same_london_time_across_a_clock_change(app_ctx, month):
+    change = factories.next_clock_change(month)  # the last Sunday of March (clocks forward) or October (back)
+    monday_nine = datetime.combine(change + timedelta(days=1), datetime.min.time()).replace(hour=9)
+    course = factories.course("AWARE", start=monday_nine)
+    cutoff = services.cancellation_cutoff(course)
+    assert cutoff.astimezone(LONDON).replace(tzinfo=None) == monday_nine - timedelta(days=2)  # 9am Saturday
+    assert course.starts_at - cutoff == timedelta(hours=47 if month == 3 else 49)

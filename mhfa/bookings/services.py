@@ -29,10 +29,11 @@ from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import messages
 from mhfa.people.models import Person
-from mhfa.timeutil import format_london, to_london, utcnow
+from mhfa.timeutil import format_london, london_to_utc, to_london, utcnow
 
-#: When a course sets no cancellation cut-off, trainees can cancel online until this long before it starts.
-DEFAULT_CANCELLATION_CUTOFF = timedelta(hours=48)
+#: When a course sets no cancellation cut-off, trainees can cancel online until this many calendar days
+#: before it starts, at the same London wall-clock time (9am Monday: 9am Saturday, across a clock change too).
+DEFAULT_CANCELLATION_CUTOFF = timedelta(days=2)
 
 LIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 USABLE_VOUCHER = (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED)
@@ -59,7 +60,12 @@ def cancellation_cutoff(course: Course) -> datetime | None:
     """Until when a trainee can cancel a confirmed place online."""
     if course.cancellation_cutoff is not None:
         return course.cancellation_cutoff
-    return course.starts_at - DEFAULT_CANCELLATION_CUTOFF if course.starts_at else None
+    if course.starts_at is None:
+        return None
+    # Calendar days on the London wall clock, not 48 hours of UTC: a course at 9am on the Monday
+    # after the clocks go forward can be cancelled until 9am on the Saturday, not 8am.
+    wall_clock = to_london(course.starts_at).replace(tzinfo=None)
+    return london_to_utc(wall_clock - DEFAULT_CANCELLATION_CUTOFF)
 
 
 def contact_for(course: Course) -> str:
@@ -268,6 +274,9 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
+    if order.status is not OrderStatus.CONFIRMED:
+        raise DomainError("that place voucher cannot be used yet: your employer's order for it has not been confirmed",
+                          field="voucher_code")
     if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
         raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
                           field="voucher_code")
