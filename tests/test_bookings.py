@@ -364,3 +364,21 @@ def test_the_default_cut_off_is_two_days_earlier_at_the_same_london_time_across_
     cutoff = services.cancellation_cutoff(course)
     assert cutoff.astimezone(LONDON).replace(tzinfo=None) == monday_nine - timedelta(days=2)  # 9am Saturday
     assert course.starts_at - cutoff == timedelta(hours=47 if month == 3 else 49)
+
+
+def test_the_waiting_list_is_in_booking_order_whatever_the_hosts_clocks_said(app_ctx):
+    course = factories.course(capacity=1)
+    holder = trainee()
+    seat = services.book_for_user(holder, course)
+    now = utcnow()
+    # Joined in this order (ids under the course lock), but stamped by hosts whose clocks disagree.
+    first = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now + timedelta(seconds=5))
+    second = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now - timedelta(seconds=5))
+    third = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now)
+    db.session.commit()
+    assert first.id < second.id < third.id
+    assert [services.waiting_position(b) for b in (first, second, third)] == [1, 2, 3]
+    assert services.waiting_positions([third, first, second]) == {first.id: 1, second.id: 2, third.id: 3}
+    assert services.cancel_booking(seat, by=holder) == [first]
+    db.session.commit()
+    assert [services.waiting_position(b) for b in (second, third)] == [1, 2]

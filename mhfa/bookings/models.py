@@ -34,7 +34,8 @@ class BookingSource(enum.Enum):
 class Booking(db.Model):
     """A person's place on a course, or their place in its waiting list.
 
-    The waiting list is first in, first out: ``waitlisted_at`` (then ``id``) orders it.
+    The waiting list is first in, first out by ``id`` (assigned under the course lock, so it does not
+    depend on any host's clock); ``waitlisted_at`` records when, for people to read.
     """
 
     __tablename__ = "booking"

@@ -4,8 +4,9 @@ Capacity is never exceeded, whatever the concurrency. Every change to a course's
 one transaction that first locks the course row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
 an UPDATE of the row, which takes the database's single write lock), then counts, then writes. A
 second booking for the same course waits for the first to commit, so it counts the seat the first
-one took. The waiting list is first in, first out by ``(waitlisted_at, id)``, both set under the
-lock, so its order is the order in which bookings got the lock.
+one took. The waiting list is first in, first out by booking ``id``: the id is assigned when the
+booking is inserted, under the lock, so its order is the order in which bookings got the lock,
+whatever the clocks of the hosts say (``waitlisted_at`` is kept as information only).
 
 Services never commit: the caller (a view, the API or the CLI) commits once. Emails are queued and
 go out only after that commit.
@@ -106,10 +107,7 @@ def waiting_position(booking: Booking) -> int | None:
         sa.select(sa.func.count(Booking.id)).where(
             Booking.course_id == booking.course_id,
             Booking.status == BookingStatus.WAITLISTED,
-            sa.or_(
-                Booking.waitlisted_at < booking.waitlisted_at,
-                sa.and_(Booking.waitlisted_at == booking.waitlisted_at, Booking.id <= booking.id),
-            ),
+            Booking.id <= booking.id,
         )
     )
 
@@ -123,7 +121,7 @@ def waiting_positions(bookings: list[Booking]) -> dict[int, int]:
         sa.select(
             Booking.id.label("booking_id"),
             sa.func.row_number()
-            .over(partition_by=Booking.course_id, order_by=(Booking.waitlisted_at, Booking.id))
+            .over(partition_by=Booking.course_id, order_by=Booking.id)
             .label("position"),
         )
         .where(Booking.course_id.in_(course_ids), Booking.status == BookingStatus.WAITLISTED)
@@ -447,7 +445,7 @@ def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     promoted = list(db.session.scalars(
         sa.select(Booking)
         .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
-        .order_by(Booking.waitlisted_at, Booking.id)
+        .order_by(Booking.id)
         .limit(free)
     ))
     for booking in promoted:
