@@ -248,3 +248,13 @@ def test_cancel_then_book_again_gives_a_sequence_calendars_accept(smtp):
     [moved] = smtp.to(user.email)
     _, moved_events = _vevents(moved)
     assert all(moved_events[uid][0] > sequence for uid, (sequence, _) in cancel_events.items())
+
+
+def test_the_waiting_list_email_says_a_voucher_is_kept_not_spent(smtp):
+    course = factories.course(capacity=1)
+    services.book_for_user(trainee(), course)
+    user = trainee()
+    services.book_for_user(user, course, voucher_code=factories.voucher(factories.employer()).code)
+    db.session.commit()
+    text = _text_to(smtp, user)
+    assert "Your place voucher is kept for this booking and used only if you get a place." in text

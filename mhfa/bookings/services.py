@@ -245,12 +245,78 @@ def _check_not_booked(person: Person, course: Course) -> None:
         raise Conflict("you are already booked on a course at that time")
 
 
-def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool) -> PlaceVoucher | None:
+# --- place vouchers ----------------------------------------------------------------------------------
+#
+# A voucher pays for one seat. A confirmed booking spends it (REDEEMED). A waiting-list booking
+# holds it (``booking.voucher_id`` set, the voucher still ASSIGNED to its holder) and spends it only
+# when promoted. It goes back to its holder (ASSIGNED, no booking) when the booking is cancelled, the
+# course is cancelled, or the course starts or completes while the booking is still waiting. The
+# unique index on ``booking.voucher_id`` means one voucher never backs two bookings at once.
+
+def _waiting_list_closed(booking: Booking, now: datetime) -> bool:
+    """A waiting-list place that can never become a seat: its course has started, completed or gone."""
+    course = booking.course
+    return booking.status is BookingStatus.WAITLISTED and (
+        course.status is not CourseStatus.PUBLISHED or (course.starts_at is not None and now >= course.starts_at)
+    )
+
+
+def _return_voucher(booking: Booking) -> PlaceVoucher | None:
+    """Unhook the booking's voucher and give it back to its holder (a cancelled voucher stays cancelled)."""
+    voucher = booking.voucher
+    if voucher is None:
+        return None
+    if voucher.status in (VoucherStatus.ASSIGNED, VoucherStatus.REDEEMED):
+        voucher.status = VoucherStatus.ASSIGNED
+    booking.voucher = None
+    return voucher
+
+
+def _voucher_holder(voucher: PlaceVoucher) -> Booking | None:
+    """The booking holding the voucher, read afresh (the caller holds the locks)."""
+    return db.session.scalar(
+        sa.select(Booking).where(Booking.voucher_id == voucher.id).execution_options(populate_existing=True)
+    )
+
+
+def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
+    """Give back the vouchers held by waiting-list places whose course has started, completed or been
+    cancelled (cron). Returns how many. Two conditional UPDATEs, so a concurrent booking is never undone.
+    """
+    now = now or utcnow()
+    closed_courses = sa.select(Course.id).where(
+        sa.or_(Course.status != CourseStatus.PUBLISHED, Course.starts_at <= now)
+    )
+    held = (
+        sa.select(Booking.voucher_id)
+        .where(Booking.status == BookingStatus.WAITLISTED, Booking.voucher_id.is_not(None),
+               Booking.course_id.in_(closed_courses))
+    )
+    db.session.flush()
+    # Only vouchers spent by a waiting-list place before they were held instead: the rest are ASSIGNED already.
+    db.session.execute(
+        sa.update(PlaceVoucher).where(PlaceVoucher.id.in_(held), PlaceVoucher.status == VoucherStatus.REDEEMED)
+        .values(status=VoucherStatus.ASSIGNED).execution_options(synchronize_session=False)
+    )
+    result = db.session.execute(
+        sa.update(Booking)
+        .where(Booking.status == BookingStatus.WAITLISTED, Booking.voucher_id.is_not(None),
+               Booking.course_id.in_(closed_courses))
+        .values(voucher_id=None).execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return result.rowcount
+
+
+def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool,
+                    now: datetime | None = None) -> PlaceVoucher | None:
     """The place voucher a code names, if it can pay for this person's place on this course.
 
     A closed course (run for one employer) needs a voucher of that employer's; on an open course a
-    voucher is optional and pays for the place.
+    voucher is optional and pays for the place. A voucher held by a waiting-list place is refused
+    while that place could still become a seat, and given back first once it cannot.
     """
+    now = now or utcnow()
     code = (code or "").strip()
     if not code:
         if course.is_closed:
@@ -268,7 +334,11 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
                           field="voucher_code")
     order: Order = voucher.order
-    if voucher.status is VoucherStatus.REDEEMED:
+    holder = _voucher_holder(voucher)
+    if holder is not None and (holder.status is BookingStatus.CANCELLED or _waiting_list_closed(holder, now)):
+        _return_voucher(holder)  # held by a waiting-list place that can no longer become a seat
+        holder = None
+    if voucher.status is VoucherStatus.REDEEMED or (holder is not None and holder.status is BookingStatus.CONFIRMED):
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
@@ -286,6 +356,13 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
                           field="voucher_code")
     if voucher.assigned_person_id is not None and voucher.assigned_person_id != person.id:
         raise DomainError("that place voucher has been given to someone else", field="voucher_code")
+    if holder is not None:
+        held_on = holder.course
+        raise Conflict(
+            f"that place voucher is held for your place on the waiting list for {held_on.course_type.name}"
+            f" ({format_london(held_on.starts_at, '%-d %B %Y')}): leave that waiting list to use it on another course",
+            field="voucher_code",
+        )
     return voucher
 
 
@@ -327,7 +404,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     _check_open(course, now)
     _check_person(person, course)
     _check_not_booked(person, course)
-    voucher = _usable_voucher(voucher_code, person, course, lock=True) if (
+    voucher = _usable_voucher(voucher_code, person, course, lock=True, now=now) if (
         course.is_closed or (voucher_code or "").strip()) else None
 
     booking = Booking(course=course, person=person, source=source, booked_by_user_id=getattr(booked_by, "id", None))
@@ -338,7 +415,9 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     if voucher is not None:
         booking.voucher = voucher
         booking.source = BookingSource.EMPLOYER
-        voucher.status = VoucherStatus.REDEEMED
+        # A seat spends the voucher; a waiting-list place only holds it, until promoted.
+        voucher.status = (VoucherStatus.REDEEMED if booking.status is BookingStatus.CONFIRMED
+                          else VoucherStatus.ASSIGNED)
         if voucher.assigned_person_id is None:
             voucher.assigned_person_id, voucher.assigned_at = person.id, now
     try:
@@ -399,11 +478,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = (reason or "").strip()[:200] or None
-    voucher = booking.voucher
-    if voucher is not None:
-        # The place was paid for: hand the voucher back to its holder to use on another course.
-        voucher.status = VoucherStatus.ASSIGNED
-        booking.voucher = None
+    voucher = _return_voucher(booking)  # a paid place: its holder can use the voucher on another course
     db.session.flush()
     by_someone_else = by is None or by.person_id != booking.person_id
     if by_someone_else:
@@ -428,9 +503,7 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = f"Course cancelled: {reason}"[:200]
-        if booking.voucher is not None:
-            booking.voucher.status = VoucherStatus.ASSIGNED
-            booking.voucher = None
+        _return_voucher(booking)
     db.session.flush()
     return released
 
@@ -451,6 +524,8 @@ def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     for booking in promoted:
         booking.status = BookingStatus.CONFIRMED
         booking.confirmed_at = now
+        if booking.voucher is not None and booking.voucher.status is VoucherStatus.ASSIGNED:
+            booking.voucher.status = VoucherStatus.REDEEMED  # the held voucher now pays for the seat
     db.session.flush()
     for booking in promoted:
         messages.booking_promoted(booking)
