@@ -30,6 +30,15 @@ class BookingSource(enum.Enum):
     COORDINATOR = "coordinator"
     IMPORT = "import"
 
+    @property
+    def label(self) -> str:
+        return {
+            BookingSource.SELF: "Booked themselves",
+            BookingSource.EMPLOYER: "Employer place voucher",
+            BookingSource.COORDINATOR: "Programme team",
+            BookingSource.IMPORT: "Imported",
+        }[self]
+
 
 class Booking(db.Model):
     """A person's place on a course, or their place in its waiting list.

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
@@ -255,10 +255,7 @@ def _check_not_booked(person: Person, course: Course) -> None:
 
 def _waiting_list_closed(booking: Booking, now: datetime) -> bool:
     """A waiting-list place that can never become a seat: its course has started, completed or gone."""
-    course = booking.course
-    return booking.status is BookingStatus.WAITLISTED and (
-        course.status is not CourseStatus.PUBLISHED or (course.starts_at is not None and now >= course.starts_at)
-    )
+    return booking.status is BookingStatus.WAITLISTED and not _waiting_list_moves(booking.course, now)
 
 
 def _return_voucher(booking: Booking) -> PlaceVoucher | None:
@@ -467,6 +464,8 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     db.session.refresh(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this booking is already cancelled")
+    if course.status is CourseStatus.COMPLETED:
+        raise Conflict("this course has been completed: its bookings can no longer be cancelled")
     was_waitlisted = booking.status is BookingStatus.WAITLISTED
     if not override_cutoff and not can_cancel_online(booking, now):
         if course.starts_at is not None and now >= course.starts_at:
@@ -508,9 +507,14 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     return released
 
 
+def _waiting_list_moves(course: Course, now: datetime) -> bool:
+    """Whether a seat that frees now goes to the waiting list: a published course not yet started."""
+    return course.status is CourseStatus.PUBLISHED and (course.starts_at is None or now < course.starts_at)
+
+
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
-    if course.status is not CourseStatus.PUBLISHED or (course.starts_at is not None and now >= course.starts_at):
+    if not _waiting_list_moves(course, now):
         return []
     free = course.capacity - confirmed_count(course)
     if free <= 0:
@@ -564,6 +568,50 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
     if course.status is CourseStatus.DRAFT:
         raise NotFound("There is no such course.")
     return course
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Any booking, for the programme team; NotFound if there is none."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking not found")
+    return booking
+
+
+@dataclass
+class CourseBookings:
+    """A course's live bookings: confirmed places, and the waiting list first in line first."""
+
+    confirmed: list[Booking]
+    waiting: list[Booking]
+
+    def position(self, booking: Booking) -> int:
+        return self.waiting.index(booking) + 1
+
+
+def course_bookings(course: Course) -> CourseBookings:
+    """The course's confirmed places and its waiting list in order, each with its person, in one query."""
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status.in_(LIVE))
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ).all()
+    return CourseBookings(
+        confirmed=[b for b in bookings if b.status is BookingStatus.CONFIRMED],
+        waiting=[b for b in bookings if b.status is BookingStatus.WAITLISTED],
+    )
+
+
+def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
+    """The first person on the course's waiting list, if a seat that frees now would go to them."""
+    if not _waiting_list_moves(course, now or utcnow()):
+        return None
+    return db.session.scalar(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.id).limit(1)
+    )
 
 
 def booking_of(user: User, booking_id: int) -> Booking:
