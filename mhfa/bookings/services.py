@@ -157,6 +157,20 @@ def lock_course(course: Course) -> Course:
     return course
 
 
+def _lock_vouchers(voucher_ids) -> None:
+    """Hold these place vouchers' rows until the transaction ends (on PostgreSQL; SQLite has one writer).
+
+    Taken after the course lock and before changing a booking that holds one: booking with a voucher
+    takes them in that order too, so the two never wait for each other in a circle.
+    """
+    ids = sorted({voucher_id for voucher_id in voucher_ids if voucher_id is not None})
+    if ids and _is_postgresql():
+        db.session.execute(
+            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+
 def _lock_person(person: Person) -> None:
     """Serialise one person's bookings (on PostgreSQL), so two tabs cannot book overlapping courses at once."""
     if _is_postgresql():
@@ -278,31 +292,27 @@ def _voucher_holder(voucher: PlaceVoucher) -> Booking | None:
 
 def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
     """Give back the vouchers held by waiting-list places whose course has started, completed or been
-    cancelled (cron). Returns how many. Two conditional UPDATEs, so a concurrent booking is never undone.
+    cancelled (the cron job; booking with the voucher also does it, see ``_usable_voucher``). Returns how many.
     """
     now = now or utcnow()
-    closed_courses = sa.select(Course.id).where(
-        sa.or_(Course.status != CourseStatus.PUBLISHED, Course.starts_at <= now)
-    )
-    held = (
-        sa.select(Booking.voucher_id)
+    held = db.session.execute(
+        sa.select(Booking.id, Booking.voucher_id)
+        .join(Course, Course.id == Booking.course_id)
         .where(Booking.status == BookingStatus.WAITLISTED, Booking.voucher_id.is_not(None),
-               Booking.course_id.in_(closed_courses))
-    )
+               sa.or_(Course.status != CourseStatus.PUBLISHED, Course.starts_at <= now))
+        .order_by(Booking.course_id, Booking.id)
+    ).all()
+    returned = 0
+    for booking_id, voucher_id in held:
+        booking = db.session.get(Booking, booking_id)
+        lock_course(booking.course)  # the locks in the order every booking change takes them
+        _lock_vouchers([voucher_id])
+        db.session.refresh(booking)
+        if booking.voucher_id is not None and _waiting_list_closed(booking, now):
+            _return_voucher(booking)
+            returned += 1
     db.session.flush()
-    # Only vouchers spent by a waiting-list place before they were held instead: the rest are ASSIGNED already.
-    db.session.execute(
-        sa.update(PlaceVoucher).where(PlaceVoucher.id.in_(held), PlaceVoucher.status == VoucherStatus.REDEEMED)
-        .values(status=VoucherStatus.ASSIGNED).execution_options(synchronize_session=False)
-    )
-    result = db.session.execute(
-        sa.update(Booking)
-        .where(Booking.status == BookingStatus.WAITLISTED, Booking.voucher_id.is_not(None),
-               Booking.course_id.in_(closed_courses))
-        .values(voucher_id=None).execution_options(synchronize_session=False)
-    )
-    db.session.expire_all()
-    return result.rowcount
+    return returned
 
 
 def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool,
@@ -461,6 +471,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     """
     now = now or utcnow()
     course = lock_course(booking.course)
+    _lock_vouchers([booking.voucher_id])
     db.session.refresh(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this booking is already cancelled")
@@ -495,8 +506,10 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     not one per booking). The caller holds the course lock.
     """
     now = now or utcnow()
-    released = list(db.session.scalars(
-        sa.select(Booking).where(Booking.course_id == course.id, Booking.status.in_(LIVE)).order_by(Booking.id)
+    live = (Booking.course_id == course.id, Booking.status.in_(LIVE))
+    _lock_vouchers(db.session.scalars(sa.select(Booking.voucher_id).where(*live)))
+    released = list(db.session.scalars(  # read after the voucher locks: what their holders look like now
+        sa.select(Booking).where(*live).order_by(Booking.id).execution_options(populate_existing=True)
     ))
     for booking in released:
         booking.status = BookingStatus.CANCELLED
@@ -584,9 +597,6 @@ class CourseBookings:
 
     confirmed: list[Booking]
     waiting: list[Booking]
-
-    def position(self, booking: Booking) -> int:
-        return self.waiting.index(booking) + 1
 
 
 def course_bookings(course: Course) -> CourseBookings:
