@@ -209,7 +209,7 @@ def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_c
     for thread in threads:
         thread.join(timeout=180)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    assert errors == []
+    assert errors == [], "\n\n".join(str(e) for e in errors)
     assert statuses == [201] * len(held)
 
     db.session.expire_all()

@@ -1,8 +1,8 @@
 """Booking: eligibility, capacity, the waiting list, cancellation and promotion.
 
 Capacity is never exceeded, whatever the concurrency. Every change to a course's places happens in
-one transaction that first locks the course row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
-an UPDATE of the row, which takes the database's single write lock), then counts, then writes. A
+one transaction that first locks the course row (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on
+SQLite an UPDATE of the row, which takes the database's single write lock), then counts, then writes. A
 second booking for the same course waits for the first to commit, so it counts the seat the first
 one took. The waiting list is first in, first out by booking ``id``: the id is assigned when the
 booking is inserted, under the lock, so its order is the order in which bookings got the lock,
@@ -142,11 +142,15 @@ def lock_course(course: Course) -> Course:
     """Hold the course row until the transaction ends; everything read after this is current.
 
     Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
+    On PostgreSQL the lock (like every row lock here) is ``FOR NO KEY UPDATE``: it excludes every
+    other lock of the row but not the foreign-key checks (``FOR KEY SHARE``) of rows that refer to it,
+    so writing a booking never waits on a course or person another transaction holds, and the locks
+    are only ever waited on in one order (person, course, voucher), never in a circle.
     """
     db.session.flush()
     if _is_postgresql():
         db.session.execute(
-            sa.select(Course).where(Course.id == course.id).with_for_update()
+            sa.select(Course).where(Course.id == course.id).with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     else:
@@ -166,7 +170,8 @@ def _lock_vouchers(voucher_ids) -> None:
     ids = sorted({voucher_id for voucher_id in voucher_ids if voucher_id is not None})
     if ids and _is_postgresql():
         db.session.execute(
-            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id).with_for_update()
+            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id)
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
 
@@ -174,7 +179,7 @@ def _lock_vouchers(voucher_ids) -> None:
 def _lock_person(person: Person) -> None:
     """Serialise one person's bookings (on PostgreSQL), so two tabs cannot book overlapping courses at once."""
     if _is_postgresql():
-        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
+        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
 
 
 # --- eligibility ------------------------------------------------------------------------------------
@@ -335,7 +340,7 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         return None
     query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
     if lock and _is_postgresql():
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     voucher = db.session.scalar(query)
     if voucher is None:
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
@@ -485,10 +490,10 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
             f"the cancellation deadline for this course ({format_london(cancellation_cutoff(course))}) has passed:"
             f" to cancel, contact {contact_for(course)}"
         )
+    voucher = _return_voucher(booking)  # a paid place: its holder can use the voucher on another course
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = (reason or "").strip()[:200] or None
-    voucher = _return_voucher(booking)  # a paid place: its holder can use the voucher on another course
     db.session.flush()
     by_someone_else = by is None or by.person_id != booking.person_id
     if by_someone_else:
@@ -509,13 +514,14 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     live = (Booking.course_id == course.id, Booking.status.in_(LIVE))
     _lock_vouchers(db.session.scalars(sa.select(Booking.voucher_id).where(*live)))
     released = list(db.session.scalars(  # read after the voucher locks: what their holders look like now
-        sa.select(Booking).where(*live).order_by(Booking.id).execution_options(populate_existing=True)
+        sa.select(Booking).where(*live).order_by(Booking.id).options(joinedload(Booking.voucher))
+        .execution_options(populate_existing=True)
     ))
     for booking in released:
+        _return_voucher(booking)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = f"Course cancelled: {reason}"[:200]
-        _return_voucher(booking)
     db.session.flush()
     return released
 
