@@ -97,11 +97,17 @@ def _print_logins(logins, password):
 
 @mhfa_cli.command("send-reminders")
 def send_reminders():
-    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe)."""
+    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe).
+
+    Also gives back the place vouchers held by waiting-list places whose course has started.
+    """
+    from mhfa.bookings.services import return_vouchers_of_closed_waiting_lists
     from mhfa.notify.reminders import send_due_reminders
 
     counts = send_due_reminders()
+    returned = return_vouchers_of_closed_waiting_lists()
     db.session.commit()
     click.echo(
         f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
     )
+    click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")

@@ -138,3 +138,83 @@ def test_the_same_person_posting_many_times_at_once_gets_one_booking(app_ctx, cr
     count = db.session.scalar(sa.select(sa.func.count(Booking.id)).where(Booking.person_id == person_id))
     assert count == 1
     assert len(smtp.messages) == 1
+
+
+def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_consistent(app_ctx, crowd_app, smtp):
+    """Each holder books another course with the voucher their waiting-list place held, while the
+    cron job gives vouchers back and a coordinator cancels those places, all at the same moment.
+    No deadlock, no error, and each voucher ends up spent once, by the new booking."""
+    from datetime import datetime, timedelta
+
+    from mhfa.employers.models import PlaceVoucher, VoucherStatus
+    from mhfa.errors import DomainError
+
+    people = _people_with_tokens(8)
+    started = factories.course(capacity=1, start=datetime.now() - timedelta(hours=1))
+    target = factories.course(capacity=20)
+    employer = factories.employer()
+    held = []
+    for n, (person_id, token) in enumerate(people):
+        person = db.session.get(Person, person_id)
+        # Half as held now (ASSIGNED), half as spent at once by the code before the fix (REDEEMED).
+        voucher = factories.voucher(employer, assigned_to=person,
+                                    status=VoucherStatus.ASSIGNED if n % 2 else VoucherStatus.REDEEMED)
+        waiting = factories.booking_on(started, person, status=BookingStatus.WAITLISTED, voucher=voucher)
+        held.append((token, voucher.code, voucher.id, waiting.id))
+    target_id = target.id
+    db.session.commit()
+
+    errors: list[BaseException] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(held) * 3)
+
+    def book(token: str, code: str) -> None:
+        client = crowd_app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/courses/{target_id}/bookings", json={"voucher_code": code},
+                               headers={"Authorization": f"Bearer {token}"})
+        with lock:
+            statuses.append(response.status_code)
+
+    def sweep() -> None:
+        with crowd_app.app_context():
+            barrier.wait()
+            try:
+                services.return_vouchers_of_closed_waiting_lists()
+                db.session.commit()
+            except BaseException as error:
+                with lock:
+                    errors.append(error)
+
+    def cancel(booking_id: int) -> None:
+        with crowd_app.app_context():
+            barrier.wait()
+            try:
+                services.cancel_booking(db.session.get(Booking, booking_id), by=None, reason="Course started",
+                                        override_cutoff=True)
+                db.session.commit()
+            except DomainError:
+                db.session.rollback()
+            except BaseException as error:
+                with lock:
+                    errors.append(error)
+
+    threads = []
+    for token, code, _, waiting_id in held:
+        threads += [threading.Thread(target=book, args=(token, code)), threading.Thread(target=sweep),
+                    threading.Thread(target=cancel, args=(waiting_id,))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    assert errors == [], "\n\n".join(str(e) for e in errors)
+    assert statuses == [201] * len(held)
+
+    db.session.expire_all()
+    for _, _, voucher_id, waiting_id in held:
+        holders = db.session.scalars(sa.select(Booking).where(Booking.voucher_id == voucher_id)).all()
+        assert [(b.course_id, b.status) for b in holders] == [(target_id, BookingStatus.CONFIRMED)]
+        assert db.session.get(PlaceVoucher, voucher_id).status is VoucherStatus.REDEEMED
+        assert db.session.get(Booking, waiting_id).voucher_id is None

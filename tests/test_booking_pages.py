@@ -245,4 +245,4 @@ def test_a_voucher_link_opens_a_closed_course_only_for_a_voucher_of_a_confirmed_
     db.session.commit()
     refused = client.post(f"/courses/{open_course.id}/book", data={
         "voucher_code": pending.code, "csrf_token": csrf_token(client, f"/courses/{open_course.id}/book")})
-    assert refused.status_code == 422 and "order is not confirmed" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "order for it has not been confirmed" in refused.get_data(as_text=True)

@@ -12,7 +12,7 @@ from mhfa.courses.models import CourseStatus
 from mhfa.employers.models import OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import LONDON, to_london, utcnow
 from tests import factories
 
 
@@ -228,7 +228,7 @@ def test_cancelling_after_the_cut_off_says_whom_to_contact(app_ctx):
     user = trainee()
     booking = services.book_for_user(user, soon)
     db.session.commit()
-    assert services.cancellation_cutoff(soon) == soon.starts_at - timedelta(hours=48)
+    assert to_london(services.cancellation_cutoff(soon)) == to_london(soon.starts_at) - timedelta(days=2)
     assert not services.can_cancel_online(booking)
     with pytest.raises(Conflict) as info:
         services.cancel_booking(booking, by=user)
@@ -340,3 +340,166 @@ def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
     db.session.commit()
     assert first.status is BookingStatus.CONFIRMED and second.status is BookingStatus.WAITLISTED
     assert services.waiting_position(second) == 1
+
+
+def test_a_voucher_of_an_order_not_yet_confirmed_is_refused(app_ctx):
+    employer = factories.employer()
+    course = factories.course(employer_id=employer.id)
+    user = trainee()
+    pending = factories.voucher(employer, order_status=OrderStatus.PENDING)
+    error = refused(user, course, pending.code)
+    assert error.field == "voucher_code"
+    assert error.message == "that place voucher cannot be used yet: your employer's order for it has not been confirmed"
+    pending.order.status = OrderStatus.CONFIRMED
+    booking = services.book_for_user(user, course, voucher_code=pending.code)
+    db.session.commit()
+    assert booking.voucher_id == pending.id and pending.status is VoucherStatus.REDEEMED
+
+
+@pytest.mark.parametrize("month", [3, 10])
+def test_the_default_cut_off_is_two_days_earlier_at_the_same_london_time_across_a_clock_change(app_ctx, month):
+    change = factories.next_clock_change(month)  # the last Sunday of March (clocks forward) or October (back)
+    monday_nine = datetime.combine(change + timedelta(days=1), datetime.min.time()).replace(hour=9)
+    course = factories.course("AWARE", start=monday_nine)
+    cutoff = services.cancellation_cutoff(course)
+    assert cutoff.astimezone(LONDON).replace(tzinfo=None) == monday_nine - timedelta(days=2)  # 9am Saturday
+    assert course.starts_at - cutoff == timedelta(hours=47 if month == 3 else 49)
+
+
+def test_the_waiting_list_is_in_booking_order_whatever_the_hosts_clocks_said(app_ctx):
+    course = factories.course(capacity=1)
+    holder = trainee()
+    seat = services.book_for_user(holder, course)
+    now = utcnow()
+    # Joined in this order (ids under the course lock), but stamped by hosts whose clocks disagree.
+    first = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now + timedelta(seconds=5))
+    second = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now - timedelta(seconds=5))
+    third = factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=now)
+    db.session.commit()
+    assert first.id < second.id < third.id
+    assert [services.waiting_position(b) for b in (first, second, third)] == [1, 2, 3]
+    assert services.waiting_positions([third, first, second]) == {first.id: 1, second.id: 2, third.id: 3}
+    assert services.cancel_booking(seat, by=holder) == [first]
+    db.session.commit()
+    assert [services.waiting_position(b) for b in (second, third)] == [1, 2]
+
+
+# --- a voucher on the waiting list is held, not spent --------------------------------------------------
+
+def _full_course(**fields):
+    course = factories.course(capacity=1, **fields)
+    seat_holder = trainee()
+    seat = services.book_for_user(seat_holder, course)
+    return course, seat, seat_holder
+
+
+def test_a_voucher_on_the_waiting_list_is_held_not_spent_and_spent_on_promotion(app_ctx):
+    course, seat, seat_holder = _full_course()
+    voucher = factories.voucher(factories.employer())
+    user = trainee()
+    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    db.session.commit()
+    assert waiting.status is BookingStatus.WAITLISTED and waiting.voucher_id == voucher.id
+    assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
+    assert waiting.source is BookingSource.EMPLOYER
+
+    # While it could still become a seat, the voucher backs nothing else.
+    other = factories.course(start=datetime.now() + timedelta(days=30))
+    error = refused(user, other, voucher.code)
+    assert isinstance(error, Conflict) and error.field == "voucher_code"
+    assert error.message.startswith("that place voucher is held for your place on the waiting list for Adult MHFA")
+
+    assert services.cancel_booking(seat, by=seat_holder) == [waiting]
+    db.session.commit()
+    assert waiting.status is BookingStatus.CONFIRMED and waiting.voucher_id == voucher.id
+    assert voucher.status is VoucherStatus.REDEEMED
+    assert refused(user, other, voucher.code).message == "that place voucher has already been used"
+
+
+def test_leaving_the_waiting_list_gives_the_held_voucher_back(app_ctx):
+    course, _, _ = _full_course()
+    voucher = factories.voucher(factories.employer())
+    user = trainee()
+    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    db.session.commit()
+    services.cancel_booking(waiting, by=user)
+    db.session.commit()
+    assert waiting.voucher_id is None
+    assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
+    elsewhere = services.book_for_user(user, factories.course(start=datetime.now() + timedelta(days=30)),
+                                       voucher_code=voucher.code)
+    db.session.commit()
+    assert elsewhere.status is BookingStatus.CONFIRMED and voucher.status is VoucherStatus.REDEEMED
+
+
+def test_a_voucher_still_waiting_when_the_course_starts_can_be_used_on_another_course(app_ctx):
+    course, _, _ = _full_course(start=datetime.now() + timedelta(days=3))
+    voucher = factories.voucher(factories.employer())
+    user = trainee()
+    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    other = factories.course(start=datetime.now() + timedelta(days=30))
+    db.session.commit()
+    after_start = course.starts_at + timedelta(hours=1)
+    booking = services.book(user.person, other, voucher_code=voucher.code, now=after_start)
+    db.session.commit()
+    assert booking.voucher_id == voucher.id and voucher.status is VoucherStatus.REDEEMED
+    assert waiting.voucher_id is None and waiting.status is BookingStatus.WAITLISTED
+
+
+def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
+    from mhfa.courses.models import CourseStatus
+
+    employer = factories.employer()
+    started, _, _ = _full_course(start=datetime.now() + timedelta(days=3))
+    completed, _, _ = _full_course(start=datetime.now() + timedelta(days=5))
+    upcoming, _, _ = _full_course(start=datetime.now() + timedelta(days=20))
+    held = {}
+    for name, course in (("started", started), ("completed", completed), ("upcoming", upcoming)):
+        voucher = factories.voucher(employer)
+        held[name] = (services.book_for_user(trainee(), course, voucher_code=voucher.code), voucher)
+    # A waiting-list place from before vouchers were held: its voucher was marked spent at once.
+    legacy_voucher = factories.voucher(employer)
+    legacy_booking = factories.booking_on(completed, status=BookingStatus.WAITLISTED, voucher=legacy_voucher)
+    legacy_voucher.status = VoucherStatus.REDEEMED
+    confirmed_voucher = factories.voucher(employer)
+    confirmed = services.book_for_user(trainee(), factories.course(start=datetime.now() + timedelta(days=4)),
+                                       voucher_code=confirmed_voucher.code)
+    completed.status = CourseStatus.COMPLETED
+    db.session.commit()
+
+    assert services.return_vouchers_of_closed_waiting_lists(started.starts_at + timedelta(minutes=1)) == 3
+    db.session.commit()
+    for name in ("started", "completed"):
+        booking, voucher = held[name]
+        assert booking.voucher_id is None and voucher.status is VoucherStatus.ASSIGNED, name
+    assert legacy_booking.voucher_id is None and legacy_voucher.status is VoucherStatus.ASSIGNED
+    booking, voucher = held["upcoming"]
+    assert booking.voucher_id == voucher.id and voucher.status is VoucherStatus.ASSIGNED
+    assert confirmed.voucher_id == confirmed_voucher.id and confirmed_voucher.status is VoucherStatus.REDEEMED
+
+    # The cron job does it too (here nothing is left to give back).
+    result = runner.invoke(args=["mhfa", "send-reminders"])
+    assert result.exit_code == 0 and "Place vouchers given back from waiting lists that closed: 0" in result.output
+
+
+def test_cancelling_a_course_gives_back_the_vouchers_of_its_waiting_list(app_ctx):
+    from mhfa.courses import services as courses
+
+    course, _, _ = _full_course()
+    voucher = factories.voucher(factories.employer())
+    waiting = services.book_for_user(trainee(), course, voucher_code=voucher.code)
+    db.session.commit()
+    courses.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
+    db.session.commit()
+    assert waiting.status is BookingStatus.CANCELLED and waiting.voucher_id is None
+    assert voucher.status is VoucherStatus.ASSIGNED
+
+
+def test_a_cancelled_voucher_stays_cancelled_when_its_booking_is_cancelled(app_ctx):
+    voucher = factories.voucher(factories.employer())
+    user = trainee()
+    booking = services.book_for_user(user, factories.course(), voucher_code=voucher.code)
+    voucher.status = VoucherStatus.CANCELLED  # the employer's order was cancelled meanwhile
+    services.cancel_booking(booking, by=user)
+    db.session.commit()
+    assert booking.voucher_id is None and voucher.status is VoucherStatus.CANCELLED

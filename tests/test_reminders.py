@@ -8,6 +8,7 @@ from mhfa.bookings.models import BookingStatus
 from mhfa.extensions import db
 from mhfa.notify import reminders
 from mhfa.notify.models import SentReminder
+from mhfa.timeutil import utcnow
 from tests import factories
 
 
@@ -79,11 +80,11 @@ def test_the_setting_is_read_from_the_environment(monkeypatch, tmp_path):
 def test_a_reminder_claimed_by_another_run_is_skipped(app_ctx, smtp):
     course = factories.course(start=datetime.now() + timedelta(days=1))
     booking = factories.booking_on(course)
-    db.session.add(SentReminder(kind=reminders.COURSE_REMINDER, subject_id=booking.id))
+    db.session.add(SentReminder(kind=reminders.course_reminder_kind(course.sequence), subject_id=booking.id))
     db.session.commit()
     assert reminders.send_due_reminders()["course"] == 0
     # Even when the due list was read before the other run wrote its row, the unique row refuses it.
-    assert reminders._claim(reminders.COURSE_REMINDER, booking.id) is False
+    assert reminders._claim(reminders.course_reminder_kind(course.sequence), booking.id) is False
     db.session.commit()
     assert smtp.messages == []
 
@@ -97,3 +98,70 @@ def test_reminders_of_a_rolled_back_run_are_not_sent_and_not_recorded(app_ctx, s
     db.session.commit()
     assert smtp.messages == []
     assert db.session.scalar(sa.select(sa.func.count(SentReminder.id))) == 0
+
+
+def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(app_ctx, smtp):
+    from mhfa.courses import services as courses
+
+    course = factories.course(start=datetime.now() + timedelta(days=1))
+    booking = factories.booking_on(course)
+    db.session.commit()
+    assert reminders.send_due_reminders()["course"] == 1
+    db.session.commit()
+    week = timedelta(days=7)
+    courses.reschedule_course(course, [courses.SessionTimes(s.starts_at + week, s.ends_at + week)
+                                       for s in course.sessions], factories.user(Role.COORDINATOR))
+    db.session.commit()
+    assert course.sequence == 1
+    assert reminders.send_due_reminders()["course"] == 0  # not due yet: the course is a week away now
+    later = utcnow() + week
+    assert reminders.send_due_reminders(later)["course"] == 1
+    db.session.commit()
+    assert reminders.send_due_reminders(later)["course"] == 0  # and once only
+    db.session.commit()
+    reminded = [m for m in smtp.messages if m["Subject"].startswith("Reminder:")]
+    assert len(reminded) == 2 and {m["To"] for m in reminded} == {booking.person.email}
+    assert set(db.session.scalars(sa.select(SentReminder.kind).where(SentReminder.subject_id == booking.id))) == {
+        "course-reminder-0", "course-reminder-1"}
+
+
+def test_a_reminder_recorded_before_the_sequence_was_in_its_kind_is_not_sent_again(app_ctx, smtp):
+    course = factories.course(start=datetime.now() + timedelta(days=1))
+    booking = factories.booking_on(course)
+    db.session.add(SentReminder(kind=reminders.COURSE_REMINDER, subject_id=booking.id,
+                                sent_at=utcnow() - timedelta(hours=3)))
+    db.session.commit()
+    assert reminders.send_due_reminders()["course"] == 0
+
+
+def test_due_course_reminders_take_a_fixed_number_of_queries(app_ctx):
+    """No N+1: course, course type, venue, sessions and person come with the due list."""
+    start = datetime.now() + timedelta(days=1)
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    def run() -> int:
+        db.session.expire_all()
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            for booking in reminders.due_course_reminders(utcnow()):
+                course = booking.course
+                _ = (booking.person.email, booking.person.first_name, course.course_type.name, course.sequence,
+                     course.venue.one_line_address, [(s.starts_at, s.ends_at) for s in course.sessions])
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    factories.booking_on(factories.course(start=start))
+    db.session.commit()
+    with_one = run()
+    for i in range(6):
+        course = factories.course(start=start + timedelta(hours=i + 1))
+        factories.booking_on(course)
+        factories.booking_on(course)
+    db.session.commit()
+    assert len(reminders.due_course_reminders(utcnow())) == 13
+    assert run() == with_one <= 2

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class BookingForm(FlaskForm):
@@ -16,3 +16,14 @@ class BookingForm(FlaskForm):
 
 class CancelBookingForm(FlaskForm):
     submit = SubmitField("Yes, cancel my booking")
+
+
+class CancelForTraineeForm(FlaskForm):
+    """The programme team cancels a trainee's booking; the reason goes in the trainee's email."""
+
+    reason = TextAreaField(
+        "Why is this booking cancelled?",
+        description="The trainee receives this in their email.",
+        validators=[DataRequired("Enter the reason for cancelling; the trainee is told it"),
+                    Length(max=200, message="The reason must be 200 characters or fewer")],
+    )

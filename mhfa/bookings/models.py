@@ -30,11 +30,21 @@ class BookingSource(enum.Enum):
     COORDINATOR = "coordinator"
     IMPORT = "import"
 
+    @property
+    def label(self) -> str:
+        return {
+            BookingSource.SELF: "Booked themselves",
+            BookingSource.EMPLOYER: "Employer place voucher",
+            BookingSource.COORDINATOR: "Programme team",
+            BookingSource.IMPORT: "Imported",
+        }[self]
+
 
 class Booking(db.Model):
     """A person's place on a course, or their place in its waiting list.
 
-    The waiting list is first in, first out: ``waitlisted_at`` (then ``id``) orders it.
+    The waiting list is first in, first out by ``id`` (assigned under the course lock, so it does not
+    depend on any host's clock); ``waitlisted_at`` records when, for people to read.
     """
 
     __tablename__ = "booking"

@@ -1,11 +1,12 @@
 """Booking: eligibility, capacity, the waiting list, cancellation and promotion.
 
 Capacity is never exceeded, whatever the concurrency. Every change to a course's places happens in
-one transaction that first locks the course row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
-an UPDATE of the row, which takes the database's single write lock), then counts, then writes. A
+one transaction that first locks the course row (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on
+SQLite an UPDATE of the row, which takes the database's single write lock), then counts, then writes. A
 second booking for the same course waits for the first to commit, so it counts the seat the first
-one took. The waiting list is first in, first out by ``(waitlisted_at, id)``, both set under the
-lock, so its order is the order in which bookings got the lock.
+one took. The waiting list is first in, first out by booking ``id``: the id is assigned when the
+booking is inserted, under the lock, so its order is the order in which bookings got the lock,
+whatever the clocks of the hosts say (``waitlisted_at`` is kept as information only).
 
 Services never commit: the caller (a view, the API or the CLI) commits once. Emails are queued and
 go out only after that commit.
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
@@ -29,10 +30,11 @@ from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import messages
 from mhfa.people.models import Person
-from mhfa.timeutil import format_london, to_london, utcnow
+from mhfa.timeutil import format_london, london_to_utc, to_london, utcnow
 
-#: When a course sets no cancellation cut-off, trainees can cancel online until this long before it starts.
-DEFAULT_CANCELLATION_CUTOFF = timedelta(hours=48)
+#: When a course sets no cancellation cut-off, trainees can cancel online until this many calendar days
+#: before it starts, at the same London wall-clock time (9am Monday: 9am Saturday, across a clock change too).
+DEFAULT_CANCELLATION_CUTOFF = timedelta(days=2)
 
 LIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 USABLE_VOUCHER = (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED)
@@ -59,7 +61,12 @@ def cancellation_cutoff(course: Course) -> datetime | None:
     """Until when a trainee can cancel a confirmed place online."""
     if course.cancellation_cutoff is not None:
         return course.cancellation_cutoff
-    return course.starts_at - DEFAULT_CANCELLATION_CUTOFF if course.starts_at else None
+    if course.starts_at is None:
+        return None
+    # Calendar days on the London wall clock, not 48 hours of UTC: a course at 9am on the Monday
+    # after the clocks go forward can be cancelled until 9am on the Saturday, not 8am.
+    wall_clock = to_london(course.starts_at).replace(tzinfo=None)
+    return london_to_utc(wall_clock - DEFAULT_CANCELLATION_CUTOFF)
 
 
 def contact_for(course: Course) -> str:
@@ -100,10 +107,7 @@ def waiting_position(booking: Booking) -> int | None:
         sa.select(sa.func.count(Booking.id)).where(
             Booking.course_id == booking.course_id,
             Booking.status == BookingStatus.WAITLISTED,
-            sa.or_(
-                Booking.waitlisted_at < booking.waitlisted_at,
-                sa.and_(Booking.waitlisted_at == booking.waitlisted_at, Booking.id <= booking.id),
-            ),
+            Booking.id <= booking.id,
         )
     )
 
@@ -117,7 +121,7 @@ def waiting_positions(bookings: list[Booking]) -> dict[int, int]:
         sa.select(
             Booking.id.label("booking_id"),
             sa.func.row_number()
-            .over(partition_by=Booking.course_id, order_by=(Booking.waitlisted_at, Booking.id))
+            .over(partition_by=Booking.course_id, order_by=Booking.id)
             .label("position"),
         )
         .where(Booking.course_id.in_(course_ids), Booking.status == BookingStatus.WAITLISTED)
@@ -138,12 +142,16 @@ def lock_course(course: Course) -> Course:
     """Hold the course row until the transaction ends; everything read after this is current.
 
     Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
+    On PostgreSQL the lock (like every row lock here) is ``FOR NO KEY UPDATE``: it excludes every
+    other lock of the row but not the foreign-key checks (``FOR KEY SHARE``) of rows that refer to it,
+    so writing a booking never waits on a course or person another transaction holds, and the locks
+    are only ever waited on in one order (person, course, voucher), never in a circle.
     """
     db.session.flush()
     if _is_postgresql():
         # Read the row: the ORM repopulates the object only from rows it fetches.
         db.session.execute(
-            sa.select(Course).where(Course.id == course.id).with_for_update()
+            sa.select(Course).where(Course.id == course.id).with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).scalar_one()
     else:
@@ -154,10 +162,25 @@ def lock_course(course: Course) -> Course:
     return course
 
 
+def _lock_vouchers(voucher_ids) -> None:
+    """Hold these place vouchers' rows until the transaction ends (on PostgreSQL; SQLite has one writer).
+
+    Taken after the course lock and before changing a booking that holds one: booking with a voucher
+    takes them in that order too, so the two never wait for each other in a circle.
+    """
+    ids = sorted({voucher_id for voucher_id in voucher_ids if voucher_id is not None})
+    if ids and _is_postgresql():
+        db.session.execute(
+            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+
+
 def _lock_person(person: Person) -> None:
     """Serialise one person's bookings (on PostgreSQL), so two tabs cannot book overlapping courses at once."""
     if _is_postgresql():
-        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
+        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
 
 
 # --- eligibility ------------------------------------------------------------------------------------
@@ -236,12 +259,71 @@ def _check_not_booked(person: Person, course: Course) -> None:
         raise Conflict("you are already booked on a course at that time")
 
 
-def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool) -> PlaceVoucher | None:
+# --- place vouchers ----------------------------------------------------------------------------------
+#
+# A voucher pays for one seat. A confirmed booking spends it (REDEEMED). A waiting-list booking
+# holds it (``booking.voucher_id`` set, the voucher still ASSIGNED to its holder) and spends it only
+# when promoted. It goes back to its holder (ASSIGNED, no booking) when the booking is cancelled, the
+# course is cancelled, or the course starts or completes while the booking is still waiting. The
+# unique index on ``booking.voucher_id`` means one voucher never backs two bookings at once.
+
+def _waiting_list_closed(booking: Booking, now: datetime) -> bool:
+    """A waiting-list place that can never become a seat: its course has started, completed or gone."""
+    return booking.status is BookingStatus.WAITLISTED and not _waiting_list_moves(booking.course, now)
+
+
+def _return_voucher(booking: Booking) -> PlaceVoucher | None:
+    """Unhook the booking's voucher and give it back to its holder (a cancelled voucher stays cancelled)."""
+    voucher = booking.voucher
+    if voucher is None:
+        return None
+    if voucher.status in (VoucherStatus.ASSIGNED, VoucherStatus.REDEEMED):
+        voucher.status = VoucherStatus.ASSIGNED
+    booking.voucher = None
+    return voucher
+
+
+def _voucher_holder(voucher: PlaceVoucher) -> Booking | None:
+    """The booking holding the voucher, read afresh (the caller holds the locks)."""
+    return db.session.scalar(
+        sa.select(Booking).where(Booking.voucher_id == voucher.id).execution_options(populate_existing=True)
+    )
+
+
+def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
+    """Give back the vouchers held by waiting-list places whose course has started, completed or been
+    cancelled (the cron job; booking with the voucher also does it, see ``_usable_voucher``). Returns how many.
+    """
+    now = now or utcnow()
+    held = db.session.execute(
+        sa.select(Booking.id, Booking.voucher_id)
+        .join(Course, Course.id == Booking.course_id)
+        .where(Booking.status == BookingStatus.WAITLISTED, Booking.voucher_id.is_not(None),
+               sa.or_(Course.status != CourseStatus.PUBLISHED, Course.starts_at <= now))
+        .order_by(Booking.course_id, Booking.id)
+    ).all()
+    returned = 0
+    for booking_id, voucher_id in held:
+        booking = db.session.get(Booking, booking_id)
+        lock_course(booking.course)  # the locks in the order every booking change takes them
+        _lock_vouchers([voucher_id])
+        db.session.refresh(booking)
+        if booking.voucher_id is not None and _waiting_list_closed(booking, now):
+            _return_voucher(booking)
+            returned += 1
+    db.session.flush()
+    return returned
+
+
+def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool,
+                    now: datetime | None = None) -> PlaceVoucher | None:
     """The place voucher a code names, if it can pay for this person's place on this course.
 
     A closed course (run for one employer) needs a voucher of that employer's; on an open course a
-    voucher is optional and pays for the place.
+    voucher is optional and pays for the place. A voucher held by a waiting-list place is refused
+    while that place could still become a seat, and given back first once it cannot.
     """
+    now = now or utcnow()
     code = (code or "").strip()
     if not code:
         if course.is_closed:
@@ -253,18 +335,22 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         return None
     query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
     if lock and _is_postgresql():
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     voucher = db.session.scalar(query)
     if voucher is None:
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
                           field="voucher_code")
     order: Order = voucher.order
-    if voucher.status is VoucherStatus.REDEEMED:
+    holder = _voucher_holder(voucher)
+    if holder is not None and (holder.status is BookingStatus.CANCELLED or _waiting_list_closed(holder, now)):
+        _return_voucher(holder)  # held by a waiting-list place that can no longer become a seat
+        holder = None
+    if voucher.status is VoucherStatus.REDEEMED or (holder is not None and holder.status is BookingStatus.CONFIRMED):
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
     if order.status is not OrderStatus.CONFIRMED:
-        raise DomainError("that place voucher cannot be used yet: your employer's order is not confirmed",
+        raise DomainError("that place voucher cannot be used yet: your employer's order for it has not been confirmed",
                           field="voucher_code")
     if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
         raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
@@ -277,6 +363,13 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
                           field="voucher_code")
     if voucher.assigned_person_id is not None and voucher.assigned_person_id != person.id:
         raise DomainError("that place voucher has been given to someone else", field="voucher_code")
+    if holder is not None:
+        held_on = holder.course
+        raise Conflict(
+            f"that place voucher is held for your place on the waiting list for {held_on.course_type.name}"
+            f" ({format_london(held_on.starts_at, '%-d %B %Y')}): leave that waiting list to use it on another course",
+            field="voucher_code",
+        )
     return voucher
 
 
@@ -318,7 +411,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     _check_open(course, now)
     _check_person(person, course)
     _check_not_booked(person, course)
-    voucher = _usable_voucher(voucher_code, person, course, lock=True) if (
+    voucher = _usable_voucher(voucher_code, person, course, lock=True, now=now) if (
         course.is_closed or (voucher_code or "").strip()) else None
 
     booking = Booking(course=course, person=person, source=source, booked_by_user_id=getattr(booked_by, "id", None))
@@ -329,7 +422,9 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     if voucher is not None:
         booking.voucher = voucher
         booking.source = BookingSource.EMPLOYER
-        voucher.status = VoucherStatus.REDEEMED
+        # A seat spends the voucher; a waiting-list place only holds it, until promoted.
+        voucher.status = (VoucherStatus.REDEEMED if booking.status is BookingStatus.CONFIRMED
+                          else VoucherStatus.ASSIGNED)
         if voucher.assigned_person_id is None:
             voucher.assigned_person_id, voucher.assigned_at = person.id, now
     try:
@@ -376,9 +471,12 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     """
     now = now or utcnow()
     course = lock_course(booking.course)
+    _lock_vouchers([booking.voucher_id])
     db.session.refresh(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this booking is already cancelled")
+    if course.status is CourseStatus.COMPLETED:
+        raise Conflict("this course has been completed: its bookings can no longer be cancelled")
     was_waitlisted = booking.status is BookingStatus.WAITLISTED
     if not override_cutoff and not can_cancel_online(booking, now):
         if course.starts_at is not None and now >= course.starts_at:
@@ -387,14 +485,10 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
             f"the cancellation deadline for this course ({format_london(cancellation_cutoff(course))}) has passed:"
             f" to cancel, contact {contact_for(course)}"
         )
+    voucher = _return_voucher(booking)  # a paid place: its holder can use the voucher on another course
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = (reason or "").strip()[:200] or None
-    voucher = booking.voucher
-    if voucher is not None:
-        # The place was paid for: hand the voucher back to its holder to use on another course.
-        voucher.status = VoucherStatus.ASSIGNED
-        booking.voucher = None
     db.session.flush()
     by_someone_else = by is None or by.person_id != booking.person_id
     if by_someone_else:
@@ -412,23 +506,29 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     not one per booking). The caller holds the course lock.
     """
     now = now or utcnow()
-    released = list(db.session.scalars(
-        sa.select(Booking).where(Booking.course_id == course.id, Booking.status.in_(LIVE)).order_by(Booking.id)
+    live = (Booking.course_id == course.id, Booking.status.in_(LIVE))
+    _lock_vouchers(db.session.scalars(sa.select(Booking.voucher_id).where(*live)))
+    released = list(db.session.scalars(  # read after the voucher locks: what their holders look like now
+        sa.select(Booking).where(*live).order_by(Booking.id).options(joinedload(Booking.voucher))
+        .execution_options(populate_existing=True)
     ))
     for booking in released:
+        _return_voucher(booking)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = f"Course cancelled: {reason}"[:200]
-        if booking.voucher is not None:
-            booking.voucher.status = VoucherStatus.ASSIGNED
-            booking.voucher = None
     db.session.flush()
     return released
 
 
+def _waiting_list_moves(course: Course, now: datetime) -> bool:
+    """Whether a seat that frees now goes to the waiting list: a published course not yet started."""
+    return course.status is CourseStatus.PUBLISHED and (course.starts_at is None or now < course.starts_at)
+
+
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
-    if course.status is not CourseStatus.PUBLISHED or (course.starts_at is not None and now >= course.starts_at):
+    if not _waiting_list_moves(course, now):
         return []
     free = course.capacity - confirmed_count(course)
     if free <= 0:
@@ -436,12 +536,14 @@ def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     promoted = list(db.session.scalars(
         sa.select(Booking)
         .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
-        .order_by(Booking.waitlisted_at, Booking.id)
+        .order_by(Booking.id)
         .limit(free)
     ))
     for booking in promoted:
         booking.status = BookingStatus.CONFIRMED
         booking.confirmed_at = now
+        if booking.voucher is not None and booking.voucher.status is VoucherStatus.ASSIGNED:
+            booking.voucher.status = VoucherStatus.REDEEMED  # the held voucher now pays for the seat
     db.session.flush()
     for booking in promoted:
         messages.booking_promoted(booking)
@@ -482,6 +584,47 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
     if course.status is CourseStatus.DRAFT:
         raise NotFound("There is no such course.")
     return course
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Any booking, for the programme team; NotFound if there is none."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking not found")
+    return booking
+
+
+@dataclass
+class CourseBookings:
+    """A course's live bookings: confirmed places, and the waiting list first in line first."""
+
+    confirmed: list[Booking]
+    waiting: list[Booking]
+
+
+def course_bookings(course: Course) -> CourseBookings:
+    """The course's confirmed places and its waiting list in order, each with its person, in one query."""
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status.in_(LIVE))
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ).all()
+    return CourseBookings(
+        confirmed=[b for b in bookings if b.status is BookingStatus.CONFIRMED],
+        waiting=[b for b in bookings if b.status is BookingStatus.WAITLISTED],
+    )
+
+
+def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
+    """The first person on the course's waiting list, if a seat that frees now would go to them."""
+    if not _waiting_list_moves(course, now or utcnow()):
+        return None
+    return db.session.scalar(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.id).limit(1)
+    )
 
 
 def booking_of(user: User, booking_id: int) -> Booking:

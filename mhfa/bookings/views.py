@@ -2,9 +2,10 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from mhfa.auth.access import login_required
+from mhfa.auth.access import login_required, role_required
+from mhfa.auth.models import Role
 from mhfa.bookings import services
-from mhfa.bookings.forms import BookingForm, CancelBookingForm
+from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import Course
 from mhfa.errors import DomainError, NotFound, show_on_form
@@ -119,4 +120,52 @@ def cancel(booking_id: int):
         cutoff=services.cancellation_cutoff(booking.course),
         contact=services.contact_for(booking.course),
         position=services.waiting_position(booking),
+    ), status
+
+
+# --- the programme team --------------------------------------------------------------------------
+
+@bp.app_template_global()
+def course_bookings(course: Course) -> services.CourseBookings:
+    """For the coordinator's course page (``bookings/_course_bookings.html``): its bookings, in one query."""
+    return services.course_bookings(course)
+
+
+@bp.route("/manage/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def cancel_trainee_booking(booking_id: int):
+    """Cancel a trainee's booking on their behalf, with a reason; the next person waiting gets the seat."""
+    try:
+        booking = services.get_booking(booking_id)
+    except NotFound:
+        abort(404)
+    form = CancelForTraineeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            promoted = services.cancel_booking(booking, by=current_user, reason=form.reason.data,
+                                               override_cutoff=True)
+        except DomainError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+            status = error.status_code
+        else:
+            message = f"{booking.person.full_name}'s booking is cancelled and they have been emailed."
+            if promoted:
+                names = ", ".join(b.person.full_name for b in promoted)
+                verb = "was" if len(promoted) == 1 else "were"
+                message += f" {names} moved up from the waiting list and {verb} emailed."
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("courses.manage_course", course_id=booking.course_id))
+    elif form.errors:
+        status = 422
+    course = booking.course
+    return render_template(
+        "bookings/cancel_for_trainee.html",
+        booking=booking,
+        course=course,
+        form=form,
+        position=services.waiting_position(booking),
+        next_waiting=services.next_waiting(course) if booking.status is BookingStatus.CONFIRMED else None,
     ), status

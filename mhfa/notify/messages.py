@@ -13,6 +13,7 @@ import icalendar
 from flask import current_app, render_template
 from werkzeug.routing import BuildError
 
+from mhfa.bookings.models import BookingStatus
 from mhfa.notify.services import Attachment, Message, queue
 from mhfa.timeutil import format_london
 
@@ -36,11 +37,16 @@ def absolute_url(endpoint: str, **values) -> str | None:
 
 
 def compose(template: str, *, to: str, subject: str, attachments: list[Attachment] | None = None,
-            **context) -> Message:
-    """A message from ``templates/notify/<template>.txt``, with ``link``, ``when`` and ``contact_email``."""
+            show_joining_url: bool = False, **context) -> Message:
+    """A message from ``templates/notify/<template>.txt``, with ``link``, ``when`` and ``contact_email``.
+
+    ``show_joining_url`` lets ``notify/_course.txt`` print an online course's joining link: pass it
+    only for someone with a confirmed place (never a waiting list or a cancellation).
+    """
     text = render_template(
         f"notify/{template}.txt",
         subject=subject,
+        show_joining_url=show_joining_url,
         link=absolute_url,
         when=format_london,
         contact_email=current_app.config["MHFA_CONTACT_EMAIL"],
@@ -66,6 +72,11 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> Attachment:
     It carries the online joining link (the trainee has a place). ``cancelled`` turns it into a
     cancellation of the same events (METHOD:CANCEL, the same UIDs), so a calendar that imported the
     course removes it.
+
+    Every file carries the course's current SEQUENCE, the cancellation too (its later DTSTAMP makes
+    it win over the booking's file of the same SEQUENCE). Only a change to the course raises it, so
+    the SEQUENCE a trainee's calendar sees never goes down: had the cancellation gone one higher, a
+    later booking of the same course (same UIDs, SEQUENCE one lower) would be ignored as stale.
     """
     from mhfa.courses.calendar import course_ics
 
@@ -80,7 +91,7 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> Attachment:
                 if key in event:
                     del event[key]
             event.add("status", "CANCELLED")
-            event.add("sequence", course.sequence + 1)
+            event.add("sequence", course.sequence)
     return Attachment(f"mhfa-course-{course.id}.ics", "text/calendar", calendar.to_ical(), {"method": method})
 
 
@@ -118,7 +129,7 @@ def booking_confirmed(booking: Booking) -> None:
     send("booking_confirmed", to=booking.person.email,
          subject=f"Booking confirmed: {_course_name(course)}, {format_london(course.starts_at, '%-d %B %Y')}",
          booking=booking, course=course, cancellation_cutoff=cancellation_cutoff(course),
-         attachments=[course_calendar(course)])
+         show_joining_url=True, attachments=[course_calendar(course)])
 
 
 def booking_waitlisted(booking: Booking, position: int) -> None:
@@ -132,7 +143,7 @@ def booking_promoted(booking: Booking) -> None:
     course = booking.course
     send("booking_promoted", to=booking.person.email,
          subject=f"A place has come up: you are booked on {_course_name(course)}",
-         booking=booking, course=course, attachments=[course_calendar(course)])
+         booking=booking, course=course, show_joining_url=True, attachments=[course_calendar(course)])
 
 
 def booking_cancelled(booking: Booking, *, by_someone_else: bool, was_waitlisted: bool) -> None:
@@ -150,7 +161,7 @@ def course_reminder(booking: Booking) -> None:
     course = booking.course
     send("course_reminder", to=booking.person.email,
          subject=f"Reminder: {_course_name(course)} starts {format_london(course.starts_at, '%A %-d %B')}",
-         booking=booking, course=course)
+         booking=booking, course=course, show_joining_url=booking.status is BookingStatus.CONFIRMED)
 
 
 def certificate_expiring(certificate: Certificate) -> None:

@@ -3,6 +3,10 @@
 Before a reminder is queued, a ``SentReminder`` row (kind, subject id) is written in the same
 transaction. The row's unique constraint makes a second run (even one running at the same time)
 skip it; the email goes out only when the transaction commits, together with its row.
+
+A course reminder is once per booking *and per version of the course*: its kind carries the
+course's calendar SEQUENCE (``course-reminder-<sequence>``), which goes up when the course is moved,
+so a course moved after its reminder went out gets a reminder for the new dates.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
@@ -24,11 +28,16 @@ from mhfa.people.models import Person
 from mhfa.timeutil import LONDON, utcnow
 
 COURSE_REMINDER_BEFORE = timedelta(days=2)
-COURSE_REMINDER = "course-reminder"
+COURSE_REMINDER = "course-reminder"  # + "-<course sequence>"; alone, a row written before the sequence was part of it
 CERTIFICATE_EXPIRY = "certificate-expiry"
 
 
-def _not_sent(kind: str, subject_id):
+def course_reminder_kind(sequence: int) -> str:
+    """The ``SentReminder.kind`` of the reminder for one version (calendar SEQUENCE) of a course."""
+    return f"{COURSE_REMINDER}-{sequence}"
+
+
+def _not_sent(kind, subject_id):
     return ~sa.exists().where(SentReminder.kind == kind, SentReminder.subject_id == subject_id)
 
 
@@ -51,7 +60,16 @@ def _claim(kind: str, subject_id: int) -> bool:
 
 
 def due_course_reminders(now: datetime) -> list[Booking]:
-    """Confirmed places on published courses whose first session starts within the next two days."""
+    """Confirmed places on published courses whose first session starts within the next two days,
+    not yet reminded of this version of the course; with what the email needs loaded (no query per booking).
+    """
+    this_version = sa.literal(f"{COURSE_REMINDER}-") + sa.cast(Course.sequence, sa.String)
+    # A row of the old kind (no sequence) written in the last two days was for the current dates:
+    # do not send the same reminder again just because the kind changed.
+    reminded_before_sequences = sa.exists().where(
+        SentReminder.kind == COURSE_REMINDER, SentReminder.subject_id == Booking.id,
+        SentReminder.sent_at > now - COURSE_REMINDER_BEFORE,
+    )
     return list(db.session.scalars(
         sa.select(Booking)
         .join(Course, Course.id == Booking.course_id)
@@ -63,10 +81,17 @@ def due_course_reminders(now: datetime) -> list[Booking]:
             Course.starts_at <= now + COURSE_REMINDER_BEFORE,
             Person.erased_at.is_(None),
             Person.email.is_not(None),
-            _not_sent(COURSE_REMINDER, Booking.id),
+            _not_sent(this_version, Booking.id),
+            ~reminded_before_sequences,
+        )
+        .options(
+            contains_eager(Booking.person),
+            contains_eager(Booking.course).joinedload(Course.course_type),
+            contains_eager(Booking.course).joinedload(Course.venue),
+            contains_eager(Booking.course).selectinload(Course.sessions),
         )
         .order_by(Course.starts_at, Booking.id)
-    ))
+    ).unique())
 
 
 def due_expiry_reminders(today: date, days_before: int) -> list[Certificate]:
@@ -103,7 +128,7 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     counts = {"course": 0, "certificate": 0}
     for booking in due_course_reminders(now):
-        if _claim(COURSE_REMINDER, booking.id):
+        if _claim(course_reminder_kind(booking.course.sequence), booking.id):
             messages.course_reminder(booking)
             counts["course"] += 1
     days = current_app.config["MHFA_EXPIRY_REMINDER_DAYS"]
