@@ -206,3 +206,22 @@ def count_queries(app_ctx):
             sa.event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per database backend, so every run shows that the PostgreSQL tests ran (or did not)."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if report.when != "call" and outcome == "passed":
+                continue
+            for backend in BACKENDS:
+                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
+                    counts.setdefault(backend, {}).setdefault(outcome, 0)
+                    counts[backend][outcome] += 1
+    terminalreporter.section("database backends")
+    for backend in BACKENDS:
+        tally = counts.get(backend, {})
+        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "no tests"
+        where = _psycopg_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)) if backend == "postgresql" else "file"
+        terminalreporter.write_line(f"{backend} ({where}): {text}")
