@@ -7,13 +7,13 @@ from sqlalchemy.orm import contains_eager
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.errors import DomainError
-from mhfa.extensions import db
+from mhfa.pagination import Page, paginate
 from mhfa.people.models import Person
 
 PAGE_SIZE = 50
 
 
-def search_users(text: str = "", role: Role | None = None, page: int = 1):
+def search_users(text: str = "", role: Role | None = None, page: int = 1) -> Page:
     """Accounts matching ``text`` (email or name) and holding ``role``, a page at a time."""
     query = (
         sa.select(User)
@@ -29,7 +29,7 @@ def search_users(text: str = "", role: Role | None = None, page: int = 1):
         ))
     if role is not None:
         query = query.where(sa.exists().where(UserRole.user_id == User.id, UserRole.role == role))
-    return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    return paginate(query, page, PAGE_SIZE)
 
 
 def update_account(user: User, roles: set[Role], active: bool, actor: User) -> bool:

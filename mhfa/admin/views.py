@@ -8,6 +8,7 @@ from mhfa.auth.access import role_required
 from mhfa.auth.models import Role, User
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.pagination import page_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -19,7 +20,7 @@ def users():
     form = UserSearchForm(request.args)
     role = Role(form.role.data) if form.role.data in {r.value for r in Role} else None
     page = services.search_users(form.q.data or "", role, request.args.get("page", 1, type=int))
-    return render_template("admin/users.html", form=form, page=page)
+    return render_template("admin/users.html", form=form, page=page, page_url=page_url("admin.users"))
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

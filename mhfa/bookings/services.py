@@ -88,15 +88,10 @@ def confirmed_count(course: Course) -> int:
 
 
 def places_left(course: Course) -> int:
-    return max(course.capacity - confirmed_count(course), 0)
+    """Free places as a trainee sees them (the seat check itself counts under the course lock)."""
+    from mhfa.courses.services import places
 
-
-def waiting_count(course: Course) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Booking.id)).where(
-            Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED
-        )
-    ) or 0
+    return places(course).left
 
 
 def waiting_position(booking: Booking) -> int | None:

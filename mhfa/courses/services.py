@@ -7,7 +7,6 @@ or command that calls one commits once. A refused request raises ``DomainError``
 from __future__ import annotations
 
 import csv
-import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import messages
 from mhfa.notify.services import Attachment
+from mhfa.pagination import Page
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, london_to_utc, london_today, to_london, utcnow
 
@@ -269,45 +269,6 @@ class FinderFilters:
 class Listing:
     course: Course
     places: Places
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(math.ceil(self.total / self.per_page), 1)
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.items) - 1 if self.items else 0
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    def numbers(self) -> list[int | None]:
-        """Page numbers to link to: the first, the last, and the current one with its neighbours;
-        None where numbers are left out."""
-        wanted = sorted({1, self.pages, *range(max(self.page - 1, 1), min(self.page + 1, self.pages) + 1)})
-        shown: list[int | None] = []
-        for number in wanted:
-            if shown and number - shown[-1] > 1:
-                shown.append(None)
-            shown.append(number)
-        return shown
 
 
 def _start_of_london_day(day: date) -> datetime:

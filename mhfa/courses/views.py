@@ -26,6 +26,7 @@ from mhfa.courses.forms import (
 from mhfa.courses.models import Course, FeedKind, Instructor, Venue
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.pagination import page_url
 from mhfa.timeutil import london_today, utcnow
 
 bp = Blueprint("courses", __name__)
@@ -72,12 +73,6 @@ def _act(action, success: str, back: str):
     return redirect(back)
 
 
-def _page_url(endpoint: str, **values):
-    """A function giving the URL of page ``n`` of a list, keeping its filters."""
-    args = {key: value for key, value in request.args.items() if key != "page"}
-    return lambda n: url_for(endpoint, **values, **args, page=n)
-
-
 # --- public ------------------------------------------------------------------------------------
 
 @bp.route("/courses")
@@ -88,7 +83,7 @@ def finder():
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     form.validate()
     page = services.find_courses(form.filters(), current_user, page=request.args.get("page", 1, type=int))
-    return render_template("courses/finder.html", form=form, page=page, page_url=_page_url("courses.finder"),
+    return render_template("courses/finder.html", form=form, page=page, page_url=page_url("courses.finder"),
                            filtered=bool(request.args))
 
 
@@ -205,7 +200,7 @@ def manage_courses():
     form.validate()
     page = services.list_courses(form.filters(), page=request.args.get("page", 1, type=int))
     return render_template("courses/manage_courses.html", form=form, page=page,
-                           page_url=_page_url("courses.manage_courses"))
+                           page_url=page_url("courses.manage_courses"))
 
 
 def _course_form(course: Course | None = None) -> CourseForm:
