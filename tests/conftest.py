@@ -94,6 +94,7 @@ def app(backend, request, tmp_path_factory):
         "MHFA_BASE_URL": "http://reach.test",
         "SERVER_NAME": None,
         "RATELIMIT_ENABLED": False,
+        "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
     })
     with application.app_context():
         upgrade()

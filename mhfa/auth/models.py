@@ -91,7 +91,9 @@ class User(UserMixin, db.Model):
         return hmac.new(key, self.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config["MHFA_PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -21,7 +21,15 @@ from mhfa.extensions import db
 from mhfa.people.models import Person, PersonSource
 from mhfa.timeutil import utcnow
 
-_DUMMY_HASH = generate_password_hash("not a real password")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _equal_work(password: str) -> None:
+    """Check a password against a dummy hash of the configured method, so refusals take as long."""
+    method = current_app.config["MHFA_PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not a real password", method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
 
 
 def normalise_email(email: str) -> str:
@@ -52,7 +60,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None (taking the same time either way)."""
     user = user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        _equal_work(password)
         return None
     if not user.check_password(password) or not user.active:
         return None
@@ -197,7 +205,7 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
     check_password_policy(password, email)
     existing = user_by_email(email)
     if existing is not None:
-        check_password_hash(_DUMMY_HASH, password)  # the same work either way
+        _equal_work(password)
         if existing.active:
             messages.already_registered(existing, password_reset_token(existing))
         return None

@@ -1,0 +1,115 @@
+"""The one request flow every view shares: load or 404, call a service, commit once or roll back.
+
+A view parses its input, then hands the work to :func:`attempt`::
+
+    course = flow.get_or_404(Course, course_id)
+    form = CancelCourseForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.cancel_course, course, by=current_user, form=form)
+        if outcome.ok:
+            flash("Course cancelled.", "success")
+            return redirect(url_for(".course", course_id=course.id))
+    return render_template("courses/cancel.html", course=course, form=form), flow.status(form)
+
+``attempt`` commits once when the service returns, and rolls back when it raises a
+:class:`~mhfa.errors.DomainError`: with a form, the refusal goes on the field it names (or above the
+form) and the page is shown again with what the user typed; without one, the error propagates to
+the app's error handler, which answers an HTML page or, under ``/api/``, JSON. Services never commit.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+
+from mhfa.errors import DomainError, NotFound, show_on_form
+from mhfa.extensions import db
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+# Primary keys are 64-bit at most: a larger number in a URL names no row (and must not reach the driver).
+_MAX_ID = 2**63 - 1
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a service call came to: its result, or the refusal that rolled it back."""
+
+    value: T | None = None
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def get_or_404(model: type[M], object_id: Any) -> M:
+    """The row of ``model`` with this primary key, or a 404."""
+    if isinstance(object_id, int) and not 0 < object_id <= _MAX_ID:
+        abort(404)
+    found = db.session.get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def first_or_404(statement: sa.Select) -> Any:
+    """The first row a query selects, or a 404."""
+    found = db.session.scalar(statement.limit(1))
+    if found is None:
+        abort(404)
+    return found
+
+
+def found_or_404(loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a service that loads an object (raising NotFound, or returning None) and 404 when it is not there."""
+    try:
+        found = loader(*args, **kwargs)
+    except NotFound:
+        abort(404)
+    if found is None:
+        abort(404)
+    return found
+
+
+def attempt(service: Callable[..., T], *args: Any, form: Any = None, **kwargs: Any) -> Outcome[T]:
+    """Run one service call as the request's unit of work: commit once, or roll back on refusal.
+
+    With ``form``, a refusal is put on the form (see :func:`status`) and returned; without one it is
+    raised again for the app's error handler (HTML or JSON), after the rollback.
+    """
+    try:
+        value = service(*args, **kwargs)
+    except DomainError as error:
+        db.session.rollback()
+        if form is None:
+            raise
+        show_on_form(form, error)
+        form.refusal_status = error.status_code
+        return Outcome(error=error)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return Outcome(value=value)
+
+
+def commit() -> None:
+    """Commit the request's work (for views whose work is not one service call, e.g. a token reset)."""
+    db.session.commit()
+
+
+def status(form: Any = None) -> int:
+    """The status for a page that shows ``form``: 200, 422 after invalid input, or the refusal's own code."""
+    if form is None:
+        return 200
+    refusal = getattr(form, "refusal_status", None)
+    if refusal:
+        return refusal
+    if form.errors or getattr(form, "form_errors", None):
+        return 422
+    return 200
