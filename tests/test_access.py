@@ -1,4 +1,9 @@
-"""Every route declares who may use it, and each declaration holds for every role."""
+"""Every route declares who may use it, and the live answers match an independent table for every role.
+
+The expected access of each endpoint is written out in ``tests/access_table.py``, not read from the
+route's own declaration, so widening a route (say, giving trainees a coordinator page) fails here
+unless the table is changed too.
+"""
 import re
 
 import pytest
@@ -7,11 +12,32 @@ from mhfa.auth.access import ACCESS_ATTRIBUTE, undeclared_endpoints
 from mhfa.auth.models import Role
 from mhfa.extensions import db
 from tests import factories
+from tests.access_table import EXPECTED_ACCESS
 from tests.conftest import csrf_token
 
 
 def test_every_endpoint_declares_its_access(app):
     assert undeclared_endpoints(app) == []
+
+
+def test_every_endpoint_is_in_the_access_table_with_the_access_it_declares(app):
+    declared = {
+        endpoint: getattr(view, ACCESS_ATTRIBUTE)
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static"
+    }
+    assert sorted(set(declared) - set(EXPECTED_ACCESS)) == [], "endpoints missing from tests/access_table.py"
+    assert sorted(set(EXPECTED_ACCESS) - set(declared)) == [], "tests/access_table.py names endpoints that are gone"
+    differ = {
+        endpoint: (access, EXPECTED_ACCESS[endpoint])
+        for endpoint, access in declared.items()
+        if _comparable(access) != _comparable(EXPECTED_ACCESS[endpoint])
+    }
+    assert differ == {}, "declared access differs from tests/access_table.py (declared, expected)"
+
+
+def _comparable(access):
+    return access if isinstance(access, str) else frozenset(access)
 
 
 def _concrete_urls(app):
@@ -39,7 +65,7 @@ def test_each_role_gets_exactly_the_routes_it_is_allowed(client, auth, app, role
     token = csrf_token(client, "/" if role else "/login")
     urls = sorted(_concrete_urls(app), key=lambda item: item[0] == "auth.logout")  # sign out last
     for endpoint, url, method in urls:
-        access = getattr(app.view_functions[endpoint], ACCESS_ATTRIBUTE)
+        access = EXPECTED_ACCESS[endpoint]
         response = _call(client, method, url, token)
         if access == "api_token":
             assert response.status_code == 401, f"{endpoint} answered without an API token (as {role})"
