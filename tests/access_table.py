@@ -39,6 +39,7 @@ EXPECTED_ACCESS = {
     "bookings.my_courses": LOGIN,
     "certificates.complete_course": {Role.INSTRUCTOR, Role.COORDINATOR},
     "certificates.correct_mark": {Role.COORDINATOR},
+    "certificates.download_pdf": LOGIN,
     "certificates.find_certificate": {Role.COORDINATOR},
     "certificates.manage_certificate": {Role.COORDINATOR},
     "certificates.reissue_certificate": {Role.COORDINATOR},

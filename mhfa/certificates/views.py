@@ -5,13 +5,13 @@ same transaction, and attendance never imports certificates.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
 from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus
-from mhfa.auth.access import public, role_required, token_or_public
+from mhfa.auth.access import login_required, public, role_required, token_or_public
 from mhfa.auth.models import Role
 from mhfa.certificates import services
 from mhfa.certificates.forms import (
@@ -23,6 +23,7 @@ from mhfa.certificates.forms import (
     VerifyForm,
 )
 from mhfa.certificates.models import Certificate
+from mhfa.certificates.pdf import render_pdf
 from mhfa.courses.models import Course, CourseSession
 from mhfa.extensions import limiter
 
@@ -146,7 +147,7 @@ def reissue_certificate(certificate_id: int):
 def _verification_page(certificate: Certificate, status: int = 200):
     return render_template("certificates/verify.html", check=services.verification(certificate),
                            dates=services.course_dates(certificate),
-                           programme=current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)), status
+                           programme=_programme()), status
 
 
 PROGRAMME = "Thrive West Midlands Mental Health First Aid programme"
@@ -170,3 +171,27 @@ def verify_form():
         if outcome.ok:
             return _verification_page(outcome.value)
     return render_template("certificates/verify_form.html", form=form), flow.status(form)
+
+
+# --- downloads -------------------------------------------------------------------------------------------
+
+def _downloadable(certificate_id: int) -> Certificate:
+    certificate = flow.get_or_404(Certificate, certificate_id)
+    if not services.can_download(certificate, current_user):
+        abort(403)
+    return certificate
+
+
+def _programme() -> str:
+    return current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)
+
+
+@bp.route("/certificates/<int:certificate_id>.pdf")
+@login_required
+def download_pdf(certificate_id: int):
+    """The certificate as a PDF: for its holder and for coordinators only."""
+    certificate = _downloadable(certificate_id)
+    response = Response(render_pdf(certificate, _programme()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
