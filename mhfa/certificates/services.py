@@ -205,6 +205,16 @@ def can_download(certificate: Certificate, user) -> bool:
 
 # --- verification ------------------------------------------------------------------------------------
 
+PROGRAMME = "Thrive West Midlands Mental Health First Aid programme"
+
+
+def programme_name() -> str:
+    """The issuing programme, as certificates and credentials name it (``MHFA_PROGRAMME_NAME``)."""
+    from flask import current_app
+
+    return current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)
+
+
 def holder_erased(person: Person) -> bool:
     """Whether the holder's record was erased on a data-protection request (``Person.erased_at`` is set)."""
     return person.erased_at is not None

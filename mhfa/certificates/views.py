@@ -5,6 +5,8 @@ same transaction, and attendance never imports certificates.
 """
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,7 +15,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.auth.access import login_required, public, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.certificates import services
+from mhfa.certificates import badges, services
 from mhfa.certificates.forms import (
     ActionForm,
     CorrectMarkForm,
@@ -147,10 +149,7 @@ def reissue_certificate(certificate_id: int):
 def _verification_page(certificate: Certificate, status: int = 200):
     return render_template("certificates/verify.html", check=services.verification(certificate),
                            dates=services.course_dates(certificate),
-                           programme=_programme()), status
-
-
-PROGRAMME = "Thrive West Midlands Mental Health First Aid programme"
+                           programme=services.programme_name()), status
 
 
 @bp.route("/verify/<token>")
@@ -182,16 +181,47 @@ def _downloadable(certificate_id: int) -> Certificate:
     return certificate
 
 
-def _programme() -> str:
-    return current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)
-
-
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @login_required
 def download_pdf(certificate_id: int):
     """The certificate as a PDF: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = Response(render_pdf(certificate, _programme()), mimetype="application/pdf")
+    response = Response(render_pdf(certificate, services.programme_name()), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/certificates/<int:certificate_id>/badge.json")
+@login_required
+def download_badge(certificate_id: int):
+    """The certificate as a signed Open Badges 3.0 credential: for its holder and for coordinators only."""
+    certificate = _downloadable(certificate_id)
+    response = _json(badges.credential(certificate), "application/ld+json")
+    response.headers["Content-Disposition"] = f'attachment; filename="badge-{certificate.number}.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _json(document: dict, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
+
+
+@bp.route("/.well-known/did.json")
+@public
+def did_document():
+    """The issuer's did:web document: the public key that signs every credential."""
+    response = _json(badges.did_document(), "application/did+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/credentials/status/revocation")
+@public
+def status_list():
+    """The signed revocation status list: a verifier checks a credential's bit here (current at every request)."""
+    response = _json(badges.status_list_credential(), "application/vc+ld+json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
