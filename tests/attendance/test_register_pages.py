@@ -97,3 +97,30 @@ def test_the_register_has_large_radios_and_no_table(client, auth):
     html = client.get(f"/teaching/sessions/{course.sessions[0].id}/register").get_data(as_text=True)
     assert "govuk-radios--small" not in html and "<table" not in html
     assert html.count('type="radio"') == 4
+
+
+def test_the_register_and_my_teaching_do_not_query_per_trainee_or_course(client, auth, count_queries):
+    small, teacher, _ = factories.taught_course(trainees=2)
+    big = factories.course(start=small.sessions[0].starts_at.replace(tzinfo=None), instructors=small.instructors)
+    for _ in range(12):
+        factories.booking_on(big)
+    db.session.commit()
+    auth.login(teacher)
+    counts = []
+    client.get(f"/teaching/sessions/{big.sessions[1].id}/register")  # warm up (the user, the layout)
+    for course in (small, big):
+        db.session.expire_all()
+        with count_queries() as queries:
+            assert client.get(f"/teaching/sessions/{course.sessions[0].id}/register").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12, counts
+    db.session.expire_all()
+    with count_queries() as few:
+        client.get("/teaching")
+    for _ in range(5):
+        factories.course(instructors=small.instructors)
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as many:
+        client.get("/teaching")
+    assert len(many) == len(few)
