@@ -120,3 +120,14 @@ def test_coordinator_pages_are_for_coordinators_only(client, auth):
     db.session.commit()
     auth.login(holder)
     assert client.get(f"/manage/certificates/{cert.id}").status_code == 403
+
+
+def test_the_form_says_record_erased_for_an_erased_holder(client, post_form):
+    person = factories.person("Ellie", "Erased")
+    cert = factories.certificate(person)
+    cert.number = "MR2026-ERAS-ED00"
+    person.first_name, person.last_name, person.erased_at = "Erased", "Person", utcnow()
+    db.session.commit()
+    response = post_form("/verify", {"number": "MR2026-ERAS-ED00", "surname": "Erased"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Record erased" in html and "Ellie" not in html
