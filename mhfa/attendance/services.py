@@ -231,6 +231,12 @@ def _complete_booking(course: Course, booking: Booking) -> Completion | None:
     """The trainee's Completion of this course, made if they have none (one per person per course)."""
     if completion_of(booking) is not None:
         return None
+    day = completed_on(course)
+    same_day = db.session.scalar(sa.select(Completion.id).where(
+        Completion.person_id == booking.person_id, Completion.course_type_id == course.course_type_id,
+        Completion.completed_on == day))
+    if same_day is not None:  # e.g. imported already: one completion of a type per person and day
+        return None
     completion = Completion(
         person_id=booking.person_id, course_type_id=course.course_type_id, course_id=course.id,
         booking_id=booking.id, completed_on=completed_on(course),

@@ -27,6 +27,7 @@ def render_pdf(certificate: Certificate, programme: str) -> bytes:
     url = verification_url(certificate)
     html = render_template(
         "certificates/pdf.html", certificate=certificate, programme=programme, url=url, qr=qr_data_uri(url),
+        checker=absolute_url("certificates.verify_form"),
         dates=services.course_dates(certificate), instructors=services.instructors_of(certificate),
     )
     return HTML(string=html, base_url=url).write_pdf(pdf_variant="pdf/ua-1", custom_metadata=True)

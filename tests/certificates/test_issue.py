@@ -155,3 +155,14 @@ def test_numbers_are_read_forgivingly(typed):
 
 def test_o_and_i_are_read_as_digits():
     assert services.normalise_number("MR2O26-0I00-L000") == "MR2026-0100-1000"
+
+
+def test_a_trainee_already_holding_a_completion_that_day_is_not_completed_twice(app_ctx):
+    course, teacher, (a,) = factories.taught_course(trainees=1)
+    factories.mark_everyone(course)
+    db.session.add(Completion(person_id=a.person_id, course_type_id=course.course_type_id,
+                              completed_on=attendance.completed_on(course)))
+    db.session.commit()
+    done = services.complete_course_and_issue(course, teacher)
+    db.session.commit()
+    assert done.certificates == [] and _count(Completion) == 1 and course.status is CourseStatus.COMPLETED
