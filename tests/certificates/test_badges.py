@@ -187,3 +187,17 @@ def test_the_key_can_come_from_the_environment(tmp_path):
     assert not (tmp_path / "signing-key").exists()
     with pytest.raises(ValueError, match="MHFA_SIGNING_KEY"):
         signing.parse_private_key("not a key")
+
+
+def test_every_term_of_the_credentials_is_defined_by_the_vendored_contexts(client, auth):
+    """Nothing falls back to the VC context's issuer-dependent @vocab (an undefined term would)."""
+    holder = factories.user(Role.TRAINEE)
+    lasting = factories.certificate(holder.person, "AWARE")  # a certificate of attendance: no expiry
+    db.session.commit()
+    auth.login(holder)
+    badge = client.get(f"/certificates/{lasting.id}/badge.json").get_json(force=True)
+    assert "validUntil" not in badge and badge["name"] == "Certificate of attendance"
+    status_list = client.get("/credentials/status/revocation").get_json(force=True)
+    for document in (badge, status_list):
+        nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader()})
+        assert "issuer-dependent" not in nquads and nquads.count("\n") > 5
