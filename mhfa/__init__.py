@@ -112,9 +112,11 @@ def register_blueprints(app: Flask) -> None:
     import mhfa.bookings.api  # noqa: F401  (adds the booking routes to the API blueprint)
     from mhfa.admin.views import bp as admin_bp
     from mhfa.api import bp as api_bp
+    from mhfa.attendance.views import bp as attendance_bp
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
     from mhfa.bookings.views import bp as bookings_bp
+    from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
     from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

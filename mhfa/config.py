@@ -70,4 +70,10 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),
         # Days before a certificate expires that its holder is reminded (about three months).
         "MHFA_EXPIRY_REMINDER_DAYS": int(os.environ.get("MHFA_EXPIRY_REMINDER_DAYS", "90")),
+        # Certificates: checks by number and surname per address, the issuer's name, the Ed25519 signing key
+        # (empty: generated once into instance/signing-key).
+        "MHFA_VERIFY_RATE_LIMIT": os.environ.get("MHFA_VERIFY_RATE_LIMIT", "20 per minute; 200 per hour"),
+        "MHFA_PROGRAMME_NAME": os.environ.get("MHFA_PROGRAMME_NAME",
+                                              "Thrive West Midlands Mental Health First Aid programme"),
+        "MHFA_SIGNING_KEY": os.environ.get("MHFA_SIGNING_KEY", ""),
     }

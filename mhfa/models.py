@@ -1,10 +1,10 @@
 """Every model, imported once so that metadata (and Alembic) sees the whole schema."""
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
-from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource, NonCompletion
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import (
     CalendarFeed,
     Course,
@@ -23,9 +23,9 @@ from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonS
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
-    "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "Completion",
+    "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue", "Completion",
     "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
     "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
-    "Invoice", "Membership", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
+    "Invoice", "Membership", "NonCompletion", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
     "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
 ]

@@ -211,3 +211,27 @@ def voucher(employer_: Employer, code: str = "ADULT_2DAY", *, status=None, assig
     db.session.add(record)
     db.session.flush()
     return record
+
+
+# --- attendance and certificates ----------------------------------------------------------------------
+
+def taught_course(code: str = "ADULT_2DAY", *, trainees: int = 2, days_ago: int = 3, **fields):
+    """A published course that started ``days_ago`` days ago, taught by an instructor with an account,
+    with ``trainees`` confirmed bookings. Returns (course, instructor user, bookings)."""
+    teacher = user(Role.INSTRUCTOR, first_name="Ines", last_name=f"Teacher{next(_counter)}")
+    start = datetime.combine(date.today() - timedelta(days=days_ago), datetime.min.time()).replace(hour=9)
+    run = course(code, start=start, instructors=[instructor(teacher.person)], **fields)
+    bookings = [booking_on(run, person(f"Trainee{i}", f"Surname{next(_counter)}")) for i in range(trainees)]
+    return run, teacher, bookings
+
+
+def mark_everyone(course_: Course, status=None, *, by=None) -> None:
+    """Mark every confirmed booking of ``course_`` for every session (present by default), directly."""
+    from mhfa.attendance.models import AttendanceMark, AttendanceStatus
+
+    for b in db.session.scalars(sa.select(Booking).where(Booking.course_id == course_.id,
+                                                         Booking.status == BookingStatus.CONFIRMED)):
+        for s in course_.sessions:
+            db.session.add(AttendanceMark(booking_id=b.id, session_id=s.id, status=status or AttendanceStatus.PRESENT,
+                                          marked_by_user_id=getattr(by, "id", None)))
+    db.session.flush()

@@ -68,3 +68,19 @@ class Completion(db.Model):
     person: Mapped[Person] = relationship()
     course_type: Mapped[CourseType] = relationship()
     course: Mapped[Course | None] = relationship()
+
+
+class NonCompletion(db.Model):
+    """A confirmed trainee who did not complete a course, with the sessions they missed (recorded on completion)."""
+
+    __tablename__ = "non_completion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    missed_session_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship()
+    person: Mapped[Person] = relationship()

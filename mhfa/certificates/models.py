@@ -33,10 +33,34 @@ class Certificate(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Reissues (e.g. a name correction) keep the number and token and count up the revision.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    # A refresher's certificate names the certificate it refreshed, and that certificate's expiry before.
+    refreshes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"), index=True)
+    refreshed_expiry_was: Mapped[date | None]
 
     completion: Mapped[Completion] = relationship()
     person: Mapped[Person] = relationship()
     course_type: Mapped[CourseType] = relationship()
+    refreshes: Mapped[Certificate | None] = relationship(remote_side="Certificate.id", foreign_keys=[refreshes_id])
+    reissues: Mapped[list[CertificateReissue]] = relationship(
+        back_populates="certificate", order_by="CertificateReissue.id", cascade="all, delete-orphan"
+    )
 
     def is_valid_on(self, day: date) -> bool:
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= day)
+
+
+class CertificateReissue(db.Model):
+    """One reissue of a certificate (same number), with who did it, when and why."""
+
+    __tablename__ = "certificate_reissue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificate.id"), index=True)
+    revision: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    reissued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reissued_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    certificate: Mapped[Certificate] = relationship(back_populates="reissues")

@@ -1,0 +1,53 @@
+"""Forms: completing a course, changing a completed register, revoking, reissuing, verifying."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+
+class CorrectMarkForm(FlaskForm):
+    booking_id = RadioField("Trainee", coerce=int, validators=[InputRequired(message="Choose the trainee")])
+    status = RadioField("Mark", choices=[("present", "Present"), ("absent", "Absent")],
+                        validators=[InputRequired(message="Choose present or absent")])
+    reason = TextAreaField("Reason for the change", validators=[
+        DataRequired(message="Enter the reason for changing the register"),
+        Length(max=500, message="The reason must be 500 characters or fewer")])
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField("Reason for revoking", validators=[
+        DataRequired(message="Enter the reason for revoking the certificate"),
+        Length(max=500, message="The reason must be 500 characters or fewer")])
+
+
+class ReissueForm(FlaskForm):
+    first_name = StringField("First name", validators=[
+        DataRequired(message="Enter the first name as it should appear on the certificate"), Length(max=100)])
+    last_name = StringField("Last name", validators=[
+        DataRequired(message="Enter the last name as it should appear on the certificate"), Length(max=100)])
+    reason = TextAreaField("Reason for reissuing", validators=[
+        DataRequired(message="Enter the reason for reissuing the certificate"),
+        Length(max=500, message="The reason must be 500 characters or fewer")])
+
+
+class VerifyForm(FlaskForm):
+    number = StringField("Certificate number", description="It is printed on the certificate, like MR2026-7K3Q-9XHD",
+                         validators=[DataRequired(message="Enter the certificate number"), Length(max=40)])
+    surname = StringField("Holder's last name", validators=[
+        DataRequired(message="Enter the certificate holder's last name"), Length(max=100)])
+
+
+class FindCertificateForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    number = StringField("Certificate number", validators=[DataRequired(message="Enter a certificate number")])
+
+
+__all__ = ["ActionForm", "CorrectMarkForm", "FindCertificateForm", "ReissueForm", "RevokeForm",
+           "VerifyForm"]

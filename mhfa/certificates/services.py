@@ -1,0 +1,307 @@
+"""Certificates: issued with the completion in one transaction, revoked and reissued, verified by anyone.
+
+The views complete a course through :func:`complete_course_and_issue` (attendance's completion,
+then a certificate for each new Completion, in the caller's transaction). Revocation sets
+``revoked_at``/``revoked_reason`` on the ORM object, so listeners on the session (reach figures) see it.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from mhfa.attendance import services as attendance
+from mhfa.attendance.models import AttendanceStatus, Completion
+from mhfa.audit import services as audit
+from mhfa.auth.models import Role, User
+from mhfa.certificates.models import Certificate, CertificateReissue
+from mhfa.courses.models import Course, CourseSession, CourseType
+from mhfa.errors import DomainError, NotFound
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import london_today, to_london, utcnow
+
+# Crockford's base 32: no I, L, O or U, so a number read aloud or typed from paper is unambiguous.
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_NUMBER = re.compile(r"^MR(\d{4})-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
+
+
+# --- issuing ------------------------------------------------------------------------------------
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def new_number(year: int) -> str:
+    """A fresh human-readable certificate number, e.g. ``MR2026-7K3Q-9XHD`` (unique, checked)."""
+    while True:
+        chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"MR{year}-{chars[:4]}-{chars[4:]}"
+        if db.session.scalar(sa.select(Certificate.id).where(Certificate.number == number)) is None:
+            return number
+
+
+def normalise_number(text: str) -> str:
+    """A certificate number as typed: spaces and case ignored, O read as 0 and I or L as 1."""
+    compact = re.sub(r"[\s\u2010-\u2015]+", "", (text or "").upper()).replace("—", "-")
+    if compact.startswith("MR"):
+        head, tail = compact[:2], compact[2:]
+        tail = tail.replace("O", "0").replace("I", "1").replace("L", "1")
+        compact = head + tail
+    match = _NUMBER.match(compact)
+    return f"MR{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else compact
+
+
+def _certificate_to_refresh(person_id: int, kind: CourseType, before: date) -> Certificate | None:
+    """The latest unrevoked certificate of a course type the refresher refreshes."""
+    prerequisite_ids = [t.id for t in kind.prerequisites]
+    if not prerequisite_ids:
+        return None
+    return db.session.scalar(
+        sa.select(Certificate)
+        .where(Certificate.person_id == person_id, Certificate.course_type_id.in_(prerequisite_ids),
+               Certificate.revoked_at.is_(None), Certificate.issued_on <= before)
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(1)
+    )
+
+
+def issue_for(completion: Completion, by: User | None = None, today: date | None = None) -> Certificate:
+    """The certificate of a completion: number, token, title, issue date, expiry; a refresher renews its chain."""
+    today = today or london_today()
+    kind = db.session.get(CourseType, completion.course_type_id)
+    expires_on = _add_years(completion.completed_on, kind.certificate_valid_years) if kind.certificate_valid_years \
+        else None
+    certificate = Certificate(
+        number=new_number(today.year),
+        verification_token=secrets.token_urlsafe(24),
+        completion=completion,
+        person_id=completion.person_id,
+        course_type_id=kind.id,
+        title=kind.certificate_title,
+        issued_on=today,
+        expires_on=expires_on,
+    )
+    if kind.requires_prior_certificate:
+        refreshed = _certificate_to_refresh(completion.person_id, kind, completion.completed_on)
+        if refreshed is not None:
+            certificate.refreshes = refreshed
+            certificate.refreshed_expiry_was = refreshed.expires_on
+            if expires_on is not None and (refreshed.expires_on is None or refreshed.expires_on < expires_on):
+                before = refreshed.expires_on
+                refreshed.expires_on = expires_on
+                audit.record("certificate.renewed", refreshed, by, before=before and before.isoformat(),
+                             after=expires_on.isoformat(), by_certificate=certificate.number)
+    db.session.add(certificate)
+    db.session.flush()
+    audit.record("certificate.issued", certificate, by, before=None, after=certificate.number,
+                 completion_id=completion.id, person_id=completion.person_id)
+    return certificate
+
+
+@dataclass
+class CompletedCourse:
+    result: attendance.CompletionResult
+    certificates: list[Certificate]
+
+
+def complete_course_and_issue(course: Course, by: User, now: datetime | None = None) -> CompletedCourse:
+    """Complete the course (attendance's rules) and issue a certificate to each trainee who completed."""
+    result = attendance.complete_course(course, by, now)
+    certificates = [issue_for(c, by) for c in result.completions]
+    return CompletedCourse(result, certificates)
+
+
+def certificate_of(completion: Completion) -> Certificate | None:
+    """The completion's current certificate (the latest unrevoked one, else the latest)."""
+    return db.session.scalar(
+        sa.select(Certificate).where(Certificate.completion_id == completion.id)
+        .order_by(Certificate.revoked_at.is_not(None), Certificate.id.desc()).limit(1)
+    )
+
+
+def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStatus, by: User, reason: str,
+                 now: datetime | None = None) -> attendance.Correction:
+    """Change a completed course's mark (coordinator, reason); issue or revoke the certificate to match."""
+    correction = attendance.correct_mark(session, booking_id, status, by, reason, now)
+    completion = correction.completion
+    if completion is None:
+        return correction
+    current = certificate_of(completion)
+    if correction.no_longer_completed and current is not None and current.revoked_at is None:
+        revoke(current, f"Register corrected: {reason.strip()}", by, now)
+    elif correction.now_completed and (current is None or current.revoked_at is not None):
+        issue_for(completion, by)
+    return correction
+
+
+# --- revoking and reissuing ----------------------------------------------------------------------
+
+def _require_coordinator(user: User) -> None:
+    if not user.has_role(Role.COORDINATOR):
+        raise DomainError("Only the programme team can do that", status_code=403)
+
+
+def revoke(certificate: Certificate, reason: str, by: User, now: datetime | None = None) -> Certificate:
+    """Revoke a certificate with a reason: verification and the status list say revoked from now on."""
+    _require_coordinator(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Enter the reason for revoking the certificate", field="reason")
+    if certificate.revoked_at is not None:
+        raise DomainError("This certificate has already been revoked", field="reason")
+    certificate.revoked_at = now or utcnow()
+    certificate.revoked_reason = reason
+    db.session.flush()
+    audit.record("certificate.revoked", certificate, by, before="valid", after="revoked", reason=reason)
+    return certificate
+
+
+def reissue(certificate: Certificate, first_name: str, last_name: str, reason: str, by: User,
+            now: datetime | None = None) -> Certificate:
+    """Reissue a certificate (same number and link, next revision), correcting the holder's name."""
+    _require_coordinator(by)
+    reason = (reason or "").strip()
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        raise DomainError("Enter the first name as it should appear on the certificate", field="first_name")
+    if not last_name:
+        raise DomainError("Enter the last name as it should appear on the certificate", field="last_name")
+    if not reason:
+        raise DomainError("Enter the reason for reissuing the certificate", field="reason")
+    if certificate.revoked_at is not None:
+        raise DomainError("A revoked certificate cannot be reissued")
+    person = certificate.person
+    if holder_erased(person):
+        raise DomainError("This record has been erased, so the certificate cannot be reissued")
+    before = {"first_name": person.first_name, "last_name": person.last_name, "revision": certificate.revision}
+    person.first_name, person.last_name = first_name, last_name
+    certificate.revision += 1
+    certificate.reissues.append(CertificateReissue(
+        revision=certificate.revision, reason=reason, reissued_at=now or utcnow(),
+        reissued_by_user_id=getattr(by, "id", None)))
+    db.session.flush()
+    audit.record("certificate.reissued", certificate, by, reason=reason, before=before,
+                 after={"first_name": first_name, "last_name": last_name, "revision": certificate.revision})
+    return certificate
+
+
+# --- who may download a certificate -----------------------------------------------------------------
+
+def can_download(certificate: Certificate, user) -> bool:
+    """The holder, or a coordinator: nobody else."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role(Role.COORDINATOR):
+        return True
+    return user.person_id is not None and user.person_id == certificate.person_id
+
+
+# --- verification ------------------------------------------------------------------------------------
+
+PROGRAMME = "Thrive West Midlands Mental Health First Aid programme"
+
+
+def programme_name() -> str:
+    """The issuing programme, as certificates and credentials name it (``MHFA_PROGRAMME_NAME``)."""
+    from flask import current_app
+
+    return current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)
+
+
+def holder_erased(person: Person) -> bool:
+    """Whether the holder's record was erased on a data-protection request (``Person.erased_at`` is set)."""
+    return person.erased_at is not None
+
+
+VALID, EXPIRED, REVOKED, ERASED = "valid", "expired", "revoked", "erased"
+
+
+@dataclass
+class Verification:
+    certificate: Certificate
+    status: str
+    refreshes: Certificate | None
+    refreshed_by: list[Certificate]
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == VALID
+
+
+def status_of(certificate: Certificate, today: date | None = None) -> str:
+    today = today or london_today()
+    if holder_erased(certificate.person):
+        return ERASED
+    if certificate.revoked_at is not None:
+        return REVOKED
+    if certificate.expires_on is not None and certificate.expires_on < today:
+        return EXPIRED
+    return VALID
+
+
+def verification(certificate: Certificate, today: date | None = None) -> Verification:
+    refreshed_by = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.refreshes_id == certificate.id).order_by(Certificate.issued_on)
+    ))
+    return Verification(certificate, status_of(certificate, today), certificate.refreshes, refreshed_by)
+
+
+def by_token(token: str) -> Certificate:
+    certificate = db.session.scalar(
+        sa.select(Certificate).where(Certificate.verification_token == token)
+        .options(joinedload(Certificate.person))
+    ) if token and len(token) <= 64 else None
+    if certificate is None:
+        raise NotFound("There is no certificate at this address: check the link")
+    return certificate
+
+
+def find_by_number_and_surname(number: str, surname: str) -> Certificate:
+    """The certificate with this number whose holder has this surname (case and spacing ignored)."""
+    wanted = normalise_number(number)
+    if not _NUMBER.match(wanted) and not re.match(r"^MR\d{4}-\d{7}$", wanted):
+        raise DomainError("Enter the certificate number as it is printed, like MR2026-7K3Q-9XHD", field="number")
+    surname = " ".join((surname or "").split()).casefold()
+    if not surname:
+        raise DomainError("Enter the certificate holder's last name", field="surname")
+    certificate = db.session.scalar(
+        sa.select(Certificate).where(Certificate.number == wanted).options(joinedload(Certificate.person))
+    )
+    # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
+    if certificate is None or (not holder_erased(certificate.person)
+                               and " ".join(certificate.person.last_name.split()).casefold() != surname):
+        raise DomainError("No certificate matches that number and last name: check both and try again",
+                          field="number", status_code=404)
+    return certificate
+
+
+def find_by_number(number: str) -> Certificate | None:
+    """For coordinators: the certificate with this number, if any."""
+    return db.session.scalar(sa.select(Certificate).where(Certificate.number == normalise_number(number)))
+
+
+def instructors_of(certificate: Certificate) -> list[str]:
+    course = certificate.completion.course
+    return [i.person.full_name for i in course.instructors] if course else []
+
+
+def course_dates(certificate: Certificate) -> list[date]:
+    course = certificate.completion.course
+    if course is None:
+        return [certificate.completion.completed_on]
+    return [to_london(s.starts_at).date() for s in course.sessions]
+
+
+def certificates_of_course(course: Course) -> list[Certificate]:
+    return list(db.session.scalars(
+        sa.select(Certificate).join(Completion, Completion.id == Certificate.completion_id)
+        .where(Completion.course_id == course.id).options(joinedload(Certificate.person))
+        .order_by(Certificate.id)
+    ))

@@ -1,0 +1,153 @@
+"""The programme's Ed25519 key and Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite.
+
+The key comes from ``MHFA_SIGNING_KEY`` (a multibase ``z…`` Ed25519 private Multikey, or the 32-byte
+seed in base64), or is generated once into ``instance/signing-key`` (mode 600); never the repository.
+
+Signing (W3C vc-di-eddsa, eddsa-rdfc-2022): canonicalise the proof configuration and the unsecured
+document with RDFC-1.0, hash each with SHA-256, sign ``hash(proof config) + hash(document)`` with
+Ed25519, and put the signature in ``proofValue`` as multibase base58btc.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from mhfa.certificates.jsonld import canonical_nquads
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+ED25519_PUB = b"\xed\x01"   # multicodec ed25519-pub, as a varint
+ED25519_PRIV = b"\x80\x26"  # multicodec ed25519-priv, as a varint
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+# --- multibase base58btc (the Bitcoin alphabet) ---------------------------------------------------
+
+def b58encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, rest = divmod(number, 58)
+        out = _B58[rest] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        number = number * 58 + _B58.index(char)
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def multibase_decode(text: str) -> bytes:
+    if text.startswith("z"):
+        return b58decode(text[1:])
+    if text.startswith("u"):
+        return base64.urlsafe_b64decode(text[1:] + "=" * (-len(text[1:]) % 4))
+    raise ValueError("unsupported multibase encoding (expected z… or u…)")
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+def _raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def public_multikey(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """The public key as a Multikey ``publicKeyMultibase`` (``z6Mk…``)."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return "z" + b58encode(ED25519_PUB + _raw_public(public))
+
+
+def private_multikey(key: Ed25519PrivateKey) -> str:
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+    seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return "z" + b58encode(ED25519_PRIV + seed)
+
+
+def parse_private_key(text: str) -> Ed25519PrivateKey:
+    """A private key from a multibase Multikey (``z3u2…``) or the base64 of its 32-byte seed."""
+    text = text.strip()
+    try:
+        if text.startswith("z"):
+            raw = b58decode(text[1:])
+            if not raw.startswith(ED25519_PRIV) or len(raw) != 34:
+                raise ValueError
+            seed = raw[2:]
+        else:
+            seed = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text
+                                    else None, validate=True)
+        return Ed25519PrivateKey.from_private_bytes(seed)
+    except ValueError as error:
+        raise ValueError("MHFA_SIGNING_KEY is not an Ed25519 private key (multibase z… Multikey or base64 seed)") \
+            from error
+
+
+def load_or_create_key(instance_path: str, env_value: str | None = None) -> Ed25519PrivateKey:
+    """The signing key: from the environment, else ``instance/signing-key``, made (mode 600) on first use."""
+    env_value = env_value if env_value is not None else os.environ.get("MHFA_SIGNING_KEY")
+    if env_value:
+        return parse_private_key(env_value)
+    path = Path(instance_path) / "signing-key"
+    if path.exists():
+        return parse_private_key(path.read_text())
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(private_multikey(key) + "\n")
+    return key
+
+
+# --- Data Integrity proofs ---------------------------------------------------------------------------
+
+@dataclass
+class ProofOptions:
+    verification_method: str
+    created: str  # an XML Schema dateTime, e.g. 2026-12-01T12:00:00Z
+    proof_purpose: str = "assertionMethod"
+
+
+def _hash_data(document: dict, proof_config: dict, loader) -> bytes:
+    config_hash = hashlib.sha256(canonical_nquads(proof_config, loader).encode()).digest()
+    document_hash = hashlib.sha256(canonical_nquads(document, loader).encode()).digest()
+    return config_hash + document_hash
+
+
+def add_proof(document: dict, key: Ed25519PrivateKey, options: ProofOptions, loader=None) -> dict:
+    """A copy of ``document`` with an embedded ``DataIntegrityProof`` (eddsa-rdfc-2022)."""
+    unsecured = {k: v for k, v in copy.deepcopy(document).items() if k != "proof"}
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": CRYPTOSUITE,
+        "created": options.created,
+        "verificationMethod": options.verification_method,
+        "proofPurpose": options.proof_purpose,
+    }
+    proof_config = {**proof, "@context": unsecured["@context"]}
+    signature = key.sign(_hash_data(unsecured, proof_config, loader))
+    return {**unsecured, "proof": {**proof, "proofValue": "z" + b58encode(signature)}}
+
+
+def verify_proof(secured: dict, public_key: Ed25519PublicKey, loader=None) -> bool:
+    """Whether the document's eddsa-rdfc-2022 proof verifies with ``public_key``."""
+    from cryptography.exceptions import InvalidSignature
+
+    proof = dict(secured.get("proof") or {})
+    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
+        return False
+    signature = multibase_decode(proof.pop("proofValue", "") or "z")
+    unsecured = {k: v for k, v in secured.items() if k != "proof"}
+    try:
+        public_key.verify(signature, _hash_data(unsecured, {**proof, "@context": unsecured["@context"]}, loader))
+    except InvalidSignature:
+        return False
+    return True

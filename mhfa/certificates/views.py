@@ -1,0 +1,227 @@
+"""Certificates: completing a course (which issues them), coordinators' revoke and reissue, public verification.
+
+Completing lives here rather than in the attendance blueprint because it issues certificates in the
+same transaction, and attendance never imports certificates.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from mhfa import flow
+from mhfa.attendance import services as attendance
+from mhfa.attendance.models import AttendanceStatus
+from mhfa.auth.access import login_required, public, role_required, token_or_public
+from mhfa.auth.models import Role
+from mhfa.certificates import badges, services
+from mhfa.certificates.forms import (
+    ActionForm,
+    CorrectMarkForm,
+    FindCertificateForm,
+    ReissueForm,
+    RevokeForm,
+    VerifyForm,
+)
+from mhfa.certificates.models import Certificate
+from mhfa.certificates.pdf import render_pdf
+from mhfa.courses.models import Course, CourseSession
+from mhfa.extensions import limiter
+
+bp = Blueprint("certificates", __name__)
+
+
+def verify_rate_limit() -> str:
+    """How often one address may look a certificate up by number (``MHFA_VERIFY_RATE_LIMIT``)."""
+    return current_app.config.get("MHFA_VERIFY_RATE_LIMIT", "20 per minute; 200 per hour")
+
+
+# --- completing a course -----------------------------------------------------------------------------
+
+@bp.route("/teaching/courses/<int:course_id>/complete", methods=["GET", "POST"])
+@role_required(Role.INSTRUCTOR, Role.COORDINATOR)
+def complete_course(course_id: int):
+    """Who will and will not complete (with the sessions they missed); confirming completes and issues."""
+    course = flow.get_or_404(Course, course_id)
+    if not attendance.can_take_register(course, current_user):
+        abort(403)
+    form = ActionForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.complete_course_and_issue, course, current_user, form=form)
+        if outcome.ok:
+            done = outcome.value
+            if done.result.already_completed:
+                flash("This course was already completed: nothing has changed.", "info")
+            else:
+                flash(f"Course completed: {len(done.certificates)} "
+                      f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.", "success")
+            return redirect(url_for("attendance.course_registers", course_id=course.id))
+    return render_template(
+        "certificates/complete.html", course=course, form=form, preview=attendance.completion_preview(course),
+        certificates=services.certificates_of_course(course),
+    ), flow.status(form)
+
+
+@bp.route("/teaching/sessions/<int:session_id>/correct", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def correct_mark(session_id: int):
+    """Change a mark of a completed course, with a reason; the certificate follows."""
+    session = flow.get_or_404(CourseSession, session_id)
+    rows = attendance.register(session)
+    form = CorrectMarkForm()
+    form.booking_id.choices = [(r.booking.id, r.booking.person.full_name) for r in rows]
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.correct_mark, session, form.booking_id.data,
+                               AttendanceStatus(form.status.data), current_user, form.reason.data, form=form)
+        if outcome.ok:
+            flash("Register changed.", "success")
+            return redirect(url_for("attendance.register", session_id=session.id))
+    return render_template("certificates/correct_mark.html", session=session, course=session.course, rows=rows,
+                           form=form), flow.status(form)
+
+
+# --- coordinators ----------------------------------------------------------------------------------
+
+@bp.route("/manage/certificates")
+@role_required(Role.COORDINATOR)
+def find_certificate():
+    """Look a certificate up by its number."""
+    form = FindCertificateForm(request.args)
+    certificate = None
+    searched = "number" in request.args
+    if searched and form.validate():
+        certificate = services.find_by_number(form.number.data)
+        if certificate is not None:
+            return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
+    return render_template("certificates/find.html", form=form, searched=searched), 200
+
+
+def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, status: int = 200):
+    person = certificate.person
+    reissue_form = reissue_form or ReissueForm(formdata=None, prefix="reissue", first_name=person.first_name,
+                                               last_name=person.last_name)
+    return render_template(
+        "certificates/manage.html", certificate=certificate, check=services.verification(certificate),
+        revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"), reissue_form=reissue_form,
+        instructors=services.instructors_of(certificate), dates=services.course_dates(certificate),
+    ), status
+
+
+@bp.route("/manage/certificates/<int:certificate_id>")
+@role_required(Role.COORDINATOR)
+def manage_certificate(certificate_id: int):
+    """A certificate's details, history, and the revoke and reissue forms."""
+    return _manage_page(flow.get_or_404(Certificate, certificate_id))
+
+
+@bp.route("/manage/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def revoke_certificate(certificate_id: int):
+    certificate = flow.get_or_404(Certificate, certificate_id)
+    form = RevokeForm(prefix="revoke")
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.revoke, certificate, form.reason.data, current_user, form=form)
+        if outcome.ok:
+            flash(f"Certificate {certificate.number} revoked.", "success")
+            return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
+    return _manage_page(certificate, revoke_form=form, status=flow.status(form) if form.errors or
+                        form.form_errors else 422)
+
+
+@bp.route("/manage/certificates/<int:certificate_id>/reissue", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def reissue_certificate(certificate_id: int):
+    certificate = flow.get_or_404(Certificate, certificate_id)
+    form = ReissueForm(prefix="reissue")
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.reissue, certificate, form.first_name.data, form.last_name.data,
+                               form.reason.data, current_user, form=form)
+        if outcome.ok:
+            flash(f"Certificate {certificate.number} reissued.", "success")
+            return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
+    return _manage_page(certificate, reissue_form=form, status=flow.status(form) if form.errors or
+                        form.form_errors else 422)
+
+
+# --- public verification ---------------------------------------------------------------------------
+
+def _verification_page(certificate: Certificate, status: int = 200):
+    return render_template("certificates/verify.html", check=services.verification(certificate),
+                           dates=services.course_dates(certificate),
+                           programme=services.programme_name()), status
+
+
+@bp.route("/verify/<token>")
+@token_or_public
+def verify(token: str):
+    """Anyone holding a certificate's link sees whether it is valid, expired, revoked or erased."""
+    return _verification_page(flow.found_or_404(services.by_token, token))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@public
+@limiter.limit(verify_rate_limit, methods=["POST"])
+def verify_form():
+    """Check a certificate by its number and the holder's last name."""
+    form = VerifyForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(services.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
+        if outcome.ok:
+            return _verification_page(outcome.value)
+    return render_template("certificates/verify_form.html", form=form), flow.status(form)
+
+
+# --- downloads -------------------------------------------------------------------------------------------
+
+def _downloadable(certificate_id: int) -> Certificate:
+    certificate = flow.get_or_404(Certificate, certificate_id)
+    if not services.can_download(certificate, current_user):
+        abort(403)
+    return certificate
+
+
+@bp.route("/certificates/<int:certificate_id>.pdf")
+@login_required
+def download_pdf(certificate_id: int):
+    """The certificate as a PDF: for its holder and for coordinators only."""
+    certificate = _downloadable(certificate_id)
+    response = Response(render_pdf(certificate, services.programme_name()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/certificates/<int:certificate_id>/badge.json")
+@login_required
+def download_badge(certificate_id: int):
+    """The certificate as a signed Open Badges 3.0 credential: for its holder and for coordinators only."""
+    certificate = _downloadable(certificate_id)
+    response = _json(badges.credential(certificate), "application/ld+json")
+    response.headers["Content-Disposition"] = f'attachment; filename="badge-{certificate.number}.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _json(document: dict, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
+
+
+@bp.route("/.well-known/did.json")
+@public
+def did_document():
+    """The issuer's did:web document: the public key that signs every credential."""
+    response = _json(badges.did_document(), "application/did+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/credentials/status/revocation")
+@public
+def status_list():
+    """The signed revocation status list: a verifier checks a credential's bit here (current at every request)."""
+    response = _json(badges.status_list_credential(), "application/vc+ld+json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

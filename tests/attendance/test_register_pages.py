@@ -1,0 +1,126 @@
+"""The instructor's pages through the browser's eyes: my teaching, the register, completing the course."""
+import sqlalchemy as sa
+
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus
+from mhfa.auth.models import Role
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import CourseStatus
+from mhfa.extensions import db
+from tests import factories
+
+
+def _statuses():
+    return {(m.booking_id, m.session_id): m.status for m in db.session.scalars(sa.select(AttendanceMark))}
+
+
+def test_my_teaching_links_to_the_registers_and_the_calendar(client, auth):
+    course, teacher, _ = factories.taught_course()
+    db.session.commit()
+    auth.login(teacher)
+    html = client.get("/teaching").get_data(as_text=True)
+    assert f"/teaching/courses/{course.id}" in html and "/calendar/teaching" in html
+    page = client.get(f"/teaching/courses/{course.id}").get_data(as_text=True)
+    assert f"/teaching/sessions/{course.sessions[0].id}/register" in page
+
+
+def test_an_instructor_takes_both_registers_and_completes_the_course(client, auth, post_form):
+    course, teacher, (a, b) = factories.taught_course()
+    db.session.commit()
+    auth.login(teacher)
+    first, second = course.sessions
+    url = f"/teaching/sessions/{first.id}/register"
+    page = client.get(url).get_data(as_text=True)
+    assert a.person.full_name in page and "Mark everyone present" in page
+    response = post_form(f"/teaching/sessions/{first.id}/register/all-present", {}, page=url)
+    assert response.status_code == 302
+    url2 = f"/teaching/sessions/{second.id}/register"
+    response = post_form(url2, {f"mark-{a.id}": "present", f"mark-{b.id}": "absent"})
+    assert response.status_code == 302
+    assert _statuses()[(b.id, second.id)] is AttendanceStatus.ABSENT
+    preview = client.get(f"/teaching/courses/{course.id}/complete").get_data(as_text=True)
+    assert "Will not complete (1)" in preview and b.person.full_name in preview
+    response = post_form(f"/teaching/courses/{course.id}/complete", {})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert course.status is CourseStatus.COMPLETED
+    assert [c.person_id for c in db.session.scalars(sa.select(Certificate))] == [a.person_id]
+    # Twice: nothing changes, and the page says so.
+    response = post_form(f"/teaching/courses/{course.id}/complete", {}, follow_redirects=True)
+    assert "already completed" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_a_bad_mark_is_refused_with_a_message_and_nothing_changes(client, auth, post_form):
+    course, teacher, (a, b) = factories.taught_course()
+    db.session.commit()
+    auth.login(teacher)
+    url = f"/teaching/sessions/{course.sessions[0].id}/register"
+    response = post_form(url, {f"mark-{a.id}": "present", "mark-999999": "present"})
+    assert response.status_code == 422
+    assert "does not have a confirmed place" in response.get_data(as_text=True)
+    response = post_form(url, {f"mark-{a.id}": "maybe"})
+    assert response.status_code == 422 and "Choose present or absent" in response.get_data(as_text=True)
+    assert _statuses() == {}
+
+
+def test_a_future_session_cannot_be_marked(client, auth, post_form):
+    course, teacher, (a, _) = factories.taught_course(days_ago=-7)
+    db.session.commit()
+    auth.login(teacher)
+    url = f"/teaching/sessions/{course.sessions[0].id}/register"
+    assert "has not started yet" in client.get(url).get_data(as_text=True)
+    response = post_form(url, {f"mark-{a.id}": "present"})
+    assert response.status_code == 422 and "has not started yet" in response.get_data(as_text=True)
+    assert _statuses() == {}
+
+
+def test_registers_are_open_only_to_the_courses_instructors_and_coordinators(client, auth):
+    course, teacher, _ = factories.taught_course()
+    someone_else = factories.user(Role.INSTRUCTOR)
+    factories.instructor(someone_else.person)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    session_id = course.sessions[0].id
+    urls = [f"/teaching/courses/{course.id}", f"/teaching/sessions/{session_id}/register",
+            f"/teaching/courses/{course.id}/complete"]
+    for user, allowed in ((teacher, True), (coordinator, True), (someone_else, False)):
+        auth.login(user)
+        for url in urls:
+            assert (client.get(url).status_code == 200) is allowed, (user, url)
+        auth.logout()
+
+
+def test_the_register_has_large_radios_and_no_table(client, auth):
+    course, teacher, _ = factories.taught_course()
+    db.session.commit()
+    auth.login(teacher)
+    html = client.get(f"/teaching/sessions/{course.sessions[0].id}/register").get_data(as_text=True)
+    assert "govuk-radios--small" not in html and "<table" not in html
+    assert html.count('type="radio"') == 4
+
+
+def test_the_register_and_my_teaching_do_not_query_per_trainee_or_course(client, auth, count_queries):
+    small, teacher, _ = factories.taught_course(trainees=2)
+    big = factories.course(start=small.sessions[0].starts_at.replace(tzinfo=None), instructors=small.instructors)
+    for _ in range(12):
+        factories.booking_on(big)
+    db.session.commit()
+    auth.login(teacher)
+    counts = []
+    client.get(f"/teaching/sessions/{big.sessions[1].id}/register")  # warm up (the user, the layout)
+    for course in (small, big):
+        db.session.expire_all()
+        with count_queries() as queries:
+            assert client.get(f"/teaching/sessions/{course.sessions[0].id}/register").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12, counts
+    db.session.expire_all()
+    with count_queries() as few:
+        client.get("/teaching")
+    for _ in range(5):
+        factories.course(instructors=small.instructors)
+    db.session.commit()
+    db.session.expire_all()
+    with count_queries() as many:
+        client.get("/teaching")
+    assert len(many) == len(few)

@@ -1,0 +1,105 @@
+"""Completing a course from two places at the same moment issues each certificate once.
+
+Both threads run ``complete_course_and_issue`` in their own app context, session and connection; the
+course lock (``lock_course``) makes the second wait, re-read the course as completed and change nothing.
+A mark sent while the course is being completed waits for the lock too, then is refused.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from mhfa import create_app
+from mhfa.attendance import services as attendance
+from mhfa.attendance.models import AttendanceStatus, Completion
+from mhfa.auth.models import User
+from mhfa.certificates import services
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseSession
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def second_app(app_ctx):
+    config = {key: app_ctx.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MHFA_BASE_URL")}
+    application = create_app({**config, "TESTING": True, "INSTANCE_PATH": app_ctx.instance_path})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _race(application, jobs):
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(job):
+        with application.app_context():
+            barrier.wait()
+            try:
+                result = job()
+                db.session.commit()
+                outcome = result
+            except DomainError as error:
+                db.session.rollback()
+                outcome = f"refused: {error.message}"
+            finally:
+                db.session.remove()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def test_two_completions_at_once_issue_each_certificate_once(app_ctx, second_app):
+    course, teacher, bookings = factories.taught_course(trainees=5)
+    factories.mark_everyone(course)
+    db.session.commit()
+    course_id, teacher_id = course.id, teacher.id
+
+    def complete():
+        done = services.complete_course_and_issue(db.session.get(Course, course_id), db.session.get(User, teacher_id))
+        return "already" if done.result.already_completed else f"issued {len(done.certificates)}"
+
+    outcomes = _race(second_app, [complete, complete])
+    assert sorted(outcomes) == ["already", "issued 5"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Completion)) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 5
+
+
+def test_a_mark_racing_the_completion_is_either_before_it_or_refused(app_ctx, second_app):
+    course, teacher, (a, b) = factories.taught_course(trainees=2)
+    factories.mark_everyone(course)
+    db.session.commit()
+    course_id, teacher_id, session_id, b_id = course.id, teacher.id, course.sessions[-1].id, b.id
+
+    def complete():
+        services.complete_course_and_issue(db.session.get(Course, course_id), db.session.get(User, teacher_id))
+        return "completed"
+
+    def mark_absent():
+        attendance.mark_register(db.session.get(CourseSession, session_id), {b_id: AttendanceStatus.ABSENT},
+                                 db.session.get(User, teacher_id))
+        return "marked"
+
+    outcomes = _race(second_app, [complete, mark_absent])
+    db.session.expire_all()
+    holders = set(db.session.scalars(sa.select(Certificate.person_id)))
+    if "marked" in outcomes:  # the mark got the lock first: b missed the last session
+        assert b.person_id not in holders
+    else:
+        assert any(o.startswith("refused: This course has been completed") for o in outcomes)
+        assert b.person_id in holders
+    assert a.person_id in holders
