@@ -16,7 +16,19 @@ from mhfa.courses.models import (
     Instructor,
     Venue,
 )
-from mhfa.employers.models import Employer, Invoice, Order, OrderStatus, PlaceVoucher, Sector, SizeBand, VoucherStatus
+from mhfa.employers.models import (
+    ClosedCourseRequest,
+    Employer,
+    EmployerContact,
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderStatus,
+    PlaceVoucher,
+    Sector,
+    SizeBand,
+    VoucherStatus,
+)
 from mhfa.forecast.models import ForecastRun
 from mhfa.notify.models import SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
@@ -24,8 +36,8 @@ from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonS
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
     "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "Completion",
-    "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
-    "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
-    "Invoice", "Membership", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
+    "ClosedCourseRequest", "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
+    "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
+    "Invoice", "InvoiceCounter", "Membership", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
     "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
 ]

@@ -65,6 +65,13 @@ def user(*roles: Role, person_: Person | None = None, password: str = PASSWORD, 
         account.grant(role)
     db.session.add(account)
     db.session.flush()
+    if Role.EMPLOYER in roles and owner.employer is not None:
+        # An employer contact speaks for the organisation through the contact relation (employers area).
+        from mhfa.employers.models import EmployerContact
+
+        db.session.add(EmployerContact(employer=owner.employer, user=account, email=account.email,
+                                       confirmed_at=utcnow()))
+        db.session.flush()
     return account
 
 
@@ -205,7 +212,7 @@ def voucher(employer_: Employer, code: str = "ADULT_2DAY", *, status=None, assig
     from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
 
     order = Order(employer=employer_, course_type=course_type(code), places=1, price_per_place_pence=15000,
-                  status=order_status or OrderStatus.CONFIRMED)
+                  status=order_status or OrderStatus.INVOICED)
     record = PlaceVoucher(order=order, code=secrets.token_urlsafe(12), status=status or VoucherStatus.AVAILABLE,
                           assigned_person=assigned_to, expires_on=expires_on)
     db.session.add(record)
