@@ -218,3 +218,33 @@ def voucher(employer_: Employer, code: str = "ADULT_2DAY", *, status=None, assig
     db.session.add(record)
     db.session.flush()
     return record
+
+
+# --- employers ---------------------------------------------------------------------------------------
+
+def contact(employer_: Employer, **person_fields) -> User:
+    """An employer contact account who speaks for ``employer_`` (through the contact relation only)."""
+    from mhfa.employers.models import EmployerContact
+
+    account = user(Role.EMPLOYER, **person_fields)
+    db.session.add(EmployerContact(employer=employer_, user=account, email=account.email, confirmed_at=utcnow()))
+    db.session.flush()
+    return account
+
+
+def order(employer_: Employer, places: int = 5, code: str = "AWARE", *, status=None, by: User | None = None,
+          course_: Course | None = None, purchase_order_ref: str = "PO-1"):
+    """An order placed through the service (vouchers and all), then invoiced unless ``status`` says otherwise."""
+    from mhfa.employers import orders
+    from mhfa.employers.models import OrderKind, OrderStatus
+
+    by = by or contact(employer_)
+    request = orders.OrderRequest(kind=OrderKind.COURSE if course_ else OrderKind.COURSE_TYPE, places=places,
+                                  course_type_id=course_type(code).id, course_id=course_.id if course_ else None,
+                                  purchase_order_ref=purchase_order_ref,
+                                  billing_address="1 High Street\nCoventry CV1 1AA")
+    record = orders.place_order(employer_, request, by=by)
+    if status is not OrderStatus.PENDING:
+        orders.issue_invoice(record, by=user(Role.COORDINATOR))
+    db.session.flush()
+    return record

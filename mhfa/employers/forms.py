@@ -125,11 +125,15 @@ class StaffMemberForm(FlaskForm):
     first_name = StringField("First name", validators=[InputRequired("Enter the first name"), Length(max=100)])
     last_name = StringField("Last name", validators=[InputRequired("Enter the last name"), Length(max=100)])
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
+    date_of_birth = DateField("Date of birth (optional)", format=DATE_FORMATS, validators=[Optional()],
+                              description="Needed only if you will book them onto a course yourself (age rules).",
+                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
 
 
 class StaffUploadForm(FlaskForm):
     file = FileField("CSV file of staff", description=(
-        "A header line first_name,last_name,email, then one line per member of staff. "
+        "A header line first_name,last_name,email (and optionally date_of_birth), then one line per member "
+        "of staff. "
         "Save it from your spreadsheet as CSV UTF-8."))
 
 
@@ -186,9 +190,6 @@ class ScheduleRequestForm(FlaskForm):
 
 
 class PhoneBookingForm(StaffMemberForm):
-    date_of_birth = DateField("Date of birth", format=DATE_FORMATS, validators=[Optional()],
-                              description="For the course's age rule, if we do not have it yet.",
-                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
     voucher_code = StringField("Place voucher code", validators=[Optional(), Length(max=64)],
                                description="If their employer is paying with a place voucher.")
 

@@ -115,7 +115,7 @@ class PhoneBooking:
 
 def book_on_behalf(course: Course, details: PhoneBooking, *, by: User) -> Booking:
     """A coordinator books a named person (found by email, or recorded now) with the usual rules and emails."""
-    member = check_member(details.first_name, details.last_name, details.email)
+    member = check_member(details.first_name, details.last_name, details.email, details.date_of_birth)
     person = db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == member.email))
     if person is None:
         person = Person(first_name=member.first_name, last_name=member.last_name, email=member.email,

@@ -180,7 +180,7 @@ def allocate(order_id: int):
     form = StaffMemberForm()
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.allocate_one, employer, order_, form.first_name.data, form.last_name.data,
-                               form.email.data, by=current_user, form=form)
+                               form.email.data, date_of_birth=form.date_of_birth.data, by=current_user, form=form)
         if outcome.ok:
             name = outcome.value.assigned_person.full_name
             flash(f"Place given to {name}: we have emailed them the link.", "success")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -40,6 +41,7 @@ class StaffMember:
     first_name: str
     last_name: str
     email: str
+    date_of_birth: date | None = None  # optional: the contact can book them directly only with it (age rules)
 
 
 class CsvRejected(DomainError):
@@ -79,7 +81,20 @@ def _email_problem(email: str) -> str | None:
     return None
 
 
-def check_member(first_name: str, last_name: str, email: str) -> StaffMember:
+def _date_of_birth(text: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+        if not date(1900, 1, 1) <= day < date.today():
+            break
+        return day
+    raise DomainError(f"Date of birth {text[:20]} is not a real date in the past, like 1985-06-15",
+                      field="date_of_birth")
+
+
+def check_member(first_name: str, last_name: str, email: str, date_of_birth: date | str | None = None) -> StaffMember:
     first, last = " ".join((first_name or "").split()), " ".join((last_name or "").split())
     email = normalise_email(email or "")
     for name, label, value in (("first_name", "first name", first), ("last_name", "last name", last)):
@@ -89,7 +104,9 @@ def check_member(first_name: str, last_name: str, email: str) -> StaffMember:
     problem = _email_problem(email)
     if problem:
         raise DomainError(problem[0].upper() + problem[1:], field="email")
-    return StaffMember(first, last, email)
+    if isinstance(date_of_birth, str):
+        date_of_birth = _date_of_birth(date_of_birth) if date_of_birth.strip() else None
+    return StaffMember(first, last, email, date_of_birth)
 
 
 def parse_staff_csv(data: bytes) -> list[StaffMember]:
@@ -111,7 +128,8 @@ def parse_staff_csv(data: bytes) -> list[StaffMember]:
     if missing:
         raise CsvRejected([f"line 1: the header has no {', '.join(missing)} column"
                            " (it needs first_name,last_name,email)"])
-    index = {name: header.index(name) for name in ("first_name", "last_name", "email")}
+    index = {name: header.index(name) for name in ("first_name", "last_name", "email", "date_of_birth")
+             if name in header}
     members, problems, seen = [], [], {}
     try:
         for row in reader:
@@ -120,7 +138,8 @@ def parse_staff_csv(data: bytes) -> list[StaffMember]:
                 continue
             values = {name: (row[i].strip() if i < len(row) else "") for name, i in index.items()}
             try:
-                member = check_member(values["first_name"], values["last_name"], values["email"])
+                member = check_member(values["first_name"], values["last_name"], values["email"],
+                                      values.get("date_of_birth", ""))
             except DomainError as error:
                 problems.append(f"line {line}: {error.message[0].lower() + error.message[1:]}")
                 continue
@@ -160,11 +179,13 @@ def _staff_person(employer: Employer, member: StaffMember) -> Person:
     person = person_with_email(member.email)
     if person is None:
         person = Person(first_name=member.first_name, last_name=member.last_name, email=member.email,
-                        source=PersonSource.EMPLOYER, employer_id=employer.id)
+                        date_of_birth=member.date_of_birth, source=PersonSource.EMPLOYER, employer_id=employer.id)
         db.session.add(person)
         db.session.flush()
     elif person.is_erased:
         raise DomainError(f"{member.email} cannot be given a place", field="email")
+    if person.date_of_birth is None and member.date_of_birth is not None:
+        person.date_of_birth = member.date_of_birth
     return person
 
 
@@ -203,8 +224,9 @@ def allocate(employer: Employer, order: Order, members: list[StaffMember], *, by
 
 
 def allocate_one(employer: Employer, order: Order, first_name: str, last_name: str, email: str, *,
-                 by: User) -> PlaceVoucher:
-    return allocate(employer, order, [check_member(first_name, last_name, email)], by=by).vouchers[0]
+                 by: User, date_of_birth: date | None = None) -> PlaceVoucher:
+    member = check_member(first_name, last_name, email, date_of_birth)
+    return allocate(employer, order, [member], by=by).vouchers[0]
 
 
 def allocate_csv(employer: Employer, order: Order, data: bytes, *, by: User) -> Allocation:
