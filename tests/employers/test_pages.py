@@ -1,0 +1,226 @@
+"""The employer's pages and exports: a contact sees only their own organisation, on every page and export."""
+import io
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+
+from mhfa.auth.models import Role
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.employers import reports, vouchers
+from mhfa.employers.models import ClosedCourseRequest, Order, OrderStatus
+from mhfa.extensions import db
+from tests import factories
+
+
+@pytest.fixture()
+def two_organisations(app_ctx):
+    """Acme and Beta, each with a contact, an invoiced order and a member of staff holding a place."""
+    made = {}
+    for name in ("Acme", "Beta"):
+        employer = factories.employer(name, headcount=40)
+        contact = factories.contact(employer)
+        order = factories.order(employer, places=3, by=contact)
+        voucher = vouchers.allocate_one(employer, order, f"{name}staff", "Member", f"staff@{name.lower()}.example",
+                                        by=contact)
+        made[name] = dict(employer=employer, contact=contact, order=order, voucher=voucher)
+    db.session.commit()
+    return made
+
+
+def contact_urls(order_id, voucher_id):
+    return {
+        "GET": [f"/employer/orders/{order_id}", f"/employer/orders/{order_id}/invoice.pdf",
+                f"/employer/places/{voucher_id}/reassign"],
+        "POST": [f"/employer/orders/{order_id}/allocate", f"/employer/orders/{order_id}/upload",
+                 f"/employer/places/{voucher_id}/resend", f"/employer/places/{voucher_id}/reassign"],
+    }
+
+
+def test_a_contact_cannot_open_or_change_another_organisations_orders_and_places(client, auth, post_form,
+                                                                                  two_organisations):
+    acme, beta = two_organisations["Acme"], two_organisations["Beta"]
+    auth.login(acme["contact"])
+    mine = contact_urls(acme["order"].id, acme["voucher"].id)
+    for url in mine["GET"]:
+        assert client.get(url).status_code == 200, url
+    theirs = contact_urls(beta["order"].id, beta["voucher"].id)
+    for url in theirs["GET"]:
+        assert client.get(url).status_code == 404, url
+    for url in theirs["POST"]:
+        response = post_form(url, {"first_name": "Eve", "last_name": "Il", "email": "eve@acme.example"},
+                             page="/employer")
+        assert response.status_code == 404, url
+    db.session.expire_all()
+    assert beta["voucher"].assigned_person.email == "staff@beta.example"
+
+
+def test_the_dashboard_and_exports_hold_only_the_organisations_own_staff(client, auth, two_organisations):
+    acme = two_organisations["Acme"]
+    auth.login(acme["contact"])
+    page = client.get("/employer").get_data(as_text=True)
+    assert "Acmestaff Member" in page and "Betastaff" not in page
+    assert "Beta" not in page
+    csv_text = client.get("/employer/staff.csv").get_data(as_text=True)
+    assert "staff@acme.example" in csv_text and "beta" not in csv_text.lower()
+    xlsx = client.get("/employer/staff.xlsx")
+    assert xlsx.status_code == 200
+    sheet = zipfile.ZipFile(io.BytesIO(xlsx.data)).read("xl/sharedStrings.xml").decode()
+    assert "staff@acme.example" in sheet and "beta" not in sheet.lower()
+
+
+@pytest.mark.parametrize("role", [Role.TRAINEE, Role.INSTRUCTOR, Role.BOARD, Role.ADMIN])
+def test_other_roles_are_refused_the_employer_pages(client, auth, two_organisations, role):
+    auth.login(factories.user(role))
+    for url in ("/employer", "/employer/staff.csv", "/employer/staff.xlsx",
+                f"/employer/orders/{two_organisations['Acme']['order'].id}"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_a_contact_role_without_a_contact_relation_sees_no_organisation(client, auth, two_organisations):
+    acme = two_organisations["Acme"]
+    person = factories.person(employer=acme["employer"])  # chose Acme on their own profile
+    user = factories.user(Role.EMPLOYER, person_=person)
+    db.session.query(db.Model.metadata.tables["employer_contact"]).filter_by(user_id=user.id).delete()
+    db.session.commit()
+    auth.login(user)
+    assert client.get("/employer").status_code == 404
+    assert client.get("/employer/staff.csv").status_code == 404
+    assert "paid places not used yet" not in client.get("/").get_data(as_text=True)
+
+
+def test_exports_neutralise_formulas_and_spreadsheets_never_evaluate_them(app_ctx):
+    acme = factories.employer("Acme")
+    person = factories.person("=cmd|' /C calc'!A0", "+Smith", email="formula@acme.example")
+    order = factories.order(acme, places=1)
+    voucher = order.vouchers[0]
+    voucher.assigned_person = person
+    db.session.flush()
+    text = reports.staff_csv(acme)
+    assert "'=cmd|' /C calc'!A0" in text and "'+Smith" in text
+    workbook = zipfile.ZipFile(io.BytesIO(reports.staff_xlsx(acme)))
+    sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # no formula cell anywhere
+    assert "'=cmd|' /C calc'!A0" in workbook.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
+
+
+def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_ctx):
+    acme = factories.employer("Acme", headcount=100)
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=4, by=contact)
+    given = vouchers.allocate_csv(acme, order, b"first_name,last_name,email\nA,One,a@acme.example\n"
+                                  b"B,Two,b@acme.example\nC,Three,c@acme.example\n", by=contact).vouchers
+    course = factories.course("AWARE", start=None)
+    from mhfa.bookings import services as bookings
+
+    given[0].assigned_person.date_of_birth = date(1990, 1, 1)
+    bookings.book(given[0].assigned_person, course, voucher_code=given[0].code)
+    factories.certificate(given[1].assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=3 * 365 - 30))
+    factories.certificate(given[2].assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=30))
+    factories.certificate(factories.person(employer=acme), "ADULT_2DAY")  # profile employer only: not counted
+    assert reports.places(acme) == reports.Places(bought=4, allocated=3, used=1, remaining=1, pending=0)
+    cover = reports.coverage(acme)
+    assert cover.certified == 2 and cover.share == pytest.approx(0.02) and cover.needed_for_ask == 3
+    assert [c.person for c in cover.expiring] == [given[1].assigned_person]
+
+
+def test_the_dashboard_offers_refresher_places_for_expiring_certificates(client, auth):
+    acme = factories.employer("Acme", headcount=100)
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=1, by=contact)
+    voucher = vouchers.allocate_one(acme, order, "Ada", "Lovel", "ada@acme.example", by=contact)
+    factories.certificate(voucher.assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=3 * 365 - 30))
+    db.session.commit()
+    auth.login(contact)
+    page = client.get("/employer").get_data(as_text=True)
+    assert "<strong>1</strong> of your 100 staff" in page and "<strong>1.0%</strong>" in page
+    assert "Order 1 refresher place" in page
+    refresher = factories.course_type("REFRESHER")
+    form = client.get(f"/employer/orders/new?kind=course_type&course_type={refresher.id}&places=1").get_data(
+        as_text=True)
+    assert f'<option selected value="{refresher.id}"' in form or f'value="{refresher.id}" selected' in form
+
+
+def test_an_order_without_a_required_po_is_refused_on_its_field_and_nothing_is_saved(client, auth, post_form):
+    acme = factories.employer("Acme", requires_purchase_order=True, billing_address="1 High St")
+    contact = factories.contact(acme)
+    db.session.commit()
+    auth.login(contact)
+    data = {"kind": "course_type", "course_type": str(factories.course_type("AWARE").id), "places": "5",
+            "purchase_order_ref": "", "billing_address": "1 High St"}
+    refused = post_form("/employer/orders/new", data)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'href="#purchase_order_ref"' in html and "no PO, no pay" in html
+    assert db.session.query(Order).count() == 0
+    assert post_form("/employer/orders/new", {**data, "purchase_order_ref": "PO-9"}).status_code == 302
+    assert db.session.query(Order).one().status is OrderStatus.PENDING
+
+
+def test_a_csv_upload_with_bad_rows_shows_each_line_and_allocates_nothing(client, auth, post_form):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=5, by=contact)
+    db.session.commit()
+    auth.login(contact)
+    page = f"/employer/orders/{order.id}"
+    data = {"file": (io.BytesIO(b"first_name,last_name,email\nAmina,Begum,bad-email\n@Bob,Cole,b@acme.example\n"),
+                     "staff.csv")}
+    refused = post_form(f"{page}/upload", data, page=page, content_type="multipart/form-data")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "line 2: bad-email is not an email address" in html and "line 3: the first name cannot start" in html
+    db.session.expire_all()
+    assert all(v.assigned_person_id is None for v in db.session.get(Order, order.id).vouchers)
+
+
+def test_a_closed_course_request_is_scheduled_and_only_the_organisations_staff_can_book_it(client, auth, post_form,
+                                                                                           smtp):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(contact)
+    aware = factories.course_type("AWARE")
+    assert post_form("/employer/closed-course-requests/new",
+                     {"course_type": str(aware.id), "preferred_dates": "", "location": "Head office"}
+                     ).status_code == 422
+    assert post_form("/employer/closed-course-requests/new",
+                     {"course_type": str(aware.id), "preferred_dates": "Any Tuesday in March",
+                      "location": "Head office, Coventry", "learners": "12"}).status_code == 302
+    request = db.session.query(ClosedCourseRequest).one()
+    auth.logout()
+    closed = factories.course("AWARE", employer=acme, capacity=12)
+    db.session.commit()
+    auth.login(coordinator)
+    page = f"/manage/closed-course-requests/{request.id}"
+    assert "Any Tuesday in March" in client.get(page).get_data(as_text=True)
+    assert post_form(page, {"course": str(closed.id)}).status_code == 302
+    assert smtp.subjects(contact.email) == ["Your closed course is scheduled: Mental Health Aware (half day)"]
+    outsider = factories.user(Role.TRAINEE)
+    db.session.commit()
+    auth.logout()
+    auth.login(outsider)
+    assert client.get(f"/courses/{closed.id}").status_code == 404
+    refused = post_form(f"/courses/{closed.id}/book", {}, page="/")
+    assert refused.status_code == 404 and db.session.query(Booking).count() == 0
+
+
+def test_a_coordinator_books_a_named_person_by_phone_with_the_same_rules_and_emails(client, auth, post_form, smtp):
+    course = factories.course("AWARE", capacity=1)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator)
+    page = f"/manage/courses/{course.id}/book-person"
+    young = post_form(page, {"first_name": "Kid", "last_name": "Young", "email": "kid@example.org",
+                             "date_of_birth": "2016-01-01"})
+    assert young.status_code == 422 and "for people aged 16 and over" in young.get_data(as_text=True)
+    assert db.session.query(Booking).count() == 0
+    booked = post_form(page, {"first_name": "Pat", "last_name": "Phone", "email": "pat@example.org",
+                              "date_of_birth": "1970-04-04"})
+    assert booked.status_code == 302
+    assert smtp.subjects("pat@example.org")[0].startswith("Booking confirmed")
+    waiting = post_form(page, {"first_name": "Wyn", "last_name": "Wait", "email": "wyn@example.org",
+                               "date_of_birth": "1970-04-04"})
+    assert waiting.status_code == 302
+    statuses = sorted(b.status.value for b in db.session.query(Booking))
+    assert statuses == [BookingStatus.CONFIRMED.value, BookingStatus.WAITLISTED.value]
