@@ -294,6 +294,11 @@ class _HistoryBuilder:
             "size_band": sizes,
             "council_area_id": areas,
             "wellbeing_commitment_signatory": rng.random(count) < 0.3,
+            # Within each size band, without drawing from the generator (the rest of the history stays the same).
+            "headcount": np.select([sizes == "micro", sizes == "small", sizes == "medium"],
+                                   [3 + self.employer_ids % 7, 10 + self.employer_ids * 7 % 40,
+                                    50 + self.employer_ids * 37 % 200], 250 + self.employer_ids * 389 % 4000),
+            "billing_address": [f"Finance office, {name}" for name in names],
             "created_at": bulk.moments(self._date(rng.integers(0, max(1, self.today_index - 30), count))
                                        .astype("datetime64[s]") + np.timedelta64(9, "h")),
         }))
