@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from mhfa.areas.models import CouncilArea
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
-from mhfa.auth.services import normalise_email, user_by_email
+from mhfa.auth.services import user_by_email
 from mhfa.employers import emails
 from mhfa.employers.models import Employer, EmployerContact, EmployerStatus, Sector, SizeBand
 from mhfa.errors import Conflict, DomainError, NotFound
@@ -39,6 +39,10 @@ class OrganisationDetails:
     wellbeing_commitment_signatory: bool = False
     billing_address: str = ""
     requires_purchase_order: bool = False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
 
 
 def _digest(token: str) -> str:

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
-from mhfa.auth.services import normalise_email, person_with_email
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers import emails
 from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher, VoucherStatus
 from mhfa.employers.orders import lock_order
+from mhfa.employers.organisations import normalise_email
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.people.models import Person, PersonSource
@@ -175,8 +175,13 @@ def unused_vouchers(order: Order) -> list[PlaceVoucher]:
         PlaceVoucher.assigned_person_id.is_(None)).order_by(PlaceVoucher.id).execution_options(populate_existing=True)))
 
 
+def _person_with_email(email: str) -> Person | None:
+    """The person with this address, however it was capitalised when they were recorded."""
+    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == email).limit(1))
+
+
 def _staff_person(employer: Employer, member: StaffMember) -> Person:
-    person = person_with_email(member.email)
+    person = _person_with_email(member.email)
     if person is None:
         person = Person(first_name=member.first_name, last_name=member.last_name, email=member.email,
                         date_of_birth=member.date_of_birth, source=PersonSource.EMPLOYER, employer_id=employer.id)
