@@ -227,6 +227,8 @@ def contact(employer_: Employer, **person_fields) -> User:
     from mhfa.employers.models import EmployerContact
 
     account = user(Role.EMPLOYER, **person_fields)
+    # The employer on their profile (if any) must not decide it: only this row does.
+    db.session.execute(sa.delete(EmployerContact).where(EmployerContact.user_id == account.id))
     db.session.add(EmployerContact(employer=employer_, user=account, email=account.email, confirmed_at=utcnow()))
     db.session.flush()
     return account

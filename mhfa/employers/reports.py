@@ -20,6 +20,7 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
+from mhfa.pagination import Page, paginate
 from mhfa.people.models import Person
 from mhfa.timeutil import london_today, to_london
 
@@ -83,11 +84,26 @@ class StaffRow:
     voucher_id: int | None
 
 
-def staff(employer: Employer) -> list[StaffRow]:
-    """Each member of staff, with their latest booking, attendance, completion and current certificate (4 queries)."""
+def _staff_query(employer: Employer) -> sa.Select:
     ids = staff_ids(employer).subquery()
-    people = list(db.session.scalars(sa.select(Person).where(Person.id.in_(sa.select(ids.c.person_id)))
-                                     .order_by(Person.last_name, Person.first_name, Person.id)))
+    return (sa.select(Person).where(Person.id.in_(sa.select(ids.c.person_id)))
+            .order_by(Person.last_name, Person.first_name, Person.id))
+
+
+def staff(employer: Employer) -> list[StaffRow]:
+    """Every member of staff (for the exports)."""
+    return _staff_rows(employer, list(db.session.scalars(_staff_query(employer))))
+
+
+def staff_page(employer: Employer, page: int, per_page: int = 50) -> Page:
+    """One page of the staff list; its items are StaffRows."""
+    found = paginate(_staff_query(employer), page, per_page)
+    found.items = _staff_rows(employer, found.items)
+    return found
+
+
+def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
+    """Each person's latest booking, attendance, completion and current certificate, in a few queries."""
     if not people:
         return []
     person_ids = [p.id for p in people]

@@ -28,6 +28,7 @@ from mhfa.employers.forms import (
 )
 from mhfa.employers.models import Order, VoucherStatus
 from mhfa.extensions import db
+from mhfa.pagination import page_url
 
 bp = Blueprint("employers", __name__)
 
@@ -79,8 +80,10 @@ def dashboard():
     employer = _organisation()
     return render_template(
         "employers/dashboard.html", employer=employer, places=reports.places(employer),
-        staff=reports.staff(employer), coverage=reports.coverage(employer), orders=orders.orders_of(employer),
-        requests=requests.requests_of(employer), money=orders.money, describe=orders.order_description,
+        staff=reports.staff_page(employer, request.args.get("page", 1, type=int)),
+        page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
+        orders=orders.orders_of(employer), requests=requests.requests_of(employer), money=orders.money,
+        describe=orders.order_description,
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
     )
 
@@ -159,7 +162,7 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
         "employers/order.html", employer=employer, order=order, money=orders.money,
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
-        holder=vouchers.holder, unused=len(vouchers.unused_vouchers(order)),
+        holders=vouchers.holders(order), unused=len(vouchers.unused_vouchers(order)),
     ), status
 
 

@@ -1,13 +1,15 @@
 """The employer's pages and exports: a contact sees only their own organisation, on every page and export."""
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 
 import pytest
 
 from mhfa.auth.models import Role
+from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.employers import reports, vouchers
+from mhfa.employers import orders, organisations, reports, vouchers
 from mhfa.employers.models import ClosedCourseRequest, Order, OrderStatus
 from mhfa.extensions import db
 from tests import factories
@@ -111,8 +113,6 @@ def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_
     given = vouchers.allocate_csv(acme, order, b"first_name,last_name,email\nA,One,a@acme.example\n"
                                   b"B,Two,b@acme.example\nC,Three,c@acme.example\n", by=contact).vouchers
     course = factories.course("AWARE", start=None)
-    from mhfa.bookings import services as bookings
-
     given[0].assigned_person.date_of_birth = date(1990, 1, 1)
     bookings.book(given[0].assigned_person, course, voucher_code=given[0].code)
     factories.certificate(given[1].assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=3 * 365 - 30))
@@ -224,3 +224,68 @@ def test_a_coordinator_books_a_named_person_by_phone_with_the_same_rules_and_ema
     assert waiting.status_code == 302
     statuses = sorted(b.status.value for b in db.session.query(Booking))
     assert statuses == [BookingStatus.CONFIRMED.value, BookingStatus.WAITLISTED.value]
+
+
+def test_the_home_page_counts_certified_staff_through_the_contact_relation_not_profiles(client, auth):
+    acme, other = factories.employer("Acme"), factories.employer("Other")
+    contact = factories.contact(acme, employer=other)  # their own profile names another employer
+    order = factories.order(acme, places=1, by=contact)
+    named = vouchers.allocate_one(acme, order, "Nia", "Named", "nia@acme.example", by=contact)
+    factories.certificate(named.assigned_person, issued_on=date.today() - timedelta(days=10))
+    for _ in range(3):  # people who picked Acme on their profile: not counted
+        factories.certificate(factories.person(employer=acme), issued_on=date.today() - timedelta(days=10))
+    factories.certificate(factories.person(employer=other), issued_on=date.today() - timedelta(days=10))
+    db.session.commit()
+    auth.login(contact)
+    home = client.get("/").get_data(as_text=True)
+    assert "Acme" in home and re.search(r'reach-stat">1</span> staff with a certificate', home)
+
+
+def test_an_invitation_link_asks_an_anonymous_visitor_to_sign_in_and_a_wrong_token_is_404(client, smtp):
+    acme = factories.employer("Acme")
+    organisations.invite_contact(acme, "new@acme.example", by=factories.contact(acme))
+    db.session.commit()
+    token = re.search(r"/employers/invitations/(\S+)", smtp.text(smtp.to("new@acme.example")[0])).group(1)
+    page = client.get(f"/employers/invitations/{token}")
+    assert page.status_code == 200 and "new@acme.example" in page.get_data(as_text=True)
+    assert client.get("/employers/invitations/guessed-token").status_code == 404
+
+
+def test_a_used_or_cancelled_voucher_link_says_so_and_books_nothing(client, auth, post_form):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=1, by=contact)
+    course = factories.course("AWARE", start=None)
+    [used] = order.vouchers
+    bookings.book(factories.person(), course, voucher_code=used.code)
+    other_order = factories.order(acme, places=1, by=contact)
+    orders.cancel_order(other_order, by=factories.user(Role.COORDINATOR), reason="Ordered twice")
+    trainee = factories.user(Role.TRAINEE)
+    db.session.commit()
+    auth.login(trainee)
+    assert "already been used" in client.get(f"/places/{used.code}").get_data(as_text=True)
+    gone = other_order.vouchers[0].code
+    assert "has been cancelled" in client.get(f"/places/{gone}").get_data(as_text=True)
+    before = db.session.query(Booking).count()
+    post_form(f"/places/{gone}", {"course": str(course.id)})
+    assert db.session.query(Booking).count() == before
+    refused = post_form(f"/courses/{course.id}/book", {"voucher_code": gone}, page=f"/courses/{course.id}/book")
+    assert refused.status_code == 422 and "cancelled" in refused.get_data(as_text=True)
+
+
+def test_the_staff_list_is_paginated_and_its_queries_do_not_grow_with_staff(client, auth, count_queries):
+    acme = factories.employer("Acme", headcount=500)
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=60, by=contact)
+    rows = b"first_name,last_name,email\n" + b"".join(
+        f"Staff{n:02d},Member,s{n}@acme.example\n".encode() for n in range(55))
+    vouchers.allocate_csv(acme, order, rows, by=contact)
+    db.session.commit()
+    auth.login(contact)
+    with count_queries() as queries:
+        first = client.get("/employer").get_data(as_text=True)
+    assert "Staff 1 to 50 of 55" in first and "Staff54" not in first
+    second = client.get("/employer?page=2").get_data(as_text=True)
+    assert "Staff54 Member" in second
+    few = len(queries)
+    assert few < 40
