@@ -3,11 +3,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask import current_app
+
 from mhfa.notify.messages import absolute_url, send
 
 if TYPE_CHECKING:
     from mhfa.auth.models import User
-    from mhfa.employers.models import EmployerContact, Invoice, Order, PlaceVoucher
+    from mhfa.employers.models import Employer, EmployerContact, Invoice, Order, PlaceVoucher
+
+
+def _programme_team() -> str:
+    return current_app.config["MHFA_CONTACT_EMAIL"]
+
+
+def registration_received(employer: Employer) -> None:
+    send("employer_registration", to=_programme_team(), subject=f"New employer registration: {employer.name}",
+         employer=employer, url=absolute_url("employers.manage_organisation", employer_id=employer.id))
+
+
+def order_received(order: Order) -> None:
+    send("employer_order", to=_programme_team(),
+         subject=f"New employer order: {order.employer.name}, {order.places} places", order=order,
+         url=absolute_url("employers.manage_order", order_id=order.id))
 
 
 def organisation_approved(contact: EmployerContact) -> None:

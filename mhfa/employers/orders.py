@@ -159,6 +159,7 @@ def place_order(employer: Employer, request: OrderRequest, *, by: User) -> Order
     audit.record("order.placed", order, by, employer_id=employer.id, kind=request.kind.value, places=places,
                  course_type=kind.code, course_id=getattr(course, "id", None), price_per_place_pence=price,
                  purchase_order_ref=po)
+    emails.order_received(order)
     return order
 
 

@@ -131,6 +131,7 @@ def register_organisation(user: User, details: OrganisationDetails) -> Employer:
     db.session.add(EmployerContact(employer=employer, user=user, email=user.email, confirmed_at=utcnow()))
     db.session.flush()
     audit.record("employer.registered", employer, user, name=name)
+    emails.registration_received(employer)
     return employer
 
 

@@ -30,6 +30,8 @@ def test_an_employer_buys_places_and_a_member_of_staff_books_with_one(client, au
     assert post_form(f"{page}/approve", {}, page=page).status_code == 302
     auth.logout()
     assert smtp.subjects("hana@foundry.example") == ["Foundry Ltd is approved on MHFA Reach"]
+    team = client.application.config["MHFA_CONTACT_EMAIL"]
+    assert smtp.subjects(team) == ["New employer registration: Foundry Ltd"]
 
     auth.login(hr)
     aware = factories.course_type("AWARE")
@@ -38,6 +40,7 @@ def test_an_employer_buys_places_and_a_member_of_staff_books_with_one(client, au
     assert no_po.status_code == 422 and db.session.query(Order).count() == 0
     assert post_form("/employer/orders/new", {**order_form, "purchase_order_ref": "PO-55"}).status_code == 302
     order = db.session.query(Order).one()
+    assert smtp.subjects(team)[-1] == "New employer order: Foundry Ltd, 5 places"
     assert "give places to staff once the programme team has issued the invoice" in client.get(
         f"/employer/orders/{order.id}").get_data(as_text=True)
     auth.logout()
