@@ -162,7 +162,7 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
         "employers/order.html", employer=employer, order=order, money=orders.money,
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
-        holders=vouchers.holders(order), unused=len(vouchers.unused_vouchers(order)),
+        holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
     ), status
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
@@ -257,11 +257,17 @@ def given_not_used(employer: Employer) -> list[PlaceVoucher]:
         .order_by(Person.last_name, Person.first_name, PlaceVoucher.id)))
 
 
+def of_order(order: Order) -> list[PlaceVoucher]:
+    """The order's vouchers with whom each was given to (one query)."""
+    return list(db.session.scalars(sa.select(PlaceVoucher).where(PlaceVoucher.order_id == order.id)
+                                   .options(selectinload(PlaceVoucher.assigned_person)).order_by(PlaceVoucher.id)))
+
+
 def holders(order: Order) -> dict[int, Booking]:
     """The live booking each of the order's vouchers backs, by voucher id (one query)."""
     found = db.session.scalars(sa.select(Booking).join(PlaceVoucher, PlaceVoucher.id == Booking.voucher_id)
                                .where(PlaceVoucher.order_id == order.id, Booking.status != BookingStatus.CANCELLED)
-                               .options(joinedload(Booking.course)))
+                               .options(joinedload(Booking.course).joinedload(Course.course_type)))
     return {booking.voucher_id: booking for booking in found}
 
 

@@ -289,3 +289,21 @@ def test_the_staff_list_is_paginated_and_its_queries_do_not_grow_with_staff(clie
     assert "Staff54 Member" in second
     few = len(queries)
     assert few < 40
+
+
+def test_an_orders_page_reads_its_places_in_a_fixed_number_of_queries(client, auth, count_queries):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    counts = []
+    for places in (3, 30):
+        order = factories.order(acme, places=places, by=contact)
+        rows = b"first_name,last_name,email\n" + b"".join(
+            f"P{places}x{n},Member,p{places}x{n}@acme.example\n".encode() for n in range(places))
+        vouchers.allocate_csv(acme, order, rows, by=contact)
+        db.session.commit()
+        auth.login(contact)
+        with count_queries() as queries:
+            assert client.get(f"/employer/orders/{order.id}").status_code == 200
+        counts.append(len(queries))
+        auth.logout()
+    assert counts[0] == counts[1]
