@@ -268,10 +268,11 @@ def book_staff():
     """Book staff onto a course with their places, in one step (onto its waiting list when it is full)."""
     employer = _organisation()
     unused = vouchers.given_not_used(employer)
-    courses = {}
+    courses, seen_orders = {}, set()
     for voucher in unused:
-        for course in vouchers.courses_for(voucher):
-            courses[course.id] = course
+        if voucher.order_id not in seen_orders:  # the courses a voucher can pay for depend on its order only
+            seen_orders.add(voucher.order_id)
+            courses.update((course.id, course) for course in vouchers.courses_for(voucher))
     form = BookStaffForm(
         courses=[(c, orders.course_label(c)) for c in sorted(courses.values(), key=lambda c: c.starts_at)],
         staff=[(v, f"{v.assigned_person.full_name} ({v.order.course_type.name})") for v in unused])

@@ -254,6 +254,8 @@ def given_not_used(employer: Employer) -> list[PlaceVoucher]:
         .join(Person, Person.id == PlaceVoucher.assigned_person_id)
         .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
                PlaceVoucher.status == VoucherStatus.ASSIGNED, ~held)
+        .options(selectinload(PlaceVoucher.assigned_person),
+                 selectinload(PlaceVoucher.order).selectinload(Order.course_type))
         .order_by(Person.last_name, Person.first_name, PlaceVoucher.id)))
 
 

@@ -307,3 +307,26 @@ def test_an_orders_page_reads_its_places_in_a_fixed_number_of_queries(client, au
         counts.append(len(queries))
         auth.logout()
     assert counts[0] == counts[1]
+
+
+def test_the_group_booking_page_offers_the_courses_the_places_pay_for(client, auth, post_form):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=2, by=contact)
+    data = (b"first_name,last_name,email,date_of_birth\nAli,Shah,ali@acme.example,1990-01-01\n"
+            b"Bea,Jones,bea@acme.example,1991-01-01\n")
+    given = vouchers.allocate_csv(acme, order, data, by=contact).vouchers
+    full = factories.course("AWARE", capacity=1)
+    factories.booking_on(full)
+    other_type = factories.course("ADULT_2DAY")
+    db.session.commit()
+    auth.login(contact)
+    page = client.get("/employer/book").get_data(as_text=True)
+    assert f'<option value="{full.id}">' in page and f'<option value="{other_type.id}">' not in page
+    assert "Ali Shah" in page and "Bea Jones" in page
+    nobody = post_form("/employer/book", {"course": str(full.id)})
+    assert nobody.status_code == 422 and "Choose at least one member of staff" in nobody.get_data(as_text=True)
+    done = post_form("/employer/book", {"course": str(full.id), "vouchers": [str(v.id) for v in given]})
+    assert done.status_code == 302
+    waiting = db.session.query(Booking).filter_by(course_id=full.id, status=BookingStatus.WAITLISTED).all()
+    assert sorted(b.voucher_id for b in waiting) == sorted(v.id for v in given)
