@@ -183,7 +183,7 @@ class Order(db.Model):
     employer: Mapped[Employer] = relationship(back_populates="orders")
     course_type: Mapped[CourseType] = relationship()
     course: Mapped[Course | None] = relationship()
-    invoices: Mapped[list[Invoice]] = relationship(back_populates="order")
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="order", order_by="Invoice.id")
     vouchers: Mapped[list[PlaceVoucher]] = relationship(back_populates="order", order_by="PlaceVoucher.id")
 
     @property
