@@ -330,3 +330,58 @@ def test_the_group_booking_page_offers_the_courses_the_places_pay_for(client, au
     assert done.status_code == 302
     waiting = db.session.query(Booking).filter_by(course_id=full.id, status=BookingStatus.WAITLISTED).all()
     assert sorted(b.voucher_id for b in waiting) == sorted(v.id for v in given)
+
+
+def test_coordinators_reject_a_registration_manage_contacts_and_cancel_an_order_through_the_pages(
+        client, auth, post_form, smtp):
+    from mhfa.audit.models import AuditEvent
+    from mhfa.employers.models import EmployerContact, EmployerStatus
+
+    pending = factories.employer("Pending Ltd", status=EmployerStatus.PENDING)
+    registrant = factories.contact(pending)
+    acme = factories.employer("Acme")
+    order = factories.order(acme, places=2)
+    colleague = factories.user(Role.TRAINEE, email="col@acme.example")
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(coordinator)
+    page = f"/manage/employers/{pending.id}"
+    assert post_form(f"{page}/reject", {"reason": ""}, page=page).status_code == 422
+    assert post_form(f"{page}/reject", {"reason": "Not in the region"}, page=page).status_code == 302
+    assert "Not in the region" in smtp.text(smtp.to(registrant.email)[0])
+
+    page = f"/manage/employers/{acme.id}"
+    bad = post_form(f"{page}/contacts", {"email": "not an email"}, page=page)
+    assert bad.status_code == 422 and "correct format" in bad.get_data(as_text=True)
+    assert post_form(f"{page}/contacts", {"email": "COL@acme.example"}, page=page).status_code == 302
+    contact = db.session.query(EmployerContact).filter_by(user_id=colleague.id).one()
+    assert colleague.has_role(Role.EMPLOYER)
+    assert post_form(f"/manage/employer-contacts/{contact.id}/remove", {}, page=page).status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(type(colleague), colleague.id).has_role(Role.EMPLOYER)
+
+    page = f"/manage/orders/{order.id}"
+    assert post_form(f"{page}/cancel", {"reason": ""}, page=page).status_code == 422
+    assert post_form(f"{page}/cancel", {"reason": "Ordered twice"}, page=page).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
+    actions = set(db.session.scalars(db.select(AuditEvent.action)))
+    assert {"employer.rejected", "employer.contact_added", "user.role_revoked", "order.cancelled"} <= actions
+
+
+def test_a_contact_invites_a_colleague_and_reassigns_a_place_through_the_pages(client, auth, post_form, smtp):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=1, by=contact)
+    voucher = vouchers.allocate_one(acme, order, "Ann", "Old", "ann@acme.example", by=contact)
+    db.session.commit()
+    auth.login(contact)
+    assert post_form("/employer/contacts", {"email": "pat@acme.example"}).status_code == 302
+    assert smtp.subjects("pat@acme.example") == ["Join Acme on MHFA Reach"]
+    page = f"/employer/places/{voucher.id}/reassign"
+    formula = post_form(page, {"first_name": "=1+1", "last_name": "New", "email": "new@acme.example"})
+    assert formula.status_code == 422 and "cannot start with =" in formula.get_data(as_text=True)
+    assert post_form(page, {"first_name": "Nat", "last_name": "New", "email": "nat@acme.example"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(voucher), voucher.id).assigned_person.email == "nat@acme.example"
+    assert smtp.subjects("nat@acme.example")[0].startswith("Acme has a place for you")
