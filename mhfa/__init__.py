@@ -119,6 +119,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
     from mhfa.courses.views import bp as courses_bp
+    from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
+    from mhfa.employers.views import bp as employers_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
 
@@ -130,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(employers_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

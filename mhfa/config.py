@@ -76,4 +76,26 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_PROGRAMME_NAME": os.environ.get("MHFA_PROGRAMME_NAME",
                                               "Thrive West Midlands Mental Health First Aid programme"),
         "MHFA_SIGNING_KEY": os.environ.get("MHFA_SIGNING_KEY", ""),
+        # Employers' group places and their VAT invoices (see README, "Employers").
+        "MHFA_PLACE_PRICES": place_prices(os.environ.get("MHFA_PLACE_PRICES", "")),
+        "MHFA_VAT_RATE_BP": int(os.environ.get("MHFA_VAT_RATE_BP", "2000")),
+        "MHFA_INVOICE_DUE_DAYS": int(os.environ.get("MHFA_INVOICE_DUE_DAYS", "30")),
+        "MHFA_SUPPLIER_NAME": os.environ.get("MHFA_SUPPLIER_NAME", "West Midlands Combined Authority (MHFA Reach)"),
+        "MHFA_SUPPLIER_ADDRESS": os.environ.get("MHFA_SUPPLIER_ADDRESS",
+                                                "16 Summer Lane\nBirmingham\nB19 3SD").replace("\\n", "\n"),
+        "MHFA_VAT_NUMBER": os.environ.get("MHFA_VAT_NUMBER", "GB 000 0000 00"),
     }
+
+
+#: The price of one employer place (pence, before VAT) by course type code, unless a course sets its own.
+DEFAULT_PLACE_PRICES = {"ADULT_2DAY": 30000, "ADULT_CHAMPION": 18000, "AWARE": 9500, "YOUTH_2DAY": 30000,
+                        "YOUTH_CHAMPION": 18000, "REFRESHER": 11000}
+
+
+def place_prices(raw: str) -> dict[str, int]:
+    """``MHFA_PLACE_PRICES="AWARE=95.00,REFRESHER=110"`` over the defaults; pounds, before VAT."""
+    prices = dict(DEFAULT_PLACE_PRICES)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        code, _, pounds = item.partition("=")
+        prices[code.strip().upper()] = round(float(pounds) * 100)
+    return prices

@@ -16,16 +16,29 @@ from mhfa.courses.models import (
     Instructor,
     Venue,
 )
-from mhfa.employers.models import Employer, Invoice, Order, OrderStatus, PlaceVoucher, Sector, SizeBand, VoucherStatus
+from mhfa.employers.models import (
+    ClosedCourseRequest,
+    Employer,
+    EmployerContact,
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderStatus,
+    PlaceVoucher,
+    Sector,
+    SizeBand,
+    VoucherStatus,
+)
 from mhfa.forecast.models import ForecastRun
 from mhfa.notify.models import SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
-    "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue", "Completion",
-    "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
-    "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
-    "Invoice", "Membership", "NonCompletion", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
+    "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue",
+    "ClosedCourseRequest", "Completion", "CompletionSource", "CouncilArea", "Course", "CourseSession",
+    "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
+    "FeedKind", "ForecastRun", "Instructor", "Invoice", "InvoiceCounter", "Membership", "NonCompletion", "Order",
+    "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
     "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
 ]

@@ -65,6 +65,13 @@ def user(*roles: Role, person_: Person | None = None, password: str = PASSWORD, 
         account.grant(role)
     db.session.add(account)
     db.session.flush()
+    if Role.EMPLOYER in roles and owner.employer is not None:
+        # An employer contact speaks for the organisation through the contact relation (employers area).
+        from mhfa.employers.models import EmployerContact
+
+        db.session.add(EmployerContact(employer=owner.employer, user=account, email=account.email,
+                                       confirmed_at=utcnow()))
+        db.session.flush()
     return account
 
 
@@ -205,7 +212,7 @@ def voucher(employer_: Employer, code: str = "ADULT_2DAY", *, status=None, assig
     from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
 
     order = Order(employer=employer_, course_type=course_type(code), places=1, price_per_place_pence=15000,
-                  status=order_status or OrderStatus.CONFIRMED)
+                  status=order_status or OrderStatus.INVOICED)
     record = PlaceVoucher(order=order, code=secrets.token_urlsafe(12), status=status or VoucherStatus.AVAILABLE,
                           assigned_person=assigned_to, expires_on=expires_on)
     db.session.add(record)
@@ -235,3 +242,33 @@ def mark_everyone(course_: Course, status=None, *, by=None) -> None:
             db.session.add(AttendanceMark(booking_id=b.id, session_id=s.id, status=status or AttendanceStatus.PRESENT,
                                           marked_by_user_id=getattr(by, "id", None)))
     db.session.flush()
+# --- employers ---------------------------------------------------------------------------------------
+
+def contact(employer_: Employer, **person_fields) -> User:
+    """An employer contact account who speaks for ``employer_`` (through the contact relation only)."""
+    from mhfa.employers.models import EmployerContact
+
+    account = user(Role.EMPLOYER, **person_fields)
+    # The employer on their profile (if any) must not decide it: only this row does.
+    db.session.execute(sa.delete(EmployerContact).where(EmployerContact.user_id == account.id))
+    db.session.add(EmployerContact(employer=employer_, user=account, email=account.email, confirmed_at=utcnow()))
+    db.session.flush()
+    return account
+
+
+def order(employer_: Employer, places: int = 5, code: str = "AWARE", *, status=None, by: User | None = None,
+          course_: Course | None = None, purchase_order_ref: str = "PO-1"):
+    """An order placed through the service (vouchers and all), then invoiced unless ``status`` says otherwise."""
+    from mhfa.employers import orders
+    from mhfa.employers.models import OrderKind, OrderStatus
+
+    by = by or contact(employer_)
+    request = orders.OrderRequest(kind=OrderKind.COURSE if course_ else OrderKind.COURSE_TYPE, places=places,
+                                  course_type_id=course_type(code).id, course_id=course_.id if course_ else None,
+                                  purchase_order_ref=purchase_order_ref,
+                                  billing_address="1 High Street\nCoventry CV1 1AA")
+    record = orders.place_order(employer_, request, by=by)
+    if status is not OrderStatus.PENDING:
+        orders.issue_invoice(record, by=user(Role.COORDINATOR))
+    db.session.flush()
+    return record

@@ -350,7 +350,7 @@ def test_a_voucher_of_an_order_not_yet_confirmed_is_refused(app_ctx):
     error = refused(user, course, pending.code)
     assert error.field == "voucher_code"
     assert error.message == "that place voucher cannot be used yet: your employer's order for it has not been confirmed"
-    pending.order.status = OrderStatus.CONFIRMED
+    pending.order.status = OrderStatus.INVOICED
     booking = services.book_for_user(user, course, voucher_code=pending.code)
     db.session.commit()
     assert booking.voucher_id == pending.id and pending.status is VoucherStatus.REDEEMED

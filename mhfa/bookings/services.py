@@ -25,7 +25,7 @@ from mhfa.auth.models import User
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
-from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import messages
@@ -344,8 +344,11 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
         raise Conflict("that place voucher has already been used", field="voucher_code")
     if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
         raise DomainError("that place voucher has been cancelled", field="voucher_code")
-    if order.status is not OrderStatus.CONFIRMED:
+    if not order.places_usable:
         raise DomainError("that place voucher cannot be used yet: your employer's order for it has not been confirmed",
+                          field="voucher_code")
+    if order.course_id is not None and order.course_id != course.id:
+        raise DomainError("that place voucher is for another course: use it on the course your employer chose",
                           field="voucher_code")
     if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
         raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
@@ -572,7 +575,7 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
         opens = db.session.scalar(
             sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
             .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id,
-                   Order.status == OrderStatus.CONFIRMED, PlaceVoucher.status != VoucherStatus.CANCELLED)
+                   Order.status.in_(USABLE_ORDER_STATUSES), PlaceVoucher.status != VoucherStatus.CANCELLED)
         )
         if opens is None:
             raise

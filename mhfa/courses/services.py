@@ -36,7 +36,7 @@ from mhfa.courses.models import (
     Venue,
     course_instructor,
 )
-from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, EmployerContact, Order, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify import messages
@@ -99,11 +99,12 @@ def _person_id(user) -> int | None:
 
 
 def _contact_employer_id(user) -> int | None:
-    """The employer an employer contact speaks for (set by the programme team, never by the contact)."""
+    """The employer an employer contact speaks for: their confirmed ``EmployerContact`` row (set by the
+    programme team or an invitation they confirmed), never the employer they pick on their profile."""
     if not getattr(user, "is_authenticated", False) or not user.has_role(Role.EMPLOYER):
         return None
-    person = user.person
-    return person.employer_id if person is not None else None
+    return db.session.scalar(sa.select(EmployerContact.employer_id).where(
+        EmployerContact.user_id == user.id, EmployerContact.confirmed_at.is_not(None)))
 
 
 def closed_course_access(user):
@@ -134,7 +135,7 @@ def closed_course_access(user):
             sa.exists().where(
                 PlaceVoucher.order_id == Order.id,
                 Order.employer_id == Course.employer_id,
-                Order.status == OrderStatus.CONFIRMED,
+                Order.status.in_(USABLE_ORDER_STATUSES),
                 PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]),
                 PlaceVoucher.assigned_person_id == person_id,
             ),

@@ -38,6 +38,7 @@ from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.courses.services import load_course_types
 from mhfa.demo import bulk
 from mhfa.demo.names import FIRST_NAMES, LAST_NAMES
+from mhfa.employers.models import EmployerContact
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import Person
@@ -293,6 +294,11 @@ class _HistoryBuilder:
             "size_band": sizes,
             "council_area_id": areas,
             "wellbeing_commitment_signatory": rng.random(count) < 0.3,
+            # Within each size band, without drawing from the generator (the rest of the history stays the same).
+            "headcount": np.select([sizes == "micro", sizes == "small", sizes == "medium"],
+                                   [3 + self.employer_ids % 7, 10 + self.employer_ids * 7 % 40,
+                                    50 + self.employer_ids * 37 % 200], 250 + self.employer_ids * 389 % 4000),
+            "billing_address": [f"Finance office, {name}" for name in names],
             "created_at": bulk.moments(self._date(rng.integers(0, max(1, self.today_index - 30), count))
                                        .astype("datetime64[s]") + np.timedelta64(9, "h")),
         }))
@@ -837,7 +843,12 @@ class _HistoryBuilder:
         new_ordered = (np.datetime64(self.today) - rng.integers(1, 10, pending).astype("timedelta64[D]")).astype(
             "datetime64[s]") + np.timedelta64(10, "h")
         price = np.array([EMPLOYER_PRICE_PENCE[c] for c in codes[np.concatenate([ctype_of_order, new_types])]])
-        status = np.array(["confirmed"] * count + ["pending"] * pending, dtype=object)
+        # Invoices for invoiced orders: most paid (the order then "paid"), some overdue.
+        issued = ordered.astype("datetime64[D]") + np.timedelta64(1, "D")
+        due = issued + np.timedelta64(30, "D")
+        paid = issued + rng.integers(5, 45, count).astype("timedelta64[D]")
+        unpaid = (paid >= np.datetime64(self.today)) | (rng.random(count) < 0.03)
+        status = np.array(list(np.where(unpaid, "invoiced", "paid")) + ["pending"] * pending, dtype=object)
         all_ordered = np.concatenate([ordered, new_ordered])
         self.frames.add("employer_order", pd.DataFrame({
             "id": np.arange(1, count + pending + 1),
@@ -849,6 +860,7 @@ class _HistoryBuilder:
             "status": status,
             "ordered_at": bulk.moments(all_ordered),
             "created_by_user_id": pd.array([None] * (count + pending), dtype="Int64"),
+            "vat_rate_bp": np.where(np.arange(count + pending) < count, 0, 2000),
         }))
         voucher_ids = np.array([v[0] for v in voucher_rows], dtype=np.int64)
         voucher_ordered = np.array([v[4] for v in voucher_rows], dtype="datetime64[s]")
@@ -864,11 +876,6 @@ class _HistoryBuilder:
                                         .astype("datetime64[s]") + np.timedelta64(2, "D")),
             "expires_on": bulk.days(voucher_ordered.astype("datetime64[D]") + np.timedelta64(365, "D")),
         }))
-        # Invoices for confirmed orders: most paid, some overdue.
-        issued = ordered.astype("datetime64[D]") + np.timedelta64(1, "D")
-        due = issued + np.timedelta64(30, "D")
-        paid = issued + rng.integers(5, 45, count).astype("timedelta64[D]")
-        unpaid = (paid >= np.datetime64(self.today)) | (rng.random(count) < 0.03)
         paid = paid.astype("datetime64[D]")
         paid[unpaid] = np.datetime64("NaT")
         years = issued.astype("datetime64[Y]").astype(int) + 1970
@@ -877,6 +884,10 @@ class _HistoryBuilder:
             "number": [f"INV-{y}-{i:06d}" for i, y in enumerate(years, start=1)],
             "order_id": np.arange(1, count + 1),
             "amount_pence": places * price[:count],
+            "net_pence": places * price[:count],
+            "vat_pence": 0,
+            "vat_rate_bp": 0,
+            "supplied_on": bulk.days(issued),
             "issued_on": bulk.days(issued),
             "due_on": bulk.days(due),
             "paid_on": bulk.days(paid),
@@ -1065,12 +1076,16 @@ def _demo_accounts(builder: _HistoryBuilder) -> list[tuple[str, str]]:
             db.session.add(person)
             if role is Role.EMPLOYER:
                 person.employer_id = employer_id
+                contact = EmployerContact(employer_id=employer_id, email=email, confirmed_at=utcnow())
+                db.session.add(contact)
         person.email = email
         user = User(email=email, person=person)
         user.set_password(DEMO_PASSWORD)
         user.grant(role)
         user.email_confirmed_at = utcnow()
         db.session.add(user)
+        if role is Role.EMPLOYER:
+            contact.user = user
         logins.append((role.value, email))
     db.session.flush()
     if trainee is not None:

@@ -14,7 +14,8 @@ from mhfa.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mhfa.areas.models import CouncilArea
-    from mhfa.courses.models import CourseType
+    from mhfa.auth.models import User
+    from mhfa.courses.models import Course, CourseType
     from mhfa.people.models import Person
 
 
@@ -54,6 +55,19 @@ class SizeBand(enum.Enum):
         }[self]
 
 
+class EmployerStatus(enum.Enum):
+    """A registration waits for the programme team's approval before the organisation can buy places."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {EmployerStatus.PENDING: "Waiting for approval", EmployerStatus.APPROVED: "Approved",
+                EmployerStatus.REJECTED: "Not approved"}[self]
+
+
 class Employer(db.Model):
     __tablename__ = "employer"
 
@@ -64,19 +78,83 @@ class Employer(db.Model):
     council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"), index=True)
     wellbeing_commitment_signatory: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[EmployerStatus] = mapped_column(str_enum(EmployerStatus), default=EmployerStatus.APPROVED,
+                                                   server_default=EmployerStatus.APPROVED.value)
+    headcount: Mapped[int | None]
+    #: "No PO, no pay": the organisation's orders are refused without a purchase-order number.
+    requires_purchase_order: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    billing_address: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     council_area: Mapped[CouncilArea | None] = relationship()
     orders: Mapped[list[Order]] = relationship(back_populates="employer", order_by="Order.ordered_at")
+    contacts: Mapped[list[EmployerContact]] = relationship(back_populates="employer",
+                                                           order_by="EmployerContact.id")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status is EmployerStatus.APPROVED
+
+
+class EmployerContact(db.Model):
+    """A person who speaks for an organisation: buys its places and hands them to its staff.
+
+    This relation (set by the programme team, or by an invitation the invitee confirmed) is the only
+    thing that says which organisation a contact speaks for; the employer a person picks on their
+    own profile never does. An invitation has an email and a token digest and no user until accepted.
+    """
+
+    __tablename__ = "employer_contact"
+    __table_args__ = (sa.UniqueConstraint("employer_id", "email", name="uq_employer_contact_employer_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(sa.ForeignKey("employer.id"), index=True)
+    #: One organisation per contact account.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token_digest: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    invited_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    employer: Mapped[Employer] = relationship(back_populates="contacts")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None and self.user_id is not None
 
 
 class OrderStatus(enum.Enum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
+    PENDING = "pending"      # placed by the contact, waiting for the programme team to invoice it
+    INVOICED = "invoiced"    # invoice issued: the places can be used
+    PAID = "paid"            # a coordinator recorded the payment
+    CANCELLED = "cancelled"  # unused places released
+
+    @property
+    def label(self) -> str:
+        return {OrderStatus.PENDING: "Waiting for invoice", OrderStatus.INVOICED: "Invoiced",
+                OrderStatus.PAID: "Paid", OrderStatus.CANCELLED: "Cancelled"}[self]
+
+
+#: The order states whose place vouchers pay for bookings.
+USABLE_ORDER_STATUSES = (OrderStatus.INVOICED, OrderStatus.PAID)
+
+
+class OrderKind(enum.Enum):
+    COURSE_TYPE = "course_type"      # N places on any public course of a type
+    COURSE = "course"                # N places on one course
+    CLOSED_COURSE = "closed_course"  # every place of a course run for the organisation alone
+
+    @property
+    def label(self) -> str:
+        return {OrderKind.COURSE_TYPE: "Places on any public course of a type",
+                OrderKind.COURSE: "Places on one course",
+                OrderKind.CLOSED_COURSE: "A whole closed course for your staff"}[self]
 
 
 class Order(db.Model):
-    """A block of places on one course type bought by an employer."""
+    """A block of places bought by an employer: on a course type, on one course, or a whole closed course."""
 
     __tablename__ = "employer_order"
     __table_args__ = (sa.CheckConstraint("places > 0", name="places_positive"),)
@@ -90,15 +168,49 @@ class Order(db.Model):
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus), default=OrderStatus.PENDING)
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    kind: Mapped[OrderKind] = mapped_column(str_enum(OrderKind), default=OrderKind.COURSE_TYPE,
+                                            server_default=OrderKind.COURSE_TYPE.value)
+    #: The course the places are for (kinds COURSE and CLOSED_COURSE); None: any public course of the type.
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"), index=True)
+    billing_address: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: VAT rate in basis points (2000 = 20%), fixed when the order is placed.
+    vat_rate_bp: Mapped[int] = mapped_column(default=2000, server_default="2000")
+    invoiced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     employer: Mapped[Employer] = relationship(back_populates="orders")
     course_type: Mapped[CourseType] = relationship()
-    invoices: Mapped[list[Invoice]] = relationship(back_populates="order")
-    vouchers: Mapped[list[PlaceVoucher]] = relationship(back_populates="order")
+    course: Mapped[Course | None] = relationship()
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="order", order_by="Invoice.id")
+    vouchers: Mapped[list[PlaceVoucher]] = relationship(back_populates="order", order_by="PlaceVoucher.id")
+
+    @property
+    def places_usable(self) -> bool:
+        """Whether the order's vouchers pay for places (it has been invoiced, and not cancelled)."""
+        return self.status in USABLE_ORDER_STATUSES
+
+    @property
+    def net_pence(self) -> int:
+        return self.places * self.price_per_place_pence
+
+    @property
+    def vat_pence(self) -> int:
+        return vat_on(self.net_pence, self.vat_rate_bp)
 
     @property
     def total_pence(self) -> int:
-        return self.places * self.price_per_place_pence
+        return self.net_pence + self.vat_pence
+
+    @property
+    def invoice(self) -> Invoice | None:
+        return self.invoices[-1] if self.invoices else None
+
+
+def vat_on(net_pence: int, rate_bp: int) -> int:
+    """VAT on a net amount, rounded half up to the penny (HMRC allows rounding to the nearest penny)."""
+    return (net_pence * rate_bp + 5000) // 10000
 
 
 class Invoice(db.Model):
@@ -107,12 +219,31 @@ class Invoice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(30), unique=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("employer_order.id"), index=True)
-    amount_pence: Mapped[int]
+    amount_pence: Mapped[int]  # the total payable, VAT included
     issued_on: Mapped[date]
     due_on: Mapped[date]
     paid_on: Mapped[date | None]
+    # What the invoice said when it was issued (a VAT invoice never changes afterwards).
+    supplied_on: Mapped[date | None]  # the time of supply (tax point)
+    net_pence: Mapped[int] = mapped_column(default=0, server_default="0")
+    vat_pence: Mapped[int] = mapped_column(default=0, server_default="0")
+    vat_rate_bp: Mapped[int] = mapped_column(default=2000, server_default="2000")
+    customer_name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    customer_address: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    purchase_order_ref: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
 
     order: Mapped[Order] = relationship(back_populates="invoices")
+
+
+class InvoiceCounter(db.Model):
+    """The last invoice number given out. Issuing an invoice updates this row first, which locks it
+    until the transaction ends, so two invoices issued at once get consecutive numbers, never the same.
+    """
+
+    __tablename__ = "invoice_counter"
+
+    name: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
 
 
 class VoucherStatus(enum.Enum):
@@ -134,6 +265,44 @@ class PlaceVoucher(db.Model):
     assigned_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_on: Mapped[date | None]
+    #: When the member of staff was last emailed the link to claim the place.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="vouchers")
     assigned_person: Mapped[Person | None] = relationship()
+
+
+class ClosedCourseRequestStatus(enum.Enum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {ClosedCourseRequestStatus.OPEN: "Waiting to be scheduled",
+                ClosedCourseRequestStatus.SCHEDULED: "Scheduled",
+                ClosedCourseRequestStatus.DECLINED: "Declined"}[self]
+
+
+class ClosedCourseRequest(db.Model):
+    """An organisation asks for a course run for its staff alone; the programme team schedules it."""
+
+    __tablename__ = "closed_course_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(sa.ForeignKey("employer.id"), index=True)
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"))
+    preferred_dates: Mapped[str] = mapped_column(sa.String(500))
+    location: Mapped[str] = mapped_column(sa.String(500))
+    learners: Mapped[int | None]
+    notes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    status: Mapped[ClosedCourseRequestStatus] = mapped_column(
+        str_enum(ClosedCourseRequestStatus), default=ClosedCourseRequestStatus.OPEN,
+        server_default=ClosedCourseRequestStatus.OPEN.value)
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"))
+    requested_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employer: Mapped[Employer] = relationship()
+    course_type: Mapped[CourseType] = relationship()
+    course: Mapped[Course | None] = relationship()

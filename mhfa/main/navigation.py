@@ -15,6 +15,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
     ("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR})),
     ("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER})),
     ("Manage courses", "courses.manage_courses", frozenset({Role.COORDINATOR})),
+    ("Employers", "employers.manage_organisations", frozenset({Role.COORDINATOR})),
     ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Users", "admin.users", frozenset({Role.ADMIN})),
 ]

@@ -10,9 +10,17 @@ from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType, Instructor, course_instructor
-from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers import organisations, reports
+from mhfa.employers.models import (
+    USABLE_ORDER_STATUSES,
+    Employer,
+    EmployerStatus,
+    Order,
+    OrderStatus,
+    PlaceVoucher,
+    VoucherStatus,
+)
 from mhfa.extensions import db
-from mhfa.people.models import Person
 from mhfa.timeutil import london_today, utcnow
 
 
@@ -57,23 +65,23 @@ def instructor_summary(user: User) -> dict:
 
 
 def employer_summary(user: User) -> dict:
-    employer = user.person.employer if user.person else None
-    if employer is None:
-        return {"employer": None}
+    """The organisation the contact speaks for (the contact relation, never the employer on their profile)."""
+    row = organisations.contact_row(user)
+    if row is None:
+        return {"employer": None, "pending": None}
+    employer = row.employer
+    if not employer.is_approved:
+        return {"employer": None, "pending": employer}
     orders = db.session.scalars(
         sa.select(Order).where(Order.employer_id == employer.id).order_by(Order.ordered_at.desc()).limit(5)
     ).all()
     unused = db.session.scalar(
         sa.select(sa.func.count(PlaceVoucher.id))
         .join(Order)
-        .where(Order.employer_id == employer.id, Order.status == OrderStatus.CONFIRMED,
+        .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
                PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
     )
-    staff_certified = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Certificate.person_id)))
-        .join(Person, Person.id == Certificate.person_id)
-        .where(Person.employer_id == employer.id, Certificate.revoked_at.is_(None))
-    )
+    staff_certified = reports.staff_certified(employer)
     return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
 
 
@@ -93,6 +101,9 @@ def coordinator_summary() -> dict:
         )
     )
     drafts = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.status == CourseStatus.DRAFT))
+    pending_employers = db.session.scalar(
+        sa.select(sa.func.count(Employer.id)).where(Employer.status == EmployerStatus.PENDING)
+    )
     pending_orders = db.session.scalar(
         sa.select(sa.func.count(Order.id)).where(Order.status == OrderStatus.PENDING)
     )
@@ -101,6 +112,7 @@ def coordinator_summary() -> dict:
         "without_instructor": without_instructor,
         "drafts": drafts,
         "pending_orders": pending_orders,
+        "pending_employers": pending_employers,
         "employers": db.session.scalar(sa.select(sa.func.count(Employer.id))),
     }
 

@@ -1,0 +1,64 @@
+"""The emails of the employers' journey: approvals, invitations, invoices and places for staff."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import current_app
+
+from mhfa.notify.messages import absolute_url, send
+
+if TYPE_CHECKING:
+    from mhfa.auth.models import User
+    from mhfa.employers.models import Employer, EmployerContact, Invoice, Order, PlaceVoucher
+
+
+def _programme_team() -> str:
+    return current_app.config["MHFA_CONTACT_EMAIL"]
+
+
+def registration_received(employer: Employer) -> None:
+    send("employer_registration", to=_programme_team(), subject=f"New employer registration: {employer.name}",
+         employer=employer, url=absolute_url("employers.manage_organisation", employer_id=employer.id))
+
+
+def order_received(order: Order) -> None:
+    send("employer_order", to=_programme_team(),
+         subject=f"New employer order: {order.employer.name}, {order.places} places", order=order,
+         url=absolute_url("employers.manage_order", order_id=order.id))
+
+
+def organisation_approved(contact: EmployerContact) -> None:
+    send("employer_approved", to=contact.email, subject=f"{contact.employer.name} is approved on MHFA Reach",
+         contact=contact, url=absolute_url("employers.dashboard"))
+
+
+def organisation_rejected(contact: EmployerContact, reason: str) -> None:
+    send("employer_rejected", to=contact.email, subject=f"Your registration of {contact.employer.name}",
+         contact=contact, reason=reason)
+
+
+def contact_added(contact: EmployerContact) -> None:
+    send("employer_contact_added", to=contact.email,
+         subject=f"You are now a contact for {contact.employer.name} on MHFA Reach",
+         contact=contact, url=absolute_url("employers.dashboard"))
+
+
+def contact_invited(contact: EmployerContact, token: str, by: User) -> None:
+    send("employer_invitation", to=contact.email,
+         subject=f"Join {contact.employer.name} on MHFA Reach", contact=contact, inviter=by,
+         url=absolute_url("employers.accept_invitation", token=token))
+
+
+def order_invoiced(order: Order, invoice: Invoice) -> None:
+    for contact in order.employer.contacts:
+        if contact.is_confirmed:
+            send("employer_invoice", to=contact.email, subject=f"Invoice {invoice.number} from MHFA Reach",
+                 order=order, invoice=invoice,
+                 url=absolute_url("employers.invoice_pdf", order_id=order.id))
+
+
+def place_for_staff(voucher: PlaceVoucher) -> None:
+    person = voucher.assigned_person
+    send("employer_place", to=person.email if person else None,
+         subject=f"{voucher.order.employer.name} has a place for you: {voucher.order.course_type.name}",
+         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code))

@@ -1,0 +1,242 @@
+"""What an organisation sees of its places and staff: counts, each member of staff, coverage, exports.
+
+An organisation's staff are the people it named: those it gave a place voucher, and those booked on
+its closed courses. Never the employer people pick on their own profile. Every figure is built in SQL
+for one organisation, so one organisation's page or export never holds another's rows.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseType
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.extensions import db
+from mhfa.pagination import Page, paginate
+from mhfa.people.models import Person
+from mhfa.timeutil import london_today, to_london
+
+#: The large employers' ask in the action plan: train up to 5% of staff in MHFA.
+COVERAGE_ASK = 0.05
+EXPIRY_WINDOW_DAYS = 183  # six months
+
+
+def staff_ids(employer: Employer) -> sa.Select:
+    """The ids of the organisation's staff, as a subquery-ready SELECT."""
+    named = (sa.select(PlaceVoucher.assigned_person_id.label("person_id"))
+             .join(Order, Order.id == PlaceVoucher.order_id)
+             .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.is_not(None)))
+    closed = (sa.select(Booking.person_id.label("person_id")).join(Course, Course.id == Booking.course_id)
+              .where(Course.employer_id == employer.id, Booking.status != BookingStatus.CANCELLED))
+    return sa.union(named, closed)
+
+
+@dataclass
+class Places:
+    bought: int
+    allocated: int
+    used: int
+    remaining: int
+    pending: int
+
+
+def places(employer: Employer) -> Places:
+    """Places on usable orders: bought, given to someone, used for a booking, still free; and on pending orders."""
+    held = sa.exists().where(Booking.voucher_id == PlaceVoucher.id, Booking.status != BookingStatus.CANCELLED)
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(PlaceVoucher.id).filter(Order.status.in_(USABLE_ORDER_STATUSES),
+                                                  PlaceVoucher.status != VoucherStatus.CANCELLED),
+            sa.func.count(PlaceVoucher.id).filter(Order.status.in_(USABLE_ORDER_STATUSES),
+                                                  PlaceVoucher.assigned_person_id.is_not(None),
+                                                  PlaceVoucher.status != VoucherStatus.CANCELLED),
+            sa.func.count(PlaceVoucher.id).filter(Order.status.in_(USABLE_ORDER_STATUSES),
+                                                  sa.or_(PlaceVoucher.status == VoucherStatus.REDEEMED, held)),
+            sa.func.count(PlaceVoucher.id).filter(Order.status.in_(USABLE_ORDER_STATUSES),
+                                                  PlaceVoucher.status == VoucherStatus.AVAILABLE,
+                                                  PlaceVoucher.assigned_person_id.is_(None)),
+            sa.func.count(PlaceVoucher.id).filter(Order.status == OrderStatus.PENDING),
+        ).select_from(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
+        .where(Order.employer_id == employer.id)
+    ).one()
+    return Places(*(int(value or 0) for value in row))
+
+
+@dataclass
+class StaffRow:
+    person: Person
+    place: str            # what their voucher says: unused, booked, used...
+    course: str           # the course they are booked on, if any
+    booking: str          # confirmed / waiting list / none
+    attendance: str       # sessions attended of the course's sessions
+    completed_on: date | None
+    certificate_number: str | None
+    certificate_expires_on: date | None
+    certificate_token: str | None
+    voucher_id: int | None
+
+
+def _staff_query(employer: Employer) -> sa.Select:
+    ids = staff_ids(employer).subquery()
+    return (sa.select(Person).where(Person.id.in_(sa.select(ids.c.person_id)))
+            .order_by(Person.last_name, Person.first_name, Person.id))
+
+
+def staff(employer: Employer) -> list[StaffRow]:
+    """Every member of staff (for the exports)."""
+    return _staff_rows(employer, list(db.session.scalars(_staff_query(employer))))
+
+
+def staff_page(employer: Employer, page: int, per_page: int = 50) -> Page:
+    """One page of the staff list; its items are StaffRows."""
+    found = paginate(_staff_query(employer), page, per_page)
+    found.items = _staff_rows(employer, found.items)
+    return found
+
+
+def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
+    """Each person's latest booking, attendance, completion and current certificate, in a few queries."""
+    if not people:
+        return []
+    person_ids = [p.id for p in people]
+    vouchers = {}
+    for voucher in db.session.scalars(
+            sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
+            .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.in_(person_ids))
+            .order_by(PlaceVoucher.id)):
+        vouchers[voucher.assigned_person_id] = voucher  # the latest place given to each person
+    latest = {}
+    for booking, course, kind in db.session.execute(
+            sa.select(Booking, Course, CourseType).join(Course, Course.id == Booking.course_id)
+            .join(CourseType, CourseType.id == Course.course_type_id)
+            .where(Booking.person_id.in_(person_ids), Booking.status != BookingStatus.CANCELLED)
+            .order_by(Course.starts_at)):
+        latest[booking.person_id] = (booking, course, kind)
+    attended = dict(db.session.execute(
+        sa.select(AttendanceMark.booking_id, sa.func.count(AttendanceMark.id))
+        .where(AttendanceMark.booking_id.in_([b.id for b, _, _ in latest.values()] or [0]),
+               AttendanceMark.status == AttendanceStatus.PRESENT)
+        .group_by(AttendanceMark.booking_id)).all())
+    completions = dict(db.session.execute(
+        sa.select(Completion.person_id, sa.func.max(Completion.completed_on))
+        .where(Completion.person_id.in_(person_ids)).group_by(Completion.person_id)).all())
+    certificates = {}
+    for cert in db.session.scalars(sa.select(Certificate).where(
+            Certificate.person_id.in_(person_ids), Certificate.revoked_at.is_(None)).order_by(Certificate.issued_on)):
+        certificates[cert.person_id] = cert
+    rows = []
+    for person in people:
+        voucher = vouchers.get(person.id)
+        booking, course, kind = latest.get(person.id, (None, None, None))
+        cert = certificates.get(person.id)
+        rows.append(StaffRow(
+            person=person,
+            place=_place_state(voucher, booking),
+            course=f"{kind.name}, {to_london(course.starts_at):%-d %B %Y}" if course is not None else "",
+            booking=("Confirmed" if booking is not None and booking.status is BookingStatus.CONFIRMED
+                     else "Waiting list" if booking is not None else "Not booked"),
+            attendance=(f"{attended.get(booking.id, 0)} of {len(course.sessions)} sessions" if booking is not None
+                        else ""),
+            completed_on=completions.get(person.id),
+            certificate_number=cert.number if cert else None,
+            certificate_expires_on=cert.expires_on if cert else None,
+            certificate_token=cert.verification_token if cert else None,
+            voucher_id=voucher.id if voucher is not None else None,
+        ))
+    return rows
+
+
+def _place_state(voucher: PlaceVoucher | None, booking: Booking | None) -> str:
+    if voucher is None:
+        return "Closed course" if booking is not None else ""
+    if voucher.status is VoucherStatus.CANCELLED:
+        return "Place cancelled"
+    if voucher.status is VoucherStatus.REDEEMED:
+        return "Place used"
+    if booking is not None and booking.voucher_id == voucher.id:
+        return "Place held on a waiting list"
+    return "Place not used yet"
+
+
+@dataclass
+class Coverage:
+    headcount: int | None
+    certified: int
+    share: float | None
+    ask: float
+    needed_for_ask: int | None
+    expiring: list[Certificate]
+
+
+def coverage(employer: Employer, today: date | None = None) -> Coverage:
+    """Staff with a current certificate as a share of headcount, against the 5% ask; expiring in six months."""
+    today = today or london_today()
+    ids = staff_ids(employer).subquery()
+    current = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), Certificate.revoked_at.is_(None),
+                      sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
+    certified = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id))).where(current)) or 0
+    expiring = list(db.session.scalars(
+        sa.select(Certificate).where(current, Certificate.expires_on.is_not(None),
+                                     Certificate.expires_on <= today + timedelta(days=EXPIRY_WINDOW_DAYS))
+        .order_by(Certificate.expires_on)))
+    headcount = employer.headcount
+    share = certified / headcount if headcount else None
+    needed = max(0, math.ceil(headcount * COVERAGE_ASK) - certified) if headcount else None
+    return Coverage(headcount, certified, share, COVERAGE_ASK, needed, expiring)
+
+
+def staff_certified(employer: Employer) -> int:
+    return coverage(employer).certified
+
+
+# --- exports ------------------------------------------------------------------------------------------
+
+HEADER = ["First name", "Last name", "Email", "Place", "Course", "Booking", "Attendance", "Completed on",
+          "Certificate number", "Certificate expires on"]
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will show as text: one starting like a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def _rows(rows: list[StaffRow]) -> list[list[str]]:
+    return [[neutralise(v) for v in (
+        r.person.first_name, r.person.last_name, r.person.email, r.place, r.course, r.booking, r.attendance,
+        r.completed_on.isoformat() if r.completed_on else "", r.certificate_number,
+        r.certificate_expires_on.isoformat() if r.certificate_expires_on else "")] for r in rows]
+
+
+def staff_csv(employer: Employer) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(_rows(staff(employer)))
+    return out.getvalue()
+
+
+def staff_xlsx(employer: Employer) -> bytes:
+    """The same table as an Excel workbook; no cell is ever a formula or a link."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    sheet = book.add_worksheet("Staff")
+    bold = book.add_format({"bold": True})
+    sheet.write_row(0, 0, HEADER, bold)
+    for i, row in enumerate(_rows(staff(employer)), start=1):
+        for j, value in enumerate(row):
+            sheet.write_string(i, j, value)
+    sheet.set_column(0, len(HEADER) - 1, 18)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,327 @@
+"""The employer contact's pages, the staff member's place link and the contact invitation link.
+
+Every contact page loads the organisation the signed-in contact speaks for (the contact relation)
+and only its objects: another organisation's order or place answers 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from mhfa import flow
+from mhfa.areas.models import CouncilArea
+from mhfa.auth.access import login_required, role_required, token_or_public
+from mhfa.auth.models import Role
+from mhfa.bookings.models import BookingStatus
+from mhfa.courses.models import CourseType
+from mhfa.employers import invoices, orders, organisations, reports, requests, vouchers
+from mhfa.employers.forms import (
+    BookStaffForm,
+    ClaimForm,
+    ClosedCourseRequestForm,
+    ConfirmForm,
+    EmailForm,
+    OrderForm,
+    OrganisationForm,
+    StaffMemberForm,
+    StaffUploadForm,
+)
+from mhfa.employers.models import Order, VoucherStatus
+from mhfa.extensions import db
+from mhfa.pagination import page_url
+
+bp = Blueprint("employers", __name__)
+
+
+def _organisation():
+    return flow.found_or_404(organisations.require_organisation, current_user)
+
+
+def _areas():
+    return list(db.session.query(CouncilArea).order_by(CouncilArea.name))
+
+
+# --- registering ---------------------------------------------------------------------------------
+
+@bp.route("/employers/register", methods=["GET", "POST"])
+@login_required
+def register_organisation():
+    """Register your organisation; the programme team approves it."""
+    existing = organisations.contact_row(current_user)
+    form = OrganisationForm(areas=_areas())
+    if existing is None and form.validate_on_submit():
+        outcome = flow.attempt(organisations.register_organisation, current_user, form.details(), form=form)
+        if outcome.ok:
+            flash(f"{outcome.value.name} is registered. The programme team will check it and email you.", "success")
+            return redirect(url_for(".register_organisation"))
+    return render_template("employers/register.html", form=form, existing=existing), flow.status(form)
+
+
+@bp.route("/employers/invitations/<token>", methods=["GET", "POST"])
+@token_or_public
+def accept_invitation(token: str):
+    """Accept an invitation to be a contact of an organisation (signed in with the invited address)."""
+    contact = flow.found_or_404(organisations.invitation, token)
+    form = ConfirmForm()
+    if current_user.is_authenticated and form.validate_on_submit():
+        outcome = flow.attempt(organisations.accept_invitation, token, current_user, form=form)
+        if outcome.ok:
+            flash(f"You are now a contact for {contact.employer.name}.", "success")
+            return redirect(url_for(".dashboard") if outcome.value.employer.is_approved else url_for("main.home"))
+    return render_template("employers/invitation.html", contact=contact, form=form, token=token), flow.status(form)
+
+
+# --- the organisation's dashboard ---------------------------------------------------------------------
+
+@bp.route("/employer")
+@role_required(Role.EMPLOYER)
+def dashboard():
+    """Places bought, used and left; staff and their training; coverage against the 5% ask."""
+    employer = _organisation()
+    return render_template(
+        "employers/dashboard.html", employer=employer, places=reports.places(employer),
+        staff=reports.staff_page(employer, request.args.get("page", 1, type=int)),
+        page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
+        orders=orders.orders_of(employer), requests=requests.requests_of(employer), money=orders.money,
+        describe=orders.order_description,
+        refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
+    )
+
+
+@bp.route("/employer/staff.csv")
+@role_required(Role.EMPLOYER)
+def export_staff_csv():
+    """Your staff and their training, as CSV."""
+    employer = _organisation()
+    return Response(reports.staff_csv(employer), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="staff.csv"'})
+
+
+@bp.route("/employer/staff.xlsx")
+@role_required(Role.EMPLOYER)
+def export_staff_xlsx():
+    """Your staff and their training, as an Excel workbook."""
+    employer = _organisation()
+    return Response(reports.staff_xlsx(employer),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="staff.xlsx"'})
+
+
+@bp.route("/employer/contacts", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def contacts():
+    """The organisation's contacts; invite a colleague by email."""
+    employer = _organisation()
+    form = EmailForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(organisations.invite_contact, employer, form.email.data, by=current_user, form=form)
+        if outcome.ok:
+            flash(f"We have emailed an invitation to {outcome.value.email}.", "success")
+            return redirect(url_for(".contacts"))
+    return render_template("employers/contacts.html", employer=employer, form=form), flow.status(form)
+
+
+# --- orders -----------------------------------------------------------------------------------------
+
+def _order_form(employer):
+    open_courses = [(c, orders.course_label(c)) for c in orders.courses_to_order(employer, closed=False)]
+    closed = [(c, "Closed: " + orders.course_label(c)) for c in orders.courses_to_order(employer, closed=True)]
+    return OrderForm(prices=orders.price_list(), courses=closed + open_courses)
+
+
+@bp.route("/employer/orders/new", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def new_order():
+    """Order places: on a course type, on one course, or a whole closed course."""
+    employer = _organisation()
+    form = _order_form(employer)
+    if employer.requires_purchase_order:
+        form.purchase_order_ref.description = f"{employer.name} needs a purchase order number on every order."
+    if request.method == "GET":
+        form.billing_address.data = employer.billing_address
+        for name in ("kind", "course_type", "course", "places"):
+            if request.args.get(name):
+                getattr(form, name).data = request.args[name] if name != "places" else request.args.get(
+                    name, type=int)
+    if form.validate_on_submit():
+        outcome = flow.attempt(orders.place_order, employer, form.request(), by=current_user, form=form)
+        if outcome.ok:
+            flash(f"Order placed for {outcome.value.places} places. We will email you the invoice.", "success")
+            return redirect(url_for(".order", order_id=outcome.value.id))
+    return render_template("employers/new_order.html", employer=employer, form=form), flow.status(form)
+
+
+def _own_order(employer, order_id: int) -> Order:
+    return flow.found_or_404(orders.order_of, employer, order_id)
+
+
+def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
+    forms = (one_form, upload_form)
+    status = max((flow.status(f) for f in forms if f is not None), default=200)
+    return render_template(
+        "employers/order.html", employer=employer, order=order, money=orders.money,
+        description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
+        upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
+        holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
+    ), status
+
+
+@bp.route("/employer/orders/<int:order_id>")
+@role_required(Role.EMPLOYER)
+def order(order_id: int):
+    """One order: its invoice, and each place with whom it was given to."""
+    employer = _organisation()
+    return _order_page(employer, _own_order(employer, order_id))
+
+
+@bp.route("/employer/orders/<int:order_id>/allocate", methods=["POST"])
+@role_required(Role.EMPLOYER)
+def allocate(order_id: int):
+    """Give one unused place to a named member of staff (they are emailed a link)."""
+    employer = _organisation()
+    order_ = _own_order(employer, order_id)
+    form = StaffMemberForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(vouchers.allocate_one, employer, order_, form.first_name.data, form.last_name.data,
+                               form.email.data, date_of_birth=form.date_of_birth.data, by=current_user, form=form)
+        if outcome.ok:
+            name = outcome.value.assigned_person.full_name
+            flash(f"Place given to {name}: we have emailed them the link.", "success")
+            return redirect(url_for(".order", order_id=order_.id))
+    return _order_page(employer, order_, one_form=form)
+
+
+@bp.route("/employer/orders/<int:order_id>/upload", methods=["POST"])
+@role_required(Role.EMPLOYER)
+def upload_staff(order_id: int):
+    """Give places to the staff a CSV file names: every line checked before any place is used."""
+    employer = _organisation()
+    order_ = _own_order(employer, order_id)
+    form = StaffUploadForm()
+    lines = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(vouchers.MAX_CSV_BYTES + 1) if upload else b""
+        outcome = flow.attempt(vouchers.allocate_csv, employer, order_, data, by=current_user, form=form)
+        if outcome.ok:
+            flash(f"{len(outcome.value.vouchers)} places given out: we have emailed each person their link.",
+                  "success")
+            return redirect(url_for(".order", order_id=order_.id))
+        lines = getattr(outcome.error, "lines", [])
+    return _order_page(employer, order_, upload_form=form, csv_lines=lines)
+
+
+@bp.route("/employer/orders/<int:order_id>/invoice.pdf")
+@role_required(Role.EMPLOYER, Role.COORDINATOR)
+def invoice_pdf(order_id: int):
+    """The order's VAT invoice (the organisation's own contacts, and the programme team)."""
+    if current_user.has_role(Role.COORDINATOR):
+        order_ = flow.get_or_404(Order, order_id)
+    else:
+        order_ = _own_order(_organisation(), order_id)
+    invoice = flow.found_or_404(lambda: order_.invoice)
+    return Response(invoices.invoice_pdf(invoice), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(invoice)}"'})
+
+
+# --- places -----------------------------------------------------------------------------------------
+
+def _own_voucher(employer, voucher_id: int):
+    return flow.found_or_404(vouchers.voucher_of, employer, voucher_id)
+
+
+@bp.route("/employer/places/<int:voucher_id>/resend", methods=["POST"])
+@role_required(Role.EMPLOYER)
+def resend_place(voucher_id: int):
+    """Email the place's link to its member of staff again."""
+    employer = _organisation()
+    voucher = _own_voucher(employer, voucher_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(vouchers.resend, voucher, by=current_user, form=form)
+        if outcome.ok:
+            flash(f"We have emailed the link to {voucher.assigned_person.email} again.", "success")
+        else:
+            flash(outcome.error.message, "error")
+    return redirect(url_for(".order", order_id=voucher.order_id))
+
+
+@bp.route("/employer/places/<int:voucher_id>/reassign", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def reassign_place(voucher_id: int):
+    """Give an unused place to someone else."""
+    employer = _organisation()
+    voucher = _own_voucher(employer, voucher_id)
+    form = StaffMemberForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(vouchers.reassign, employer, voucher, form.first_name.data, form.last_name.data,
+                               form.email.data, by=current_user, form=form)
+        if outcome.ok:
+            flash(f"Place given to {voucher.assigned_person.full_name}: we have emailed them the link.", "success")
+            return redirect(url_for(".order", order_id=voucher.order_id))
+    return render_template("employers/reassign.html", voucher=voucher, form=form), flow.status(form)
+
+
+@bp.route("/employer/book", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def book_staff():
+    """Book staff onto a course with their places, in one step (onto its waiting list when it is full)."""
+    employer = _organisation()
+    unused = vouchers.given_not_used(employer)
+    courses, seen_orders = {}, set()
+    for voucher in unused:
+        if voucher.order_id not in seen_orders:  # the courses a voucher can pay for depend on its order only
+            seen_orders.add(voucher.order_id)
+            courses.update((course.id, course) for course in vouchers.courses_for(voucher))
+    form = BookStaffForm(
+        courses=[(c, orders.course_label(c)) for c in sorted(courses.values(), key=lambda c: c.starts_at)],
+        staff=[(v, f"{v.assigned_person.full_name} ({v.order.course_type.name})") for v in unused])
+    if form.validate_on_submit():
+        outcome = flow.attempt(vouchers.book_staff, employer, form.voucher_ids(),
+                               int(form.course.data) if (form.course.data or "").isdigit() else None,
+                               by=current_user, form=form)
+        if outcome.ok:
+            made = outcome.value
+            waiting = sum(b.status is BookingStatus.WAITLISTED for b in made)
+            flash(f"{len(made) - waiting} booked, {waiting} on the waiting list. We have emailed each of them.",
+                  "success")
+            return redirect(url_for(".dashboard"))
+    return render_template("employers/book_staff.html", form=form, employer=employer), flow.status(form)
+
+
+@bp.route("/employer/closed-course-requests/new", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def request_course():
+    """Ask for a closed course, for your staff alone."""
+    employer = _organisation()
+    form = ClosedCourseRequestForm(course_types=db.session.query(CourseType).filter_by(active=True)
+                                   .order_by(CourseType.name).all())
+    if form.validate_on_submit():
+        outcome = flow.attempt(requests.request_closed_course, employer, form.details(), by=current_user, form=form)
+        if outcome.ok:
+            flash("Request sent. The programme team will schedule the course and email you.", "success")
+            return redirect(url_for(".dashboard"))
+    return render_template("employers/request_course.html", form=form), flow.status(form)
+
+
+# --- the staff member's link ------------------------------------------------------------------------
+
+@bp.route("/places/<code>", methods=["GET", "POST"])
+@token_or_public
+def claim_place(code: str):
+    """A member of staff chooses the date for the place their employer gave them, and books it."""
+    voucher = flow.found_or_404(vouchers.voucher_by_code, code)
+    courses = vouchers.courses_for(voucher)
+    form = ClaimForm(courses=[(c, orders.course_label(c)) for c in courses])
+    used = voucher.status in (VoucherStatus.REDEEMED, VoucherStatus.CANCELLED) or not voucher.order.places_usable
+    if current_user.is_authenticated and not used and form.validate_on_submit():
+        outcome = flow.attempt(vouchers.claim, current_user, code,
+                               int(form.course.data) if (form.course.data or "").isdigit() else None, form=form)
+        if outcome.ok:
+            booking = outcome.value
+            flash(f"You are booked on {booking.course.course_type.name}." if booking.status is BookingStatus.CONFIRMED
+                  else f"{booking.course.course_type.name} is full: you are on its waiting list, and your place is "
+                       "kept for you.", "success")
+            return redirect(url_for("bookings.my_courses"))
+    return render_template("employers/claim.html", voucher=voucher, form=form, courses=courses, used=used,
+                           holder=vouchers.holder(voucher), code=code), flow.status(form)

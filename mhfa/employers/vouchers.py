@@ -1,0 +1,384 @@
+"""Place vouchers: handing bought places to named staff, who claim them, or whom the contact books.
+
+Each place is a voucher with an unguessable code. The contact allocates places one by one or from a
+CSV file of names and emails (every row is checked before any place is used; problems come back as
+``line N: reason``). Each member of staff is emailed a link to claim the place and choose a date, or
+the contact books them directly. Booking with a voucher goes through the bookings service, which
+locks the voucher and spends it once, whatever the concurrency; a voucher used for a waiting-list
+place is held, not spent, and promotion keeps it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from mhfa.audit import services as audit
+from mhfa.auth.models import User
+from mhfa.bookings import services as bookings
+from mhfa.bookings.models import Booking, BookingSource, BookingStatus
+from mhfa.courses.models import Course, CourseStatus
+from mhfa.employers import emails
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher, VoucherStatus
+from mhfa.employers.orders import lock_order
+from mhfa.employers.organisations import normalise_email
+from mhfa.errors import Conflict, DomainError, NotFound
+from mhfa.extensions import db
+from mhfa.people.models import Person, PersonSource
+from mhfa.timeutil import utcnow
+
+MAX_CSV_BYTES = 512 * 1024
+#: A cell starting with one of these is read as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NAME_FIELDS = ("first_name", "last_name")
+
+
+@dataclass
+class StaffMember:
+    first_name: str
+    last_name: str
+    email: str
+    date_of_birth: date | None = None  # optional: the contact can book them directly only with it (age rules)
+
+
+class CsvRejected(DomainError):
+    """The file was refused: ``lines`` says what is wrong, one line per problem (``line N: reason``)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(f"The file has {len(lines)} problem{'s' if len(lines) != 1 else ''}: no places were "
+                         "allocated. Correct the file and upload it again", field="file")
+        self.lines = lines
+
+
+@dataclass
+class Allocation:
+    vouchers: list[PlaceVoucher] = field(default_factory=list)
+
+
+# --- checking names and emails ----------------------------------------------------------------------
+
+def _name_problem(label: str, value: str) -> str | None:
+    if not value:
+        return f"enter the {label}"
+    if value.startswith(FORMULA_STARTS):
+        return f"the {label} cannot start with =, +, - or @ (spreadsheets read that as a formula)"
+    if len(value) > 100:
+        return f"the {label} must be 100 characters or fewer"
+    if any(ord(ch) < 32 for ch in value):
+        return f"the {label} contains a control character"
+    return None
+
+
+def _email_problem(email: str) -> str | None:
+    if not email:
+        return "enter the email address"
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or " " in email or len(email) > 254 or email.startswith(FORMULA_STARTS):
+        return f"{email[:60]} is not an email address in the correct format, like name@example.org"
+    return None
+
+
+def _date_of_birth(text: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+        if not date(1900, 1, 1) <= day < date.today():
+            break
+        return day
+    raise DomainError(f"Date of birth {text[:20]} is not a real date in the past, like 1985-06-15",
+                      field="date_of_birth")
+
+
+def check_member(first_name: str, last_name: str, email: str, date_of_birth: date | str | None = None) -> StaffMember:
+    first, last = " ".join((first_name or "").split()), " ".join((last_name or "").split())
+    email = normalise_email(email or "")
+    for name, label, value in (("first_name", "first name", first), ("last_name", "last name", last)):
+        problem = _name_problem(label, value)
+        if problem:
+            raise DomainError(problem[0].upper() + problem[1:], field=name)
+    problem = _email_problem(email)
+    if problem:
+        raise DomainError(problem[0].upper() + problem[1:], field="email")
+    if isinstance(date_of_birth, str):
+        date_of_birth = _date_of_birth(date_of_birth) if date_of_birth.strip() else None
+    return StaffMember(first, last, email, date_of_birth)
+
+
+def parse_staff_csv(data: bytes) -> list[StaffMember]:
+    """The staff a CSV file names (header ``first_name,last_name,email``), or CsvRejected listing every problem."""
+    if not data:
+        raise CsvRejected(["the file is empty"])
+    if len(data) > MAX_CSV_BYTES:
+        raise CsvRejected([f"the file is larger than {MAX_CSV_BYTES // 1024} KB"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvRejected(["the file is not UTF-8 text: save it from your spreadsheet as \"CSV UTF-8\""]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower().replace(" ", "_") for h in next(reader)]
+    except (StopIteration, csv.Error):
+        raise CsvRejected(["line 1: the first line must be the header first_name,last_name,email"]) from None
+    missing = [name for name in ("first_name", "last_name", "email") if name not in header]
+    if missing:
+        raise CsvRejected([f"line 1: the header has no {', '.join(missing)} column"
+                           " (it needs first_name,last_name,email)"])
+    index = {name: header.index(name) for name in ("first_name", "last_name", "email", "date_of_birth")
+             if name in header}
+    members, problems, seen = [], [], {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            values = {name: (row[i].strip() if i < len(row) else "") for name, i in index.items()}
+            try:
+                member = check_member(values["first_name"], values["last_name"], values["email"],
+                                      values.get("date_of_birth", ""))
+            except DomainError as error:
+                problems.append(f"line {line}: {error.message[0].lower() + error.message[1:]}")
+                continue
+            if member.email in seen:
+                problems.append(f"line {line}: {member.email} is already on line {seen[member.email]}")
+                continue
+            seen[member.email] = line
+            members.append(member)
+    except csv.Error as error:
+        problems.append(f"line {reader.line_num}: the file is not valid CSV ({error})")
+    if problems:
+        raise CsvRejected(problems)
+    if not members:
+        raise CsvRejected(["the file names nobody: add a line per member of staff under the header"])
+    return members
+
+
+# --- allocating ------------------------------------------------------------------------------------------
+
+def _usable_order(employer: Employer, order: Order) -> Order:
+    if order.employer_id != employer.id:
+        raise NotFound("order not found")
+    lock_order(order)  # two allocations at once never pick the same voucher
+    if not order.places_usable:
+        raise DomainError(f"This order is {order.status.label.lower()}: places can be handed out once it is invoiced",
+                          field="email")
+    return order
+
+
+def unused_vouchers(order: Order) -> list[PlaceVoucher]:
+    return list(db.session.scalars(sa.select(PlaceVoucher).where(
+        PlaceVoucher.order_id == order.id, PlaceVoucher.status == VoucherStatus.AVAILABLE,
+        PlaceVoucher.assigned_person_id.is_(None)).order_by(PlaceVoucher.id).execution_options(populate_existing=True)))
+
+
+def _person_with_email(email: str) -> Person | None:
+    """The person with this address, however it was capitalised when they were recorded."""
+    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == email).limit(1))
+
+
+def _staff_person(employer: Employer, member: StaffMember) -> Person:
+    person = _person_with_email(member.email)
+    if person is None:
+        person = Person(first_name=member.first_name, last_name=member.last_name, email=member.email,
+                        date_of_birth=member.date_of_birth, source=PersonSource.EMPLOYER, employer_id=employer.id)
+        db.session.add(person)
+        db.session.flush()
+    elif person.is_erased:
+        raise DomainError(f"{member.email} cannot be given a place", field="email")
+    if person.date_of_birth is None and member.date_of_birth is not None:
+        person.date_of_birth = member.date_of_birth
+    return person
+
+
+def _give(voucher: PlaceVoucher, person: Person, by: User) -> PlaceVoucher:
+    voucher.status = VoucherStatus.ASSIGNED
+    voucher.assigned_person = person
+    voucher.assigned_at = voucher.sent_at = utcnow()
+    db.session.flush()
+    audit.record("voucher.assigned", voucher, by, order_id=voucher.order_id, person_id=person.id)
+    emails.place_for_staff(voucher)
+    return voucher
+
+
+def _already_holds(order: Order, person: Person) -> bool:
+    return db.session.scalar(sa.select(PlaceVoucher.id).where(
+        PlaceVoucher.order_id == order.id, PlaceVoucher.assigned_person_id == person.id,
+        PlaceVoucher.status == VoucherStatus.ASSIGNED)) is not None
+
+
+def allocate(employer: Employer, order: Order, members: list[StaffMember], *, by: User) -> Allocation:
+    """Give one unused place of the order to each member of staff (all of them, or none)."""
+    _usable_order(employer, order)
+    free = unused_vouchers(order)
+    if len(members) > len(free):
+        raise DomainError(f"This order has {len(free)} unused place{'s' if len(free) != 1 else ''} and you named "
+                          f"{len(members)} people: name fewer, or order more places",
+                          field="file" if len(members) > 1 else "email")
+    result = Allocation()
+    for member, voucher in zip(members, free, strict=False):
+        person = _staff_person(employer, member)
+        if _already_holds(order, person):
+            raise DomainError(f"{member.email} already has an unused place from this order: nothing was allocated",
+                              field="file" if len(members) > 1 else "email")
+        result.vouchers.append(_give(voucher, person, by))
+    return result
+
+
+def allocate_one(employer: Employer, order: Order, first_name: str, last_name: str, email: str, *,
+                 by: User, date_of_birth: date | None = None) -> PlaceVoucher:
+    member = check_member(first_name, last_name, email, date_of_birth)
+    return allocate(employer, order, [member], by=by).vouchers[0]
+
+
+def allocate_csv(employer: Employer, order: Order, data: bytes, *, by: User) -> Allocation:
+    return allocate(employer, order, parse_staff_csv(data), by=by)
+
+
+# --- one voucher --------------------------------------------------------------------------------------
+
+def voucher_of(employer: Employer, voucher_id: int) -> PlaceVoucher | None:
+    voucher = db.session.get(PlaceVoucher, voucher_id)
+    return voucher if voucher is not None and voucher.order.employer_id == employer.id else None
+
+
+def given_not_used(employer: Employer) -> list[PlaceVoucher]:
+    """Places given to named staff and not yet used or held (on invoiced or paid orders)."""
+    held = sa.exists().where(Booking.voucher_id == PlaceVoucher.id, Booking.status != BookingStatus.CANCELLED)
+    return list(db.session.scalars(
+        sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
+        .join(Person, Person.id == PlaceVoucher.assigned_person_id)
+        .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
+               PlaceVoucher.status == VoucherStatus.ASSIGNED, ~held)
+        .options(selectinload(PlaceVoucher.assigned_person),
+                 selectinload(PlaceVoucher.order).selectinload(Order.course_type))
+        .order_by(Person.last_name, Person.first_name, PlaceVoucher.id)))
+
+
+def of_order(order: Order) -> list[PlaceVoucher]:
+    """The order's vouchers with whom each was given to (one query)."""
+    return list(db.session.scalars(sa.select(PlaceVoucher).where(PlaceVoucher.order_id == order.id)
+                                   .options(selectinload(PlaceVoucher.assigned_person)).order_by(PlaceVoucher.id)))
+
+
+def holders(order: Order) -> dict[int, Booking]:
+    """The live booking each of the order's vouchers backs, by voucher id (one query)."""
+    found = db.session.scalars(sa.select(Booking).join(PlaceVoucher, PlaceVoucher.id == Booking.voucher_id)
+                               .where(PlaceVoucher.order_id == order.id, Booking.status != BookingStatus.CANCELLED)
+                               .options(joinedload(Booking.course).joinedload(Course.course_type)))
+    return {booking.voucher_id: booking for booking in found}
+
+
+def holder(voucher: PlaceVoucher) -> Booking | None:
+    return db.session.scalar(sa.select(Booking).where(Booking.voucher_id == voucher.id,
+                                                      Booking.status != BookingStatus.CANCELLED))
+
+
+def _unspent(voucher: PlaceVoucher) -> None:
+    if voucher.status is VoucherStatus.REDEEMED or holder(voucher) is not None:
+        raise Conflict("This place has already been used to book a course", field="email")
+    if voucher.status is VoucherStatus.CANCELLED or not voucher.order.places_usable:
+        raise Conflict("This place has been cancelled", field="email")
+
+
+def resend(voucher: PlaceVoucher, *, by: User) -> PlaceVoucher:
+    _unspent(voucher)
+    if voucher.assigned_person is None:
+        raise DomainError("This place has not been given to anyone yet", field="email")
+    voucher.sent_at = utcnow()
+    db.session.flush()
+    audit.record("voucher.resent", voucher, by, person_id=voucher.assigned_person_id)
+    emails.place_for_staff(voucher)
+    return voucher
+
+
+def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_name: str, email: str, *,
+             by: User) -> PlaceVoucher:
+    """Give an unused place to someone else (the old link then refuses them: the place is not theirs)."""
+    member = check_member(first_name, last_name, email)
+    lock_order(voucher.order)
+    db.session.refresh(voucher)
+    _unspent(voucher)
+    person = _staff_person(employer, member)
+    if voucher.assigned_person_id == person.id:
+        raise DomainError(f"This place is already {person.full_name}'s", field="email")
+    before = voucher.assigned_person_id
+    audit.record("voucher.reassigned", voucher, by, from_person_id=before, to_person_id=person.id)
+    return _give(voucher, person, by)
+
+
+# --- claiming and booking ----------------------------------------------------------------------------
+
+def voucher_by_code(code: str) -> PlaceVoucher:
+    voucher = db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.code == (code or "").strip()))
+    if voucher is None:
+        raise NotFound("That place voucher code is not recognised.")
+    return voucher
+
+
+def courses_for(voucher: PlaceVoucher) -> list[Course]:
+    """The courses a voucher can pay for: its order's course, or the open (and own closed) courses of its type."""
+    order = voucher.order
+    if order.course is not None:
+        return [order.course]
+    return list(db.session.scalars(
+        sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, Course.course_type_id == order.course_type_id,
+                                Course.starts_at > utcnow(),
+                                sa.or_(Course.employer_id.is_(None), Course.employer_id == order.employer_id))
+        .order_by(Course.starts_at).limit(60)))
+
+
+def _course_for_voucher(voucher: PlaceVoucher, course_id: int | None) -> Course:
+    course = db.session.get(Course, course_id) if course_id else None
+    if course is None or course not in courses_for(voucher):
+        raise DomainError("Choose a course from the list", field="course")
+    return course
+
+
+def claim(user: User, code: str, course_id: int | None) -> Booking:
+    """A member of staff uses their place on the course they chose (the bookings rules decide)."""
+    voucher = voucher_by_code(code)
+    course = _course_for_voucher(voucher, course_id)
+    return bookings.book_for_user(user, course, voucher_code=voucher.code)
+
+
+def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None, *, by: User) -> list[Booking]:
+    """The contact books named staff onto one course, each with their own place voucher, in one step.
+
+    A full course puts them all on its waiting list (each voucher held, and spent on promotion). Any
+    refusal refuses the whole group, naming the person. People are locked in id order before the
+    bookings service takes the course lock, so two group bookings never wait on each other in a circle.
+    """
+    if not voucher_ids:
+        raise DomainError("Choose at least one member of staff", field="vouchers")
+    vouchers = []
+    for voucher_id in sorted(set(voucher_ids)):
+        voucher = voucher_of(employer, voucher_id)
+        if voucher is None or voucher.assigned_person is None:
+            raise DomainError("Choose staff from the list", field="vouchers")
+        vouchers.append(voucher)
+    course = _course_for_voucher(vouchers[0], course_id)
+    people = sorted({v.assigned_person_id for v in vouchers})
+    if len(people) != len(vouchers):
+        raise DomainError("Choose each member of staff once", field="vouchers")
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Person.id).where(Person.id.in_(people)).order_by(Person.id)
+                           .with_for_update(key_share=True))
+    made = []
+    for voucher in vouchers:
+        if course not in courses_for(voucher):
+            raise DomainError(f"{voucher.assigned_person.full_name}'s place is not for this course", field="vouchers")
+        try:
+            booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
+                                    source=BookingSource.EMPLOYER)
+        except DomainError as error:
+            raise DomainError(f"{voucher.assigned_person.full_name}: {error.message}", field="vouchers",
+                              status_code=error.status_code) from error
+        made.append(booking)
+    audit.record("employer.staff_booked", employer, by, course_id=course.id, booking_ids=[b.id for b in made],
+                 waitlisted=sum(b.status is BookingStatus.WAITLISTED for b in made))
+    return made

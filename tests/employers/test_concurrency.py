@@ -1,0 +1,118 @@
+"""A place voucher is used at most once, and invoice numbers never repeat, whatever the concurrency.
+
+Each thread has its own app context, database session and connection (a second app on the same
+database, as in tests/test_booking_concurrency.py). On PostgreSQL a claim waits on the voucher's row
+lock (taken after the course lock); on SQLite on the database write lock.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from mhfa import create_app
+from mhfa.auth.models import Role, User
+from mhfa.bookings.models import Booking
+from mhfa.employers import orders, vouchers
+from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import utcnow
+from tests import factories
+
+CLAIMS = 12
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def crowd_app(app_ctx, smtp):
+    config = {key: app_ctx.config[key] for key in (
+        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL")}
+    application = create_app({**config, "TESTING": True, "INSTANCE_PATH": app_ctx.instance_path,
+                              "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CLAIMS + 2, "max_overflow": 0,
+                                                            "pool_timeout": 120}})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _together(application, work, items):
+    """Run ``work(item)`` in one thread per item, each in its own app context, all released at once."""
+    barrier = threading.Barrier(len(items))
+    outcomes, lock = [], threading.Lock()
+
+    def run(item):
+        with application.app_context():
+            barrier.wait()
+            try:
+                value = work(item)
+                db.session.commit()
+                result = ("ok", value)
+            except DomainError as error:
+                db.session.rollback()
+                result = ("refused", error.message)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                result = ("error", repr(error))
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return outcomes
+
+
+def test_simultaneous_claims_of_one_place_use_it_once(app_ctx, crowd_app):
+    acme = factories.employer("Acme")
+    order = factories.order(acme, places=1)
+    [voucher] = order.vouchers  # not given to anyone: whoever holds the code may use it
+    courses = [factories.course("AWARE", start=None) for _ in range(3)]
+    area = factories.area("Birmingham")
+    users = []
+    for n in range(CLAIMS):
+        person = Person(first_name=f"Claim{n}", last_name="Ant", email=f"claim{n}@example.org",
+                        date_of_birth=factories.date(1990, 1, 1), home_council_area=area)
+        user = User(email=person.email, person=person, password_hash="-", email_confirmed_at=utcnow())
+        user.grant(Role.TRAINEE)
+        db.session.add(user)
+        users.append(user)
+    db.session.commit()
+    code, course_ids = voucher.code, [c.id for c in courses]
+    items = [(u.id, course_ids[n % 3]) for n, u in enumerate(users)]
+
+    outcomes = _together(crowd_app, lambda item: vouchers.claim(db.session.get(User, item[0]), code, item[1]).id,
+                         items)
+    assert [kind for kind, _ in outcomes if kind == "error"] == [], outcomes
+    assert sum(kind == "ok" for kind, _ in outcomes) == 1
+    assert {message for kind, message in outcomes if kind == "refused"} <= {
+        "that place voucher has already been used", "that place voucher has been given to someone else"}
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Booking.id)).where(Booking.voucher_id == voucher.id)) == 1
+    assert db.session.get(PlaceVoucher, voucher.id).status is VoucherStatus.REDEEMED
+
+
+def test_invoices_issued_at_the_same_moment_get_distinct_consecutive_numbers(app_ctx, crowd_app):
+    acme = factories.employer("Acme")
+    pending = [factories.order(acme, places=1, status=OrderStatus.PENDING) for _ in range(8)]
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    coordinator_id = coordinator.id
+
+    def invoice(order_id):
+        return orders.issue_invoice(db.session.get(Order, order_id), by=db.session.get(User, coordinator_id)).number
+
+    outcomes = _together(crowd_app, invoice, [o.id for o in pending] + [pending[0].id])  # one order twice
+    assert [o for o in outcomes if o[0] == "error"] == []
+    numbers = sorted(value for kind, value in outcomes if kind == "ok")
+    assert numbers == [f"INV-{n:06d}" for n in range(1, 9)]
+    assert [m for kind, m in outcomes if kind == "refused"] == [
+        "This order is invoiced: only an order waiting for its invoice can be invoiced"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Invoice.id))) == 8
