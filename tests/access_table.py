@@ -58,6 +58,7 @@ EXPECTED_ACCESS = {
     "courses.reset_trainee_feed": {Role.TRAINEE},
     "courses.trainee_calendar": {Role.TRAINEE},
     "courses.venues": {Role.COORDINATOR},
+    "main.accessibility": PUBLIC,
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,

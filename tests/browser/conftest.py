@@ -267,7 +267,8 @@ def assert_no_horizontal_scroll(page) -> None:
         wide = page.evaluate("""() => {
             const vw = document.documentElement.clientWidth;
             return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > vw + 1)
-              .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
+              .slice(0, 5).map(e => e.tagName.toLowerCase()
+                + (e.className ? '.' + String(e.className).split(' ')[0] : '')
                 + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
         }""")
         raise AssertionError(f"{page.url} is {widths[0]} px wide in a {widths[1]} px viewport: {wide}")
