@@ -757,11 +757,13 @@ def remove_instructor(course: Course, instructor: Instructor, actor: User | None
 
 
 def instructors_available_for(course: Course) -> list[Instructor]:
-    """Active instructors not yet on the course, by name (the list to choose from)."""
+    """Active instructors not yet on the course whose licence lasts until it ends, by name (the list to choose from)."""
     assigned = {i.id for i in course.instructors}
+    last_day = max(london_today(), to_london(course.ends_at).date()) if course.ends_at else london_today()
     rows = db.session.scalars(
         sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
-        .where(Instructor.active.is_(True)).order_by(Person.last_name, Person.first_name)
+        .where(Instructor.active.is_(True), Instructor.licence_expires_on >= last_day)
+        .order_by(Person.last_name, Person.first_name)
         .options(joinedload(Instructor.person))
     )
     return [i for i in rows if i.id not in assigned]
