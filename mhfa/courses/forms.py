@@ -28,6 +28,7 @@ from mhfa.areas.services import postcode_is_valid
 from mhfa.courses import services
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
 from mhfa.employers.models import Employer
+from mhfa.errors import NotFound
 from mhfa.timeutil import london_to_utc, to_london
 
 try:
@@ -300,7 +301,10 @@ class CancelCourseForm(FlaskForm):
 
 
 class AssignInstructorForm(FlaskForm):
-    instructor = SelectField("Instructor", choices=[], validators=[DataRequired("Choose an instructor")])
+    # The list offers only instructors the rules accept; one chosen from an older page is still
+    # looked up, so the refusal names the rule (an expired licence, a clashing course).
+    instructor = SelectField("Instructor", choices=[], validators=[DataRequired("Choose an instructor")],
+                             validate_choice=False)
 
     def __init__(self, *args, instructors=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,6 +314,8 @@ class AssignInstructorForm(FlaskForm):
         ])
 
     def chosen(self) -> Instructor:
+        if not str(self.instructor.data).isdigit():
+            raise NotFound("There is no such instructor")
         return services.get_or_404(Instructor, int(self.instructor.data))
 
 
