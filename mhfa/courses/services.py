@@ -523,6 +523,13 @@ def _times(course: Course) -> list[SessionTimes]:
     return sorted(SessionTimes(s.starts_at, s.ends_at) for s in course.sessions)
 
 
+def course_problems(details: CourseDetails, course: Course | None = None, *,
+                    now: datetime | None = None) -> list[tuple[str | None, str]]:
+    """Every rule these details break, changing nothing: so a form can name them all at once."""
+    sessions_changed = course is None or sorted(details.sessions) != _times(course)
+    return _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
+
+
 def create_course(details: CourseDetails, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """A new draft course with its sessions; nothing is added if any rule is broken."""
     problems = _course_problems(details, None, sessions_changed=True, now=now or utcnow())

@@ -207,7 +207,7 @@ def _course_form(course: Course | None = None) -> CourseForm:
     choices = services.course_form_choices(course)
     if course is None:
         return CourseForm(**choices)
-    return CourseForm(data=CourseForm.data_of(course), **choices)
+    return CourseForm(data=CourseForm.data_of(course), course=course, **choices)
 
 
 @bp.route("/manage/courses/new", methods=["GET", "POST"])
