@@ -166,7 +166,7 @@ def test_course_detail_shows_bookings_and_waiting_list(client, coordinator):
         factories.booking_on(course, status=BookingStatus.WAITLISTED)
     db.session.commit()
     html = client.get(f"/manage/courses/{course.id}").get_data(as_text=True)
-    assert '<span class="reach-stat" id="booked">3</span> booked of 3 places' in html
+    assert '<span class="reach-stat" id="booked">3</span> of 3 places booked' in html
     assert '<span class="reach-stat" id="waiting">2</span> on the waiting list' in html
 
 

@@ -545,6 +545,15 @@ def create_course(details: CourseDetails, actor: User | None = None, *, now: dat
     return course
 
 
+def closed_for_changes(course: Course) -> str | None:
+    """Why a course can no longer be changed or cancelled (it is cancelled or completed), or None."""
+    try:
+        _refuse_if_closed_for_changes(course)
+    except DomainError as error:
+        return error.message
+    return None
+
+
 def _refuse_if_closed_for_changes(course: Course) -> None:
     if course.status is CourseStatus.CANCELLED:
         raise DomainError("This course has been cancelled, so it cannot be changed.")
@@ -810,6 +819,24 @@ def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     db.session.flush()
     audit.record("venue.created", venue, actor, name=venue.name)
     return venue
+
+
+@dataclass
+class VenueCoursesAhead:
+    """The published courses at a venue that have not finished, and how many trainees hold a place."""
+
+    courses: int
+    trainees: int
+
+
+def venue_courses_ahead(venue: Venue, now: datetime | None = None) -> VenueCoursesAhead:
+    """What a change of the venue's name or address would reschedule (said before saving)."""
+    courses = db.session.scalars(
+        sa.select(Course).where(Course.venue_id == venue.id, Course.status == CourseStatus.PUBLISHED,
+                                Course.ends_at > (now or utcnow()))
+    ).all()
+    counted = places_for(list(courses))
+    return VenueCoursesAhead(len(courses), sum(p.confirmed + p.waitlisted for p in counted.values()))
 
 
 def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None, *,
