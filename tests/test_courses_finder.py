@@ -41,7 +41,9 @@ def test_finder_lists_courses_in_an_accessible_table(client, app_ctx):
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("area=E08000031", ["wolverhampton"]),
+    ("area=E08000031", ["wolverhampton", "online"]),  # online courses are open to every area (issue 8)
+    ("area=E08000031&mode=in_person", ["wolverhampton"]),
+    ("area=E08000031&mode=online", ["online"]),
     ("type=YOUTH_2DAY", ["youth"]),
     ("mode=online", ["online"]),
     ("mode=in_person", ["full", "wolverhampton", "youth"]),

@@ -82,7 +82,8 @@ class FinderForm(FlaskForm):
         csrf = False
 
     area = SelectField("Council area", choices=[], default="",
-                       invalid_choice_message="Choose a council area from the list")
+                       invalid_choice_message="Choose a council area from the list",
+                       description="Courses in person there, and every online course (open to everyone).")
     type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
     mode = RadioField("In person or online", default="", validators=[Optional()],
                       choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))

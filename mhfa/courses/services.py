@@ -308,7 +308,10 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     if filters.date_to is not None:
         conditions.append(Course.starts_at < _start_of_london_day(filters.date_to + timedelta(days=1)))
     if filters.council_area_id is not None:
-        conditions.append(Course.council_area_id == filters.council_area_id)
+        # An area means "courses I can attend from there": its in-person courses and every online
+        # course, which is open to everyone (an online course's own area is the one that runs it).
+        conditions.append(sa.or_(Course.council_area_id == filters.council_area_id,
+                                 Course.delivery_mode == DeliveryMode.ONLINE))
     if filters.course_type_id is not None:
         conditions.append(Course.course_type_id == filters.course_type_id)
     if filters.delivery_mode is not None:

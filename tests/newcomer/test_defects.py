@@ -118,3 +118,26 @@ def test_the_back_link_is_inside_main(client, auth, app_ctx):
     main = html.split("<main", 1)[1].split("</main>", 1)[0]
     assert 'class="govuk-back-link"' in main
     assert 'class="govuk-back-link"' not in html.split("<main", 1)[0]
+
+
+def test_online_courses_are_listed_with_every_area_in_the_finder_the_hint_and_the_api(client, app_ctx):
+    from datetime import datetime, timedelta
+
+    from mhfa.courses.models import DeliveryMode
+
+    start = datetime.combine(datetime.now().date() + timedelta(days=20), datetime.min.time()).replace(hour=9)
+    online = factories.course("ADULT_2DAY", start=start, mode=DeliveryMode.ONLINE, council_area_id=None)
+    coventry = factories.course("AWARE", start=start, venue_=factories.venue(council_area="Coventry"))
+    db.session.commit()
+    solihull = factories.area("Solihull").gss_code
+    html = _html(client.get(f"/courses?area={solihull}"))
+    assert f'href="/courses/{online.id}"' in html and f'href="/courses/{coventry.id}"' not in html
+    assert "Open to everyone" in html
+    api = client.get(f"/api/v1/courses?area={solihull}").json
+    assert [c["id"] for c in api["courses"]] == [online.id]
+    # With no course in person in the area and the online ones filtered out, the hint finds them.
+    empty = _html(client.get(f"/courses?area={solihull}&mode=in_person"))
+    hint = re.search(r'<a class="govuk-link" href="([^"]+)">courses online</a>', empty)
+    assert hint
+    found = _html(client.get(hint.group(1).replace("&amp;", "&")))
+    assert f'href="/courses/{online.id}"' in found
