@@ -28,6 +28,8 @@ Fixtures and helpers for journeys (use them in any ``tests/browser/test_*.py``):
     listed exception), and saves a screenshot named ``<test>-<width>-<name>.png``.
 ``assert_no_horizontal_scroll(page)``, ``check_axe(page, allow=None)``, ``screenshot(page, name)``
     The three checks on their own.
+``navigate(locator)``
+    Clicks a link or button and waits for the page it leads to (use it for every click that loads a page).
 ``login(page, email, password=DEMO_PASSWORD)``
     Signs in through the sign-in form and checks it worked.
 ``outbox``
@@ -306,6 +308,7 @@ def screenshot(page, name: str) -> Path:
 
 def check_page(page, name: str, allow: dict[str, str] | None = None) -> Path:
     """No sideways scrolling, no axe violation, and a screenshot; returns the screenshot's path."""
+    page.wait_for_load_state()
     assert_no_horizontal_scroll(page)
     check_axe(page, allow)
     return screenshot(page, name)
@@ -318,12 +321,19 @@ def visit(page, path: str, name: str | None = None, status: int = 200, allow: di
     return response
 
 
+def navigate(locator) -> None:
+    """Click a link or submit button and wait until the page it leads to has loaded."""
+    page = locator.page
+    with page.expect_navigation():
+        locator.click()
+    page.wait_for_load_state()
+
+
 def login(page, email_address: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Email address").fill(email_address)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    navigate(page.get_by_role("button", name="Sign in"))
     assert page.get_by_role("button", name="Sign out").is_visible(), f"sign-in as {email_address} failed: {page.url}"
 
 
