@@ -180,7 +180,7 @@ def test_after_the_cut_off_the_cancel_page_says_whom_to_contact(client, auth, po
     assert "To cancel now, contact" in client.get("/my-courses").get_data(as_text=True)
     response = post_form(f"/bookings/{booking.id}/cancel", {}, page="/my-courses")
     assert response.status_code == 409
-    assert "the cancellation deadline for this course" in response.get_data(as_text=True)
+    assert "The cancellation deadline for this course" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status is BookingStatus.CONFIRMED
 
