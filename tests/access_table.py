@@ -105,6 +105,7 @@ EXPECTED_ACCESS = {
     "employers.request_course": {Role.EMPLOYER},
     "employers.resend_place": {Role.EMPLOYER},
     "employers.upload_staff": {Role.EMPLOYER},
+    "main.accessibility": PUBLIC,
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,

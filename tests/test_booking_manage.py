@@ -166,7 +166,7 @@ def test_a_cancelled_booking_or_a_completed_course_cannot_be_cancelled_again(cli
     assert "This booking is already cancelled" in page and 'name="reason"' not in page
     response = post_form(f"/manage/bookings/{seated[0].id}/cancel", {"reason": "Again"},
                          page=f"/manage/courses/{course.id}")
-    assert response.status_code == 409 and "this booking is already cancelled" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "This booking is already cancelled" in response.get_data(as_text=True)
 
     course.status = CourseStatus.COMPLETED
     db.session.commit()

@@ -76,7 +76,7 @@ def test_a_refused_booking_names_the_rule_and_changes_nothing(client, auth, post
     response = post_form(f"/courses/{course.id}/book", {})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "There is a problem" in html and "this course is for people aged 16 and over" in html
+    assert "There is a problem" in html and "This course is for people aged 16 and over" in html
     assert _bookings() == before
 
 
@@ -89,7 +89,7 @@ def test_an_overlapping_booking_is_refused_with_409(client, auth, post_form):
     before = _bookings()
     response = post_form(f"/courses/{clash.id}/book", {})
     assert response.status_code == 409
-    assert "you are already booked on a course at that time" in response.get_data(as_text=True)
+    assert "You are already booked on a course at that time" in response.get_data(as_text=True)
     assert _bookings() == before
 
 
@@ -118,7 +118,7 @@ def test_closed_course_asks_for_the_voucher_and_keeps_what_was_typed(client, aut
     assert 'href="#voucher_code"' in html and "only for staff of Dudley Council" in html
     response = post_form(f"/courses/{course.id}/book", {"voucher_code": "WRONG-CODE"})
     html = response.get_data(as_text=True)
-    assert "that place voucher code is not recognised" in html
+    assert "That place voucher code is not recognised" in html
     assert 'value="WRONG-CODE"' in html and "govuk-input--error" in html
     assert _bookings() == []
     response = post_form(f"/courses/{course.id}/book", {"voucher_code": voucher.code})
@@ -180,7 +180,7 @@ def test_after_the_cut_off_the_cancel_page_says_whom_to_contact(client, auth, po
     assert "To cancel now, contact" in client.get("/my-courses").get_data(as_text=True)
     response = post_form(f"/bookings/{booking.id}/cancel", {}, page="/my-courses")
     assert response.status_code == 409
-    assert "the cancellation deadline for this course" in response.get_data(as_text=True)
+    assert "The cancellation deadline for this course" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status is BookingStatus.CONFIRMED
 

@@ -41,7 +41,9 @@ def test_finder_lists_courses_in_an_accessible_table(client, app_ctx):
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("area=E08000031", ["wolverhampton"]),
+    ("area=E08000031", ["wolverhampton", "online"]),  # online courses are open to every area (issue 8)
+    ("area=E08000031&mode=in_person", ["wolverhampton"]),
+    ("area=E08000031&mode=online", ["online"]),
     ("type=YOUTH_2DAY", ["youth"]),
     ("mode=online", ["online"]),
     ("mode=in_person", ["full", "wolverhampton", "youth"]),
@@ -192,13 +194,13 @@ def test_course_page_shows_what_a_trainee_needs(client, app_ctx):
 
 
 def test_course_page_offers_the_booking_form_when_booking_exists(client, app_ctx):
-    """The page posts to ``bookings.book`` (the booking issue's endpoint)."""
+    """The page links to the booking page (``bookings.book``), whose checks come before its own button (issue 8)."""
     course = factories.course("AWARE", start=soon())
     full = factories.course("AWARE", start=soon(), capacity=1)
     factories.booking_on(full)
     db.session.commit()
     html = client.get(f"/courses/{course.id}").get_data(as_text=True)
-    assert f'action="/courses/{course.id}/book"' in html and "Book a place" in html
+    assert f'href="/courses/{course.id}/book"' in html and "Book a place" in html
     assert "Join the waiting list" in client.get(f"/courses/{full.id}").get_data(as_text=True)
 
 

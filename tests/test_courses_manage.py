@@ -166,7 +166,7 @@ def test_course_detail_shows_bookings_and_waiting_list(client, coordinator):
         factories.booking_on(course, status=BookingStatus.WAITLISTED)
     db.session.commit()
     html = client.get(f"/manage/courses/{course.id}").get_data(as_text=True)
-    assert '<span class="reach-stat" id="booked">3</span> booked of 3 places' in html
+    assert '<span class="reach-stat" id="booked">3</span> of 3 places booked' in html
     assert '<span class="reach-stat" id="waiting">2</span> on the waiting list' in html
 
 
@@ -306,3 +306,34 @@ def test_every_coordinator_page_renders(client, coordinator):
     edit = client.get(f"/manage/courses/{online.id}/edit").get_data(as_text=True)
     assert 'value="https://meet.example.org/mhfa-course"' in edit
     assert re.search(r'<input checked[^>]*value="online"', edit)
+
+
+# --- issue 8: every problem of a course form named in one round ----------------------------------
+
+def test_a_bad_price_does_not_hide_the_session_and_capacity_problems(client, coordinator, post_form):
+    venue = factories.venue()
+    db.session.commit()
+    day = london_today() + timedelta(days=40)
+    data = course_form(venue, day, price="£ten", capacity="17", session_2_end="15:00")
+
+    response = post_form("/manage/courses/new", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = html.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert '<a href="#price">Enter the price in pounds, like 75 or 75.50</a>' in summary
+    assert '<a href="#capacity">Capacity cannot be more than 16, the limit for Adult MHFA (two day)</a>' in summary
+    assert ('<a href="#sessions">The sessions add up to 13 hours; Adult MHFA (two day) needs 14 hours</a>'
+            in summary)
+    assert 'value="£ten"' in html and 'value="17"' in html and 'value="15:00"' in html  # input kept
+    assert db.session.scalar(sa.select(sa.func.count(Course.id))) == 0
+
+
+def test_a_refused_radio_links_to_its_first_option_in_the_error_summary(client, coordinator,
+                                                                      post_form):
+    venue = factories.venue()
+    db.session.commit()
+    response = post_form("/manage/courses/new", course_form(venue, london_today() + timedelta(days=40),
+                                                            delivery_mode=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<a href="#delivery_mode-0">Choose in person or online</a>' in html

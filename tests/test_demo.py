@@ -241,3 +241,64 @@ def test_demo_data_command_prints_counts_checksum_and_logins(runner):
     assert "August" in result.output  # the seasonal dip is labelled as an assumption
     for role in Role:
         assert f"{role.value}@example.org" in result.output
+
+
+# --- issue 8: demo logins can do their work at once, and the history never runs past --today -------
+
+def test_demo_trainee_has_a_date_of_birth_and_can_book_a_course_ahead(app_ctx):
+    from mhfa.auth.models import User
+    from mhfa.bookings import services as bookings
+
+    _generate(seed=3, people=200)  # a history whose trainee had no date of birth (so could book nothing)
+
+    user = db.session.scalar(sa.select(User).where(User.email == "trainee@example.org"))
+    assert user.person.date_of_birth is not None
+    open_courses = db.session.scalars(
+        sa.select(Course).join(CourseType).where(
+            Course.status == CourseStatus.PUBLISHED, Course.employer_id.is_(None),
+            CourseType.requires_prior_certificate.is_(False),
+            Course.starts_at > datetime.combine(date.today() + timedelta(days=3), time(), tzinfo=UTC))
+        .order_by(Course.starts_at)).all()
+    assert open_courses
+    problems = {bookings.booking_problem(user, course) for course in open_courses}
+    assert None in problems, problems  # at least one course the trainee could book straight away
+    assert not any(p and "date of birth" in p for p in problems), problems
+
+
+def test_nothing_in_the_demo_history_is_dated_after_today(history):
+    from mhfa.auth.models import User
+    from mhfa.employers.models import Invoice, Order, PlaceVoucher
+
+    end_of_today = datetime.combine(TODAY + timedelta(days=1), time(), tzinfo=UTC)
+    moments = {
+        "booking made": Booking.created_at, "booking confirmed": Booking.confirmed_at,
+        "joined the waiting list": Booking.waitlisted_at, "booking cancelled": Booking.cancelled_at,
+        "course created": Course.created_at, "order": Order.ordered_at, "voucher assigned": PlaceVoucher.assigned_at,
+        "person created": Person.created_at, "account created": User.created_at,
+        "certificate": Certificate.created_at, "completion": Completion.created_at,
+    }
+    for what, column in moments.items():
+        latest = db.session.scalar(sa.select(sa.func.max(column)))
+        assert latest is None or latest < end_of_today, f"{what} dated {latest}, after {TODAY}"
+    for what, column in {"invoice issued": Invoice.issued_on, "invoice paid": Invoice.paid_on,
+                         "completed on": Completion.completed_on, "certificate issued": Certificate.issued_on}.items():
+        latest = db.session.scalar(sa.select(sa.func.max(column)))
+        assert latest is None or latest <= TODAY, f"{what} dated {latest}, after {TODAY}"
+
+
+def test_instructors_with_a_lapsed_licence_are_not_active_nor_offered(history):
+    from mhfa.courses import services as courses
+
+    instructors = db.session.scalars(sa.select(Instructor)).all()
+    assert all(i.active == (i.licence_expires_on >= TODAY) for i in instructors)
+    ahead = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED)
+                              .order_by(Course.starts_at).limit(1))
+    try:
+        lapsed = next(i for i in instructors if i not in ahead.instructors)
+        lapsed.active, lapsed.licence_expires_on = True, date(2021, 3, 31)  # as an older history could hold
+        db.session.flush()
+        offered = courses.instructors_available_for(ahead)
+        assert offered and lapsed not in offered
+        assert all(i.licence_expires_on >= ahead.ends_at.date() for i in offered)
+    finally:
+        db.session.rollback()

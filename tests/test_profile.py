@@ -64,7 +64,7 @@ def test_bad_answers_name_the_field_and_keep_the_input(client, auth, post_form):
                                               "last_name": "", "postcode": "zzz"}))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert 'href="#date_of_birth"' in html and "Date of birth must be a real date" in html
+    assert 'href="#date_of_birth-day"' in html and "Date of birth must be a real date" in html
     assert "Enter your last name" in html and "Enter a real postcode" in html  # every problem at once
     assert 'value="31"' in html
     assert 'value="Grace"' in html

@@ -95,7 +95,8 @@ def get_course(course_id: int):
 
 _FILTERS = [
     {"name": "area", "in": "query", "schema": {"type": "string"},
-     "description": "Council area GSS code, e.g. E08000025 (Birmingham)"},
+     "description": "Council area GSS code, e.g. E08000025 (Birmingham): the area's in-person courses and every "
+                    "online course (online courses are open to everyone)"},
     {"name": "type", "in": "query", "schema": {"type": "string"}, "description": "Course type code, e.g. ADULT_2DAY"},
     {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["in_person", "online"]}},
     {"name": "from_date", "in": "query", "schema": {"type": "string", "format": "date"},

@@ -28,6 +28,7 @@ from mhfa.areas.services import postcode_is_valid
 from mhfa.courses import services
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
 from mhfa.employers.models import Employer
+from mhfa.errors import NotFound
 from mhfa.timeutil import london_to_utc, to_london
 
 try:
@@ -81,7 +82,8 @@ class FinderForm(FlaskForm):
         csrf = False
 
     area = SelectField("Council area", choices=[], default="",
-                       invalid_choice_message="Choose a council area from the list")
+                       invalid_choice_message="Choose a council area from the list",
+                       description="Courses in person there, and every online course (open to everyone).")
     type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
     mode = RadioField("In person or online", default="", validators=[Optional()],
                       choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
@@ -180,8 +182,9 @@ class CourseForm(FlaskForm):
     booking_deadline_time = _time("Booking deadline time", "Enter the booking deadline time like 17:00")
     notes = TextAreaField("Notes for the programme team", validators=[Optional(), Length(max=2000)])
 
-    def __init__(self, *args, course_types=(), venues=(), areas=(), employers=(), **kwargs):
+    def __init__(self, *args, course_types=(), venues=(), areas=(), employers=(), course=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.course = course  # the course being changed (None for a new one), for the rules' checks
         self.course_type.choices = options([("", "Choose a course type")] + [(str(t.id), t.name) for t in course_types])
         self.venue.choices = options([("", "Choose a venue")] + [
             (str(v.id), f"{v.name}, {v.town} ({v.council_area.name})") for v in venues
@@ -271,23 +274,47 @@ class CourseForm(FlaskForm):
         elif deadline_time.data and not deadline_day.data and not deadline_day.errors:
             deadline_day.errors.append("Enter the date of the booking deadline, or leave its time empty")
             valid = False
+        if not valid:
+            self._add_rule_problems()
         return valid
 
-    def details(self) -> services.CourseDetails:
-        """The course the form describes (call after ``validate``)."""
-        def pick(model, value):
-            return services.get_or_404(model, int(value)) if value else None
+    def _add_rule_problems(self) -> None:
+        """With some input refused, still check the rest against the course rules, so every problem is
+        named in one round (a bad price no longer hides a wrong session or capacity)."""
+        if self.course_type.errors or self.delivery_mode.errors or not self.course_type.data:
+            return
+        sessions_refused = any(f.errors for _, *row in self.session_rows() for f in row)
+        details = self.details(substitute=True)
+        for field, message in services.course_problems(details, self.course):
+            if field and field.startswith("session") and sessions_refused:
+                continue  # the sessions as typed could not all be read: their own errors say why
+            target = self._fields.get(field) if field else None
+            if target is None:
+                self.form_errors.append(message)  # e.g. "sessions": shown above the session rows
+            elif not target.errors:
+                target.errors.append(message)
 
+    def details(self, substitute: bool = False) -> services.CourseDetails:
+        """The course the form describes (call after ``validate``); with ``substitute``, fields that were
+        refused count as unset (capacity 1), to check the rest against the rules."""
+        def pick(model, field):
+            if substitute and field.errors:
+                return None
+            return services.get_or_404(model, int(field.data)) if field.data else None
+
+        capacity = self.capacity.data
+        if substitute and (self.capacity.errors or not isinstance(capacity, int)):
+            capacity = 1
         return services.CourseDetails(
-            course_type=pick(CourseType, self.course_type.data),
+            course_type=pick(CourseType, self.course_type),
             delivery_mode=DeliveryMode(self.delivery_mode.data),
-            capacity=self.capacity.data,
+            capacity=capacity,
             sessions=self.session_times,
-            venue=pick(Venue, self.venue.data),
-            council_area=pick(CouncilArea, self.council_area.data),
+            venue=pick(Venue, self.venue),
+            council_area=pick(CouncilArea, self.council_area),
             joining_url=(self.joining_url.data or "").strip() or None,
             price_pence=self.price_pence or 0,
-            employer=pick(Employer, self.employer.data),
+            employer=pick(Employer, self.employer),
             booking_deadline=self.booking_deadline,
             notes=self.notes.data or "",
         )
@@ -300,7 +327,10 @@ class CancelCourseForm(FlaskForm):
 
 
 class AssignInstructorForm(FlaskForm):
-    instructor = SelectField("Instructor", choices=[], validators=[DataRequired("Choose an instructor")])
+    # The list offers only instructors the rules accept; one chosen from an older page is still
+    # looked up, so the refusal names the rule (an expired licence, a clashing course).
+    instructor = SelectField("Instructor", choices=[], validators=[DataRequired("Choose an instructor")],
+                             validate_choice=False)
 
     def __init__(self, *args, instructors=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,6 +340,8 @@ class AssignInstructorForm(FlaskForm):
         ])
 
     def chosen(self) -> Instructor:
+        if not str(self.instructor.data).isdigit():
+            raise NotFound("There is no such instructor")
         return services.get_or_404(Instructor, int(self.instructor.data))
 
 

@@ -309,7 +309,10 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     if filters.date_to is not None:
         conditions.append(Course.starts_at < _start_of_london_day(filters.date_to + timedelta(days=1)))
     if filters.council_area_id is not None:
-        conditions.append(Course.council_area_id == filters.council_area_id)
+        # An area means "courses I can attend from there": its in-person courses and every online
+        # course, which is open to everyone (an online course's own area is the one that runs it).
+        conditions.append(sa.or_(Course.council_area_id == filters.council_area_id,
+                                 Course.delivery_mode == DeliveryMode.ONLINE))
     if filters.course_type_id is not None:
         conditions.append(Course.course_type_id == filters.course_type_id)
     if filters.delivery_mode is not None:
@@ -524,6 +527,13 @@ def _times(course: Course) -> list[SessionTimes]:
     return sorted(SessionTimes(s.starts_at, s.ends_at) for s in course.sessions)
 
 
+def course_problems(details: CourseDetails, course: Course | None = None, *,
+                    now: datetime | None = None) -> list[tuple[str | None, str]]:
+    """Every rule these details break, changing nothing: so a form can name them all at once."""
+    sessions_changed = course is None or sorted(details.sessions) != _times(course)
+    return _course_problems(details, course, sessions_changed=sessions_changed, now=now or utcnow())
+
+
 def create_course(details: CourseDetails, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """A new draft course with its sessions; nothing is added if any rule is broken."""
     problems = _course_problems(details, None, sessions_changed=True, now=now or utcnow())
@@ -537,6 +547,15 @@ def create_course(details: CourseDetails, actor: User | None = None, *, now: dat
     audit.record("course.created", course, actor, course_type=course.course_type.code,
                  starts_at=course.starts_at.isoformat())
     return course
+
+
+def closed_for_changes(course: Course) -> str | None:
+    """Why a course can no longer be changed or cancelled (it is cancelled or completed), or None."""
+    try:
+        _refuse_if_closed_for_changes(course)
+    except DomainError as error:
+        return error.message
+    return None
 
 
 def _refuse_if_closed_for_changes(course: Course) -> None:
@@ -758,11 +777,13 @@ def remove_instructor(course: Course, instructor: Instructor, actor: User | None
 
 
 def instructors_available_for(course: Course) -> list[Instructor]:
-    """Active instructors not yet on the course, by name (the list to choose from)."""
+    """Active instructors not yet on the course whose licence lasts until it ends, by name (the list to choose from)."""
     assigned = {i.id for i in course.instructors}
+    last_day = max(london_today(), to_london(course.ends_at).date()) if course.ends_at else london_today()
     rows = db.session.scalars(
         sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
-        .where(Instructor.active.is_(True)).order_by(Person.last_name, Person.first_name)
+        .where(Instructor.active.is_(True), Instructor.licence_expires_on >= last_day)
+        .order_by(Person.last_name, Person.first_name)
         .options(joinedload(Instructor.person))
     )
     return [i for i in rows if i.id not in assigned]
@@ -802,6 +823,24 @@ def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     db.session.flush()
     audit.record("venue.created", venue, actor, name=venue.name)
     return venue
+
+
+@dataclass
+class VenueCoursesAhead:
+    """The published courses at a venue that have not finished, and how many trainees hold a place."""
+
+    courses: int
+    trainees: int
+
+
+def venue_courses_ahead(venue: Venue, now: datetime | None = None) -> VenueCoursesAhead:
+    """What a change of the venue's name or address would reschedule (said before saving)."""
+    courses = db.session.scalars(
+        sa.select(Course).where(Course.venue_id == venue.id, Course.status == CourseStatus.PUBLISHED,
+                                Course.ends_at > (now or utcnow()))
+    ).all()
+    counted = places_for(list(courses))
+    return VenueCoursesAhead(len(courses), sum(p.confirmed + p.waitlisted for p in counted.values()))
 
 
 def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None, *,

@@ -207,7 +207,7 @@ def _course_form(course: Course | None = None) -> CourseForm:
     choices = services.course_form_choices(course)
     if course is None:
         return CourseForm(**choices)
-    return CourseForm(data=CourseForm.data_of(course), **choices)
+    return CourseForm(data=CourseForm.data_of(course), course=course, **choices)
 
 
 @bp.route("/manage/courses/new", methods=["GET", "POST"])
@@ -247,6 +247,8 @@ def _manage_course_page(course: Course, assign_form: AssignInstructorForm, statu
 def edit_course(course_id: int):
     """Change a course; new times or a new venue for a published course reschedule it and tell its trainees."""
     course = _or_404(services.get_or_404, Course, course_id)
+    if refusal := services.closed_for_changes(course):  # said when the page opens, not after the form is filled
+        return render_template("courses/closed_for_changes.html", course=course, refusal=refusal), 409
     form = _course_form(course)
     if form.validate_on_submit():
         sequence = course.sequence
@@ -277,6 +279,8 @@ def publish_course(course_id: int):
 def cancel_course(course_id: int):
     """Cancel a course, with the reason booked trainees are told."""
     course = _or_404(services.get_or_404, Course, course_id)
+    if refusal := services.closed_for_changes(course):
+        return render_template("courses/closed_for_changes.html", course=course, refusal=refusal), 409
     form = CancelCourseForm()
     if form.validate_on_submit():
         try:
@@ -360,7 +364,7 @@ def edit_venue(venue_id: int):
     venue = _or_404(services.get_or_404, Venue, venue_id)
     form = VenueForm(areas=all_areas(), data=services.venue_form_data(venue))
     return _save(form, lambda details: services.update_venue(venue, details, current_user), "Venue updated.",
-                 "courses.venues", "courses/venue_form.html", venue=venue)
+                 "courses.venues", "courses/venue_form.html", venue=venue, ahead=services.venue_courses_ahead(venue))
 
 
 @bp.route("/manage/venues/<int:venue_id>/delete", methods=["POST"])

@@ -267,6 +267,17 @@ class _HistoryBuilder:
     def _date(self, day_index) -> np.ndarray:
         return np.datetime64(START) + np.asarray(day_index).astype("timedelta64[D]")
 
+    def _not_after_today(self, moments, margin_days: int = 0, spread_days: int = 3) -> np.ndarray:
+        """The history ends at --today: moments after it (bookings made for courses ahead, ...) are moved
+        back into the ``spread_days`` before ``margin_days`` before today, deterministically."""
+        limit = np.datetime64(self.today, "s") - np.timedelta64(margin_days, "D")
+        moments = np.array(moments, dtype="datetime64[s]")
+        late = moments > limit
+        if late.any():
+            back = (np.flatnonzero(late) * 7919) % (spread_days * 86400) + 3600
+            moments[late] = limit - back.astype("timedelta64[s]")
+        return moments
+
     # ------------------------------------------------------------------ employers and venues
     def _employers(self) -> None:
         rng = self.rng
@@ -638,7 +649,8 @@ class _HistoryBuilder:
         status[course.cancelled.to_numpy()] = "cancelled"
         draft = course.future.to_numpy() & (course.fill.to_numpy() == 0) & (rng.random(count) < 0.15)
         status[draft] = "draft"
-        created = first_start - rng.integers(30, 120, count).astype("timedelta64[D]")
+        created = self._not_after_today(first_start - rng.integers(30, 120, count).astype("timedelta64[D]"),
+                                        margin_days=3, spread_days=2)
         online = course.online.to_numpy()
         joining = np.where(online, [f"https://meet.example.org/mhfa-{i:06d}-{rng.integers(1e9):09d}"
                                     for i in course_ids], None)
@@ -811,6 +823,7 @@ class _HistoryBuilder:
             order_id = len(order_rows) + 1
             spare = int(rng.integers(0, 3))
             ordered = first_course_start - np.timedelta64(int(rng.integers(20, 70)), "D")
+            ordered = self._not_after_today([ordered], margin_days=3 + order_id % 5, spread_days=1)[0]
             order_rows.append((order_id, employer_id, ctype, len(rows) + spare, ordered))
             for k in range(len(rows) + spare):
                 voucher_id = len(voucher_rows) + 1
@@ -903,12 +916,13 @@ class _HistoryBuilder:
         booking_ids = np.arange(1, n_bookings + 1)
         status = b.status.to_numpy()
         course_index = b.course.to_numpy()
-        created = b.created.to_numpy().astype("datetime64[s]")
+        created = self._not_after_today(b.created.to_numpy())
         is_waitlisted = status == WAITLISTED
         cancelled = status == CANCELLED
         cancelled_at = np.where(cancelled, created + rng.integers(1, 10 * 86400, n_bookings).astype("timedelta64[s]"),
                                 np.datetime64("NaT"))
         cancelled_at = np.minimum(cancelled_at, self.course_first_start[course_index] - np.timedelta64(1, "h"))
+        cancelled_at = np.maximum(np.minimum(cancelled_at, np.datetime64(self.today, "s")), created)
         cancelled_at[~cancelled] = np.datetime64("NaT")
         self.frames.add("booking", pd.DataFrame({
             "id": booking_ids,
@@ -1040,8 +1054,9 @@ class _HistoryBuilder:
                                      [0.6, 0.2, 0.08, 0.05, 0.03, 0.04], 0.75),
             "disability": question(["yes", "no", "prefer-not-to-say"], [0.12, 0.8, 0.08], 0.75),
             "source": "demo",
-            "created_at": bulk.moments(self._date(first_seen).astype("datetime64[s]") - np.timedelta64(20, "D")
-                                       + np.timedelta64(10, "h")),
+            "created_at": bulk.moments(self._not_after_today(
+                self._date(first_seen).astype("datetime64[s]") - np.timedelta64(20, "D") + np.timedelta64(10, "h"),
+                margin_days=3)),
             "erased_at": None,
         }))
         self.frames.add("instructor", pd.DataFrame({
@@ -1050,7 +1065,7 @@ class _HistoryBuilder:
             "licence_number": [f"MHFA-{2016 + int(j // 365) if j > 0 else 2016}-{i:05d}"
                                for i, j in zip(self.instructor_ids, self.instructor_joined, strict=True)],
             "licence_expires_on": bulk.days(self._date(self.instructor_expiry)),
-            "active": True,
+            "active": self.instructor_expiry >= self.today_index,  # a lapsed licence is not an active instructor
         }))
 
 
@@ -1059,11 +1074,15 @@ def _demo_accounts(builder: _HistoryBuilder) -> list[tuple[str, str]]:
     trainee = _pick_demo_trainee(builder)
     instructor_person = _pick_demo_instructor(builder)
     employer_id = builder.top_employer
+    # The accounts are made "now", but never after --today: the history ends there.
+    stamp = min(utcnow(), datetime.combine(builder.today, datetime.min.time(), tzinfo=UTC) - timedelta(hours=1))
     logins = []
     for role in Role:
         email = f"{role.value}@{DEMO_DOMAIN}"
         if role is Role.TRAINEE and trainee is not None:
             person = db.session.get(Person, trainee)
+            if person.date_of_birth is None:  # the age rules need one: the demo trainee can book at once
+                person.date_of_birth = date.fromisoformat(str(builder.dob[trainee - 1].astype("datetime64[D]")))
         elif role is Role.INSTRUCTOR and instructor_person is not None:
             person = db.session.get(Person, instructor_person)
         else:
@@ -1079,10 +1098,12 @@ def _demo_accounts(builder: _HistoryBuilder) -> list[tuple[str, str]]:
                 contact = EmployerContact(employer_id=employer_id, email=email, confirmed_at=utcnow())
                 db.session.add(contact)
         person.email = email
-        user = User(email=email, person=person)
+        user = User(email=email, person=person, created_at=stamp)
+        if person.created_at is None or person.created_at > stamp:
+            person.created_at = stamp
         user.set_password(DEMO_PASSWORD)
         user.grant(role)
-        user.email_confirmed_at = utcnow()
+        user.email_confirmed_at = stamp
         db.session.add(user)
         if role is Role.EMPLOYER:
             contact.user = user
@@ -1091,11 +1112,11 @@ def _demo_accounts(builder: _HistoryBuilder) -> list[tuple[str, str]]:
     if trainee is not None:
         ref = builder.ref
         preferred = [int(ref.type_ids[ref.type_index(code)]) for code in ("REFRESHER", "AWARE", "ADULT_CHAMPION")]
-        _book_ahead(trainee, preferred, builder.today)
+        _book_ahead(trainee, preferred, builder.today, stamp)
     return logins
 
 
-def _book_ahead(person_id: int, course_type_ids: list[int], today: date) -> None:
+def _book_ahead(person_id: int, course_type_ids: list[int], today: date, stamp: datetime) -> None:
     """Give the demo trainee a place ahead: the first open course with room, of the first type that has one."""
     after = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     booked_ahead = db.session.scalar(
@@ -1119,7 +1140,7 @@ def _book_ahead(person_id: int, course_type_ids: list[int], today: date) -> None
         )
         if course is not None:
             db.session.add(Booking(course_id=course.id, person_id=person_id, status=BookingStatus.CONFIRMED,
-                                   source=BookingSource.SELF, confirmed_at=utcnow()))
+                                   source=BookingSource.SELF, created_at=stamp, confirmed_at=stamp))
             return
 
 

@@ -34,6 +34,13 @@ def home():
     return render_template("main/home.html", panels=panels)
 
 
+@bp.route("/accessibility")
+@public
+def accessibility():
+    """The accessibility statement, as UK public-sector websites publish one."""
+    return render_template("main/accessibility.html", contact=current_app.config["MHFA_CONTACT_EMAIL"])
+
+
 @bp.route("/healthz")
 @public
 def healthz():

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa.areas.services import all_areas
-from mhfa.auth.access import login_required
+from mhfa.auth.access import is_safe_redirect, login_required
 from mhfa.errors import DomainError, show_on_form
 from mhfa.extensions import db
 from mhfa.people import services
@@ -48,7 +48,8 @@ def profile():
         else:
             db.session.commit()
             flash("Your profile has been saved.", "success")
-            return redirect(url_for("people.profile"))
+            back = request.args.get("next")  # e.g. the booking page that asked for a date of birth
+            return redirect(back if is_safe_redirect(back) else url_for("people.profile"))
     status = 422 if form.errors else 200
     return render_template("people/profile.html", form=form, can_choose_employer=can_choose_employer,
                            person=person), status

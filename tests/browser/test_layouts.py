@@ -1,0 +1,34 @@
+"""Every list page each role works from fits a 375 px phone (stacked rows), passes axe, and is screenshotted."""
+import pytest
+
+from tests.browser.conftest import check_page, login
+
+PAGES = {
+    "public": ["/", "/courses", "/courses?mode=online", "/login", "/register", "/accessibility"],
+    "trainee@example.org": ["/", "/my-courses", "/profile", "/account"],
+    "coordinator@example.org": ["/", "/manage/courses", "/manage/venues", "/manage/instructors",
+                                "/manage/courses/new", "/manage/venues/new"],
+    "admin@example.org": ["/", "/admin/users"],
+    "employer@example.org": ["/"],
+    "instructor@example.org": ["/"],
+    "board@example.org": ["/"],
+}
+
+
+@pytest.mark.parametrize("who", list(PAGES))
+def test_pages_fit_the_screen_and_pass_axe(page, who):
+    if who != "public":
+        login(page, who)
+    for path in PAGES[who]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        check_page(page, f"{who.split('@')[0]}-{path}")
+
+
+def test_a_coordinators_course_page_with_bookings_fits(page):
+    """The course page lists confirmed places and the waiting list as stacked rows on a phone."""
+    login(page, "coordinator@example.org")
+    page.goto("/manage/courses?status=published")
+    page.locator("table a.govuk-link").first.click()
+    assert page.locator("#bookings").is_visible()
+    check_page(page, "manage-course")
