@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_listeners(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -131,6 +132,13 @@ def register_blueprints(app: Flask) -> None:
     missing = undeclared_endpoints(app)
     if missing:
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
+
+
+def register_listeners(app: Flask) -> None:
+    """Higher areas follow the changes of lower ones they never get called by (see ``mhfa.courses.signals``)."""
+    from mhfa.bookings import listeners as booking_listeners
+
+    booking_listeners.register()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -182,7 +182,7 @@ def test_the_cancellation_email_does_not_carry_the_joining_link(smtp):
 
 
 def test_the_course_reminder_carries_the_joining_link(smtp):
-    from mhfa.notify import reminders
+    from mhfa import reminders
 
     course = _online_course(start=datetime.now() + timedelta(days=1))
     user = trainee()

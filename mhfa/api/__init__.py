@@ -11,6 +11,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 
 from mhfa.auth.access import public
+from mhfa.auth.services import user_for_api_token
 from mhfa.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -49,8 +50,6 @@ def token_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from mhfa.auth.services import user_for_api_token
-
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, request, url_for
 
 from mhfa.api import add_paths, api_error, bp, token_required
-from mhfa.bookings import services
+from mhfa.bookings import deadlines, services
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
@@ -38,7 +38,7 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
         "confirmed_at": _iso(booking.confirmed_at),
         "waitlisted_at": _iso(booking.waitlisted_at),
         "cancelled_at": _iso(booking.cancelled_at),
-        "cancellable_online_until": _iso(services.cancellation_cutoff(course))
+        "cancellable_online_until": _iso(deadlines.cancellation_cutoff(course))
         if booking.status is BookingStatus.CONFIRMED else _iso(course.starts_at),
     }
 

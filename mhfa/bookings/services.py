@@ -14,27 +14,25 @@ go out only after that commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
+from mhfa.bookings import emails
+from mhfa.bookings.deadlines import cancellation_cutoff, contact_for, waiting_list_moves
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
+from mhfa.courses.services import course_for_viewer, places
 from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.notify import messages
+from mhfa.locks import lock_course, lock_person, lock_voucher_by_code, lock_vouchers
 from mhfa.people.models import Person
-from mhfa.timeutil import format_london, london_to_utc, to_london, utcnow
-
-#: When a course sets no cancellation cut-off, trainees can cancel online until this many calendar days
-#: before it starts, at the same London wall-clock time (9am Monday: 9am Saturday, across a clock change too).
-DEFAULT_CANCELLATION_CUTOFF = timedelta(days=2)
+from mhfa.timeutil import format_london, to_london, utcnow
 
 LIVE = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
 USABLE_VOUCHER = (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED)
@@ -50,33 +48,6 @@ class AlreadyBooked(Conflict):
         self.booking = booking
 
 
-# --- dates that govern a course's bookings -----------------------------------------------------
-
-def booking_closes_at(course: Course) -> datetime | None:
-    """Bookings close at the course's deadline, or when its first session starts (``Course.booking_closes_at``)."""
-    return course.booking_closes_at
-
-
-def cancellation_cutoff(course: Course) -> datetime | None:
-    """Until when a trainee can cancel a confirmed place online."""
-    if course.cancellation_cutoff is not None:
-        return course.cancellation_cutoff
-    if course.starts_at is None:
-        return None
-    # Calendar days on the London wall clock, not 48 hours of UTC: a course at 9am on the Monday
-    # after the clocks go forward can be cancelled until 9am on the Saturday, not 8am.
-    wall_clock = to_london(course.starts_at).replace(tzinfo=None)
-    return london_to_utc(wall_clock - DEFAULT_CANCELLATION_CUTOFF)
-
-
-def contact_for(course: Course) -> str:
-    """Whom to contact once a booking can no longer be cancelled online."""
-    email = current_app.config["MHFA_CONTACT_EMAIL"]
-    if course.is_closed and course.employer is not None:
-        return f"the MHFA Reach programme team at {email} (or your contact at {course.employer.name})"
-    return f"the MHFA Reach programme team at {email}"
-
-
 # --- counting ------------------------------------------------------------------------------------
 
 def confirmed_count(course: Course) -> int:
@@ -89,8 +60,6 @@ def confirmed_count(course: Course) -> int:
 
 def places_left(course: Course) -> int:
     """Free places as a trainee sees them (the seat check itself counts under the course lock)."""
-    from mhfa.courses.services import places
-
     return places(course).left
 
 
@@ -125,57 +94,6 @@ def waiting_positions(bookings: list[Booking]) -> dict[int, int]:
     wanted = [b.id for b in bookings if b.status is BookingStatus.WAITLISTED]
     rows = db.session.execute(sa.select(ranked.c.booking_id, ranked.c.position).where(ranked.c.booking_id.in_(wanted)))
     return {booking_id: position for booking_id, position in rows}
-
-
-# --- locks -----------------------------------------------------------------------------------------
-
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def lock_course(course: Course) -> Course:
-    """Hold the course row until the transaction ends; everything read after this is current.
-
-    Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
-    On PostgreSQL the lock (like every row lock here) is ``FOR NO KEY UPDATE``: it excludes every
-    other lock of the row but not the foreign-key checks (``FOR KEY SHARE``) of rows that refer to it,
-    so writing a booking never waits on a course or person another transaction holds, and the locks
-    are only ever waited on in one order (person, course, voucher), never in a circle.
-    """
-    db.session.flush()
-    if _is_postgresql():
-        # Read the row: the ORM repopulates the object only from rows it fetches.
-        db.session.execute(
-            sa.select(Course).where(Course.id == course.id).with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-    else:
-        # SQLite has one writer at a time: writing first takes the RESERVED lock for this
-        # transaction (waiting up to busy_timeout), so no other booking can count in between.
-        db.session.execute(sa.text("UPDATE course SET capacity = capacity WHERE id = :id"), {"id": course.id})
-        db.session.refresh(course)
-    return course
-
-
-def _lock_vouchers(voucher_ids) -> None:
-    """Hold these place vouchers' rows until the transaction ends (on PostgreSQL; SQLite has one writer).
-
-    Taken after the course lock and before changing a booking that holds one: booking with a voucher
-    takes them in that order too, so the two never wait for each other in a circle.
-    """
-    ids = sorted({voucher_id for voucher_id in voucher_ids if voucher_id is not None})
-    if ids and _is_postgresql():
-        db.session.execute(
-            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-
-
-def _lock_person(person: Person) -> None:
-    """Serialise one person's bookings (on PostgreSQL), so two tabs cannot book overlapping courses at once."""
-    if _is_postgresql():
-        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
 
 
 # --- eligibility ------------------------------------------------------------------------------------
@@ -264,7 +182,7 @@ def _check_not_booked(person: Person, course: Course) -> None:
 
 def _waiting_list_closed(booking: Booking, now: datetime) -> bool:
     """A waiting-list place that can never become a seat: its course has started, completed or gone."""
-    return booking.status is BookingStatus.WAITLISTED and not _waiting_list_moves(booking.course, now)
+    return booking.status is BookingStatus.WAITLISTED and not waiting_list_moves(booking.course, now)
 
 
 def _return_voucher(booking: Booking) -> PlaceVoucher | None:
@@ -301,7 +219,7 @@ def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
     for booking_id, voucher_id in held:
         booking = db.session.get(Booking, booking_id)
         lock_course(booking.course)  # the locks in the order every booking change takes them
-        _lock_vouchers([voucher_id])
+        lock_vouchers([voucher_id])
         db.session.refresh(booking)
         if booking.voucher_id is not None and _waiting_list_closed(booking, now):
             _return_voucher(booking)
@@ -328,10 +246,8 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
                 field="voucher_code",
             )
         return None
-    query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
-    if lock and _is_postgresql():
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    voucher = db.session.scalar(query)
+    voucher = (lock_voucher_by_code(code) if lock
+               else db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.code == code)))
     if voucher is None:
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
                           field="voucher_code")
@@ -401,7 +317,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     """
     now = now or utcnow()
     _check_open(course, now)  # fail fast before queueing for the lock
-    _lock_person(person)
+    lock_person(person)
     lock_course(course)
     _check_open(course, now)
     _check_person(person, course)
@@ -434,9 +350,9 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
         raise Conflict("that place voucher has already been used", field="voucher_code") from error
 
     if booking.status is BookingStatus.CONFIRMED:
-        messages.booking_confirmed(booking)
+        emails.booking_confirmed(booking)
     else:
-        messages.booking_waitlisted(booking, waiting_position(booking))
+        emails.booking_waitlisted(booking, waiting_position(booking))
     return booking
 
 
@@ -466,7 +382,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     """
     now = now or utcnow()
     course = lock_course(booking.course)
-    _lock_vouchers([booking.voucher_id])
+    lock_vouchers([booking.voucher_id])
     db.session.refresh(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this booking is already cancelled")
@@ -490,7 +406,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
         audit.record("booking.cancelled", booking, by, person_id=booking.person_id, course_id=course.id,
                      was=("waitlisted" if was_waitlisted else "confirmed"), reason=booking.cancel_reason,
                      voucher_id=voucher.id if voucher else None)
-    messages.booking_cancelled(booking, by_someone_else=by_someone_else, was_waitlisted=was_waitlisted)
+    emails.booking_cancelled(booking, by_someone_else=by_someone_else, was_waitlisted=was_waitlisted)
     return [] if was_waitlisted else _promote_waiting(course, now)
 
 
@@ -502,7 +418,7 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     """
     now = now or utcnow()
     live = (Booking.course_id == course.id, Booking.status.in_(LIVE))
-    _lock_vouchers(db.session.scalars(sa.select(Booking.voucher_id).where(*live)))
+    lock_vouchers(db.session.scalars(sa.select(Booking.voucher_id).where(*live)))
     released = list(db.session.scalars(  # read after the voucher locks: what their holders look like now
         sa.select(Booking).where(*live).order_by(Booking.id).options(joinedload(Booking.voucher))
         .execution_options(populate_existing=True)
@@ -516,14 +432,9 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
     return released
 
 
-def _waiting_list_moves(course: Course, now: datetime) -> bool:
-    """Whether a seat that frees now goes to the waiting list: a published course not yet started."""
-    return course.status is CourseStatus.PUBLISHED and (course.starts_at is None or now < course.starts_at)
-
-
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
-    if not _waiting_list_moves(course, now):
+    if not waiting_list_moves(course, now):
         return []
     free = course.capacity - confirmed_count(course)
     if free <= 0:
@@ -541,7 +452,7 @@ def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
             booking.voucher.status = VoucherStatus.REDEEMED  # the held voucher now pays for the seat
     db.session.flush()
     for booking in promoted:
-        messages.booking_promoted(booking)
+        emails.booking_promoted(booking)
     return promoted
 
 
@@ -560,8 +471,6 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
     of that employer (on a confirmed order, not cancelled) also opens it, so a link with the voucher
     code reaches the booking page, which then says whether the voucher can pay for this place.
     """
-    from mhfa.courses.services import course_for_viewer
-
     try:
         course, _ = course_for_viewer(course_id, user)
     except NotFound:
@@ -613,7 +522,7 @@ def course_bookings(course: Course) -> CourseBookings:
 
 def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
     """The first person on the course's waiting list, if a seat that frees now would go to them."""
-    if not _waiting_list_moves(course, now or utcnow()):
+    if not waiting_list_moves(course, now or utcnow()):
         return None
     return db.session.scalar(
         sa.select(Booking)

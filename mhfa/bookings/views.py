@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from mhfa.auth.access import login_required, role_required
 from mhfa.auth.models import Role
-from mhfa.bookings import services
+from mhfa.bookings import deadlines, services
 from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import Course
@@ -67,8 +67,8 @@ def book(course_id: int):
         existing=existing,
         problem=None if tried else services.booking_problem(current_user, course),
         places_left=services.places_left(course),
-        closes_at=services.booking_closes_at(course),
-        cutoff=services.cancellation_cutoff(course),
+        closes_at=deadlines.booking_closes_at(course),
+        cutoff=deadlines.cancellation_cutoff(course),
     ), status
 
 
@@ -81,8 +81,8 @@ def my_courses():
         "bookings/my_courses.html",
         data=data,
         can_cancel=services.can_cancel_online,
-        cutoff=services.cancellation_cutoff,
-        contact=services.contact_for,
+        cutoff=deadlines.cancellation_cutoff,
+        contact=deadlines.contact_for,
     )
 
 
@@ -117,8 +117,8 @@ def cancel(booking_id: int):
         form=form,
         error=error,
         allowed=services.can_cancel_online(booking),
-        cutoff=services.cancellation_cutoff(booking.course),
-        contact=services.contact_for(booking.course),
+        cutoff=deadlines.cancellation_cutoff(booking.course),
+        contact=deadlines.contact_for(booking.course),
         position=services.waiting_position(booking),
     ), status
 

@@ -23,7 +23,7 @@ from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User
 from mhfa.auth.services import normalise_email, person_with_email
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.courses import calendar
+from mhfa.courses import emails, signals
 from mhfa.courses.models import (
     CalendarFeed,
     Course,
@@ -39,8 +39,7 @@ from mhfa.courses.models import (
 from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.notify import messages
-from mhfa.notify.services import Attachment
+from mhfa.locks import lock_course
 from mhfa.pagination import Page
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, london_to_utc, london_today, to_london, utcnow
@@ -550,8 +549,6 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
     """Change a course. On a published course, new times or a new place (another venue, or a new joining
     link for an online course) are a reschedule: the calendar SEQUENCE goes up and every booked trainee
     is told, with the updated calendar file."""
-    from mhfa.bookings.services import lock_course
-
     lock_course(course)  # first: its status and the places booked cannot change until this transaction ends
     _refuse_if_closed_for_changes(course)
     old_times = _times(course)
@@ -572,9 +569,7 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
         _apply_sessions(course, details.sessions)
     db.session.flush()
     if course.status is CourseStatus.PUBLISHED and course.capacity > old_capacity:
-        from mhfa.bookings.services import fill_from_waiting_list
-
-        fill_from_waiting_list(course, now=now)  # new seats go to the waiting list first, with an email each
+        signals.capacity_raised.send(course, now=now)  # new seats go to the waiting list first, with an email each
     if course.status is CourseStatus.PUBLISHED and (sessions_changed or venue_changed or joining_url_changed):
         _reschedule(course, actor, old_times=old_times, old_place=old_place, joining_url_changed=joining_url_changed)
     else:
@@ -590,7 +585,7 @@ def _reschedule(course: Course, actor: User | None, *, old_times: list[SessionTi
     db.session.flush()
     new_times = _times(course)
     bookings = [(booking, booking.status) for booking in _live_bookings(course)]
-    notified = _notify_booked(
+    notified = emails.tell_booked_trainees(
         course, "course_rescheduled", f"Your course has changed: {course.title}", bookings,
         old_times=old_times, old_place=old_place, times_changed=new_times != old_times,
         place_changed=course.location_label != old_place, joining_url_changed=joining_url_changed,
@@ -614,8 +609,6 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
 
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """Open a draft course to the finder and to booking."""
-    from mhfa.bookings.services import lock_course
-
     now = now or utcnow()
     lock_course(course)  # two coordinators publishing at once: the second sees it published
     if course.status is not CourseStatus.DRAFT:
@@ -634,8 +627,6 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
     Every live booking is cancelled with the course, and places paid with an employer's voucher are
     handed back to their holders to use on another course. Returns how many trainees were told.
     """
-    from mhfa.bookings.services import lock_course, release_course_bookings
-
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for cancelling; booked trainees are told it.", field="reason")
@@ -645,8 +636,8 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
     course.status = CourseStatus.CANCELLED
     course.cancelled_reason = reason
     course.sequence += 1
-    released = release_course_bookings(course, reason)
-    notified = _notify_booked(course, "course_cancelled", f"Course cancelled: {course.title}",
+    released = [booking for answer in signals.course_cancelled.send(course, reason=reason) for booking in answer]
+    notified = emails.tell_booked_trainees(course, "course_cancelled", f"Course cancelled: {course.title}",
                               [(booking, was.get(booking.id, booking.status)) for booking in released])
     audit.record("course.cancelled", course, actor, reason=reason, notified=notified,
                  bookings_cancelled=len(released))
@@ -660,32 +651,6 @@ def _live_bookings(course: Course) -> list[Booking]:
         .options(joinedload(Booking.person))
         .order_by(Booking.id)
     ))
-
-
-def _notify_booked(course: Course, template: str, subject: str, bookings: list[tuple[Booking, BookingStatus]],
-                   **context) -> int:
-    """One email per trainee (each booking with the status it had), with the course's calendar file.
-
-    The online joining link, in the text and in the calendar file, goes only to confirmed trainees;
-    people on the waiting list get the same message and events without it.
-    """
-    calendars: dict[bool, Attachment] = {}
-    sent = 0
-    for booking, status in bookings:
-        person = booking.person
-        if not person.email or person.is_erased:
-            continue
-        confirmed = status is BookingStatus.CONFIRMED
-        if confirmed not in calendars:
-            calendars[confirmed] = Attachment(f"mhfa-course-{course.id}.ics", "text/calendar",
-                                              calendar.course_ics(course, include_joining_url=confirmed),
-                                              {"method": "PUBLISH"})
-        messages.send(template, to=person.email, subject=subject, attachments=[calendars[confirmed]],
-                      course=course, person=person, booking=booking, show_joining_url=confirmed,
-                      waitlisted=status is BookingStatus.WAITLISTED, course_url=calendar.course_url(course),
-                      **context)
-        sent += 1
-    return sent
 
 
 # --- instructors on courses --------------------------------------------------------------------
@@ -810,8 +775,6 @@ def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None,
     A new name or address moves every published course there that has not finished: each is
     rescheduled (SEQUENCE up, booked trainees emailed the new place), as when its venue is changed.
     """
-    from mhfa.bookings.services import lock_course
-
     normalise_postcode(details.postcode, required=True)  # refuse before touching anything
     old_address = venue.one_line_address
     _apply_venue(venue, details)
