@@ -16,7 +16,7 @@ mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.")
 def load_reference():
     """Council areas, populations and the course catalogue (adds what is missing)."""
     from mhfa.areas.services import load_council_areas
-    from mhfa.courses.services import load_course_types
+    from mhfa.courses.catalogue import load_course_types
 
     counts = {**load_council_areas(), **load_course_types()}
     db.session.commit()

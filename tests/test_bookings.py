@@ -328,15 +328,15 @@ def test_my_courses_sorts_upcoming_past_and_cancelled(app_ctx):
 
 
 def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course = factories.course(capacity=1)
     services.book_for_user(trainee(), course)
     first, second = (services.book_for_user(trainee(), course) for _ in range(2))
     db.session.commit()
-    details = courses.CourseDetails.of(course)
+    details = scheduling.CourseDetails.of(course)
     details.capacity = 2
-    courses.update_course(course, details, factories.user(Role.COORDINATOR))
+    scheduling.update_course(course, details, factories.user(Role.COORDINATOR))
     db.session.commit()
     assert first.status is BookingStatus.CONFIRMED and second.status is BookingStatus.WAITLISTED
     assert services.waiting_position(second) == 1
@@ -483,13 +483,13 @@ def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
 
 
 def test_cancelling_a_course_gives_back_the_vouchers_of_its_waiting_list(app_ctx):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course, _, _ = _full_course()
     voucher = factories.voucher(factories.employer())
     waiting = services.book_for_user(trainee(), course, voucher_code=voucher.code)
     db.session.commit()
-    courses.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
+    scheduling.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
     db.session.commit()
     assert waiting.status is BookingStatus.CANCELLED and waiting.voucher_id is None
     assert voucher.status is VoucherStatus.ASSIGNED

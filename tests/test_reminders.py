@@ -103,7 +103,7 @@ def test_reminders_of_a_rolled_back_run_are_not_sent_and_not_recorded(app_ctx, s
 
 
 def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(app_ctx, smtp):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course = factories.course(start=datetime.now() + timedelta(days=1))
     booking = factories.booking_on(course)
@@ -111,7 +111,7 @@ def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(
     assert reminders.send_due_reminders()["course"] == 1
     db.session.commit()
     week = timedelta(days=7)
-    courses.reschedule_course(course, [courses.SessionTimes(s.starts_at + week, s.ends_at + week)
+    scheduling.reschedule_course(course, [scheduling.SessionTimes(s.starts_at + week, s.ends_at + week)
                                        for s in course.sessions], factories.user(Role.COORDINATOR))
     db.session.commit()
     assert course.sequence == 1

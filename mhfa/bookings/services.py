@@ -26,7 +26,8 @@ from mhfa.bookings.deadlines import cancellation_cutoff, contact_for, waiting_li
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
-from mhfa.courses.services import course_for_viewer, places
+from mhfa.courses.places import places
+from mhfa.courses.visibility import course_for_viewer
 from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db

@@ -10,7 +10,7 @@ from flask import jsonify, request
 
 from mhfa.api import add_paths, bp
 from mhfa.auth.access import public
-from mhfa.courses import calendar, services
+from mhfa.courses import calendar, listings, places, visibility
 from mhfa.courses.forms import FinderForm
 from mhfa.courses.models import Course
 from mhfa.timeutil import to_london, utcnow
@@ -22,7 +22,7 @@ def _time(moment) -> str | None:
     return to_london(moment).isoformat() if moment else None
 
 
-def course_json(course: Course, places: services.Places) -> dict:
+def course_json(course: Course, places: places.Places) -> dict:
     area = course.council_area
     return {
         "id": course.id,
@@ -41,7 +41,7 @@ def course_json(course: Course, places: services.Places) -> dict:
     }
 
 
-def course_detail_json(course: Course, places: services.Places) -> dict:
+def course_detail_json(course: Course, places: places.Places) -> dict:
     venue = course.venue
     return {
         **course_json(course, places),
@@ -63,7 +63,7 @@ def course_detail_json(course: Course, places: services.Places) -> dict:
 @public
 def list_courses():
     """Published courses open to the public and to booking, with the finder's filters, soonest first, by page."""
-    areas, course_types = services.finder_choices()
+    areas, course_types = listings.finder_choices()
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     errors = {} if form.validate() else dict(form.errors)
     page_number = request.args.get("page", 1, type=int)
@@ -75,7 +75,7 @@ def list_courses():
     if errors:
         return jsonify({"error": "Some filters are not right: " + "; ".join(m for ms in errors.values() for m in ms),
                         "errors": errors}), 400
-    page = services.find_courses(form.filters(), None, page=page_number, per_page=per_page)
+    page = listings.find_courses(form.filters(), None, page=page_number, per_page=per_page)
     return jsonify({
         "courses": [course_json(item.course, item.places) for item in page.items],
         "page": page.page,
@@ -89,8 +89,8 @@ def list_courses():
 @public
 def get_course(course_id: int):
     """One published course open to the public, with its sessions and venue."""
-    course, _ = services.course_for_viewer(course_id, None)
-    return jsonify(course_detail_json(course, services.places(course)))
+    course, _ = visibility.course_for_viewer(course_id, None)
+    return jsonify(course_detail_json(course, places.places(course)))
 
 
 _FILTERS = [

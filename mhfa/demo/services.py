@@ -34,8 +34,8 @@ from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import latest_populations, load_council_areas
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
+from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseStatus, CourseType
-from mhfa.courses.services import load_course_types
 from mhfa.demo import bulk
 from mhfa.demo.names import FIRST_NAMES, LAST_NAMES
 from mhfa.errors import DomainError
