@@ -101,7 +101,7 @@ def send_reminders():
 
     Also gives back the place vouchers held by waiting-list places whose course has started.
     """
-    from mhfa.bookings.services import return_vouchers_of_closed_waiting_lists
+    from mhfa.bookings.vouchers import return_vouchers_of_closed_waiting_lists
     from mhfa.reminders import send_due_reminders
 
     counts = send_due_reminders()

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.bookings import services
+from mhfa.bookings import listings, services, vouchers
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import CourseStatus
 from mhfa.employers.models import OrderStatus, PlaceVoucher, VoucherStatus
@@ -321,10 +321,10 @@ def test_my_courses_sorts_upcoming_past_and_cancelled(app_ctx):
     services.cancel_booking(cancelled, by=user)
     cert = factories.certificate(user.person)
     db.session.commit()
-    mine = services.my_courses(user.person)
+    mine = listings.my_courses(user.person)
     assert mine.upcoming == [upcoming] and mine.past == [past] and mine.cancelled == [cancelled]
     assert mine.certificates == [cert]
-    assert services.my_courses(None).upcoming == []
+    assert listings.my_courses(None).upcoming == []
 
 
 def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
@@ -467,7 +467,7 @@ def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
     completed.status = CourseStatus.COMPLETED
     db.session.commit()
 
-    assert services.return_vouchers_of_closed_waiting_lists(started.starts_at + timedelta(minutes=1)) == 3
+    assert vouchers.return_vouchers_of_closed_waiting_lists(started.starts_at + timedelta(minutes=1)) == 3
     db.session.commit()
     for name in ("started", "completed"):
         booking, voucher = held[name]
