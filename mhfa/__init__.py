@@ -110,13 +110,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
-    import mhfa.bookings.api  # noqa: F401  (adds the booking routes to the API blueprint)
     from mhfa.admin.views import bp as admin_bp
-    from mhfa.api import bp as api_bp
+    from mhfa.api import create_blueprint as create_api_blueprint
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
+    from mhfa.bookings import api as bookings_api
     from mhfa.bookings.views import bp as bookings_bp
-    from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
+    from mhfa.courses import api as courses_api
     from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
@@ -127,6 +127,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
+    api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
+    courses_api.register(api_bp)
+    bookings_api.register(api_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

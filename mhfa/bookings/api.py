@@ -1,10 +1,10 @@
 """Bookings in the JSON API: the token holder books, lists and cancels their own places."""
 from __future__ import annotations
 
-from flask import g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 
 from mhfa import flow
-from mhfa.api import add_paths, api_error, bp, token_required
+from mhfa.api import add_paths, api_error, token_required
 from mhfa.bookings import deadlines, listings, services
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.timeutil import to_london
@@ -42,7 +42,6 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
     }
 
 
-@bp.route("/courses/<int:course_id>/bookings", methods=["POST"])
 @token_required
 def create_booking(course_id: int):
     """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
@@ -60,7 +59,6 @@ def create_booking(course_id: int):
     return response
 
 
-@bp.route("/bookings", methods=["GET"])
 @token_required
 def list_bookings():
     """The token holder's bookings, soonest course first (cancelled ones included)."""
@@ -69,14 +67,12 @@ def list_bookings():
     return jsonify({"bookings": [booking_json(b, data.positions.get(b.id)) for b in everything]})
 
 
-@bp.route("/bookings/<int:booking_id>", methods=["GET"])
 @token_required
 def show_booking(booking_id: int):
     """One of the token holder's bookings."""
     return jsonify(booking_json(flow.found_or_404(listings.booking_of, g.api_user, booking_id)))
 
 
-@bp.route("/bookings/<int:booking_id>", methods=["DELETE"])
 @token_required
 def cancel_booking(booking_id: int):
     """Cancel the token holder's own booking (up to the cut-off); the first person waiting is promoted."""
@@ -101,7 +97,7 @@ _REFUSED = {"application/json": {
 }}
 _ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
 
-add_paths(
+_OPENAPI = (
     {
         "/courses/{course_id}/bookings": {
             "post": {
@@ -163,7 +159,7 @@ add_paths(
             },
         },
     },
-    schemas={
+    {
         "Booking": {
             "type": "object",
             "required": ["id", "status", "course"],
@@ -187,3 +183,12 @@ add_paths(
         }
     },
 )
+
+
+def register(api: Blueprint) -> None:
+    """Add this area's routes and their OpenAPI paths to the app's API blueprint (called by the factory)."""
+    api.add_url_rule("/courses/<int:course_id>/bookings", view_func=create_booking, methods=["POST"])
+    api.add_url_rule("/bookings", view_func=list_bookings, methods=["GET"])
+    api.add_url_rule("/bookings/<int:booking_id>", view_func=show_booking, methods=["GET"])
+    api.add_url_rule("/bookings/<int:booking_id>", view_func=cancel_booking, methods=["DELETE"])
+    add_paths(*_OPENAPI, api=api)
