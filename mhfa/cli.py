@@ -70,7 +70,8 @@ def demo_data(people, seed, today, if_empty):
     """A realistic, deterministic programme history from February 2017 to today, and demo logins."""
     import time
 
-    from mhfa.demo.services import DEMO_PASSWORD, demo_logins, generate, has_programme_data
+    from mhfa.demo.accounts import DEMO_PASSWORD, demo_logins
+    from mhfa.demo.services import generate, has_programme_data
 
     if if_empty and has_programme_data():
         click.echo("The database already holds programme data; no demo data added.")

@@ -9,6 +9,7 @@ from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, Instructor, course_instructor
+from mhfa.demo import accounts
 from mhfa.demo import services as demo
 from mhfa.extensions import db
 from mhfa.people.models import Person
@@ -212,7 +213,7 @@ def test_demo_logins_reach_each_role_home_page(history, client):
 
     for role, email in history.logins:
         response = client.post("/login", data={
-            "email": email, "password": demo.DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")})
+            "email": email, "password": accounts.DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")})
         assert response.status_code == 302, role
         assert expected[Role(role)] in client.get("/").get_data(as_text=True)
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
