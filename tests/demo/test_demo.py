@@ -73,9 +73,21 @@ def test_same_seed_gives_the_same_history(app_ctx):
     assert other.checksum != first.checksum
 
 
+_HISTORIES: dict[str, object] = {}
+
+
 @pytest.fixture()
 def history(app_ctx):
-    return _generate()
+    """The demo history, generated once and shared by the tests that only read it: the clean-database
+    fixture (tests/conftest.py) keeps it for them, and empties it for any other test or after one that
+    writes over it, which then gets a fresh one."""
+    written = app_ctx.extensions["test_written_tables"]
+    database = app_ctx.config["SQLALCHEMY_DATABASE_URI"]
+    if written.kept == "history" and database in _HISTORIES:
+        return _HISTORIES[database]
+    _HISTORIES[database] = _generate()
+    written.keep("history")
+    return _HISTORIES[database]
 
 
 def test_history_runs_from_the_launch_to_courses_bookable_ahead(history):
