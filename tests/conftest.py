@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import uuid
 import weakref
 
@@ -195,6 +196,15 @@ def _record_writes(conn, cursor, statement, parameters, context, executemany) ->
     written = WrittenTables.watching(conn.engine)
     if written is not None:
         written.record(statement)
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record) -> None:
+    """Test databases on SQLite do not wait on fsync either (as ``synchronous_commit`` off on PostgreSQL)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.close()
 
 
 _bulk_write = bulk.write
