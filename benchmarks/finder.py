@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from mhfa import create_app
         from mhfa.areas.services import load_council_areas
-        from mhfa.courses.services import load_course_types
+        from mhfa.courses.catalogue import load_course_types
         from mhfa.extensions import db
 
         with tempfile.TemporaryDirectory() as instance:

@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_listeners(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -109,15 +110,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def register_blueprints(app: Flask) -> None:
-    import mhfa.bookings.api  # noqa: F401  (adds the booking routes to the API blueprint)
     from mhfa.admin.views import bp as admin_bp
-    from mhfa.api import bp as api_bp
+    from mhfa.api import create_blueprint as create_api_blueprint
     from mhfa.attendance.views import bp as attendance_bp
     from mhfa.auth.access import undeclared_endpoints
     from mhfa.auth.views import bp as auth_bp
+    from mhfa.bookings import api as bookings_api
     from mhfa.bookings.views import bp as bookings_bp
     from mhfa.certificates.views import bp as certificates_bp
-    from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
+    from mhfa.courses import api as courses_api
     from mhfa.courses.views import bp as courses_bp
     from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
     from mhfa.employers.views import bp as employers_bp
@@ -133,11 +134,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(employers_bp)
+    api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
+    courses_api.register(api_bp)
+    bookings_api.register(api_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)
     if missing:
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
+
+
+def register_listeners(app: Flask) -> None:
+    """Higher areas follow the changes of lower ones they never get called by (see ``mhfa.courses.signals``)."""
+    from mhfa.bookings import listeners as booking_listeners
+
+    booking_listeners.register()
 
 
 def register_errorhandlers(app: Flask) -> None:

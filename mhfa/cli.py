@@ -16,7 +16,7 @@ mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.")
 def load_reference():
     """Council areas, populations and the course catalogue (adds what is missing)."""
     from mhfa.areas.services import load_council_areas
-    from mhfa.courses.services import load_course_types
+    from mhfa.courses.catalogue import load_course_types
 
     counts = {**load_council_areas(), **load_course_types()}
     db.session.commit()
@@ -70,7 +70,8 @@ def demo_data(people, seed, today, if_empty):
     """A realistic, deterministic programme history from February 2017 to today, and demo logins."""
     import time
 
-    from mhfa.demo.services import DEMO_PASSWORD, demo_logins, generate, has_programme_data
+    from mhfa.demo.accounts import DEMO_PASSWORD, demo_logins
+    from mhfa.demo.services import generate, has_programme_data
 
     if if_empty and has_programme_data():
         click.echo("The database already holds programme data; no demo data added.")
@@ -101,8 +102,8 @@ def send_reminders():
 
     Also gives back the place vouchers held by waiting-list places whose course has started.
     """
-    from mhfa.bookings.services import return_vouchers_of_closed_waiting_lists
-    from mhfa.notify.reminders import send_due_reminders
+    from mhfa.bookings.vouchers import return_vouchers_of_closed_waiting_lists
+    from mhfa.reminders import send_due_reminders
 
     counts = send_due_reminders()
     returned = return_vouchers_of_closed_waiting_lists()

@@ -10,6 +10,8 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        #: Every (field, message) found; a service that checks everything at once lists several.
+        self.problems: list[tuple[str | None, str]] = [(field, message)]
         if status_code is not None:
             self.status_code = status_code
 
@@ -23,11 +25,13 @@ class Conflict(DomainError):
 
 
 def show_on_form(form, error: DomainError) -> None:
-    """Put a service's refusal on the form field it names (or above the form), for the error summary."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        if not isinstance(field.errors, list):
-            field.errors = list(field.errors)
-        field.errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
+    """Put each of a refusal's problems on the form field it names (or above the form), for the error summary."""
+    fields = getattr(form, "_fields", {})
+    for name, message in error.problems:
+        field = fields.get(name) if name else None
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.append(message)
+        else:
+            form.form_errors.append(message)

@@ -94,13 +94,21 @@ def attempt(service: Callable[..., T], *args: Any, form: Any = None, **kwargs: A
     except Exception:
         db.session.rollback()
         raise
-    db.session.commit()
+    commit()
     return Outcome(value=value)
 
 
 def commit() -> None:
-    """Commit the request's work (for views whose work is not one service call, e.g. a token reset)."""
-    db.session.commit()
+    """Commit the request's work (for views whose work is not one service call, e.g. signing in).
+
+    A commit the database refuses (e.g. a unique index hit by a simultaneous request) is rolled back
+    before the error goes on, so the session is usable again.
+    """
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def status(form: Any = None) -> int:

@@ -11,8 +11,8 @@ from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import load_council_areas
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
-from mhfa.courses.services import load_course_types
 from mhfa.employers.models import Employer, Sector, SizeBand
 from mhfa.extensions import db
 from mhfa.people.models import Person

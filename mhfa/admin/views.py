@@ -1,13 +1,12 @@
 """Administrators manage accounts and roles."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from mhfa import flow
 from mhfa.admin import services
 from mhfa.admin.forms import AccountForm, UserSearchForm
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role, User
-from mhfa.errors import DomainError
-from mhfa.extensions import db
 from mhfa.pagination import page_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,18 +26,15 @@ def users():
 @role_required(Role.ADMIN)
 def edit_user(user_id: int):
     """Change an account's roles or deactivate it."""
-    user = db.session.get(User, user_id) or abort(404)
+    user = flow.get_or_404(User, user_id)
     form = AccountForm(obj=None if request.method == "POST" else user)
     if request.method == "GET":
         form.roles.data = sorted(r.value for r in user.roles)
         form.active.data = user.active
     if form.validate_on_submit():
-        try:
-            changed = services.update_account(user, {Role(v) for v in form.roles.data}, form.active.data, current_user)
-        except DomainError as error:
-            getattr(form, error.field or "roles").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"Saved {user.email}." if changed else "Nothing changed.", "success")
+        outcome = flow.attempt(services.update_account, user, {Role(v) for v in form.roles.data}, form.active.data,
+                               current_user, form=form)
+        if outcome.ok:
+            flash(f"Saved {user.email}." if outcome.value else "Nothing changed.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
-    return render_template("admin/edit_user.html", form=form, user=user)
+    return render_template("admin/edit_user.html", form=form, user=user), flow.status(form)

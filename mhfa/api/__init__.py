@@ -2,20 +2,22 @@
 
 Routes that act for somebody take a personal API token (``Authorization: Bearer …``) and nothing
 else: a browser's session cookie never authorises an API call, so the API needs no CSRF token.
-Each area adds its routes to ``bp`` in its own ``api.py`` and its OpenAPI paths to ``OPENAPI``.
+The factory builds the blueprint (``create_blueprint``) and hands it to each area's ``register(api)``
+in its ``api.py``, which adds that area's routes and its OpenAPI paths (``add_paths``): nothing is
+added by importing a module, and every app gets its own blueprint and document.
 """
 from __future__ import annotations
 
+import copy
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 
 from mhfa.auth.access import public
+from mhfa.auth.services import user_for_api_token
 from mhfa.extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
-
+#: The document every app's API starts from (its own copy gets each area's paths).
 OPENAPI: dict = {
     "openapi": "3.1.0",
     "info": {
@@ -34,10 +36,21 @@ OPENAPI: dict = {
 }
 
 
-def add_paths(paths: dict, schemas: dict | None = None) -> None:
-    """An area's contribution to the OpenAPI document."""
-    OPENAPI["paths"].update(paths)
-    OPENAPI["components"]["schemas"].update(schemas or {})
+def create_blueprint() -> Blueprint:
+    """The ``/api/v1`` blueprint of one app, with its OpenAPI document, before the areas register on it."""
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    csrf.exempt(api)
+    api.openapi = copy.deepcopy(OPENAPI)
+    api.add_url_rule("/openapi.json", view_func=openapi)
+    return api
+
+
+def add_paths(paths: dict, schemas: dict | None = None, *, api: Blueprint | None = None) -> None:
+    """An area's contribution to the OpenAPI document: of the blueprint ``api`` it registers on (else the
+    document every app starts from)."""
+    document = api.openapi if api is not None else OPENAPI
+    document["paths"].update(paths)
+    document["components"]["schemas"].update(schemas or {})
 
 
 def api_error(message: str, status: int):
@@ -49,8 +62,6 @@ def token_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from mhfa.auth.services import user_for_api_token
-
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
@@ -65,10 +76,9 @@ def token_required(view):
     return wrapped
 
 
-@bp.route("/openapi.json")
 @public
 def openapi():
     """The OpenAPI description of this API."""
-    document = dict(OPENAPI)
+    document = dict(current_app.blueprints["api"].openapi)
     document["servers"] = [{"url": current_app.config["MHFA_BASE_URL"] + "/api/v1"}]
     return jsonify(document)

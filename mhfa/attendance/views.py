@@ -13,8 +13,9 @@ from mhfa.attendance import services
 from mhfa.attendance.forms import MARK_PREFIX, ActionForm, RegisterForm
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
+from mhfa.courses.feeds import feed_for
+from mhfa.courses.instructors import instructor_for
 from mhfa.courses.models import Course, CourseSession, FeedKind
-from mhfa.courses.services import feed_for, instructor_for
 
 bp = Blueprint("attendance", __name__)
 

@@ -8,6 +8,7 @@ from flask import abort
 from flask_login import current_user
 
 from mhfa.auth.models import Role
+from mhfa.extensions import login_manager
 
 ACCESS_ATTRIBUTE = "access"
 
@@ -28,8 +29,6 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            from mhfa.extensions import login_manager
-
             return login_manager.unauthorized()
         return view(*args, **kwargs)
 
@@ -43,8 +42,6 @@ def role_required(*roles: Role):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from mhfa.extensions import login_manager
-
                 return login_manager.unauthorized()
             if not current_user.has_role(*roles):
                 abort(403)

@@ -15,10 +15,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mhfa.audit import services as audit
+from mhfa.auth import emails
 from mhfa.auth.models import Role, User
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import Person, PersonSource
+from mhfa.people.services import claim_person, normalise_email, person_with_email
 from mhfa.timeutil import utcnow
 
 _DUMMY_HASHES: dict[str, str] = {}
@@ -30,15 +32,6 @@ def _equal_work(password: str) -> None:
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash("not a real password", method=method)
     check_password_hash(_DUMMY_HASHES[method], password)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def person_with_email(email: str) -> Person | None:
-    """The person with this address, however an import or an employer capitalised it."""
-    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
 
 
 def load_user(session_id: str) -> User | None:
@@ -199,15 +192,13 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
     gets an email instead (with a password-reset link), and None is returned. A person already known
     from an import or an employer (same email, no account) is linked only once the email is confirmed.
     """
-    from mhfa.notify import messages
-
     email = normalise_email(email)
     check_password_policy(password, email)
     existing = user_by_email(email)
     if existing is not None:
         _equal_work(password)
         if existing.active:
-            messages.already_registered(existing, password_reset_token(existing))
+            emails.already_registered(existing, password_reset_token(existing))
         return None
     known = person_with_email(email)
     user = User(email=email)
@@ -218,23 +209,19 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
                              source=PersonSource.REGISTRATION)
     db.session.add(user)
     db.session.flush()
-    messages.confirm_email(user, email_confirmation_token(user))
+    emails.confirm_email(user, email_confirmation_token(user))
     return user
 
 
 def send_confirmation_again(email: str) -> None:
     """Send a new confirmation link to an unconfirmed account; silent for any other address."""
-    from mhfa.notify import messages
-
     user = user_by_email(email)
     if user is not None and user.active and user.email_confirmed_at is None:
-        messages.confirm_email(user, email_confirmation_token(user))
+        emails.confirm_email(user, email_confirmation_token(user))
 
 
 def _finish_confirmation(user: User) -> None:
     """Mark the address confirmed and, if the account has no person yet, claim or create one."""
-    from mhfa.people.services import claim_person
-
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
     if user.person is None:
@@ -265,11 +252,9 @@ def password_reset_token(user: User) -> str:
 
 def request_password_reset(email: str) -> None:
     """Email a reset link if an active account has this address; otherwise do nothing (and say nothing)."""
-    from mhfa.notify import messages
-
     user = user_by_email(email)
     if user is not None and user.active:
-        messages.reset_password(user, password_reset_token(user))
+        emails.reset_password(user, password_reset_token(user))
 
 
 def user_for_reset_token(token: str) -> User:
@@ -282,22 +267,18 @@ def user_for_reset_token(token: str) -> User:
 
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password from a reset link. Reading the email also confirms the address."""
-    from mhfa.notify import messages
-
     user = user_for_reset_token(token)
     check_password_policy(new_password, user.email)
     user.set_password(new_password)
     _finish_confirmation(user)
     db.session.flush()
-    messages.password_changed(user)
+    emails.password_changed(user)
     return user
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    from mhfa.notify import messages
-
     if not user.check_password(current_password):
         raise DomainError("Your current password is not right", field="current_password")
     check_password_policy(new_password, user.email)
     user.set_password(new_password)
-    messages.password_changed(user)
+    emails.password_changed(user)

@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from mhfa import flow
 from mhfa.auth import services
 from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
 from mhfa.auth.forms import (
@@ -14,8 +15,8 @@ from mhfa.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from mhfa.errors import DomainError, show_on_form
-from mhfa.extensions import auth_rate_limit, db, limiter
+from mhfa.errors import DomainError
+from mhfa.extensions import auth_rate_limit, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -33,7 +34,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            db.session.commit()
+            flow.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("main.home"))
         failed = True
@@ -65,18 +66,13 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            services.register(form.email.data, form.password.data,
-                              first_name=form.first_name.data, last_name=form.last_name.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            try:
-                db.session.commit()
-            except IntegrityError:  # the same address registered at the same moment: say the same
-                db.session.rollback()
+            outcome = flow.attempt(services.register, form.email.data, form.password.data,
+                                   first_name=form.first_name.data, last_name=form.last_name.data, form=form)
+        except IntegrityError:  # the same address registered at the same moment (rolled back): say the same
+            outcome = flow.Outcome()
+        if outcome.ok:
             return _check_your_email(services.normalise_email(form.email.data), "register")
-    return render_template("auth/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+    return render_template("auth/register.html", form=form), flow.status(form)
 
 
 @bp.route("/confirm-email/<token>")
@@ -84,11 +80,9 @@ def register():
 def confirm_email(token: str):
     """The link in the confirmation email: confirms the address (and claims a known record with it)."""
     try:
-        user = services.confirm_email(token)
-    except DomainError as error:
-        db.session.rollback()
+        user = flow.attempt(services.confirm_email, token).value
+    except DomainError as error:  # rolled back by the flow
         return render_template("auth/link_problem.html", message=error.message, kind="confirm"), 400
-    db.session.commit()
     if current_user.is_authenticated and current_user.id == user.id:
         flash("Your email address is confirmed. Check your profile, then find a course.", "success")
         return redirect(url_for("people.profile"))
@@ -105,12 +99,11 @@ def resend_confirmation():
     if request.method == "GET" and current_user.is_authenticated:
         form.email.data = current_user.email
     if form.validate_on_submit():
-        services.send_confirmation_again(form.email.data)
-        db.session.commit()
+        flow.attempt(services.send_confirmation_again, form.email.data)
         return _check_your_email(services.normalise_email(form.email.data), "confirm")
     return render_template("auth/email_only.html", form=form, title="Send the confirmation link again",
                            lead="Enter the email address you registered with. If it has an account that is not "
-                                "confirmed yet, we will send a new link."), (422 if form.errors else 200)
+                                "confirmed yet, we will send a new link."), flow.status(form)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -120,12 +113,11 @@ def forgot_password():
     """Ask for a password-reset link. The answer is the same whether or not the address is registered."""
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        flow.attempt(services.request_password_reset, form.email.data)
         return _check_your_email(services.normalise_email(form.email.data), "reset")
     return render_template("auth/email_only.html", form=form, title="Reset your password",
                            lead="Enter the email address you use to sign in. We will send you a link to set a new "
-                                "password."), (422 if form.errors else 200)
+                                "password."), flow.status(form)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -134,25 +126,17 @@ def forgot_password():
 def reset_password(token: str):
     """Set a new password from the emailed link (which works once, for an hour)."""
     try:
-        user = services.user_for_reset_token(token)
+        user = services.user_for_reset_token(token)  # reads only
     except DomainError as error:
-        db.session.rollback()
         return render_template("auth/link_problem.html", message=error.message, kind="reset"), 400
     form = ResetPasswordForm()
     form._policy_email = user.email
-    if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            if current_user.is_authenticated:
-                logout_user()
-            flash("Your password has been changed. Sign in with your new password.", "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, email=user.email), (422 if form.errors else 200)
+    if form.validate_on_submit() and flow.attempt(services.reset_password, token, form.password.data, form=form).ok:
+        if current_user.is_authenticated:
+            logout_user()
+        flash("Your password has been changed. Sign in with your new password.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, email=user.email), flow.status(form)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -163,12 +147,10 @@ def account():
     new_token = None
     if form.validate_on_submit():
         if form.revoke.data:
-            services.revoke_api_token(current_user)
-            db.session.commit()
+            flow.attempt(services.revoke_api_token, current_user)
             flash("Your API token has been revoked: scripts using it no longer work.", "success")
             return redirect(url_for("auth.account"))
-        new_token = services.issue_api_token(current_user)
-        db.session.commit()
+        new_token = flow.attempt(services.issue_api_token, current_user).value
     return render_template("auth/account.html", form=form, new_token=new_token)
 
 
@@ -178,16 +160,10 @@ def change_password():
     """Change your password (you need the current one)."""
     form = ChangePasswordForm()
     form._policy_email = current_user.email
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # this session goes on; every other one ends
-            flash("Your password has been changed. Other devices signed in to your account have been signed out.",
-                  "success")
-            return redirect(url_for("auth.account"))
-    return render_template("auth/change_password.html", form=form), (422 if form.errors else 200)
+    if form.validate_on_submit() and flow.attempt(
+            services.change_password, current_user, form.current_password.data, form.password.data, form=form).ok:
+        login_user(current_user._get_current_object())  # this session goes on; every other one ends
+        flash("Your password has been changed. Other devices signed in to your account have been signed out.",
+              "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form), flow.status(form)

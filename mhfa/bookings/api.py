@@ -1,13 +1,12 @@
 """Bookings in the JSON API: the token holder books, lists and cancels their own places."""
 from __future__ import annotations
 
-from flask import g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 
-from mhfa.api import add_paths, api_error, bp, token_required
-from mhfa.bookings import services
+from mhfa import flow
+from mhfa.api import add_paths, api_error, token_required
+from mhfa.bookings import deadlines, listings, services
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.errors import DomainError, NotFound
-from mhfa.extensions import db
 from mhfa.timeutil import to_london
 
 
@@ -38,12 +37,11 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
         "confirmed_at": _iso(booking.confirmed_at),
         "waitlisted_at": _iso(booking.waitlisted_at),
         "cancelled_at": _iso(booking.cancelled_at),
-        "cancellable_online_until": _iso(services.cancellation_cutoff(course))
+        "cancellable_online_until": _iso(deadlines.cancellation_cutoff(course))
         if booking.status is BookingStatus.CONFIRMED else _iso(course.starts_at),
     }
 
 
-@bp.route("/courses/<int:course_id>/bookings", methods=["POST"])
 @token_required
 def create_booking(course_id: int):
     """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
@@ -53,59 +51,34 @@ def create_booking(course_id: int):
     voucher_code = (payload or {}).get("voucher_code") or request.form.get("voucher_code")
     if voucher_code is not None and not isinstance(voucher_code, str):
         return api_error("voucher_code must be a string", 422)
-    try:
-        course = services.course_for_booking(course_id, g.api_user, voucher_code)
-    except NotFound:
-        return api_error("course not found", 404)
-    try:
-        booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
-    except DomainError as error:
-        db.session.rollback()
-        return api_error(error.message, error.status_code)
-    position = services.waiting_position(booking)
-    body = booking_json(booking, position)
-    db.session.commit()
-    response = jsonify(body)
+    course = flow.found_or_404(listings.course_for_booking, course_id, g.api_user, voucher_code)
+    booking = flow.attempt(services.book_for_user, g.api_user, course, voucher_code=voucher_code).value
+    response = jsonify(booking_json(booking))  # a refusal went to the app's JSON error handler
     response.status_code = 201 if booking.status is BookingStatus.CONFIRMED else 202
     response.headers["Location"] = url_for("api.show_booking", booking_id=booking.id)
     return response
 
 
-@bp.route("/bookings", methods=["GET"])
 @token_required
 def list_bookings():
     """The token holder's bookings, soonest course first (cancelled ones included)."""
-    data = services.my_courses(g.api_user.person)
+    data = listings.my_courses(g.api_user.person)
     everything = data.upcoming + data.past + data.cancelled
     return jsonify({"bookings": [booking_json(b, data.positions.get(b.id)) for b in everything]})
 
 
-@bp.route("/bookings/<int:booking_id>", methods=["GET"])
 @token_required
 def show_booking(booking_id: int):
     """One of the token holder's bookings."""
-    try:
-        booking = services.booking_of(g.api_user, booking_id)
-    except NotFound:
-        return api_error("booking not found", 404)
-    return jsonify(booking_json(booking))
+    return jsonify(booking_json(flow.found_or_404(listings.booking_of, g.api_user, booking_id)))
 
 
-@bp.route("/bookings/<int:booking_id>", methods=["DELETE"])
 @token_required
 def cancel_booking(booking_id: int):
     """Cancel the token holder's own booking (up to the cut-off); the first person waiting is promoted."""
-    try:
-        booking = services.booking_of(g.api_user, booking_id)
-        services.cancel_booking(booking, by=g.api_user)
-    except NotFound:
-        return api_error("booking not found", 404)
-    except DomainError as error:
-        db.session.rollback()
-        return api_error(error.message, error.status_code)
-    body = booking_json(booking)
-    db.session.commit()
-    return jsonify(body)
+    booking = flow.found_or_404(listings.booking_of, g.api_user, booking_id)
+    flow.attempt(services.cancel_booking, booking, by=g.api_user)
+    return jsonify(booking_json(booking))
 
 
 _ERRORS = {
@@ -124,7 +97,7 @@ _REFUSED = {"application/json": {
 }}
 _ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
 
-add_paths(
+_OPENAPI = (
     {
         "/courses/{course_id}/bookings": {
             "post": {
@@ -186,7 +159,7 @@ add_paths(
             },
         },
     },
-    schemas={
+    {
         "Booking": {
             "type": "object",
             "required": ["id", "status", "course"],
@@ -210,3 +183,12 @@ add_paths(
         }
     },
 )
+
+
+def register(api: Blueprint) -> None:
+    """Add this area's routes and their OpenAPI paths to the app's API blueprint (called by the factory)."""
+    api.add_url_rule("/courses/<int:course_id>/bookings", view_func=create_booking, methods=["POST"])
+    api.add_url_rule("/bookings", view_func=list_bookings, methods=["GET"])
+    api.add_url_rule("/bookings/<int:booking_id>", view_func=show_booking, methods=["GET"])
+    api.add_url_rule("/bookings/<int:booking_id>", view_func=cancel_booking, methods=["DELETE"])
+    add_paths(*_OPENAPI, api=api)

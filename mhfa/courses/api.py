@@ -6,11 +6,13 @@ an online course's joining link. Times are ISO 8601 in UK time with their offset
 """
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 
-from mhfa.api import add_paths, bp
+from mhfa import flow
+from mhfa.api import add_paths
 from mhfa.auth.access import public
-from mhfa.courses import calendar, services
+from mhfa.courses import calendar, listings, visibility
+from mhfa.courses import places as course_places
 from mhfa.courses.forms import FinderForm
 from mhfa.courses.models import Course
 from mhfa.timeutil import to_london, utcnow
@@ -22,7 +24,7 @@ def _time(moment) -> str | None:
     return to_london(moment).isoformat() if moment else None
 
 
-def course_json(course: Course, places: services.Places) -> dict:
+def course_json(course: Course, places: course_places.Places) -> dict:
     area = course.council_area
     return {
         "id": course.id,
@@ -41,7 +43,7 @@ def course_json(course: Course, places: services.Places) -> dict:
     }
 
 
-def course_detail_json(course: Course, places: services.Places) -> dict:
+def course_detail_json(course: Course, places: course_places.Places) -> dict:
     venue = course.venue
     return {
         **course_json(course, places),
@@ -59,11 +61,10 @@ def course_detail_json(course: Course, places: services.Places) -> dict:
     }
 
 
-@bp.route("/courses")
 @public
 def list_courses():
     """Published courses open to the public and to booking, with the finder's filters, soonest first, by page."""
-    areas, course_types = services.finder_choices()
+    areas, course_types = listings.finder_choices()
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     errors = {} if form.validate() else dict(form.errors)
     page_number = request.args.get("page", 1, type=int)
@@ -75,7 +76,7 @@ def list_courses():
     if errors:
         return jsonify({"error": "Some filters are not right: " + "; ".join(m for ms in errors.values() for m in ms),
                         "errors": errors}), 400
-    page = services.find_courses(form.filters(), None, page=page_number, per_page=per_page)
+    page = listings.find_courses(form.filters(), None, page=page_number, per_page=per_page)
     return jsonify({
         "courses": [course_json(item.course, item.places) for item in page.items],
         "page": page.page,
@@ -85,12 +86,11 @@ def list_courses():
     })
 
 
-@bp.route("/courses/<int:course_id>")
 @public
 def get_course(course_id: int):
     """One published course open to the public, with its sessions and venue."""
-    course, _ = services.course_for_viewer(course_id, None)
-    return jsonify(course_detail_json(course, services.places(course)))
+    course, _ = flow.found_or_404(visibility.course_for_viewer, course_id, None)
+    return jsonify(course_detail_json(course, course_places.places(course)))
 
 
 _FILTERS = [
@@ -149,7 +149,7 @@ _DETAIL = {
 }
 _ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
-add_paths(
+_OPENAPI = (
     {
         "/courses": {"get": {
             "summary": "Find courses (public)",
@@ -177,3 +177,10 @@ add_paths(
     },
     {"Course": _COURSE, "CourseDetail": _DETAIL},
 )
+
+
+def register(api: Blueprint) -> None:
+    """Add this area's routes and their OpenAPI paths to the app's API blueprint (called by the factory)."""
+    api.add_url_rule("/courses", view_func=list_courses)
+    api.add_url_rule("/courses/<int:course_id>", view_func=get_course)
+    add_paths(*_OPENAPI, api=api)

@@ -27,6 +27,7 @@ from mhfa.courses.models import (
     course_instructor,
 )
 from mhfa.extensions import db
+from mhfa.notify.services import Attachment
 from mhfa.timeutil import LONDON, utcnow
 
 TZID = "Europe/London"
@@ -82,6 +83,34 @@ def course_ics(course: Course, *, include_joining_url: bool = False) -> bytes:
     allowed to see it (booked trainees, the course's instructors, coordinators).
     """
     return _calendar([course], name=course.title, include_joining_url=include_joining_url)
+
+
+def course_attachment(course: Course, *, include_joining_url: bool = False, cancelled: bool = False) -> Attachment:
+    """The course's calendar file as an email attachment: the one builder every course email uses.
+
+    ``include_joining_url`` is for someone with a confirmed place (see ``course_ics``). ``cancelled``
+    turns it into a cancellation of the same events (METHOD:CANCEL, the same UIDs, never the joining
+    link), so a calendar that imported the course removes it.
+
+    Every file carries the course's current SEQUENCE, the cancellation too (its later DTSTAMP makes
+    it win over the booking's file of the same SEQUENCE). Only a change to the course raises it, so
+    the SEQUENCE a trainee's calendar sees never goes down: had the cancellation gone one higher, a
+    later booking of the same course (same UIDs, SEQUENCE one lower) would be ignored as stale.
+    """
+    filename = f"mhfa-course-{course.id}.ics"
+    data = course_ics(course, include_joining_url=include_joining_url and not cancelled)
+    if not cancelled:
+        return Attachment(filename, "text/calendar", data, {"method": "PUBLISH"})
+    calendar = Calendar.from_ical(data)
+    del calendar["METHOD"]
+    calendar.add("method", "CANCEL")
+    for event in calendar.walk("VEVENT"):
+        for key in ("STATUS", "SEQUENCE"):
+            if key in event:
+                del event[key]
+        event.add("status", "CANCELLED")
+        event.add("sequence", course.sequence)
+    return Attachment(filename, "text/calendar", calendar.to_ical(), {"method": "CANCEL"})
 
 
 def feed_ics(feed: CalendarFeed) -> bytes:

@@ -9,7 +9,9 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import (
     BooleanField,
     DateField,
@@ -24,11 +26,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from mhfa.areas.models import CouncilArea
-from mhfa.areas.services import postcode_is_valid
-from mhfa.courses import services
+from mhfa.areas.services import all_areas, postcode_is_valid
+from mhfa.courses.instructors import InstructorDetails
+from mhfa.courses.listings import FinderFilters, ManageFilters
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
+from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
+from mhfa.courses.venues import VenueDetails
 from mhfa.employers.models import Employer
 from mhfa.errors import NotFound
+from mhfa.extensions import db
 from mhfa.timeutil import london_to_utc, to_london
 
 try:
@@ -104,7 +110,7 @@ class FinderForm(FlaskForm):
         if field.data and self.from_date.data and field.data < self.from_date.data:
             raise ValidationError("The 'to' date must be the same as or after the 'from' date")
 
-    def filters(self) -> services.FinderFilters:
+    def filters(self) -> FinderFilters:
         """The filters of the fields that are valid (an invalid field filters nothing)."""
         def ok(field):
             return field.data if not field.errors else None
@@ -112,7 +118,7 @@ class FinderForm(FlaskForm):
         area = self._areas.get(ok(self.area) or "")
         kind = self._types.get(ok(self.type) or "")
         mode = ok(self.mode)
-        return services.FinderFilters(
+        return FinderFilters(
             council_area_id=area.id if area else None,
             course_type_id=kind.id if kind else None,
             date_from=ok(self.from_date),
@@ -143,11 +149,11 @@ class ManageFilterForm(FlaskForm):
         if field.data and self.from_date.data and field.data < self.from_date.data:
             raise ValidationError("The 'starting by' date must be the same as or after the 'starting from' date")
 
-    def filters(self) -> services.ManageFilters:
+    def filters(self) -> ManageFilters:
         def ok(field):
             return field.data if not field.errors else None
 
-        return services.ManageFilters(
+        return ManageFilters(
             status=CourseStatus(self.status.data) if ok(self.status) else None,
             council_area_id=int(self.area.data) if ok(self.area) else None,
             date_from=ok(self.from_date),
@@ -193,7 +199,7 @@ class CourseForm(FlaskForm):
         self.employer.choices = options([("", "Open to the public")] + [(str(e.id), f"Only staff of {e.name}")
                                                                          for e in employers])
         self.price_pence: int | None = None
-        self.session_times: list[services.SessionTimes] = []
+        self.session_times: list[SessionTimes] = []
         self.booking_deadline: datetime | None = None
 
     @classmethod
@@ -258,7 +264,7 @@ class CourseForm(FlaskForm):
                 valid = False
                 continue
             try:
-                self.session_times.append(services.SessionTimes(london_moment(day.data, start.data),
+                self.session_times.append(SessionTimes(london_moment(day.data, start.data),
                                                                 london_moment(day.data, end.data)))
             except ValueError as error:
                 start.errors.append(f"Session {n}: {error}")
@@ -285,7 +291,7 @@ class CourseForm(FlaskForm):
             return
         sessions_refused = any(f.errors for _, *row in self.session_rows() for f in row)
         details = self.details(substitute=True)
-        for field, message in services.course_problems(details, self.course):
+        for field, message in course_problems(details, self.course):
             if field and field.startswith("session") and sessions_refused:
                 continue  # the sessions as typed could not all be read: their own errors say why
             target = self._fields.get(field) if field else None
@@ -294,18 +300,18 @@ class CourseForm(FlaskForm):
             elif not target.errors:
                 target.errors.append(message)
 
-    def details(self, substitute: bool = False) -> services.CourseDetails:
+    def details(self, substitute: bool = False) -> CourseDetails:
         """The course the form describes (call after ``validate``); with ``substitute``, fields that were
         refused count as unset (capacity 1), to check the rest against the rules."""
         def pick(model, field):
             if substitute and field.errors:
                 return None
-            return services.get_or_404(model, int(field.data)) if field.data else None
+            return _chosen(model, int(field.data)) if field.data else None
 
         capacity = self.capacity.data
         if substitute and (self.capacity.errors or not isinstance(capacity, int)):
             capacity = 1
-        return services.CourseDetails(
+        return CourseDetails(
             course_type=pick(CourseType, self.course_type),
             delivery_mode=DeliveryMode(self.delivery_mode.data),
             capacity=capacity,
@@ -342,7 +348,7 @@ class AssignInstructorForm(FlaskForm):
     def chosen(self) -> Instructor:
         if not str(self.instructor.data).isdigit():
             raise NotFound("There is no such instructor")
-        return services.get_or_404(Instructor, int(self.instructor.data))
+        return _chosen(Instructor, int(self.instructor.data))
 
 
 class ActionForm(FlaskForm):
@@ -372,11 +378,11 @@ class VenueForm(FlaskForm):
         if field.data and not postcode_is_valid(field.data):
             raise ValidationError("Enter a real postcode, like B1 2ND")
 
-    def details(self) -> services.VenueDetails:
-        return services.VenueDetails(
+    def details(self) -> VenueDetails:
+        return VenueDetails(
             name=self.name.data, address_line1=self.address_line1.data, address_line2=self.address_line2.data or "",
             town=self.town.data, postcode=self.postcode.data,
-            council_area=services.get_or_404(CouncilArea, int(self.council_area.data)),
+            council_area=_chosen(CouncilArea, int(self.council_area.data)),
             step_free_access=self.step_free_access.data, access_notes=self.access_notes.data or "",
             active=self.active.data,
         )
@@ -398,8 +404,8 @@ class InstructorForm(FlaskForm):
         if field.data and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 /-]*", field.data.strip()):
             raise ValidationError("Enter the licence number using letters, numbers, spaces, hyphens or slashes only")
 
-    def details(self) -> services.InstructorDetails:
-        return services.InstructorDetails(
+    def details(self) -> InstructorDetails:
+        return InstructorDetails(
             first_name=self.first_name.data, last_name=self.last_name.data, email=self.email.data,
             licence_number=self.licence_number.data, licence_expires_on=self.licence_expires_on.data,
             active=self.active.data,
@@ -413,3 +419,35 @@ class AreaFeedForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
 
+
+# --- what the forms offer, and what they start with ------------------------------------------------
+
+def _chosen(model, ident: int | None):
+    """The row a select list names, or NotFound (a choice that is no longer there)."""
+    record = db.session.get(model, ident) if ident is not None else None
+    if record is None:
+        raise NotFound(f"There is no such {model.__tablename__.replace('_', ' ')}.")
+    return record
+
+
+def course_form_choices(course: Course | None = None) -> dict:
+    """What the course form offers: active course types and venues (and the course's own), areas, employers."""
+    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
+    venues = db.session.scalars(
+        sa.select(Venue).options(joinedload(Venue.council_area)).order_by(Venue.name)
+    ).all()
+    keep_type = course.course_type_id if course else None
+    keep_venue = course.venue_id if course else None
+    return {
+        "course_types": [t for t in types if t.active or t.id == keep_type],
+        "venues": [v for v in venues if v.active or v.id == keep_venue],
+        "areas": all_areas(),
+        "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
+    }
+
+def venue_form_data(venue: Venue) -> dict:
+    return {
+        "name": venue.name, "address_line1": venue.address_line1, "address_line2": venue.address_line2,
+        "town": venue.town, "postcode": venue.postcode, "council_area": str(venue.council_area_id),
+        "step_free_access": venue.step_free_access, "access_notes": venue.access_notes, "active": venue.active,
+    }

@@ -1,17 +1,21 @@
 """Courses: the public finder and course pages, calendar files and feeds, and the coordinators' pages.
 
-Views are thin: parse the request, call one service, commit once, then render or redirect.
+Views are thin: parse the request, hand one service call to ``mhfa.flow`` (which commits once, or rolls
+back and puts every problem on its field), then render or redirect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from mhfa import flow
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas
 from mhfa.auth.access import public, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.courses import calendar, services
+from mhfa.courses import calendar, feeds, forms, listings, places, scheduling, visibility
+from mhfa.courses import instructors as instructor_services
+from mhfa.courses import venues as venue_services
 from mhfa.courses.forms import (
     ActionForm,
     AreaFeedForm,
@@ -24,15 +28,10 @@ from mhfa.courses.forms import (
     VenueForm,
 )
 from mhfa.courses.models import Course, FeedKind, Instructor, Venue
-from mhfa.errors import DomainError, NotFound
-from mhfa.extensions import db
 from mhfa.pagination import page_url
 from mhfa.timeutil import london_today, utcnow
 
 bp = Blueprint("courses", __name__)
-
-REFUSED = 422  # a form sent back with its errors
-
 
 def _ics_response(data: bytes, filename: str, disposition: str = "attachment") -> Response:
     response = Response(data, mimetype="text/calendar")
@@ -41,35 +40,15 @@ def _ics_response(data: bytes, filename: str, disposition: str = "attachment") -
     return response
 
 
-def _or_404(loader, *args):
-    try:
-        return loader(*args)
-    except NotFound:
-        abort(404)
-
-
-def _show_problems(form, error: DomainError) -> None:
-    """Put a refused request's messages on the fields they name (or above the form); undo any change."""
-    db.session.rollback()
-    for field, message in getattr(error, "problems", [(error.field, error.message)]):
-        target = form._fields.get(field) if field else None
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            form.form_errors.append(message)
-
-
-def _act(action, success: str, back: str):
-    """A button's POST: call ``action`` (one service), commit once, say how it went, go back to ``back``."""
-    if ActionForm().validate_on_submit():
-        try:
-            action()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+def _act(service, *args, success: str, back: str):
+    """A button's POST: ``service(*args, current_user)`` through the flow; say how it went, go back."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(service, *args, current_user, form=form)  # the coordinator acting
+        if outcome.ok:
             flash(success, "success")
+        else:
+            flash(outcome.error.message, "error")
     return redirect(back)
 
 
@@ -79,10 +58,10 @@ def _act(action, success: str, back: str):
 @public
 def finder():
     """Find a course: filter by area, course, dates, in person or online and free places; soonest first."""
-    areas, course_types = services.finder_choices()
+    areas, course_types = listings.finder_choices()
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     form.validate()
-    page = services.find_courses(form.filters(), current_user, page=request.args.get("page", 1, type=int))
+    page = listings.find_courses(form.filters(), current_user, page=request.args.get("page", 1, type=int))
     return render_template("courses/finder.html", form=form, page=page, page_url=page_url("courses.finder"),
                            filtered=bool(request.args))
 
@@ -91,16 +70,16 @@ def finder():
 @public
 def course_page(course_id: int):
     """One course: type, certificate, sessions in London time, place and access, places, price, how to book."""
-    course, booking = _or_404(services.course_for_viewer, course_id, current_user)
+    course, booking = flow.found_or_404(visibility.course_for_viewer, course_id, current_user)
     now = utcnow()
     return render_template(
         "courses/course.html",
         course=course,
         booking=booking,
-        places=services.places(course),
+        places=places.places(course),
         bookable=course.booking_open_at(now),
         started=course.starts_at is not None and course.starts_at <= now,
-        show_joining_url=services.can_see_joining_url(course, current_user, booking),
+        show_joining_url=visibility.can_see_joining_url(course, current_user, booking),
         ics_url=calendar.course_ics_url(course),
     )
 
@@ -109,7 +88,7 @@ def course_page(course_id: int):
 @public
 def course_ics(course_id: int):
     """The course as a calendar file (never with the joining link)."""
-    course, _ = _or_404(services.course_for_viewer, course_id, current_user)
+    course, _ = flow.found_or_404(visibility.course_for_viewer, course_id, current_user)
     return _ics_response(calendar.course_ics(course), f"mhfa-course-{course.id}.ics")
 
 
@@ -117,14 +96,14 @@ def course_ics(course_id: int):
 @token_or_public
 def calendar_feed(token: str):
     """A private subscription feed, reached by its unguessable token."""
-    feed = _or_404(services.feed_by_token, token)
+    feed = flow.found_or_404(feeds.feed_by_token, token)
     return _ics_response(calendar.feed_ics(feed), "mhfa-reach.ics", disposition="inline")
 
 
 # --- personal calendar feeds ------------------------------------------------------------------
 
 def _feed_page(kind: FeedKind, template: str, reset_endpoint: str, **context):
-    feed = services.feed_for(current_user, kind)
+    feed = feeds.feed_for(current_user, kind)
     return render_template(template, feed=feed, feed_url=calendar.feed_url(feed) if feed else None,
                            webcal_url=calendar.webcal_url(feed) if feed else None,
                            form=ActionForm(), reset_endpoint=reset_endpoint, **context)
@@ -133,9 +112,8 @@ def _feed_page(kind: FeedKind, template: str, reset_endpoint: str, **context):
 def _reset_own_feed(kind: FeedKind, back: str):
     form = ActionForm()
     if form.validate_on_submit():
-        had_feed = services.feed_for(current_user, kind) is not None
-        services.reset_feed(current_user, kind)
-        db.session.commit()
+        had_feed = feeds.feed_for(current_user, kind) is not None
+        flow.attempt(feeds.reset_feed, current_user, kind)
         flash("Your calendar has a new link: the old one no longer works." if had_feed
               else "Your calendar link is ready.", "success")
     return redirect(url_for(back))
@@ -146,7 +124,7 @@ def _reset_own_feed(kind: FeedKind, back: str):
 def instructor_calendar():
     """The instructor's teaching calendar: a private subscription link."""
     return _feed_page(FeedKind.INSTRUCTOR, "courses/feed_instructor.html", "courses.reset_instructor_feed",
-                      instructor=services.instructor_for(current_user))
+                      instructor=instructor_services.instructor_for(current_user))
 
 
 @bp.route("/calendar/teaching/reset", methods=["POST"])
@@ -177,16 +155,15 @@ def area_calendars():
     areas = all_areas()
     form = AreaFeedForm(areas=areas)
     if form.validate_on_submit():
-        area = _or_404(services.get_or_404, CouncilArea, int(form.council_area.data))
-        services.reset_feed(current_user, FeedKind.AREA, area)
-        db.session.commit()
-        flash(f"The calendar link for {area.name} is ready; any earlier link for it no longer works.", "success")
-        return redirect(url_for("courses.area_calendars"))
-    feeds = services.area_feeds(current_user)
+        area = flow.get_or_404(CouncilArea, int(form.council_area.data))
+        if flow.attempt(feeds.reset_feed, current_user, FeedKind.AREA, area, form=form).ok:
+            flash(f"The calendar link for {area.name} is ready; any earlier link for it no longer works.", "success")
+            return redirect(url_for("courses.area_calendars"))
     by_area = {area.id: area for area in areas}
-    links = [(by_area[area_id], calendar.feed_url(feed), calendar.webcal_url(feed)) for area_id, feed in feeds.items()]
-    return render_template("courses/feed_areas.html", form=form, links=sorted(links, key=lambda x: x[0].name)), (
-        REFUSED if form.errors else 200)
+    links = [(by_area[area_id], calendar.feed_url(feed), calendar.webcal_url(feed))
+             for area_id, feed in feeds.area_feeds(current_user).items()]
+    return render_template("courses/feed_areas.html", form=form,
+                           links=sorted(links, key=lambda x: x[0].name)), flow.status(form)
 
 
 # --- coordinators: courses --------------------------------------------------------------------
@@ -198,13 +175,13 @@ def manage_courses():
     areas = all_areas()
     form = ManageFilterForm(formdata=request.args or None, areas=areas, data={"from_date": london_today()})
     form.validate()
-    page = services.list_courses(form.filters(), page=request.args.get("page", 1, type=int))
+    page = listings.list_courses(form.filters(), page=request.args.get("page", 1, type=int))
     return render_template("courses/manage_courses.html", form=form, page=page,
                            page_url=page_url("courses.manage_courses"))
 
 
 def _course_form(course: Course | None = None) -> CourseForm:
-    choices = services.course_form_choices(course)
+    choices = forms.course_form_choices(course)
     if course is None:
         return CourseForm(**choices)
     return CourseForm(data=CourseForm.data_of(course), course=course, **choices)
@@ -216,29 +193,26 @@ def new_course():
     """Schedule a course: it starts as a draft."""
     form = _course_form()
     if form.validate_on_submit():
-        try:
-            course = services.create_course(form.details(), current_user)
-        except DomainError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
+        outcome = flow.attempt(lambda: scheduling.create_course(form.details(), current_user), form=form)
+        if outcome.ok:
             flash("Course saved as a draft. Assign an instructor and publish it when it is ready.", "success")
-            return redirect(url_for("courses.manage_course", course_id=course.id))
-    return render_template("courses/course_form.html", form=form, course=None), REFUSED if form.errors else 200
+            return redirect(url_for("courses.manage_course", course_id=outcome.value.id))
+    return render_template("courses/course_form.html", form=form, course=None), flow.status(form)
 
 
 @bp.route("/manage/courses/<int:course_id>")
 @role_required(Role.COORDINATOR)
 def manage_course(course_id: int):
     """A course as coordinators see it: details, sessions, instructors, bookings, history and actions."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    return _manage_course_page(course, AssignInstructorForm(instructors=services.instructors_available_for(course)))
+    course = flow.get_or_404(Course, course_id)
+    form = AssignInstructorForm(instructors=instructor_services.instructors_available_for(course))
+    return _manage_course_page(course, form)
 
 
 def _manage_course_page(course: Course, assign_form: AssignInstructorForm, status: int = 200):
     return render_template(
-        "courses/manage_course.html", course=course, places=services.places(course), assign_form=assign_form,
-        action_form=ActionForm(), history=services.course_history(course), now=utcnow(),
+        "courses/manage_course.html", course=course, places=places.places(course), assign_form=assign_form,
+        action_form=ActionForm(), history=scheduling.course_history(course), now=utcnow(),
     ), status
 
 
@@ -246,83 +220,69 @@ def _manage_course_page(course: Course, assign_form: AssignInstructorForm, statu
 @role_required(Role.COORDINATOR)
 def edit_course(course_id: int):
     """Change a course; new times or a new venue for a published course reschedule it and tell its trainees."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    if refusal := services.closed_for_changes(course):  # said when the page opens, not after the form is filled
+    course = flow.get_or_404(Course, course_id)
+    if refusal := scheduling.closed_for_changes(course):  # said when the page opens, not after the form is filled
         return render_template("courses/closed_for_changes.html", course=course, refusal=refusal), 409
     form = _course_form(course)
     if form.validate_on_submit():
         sequence = course.sequence
-        try:
-            services.update_course(course, form.details(), current_user)
-        except DomainError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
+        if flow.attempt(lambda: scheduling.update_course(course, form.details(), current_user), form=form).ok:
             flash("Course rescheduled: booked trainees have been emailed the new details." if course.sequence > sequence
                   else "Course updated.", "success")
             return redirect(url_for("courses.manage_course", course_id=course.id))
-    return render_template("courses/course_form.html", form=form, course=course), REFUSED if form.errors else 200
+    return render_template("courses/course_form.html", form=form, course=course), flow.status(form)
 
 
 @bp.route("/manage/courses/<int:course_id>/publish", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def publish_course(course_id: int):
     """Open a draft course to the public finder and to booking."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    return _act(lambda: services.publish_course(course, current_user),
-                "Course published: it is in the course finder now.",
-                url_for("courses.manage_course", course_id=course_id))
+    course = flow.get_or_404(Course, course_id)
+    return _act(scheduling.publish_course, course, success="Course published: it is in the course finder now.",
+                back=url_for("courses.manage_course", course_id=course_id))
 
 
 @bp.route("/manage/courses/<int:course_id>/cancel", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def cancel_course(course_id: int):
     """Cancel a course, with the reason booked trainees are told."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    if refusal := services.closed_for_changes(course):
+    course = flow.get_or_404(Course, course_id)
+    if refusal := scheduling.closed_for_changes(course):
         return render_template("courses/closed_for_changes.html", course=course, refusal=refusal), 409
     form = CancelCourseForm()
     if form.validate_on_submit():
-        try:
-            notified = services.cancel_course(course, form.reason.data, current_user)
-        except DomainError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
+        outcome = flow.attempt(scheduling.cancel_course, course, form.reason.data, current_user, form=form)
+        if outcome.ok:
+            notified = outcome.value
             flash(f"Course cancelled. {notified} booked trainee{'s' if notified != 1 else ''} emailed.", "success")
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return render_template("courses/cancel_course.html", form=form, course=course,
-                           places=services.places(course)), REFUSED if form.errors else 200
+                           places=places.places(course)), flow.status(form)
 
 
 @bp.route("/manage/courses/<int:course_id>/instructors", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def assign_instructor(course_id: int):
     """Put an instructor on the course (refused for an expired licence or a clashing course)."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    form = AssignInstructorForm(instructors=services.instructors_available_for(course))
+    course = flow.get_or_404(Course, course_id)
+    form = AssignInstructorForm(instructors=instructor_services.instructors_available_for(course))
     if form.validate_on_submit():
-        instructor = _or_404(form.chosen)
-        try:
-            services.assign_instructor(course, instructor, current_user)
-        except DomainError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
+        instructor = flow.found_or_404(form.chosen)
+        if flow.attempt(instructor_services.assign_instructor, course, instructor, current_user, form=form).ok:
             flash(f"{instructor.person.full_name} is teaching this course.", "success")
             return redirect(url_for("courses.manage_course", course_id=course.id))
-    return _manage_course_page(course, form, REFUSED)
+    return _manage_course_page(course, form, flow.status(form))
 
 
 @bp.route("/manage/courses/<int:course_id>/instructors/<int:instructor_id>/remove", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def remove_instructor(course_id: int, instructor_id: int):
     """Take an instructor off the course."""
-    course = _or_404(services.get_or_404, Course, course_id)
-    instructor = _or_404(services.get_or_404, Instructor, instructor_id)
-    return _act(lambda: services.remove_instructor(course, instructor, current_user),
-                f"{instructor.person.full_name} is no longer on this course.",
-                url_for("courses.manage_course", course_id=course_id))
+    course = flow.get_or_404(Course, course_id)
+    instructor = flow.get_or_404(Instructor, instructor_id)
+    return _act(instructor_services.remove_instructor, course, instructor,
+                success=f"{instructor.person.full_name} is no longer on this course.",
+                back=url_for("courses.manage_course", course_id=course_id))
 
 
 # --- coordinators: venues ---------------------------------------------------------------------
@@ -331,21 +291,15 @@ def remove_instructor(course_id: int, instructor_id: int):
 @role_required(Role.COORDINATOR)
 def venues():
     """Venues, with their council area and access."""
-    return render_template("courses/venues.html", venues=services.list_venues(), action_form=ActionForm())
+    return render_template("courses/venues.html", venues=venue_services.list_venues(), action_form=ActionForm())
 
 
 def _save(form, save, success: str, redirect_to: str, template: str, **context):
     """Validate a form, call ``save`` (a service), commit once; or show the form again with its errors."""
-    if form.validate_on_submit():
-        try:
-            save(form.details())
-        except DomainError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(success, "success")
-            return redirect(url_for(redirect_to))
-    return render_template(template, form=form, **context), REFUSED if form.errors else 200
+    if form.validate_on_submit() and flow.attempt(lambda: save(form.details()), form=form).ok:
+        flash(success, "success")
+        return redirect(url_for(redirect_to))
+    return render_template(template, form=form, **context), flow.status(form)
 
 
 @bp.route("/manage/venues/new", methods=["GET", "POST"])
@@ -353,7 +307,7 @@ def _save(form, save, success: str, redirect_to: str, template: str, **context):
 def new_venue():
     """Add a venue."""
     form = VenueForm(areas=all_areas())
-    return _save(form, lambda details: services.create_venue(details, current_user), "Venue added.",
+    return _save(form, lambda details: venue_services.create_venue(details, current_user), "Venue added.",
                  "courses.venues", "courses/venue_form.html", venue=None)
 
 
@@ -361,18 +315,19 @@ def new_venue():
 @role_required(Role.COORDINATOR)
 def edit_venue(venue_id: int):
     """Change a venue, or mark it as no longer in use."""
-    venue = _or_404(services.get_or_404, Venue, venue_id)
-    form = VenueForm(areas=all_areas(), data=services.venue_form_data(venue))
-    return _save(form, lambda details: services.update_venue(venue, details, current_user), "Venue updated.",
-                 "courses.venues", "courses/venue_form.html", venue=venue, ahead=services.venue_courses_ahead(venue))
+    venue = flow.get_or_404(Venue, venue_id)
+    form = VenueForm(areas=all_areas(), data=forms.venue_form_data(venue))
+    return _save(form, lambda details: venue_services.update_venue(venue, details, current_user), "Venue updated.",
+                 "courses.venues", "courses/venue_form.html", venue=venue,
+                 ahead=venue_services.venue_courses_ahead(venue))
 
 
 @bp.route("/manage/venues/<int:venue_id>/delete", methods=["POST"])
 @role_required(Role.COORDINATOR)
 def delete_venue(venue_id: int):
     """Delete a venue that no course uses."""
-    venue = _or_404(services.get_or_404, Venue, venue_id)
-    return _act(lambda: services.delete_venue(venue, current_user), "Venue deleted.", url_for("courses.venues"))
+    venue = flow.get_or_404(Venue, venue_id)
+    return _act(venue_services.delete_venue, venue, success="Venue deleted.", back=url_for("courses.venues"))
 
 
 # --- coordinators: instructors ----------------------------------------------------------------
@@ -381,7 +336,7 @@ def delete_venue(venue_id: int):
 @role_required(Role.COORDINATOR)
 def instructors():
     """Instructors, with their licence and its expiry."""
-    return render_template("courses/instructors.html", instructors=services.list_instructors(),
+    return render_template("courses/instructors.html", instructors=instructor_services.list_instructors(),
                            today=london_today(), action_form=ActionForm())
 
 
@@ -390,19 +345,19 @@ def instructors():
 def new_instructor():
     """Add a licensed instructor."""
     form = InstructorForm()
-    return _save(form, lambda details: services.create_instructor(details, current_user), "Instructor added.",
-                 "courses.instructors", "courses/instructor_form.html", instructor=None)
+    return _save(form, lambda details: instructor_services.create_instructor(details, current_user),
+                 "Instructor added.", "courses.instructors", "courses/instructor_form.html", instructor=None)
 
 
 @bp.route("/manage/instructors/<int:instructor_id>/edit", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def edit_instructor(instructor_id: int):
     """Change an instructor's details or licence."""
-    instructor = _or_404(services.get_or_404, Instructor, instructor_id)
+    instructor = flow.get_or_404(Instructor, instructor_id)
     person = instructor.person
     form = InstructorForm(obj=instructor, data={"first_name": person.first_name, "last_name": person.last_name,
                                                 "email": person.email})
-    return _save(form, lambda details: services.update_instructor(instructor, details, current_user),
+    return _save(form, lambda details: instructor_services.update_instructor(instructor, details, current_user),
                  "Instructor updated.", "courses.instructors", "courses/instructor_form.html", instructor=instructor)
 
 
@@ -410,6 +365,6 @@ def edit_instructor(instructor_id: int):
 @role_required(Role.COORDINATOR)
 def delete_instructor(instructor_id: int):
     """Delete an instructor who is on no course."""
-    instructor = _or_404(services.get_or_404, Instructor, instructor_id)
-    return _act(lambda: services.delete_instructor(instructor, current_user), "Instructor deleted.",
-                url_for("courses.instructors"))
+    instructor = flow.get_or_404(Instructor, instructor_id)
+    return _act(instructor_services.delete_instructor, instructor, success="Instructor deleted.",
+                back=url_for("courses.instructors"))

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
+from mhfa.areas.services import normalise_postcode
+from mhfa.errors import DomainError
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 
 PREFER_NOT = "Prefer not to say"
@@ -112,9 +114,6 @@ class ProfileForm(FlaskForm):
 
     def validate_postcode(self, field):
         """The same check the service makes, so every problem shows at once."""
-        from mhfa.areas.services import normalise_postcode
-        from mhfa.errors import DomainError
-
         try:
             normalise_postcode(field.data)
         except DomainError as error:

@@ -19,6 +19,16 @@ from mhfa.timeutil import london_today
 OLDEST_AGE = 120
 
 
+def normalise_email(email: str) -> str:
+    """The one spelling of an email address the service compares and stores."""
+    return email.strip().lower()
+
+
+def person_with_email(email: str) -> Person | None:
+    """The person with this address, however an import or an employer capitalised it."""
+    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
+
+
 def claim_person(user: User, *, first_name: str = "", last_name: str = "") -> Person:
     """Link ``user`` (whose email is confirmed) to the person with that email, or to a new one.
 
@@ -29,8 +39,6 @@ def claim_person(user: User, *, first_name: str = "", last_name: str = "") -> Pe
         raise DomainError("Confirm your email address first.", field="email")
     if user.person is not None:
         return user.person
-    from mhfa.auth.services import person_with_email
-
     person = person_with_email(user.email)
     if person is None:
         local = user.email.split("@")[0]

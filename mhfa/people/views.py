@@ -2,10 +2,9 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from mhfa import flow
 from mhfa.areas.services import all_areas
 from mhfa.auth.access import is_safe_redirect, login_required
-from mhfa.errors import DomainError, show_on_form
-from mhfa.extensions import db
 from mhfa.people import services
 from mhfa.people.forms import ProfileForm
 
@@ -40,16 +39,9 @@ def profile():
             age_band=form.age_band.data, sex=form.sex.data, ethnic_group=form.ethnic_group.data,
             disability=form.disability.data,
         )
-        try:
-            services.update_profile(current_user, changes)
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
-            db.session.commit()
+        if flow.attempt(services.update_profile, current_user, changes, form=form).ok:
             flash("Your profile has been saved.", "success")
             back = request.args.get("next")  # e.g. the booking page that asked for a date of birth
             return redirect(back if is_safe_redirect(back) else url_for("people.profile"))
-    status = 422 if form.errors else 200
     return render_template("people/profile.html", form=form, can_choose_employer=can_choose_employer,
-                           person=person), status
+                           person=person), flow.status(form)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from mhfa import create_app
 from mhfa.auth.models import Role, User
 from mhfa.auth.services import issue_api_token
-from mhfa.bookings import services
+from mhfa.bookings import services, vouchers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.extensions import db
 from mhfa.people.models import Person
@@ -181,7 +181,7 @@ def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_c
         with crowd_app.app_context():
             barrier.wait()
             try:
-                services.return_vouchers_of_closed_waiting_lists()
+                vouchers.return_vouchers_of_closed_waiting_lists()
                 db.session.commit()
             except BaseException as error:
                 with lock:

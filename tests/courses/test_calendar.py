@@ -6,7 +6,7 @@ import pytest
 import vobject
 
 from mhfa.auth.models import Role
-from mhfa.courses import calendar, services
+from mhfa.courses import calendar, scheduling
 from mhfa.courses.models import CourseStatus, DeliveryMode
 from mhfa.extensions import db
 from mhfa.timeutil import LONDON, london_to_utc
@@ -119,9 +119,9 @@ def test_reschedule_keeps_uids_and_increments_sequence(app_ctx):
     db.session.commit()
     before = {e.uid.value: e for e in events(parse(calendar.course_ics(course)))}
 
-    week_later = [services.SessionTimes(s.starts_at + timedelta(days=7), s.ends_at + timedelta(days=7))
+    week_later = [scheduling.SessionTimes(s.starts_at + timedelta(days=7), s.ends_at + timedelta(days=7))
                   for s in course.sessions]
-    services.reschedule_course(course, week_later, coordinator)
+    scheduling.reschedule_course(course, week_later, coordinator)
     db.session.commit()
     after = {e.uid.value: e for e in events(parse(calendar.course_ics(course)))}
 
@@ -135,7 +135,7 @@ def test_reschedule_keeps_uids_and_increments_sequence(app_ctx):
 def test_cancelled_course_publishes_status_cancelled_with_a_higher_sequence(app_ctx):
     course = factories.course("AWARE")
     db.session.commit()
-    services.cancel_course(course, "The venue flooded.", None)
+    scheduling.cancel_course(course, "The venue flooded.", None)
     db.session.commit()
 
     (event,) = events(parse(calendar.course_ics(course)))

@@ -34,7 +34,7 @@ def test_an_empty_postcode_is_none_unless_one_is_required():
 
 @pytest.mark.parametrize("typed", ["QQ1 1AA", "B1 1CI"])
 def test_profiles_and_venues_refuse_the_same_postcodes(app_ctx, typed):
-    from mhfa.courses import services as courses
+    from mhfa.courses import venues
 
     user = factories.user(Role.TRAINEE)
     changes = people.profile_of(user.person)
@@ -43,5 +43,5 @@ def test_profiles_and_venues_refuse_the_same_postcodes(app_ctx, typed):
         people.update_profile(user, changes)
     assert refused.value.field == "postcode"
     with pytest.raises(DomainError, match="Enter a real postcode"):
-        courses.create_venue(courses.VenueDetails(name="Hall", address_line1="1 Street", town="Town",
+        venues.create_venue(venues.VenueDetails(name="Hall", address_line1="1 Street", town="Town",
                                                   postcode=typed, council_area=factories.area()))

@@ -9,6 +9,7 @@ from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, Instructor, course_instructor
+from mhfa.demo import accounts
 from mhfa.demo import services as demo
 from mhfa.extensions import db
 from mhfa.people.models import Person
@@ -72,9 +73,21 @@ def test_same_seed_gives_the_same_history(app_ctx):
     assert other.checksum != first.checksum
 
 
+_HISTORIES: dict[str, object] = {}
+
+
 @pytest.fixture()
 def history(app_ctx):
-    return _generate()
+    """The demo history, generated once and shared by the tests that only read it: the clean-database
+    fixture (tests/conftest.py) keeps it for them, and empties it for any other test or after one that
+    writes over it, which then gets a fresh one."""
+    written = app_ctx.extensions["test_written_tables"]
+    database = app_ctx.config["SQLALCHEMY_DATABASE_URI"]
+    if written.kept == "history" and database in _HISTORIES:
+        return _HISTORIES[database]
+    _HISTORIES[database] = _generate()
+    written.keep("history")
+    return _HISTORIES[database]
 
 
 def test_history_runs_from_the_launch_to_courses_bookable_ahead(history):
@@ -212,7 +225,7 @@ def test_demo_logins_reach_each_role_home_page(history, client):
 
     for role, email in history.logins:
         response = client.post("/login", data={
-            "email": email, "password": demo.DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")})
+            "email": email, "password": accounts.DEMO_PASSWORD, "csrf_token": csrf_token(client, "/login")})
         assert response.status_code == 302, role
         assert expected[Role(role)] in client.get("/").get_data(as_text=True)
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -287,7 +300,7 @@ def test_nothing_in_the_demo_history_is_dated_after_today(history):
 
 
 def test_instructors_with_a_lapsed_licence_are_not_active_nor_offered(history):
-    from mhfa.courses import services as courses
+    from mhfa.courses import instructors as courses
 
     instructors = db.session.scalars(sa.select(Instructor)).all()
     assert all(i.active == (i.licence_expires_on >= TODAY) for i in instructors)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.bookings import services
+from mhfa.bookings import listings, services, vouchers
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import CourseStatus
 from mhfa.employers.models import OrderStatus, PlaceVoucher, VoucherStatus
@@ -321,22 +321,22 @@ def test_my_courses_sorts_upcoming_past_and_cancelled(app_ctx):
     services.cancel_booking(cancelled, by=user)
     cert = factories.certificate(user.person)
     db.session.commit()
-    mine = services.my_courses(user.person)
+    mine = listings.my_courses(user.person)
     assert mine.upcoming == [upcoming] and mine.past == [past] and mine.cancelled == [cancelled]
     assert mine.certificates == [cert]
-    assert services.my_courses(None).upcoming == []
+    assert listings.my_courses(None).upcoming == []
 
 
 def test_a_coordinator_raising_capacity_promotes_the_waiting_list(app_ctx):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course = factories.course(capacity=1)
     services.book_for_user(trainee(), course)
     first, second = (services.book_for_user(trainee(), course) for _ in range(2))
     db.session.commit()
-    details = courses.CourseDetails.of(course)
+    details = scheduling.CourseDetails.of(course)
     details.capacity = 2
-    courses.update_course(course, details, factories.user(Role.COORDINATOR))
+    scheduling.update_course(course, details, factories.user(Role.COORDINATOR))
     db.session.commit()
     assert first.status is BookingStatus.CONFIRMED and second.status is BookingStatus.WAITLISTED
     assert services.waiting_position(second) == 1
@@ -467,7 +467,7 @@ def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
     completed.status = CourseStatus.COMPLETED
     db.session.commit()
 
-    assert services.return_vouchers_of_closed_waiting_lists(started.starts_at + timedelta(minutes=1)) == 3
+    assert vouchers.return_vouchers_of_closed_waiting_lists(started.starts_at + timedelta(minutes=1)) == 3
     db.session.commit()
     for name in ("started", "completed"):
         booking, voucher = held[name]
@@ -483,13 +483,13 @@ def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
 
 
 def test_cancelling_a_course_gives_back_the_vouchers_of_its_waiting_list(app_ctx):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course, _, _ = _full_course()
     voucher = factories.voucher(factories.employer())
     waiting = services.book_for_user(trainee(), course, voucher_code=voucher.code)
     db.session.commit()
-    courses.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
+    scheduling.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
     db.session.commit()
     assert waiting.status is BookingStatus.CANCELLED and waiting.voucher_id is None
     assert voucher.status is VoucherStatus.ASSIGNED

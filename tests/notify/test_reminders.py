@@ -3,11 +3,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from mhfa import reminders
 from mhfa.auth.models import Role
+from mhfa.bookings import reminders as course_reminders
 from mhfa.bookings.models import BookingStatus
 from mhfa.extensions import db
-from mhfa.notify import reminders
 from mhfa.notify.models import SentReminder
+from mhfa.notify.reminders import claim
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -80,11 +82,11 @@ def test_the_setting_is_read_from_the_environment(monkeypatch, tmp_path):
 def test_a_reminder_claimed_by_another_run_is_skipped(app_ctx, smtp):
     course = factories.course(start=datetime.now() + timedelta(days=1))
     booking = factories.booking_on(course)
-    db.session.add(SentReminder(kind=reminders.course_reminder_kind(course.sequence), subject_id=booking.id))
+    db.session.add(SentReminder(kind=course_reminders.course_reminder_kind(course.sequence), subject_id=booking.id))
     db.session.commit()
     assert reminders.send_due_reminders()["course"] == 0
     # Even when the due list was read before the other run wrote its row, the unique row refuses it.
-    assert reminders._claim(reminders.course_reminder_kind(course.sequence), booking.id) is False
+    assert claim(course_reminders.course_reminder_kind(course.sequence), booking.id) is False
     db.session.commit()
     assert smtp.messages == []
 
@@ -101,7 +103,7 @@ def test_reminders_of_a_rolled_back_run_are_not_sent_and_not_recorded(app_ctx, s
 
 
 def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(app_ctx, smtp):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course = factories.course(start=datetime.now() + timedelta(days=1))
     booking = factories.booking_on(course)
@@ -109,7 +111,7 @@ def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(
     assert reminders.send_due_reminders()["course"] == 1
     db.session.commit()
     week = timedelta(days=7)
-    courses.reschedule_course(course, [courses.SessionTimes(s.starts_at + week, s.ends_at + week)
+    scheduling.reschedule_course(course, [scheduling.SessionTimes(s.starts_at + week, s.ends_at + week)
                                        for s in course.sessions], factories.user(Role.COORDINATOR))
     db.session.commit()
     assert course.sequence == 1
@@ -128,7 +130,7 @@ def test_a_course_moved_later_after_its_reminder_gets_another_for_the_new_dates(
 def test_a_reminder_recorded_before_the_sequence_was_in_its_kind_is_not_sent_again(app_ctx, smtp):
     course = factories.course(start=datetime.now() + timedelta(days=1))
     booking = factories.booking_on(course)
-    db.session.add(SentReminder(kind=reminders.COURSE_REMINDER, subject_id=booking.id,
+    db.session.add(SentReminder(kind=course_reminders.COURSE_REMINDER, subject_id=booking.id,
                                 sent_at=utcnow() - timedelta(hours=3)))
     db.session.commit()
     assert reminders.send_due_reminders()["course"] == 0
@@ -147,7 +149,7 @@ def test_due_course_reminders_take_a_fixed_number_of_queries(app_ctx):
         statements.clear()
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            for booking in reminders.due_course_reminders(utcnow()):
+            for booking in course_reminders.due_course_reminders(utcnow()):
                 course = booking.course
                 _ = (booking.person.email, booking.person.first_name, course.course_type.name, course.sequence,
                      course.venue.one_line_address, [(s.starts_at, s.ends_at) for s in course.sessions])
@@ -163,5 +165,5 @@ def test_due_course_reminders_take_a_fixed_number_of_queries(app_ctx):
         factories.booking_on(course)
         factories.booking_on(course)
     db.session.commit()
-    assert len(reminders.due_course_reminders(utcnow())) == 13
+    assert len(course_reminders.due_course_reminders(utcnow())) == 13
     assert run() == with_one <= 2

@@ -7,11 +7,13 @@ import pytest
 import sqlalchemy as sa
 import vobject
 
+from mhfa import pagination
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
-from mhfa.courses import services
+from mhfa.courses import feeds, instructors, listings, places, scheduling, venues
 from mhfa.courses.models import Course, CourseSession, CourseStatus, DeliveryMode, Instructor, Venue
+from mhfa.courses.scheduling import SessionTimes
 from mhfa.employers.models import VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -25,9 +27,9 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return london_to_utc(datetime.combine(day, time(hour, minute)))
 
 
-def two_days(day: date, start: int = 9, end: int = 16) -> list[services.SessionTimes]:
-    return [services.SessionTimes(at(day, start), at(day, end)),
-            services.SessionTimes(at(day + timedelta(days=1), start), at(day + timedelta(days=1), end))]
+def two_days(day: date, start: int = 9, end: int = 16) -> list[SessionTimes]:
+    return [SessionTimes(at(day, start), at(day, end)),
+            SessionTimes(at(day + timedelta(days=1), start), at(day + timedelta(days=1), end))]
 
 
 @pytest.fixture()
@@ -46,13 +48,13 @@ def outbox(app_ctx, tmp_path, monkeypatch):
     return tmp_path / "outbox"
 
 
-def details(day, **overrides) -> services.CourseDetails:
+def details(day, **overrides) -> scheduling.CourseDetails:
     values = dict(course_type=factories.course_type("ADULT_2DAY"), delivery_mode=DeliveryMode.IN_PERSON,
                   capacity=12, sessions=two_days(day), price_pence=0)
     values.update(overrides)
     if "venue" not in overrides:
         values["venue"] = factories.venue(council_area="Coventry")
-    return services.CourseDetails(**values)
+    return scheduling.CourseDetails(**values)
 
 
 def read_email(path):
@@ -74,7 +76,7 @@ def audit_actions(course) -> list[str]:
 
 def test_create_course_makes_a_draft_with_sessions_in_order_and_denormalised_times(app_ctx, coordinator, day):
     sessions = list(reversed(two_days(day)))
-    course = services.create_course(details(day, sessions=sessions), coordinator)
+    course = scheduling.create_course(details(day, sessions=sessions), coordinator)
     db.session.commit()
 
     assert course.status is CourseStatus.DRAFT
@@ -86,14 +88,14 @@ def test_create_course_makes_a_draft_with_sessions_in_order_and_denormalised_tim
 
 
 def test_online_course_needs_a_joining_link_and_an_area(app_ctx, coordinator, day):
-    four = [services.SessionTimes(at(day + timedelta(days=2 * i), 9), at(day + timedelta(days=2 * i), 12, 30))
+    four = [SessionTimes(at(day + timedelta(days=2 * i), 9), at(day + timedelta(days=2 * i), 12, 30))
             for i in range(4)]
-    with pytest.raises(services.InvalidCourse) as refused:
-        services.create_course(details(day, delivery_mode=DeliveryMode.ONLINE, sessions=four, venue=None))
+    with pytest.raises(scheduling.InvalidCourse) as refused:
+        scheduling.create_course(details(day, delivery_mode=DeliveryMode.ONLINE, sessions=four, venue=None))
     fields = {f for f, _ in refused.value.problems}
     assert {"joining_url", "council_area"} <= fields
 
-    course = services.create_course(details(
+    course = scheduling.create_course(details(
         day, delivery_mode=DeliveryMode.ONLINE, sessions=four, joining_url="https://meet.example.org/abc",
         council_area=factories.area("Dudley")), coordinator)
     assert course.venue is None and course.council_area.name == "Dudley" and len(course.sessions) == 4
@@ -113,10 +115,10 @@ def test_online_course_needs_a_joining_link_and_an_area(app_ctx, coordinator, da
 ])
 def test_impossible_courses_are_refused_and_nothing_is_added(app_ctx, coordinator, day, change, field, message):
     sessions = {
-        "short": [services.SessionTimes(at(day, 9), at(day, 15)), services.SessionTimes(at(day, 17), at(day, 23))],
-        "one": [services.SessionTimes(at(day, 8), at(day, 22))],
-        "overlap": [services.SessionTimes(at(day, 9), at(day, 16)), services.SessionTimes(at(day, 15), at(day, 22))],
-        "backwards": [services.SessionTimes(at(day, 9), at(day, 23)), services.SessionTimes(at(day, 16), at(day, 9))],
+        "short": [SessionTimes(at(day, 9), at(day, 15)), SessionTimes(at(day, 17), at(day, 23))],
+        "one": [SessionTimes(at(day, 8), at(day, 22))],
+        "overlap": [SessionTimes(at(day, 9), at(day, 16)), SessionTimes(at(day, 15), at(day, 22))],
+        "backwards": [SessionTimes(at(day, 9), at(day, 23)), SessionTimes(at(day, 16), at(day, 9))],
         "past": two_days(london_today() - timedelta(days=3)),
     }
     change = dict(change)  # the parameter is shared by both backends' runs
@@ -129,13 +131,13 @@ def test_impossible_courses_are_refused_and_nothing_is_added(app_ctx, coordinato
         change["delivery_mode"] = DeliveryMode.IN_PERSON
     if change.get("delivery_mode") == "online":
         change.update(delivery_mode=DeliveryMode.ONLINE, council_area=factories.area(), sessions=[
-            services.SessionTimes(at(day + timedelta(days=i), 9), at(day + timedelta(days=i), 12, 30))
+            SessionTimes(at(day + timedelta(days=i), 9), at(day + timedelta(days=i), 12, 30))
             for i in range(4)])
     db.session.commit()
     before = course_count()
 
-    with pytest.raises(services.InvalidCourse) as refused:
-        services.create_course(details(day, **change), coordinator)
+    with pytest.raises(scheduling.InvalidCourse) as refused:
+        scheduling.create_course(details(day, **change), coordinator)
     assert any(f == field and message in text for f, text in refused.value.problems), refused.value.problems
     db.session.rollback()
     assert course_count() == before
@@ -143,8 +145,8 @@ def test_impossible_courses_are_refused_and_nothing_is_added(app_ctx, coordinato
 
 
 def test_every_problem_is_reported_at_once(app_ctx, day):
-    with pytest.raises(services.InvalidCourse) as refused:
-        services.create_course(details(day, capacity=40, sessions=[services.SessionTimes(at(day, 9), at(day, 8))]))
+    with pytest.raises(scheduling.InvalidCourse) as refused:
+        scheduling.create_course(details(day, capacity=40, sessions=[SessionTimes(at(day, 9), at(day, 8))]))
     fields = [f for f, _ in refused.value.problems]
     assert "capacity" in fields and "session_1_end" in fields and "sessions" in fields
 
@@ -153,9 +155,9 @@ def test_sessions_either_side_of_a_clock_change_add_up_in_real_hours(app_ctx, co
     """Saturday 9 to 4 before the clocks go forward and Monday 9 to 4 after: 14 real hours."""
     change = factories.next_clock_change(3)
     saturday, monday = change - timedelta(days=1), change + timedelta(days=1)
-    course = services.create_course(details(saturday, sessions=[
-        services.SessionTimes(at(saturday, 9), at(saturday, 16)),
-        services.SessionTimes(at(monday, 9), at(monday, 16)),
+    course = scheduling.create_course(details(saturday, sessions=[
+        SessionTimes(at(saturday, 9), at(saturday, 16)),
+        SessionTimes(at(monday, 9), at(monday, 16)),
     ]), coordinator)
     assert [s.starts_at.hour for s in course.sessions] == [9, 8]  # UTC: GMT then BST
 
@@ -169,9 +171,9 @@ def test_capacity_cannot_drop_below_the_places_booked(app_ctx, coordinator):
     factories.booking_on(course, status=BookingStatus.WAITLISTED)
     db.session.commit()
 
-    with pytest.raises(services.InvalidCourse, match="3 places are already booked"):
-        services.update_course(course, details(course.starts_at.date(), **{
-            **vars(services.CourseDetails.of(course)), "capacity": 2}), coordinator)
+    with pytest.raises(scheduling.InvalidCourse, match="3 places are already booked"):
+        scheduling.update_course(course, details(course.starts_at.date(), **{
+            **vars(scheduling.CourseDetails.of(course)), "capacity": 2}), coordinator)
     db.session.rollback()
     assert db.session.get(Course, course.id).capacity == 10
 
@@ -179,10 +181,10 @@ def test_capacity_cannot_drop_below_the_places_booked(app_ctx, coordinator):
 def test_published_course_keeps_its_course_type(app_ctx, coordinator):
     course = factories.course("ADULT_2DAY")
     db.session.commit()
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.course_type = factories.course_type("YOUTH_2DAY")
-    with pytest.raises(services.InvalidCourse, match="keeps its course type"):
-        services.update_course(course, changed, coordinator)
+    with pytest.raises(scheduling.InvalidCourse, match="keeps its course type"):
+        scheduling.update_course(course, changed, coordinator)
 
 
 def test_reschedule_moves_sessions_in_place_bumps_sequence_and_emails_live_bookings(app_ctx, coordinator, outbox):
@@ -196,7 +198,7 @@ def test_reschedule_moves_sessions_in_place_bumps_sequence_and_emails_live_booki
     session_ids = [s.id for s in course.sessions]
     new_day = course.starts_at.date() + timedelta(days=7)
 
-    services.reschedule_course(course, two_days(new_day, 10, 17), coordinator)
+    scheduling.reschedule_course(course, two_days(new_day, 10, 17), coordinator)
     db.session.commit()
 
     assert [s.id for s in course.sessions] == session_ids
@@ -220,9 +222,9 @@ def test_changing_only_the_price_is_not_a_reschedule(app_ctx, coordinator, outbo
     course = factories.course("ADULT_2DAY")
     factories.booking_on(course)
     db.session.commit()
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.price_pence = 5000
-    services.update_course(course, changed, coordinator)
+    scheduling.update_course(course, changed, coordinator)
     db.session.commit()
     assert course.sequence == 0 and course.price_pence == 5000
     assert not outbox.exists()
@@ -233,9 +235,9 @@ def test_new_venue_for_a_published_course_is_a_reschedule(app_ctx, coordinator, 
     course = factories.course("AWARE")
     factories.booking_on(course)
     db.session.commit()
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.venue = factories.venue("New Hall", council_area="Walsall")
-    services.update_course(course, changed, coordinator)
+    scheduling.update_course(course, changed, coordinator)
     db.session.commit()
     assert course.sequence == 1 and course.council_area.name == "Walsall"
     assert len(list(outbox.glob("*.eml"))) == 1
@@ -257,10 +259,10 @@ def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app
     factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
     factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
     db.session.commit()
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.joining_url = "https://meet.example.org/new-room"
 
-    services.update_course(course, changed, coordinator)
+    scheduling.update_course(course, changed, coordinator)
     db.session.commit()
 
     assert course.sequence == 1 and audit_actions(course)[-1] == "course.rescheduled"
@@ -282,9 +284,9 @@ def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app
 def test_a_draft_courses_new_joining_link_tells_nobody(app_ctx, coordinator, outbox):
     course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
                               status=CourseStatus.DRAFT)
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.joining_url = "https://meet.example.org/new-room"
-    services.update_course(course, changed, coordinator)
+    scheduling.update_course(course, changed, coordinator)
     db.session.commit()
     assert course.sequence == 0 and not outbox.exists()
 
@@ -296,7 +298,7 @@ def test_rescheduled_online_course_keeps_the_link_in_confirmed_trainees_calendar
     factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
     db.session.commit()
     later = course.starts_at.date() + timedelta(days=7)
-    services.reschedule_course(course, [services.SessionTimes(at(later, 13), at(later, 17))], coordinator)
+    scheduling.reschedule_course(course, [SessionTimes(at(later, 13), at(later, 17))], coordinator)
     db.session.commit()
 
     emails = _emails(outbox)
@@ -320,7 +322,7 @@ def test_editing_a_venues_address_reschedules_its_published_future_courses(app_c
     factories.booking_on(elsewhere, factories.person("Eve", email="eve@example.org"))
     db.session.commit()
 
-    services.update_venue(hall, venue_details(name="Old Hall", address_line1="2 New Street", postcode="CV1 2AB"),
+    venues.update_venue(hall, venue_details(name="Old Hall", address_line1="2 New Street", postcode="CV1 2AB"),
                           coordinator)
     db.session.commit()
 
@@ -343,7 +345,7 @@ def test_editing_only_a_venues_access_notes_tells_nobody(app_ctx, coordinator, o
     course = factories.course("AWARE", venue_=hall)
     factories.booking_on(course)
     db.session.commit()
-    services.update_venue(hall, venue_details(name="Old Hall", address_line1="1 Centenary Square",
+    venues.update_venue(hall, venue_details(name="Old Hall", address_line1="1 Centenary Square",
                                               postcode="cv1 2ab", access_notes="Ramp at the side door."), coordinator)
     db.session.commit()
     assert course.sequence == 0 and not outbox.exists()
@@ -356,7 +358,7 @@ def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_c
     factories.booking_on(course, erased)
     db.session.commit()
 
-    notified = services.cancel_course(course, "The instructor is ill.", coordinator)
+    notified = scheduling.cancel_course(course, "The instructor is ill.", coordinator)
     db.session.commit()
 
     assert notified == 1
@@ -376,7 +378,7 @@ def test_cancel_marks_the_course_cancelled_and_emails_a_cancelled_calendar(app_c
     assert event.actor_user_id == coordinator.id
 
     with pytest.raises(DomainError, match="has been cancelled"):
-        services.cancel_course(course, "Again", coordinator)
+        scheduling.cancel_course(course, "Again", coordinator)
 
 
 def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app_ctx, coordinator, outbox):
@@ -390,7 +392,7 @@ def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app
     waiting = factories.booking_on(course, factories.person("Wen"), status=BookingStatus.WAITLISTED)
     db.session.commit()
 
-    services.cancel_course(course, "The venue flooded.", coordinator)
+    scheduling.cancel_course(course, "The venue flooded.", coordinator)
     db.session.commit()
 
     assert paid.status is BookingStatus.CANCELLED and waiting.status is BookingStatus.CANCELLED
@@ -404,7 +406,7 @@ def test_cancelling_a_course_cancels_its_bookings_and_hands_paid_places_back(app
 def test_cancel_needs_a_reason(app_ctx, coordinator):
     course = factories.course("AWARE")
     with pytest.raises(DomainError) as refused:
-        services.cancel_course(course, "  ", coordinator)
+        scheduling.cancel_course(course, "  ", coordinator)
     assert refused.value.field == "reason" and course.status is CourseStatus.PUBLISHED
 
 
@@ -412,7 +414,7 @@ def test_a_rolled_back_cancellation_sends_nothing(app_ctx, coordinator, outbox):
     course = factories.course("AWARE")
     factories.booking_on(course)
     db.session.commit()
-    services.cancel_course(course, "Testing", coordinator)
+    scheduling.cancel_course(course, "Testing", coordinator)
     db.session.rollback()
     assert not outbox.exists()
     assert db.session.get(Course, course.id).status is CourseStatus.PUBLISHED
@@ -420,17 +422,17 @@ def test_a_rolled_back_cancellation_sends_nothing(app_ctx, coordinator, outbox):
 
 def test_publish_opens_a_draft_and_is_audited(app_ctx, coordinator):
     course = factories.course("AWARE", status=CourseStatus.DRAFT)
-    services.publish_course(course, coordinator)
+    scheduling.publish_course(course, coordinator)
     assert course.status is CourseStatus.PUBLISHED
     assert audit_actions(course) == ["course.published"]
     with pytest.raises(DomainError, match="Only a draft course"):
-        services.publish_course(course, coordinator)
+        scheduling.publish_course(course, coordinator)
 
 
 def test_a_course_that_has_started_cannot_be_published(app_ctx, coordinator):
     course = factories.course("AWARE", status=CourseStatus.DRAFT, start=datetime.now() - timedelta(days=1))
     with pytest.raises(DomainError, match="already started"):
-        services.publish_course(course, coordinator)
+        scheduling.publish_course(course, coordinator)
 
 
 def _changed_elsewhere(course, status: CourseStatus) -> None:
@@ -454,12 +456,12 @@ def test_status_is_checked_after_taking_the_course_lock(app_ctx, coordinator, ou
     assert course.status is start  # this request read the course before the other one changed it
     _changed_elsewhere(course, elsewhere)
 
-    changed = services.CourseDetails.of(course)
+    changed = scheduling.CourseDetails.of(course)
     changed.venue = factories.venue("Elsewhere Hall")
     act = {
-        "cancel": lambda: services.cancel_course(course, "Double booked room", coordinator),
-        "update": lambda: services.update_course(course, changed, coordinator),
-        "publish": lambda: services.publish_course(course, coordinator),
+        "cancel": lambda: scheduling.cancel_course(course, "Double booked room", coordinator),
+        "update": lambda: scheduling.update_course(course, changed, coordinator),
+        "publish": lambda: scheduling.publish_course(course, coordinator),
     }[action]
     with pytest.raises(DomainError, match=message):
         act()
@@ -499,19 +501,19 @@ def test_course_pages_and_booking_apply_one_booking_open_rule(app_ctx, case):
 def test_assign_a_licensed_free_instructor_is_audited(app_ctx, coordinator):
     course = factories.course("ADULT_2DAY", instructors=[])
     instructor = factories.instructor(factories.person("Ina", "Teach"))
-    services.assign_instructor(course, instructor, coordinator)
+    instructors.assign_instructor(course, instructor, coordinator)
     assert course.instructors == [instructor]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "course.instructor_assigned"))
     assert event.entity_id == course.id and event.details["instructor_id"] == instructor.id
     with pytest.raises(DomainError, match="already teaching this course"):
-        services.assign_instructor(course, instructor, coordinator)
+        instructors.assign_instructor(course, instructor, coordinator)
 
 
 def test_expired_licence_is_refused(app_ctx, coordinator):
     course = factories.course("ADULT_2DAY", instructors=[])
     expired = factories.instructor(factories.person("Old", "Licence"), expires_on=london_today() - timedelta(days=1))
     with pytest.raises(DomainError, match="Old Licence's licence expired on") as refused:
-        services.assign_instructor(course, expired, coordinator)
+        instructors.assign_instructor(course, expired, coordinator)
     assert refused.value.field == "instructor"
     assert course.instructors == []
 
@@ -521,7 +523,7 @@ def test_licence_running_out_before_the_course_ends_is_refused(app_ctx, coordina
         london_today() + timedelta(days=20), time(9)))
     instructor = factories.instructor(expires_on=london_today() + timedelta(days=20))
     with pytest.raises(DomainError, match="expires on .* before the course ends"):
-        services.assign_instructor(course, instructor, coordinator)
+        instructors.assign_instructor(course, instructor, coordinator)
 
 
 def test_clashing_course_is_refused_naming_that_course(app_ctx, coordinator):
@@ -531,7 +533,7 @@ def test_clashing_course_is_refused_naming_that_course(app_ctx, coordinator):
                             venue_=factories.venue("Library Hall"))
     course = factories.course("ADULT_2DAY", start=start, instructors=[])
     with pytest.raises(DomainError) as refused:
-        services.assign_instructor(course, instructor, coordinator)
+        instructors.assign_instructor(course, instructor, coordinator)
     message = refused.value.message
     assert "Busy Bee is already teaching Mental Health Aware (half day)" in message
     assert f"course {busy.id}" in message and "Library Hall" in message and "1:00pm" in message
@@ -544,7 +546,7 @@ def test_cancelled_or_back_to_back_courses_do_not_clash(app_ctx, coordinator):
     factories.course("AWARE", start=start, instructors=[instructor], status=CourseStatus.CANCELLED)
     factories.course("AWARE", start=start - timedelta(hours=4), instructors=[instructor])  # 5am to 9am
     course = factories.course("AWARE", start=start, instructors=[])
-    services.assign_instructor(course, instructor, coordinator)
+    instructors.assign_instructor(course, instructor, coordinator)
     assert course.instructors == [instructor]
 
 
@@ -555,8 +557,8 @@ def test_rescheduling_into_an_instructor_clash_is_refused_and_changes_nothing(ap
                      instructors=[instructor])
     course = factories.course("ADULT_2DAY", start=datetime.combine(day, time(9)), instructors=[instructor])
     db.session.commit()
-    with pytest.raises(services.InvalidCourse, match="Dot Double is already teaching"):
-        services.reschedule_course(course, two_days(day + timedelta(days=7)), coordinator)
+    with pytest.raises(scheduling.InvalidCourse, match="Dot Double is already teaching"):
+        scheduling.reschedule_course(course, two_days(day + timedelta(days=7)), coordinator)
     db.session.rollback()
     assert db.session.get(Course, course.id).starts_at == at(day, 9)
 
@@ -564,7 +566,7 @@ def test_rescheduling_into_an_instructor_clash_is_refused_and_changes_nothing(ap
 def test_remove_instructor_is_audited(app_ctx, coordinator):
     instructor = factories.instructor()
     course = factories.course("AWARE", instructors=[instructor])
-    services.remove_instructor(course, instructor, coordinator)
+    instructors.remove_instructor(course, instructor, coordinator)
     assert course.instructors == []
     assert audit_actions(course) == ["course.instructor_removed"]
 
@@ -575,20 +577,20 @@ def venue_details(**overrides):
     values = dict(name="Friends Meeting House", address_line1="173 Euston Road", town="Coventry",
                   postcode="cv1 2ab", council_area=factories.area("Coventry"), step_free_access=True)
     values.update(overrides)
-    return services.VenueDetails(**values)
+    return venues.VenueDetails(**values)
 
 
 def test_create_venue_and_refuse_to_delete_one_in_use(app_ctx, coordinator):
-    venue = services.create_venue(venue_details(), coordinator)
+    venue = venues.create_venue(venue_details(), coordinator)
     assert venue.postcode == "CV1 2AB"
     with pytest.raises(DomainError) as refused:
-        services.update_venue(venue, venue_details(postcode="nope"), coordinator)
+        venues.update_venue(venue, venue_details(postcode="nope"), coordinator)
     assert refused.value.field == "postcode" and venue.postcode == "CV1 2AB"
     factories.course("AWARE", venue_=venue)
     with pytest.raises(DomainError, match="Mark it as no longer in use"):
-        services.delete_venue(venue, coordinator)
-    spare = services.create_venue(venue_details(name="Spare room"), coordinator)
-    services.delete_venue(spare, coordinator)
+        venues.delete_venue(venue, coordinator)
+    spare = venues.create_venue(venue_details(name="Spare room"), coordinator)
+    venues.delete_venue(spare, coordinator)
     assert db.session.get(Venue, spare.id) is None
 
 
@@ -596,30 +598,30 @@ def instructor_details(**overrides):
     values = dict(first_name="Lia", last_name="Cense", email="lia@example.org", licence_number="mhfa-123",
                   licence_expires_on=london_today() + timedelta(days=400))
     values.update(overrides)
-    return services.InstructorDetails(**values)
+    return instructors.InstructorDetails(**values)
 
 
 def test_create_instructor_with_a_unique_licence(app_ctx, coordinator):
-    instructor = services.create_instructor(instructor_details(), coordinator)
+    instructor = instructors.create_instructor(instructor_details(), coordinator)
     assert instructor.licence_number == "MHFA-123" and instructor.person.email == "lia@example.org"
     with pytest.raises(DomainError, match="Licence number MHFA-123 belongs to Lia Cense") as refused:
-        services.create_instructor(instructor_details(email="other@example.org", licence_number="MHFA-123 "))
+        instructors.create_instructor(instructor_details(email="other@example.org", licence_number="MHFA-123 "))
     assert refused.value.field == "licence_number"
     with pytest.raises(DomainError) as refused:
-        services.create_instructor(instructor_details(email="new@example.org", licence_number="X-1",
+        instructors.create_instructor(instructor_details(email="new@example.org", licence_number="X-1",
                                                       licence_expires_on=london_today() - timedelta(days=1)))
     assert refused.value.field == "licence_expires_on"
 
 
 def test_create_instructor_reuses_a_known_person(app_ctx, coordinator):
     known = factories.person("Kim", "Known", email="kim@example.org")
-    instructor = services.create_instructor(instructor_details(email="KIM@example.org"), coordinator)
+    instructor = instructors.create_instructor(instructor_details(email="KIM@example.org"), coordinator)
     assert instructor.person is known
 
 
 def test_create_instructor_finds_a_known_person_however_their_email_was_capitalised(app_ctx, coordinator):
     known = factories.person("Kim", "Known", email="Kim.Known@Example.org")  # as an import spelt it
-    instructor = services.create_instructor(instructor_details(email=" kim.known@EXAMPLE.org "), coordinator)
+    instructor = instructors.create_instructor(instructor_details(email=" kim.known@EXAMPLE.org "), coordinator)
     assert instructor.person is known
     assert db.session.scalar(
         sa.select(sa.func.count(Person.id)).where(sa.func.lower(Person.email) == "kim.known@example.org")) == 1
@@ -627,11 +629,11 @@ def test_create_instructor_finds_a_known_person_however_their_email_was_capitali
 
 def test_update_instructor_email_is_checked_without_regard_to_case(app_ctx, coordinator):
     factories.person("Dee", "Dup", email="Dee.Dup@Example.org")
-    instructor = services.create_instructor(instructor_details(), coordinator)
+    instructor = instructors.create_instructor(instructor_details(), coordinator)
     with pytest.raises(DomainError, match="dee.dup@example.org is the email address of Dee Dup") as refused:
-        services.update_instructor(instructor, instructor_details(email="DEE.DUP@example.org"), coordinator)
+        instructors.update_instructor(instructor, instructor_details(email="DEE.DUP@example.org"), coordinator)
     assert refused.value.field == "email"
-    services.update_instructor(instructor, instructor_details(email="Lia.New@Example.org"), coordinator)
+    instructors.update_instructor(instructor, instructor_details(email="Lia.New@Example.org"), coordinator)
     assert instructor.person.email == "lia.new@example.org"
 
 
@@ -640,13 +642,13 @@ def test_the_email_of_an_instructor_with_an_account_cannot_be_changed_here(app_c
     instructor = factories.instructor(teacher.person)
     details = instructor_details(licence_number=instructor.licence_number)
     with pytest.raises(DomainError, match="signs in to MHFA Reach as lia@example.org") as refused:
-        services.update_instructor(instructor, instructor_details(email="lia@elsewhere.org",
+        instructors.update_instructor(instructor, instructor_details(email="lia@elsewhere.org",
                                                                   licence_number=instructor.licence_number))
     assert refused.value.field == "email"
     db.session.rollback()
     assert (teacher.email, teacher.person.email) == ("lia@example.org", "lia@example.org")
     details.email, details.first_name = "LIA@example.org", "Lia-Mae"  # the same address: other changes go through
-    services.update_instructor(instructor, details, coordinator)
+    instructors.update_instructor(instructor, details, coordinator)
     assert (teacher.person.first_name, teacher.person.email) == ("Lia-Mae", "lia@example.org")
 
 
@@ -654,9 +656,9 @@ def test_instructor_on_a_course_cannot_be_deleted(app_ctx, coordinator):
     instructor = factories.instructor()
     factories.course("AWARE", instructors=[instructor])
     with pytest.raises(DomainError, match="Mark them as not active"):
-        services.delete_instructor(instructor, coordinator)
+        instructors.delete_instructor(instructor, coordinator)
     spare = factories.instructor(factories.person("Spare"))
-    services.delete_instructor(spare, coordinator)
+    instructors.delete_instructor(spare, coordinator)
     assert db.session.get(Instructor, spare.id) is None
 
 
@@ -671,17 +673,17 @@ def test_finder_shows_published_future_open_courses_soonest_first(app_ctx):
     factories.course("AWARE", start=datetime.combine(london_today() - timedelta(days=3), time(9)))
     closed = factories.course("AWARE", start=base, employer=factories.employer("Acme"))
 
-    page = services.find_courses(services.FinderFilters(), None)
+    page = listings.find_courses(listings.FinderFilters(), None)
     assert [item.course for item in page.items] == [sooner, later]
-    latest = services.find_courses(services.FinderFilters(latest_first=True), None)
+    latest = listings.find_courses(listings.FinderFilters(latest_first=True), None)
     assert [item.course for item in latest.items] == [later, sooner]
 
     staff = factories.user(Role.EMPLOYER, employer=closed.employer)
-    assert closed in [i.course for i in services.find_courses(services.FinderFilters(), staff).items]
+    assert closed in [i.course for i in listings.find_courses(listings.FinderFilters(), staff).items]
     outsider = factories.user(Role.EMPLOYER, employer=factories.employer("Other Ltd"))
-    assert closed not in [i.course for i in services.find_courses(services.FinderFilters(), outsider).items]
+    assert closed not in [i.course for i in listings.find_courses(listings.FinderFilters(), outsider).items]
     coordinator = factories.user(Role.COORDINATOR)
-    assert closed in [i.course for i in services.find_courses(services.FinderFilters(), coordinator).items]
+    assert closed in [i.course for i in listings.find_courses(listings.FinderFilters(), coordinator).items]
 
 
 def test_finder_filters_and_counts_places_in_sql(app_ctx):
@@ -697,7 +699,7 @@ def test_finder_filters_and_counts_places_in_sql(app_ctx):
                               council_area_id=factories.area("Walsall").id)
 
     def found(**filters):
-        return [i.course for i in services.find_courses(services.FinderFilters(**filters), None).items]
+        return [i.course for i in listings.find_courses(listings.FinderFilters(**filters), None).items]
 
     walsall = factories.area("Walsall").id
     assert found(council_area_id=walsall) == [full, online]
@@ -709,26 +711,26 @@ def test_finder_filters_and_counts_places_in_sql(app_ctx):
     assert found(date_to=(base + timedelta(days=10)).date()) == [full, roomy]
     assert found(date_from=base.date(), date_to=base.date()) == [full]
 
-    items = {i.course.id: i.places for i in services.find_courses(services.FinderFilters(), None).items}
-    assert items[full.id] == services.Places(2, 2, 1) and items[full.id].left == 0
+    items = {i.course.id: i.places for i in listings.find_courses(listings.FinderFilters(), None).items}
+    assert items[full.id] == places.Places(2, 2, 1) and items[full.id].left == 0
     assert items[roomy.id].left == 9 and items[roomy.id].waitlisted == 0
 
 
 def test_finder_pages_through_results(app_ctx):
     base = datetime.combine(london_today() + timedelta(days=5), time(9))
     courses = [factories.course("AWARE", start=base + timedelta(days=i), instructors=[]) for i in range(7)]
-    first = services.find_courses(services.FinderFilters(), None, page=1, per_page=3)
-    third = services.find_courses(services.FinderFilters(), None, page=3, per_page=3)
+    first = listings.find_courses(listings.FinderFilters(), None, page=1, per_page=3)
+    third = listings.find_courses(listings.FinderFilters(), None, page=3, per_page=3)
     assert first.total == 7 and first.pages == 3 and first.has_next and not first.has_previous
     assert [i.course for i in first.items] == courses[:3]
     assert [i.course for i in third.items] == courses[6:] and not third.has_next and (third.first, third.last) == (7, 7)
-    assert services.find_courses(services.FinderFilters(), None, page=9, per_page=3).items == []
+    assert listings.find_courses(listings.FinderFilters(), None, page=9, per_page=3).items == []
 
 
 def test_page_numbers_leave_out_the_middle():
-    page = services.Page(items=[], page=5, per_page=10, total=100)
+    page = pagination.Page(items=[], page=5, per_page=10, total=100)
     assert page.numbers() == [1, None, 4, 5, 6, None, 10]
-    assert services.Page(items=[], page=1, per_page=10, total=25).numbers() == [1, 2, 3]
+    assert pagination.Page(items=[], page=1, per_page=10, total=25).numbers() == [1, 2, 3]
 
 
 def test_finder_page_takes_a_fixed_number_of_queries(app_ctx):
@@ -745,7 +747,7 @@ def test_finder_page_takes_a_fixed_number_of_queries(app_ctx):
         listener_calls.clear()
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            page = services.find_courses(services.FinderFilters(free_places=True), None)
+            page = listings.find_courses(listings.FinderFilters(free_places=True), None)
             for item in page.items:
                 _ = (item.course.course_type.name, item.course.venue and item.course.venue.name,
                      item.course.council_area and item.course.council_area.name, item.places.left)
@@ -768,11 +770,11 @@ def test_reset_feed_makes_a_new_unguessable_token(app_ctx):
     from mhfa.courses.models import FeedKind
 
     user = factories.user(Role.INSTRUCTOR)
-    feed = services.reset_feed(user, FeedKind.INSTRUCTOR)
+    feed = feeds.reset_feed(user, FeedKind.INSTRUCTOR)
     first = feed.token
     assert len(first) >= 43
-    again = services.reset_feed(user, FeedKind.INSTRUCTOR)
+    again = feeds.reset_feed(user, FeedKind.INSTRUCTOR)
     assert again.id == feed.id and again.token != first
-    assert services.feed_by_token(again.token) is feed
+    assert feeds.feed_by_token(again.token) is feed
     with pytest.raises(DomainError):
-        services.feed_by_token(first)
+        feeds.feed_by_token(first)

@@ -91,7 +91,7 @@ def test_trainee_feed_has_courses_with_a_confirmed_place(client, auth, post_form
 
 
 def test_trainee_feed_shows_a_course_cancelled_under_them_as_cancelled_for_30_days(client, app_ctx):
-    from mhfa.courses import services
+    from mhfa.courses import feeds, scheduling
     from mhfa.timeutil import utcnow
 
     trainee = factories.user(Role.TRAINEE)
@@ -109,10 +109,10 @@ def test_trainee_feed_shows_a_course_cancelled_under_them_as_cancelled_for_30_da
     old = factories.course("AWARE", start=soon(-40), status=CourseStatus.CANCELLED)
     factories.booking_on(old, me, status=BookingStatus.CANCELLED, confirmed_at=utcnow(),
                          cancel_reason="Course cancelled: flood")
-    feed = services.reset_feed(trainee, FeedKind.TRAINEE)
+    feed = feeds.reset_feed(trainee, FeedKind.TRAINEE)
     db.session.commit()
     for course in (cancelled, left_first, waiting):
-        services.cancel_course(course, "The venue flooded.")
+        scheduling.cancel_course(course, "The venue flooded.")
     db.session.commit()
 
     cal = vobject.readOne(client.get(f"/calendar/{feed.token}.ics").get_data(as_text=True))
@@ -142,11 +142,11 @@ def test_area_feed_for_coordinators(client, auth, post_form, app_ctx):
 
 
 def test_feed_of_someone_who_lost_the_role_is_empty(client, app_ctx):
-    from mhfa.courses import services
+    from mhfa.courses import feeds
 
     teacher = factories.user(Role.INSTRUCTOR)
     factories.course("AWARE", start=soon(), instructors=[factories.instructor(teacher.person)])
-    feed = services.reset_feed(teacher, FeedKind.INSTRUCTOR)
+    feed = feeds.reset_feed(teacher, FeedKind.INSTRUCTOR)
     db.session.commit()
     assert len(uids(client.get(f"/calendar/{feed.token}.ics"))) == 1
     teacher.revoke(Role.INSTRUCTOR)

@@ -182,7 +182,7 @@ def test_the_cancellation_email_does_not_carry_the_joining_link(smtp):
 
 
 def test_the_course_reminder_carries_the_joining_link(smtp):
-    from mhfa.notify import reminders
+    from mhfa import reminders
 
     course = _online_course(start=datetime.now() + timedelta(days=1))
     user = trainee()
@@ -219,7 +219,7 @@ def smtp_calendar_text(message) -> str:
 
 
 def test_cancel_then_book_again_gives_a_sequence_calendars_accept(smtp):
-    from mhfa.courses import services as courses
+    from mhfa.courses import scheduling
 
     course = factories.course(capacity=5)
     user = trainee()
@@ -242,8 +242,9 @@ def test_cancel_then_book_again_gives_a_sequence_calendars_accept(smtp):
 
     # A change to the course later still goes above everything the trainee's calendar has seen.
     smtp.clear()
-    courses.reschedule_course(course, [courses.SessionTimes(s.starts_at + timedelta(days=7), s.ends_at + timedelta(
-        days=7)) for s in course.sessions], factories.user(Role.COORDINATOR))
+    scheduling.reschedule_course(course, [scheduling.SessionTimes(s.starts_at + timedelta(days=7),
+                                                                  s.ends_at + timedelta(days=7))
+                                          for s in course.sessions], factories.user(Role.COORDINATOR))
     db.session.commit()
     [moved] = smtp.to(user.email)
     _, moved_events = _vevents(moved)

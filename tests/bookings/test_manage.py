@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.bookings import services
+from mhfa.bookings import listings, services
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import CourseStatus
 from mhfa.extensions import db
@@ -75,7 +75,7 @@ def test_the_bookings_on_the_course_page_are_read_in_one_query(client, coordinat
         statements.clear()
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            roster = services.course_bookings(course)
+            roster = listings.course_bookings(course)
             for booking in roster.confirmed + roster.waiting:
                 _ = (booking.person.full_name, booking.person.email, booking.created_at, booking.source)
         finally:

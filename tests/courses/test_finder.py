@@ -217,7 +217,7 @@ def test_past_course_is_not_offered_for_booking(client, app_ctx):
 
 
 def test_a_course_whose_booking_has_closed_leaves_the_finder_but_keeps_its_page(client, auth, app_ctx):
-    from mhfa.courses import services
+    from mhfa.courses import listings
 
     deadline_passed = factories.course("AWARE", start=soon(5),
                                        booking_deadline=datetime.now().astimezone() - timedelta(hours=1))
@@ -227,7 +227,7 @@ def test_a_course_whose_booking_has_closed_leaves_the_finder_but_keeps_its_page(
 
     assert course_links(client.get("/courses").get_data(as_text=True)) == [still_open.id]
     assert [c["id"] for c in client.get("/api/v1/courses").json["courses"]] == [still_open.id]
-    assert [i.course for i in services.find_courses(services.FinderFilters(), None).items] == [still_open]
+    assert [i.course for i in listings.find_courses(listings.FinderFilters(), None).items] == [still_open]
     coordinator = factories.user(Role.COORDINATOR)
     db.session.commit()
     auth.login(coordinator)

@@ -1,0 +1,24 @@
+"""The account emails: confirm an address, already registered, reset a password, password changed."""
+from __future__ import annotations
+
+from mhfa.auth.models import User
+from mhfa.notify.messages import absolute_url, send
+
+
+def confirm_email(user: User, token: str) -> None:
+    send("confirm_email", to=user.email, subject="Confirm your email address for MHFA Reach",
+         user=user, url=absolute_url("auth.confirm_email", token=token))
+
+
+def already_registered(user: User, reset_token: str) -> None:
+    send("already_registered", to=user.email, subject="You already have an MHFA Reach account",
+         user=user, url=absolute_url("auth.reset_password", token=reset_token))
+
+
+def reset_password(user: User, token: str) -> None:
+    send("reset_password", to=user.email, subject="Reset your MHFA Reach password",
+         user=user, url=absolute_url("auth.reset_password", token=token))
+
+
+def password_changed(user: User) -> None:
+    send("password_changed", to=user.email, subject="Your MHFA Reach password has been changed", user=user)

@@ -1,0 +1,124 @@
+"""Reading bookings: the course to book, one booking, a course's places and waiting list, a person's courses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
+
+from mhfa.auth.models import User
+from mhfa.bookings.deadlines import waiting_list_moves
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.bookings.services import LIVE, waiting_positions
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseStatus
+from mhfa.courses.visibility import course_for_viewer
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Order, PlaceVoucher, VoucherStatus
+from mhfa.errors import NotFound
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import utcnow
+
+
+def course_for_booking(course_id: int, user, voucher_code: str | None = None) -> Course:
+    """The course to book, if the user may see it (the course pages' rule), or NotFound.
+
+    A closed course is seen by the people ``closed_course_access`` names; the code of a place voucher
+    of that employer (on a confirmed order, not cancelled) also opens it, so a link with the voucher
+    code reaches the booking page, which then says whether the voucher can pay for this place.
+    """
+    try:
+        course, _ = course_for_viewer(course_id, user)
+    except NotFound:
+        course = db.session.get(Course, course_id)
+        code = (voucher_code or "").strip()
+        if course is None or not course.is_closed or course.status is not CourseStatus.PUBLISHED or not code:
+            raise
+        opens = db.session.scalar(
+            sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
+            .where(PlaceVoucher.code == code, Order.employer_id == course.employer_id,
+                   Order.status.in_(USABLE_ORDER_STATUSES), PlaceVoucher.status != VoucherStatus.CANCELLED)
+        )
+        if opens is None:
+            raise
+    if course.status is CourseStatus.DRAFT:
+        raise NotFound("There is no such course.")
+    return course
+
+def get_booking(booking_id: int) -> Booking:
+    """Any booking, for the programme team; NotFound if there is none."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking not found")
+    return booking
+
+@dataclass
+class CourseBookings:
+    """A course's live bookings: confirmed places, and the waiting list first in line first."""
+
+    confirmed: list[Booking]
+    waiting: list[Booking]
+
+def course_bookings(course: Course) -> CourseBookings:
+    """The course's confirmed places and its waiting list in order, each with its person, in one query."""
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status.in_(LIVE))
+        .options(joinedload(Booking.person))
+        .order_by(Booking.id)
+    ).all()
+    return CourseBookings(
+        confirmed=[b for b in bookings if b.status is BookingStatus.CONFIRMED],
+        waiting=[b for b in bookings if b.status is BookingStatus.WAITLISTED],
+    )
+
+def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
+    """The first person on the course's waiting list, if a seat that frees now would go to them."""
+    if not waiting_list_moves(course, now or utcnow()):
+        return None
+    return db.session.scalar(
+        sa.select(Booking)
+        .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.id).limit(1)
+    )
+
+def booking_of(user: User, booking_id: int) -> Booking:
+    """The user's own booking, or NotFound (another person's booking is not revealed to exist)."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or user.person_id is None or booking.person_id != user.person_id:
+        raise NotFound("booking not found")
+    return booking
+
+@dataclass
+class MyCourses:
+    upcoming: list[Booking]
+    past: list[Booking]
+    cancelled: list[Booking]
+    positions: dict[int, int]
+    certificates: list[Certificate]
+
+def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
+    """A person's bookings (upcoming, past, cancelled), waiting-list positions and certificates."""
+    if person is None:
+        return MyCourses([], [], [], {}, [])
+    now = now or utcnow()
+    bookings = list(db.session.scalars(
+        sa.select(Booking).join(Course, Course.id == Booking.course_id)
+        .where(Booking.person_id == person.id)
+        .order_by(Course.starts_at, Booking.id)
+        .options(
+            contains_eager(Booking.course).joinedload(Course.course_type),
+            contains_eager(Booking.course).joinedload(Course.venue),
+            contains_eager(Booking.course).selectinload(Course.sessions),
+        )
+    ).unique())
+    cancelled = [b for b in bookings if b.status is BookingStatus.CANCELLED]
+    live = [b for b in bookings if b.status is not BookingStatus.CANCELLED]
+    upcoming = [b for b in live if b.course.ends_at is None or b.course.ends_at >= now]
+    past = [b for b in reversed(live) if b not in upcoming]
+    certificates = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_on.desc())
+    ))
+    return MyCourses(upcoming, past, list(reversed(cancelled)), waiting_positions(live), certificates)

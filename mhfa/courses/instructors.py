@@ -1,0 +1,152 @@
+"""Instructors: their licences, and putting them on (or taking them off) courses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from mhfa.audit import services as audit
+from mhfa.auth.models import User
+from mhfa.auth.services import normalise_email, person_with_email
+from mhfa.courses.models import (
+    Course,
+    Instructor,
+    course_instructor,
+)
+from mhfa.courses.scheduling import instructor_problem, refuse_if_closed_for_changes
+from mhfa.courses.visibility import person_id_of
+from mhfa.errors import DomainError, NotFound
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.timeutil import london_today, to_london
+
+
+def assign_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
+    """Put a licensed instructor on a course, unless their licence or another course gets in the way."""
+    refuse_if_closed_for_changes(course)
+    if instructor in course.instructors:
+        raise DomainError(f"{instructor.person.full_name} is already teaching this course.", field="instructor")
+    problem = instructor_problem(instructor, list(course.sessions), exclude_course=course)
+    if problem:
+        raise DomainError(problem, field="instructor")
+    course.instructors.append(instructor)
+    db.session.flush()
+    audit.record("course.instructor_assigned", course, actor, instructor_id=instructor.id,
+                 licence_number=instructor.licence_number)
+    return course
+
+def remove_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
+    refuse_if_closed_for_changes(course)
+    if instructor not in course.instructors:
+        raise NotFound("That instructor is not on this course.")
+    course.instructors.remove(instructor)
+    db.session.flush()
+    audit.record("course.instructor_removed", course, actor, instructor_id=instructor.id,
+                 licence_number=instructor.licence_number)
+    return course
+
+def instructors_available_for(course: Course) -> list[Instructor]:
+    """Active instructors not yet on the course whose licence lasts until it ends, by name (the list to choose from)."""
+    assigned = {i.id for i in course.instructors}
+    last_day = max(london_today(), to_london(course.ends_at).date()) if course.ends_at else london_today()
+    rows = db.session.scalars(
+        sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
+        .where(Instructor.active.is_(True), Instructor.licence_expires_on >= last_day)
+        .order_by(Person.last_name, Person.first_name)
+        .options(joinedload(Instructor.person))
+    )
+    return [i for i in rows if i.id not in assigned]
+
+@dataclass
+class InstructorDetails:
+    first_name: str
+    last_name: str
+    email: str
+    licence_number: str
+    licence_expires_on: date
+    active: bool = True
+
+def _licence_number(text: str) -> str:
+    number = re.sub(r"\s+", "", text or "").upper()
+    if not number:
+        raise DomainError("Enter the licence number", field="licence_number")
+    return number
+
+def _check_licence_unique(number: str, instructor: Instructor | None) -> None:
+    other = db.session.scalar(sa.select(Instructor).where(sa.func.upper(Instructor.licence_number) == number))
+    if other is not None and other is not instructor:
+        raise DomainError(f"Licence number {number} belongs to {other.person.full_name} already",
+                          field="licence_number")
+
+def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
+    """A licensed instructor; the person is found by email address, or added."""
+    number = _licence_number(details.licence_number)
+    _check_licence_unique(number, None)
+    if details.licence_expires_on < london_today():
+        raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
+    email = normalise_email(details.email)
+    person = person_with_email(email)  # however an import or an employer capitalised it
+    if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
+        raise DomainError(f"{person.full_name} ({email}) is already an instructor", field="email")
+    if person is None:
+        person = Person(first_name=details.first_name.strip(), last_name=details.last_name.strip(), email=email)
+        db.session.add(person)
+    instructor = Instructor(person=person, licence_number=number, licence_expires_on=details.licence_expires_on,
+                            active=details.active)
+    db.session.add(instructor)
+    db.session.flush()
+    audit.record("instructor.created", instructor, actor, licence_number=number,
+                 licence_expires_on=details.licence_expires_on.isoformat())
+    return instructor
+
+def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
+    number = _licence_number(details.licence_number)
+    _check_licence_unique(number, instructor)
+    person = instructor.person
+    email = normalise_email(details.email)
+    if email != normalise_email(person.email or ""):
+        if db.session.scalar(sa.select(User.id).where(User.person_id == person.id)) is not None:
+            raise DomainError(f"{person.full_name} signs in to MHFA Reach as {person.email}, so their email "
+                              "address cannot be changed here", field="email")
+        other = db.session.scalar(
+            sa.select(Person).where(sa.func.lower(Person.email) == email, Person.id != person.id).limit(1))
+        if other is not None:
+            raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
+        person.email = email
+    person.first_name, person.last_name = details.first_name.strip(), details.last_name.strip()
+    instructor.licence_number = number
+    instructor.licence_expires_on = details.licence_expires_on
+    instructor.active = details.active
+    db.session.flush()
+    audit.record("instructor.updated", instructor, actor, licence_number=number,
+                 licence_expires_on=details.licence_expires_on.isoformat(), active=details.active)
+    return instructor
+
+def delete_instructor(instructor: Instructor, actor: User | None = None) -> None:
+    used = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(course_instructor)
+        .where(course_instructor.c.instructor_id == instructor.id)
+    )
+    if used:
+        raise DomainError(f"{instructor.person.full_name} is on {used} course{'s' if used != 1 else ''}, so cannot be "
+                          "deleted. Mark them as not active instead.")
+    audit.record("instructor.deleted", instructor, actor, licence_number=instructor.licence_number)
+    db.session.delete(instructor)
+    db.session.flush()
+
+def list_instructors() -> list[Instructor]:
+    return list(db.session.scalars(
+        sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
+        .options(joinedload(Instructor.person)).order_by(Instructor.active.desc(), Person.last_name, Person.first_name)
+    ))
+
+def instructor_for(user) -> Instructor | None:
+    person_id = person_id_of(user)
+    if person_id is None:
+        return None
+    return db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person_id))

@@ -1,0 +1,113 @@
+"""Lists of courses: the public finder and the coordinators' list, a page at a time with their places.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from mhfa.areas.models import CouncilArea
+from mhfa.areas.services import all_areas
+from mhfa.courses.models import (
+    Course,
+    CourseStatus,
+    CourseType,
+    DeliveryMode,
+)
+from mhfa.courses.places import CONFIRMED_COUNT, WAITLISTED_COUNT, Places
+from mhfa.courses.visibility import visible_in_lists
+from mhfa.extensions import db
+from mhfa.pagination import Page
+from mhfa.timeutil import london_to_utc, utcnow
+
+
+@dataclass
+class FinderFilters:
+    council_area_id: int | None = None
+    course_type_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    delivery_mode: DeliveryMode | None = None
+    free_places: bool = False
+    latest_first: bool = False
+
+@dataclass
+class Listing:
+    course: Course
+    places: Places
+
+def start_of_london_day(day: date) -> datetime:
+    return london_to_utc(datetime.combine(day, time.min))
+
+def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
+    """One page of courses with their places, counted in SQL: a count and one query for the rows."""
+    total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
+    page = max(page, 1)
+    rows = db.session.execute(
+        sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
+                 joinedload(Course.employer))
+    ).all()
+    items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
+                 now: datetime | None = None) -> Page:
+    """Published courses still open for booking (not started, booking deadline not passed) that the
+    viewer may see, soonest first. A course whose booking has closed keeps its page, which says so."""
+    now = now or utcnow()
+    conditions = [
+        Course.status == CourseStatus.PUBLISHED,
+        Course.starts_at > now,
+        sa.or_(Course.booking_deadline.is_(None), Course.booking_deadline > now),  # as Course.booking_open_at
+        visible_in_lists(viewer),
+    ]
+    if filters.date_from is not None:
+        conditions.append(Course.starts_at >= start_of_london_day(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Course.starts_at < start_of_london_day(filters.date_to + timedelta(days=1)))
+    if filters.council_area_id is not None:
+        # An area means "courses I can attend from there": its in-person courses and every online
+        # course, which is open to everyone (an online course's own area is the one that runs it).
+        conditions.append(sa.or_(Course.council_area_id == filters.council_area_id,
+                                 Course.delivery_mode == DeliveryMode.ONLINE))
+    if filters.course_type_id is not None:
+        conditions.append(Course.course_type_id == filters.course_type_id)
+    if filters.delivery_mode is not None:
+        conditions.append(Course.delivery_mode == filters.delivery_mode)
+    if filters.free_places:
+        conditions.append(Course.capacity > CONFIRMED_COUNT)
+    order = [Course.starts_at.desc(), Course.id.desc()] if filters.latest_first else [Course.starts_at, Course.id]
+    return _listing_page(conditions, order=order, page=page, per_page=per_page)
+
+@dataclass
+class ManageFilters:
+    status: CourseStatus | None = None
+    council_area_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -> Page:
+    """Every course, for coordinators, by first session date."""
+    conditions = []
+    if filters.status is not None:
+        conditions.append(Course.status == filters.status)
+    if filters.council_area_id is not None:
+        conditions.append(Course.council_area_id == filters.council_area_id)
+    if filters.date_from is not None:
+        conditions.append(Course.starts_at >= start_of_london_day(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(Course.starts_at < start_of_london_day(filters.date_to + timedelta(days=1)))
+    return _listing_page(conditions, order=[Course.starts_at, Course.id], page=page, per_page=per_page)
+
+def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
+    """The council areas and active course types the finder's filters offer."""
+    areas = all_areas()
+    types = list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True)).order_by(CourseType.name)))
+    return areas, types

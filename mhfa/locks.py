@@ -1,0 +1,75 @@
+"""Row locks, and the one order they are taken in: person, then course, then place vouchers.
+
+Every change to a course's places locks the course row first and counts afterwards, so capacity
+holds under any concurrency (see ``mhfa.bookings.services``). On PostgreSQL each lock is
+``SELECT … FOR NO KEY UPDATE``: it excludes every other lock of the row but not the foreign-key checks
+(``FOR KEY SHARE``) of rows that refer to it, so writing a booking never waits on a course or person
+another transaction holds. Because every caller takes the locks in the order above, two transactions
+never wait for each other in a circle. SQLite has one writer at a time: writing first takes its
+single write lock for the transaction, which serialises the same work.
+
+Any area may take these locks; the module reads only models, so it sits below every area.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from mhfa.courses.models import Course
+from mhfa.employers.models import PlaceVoucher
+from mhfa.extensions import db
+from mhfa.people.models import Person
+
+
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_person(person: Person) -> None:
+    """First: serialise one person's bookings (on PostgreSQL), so two tabs cannot book overlapping courses."""
+    if is_postgresql():
+        db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
+
+
+def lock_course(course: Course) -> Course:
+    """Second: hold the course row until the transaction ends; everything read after this is current.
+
+    Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
+    """
+    db.session.flush()
+    if is_postgresql():
+        # Read the row: the ORM repopulates the object only from rows it fetches.
+        db.session.execute(
+            sa.select(Course).where(Course.id == course.id).with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+    else:
+        # SQLite has one writer at a time: writing first takes the RESERVED lock for this
+        # transaction (waiting up to busy_timeout), so no other booking can count in between.
+        db.session.execute(sa.text("UPDATE course SET capacity = capacity WHERE id = :id"), {"id": course.id})
+        db.session.refresh(course)
+    return course
+
+
+def lock_vouchers(voucher_ids: Iterable[int | None]) -> None:
+    """Third: hold these place vouchers' rows until the transaction ends (on PostgreSQL), in id order.
+
+    Taken after the course lock and before changing a booking that holds one: booking with a voucher
+    takes them in that order too, so the two never wait for each other in a circle.
+    """
+    ids = sorted({voucher_id for voucher_id in voucher_ids if voucher_id is not None})
+    if ids and is_postgresql():
+        db.session.execute(
+            sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(ids)).order_by(PlaceVoucher.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+
+
+def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
+    """Third, for a voucher known by its code (booking with it): the locked row, read afresh, or None."""
+    query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
+    if is_postgresql():
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return db.session.scalar(query)
