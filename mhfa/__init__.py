@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.bookings.views import bp as bookings_bp
     from mhfa.courses import api as courses_api  # noqa: F401  (adds the course routes to the API blueprint)
     from mhfa.courses.views import bp as courses_bp
+    from mhfa.forecast import api as forecast_api  # noqa: F401  (adds the forecast route to the API blueprint)
+    from mhfa.forecast.views import bp as forecast_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
 
@@ -126,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(forecast_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

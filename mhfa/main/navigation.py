@@ -16,6 +16,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
     ("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER})),
     ("Manage courses", "courses.manage_courses", frozenset({Role.COORDINATOR})),
     ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
+    ("Forecast", "forecast.method", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Users", "admin.users", frozenset({Role.ADMIN})),
 ]
 
