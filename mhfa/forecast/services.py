@@ -184,7 +184,8 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
             {"method": "model intervals widened per horizon to the 80th percentile of backtest errors over "
                        "the raw 80% half-width (never narrowed)",
              "stretch_at_horizon": {str(h): round(float(factors[h - 1]), 3) for h in bt.REPORTED_HORIZONS
-                                    if h <= len(factors)}}
+                                    if h <= len(factors)},
+             "factors": [round(float(k), 4) for k in factors]}
             if factors is not None else
             {"method": "none: no backtest, so the intervals are the model's own and may be too narrow"}),
         "areas": area_figures,
@@ -192,6 +193,7 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
         "region_population_basis": programme.region.basis,
         "horizon_years": options.horizon_years,
         "bands": total_bands,
+        "history": {"first_month": month_text(series.months[0]), "new_people": [int(v) for v in y]},
         "what_if": [
             what_if(outlook, extra_per_month=extra, from_month=month, target=programme.target_people,
                     deadline=programme.deadline, history=history)
@@ -203,6 +205,35 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
 
 def _rounded(params: dict) -> dict:
     return {key: round(value, 6) if isinstance(value, float) else value for key, value in params.items()}
+
+
+def what_if_for_run(run, *, extra_per_month: int, from_month: str) -> dict:
+    """A what-if on a stored run: its model refitted to its own history, the same seed, so the same paths.
+
+    Quick enough for a web request (no database query, no backtest).
+    """
+    summary = run.summary or {}
+    stored = summary.get("history")
+    if not stored or not stored.get("new_people"):
+        raise DomainError("This forecast run is too old for a what-if: run the forecast again", field="from_month")
+    y = np.asarray(stored["new_people"], dtype=float)
+    months = pd.period_range(stored["first_month"], periods=len(y), freq="M")
+    try:
+        fitted = by_name(summary["model"]["name"]).fit(y)
+    except (FitError, KeyError):
+        fitted = by_name("drift").fit(y)
+    _, outlook_seed, _ = np.random.SeedSequence(summary["seed"]).spawn(3)
+    deadline = pd.Period(run.target_date, freq="M")
+    horizon = max(12 * summary.get("horizon_years", 10), (deadline - months[-1]).n, 1)
+    outlook = simulate_outlook(fitted, as_of=months[-1], reached=int(y.sum()), horizon=horizon,
+                               repetitions=summary.get("paths", MIN_PATHS),
+                               rng=np.random.default_rng(outlook_seed))
+    factors = summary.get("interval_calibration", {}).get("factors")
+    if factors:
+        outlook = calibrated(outlook, np.resize(np.asarray(factors, dtype=float), horizon))
+    history = pd.Series(np.cumsum(y).astype(int), index=months)
+    return what_if(outlook, extra_per_month=extra_per_month, from_month=from_month, target=run.target_people,
+                   deadline=deadline, history=history)
 
 
 # --- stored runs ----------------------------------------------------------------------------------

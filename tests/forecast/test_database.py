@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 
 from mhfa.attendance.models import Completion, CompletionSource
+from mhfa.auth.models import Role
 from mhfa.demo import services as demo
 from mhfa.extensions import db
 from mhfa.forecast import series as monthly
 from mhfa.forecast.areas import region_from_database
 from mhfa.forecast.commands import run_forecast
 from mhfa.forecast.models import ForecastRun
-from mhfa.forecast.services import latest_run, make_forecast, settings_from_config
+from mhfa.forecast.services import latest_run, make_forecast, settings_from_config, what_if_for_run
 from tests import factories
 from tests.forecast.helpers import QUICK
 
@@ -105,6 +106,8 @@ def test_a_run_writes_the_three_files_and_stores_the_bands(demo_history, tmp_pat
     assert bands[0]["month"] == "2026-11" and set(bands[0]) == BAND_KEYS
     assert all(b["lower_95"] <= b["lower_80"] <= b["median"] <= b["upper_80"] <= b["upper_95"] for b in bands)
     assert stored.projected_at_target_date == summary["at_deadline"]["median"]
+    # The board's what-if on the stored run rebuilds the very same paths: the same answer as the run's own.
+    assert what_if_for_run(stored, extra_per_month=100, from_month="2026-12") == summary["what_if"][0]
 
 
 def test_flask_mhfa_forecast_runs_on_a_csv_without_storing(app_ctx, tmp_path):
@@ -141,3 +144,19 @@ def test_scripts_forecast_py_runs_the_same_code(tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["model"]["name"] == "drift"
     assert summary["probability_of_target"] == 1.0
+
+
+def test_the_board_asks_a_what_if_on_the_forecast_page(demo_history, tmp_path, client, auth):
+    run_forecast(out=tmp_path, as_of="2026-10", seed=5, paths=1000, options=QUICK, echo=lambda _: None)
+    auth.login(factories.user(Role.BOARD))
+    page = client.get("/forecast/method?extra_per_month=60000&from_month=2026-12")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "With 60,000 more people a month from 2026-12" in text
+    refused = client.get("/forecast/method?extra_per_month=500&from_month=2026-01")
+    assert refused.status_code == 422
+    assert "The what-if must start after the last month of data (2026-10)" in refused.get_data(as_text=True)
+    refused = client.get("/forecast/method?extra_per_month=lots&from_month=March")
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Enter the month as year and month, like 2027-03" in body and 'value="lots"' in body

@@ -103,3 +103,11 @@ def test_the_method_page_before_any_run_says_how_to_make_one(client, auth):
 def test_trainees_cannot_see_the_method_page(client, auth):
     auth.login(factories.user(Role.TRAINEE))
     assert client.get("/forecast/method").status_code == 403
+
+
+def test_a_what_if_on_a_run_without_its_history_asks_for_a_new_run(client, auth):
+    _run()
+    auth.login(factories.user(Role.COORDINATOR))
+    response = client.get("/forecast/method?extra_per_month=1000&from_month=2027-01")
+    assert response.status_code == 422
+    assert "run the forecast again" in response.get_data(as_text=True)
