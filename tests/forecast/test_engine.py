@@ -121,3 +121,15 @@ def test_what_if_more_people_a_month_raises_the_chance_and_brings_the_date_forwa
     assert boosted["month_target_reached"]["median"] <= forecast.summary["month_target_reached"]["median"]
     with pytest.raises(DomainError, match="must start after the last month of data"):
         what_if(forecast.outlook, extra_per_month=1000, from_month="2020-01", **kwargs)
+
+
+def test_a_deadline_already_passed_reports_what_happened():
+    from datetime import date
+
+    flow = trend_and_noise(60, 8)                       # 2017-02 to 2022-01
+    missed = make_forecast(series_of(flow), programme(10**7, end=date(2020, 1, 31)), QUICK).summary
+    assert missed["probability_of_target"] == 0.0
+    assert missed["months_to_deadline"] == 0 and missed["rate_needed_per_month"] is None
+    assert missed["at_deadline"]["median"] == int(flow[:36].sum())
+    made = make_forecast(series_of(flow), programme(int(flow[:30].sum()), end=date(2020, 1, 31)), QUICK).summary
+    assert made["probability_of_target"] == 1.0
