@@ -122,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.courses.views import bp as courses_bp
     from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
     from mhfa.employers.views import bp as employers_bp
+    from mhfa.forecast import api as forecast_api
+    from mhfa.forecast.views import bp as forecast_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
 
@@ -137,6 +139,8 @@ def register_blueprints(app: Flask) -> None:
     api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
     courses_api.register(api_bp)
     bookings_api.register(api_bp)
+    forecast_api.register(api_bp)
+    app.register_blueprint(forecast_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

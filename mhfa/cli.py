@@ -112,3 +112,12 @@ def send_reminders():
         f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
+
+
+def _add_forecast_command():
+    from mhfa.forecast.commands import forecast_command
+
+    mhfa_cli.add_command(forecast_command)
+
+
+_add_forecast_command()

@@ -17,6 +17,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
     ("Manage courses", "courses.manage_courses", frozenset({Role.COORDINATOR})),
     ("Employers", "employers.manage_organisations", frozenset({Role.COORDINATOR})),
     ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
+    ("Forecast", "forecast.method", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Users", "admin.users", frozenset({Role.ADMIN})),
 ]
 
