@@ -253,11 +253,16 @@ def verification(certificate: Certificate, today: date | None = None) -> Verific
     return Verification(certificate, status_of(certificate, today), certificate.refreshes, refreshed_by)
 
 
+# A verification token is URL-safe base64 (``secrets.token_urlsafe``): anything else names no certificate
+# and never reaches the database (PostgreSQL refuses a NUL byte in text with an error, not an empty result).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def by_token(token: str) -> Certificate:
     certificate = db.session.scalar(
         sa.select(Certificate).where(Certificate.verification_token == token)
         .options(joinedload(Certificate.person))
-    ) if token and len(token) <= 64 else None
+    ) if token and _TOKEN.fullmatch(token) else None
     if certificate is None:
         raise NotFound("There is no certificate at this address: check the link")
     return certificate

@@ -94,7 +94,7 @@ def find_certificate():
         certificate = services.find_by_number(form.number.data)
         if certificate is not None:
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return render_template("certificates/find.html", form=form, searched=searched), 200
+    return render_template("certificates/find.html", form=form, searched=searched), flow.status(form)
 
 
 def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, status: int = 200):
