@@ -147,9 +147,12 @@ def reissue_certificate(certificate_id: int):
 # --- public verification ---------------------------------------------------------------------------
 
 def _verification_page(certificate: Certificate, status: int = 200):
-    return render_template("certificates/verify.html", check=services.verification(certificate),
-                           dates=services.course_dates(certificate),
-                           programme=services.programme_name()), status
+    response = current_app.make_response((render_template(
+        "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
+        programme=services.programme_name()), status))
+    # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/verify/<token>")

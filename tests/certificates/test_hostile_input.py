@@ -66,3 +66,15 @@ def test_a_nul_byte_in_a_register_correction_is_refused(client, auth, post_form)
     assert response.status_code == 422 and "not allowed" in response.get_data(as_text=True)
     db.session.expire_all()
     assert all(c.revoked_at is None for c in services.certificates_of_course(course))
+
+
+def test_no_cache_keeps_a_verification_answer_so_revocation_shows_at_once(client, post_form):
+    cert = factories.certificate(factories.person("Cass", "Cache"))
+    cert.number = "MR2026-CACH-E000"
+    db.session.commit()
+    link = client.get(f"/verify/{cert.verification_token}")
+    form = post_form("/verify", {"number": cert.number, "surname": "Cache"})
+    status_list = client.get("/credentials/status/revocation")
+    assert link.status_code == form.status_code == 200
+    assert link.headers["Cache-Control"] == form.headers["Cache-Control"] == "no-store"
+    assert status_list.headers["Cache-Control"] in ("no-cache", "no-store")
