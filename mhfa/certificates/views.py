@@ -32,6 +32,21 @@ from mhfa.extensions import limiter
 bp = Blueprint("certificates", __name__)
 
 
+@bp.record_once
+def _check_signing_key(state) -> None:
+    """A malformed ``MHFA_SIGNING_KEY`` (or instance key file) stops the app at start, saying so, not at the
+    first credential download."""
+    from mhfa.certificates.signing import check_configured_key
+
+    app = state.app
+    try:
+        warning = check_configured_key(app.instance_path, app.config.get("MHFA_SIGNING_KEY"))
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+    if warning:
+        app.logger.warning(warning)
+
+
 def verify_rate_limit() -> str:
     """How often one address may look a certificate up by number (``MHFA_VERIFY_RATE_LIMIT``)."""
     return current_app.config.get("MHFA_VERIFY_RATE_LIMIT", "20 per minute; 200 per hour")
