@@ -349,8 +349,9 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
             correction.completion = _complete_booking(course, booking)
             correction.now_completed = True
             db.session.flush()
-            audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
-                         after="completed", booking_id=booking.id)
+            if correction.completion is not None:  # None: they hold that day's completion already (imported)
+                audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
+                             after="completed", booking_id=booking.id)
     else:
         _record_non_completion(course, booking, missed)
         correction.no_longer_completed = completion is not None
