@@ -160,7 +160,29 @@ def revoke(certificate: Certificate, reason: str, by: User, now: datetime | None
     certificate.revoked_reason = reason
     db.session.flush()
     audit.record("certificate.revoked", certificate, by, before="valid", after="revoked", reason=reason)
+    if certificate.refreshes is not None:
+        _renew_from_refreshers(certificate.refreshes, by, because=certificate)
     return certificate
+
+
+def _renew_from_refreshers(refreshed: Certificate, by: User | None, because: Certificate) -> None:
+    """Set a refreshed certificate's expiry from the refreshers still standing (a revoked one renews nothing).
+
+    Its expiry is its own (the first refresher's ``refreshed_expiry_was``) or the latest of its unrevoked
+    refreshers', whichever is later.
+    """
+    refreshers = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.refreshes_id == refreshed.id).order_by(Certificate.id)))
+    own = refreshers[0].refreshed_expiry_was if refreshers else refreshed.expires_on
+    standing = [c.expires_on for c in refreshers if c.revoked_at is None and c.expires_on is not None]
+    known = [day for day in (own, *standing) if day is not None]
+    expiry = max(known) if known else None
+    if expiry != refreshed.expires_on:
+        before = refreshed.expires_on
+        refreshed.expires_on = expiry
+        db.session.flush()
+        audit.record("certificate.renewal_undone", refreshed, by, before=before and before.isoformat(),
+                     after=expiry and expiry.isoformat(), by_certificate=because.number)
 
 
 def reissue(certificate: Certificate, first_name: str, last_name: str, reason: str, by: User,
