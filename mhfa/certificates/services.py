@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -290,12 +291,23 @@ def by_token(token: str) -> Certificate:
     return certificate
 
 
+# Phones type typographic apostrophes and dashes (O’Neill, Smith–Jones): read them as the plain ones.
+_NAME_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
+                                   "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
+
+
+def comparable_name(name: str | None) -> str:
+    """A name as compared by the checker: Unicode-normalised, case, spacing and apostrophe style ignored."""
+    text = unicodedata.normalize("NFKC", name or "").translate(_NAME_PUNCTUATION)
+    return " ".join(text.split()).casefold()
+
+
 def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     """The certificate with this number whose holder has this surname (case and spacing ignored)."""
     wanted = normalise_number(number)
     if not _NUMBER.match(wanted) and not re.match(r"^MR\d{4}-\d{7}$", wanted):
         raise DomainError("Enter the certificate number as it is printed, like MR2026-7K3Q-9XHD", field="number")
-    surname = " ".join((surname or "").split()).casefold()
+    surname = comparable_name(surname)
     if not surname:
         raise DomainError("Enter the certificate holder's last name", field="surname")
     certificate = db.session.scalar(
@@ -303,7 +315,7 @@ def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     )
     # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
     if certificate is None or (not holder_erased(certificate.person)
-                               and " ".join(certificate.person.last_name.split()).casefold() != surname):
+                               and comparable_name(certificate.person.last_name) != surname):
         raise DomainError("No certificate matches that number and last name: check both and try again",
                           field="number", status_code=404)
     return certificate

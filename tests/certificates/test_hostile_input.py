@@ -78,3 +78,13 @@ def test_no_cache_keeps_a_verification_answer_so_revocation_shows_at_once(client
     assert link.status_code == form.status_code == 200
     assert link.headers["Cache-Control"] == form.headers["Cache-Control"] == "no-store"
     assert status_list.headers["Cache-Control"] in ("no-cache", "no-store")
+
+
+def test_a_surname_typed_with_a_phones_curly_apostrophe_or_dash_matches(client, post_form):
+    cert = factories.certificate(factories.person("Sean", "O'Neill-Smith"))
+    cert.number = "MR2026-APXS-TRPH"
+    db.session.commit()
+    for typed in ("O’Neill-Smith", "o’neill–smith", "O\u02bcNeill-Smith"):
+        response = post_form("/verify", {"number": cert.number, "surname": typed})
+        assert response.status_code == 200 and "Valid certificate" in response.get_data(as_text=True), typed
+    assert post_form("/verify", {"number": cert.number, "surname": "ONeill-Smith"}).status_code == 404
