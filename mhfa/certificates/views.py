@@ -33,9 +33,11 @@ bp = Blueprint("certificates", __name__)
 
 
 @bp.record_once
-def _check_signing_key(state) -> None:
-    """A malformed ``MHFA_SIGNING_KEY`` (or instance key file) stops the app at start, saying so, not at the
-    first credential download."""
+def _check_settings(state) -> None:
+    """A malformed ``MHFA_SIGNING_KEY`` (or instance key file) or ``MHFA_VERIFY_RATE_LIMIT`` stops the app at
+    start, saying so: not a 500 at the first credential download, nor a rate limit silently not applied."""
+    from limits import parse_many
+
     from mhfa.certificates.signing import check_configured_key
 
     app = state.app
@@ -45,6 +47,12 @@ def _check_signing_key(state) -> None:
         raise RuntimeError(str(error)) from None
     if warning:
         app.logger.warning(warning)
+    limit = app.config.get("MHFA_VERIFY_RATE_LIMIT", "20 per minute; 200 per hour")
+    try:
+        parse_many(limit)
+    except ValueError:
+        raise RuntimeError(f"MHFA_VERIFY_RATE_LIMIT is not a rate limit: {limit!r} (write it like "
+                           "'20 per minute; 200 per hour')") from None
 
 
 def verify_rate_limit() -> str:

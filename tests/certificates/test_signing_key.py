@@ -71,3 +71,9 @@ def test_a_key_file_others_can_read_is_reported(tmp_path):
     assert "chmod 600" in signing.check_configured_key(str(tmp_path), "")
     os.chmod(tmp_path / "signing-key", 0o600)
     assert signing.check_configured_key(str(tmp_path), "") is None
+
+
+def test_a_malformed_verification_rate_limit_stops_the_app_rather_than_switching_the_limit_off(tmp_path):
+    with pytest.raises(RuntimeError, match="MHFA_VERIFY_RATE_LIMIT is not a rate limit: '3 per minit'"):
+        _app(tmp_path, MHFA_VERIFY_RATE_LIMIT="3 per minit")
+    assert _app(tmp_path, MHFA_VERIFY_RATE_LIMIT="3 per minute; 10/hour").extensions is not None
