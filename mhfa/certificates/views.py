@@ -172,7 +172,7 @@ def reissue_certificate(certificate_id: int):
 def _verification_page(certificate: Certificate, status: int = 200):
     response = current_app.make_response((render_template(
         "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
-        programme=services.programme_name()), status))
+        programme=services.programme_name(), public=True), status))
     # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response

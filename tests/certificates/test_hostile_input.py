@@ -3,6 +3,8 @@
 PostgreSQL refuses a NUL byte in text with an error (SQLite stores it), so these fail only there unless the
 app refuses such text first.
 """
+from datetime import date, timedelta
+
 import pytest
 
 from mhfa.auth.models import Role
@@ -88,3 +90,15 @@ def test_a_surname_typed_with_a_phones_curly_apostrophe_or_dash_matches(client, 
         response = post_form("/verify", {"number": cert.number, "surname": typed})
         assert response.status_code == 200 and "Valid certificate" in response.get_data(as_text=True), typed
     assert post_form("/verify", {"number": cert.number, "surname": "ONeill-Smith"}).status_code == 404
+
+
+def test_the_verification_page_shows_name_title_dates_and_programme_but_no_certificate_numbers(client):
+    trainee = factories.person("Rosa", "Renewed")
+    original = factories.certificate(trainee, issued_on=date.today() - timedelta(days=1000))
+    refresher = factories.certificate(trainee, "REFRESHER", issued_on=date.today() - timedelta(days=5))
+    refresher.refreshes = original
+    db.session.commit()
+    for cert, other in ((original, refresher), (refresher, original)):
+        html = client.get(f"/verify/{cert.verification_token}").get_data(as_text=True)
+        assert "Rosa Renewed" in html and cert.title in html and other.title in html
+        assert cert.number not in html and other.number not in html
