@@ -139,8 +139,14 @@ def _set_mark(session: CourseSession, booking: Booking, status: AttendanceStatus
     return mark
 
 
+# Primary keys are positive and 64-bit at most (as in mhfa.flow): a larger number names no booking,
+# and must not reach the driver, which would fail on it (a 500) rather than find nothing.
+_MAX_BOOKING_ID = 2**63 - 1
+
+
 def _booking_of(course: Course, booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id) if isinstance(booking_id, int) else None
+    in_range = isinstance(booking_id, int) and 0 < booking_id <= _MAX_BOOKING_ID
+    booking = db.session.get(Booking, booking_id) if in_range else None
     if booking is None or booking.course_id != course.id or booking.status is not BookingStatus.CONFIRMED:
         raise DomainError("That person does not have a confirmed place on this course", field="marks")
     return booking
@@ -343,8 +349,9 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
             correction.completion = _complete_booking(course, booking)
             correction.now_completed = True
             db.session.flush()
-            audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
-                         after="completed", booking_id=booking.id)
+            if correction.completion is not None:  # None: they hold that day's completion already (imported)
+                audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
+                             after="completed", booking_id=booking.id)
     else:
         _record_non_completion(course, booking, missed)
         correction.no_longer_completed = completion is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -160,7 +161,29 @@ def revoke(certificate: Certificate, reason: str, by: User, now: datetime | None
     certificate.revoked_reason = reason
     db.session.flush()
     audit.record("certificate.revoked", certificate, by, before="valid", after="revoked", reason=reason)
+    if certificate.refreshes is not None:
+        _renew_from_refreshers(certificate.refreshes, by, because=certificate)
     return certificate
+
+
+def _renew_from_refreshers(refreshed: Certificate, by: User | None, because: Certificate) -> None:
+    """Set a refreshed certificate's expiry from the refreshers still standing (a revoked one renews nothing).
+
+    Its expiry is its own (the first refresher's ``refreshed_expiry_was``) or the latest of its unrevoked
+    refreshers', whichever is later.
+    """
+    refreshers = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.refreshes_id == refreshed.id).order_by(Certificate.id)))
+    own = refreshers[0].refreshed_expiry_was if refreshers else refreshed.expires_on
+    standing = [c.expires_on for c in refreshers if c.revoked_at is None and c.expires_on is not None]
+    known = [day for day in (own, *standing) if day is not None]
+    expiry = max(known) if known else None
+    if expiry != refreshed.expires_on:
+        before = refreshed.expires_on
+        refreshed.expires_on = expiry
+        db.session.flush()
+        audit.record("certificate.renewal_undone", refreshed, by, before=before and before.isoformat(),
+                     after=expiry and expiry.isoformat(), by_certificate=because.number)
 
 
 def reissue(certificate: Certificate, first_name: str, last_name: str, reason: str, by: User,
@@ -253,14 +276,30 @@ def verification(certificate: Certificate, today: date | None = None) -> Verific
     return Verification(certificate, status_of(certificate, today), certificate.refreshes, refreshed_by)
 
 
+# A verification token is URL-safe base64 (``secrets.token_urlsafe``): anything else names no certificate
+# and never reaches the database (PostgreSQL refuses a NUL byte in text with an error, not an empty result).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def by_token(token: str) -> Certificate:
     certificate = db.session.scalar(
         sa.select(Certificate).where(Certificate.verification_token == token)
         .options(joinedload(Certificate.person))
-    ) if token and len(token) <= 64 else None
+    ) if token and _TOKEN.fullmatch(token) else None
     if certificate is None:
         raise NotFound("There is no certificate at this address: check the link")
     return certificate
+
+
+# Phones type typographic apostrophes and dashes (O’Neill, Smith–Jones): read them as the plain ones.
+_NAME_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
+                                   "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
+
+
+def comparable_name(name: str | None) -> str:
+    """A name as compared by the checker: Unicode-normalised, case, spacing and apostrophe style ignored."""
+    text = unicodedata.normalize("NFKC", name or "").translate(_NAME_PUNCTUATION)
+    return " ".join(text.split()).casefold()
 
 
 def find_by_number_and_surname(number: str, surname: str) -> Certificate:
@@ -268,7 +307,7 @@ def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     wanted = normalise_number(number)
     if not _NUMBER.match(wanted) and not re.match(r"^MR\d{4}-\d{7}$", wanted):
         raise DomainError("Enter the certificate number as it is printed, like MR2026-7K3Q-9XHD", field="number")
-    surname = " ".join((surname or "").split()).casefold()
+    surname = comparable_name(surname)
     if not surname:
         raise DomainError("Enter the certificate holder's last name", field="surname")
     certificate = db.session.scalar(
@@ -276,7 +315,7 @@ def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     )
     # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
     if certificate is None or (not holder_erased(certificate.person)
-                               and " ".join(certificate.person.last_name.split()).casefold() != surname):
+                               and comparable_name(certificate.person.last_name) != surname):
         raise DomainError("No certificate matches that number and last name: check both and try again",
                           field="number", status_code=404)
     return certificate

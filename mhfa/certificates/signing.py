@@ -13,6 +13,7 @@ import base64
 import copy
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,14 @@ def private_multikey(key: Ed25519PrivateKey) -> str:
     return "z" + b58encode(ED25519_PRIV + seed)
 
 
-def parse_private_key(text: str) -> Ed25519PrivateKey:
-    """A private key from a multibase Multikey (``z3u2…``) or the base64 of its 32-byte seed."""
+KEY_FILE = "signing-key"
+
+
+def parse_private_key(text: str, source: str = "MHFA_SIGNING_KEY") -> Ed25519PrivateKey:
+    """A private key from a multibase Multikey (``z3u2…``) or the base64 of its 32-byte seed.
+
+    ``source`` names where the text came from in the error (never the text itself: it is the secret).
+    """
     text = text.strip()
     try:
         if text.startswith("z"):
@@ -87,24 +94,55 @@ def parse_private_key(text: str) -> Ed25519PrivateKey:
                                     else None, validate=True)
         return Ed25519PrivateKey.from_private_bytes(seed)
     except ValueError as error:
-        raise ValueError("MHFA_SIGNING_KEY is not an Ed25519 private key (multibase z… Multikey or base64 seed)") \
-            from error
+        raise ValueError(f"{source} is not an Ed25519 private key: give a multibase Multikey (z3u2…) or the base64 "
+                         "of the key's 32-byte seed") from error
 
 
 def load_or_create_key(instance_path: str, env_value: str | None = None) -> Ed25519PrivateKey:
-    """The signing key: from the environment, else ``instance/signing-key``, made (mode 600) on first use."""
+    """The signing key: from the environment, else ``instance/signing-key``, made (mode 600) on first use.
+
+    The file appears complete or not at all (written aside, then linked into place), so several workers
+    starting at once all end up with the one key that won.
+    """
     env_value = env_value if env_value is not None else os.environ.get("MHFA_SIGNING_KEY")
     if env_value:
         return parse_private_key(env_value)
-    path = Path(instance_path) / "signing-key"
+    path = Path(instance_path) / KEY_FILE
     if path.exists():
-        return parse_private_key(path.read_text())
+        return parse_private_key(path.read_text(), str(path))
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(private_multikey(key) + "\n")
+    aside = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(private_multikey(key) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(aside, path)
+        except FileExistsError:  # another process made the key first: use theirs
+            return parse_private_key(path.read_text(), str(path))
+    finally:
+        aside.unlink(missing_ok=True)
     return key
+
+
+def check_configured_key(instance_path: str, env_value: str | None) -> str | None:
+    """At start: refuse an unreadable key (``ValueError``, saying where it came from); a warning or None.
+
+    Nothing is generated here; a missing ``instance/signing-key`` is made on first use.
+    """
+    if env_value:
+        parse_private_key(env_value)
+        return None
+    path = Path(instance_path) / KEY_FILE
+    if not path.exists():
+        return None
+    parse_private_key(path.read_text(), str(path))
+    if os.stat(path).st_mode & 0o077:
+        return f"{path} can be read by other users: make it private with chmod 600"
+    return None
 
 
 # --- Data Integrity proofs ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from limits import parse_many
 
 from mhfa import flow
 from mhfa.attendance import services as attendance
@@ -26,10 +27,30 @@ from mhfa.certificates.forms import (
 )
 from mhfa.certificates.models import Certificate
 from mhfa.certificates.pdf import render_pdf
+from mhfa.certificates.signing import check_configured_key
 from mhfa.courses.models import Course, CourseSession
 from mhfa.extensions import limiter
 
 bp = Blueprint("certificates", __name__)
+
+
+@bp.record_once
+def _check_settings(state) -> None:
+    """A malformed ``MHFA_SIGNING_KEY`` (or instance key file) or ``MHFA_VERIFY_RATE_LIMIT`` stops the app at
+    start, saying so: not a 500 at the first credential download, nor a rate limit silently not applied."""
+    app = state.app
+    try:
+        warning = check_configured_key(app.instance_path, app.config.get("MHFA_SIGNING_KEY"))
+    except ValueError as error:
+        raise RuntimeError(str(error)) from None
+    if warning:
+        app.logger.warning(warning)
+    limit = app.config.get("MHFA_VERIFY_RATE_LIMIT", "20 per minute; 200 per hour")
+    try:
+        parse_many(limit)
+    except ValueError:
+        raise RuntimeError(f"MHFA_VERIFY_RATE_LIMIT is not a rate limit: {limit!r} (write it like "
+                           "'20 per minute; 200 per hour')") from None
 
 
 def verify_rate_limit() -> str:
@@ -94,7 +115,7 @@ def find_certificate():
         certificate = services.find_by_number(form.number.data)
         if certificate is not None:
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return render_template("certificates/find.html", form=form, searched=searched), 200
+    return render_template("certificates/find.html", form=form, searched=searched), flow.status(form)
 
 
 def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, status: int = 200):
@@ -147,9 +168,12 @@ def reissue_certificate(certificate_id: int):
 # --- public verification ---------------------------------------------------------------------------
 
 def _verification_page(certificate: Certificate, status: int = 200):
-    return render_template("certificates/verify.html", check=services.verification(certificate),
-                           dates=services.course_dates(certificate),
-                           programme=services.programme_name()), status
+    response = current_app.make_response((render_template(
+        "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
+        programme=services.programme_name(), public=True), status))
+    # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/verify/<token>")

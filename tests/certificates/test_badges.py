@@ -68,10 +68,16 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 def _b58(text: str) -> bytes:
+    """Base58btc: each leading "1" is a leading zero byte (a signature starts with one 1 time in 256)."""
     number = 0
     for char in text:
         number = number * 58 + _B58.index(char)
-    return number.to_bytes((number.bit_length() + 7) // 8, "big")
+    zeros = len(text) - len(text.lstrip("1"))
+    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
+
+
+def test_the_independent_base58_decoder_keeps_leading_zero_bytes():
+    assert _b58(signing.b58encode(b"\0\0" + bytes(range(1, 63)))) == b"\0\0" + bytes(range(1, 63))
 
 
 def _rdfc(document: dict) -> bytes:
