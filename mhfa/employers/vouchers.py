@@ -22,7 +22,7 @@ from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.employers import emails
+from mhfa.employers import emails, lookup
 from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher, VoucherStatus
 from mhfa.employers.orders import lock_order
 from mhfa.employers.organisations import normalise_email
@@ -77,8 +77,10 @@ def _email_problem(email: str) -> str | None:
     if not email:
         return "enter the email address"
     local, at, domain = email.partition("@")
-    if not at or not local or "." not in domain or " " in email or len(email) > 254 or email.startswith(FORMULA_STARTS):
-        return f"{email[:60]} is not an email address in the correct format, like name@example.org"
+    if (not at or not local or "." not in domain or len(email) > 254 or email.startswith(FORMULA_STARTS)
+            or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in email)):
+        shown = "".join(ch if ch.isprintable() else "?" for ch in email[:60])
+        return f"{shown} is not an email address in the correct format, like name@example.org"
     return None
 
 
@@ -242,7 +244,7 @@ def allocate_csv(employer: Employer, order: Order, data: bytes, *, by: User) -> 
 # --- one voucher --------------------------------------------------------------------------------------
 
 def voucher_of(employer: Employer, voucher_id: int) -> PlaceVoucher | None:
-    voucher = db.session.get(PlaceVoucher, voucher_id)
+    voucher = lookup.row(PlaceVoucher, voucher_id)
     return voucher if voucher is not None and voucher.order.employer_id == employer.id else None
 
 
@@ -314,7 +316,10 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
 # --- claiming and booking ----------------------------------------------------------------------------
 
 def voucher_by_code(code: str) -> PlaceVoucher:
-    voucher = db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.code == (code or "").strip()))
+    code = (code or "").strip()
+    # A code is token_urlsafe text: anything else (a NUL byte, a megabyte) names no voucher, unasked.
+    voucher = None if len(code) > 64 or "\x00" in code else db.session.scalar(
+        sa.select(PlaceVoucher).where(PlaceVoucher.code == code))
     if voucher is None:
         raise NotFound("That place voucher code is not recognised.")
     return voucher
@@ -333,7 +338,7 @@ def courses_for(voucher: PlaceVoucher) -> list[Course]:
 
 
 def _course_for_voucher(voucher: PlaceVoucher, course_id: int | None) -> Course:
-    course = db.session.get(Course, course_id) if course_id else None
+    course = lookup.row(Course, course_id)
     if course is None or course not in courses_for(voucher):
         raise DomainError("Choose a course from the list", field="course")
     return course
