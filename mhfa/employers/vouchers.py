@@ -192,7 +192,10 @@ def _staff_person(employer: Employer, member: StaffMember) -> Person:
         db.session.flush()
     elif person.is_erased:
         raise DomainError(f"{member.email} cannot be given a place", field="email")
-    if person.date_of_birth is None and member.date_of_birth is not None:
+    # A date of birth fills the gap on a record this organisation made, never on anyone else's: a
+    # contact can type any address, and age rules read it.
+    recorded_here = person.source is PersonSource.EMPLOYER and person.employer_id == employer.id
+    if person.date_of_birth is None and member.date_of_birth is not None and recorded_here:
         person.date_of_birth = member.date_of_birth
     return person
 

@@ -142,3 +142,16 @@ def test_a_nul_byte_or_control_character_in_any_field_is_refused_and_nothing_cha
     db.session.expire_all()
     assert db.session.query(Employer).count() == 1 and db.session.query(Order).count() == 1
     assert db.session.query(PlaceVoucher).filter(PlaceVoucher.assigned_person_id.is_not(None)).count() == 1
+
+
+def test_naming_someone_else_with_a_date_of_birth_never_writes_it_on_their_record(app_ctx):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=2, by=contact)
+    stranger = factories.person("Sol", "Self", email="sol@self.example", date_of_birth=None)
+    vouchers.allocate_one(acme, order, "Sol", "Self", "SOL@self.example", date_of_birth=date(2012, 1, 1), by=contact)
+    assert stranger.date_of_birth is None  # their own record: an employer cannot make them a child
+    recorded = vouchers.allocate_one(acme, order, "New", "Starter", "new@acme.example", by=contact).assigned_person
+    again = factories.order(acme, places=1, by=contact)
+    vouchers.allocate_one(acme, again, "New", "Starter", "new@acme.example", date_of_birth=date(1990, 2, 3), by=contact)
+    assert recorded.date_of_birth == date(1990, 2, 3)  # a record Acme made itself: the gap is filled
