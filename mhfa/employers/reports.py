@@ -240,7 +240,9 @@ def _rows(rows: list[StaffRow]) -> list[list[str]]:
 
 
 def staff_csv(employer: Employer) -> str:
+    """The staff table as CSV, UTF-8 with a byte-order mark (without one, Excel shows "Zoë" as "ZoÃ«")."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(HEADER)
     writer.writerows(_rows(staff(employer)))

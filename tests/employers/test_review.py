@@ -1,5 +1,7 @@
 """Hostile input and prying on the employers' pages: what a contact learns by naming someone, ids no row
 can have, and control characters (a NUL byte PostgreSQL cannot store) in every kind of field."""
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -155,3 +157,13 @@ def test_naming_someone_else_with_a_date_of_birth_never_writes_it_on_their_recor
     again = factories.order(acme, places=1, by=contact)
     vouchers.allocate_one(acme, again, "New", "Starter", "new@acme.example", date_of_birth=date(1990, 2, 3), by=contact)
     assert recorded.date_of_birth == date(1990, 2, 3)  # a record Acme made itself: the gap is filled
+
+
+def test_the_csv_export_opens_in_excel_with_accented_names_intact(client, auth, acme):
+    vouchers.allocate_one(acme["employer"], acme["order"], "Zoë", "Ní Bhriain", "zoe@acme.example", by=acme["contact"])
+    db.session.commit()
+    auth.login(acme["contact"])
+    response = client.get("/employer/staff.csv")
+    assert response.data.startswith("\ufeff".encode()) and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["First name", "Last name"] and ["Zoë", "Ní Bhriain"] in [r[:2] for r in rows]
