@@ -329,8 +329,10 @@ def _usable_voucher(code: str | None, person: Person, course: Course, *, lock: b
             )
         return None
     query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
-    if lock and _is_postgresql():
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    if lock:  # read afresh under the lock (on SQLite the course's write lock): a copy loaded earlier may be stale
+        query = query.execution_options(populate_existing=True)
+        if _is_postgresql():
+            query = query.with_for_update(key_share=True)
     voucher = db.session.scalar(query)
     if voucher is None:
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",

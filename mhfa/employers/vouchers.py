@@ -290,7 +290,19 @@ def _unspent(voucher: PlaceVoucher) -> None:
         raise Conflict("This place has been cancelled", field="email")
 
 
+def _lock_voucher(voucher: PlaceVoucher) -> None:
+    """Hold the voucher's row and read it afresh (after the order's lock: the bookings service takes the
+    voucher's after the course's and never the order's, so the two never wait in a circle)."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)
+                           .with_for_update(key_share=True).execution_options(populate_existing=True))
+    else:  # SQLite: the order's lock already took the one write lock
+        db.session.refresh(voucher)
+
+
 def resend(voucher: PlaceVoucher, *, by: User) -> PlaceVoucher:
+    _lock_voucher(voucher)
     _unspent(voucher)
     if voucher.assigned_person is None:
         raise DomainError("This place has not been given to anyone yet", field="email")
@@ -306,7 +318,7 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
     """Give an unused place to someone else (the old link then refuses them: the place is not theirs)."""
     member = check_member(first_name, last_name, email)
     lock_order(voucher.order)
-    db.session.refresh(voucher)
+    _lock_voucher(voucher)  # a claim in flight finishes first, and is seen by the check below
     _unspent(voucher)
     person = _staff_person(employer, member)
     if voucher.assigned_person_id == person.id:
