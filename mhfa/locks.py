@@ -68,8 +68,11 @@ def lock_vouchers(voucher_ids: Iterable[int | None]) -> None:
 
 
 def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
-    """Third, for a voucher known by its code (booking with it): the locked row, read afresh, or None."""
-    query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code)
+    """Third, for a voucher known by its code (booking with it): the locked row, read afresh, or None.
+
+    Read afresh on SQLite too, where the course's write lock serialises it: a copy loaded earlier in the
+    request may be stale."""
+    query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code).execution_options(populate_existing=True)
     if is_postgresql():
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        query = query.with_for_update(key_share=True)
     return db.session.scalar(query)

@@ -272,3 +272,14 @@ def order(employer_: Employer, places: int = 5, code: str = "AWARE", *, status=N
         orders.issue_invoice(record, by=user(Role.COORDINATOR))
     db.session.flush()
     return record
+
+
+def arranged_certificate(employer_: Employer, person_: Person, code: str = "ADULT_2DAY", *,
+                         issued_on: date | None = None):
+    """A certificate ``person_`` earned on a closed course ``employer_`` arranged (so its pages may show it)."""
+    closed = course(code, employer_id=employer_.id)
+    record = certificate(person_, code, issued_on=issued_on)
+    record.completion.booking_id = booking_on(closed, person_).id
+    record.completion.course_id = closed.id
+    db.session.flush()
+    return record

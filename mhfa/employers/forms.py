@@ -33,7 +33,31 @@ def _int(value) -> int | None:
         return None
 
 
-class OrganisationForm(FlaskForm):
+class EmployerForm(FlaskForm):
+    """Every employers form: text holding a NUL or another control character is refused on its field
+    (PostgreSQL cannot store NUL, and names and addresses go into emails, PDFs and exports)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, list) else [field.data]
+            if any(isinstance(v, str) and _has_control(v, multiline=field.type == "TextAreaField") for v in values):
+                field.errors = [*field.errors, f"{field.label.text} contains a character that is not allowed"]
+                valid = False
+        return valid
+
+
+def _has_control(text: str, *, multiline: bool) -> bool:
+    allowed = "\t\r\n" if multiline else "\t"
+    return any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in text)
+
+
+def form_id(value) -> int | None:
+    """The id a select or radio option sent, or None (the services refuse ids no row can have)."""
+    return _int(value)
+
+
+class OrganisationForm(EmployerForm):
     name = StringField("Organisation name", validators=[
         InputRequired("Enter the organisation's name"),
         Length(max=200, message="Name must be 200 characters or fewer")])
@@ -75,25 +99,25 @@ class OrganisationForm(FlaskForm):
             requires_purchase_order=bool(self.requires_purchase_order.data))
 
 
-class EmailForm(FlaskForm):
+class EmailForm(EmployerForm):
     email = EmailField("Email address", validators=[InputRequired("Enter an email address"), Length(max=254)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(EmployerForm):
     """A button and its CSRF token."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(EmployerForm):
     reason = TextAreaField("Reason", validators=[InputRequired("Enter the reason"),
                                                  Length(max=500, message="The reason must be 500 characters or fewer")])
 
 
-class PaidForm(FlaskForm):
+class PaidForm(EmployerForm):
     paid_on = DateField("Date the payment arrived", format=DATE_FORMATS, validators=[Optional()],
                         invalid_value_message="Enter the payment date as a real date, like 2027-03-27")
 
 
-class OrderForm(FlaskForm):
+class OrderForm(EmployerForm):
     kind = RadioField("What are you buying?", choices=options([(k.value, k.label) for k in OrderKind]),
                       default=OrderKind.COURSE_TYPE.value, validators=[InputRequired("Choose what you are buying")],
                       invalid_choice_message="Choose what you are buying")
@@ -121,7 +145,7 @@ class OrderForm(FlaskForm):
                             billing_address=self.billing_address.data or "")
 
 
-class StaffMemberForm(FlaskForm):
+class StaffMemberForm(EmployerForm):
     first_name = StringField("First name", validators=[InputRequired("Enter the first name"), Length(max=100)])
     last_name = StringField("Last name", validators=[InputRequired("Enter the last name"), Length(max=100)])
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
@@ -130,7 +154,7 @@ class StaffMemberForm(FlaskForm):
                               invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
 
 
-class StaffUploadForm(FlaskForm):
+class StaffUploadForm(EmployerForm):
     file = FileField("CSV file of staff", description=(
         "A header line first_name,last_name,email (and optionally date_of_birth), then one line per member "
         "of staff. "
@@ -142,7 +166,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BookStaffForm(FlaskForm):
+class BookStaffForm(EmployerForm):
     course = SelectField("Course", choices=[], validate_choice=False)
     vouchers = MultiCheckboxField("Staff to book", choices=[], coerce=str, validate_choice=False)
 
@@ -155,7 +179,7 @@ class BookStaffForm(FlaskForm):
         return [n for n in (_int(v) for v in self.vouchers.data or []) if n is not None]
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(EmployerForm):
     course = RadioField("Choose a course date", choices=[], validate_choice=False)
 
     def __init__(self, *args, courses=(), **kwargs):
@@ -163,7 +187,7 @@ class ClaimForm(FlaskForm):
         self.course.choices = options([(str(c.id), label) for c, label in courses])
 
 
-class ClosedCourseRequestForm(FlaskForm):
+class ClosedCourseRequestForm(EmployerForm):
     course_type = SelectField("Course", choices=[], validate_choice=False)
     preferred_dates = StringField("Preferred dates", description="Like 'any Tuesday in March' or '3 and 4 June'.",
                                   validators=[Optional(), Length(max=500)])
@@ -181,7 +205,7 @@ class ClosedCourseRequestForm(FlaskForm):
                               self.learners.data, self.notes.data or "")
 
 
-class ScheduleRequestForm(FlaskForm):
+class ScheduleRequestForm(EmployerForm):
     course = SelectField("Closed course", choices=[], validate_choice=False)
 
     def __init__(self, *args, courses=(), **kwargs):

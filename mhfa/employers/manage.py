@@ -19,6 +19,7 @@ from mhfa.employers.forms import (
     PhoneBookingForm,
     ReasonForm,
     ScheduleRequestForm,
+    form_id,
 )
 from mhfa.employers.models import ClosedCourseRequest, Employer, EmployerContact, Order, OrderStatus
 from mhfa.employers.views import _areas, bp
@@ -203,7 +204,7 @@ def manage_request(request_id: int):
     form = ScheduleRequestForm(courses=[(c, orders.course_label(c)) for c in courses])
     if form.validate_on_submit():
         outcome = flow.attempt(requests.schedule_request, closed_request,
-                               int(form.course.data) if (form.course.data or "").isdigit() else None,
+                               form_id(form.course.data),
                                by=current_user, form=form)
         if outcome.ok:
             flash("Request scheduled; the contact has been emailed.", "success")

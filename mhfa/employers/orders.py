@@ -25,7 +25,7 @@ from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseStatus, CourseType
-from mhfa.employers import emails
+from mhfa.employers import emails, lookup
 from mhfa.employers.models import (
     Employer,
     Invoice,
@@ -87,7 +87,7 @@ def price_list() -> list[tuple[CourseType, int]]:
 # --- placing an order -----------------------------------------------------------------------------
 
 def _course_for_order(employer: Employer, course_id: int | None, *, closed: bool) -> Course:
-    course = db.session.get(Course, course_id) if course_id else None
+    course = lookup.row(Course, course_id)
     if course is None or course.status is not CourseStatus.PUBLISHED:
         raise DomainError("Choose a course from the list", field="course")
     if course.starts_at is not None and course.starts_at <= utcnow():
@@ -106,7 +106,7 @@ def place_order(employer: Employer, request: OrderRequest, *, by: User) -> Order
                           field="kind")
     course = None
     if request.kind is OrderKind.COURSE_TYPE:
-        kind = db.session.get(CourseType, request.course_type_id) if request.course_type_id else None
+        kind = lookup.row(CourseType, request.course_type_id)
         if kind is None or not kind.active:
             raise DomainError("Choose a course from the list", field="course_type")
     elif request.kind in (OrderKind.COURSE, OrderKind.CLOSED_COURSE):
@@ -281,7 +281,7 @@ def orders_of(employer: Employer) -> list[Order]:
 
 def order_of(employer: Employer, order_id: int) -> Order | None:
     """One of the organisation's orders (another organisation's is not revealed to exist)."""
-    order = db.session.get(Order, order_id)
+    order = lookup.row(Order, order_id)
     return order if order is not None and order.employer_id == employer.id else None
 
 

@@ -18,7 +18,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.auth.services import user_by_email
-from mhfa.employers import emails
+from mhfa.employers import emails, lookup
 from mhfa.employers.models import Employer, EmployerContact, EmployerStatus, Sector, SizeBand
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
@@ -70,7 +70,7 @@ def _check(details: OrganisationDetails, employer: Employer | None = None) -> st
         if band is details.size_band and (details.headcount < low or (high is not None and details.headcount > high)):
             raise DomainError(f"{details.headcount:,} staff is not {band.label.lower()}: check the size or the number",
                               field="headcount")
-    if details.council_area_id is None or db.session.get(CouncilArea, details.council_area_id) is None:
+    if details.council_area_id is None or lookup.row(CouncilArea, details.council_area_id) is None:
         raise DomainError("Choose the council area the organisation is in", field="council_area")
     if len(details.billing_address or "") > 1000:
         raise DomainError("Billing address must be 1,000 characters or fewer", field="billing_address")

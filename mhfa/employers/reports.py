@@ -39,6 +39,25 @@ def staff_ids(employer: Employer) -> sa.Select:
     return sa.union(named, closed)
 
 
+def training_ids(employer: Employer) -> sa.Select:
+    """The ids of the bookings the organisation arranged: paid with one of its place vouchers, or on one
+    of its closed courses. Its pages show a member of staff's training through these alone.
+
+    A contact can name anyone by email, so what a person booked, attended or was certified for
+    elsewhere (on their own, or through another organisation) is never shown to this one.
+    """
+    own_vouchers = (sa.select(PlaceVoucher.id).join(Order, Order.id == PlaceVoucher.order_id)
+                    .where(Order.employer_id == employer.id))
+    return (sa.select(Booking.id).join(Course, Course.id == Booking.course_id)
+            .where(sa.or_(Booking.voucher_id.in_(own_vouchers), Course.employer_id == employer.id)))
+
+
+def _arranged_certificate(employer: Employer):
+    """A certificate earned on a course the organisation arranged (see :func:`training_ids`)."""
+    return Certificate.completion_id.in_(
+        sa.select(Completion.id).where(Completion.booking_id.in_(training_ids(employer))))
+
+
 @dataclass
 class Places:
     bought: int
@@ -117,7 +136,8 @@ def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
     for booking, course, kind in db.session.execute(
             sa.select(Booking, Course, CourseType).join(Course, Course.id == Booking.course_id)
             .join(CourseType, CourseType.id == Course.course_type_id)
-            .where(Booking.person_id.in_(person_ids), Booking.status != BookingStatus.CANCELLED)
+            .where(Booking.person_id.in_(person_ids), Booking.status != BookingStatus.CANCELLED,
+                   Booking.id.in_(training_ids(employer)))
             .order_by(Course.starts_at)):
         latest[booking.person_id] = (booking, course, kind)
     attended = dict(db.session.execute(
@@ -127,10 +147,12 @@ def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
         .group_by(AttendanceMark.booking_id)).all())
     completions = dict(db.session.execute(
         sa.select(Completion.person_id, sa.func.max(Completion.completed_on))
-        .where(Completion.person_id.in_(person_ids)).group_by(Completion.person_id)).all())
+        .where(Completion.person_id.in_(person_ids), Completion.booking_id.in_(training_ids(employer)))
+        .group_by(Completion.person_id)).all())
     certificates = {}
     for cert in db.session.scalars(sa.select(Certificate).where(
-            Certificate.person_id.in_(person_ids), Certificate.revoked_at.is_(None)).order_by(Certificate.issued_on)):
+            Certificate.person_id.in_(person_ids), Certificate.revoked_at.is_(None), _arranged_certificate(employer))
+            .order_by(Certificate.issued_on)):
         certificates[cert.person_id] = cert
     rows = []
     for person in people:
@@ -181,6 +203,7 @@ def coverage(employer: Employer, today: date | None = None) -> Coverage:
     today = today or london_today()
     ids = staff_ids(employer).subquery()
     current = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), Certificate.revoked_at.is_(None),
+                      _arranged_certificate(employer),
                       sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
     certified = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id))).where(current)) or 0
     expiring = list(db.session.scalars(
@@ -217,7 +240,9 @@ def _rows(rows: list[StaffRow]) -> list[list[str]]:
 
 
 def staff_csv(employer: Employer) -> str:
+    """The staff table as CSV, UTF-8 with a byte-order mark (without one, Excel shows "Zoë" as "ZoÃ«")."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(HEADER)
     writer.writerows(_rows(staff(employer)))

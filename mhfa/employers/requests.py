@@ -17,6 +17,7 @@ from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource
 from mhfa.courses.models import Course, CourseStatus, CourseType
+from mhfa.employers import lookup
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus, Employer
 from mhfa.employers.vouchers import check_member
 from mhfa.errors import Conflict, DomainError
@@ -35,7 +36,7 @@ class RequestDetails:
 
 
 def request_closed_course(employer: Employer, details: RequestDetails, *, by: User) -> ClosedCourseRequest:
-    kind = db.session.get(CourseType, details.course_type_id) if details.course_type_id else None
+    kind = lookup.row(CourseType, details.course_type_id)
     if kind is None or not kind.active:
         raise DomainError("Choose a course from the list", field="course_type")
     dates = " ".join((details.preferred_dates or "").split())
@@ -77,7 +78,7 @@ def courses_for_request(request: ClosedCourseRequest) -> list[Course]:
 def schedule_request(request: ClosedCourseRequest, course_id: int | None, *, by: User) -> ClosedCourseRequest:
     if request.status is not ClosedCourseRequestStatus.OPEN:
         raise Conflict("This request has already been answered")
-    course = db.session.get(Course, course_id) if course_id else None
+    course = lookup.row(Course, course_id)
     if course is None or course not in courses_for_request(request):
         raise DomainError(f"Choose a closed course of {request.course_type.name} for {request.employer.name}",
                           field="course")

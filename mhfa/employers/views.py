@@ -25,6 +25,7 @@ from mhfa.employers.forms import (
     OrganisationForm,
     StaffMemberForm,
     StaffUploadForm,
+    form_id,
 )
 from mhfa.employers.models import Order, VoucherStatus
 from mhfa.extensions import db
@@ -278,7 +279,7 @@ def book_staff():
         staff=[(v, f"{v.assigned_person.full_name} ({v.order.course_type.name})") for v in unused])
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.book_staff, employer, form.voucher_ids(),
-                               int(form.course.data) if (form.course.data or "").isdigit() else None,
+                               form_id(form.course.data),
                                by=current_user, form=form)
         if outcome.ok:
             made = outcome.value
@@ -316,7 +317,7 @@ def claim_place(code: str):
     used = voucher.status in (VoucherStatus.REDEEMED, VoucherStatus.CANCELLED) or not voucher.order.places_usable
     if current_user.is_authenticated and not used and form.validate_on_submit():
         outcome = flow.attempt(vouchers.claim, current_user, code,
-                               int(form.course.data) if (form.course.data or "").isdigit() else None, form=form)
+                               form_id(form.course.data), form=form)
         if outcome.ok:
             booking = outcome.value
             flash(f"You are booked on {booking.course.course_type.name}." if booking.status is BookingStatus.CONFIRMED

@@ -22,7 +22,7 @@ from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.employers import emails
+from mhfa.employers import emails, lookup
 from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher, VoucherStatus
 from mhfa.employers.orders import lock_order
 from mhfa.employers.organisations import normalise_email
@@ -77,8 +77,10 @@ def _email_problem(email: str) -> str | None:
     if not email:
         return "enter the email address"
     local, at, domain = email.partition("@")
-    if not at or not local or "." not in domain or " " in email or len(email) > 254 or email.startswith(FORMULA_STARTS):
-        return f"{email[:60]} is not an email address in the correct format, like name@example.org"
+    if (not at or not local or "." not in domain or len(email) > 254 or email.startswith(FORMULA_STARTS)
+            or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in email)):
+        shown = "".join(ch if ch.isprintable() else "?" for ch in email[:60])
+        return f"{shown} is not an email address in the correct format, like name@example.org"
     return None
 
 
@@ -190,7 +192,10 @@ def _staff_person(employer: Employer, member: StaffMember) -> Person:
         db.session.flush()
     elif person.is_erased:
         raise DomainError(f"{member.email} cannot be given a place", field="email")
-    if person.date_of_birth is None and member.date_of_birth is not None:
+    # A date of birth fills the gap on a record this organisation made, never on anyone else's: a
+    # contact can type any address, and age rules read it.
+    recorded_here = person.source is PersonSource.EMPLOYER and person.employer_id == employer.id
+    if person.date_of_birth is None and member.date_of_birth is not None and recorded_here:
         person.date_of_birth = member.date_of_birth
     return person
 
@@ -242,7 +247,7 @@ def allocate_csv(employer: Employer, order: Order, data: bytes, *, by: User) -> 
 # --- one voucher --------------------------------------------------------------------------------------
 
 def voucher_of(employer: Employer, voucher_id: int) -> PlaceVoucher | None:
-    voucher = db.session.get(PlaceVoucher, voucher_id)
+    voucher = lookup.row(PlaceVoucher, voucher_id)
     return voucher if voucher is not None and voucher.order.employer_id == employer.id else None
 
 
@@ -285,7 +290,19 @@ def _unspent(voucher: PlaceVoucher) -> None:
         raise Conflict("This place has been cancelled", field="email")
 
 
+def _lock_voucher(voucher: PlaceVoucher) -> None:
+    """Hold the voucher's row and read it afresh (after the order's lock: the bookings service takes the
+    voucher's after the course's and never the order's, so the two never wait in a circle)."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)
+                           .with_for_update(key_share=True).execution_options(populate_existing=True))
+    else:  # SQLite: the order's lock already took the one write lock
+        db.session.refresh(voucher)
+
+
 def resend(voucher: PlaceVoucher, *, by: User) -> PlaceVoucher:
+    _lock_voucher(voucher)
     _unspent(voucher)
     if voucher.assigned_person is None:
         raise DomainError("This place has not been given to anyone yet", field="email")
@@ -301,7 +318,7 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
     """Give an unused place to someone else (the old link then refuses them: the place is not theirs)."""
     member = check_member(first_name, last_name, email)
     lock_order(voucher.order)
-    db.session.refresh(voucher)
+    _lock_voucher(voucher)  # a claim in flight finishes first, and is seen by the check below
     _unspent(voucher)
     person = _staff_person(employer, member)
     if voucher.assigned_person_id == person.id:
@@ -314,7 +331,10 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
 # --- claiming and booking ----------------------------------------------------------------------------
 
 def voucher_by_code(code: str) -> PlaceVoucher:
-    voucher = db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.code == (code or "").strip()))
+    code = (code or "").strip()
+    # A code is token_urlsafe text: anything else (a NUL byte, a megabyte) names no voucher, unasked.
+    voucher = None if len(code) > 64 or "\x00" in code else db.session.scalar(
+        sa.select(PlaceVoucher).where(PlaceVoucher.code == code))
     if voucher is None:
         raise NotFound("That place voucher code is not recognised.")
     return voucher
@@ -333,7 +353,7 @@ def courses_for(voucher: PlaceVoucher) -> list[Course]:
 
 
 def _course_for_voucher(voucher: PlaceVoucher, course_id: int | None) -> Course:
-    course = db.session.get(Course, course_id) if course_id else None
+    course = lookup.row(Course, course_id)
     if course is None or course not in courses_for(voucher):
         raise DomainError("Choose a course from the list", field="course")
     return course

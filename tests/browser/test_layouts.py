@@ -1,7 +1,7 @@
 """Every list page each role works from fits a 375 px phone (stacked rows), passes axe, and is screenshotted."""
 import pytest
 
-from tests.browser.conftest import check_page, login
+from tests.browser.conftest import check_page, login, navigate
 
 PAGES = {
     "public": ["/", "/courses", "/courses?mode=online", "/login", "/register", "/accessibility"],
@@ -29,6 +29,6 @@ def test_a_coordinators_course_page_with_bookings_fits(page):
     """The course page lists confirmed places and the waiting list as stacked rows on a phone."""
     login(page, "coordinator@example.org")
     page.goto("/manage/courses?status=published")
-    page.locator("table a.govuk-link").first.click()
+    navigate(page.locator("table a.govuk-link").first)
     assert page.locator("#bookings").is_visible()
     check_page(page, "manage-course")

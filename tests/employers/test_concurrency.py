@@ -116,3 +116,73 @@ def test_invoices_issued_at_the_same_moment_get_distinct_consecutive_numbers(app
         "This order is invoiced: only an order waiting for its invoice can be invoiced"]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Invoice.id))) == 8
+
+
+def test_a_place_reassigned_while_its_holder_claims_it_stays_theirs(app_ctx, crowd_app, monkeypatch):
+    """The reassignment checks the place is unused and pauses; the claim arrives meanwhile. The claim
+    must either finish before the check sees the place (refused: already used) or wait for the
+    reassignment (then refused: given to someone else); never a used place handed to someone new."""
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=1, by=contact)
+    voucher = vouchers.allocate_one(acme, order, "Ann", "Holder", "ann@acme.example", by=contact)
+    voucher.assigned_person.date_of_birth = factories.date(1990, 1, 1)
+    ann = User(email="ann@acme.example", person=voucher.assigned_person, password_hash="-",
+               email_confirmed_at=utcnow())
+    ann.grant(Role.TRAINEE)
+    db.session.add(ann)
+    course = factories.course("AWARE", start=None)
+    db.session.commit()
+    ids = dict(acme=acme.id, contact=contact.id, voucher=voucher.id, ann=ann.id, course=course.id)
+    checked, claimed = threading.Event(), threading.Event()
+    original = vouchers._unspent
+
+    def check_then_pause(place):
+        original(place)
+        if threading.current_thread().name == "reassign":
+            checked.set()
+            claimed.wait(timeout=5)  # with the voucher locked the claim cannot finish: go on after a while
+
+    monkeypatch.setattr(vouchers, "_unspent", check_then_pause)
+    results = {}
+
+    def run(name, work):
+        with crowd_app.app_context():
+            try:
+                work()
+                db.session.commit()
+                results[name] = "ok"
+            except DomainError as error:
+                db.session.rollback()
+                results[name] = error.message
+            except BaseException as error:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                results[name] = repr(error)
+            if name == "claim":
+                claimed.set()
+
+    def reassign():
+        place = db.session.get(PlaceVoucher, ids["voucher"])
+        vouchers.reassign(db.session.get(type(acme), ids["acme"]), place, "Ben", "New", "ben@acme.example",
+                          by=db.session.get(User, ids["contact"]))
+
+    def claim():
+        checked.wait(timeout=30)
+        code = db.session.get(PlaceVoucher, ids["voucher"]).code
+        vouchers.claim(db.session.get(User, ids["ann"]), code, ids["course"])
+
+    threads = [threading.Thread(target=run, args=("reassign", reassign), name="reassign"),
+               threading.Thread(target=run, args=("claim", claim), name="claim")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    db.session.expire_all()
+    place = db.session.get(PlaceVoucher, ids["voucher"])
+    used = db.session.scalar(sa.select(Booking).where(Booking.voucher_id == place.id))
+    assert not any(r.startswith(("OperationalError", "Deadlock")) for r in results.values()), results
+    if used is not None:  # the claim won: the place is Ann's, used, and was not handed on
+        assert place.status is VoucherStatus.REDEEMED and place.assigned_person_id == used.person_id, results
+        assert results["reassign"] != "ok", results
+    else:
+        assert results == {"reassign": "ok", "claim": "that place voucher has been given to someone else"}, results

@@ -115,8 +115,9 @@ def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_
     course = factories.course("AWARE", start=None)
     given[0].assigned_person.date_of_birth = date(1990, 1, 1)
     bookings.book(given[0].assigned_person, course, voucher_code=given[0].code)
-    factories.certificate(given[1].assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=3 * 365 - 30))
-    factories.certificate(given[2].assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=30))
+    expiring_soon = date.today() - timedelta(days=3 * 365 - 30)
+    factories.arranged_certificate(acme, given[1].assigned_person, issued_on=expiring_soon)
+    factories.arranged_certificate(acme, given[2].assigned_person, issued_on=date.today() - timedelta(days=30))
     factories.certificate(factories.person(employer=acme), "ADULT_2DAY")  # profile employer only: not counted
     assert reports.places(acme) == reports.Places(bought=4, allocated=3, used=1, remaining=1, pending=0)
     cover = reports.coverage(acme)
@@ -129,7 +130,7 @@ def test_the_dashboard_offers_refresher_places_for_expiring_certificates(client,
     contact = factories.contact(acme)
     order = factories.order(acme, places=1, by=contact)
     voucher = vouchers.allocate_one(acme, order, "Ada", "Lovel", "ada@acme.example", by=contact)
-    factories.certificate(voucher.assigned_person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=3 * 365 - 30))
+    factories.arranged_certificate(acme, voucher.assigned_person, issued_on=date.today() - timedelta(days=3 * 365 - 30))
     db.session.commit()
     auth.login(contact)
     page = client.get("/employer").get_data(as_text=True)
@@ -231,7 +232,7 @@ def test_the_home_page_counts_certified_staff_through_the_contact_relation_not_p
     contact = factories.contact(acme, employer=other)  # their own profile names another employer
     order = factories.order(acme, places=1, by=contact)
     named = vouchers.allocate_one(acme, order, "Nia", "Named", "nia@acme.example", by=contact)
-    factories.certificate(named.assigned_person, issued_on=date.today() - timedelta(days=10))
+    factories.arranged_certificate(acme, named.assigned_person, issued_on=date.today() - timedelta(days=10))
     for _ in range(3):  # people who picked Acme on their profile: not counted
         factories.certificate(factories.person(employer=acme), issued_on=date.today() - timedelta(days=10))
     factories.certificate(factories.person(employer=other), issued_on=date.today() - timedelta(days=10))
