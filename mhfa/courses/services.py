@@ -36,6 +36,7 @@ from mhfa.courses.models import (
     Venue,
     course_instructor,
 )
+from mhfa.db_types import MAX_ID
 from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
@@ -279,6 +280,8 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
     """One page of courses with their places, counted in SQL: a count and one query for the rows."""
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
     page = max(page, 1)
+    if (page - 1) * per_page >= total:  # past the end: nothing to fetch (and no offset the database cannot hold)
+        return Page(items=[], page=page, per_page=per_page, total=total)
     rows = db.session.execute(
         sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
         .where(*conditions)
@@ -1028,7 +1031,7 @@ def course_history(course: Course) -> list:
 
 
 def get_or_404(model, ident: int | None):
-    record = db.session.get(model, ident) if ident is not None else None
+    record = db.session.get(model, ident) if ident is not None and 0 < ident <= MAX_ID else None
     if record is None:
         raise NotFound(f"There is no such {model.__tablename__.replace('_', ' ')}.")
     return record
