@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
+from pydantic import ValidationError
 
 from mhfa.api import add_paths, api_error, bp, token_required
 from mhfa.bookings import services
 from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.bookings.schemas import BookingRequest, BookingResponse, component_schemas, first_problem
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.timeutil import to_london
@@ -19,7 +21,7 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
     course = booking.course
     if booking.status is BookingStatus.WAITLISTED and position is None:
         position = services.waiting_position(booking)
-    return {
+    body = {
         "id": booking.id,
         "status": booking.status.value,
         "waiting_list_position": position,
@@ -41,18 +43,21 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
         "cancellable_online_until": _iso(services.cancellation_cutoff(course))
         if booking.status is BookingStatus.CONFIRMED else _iso(course.starts_at),
     }
+    return BookingResponse.model_validate(body).model_dump(mode="json")
 
 
 @bp.route("/courses/<int:course_id>/bookings", methods=["POST"])
 @token_required
 def create_booking(course_id: int):
     """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
-    payload = request.get_json(silent=True) if request.is_json else None
-    if request.is_json and not isinstance(payload, dict | None):
+    payload = request.get_json() if request.is_json and request.get_data() else {}  # malformed JSON: 400
+    if not isinstance(payload, dict):
         return api_error("send a JSON object, e.g. {\"voucher_code\": \"...\"}, or no body", 400)
-    voucher_code = (payload or {}).get("voucher_code") or request.form.get("voucher_code")
-    if voucher_code is not None and not isinstance(voucher_code, str):
-        return api_error("voucher_code must be a string", 422)
+    try:
+        wanted = BookingRequest.model_validate(payload)
+    except ValidationError as error:
+        return api_error(first_problem(error), 422)
+    voucher_code = wanted.voucher_code or request.form.get("voucher_code") or None
     try:
         course = services.course_for_booking(course_id, g.api_user, voucher_code)
     except NotFound:
@@ -136,9 +141,7 @@ add_paths(
                 "security": [{"bearerAuth": []}],
                 "parameters": [{"name": "course_id", **_ID}],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"voucher_code": {"type": "string", "description": "Employer place voucher"}},
-                }}}},
+                    "$ref": "#/components/schemas/BookingRequest"}}}},
                 "responses": {
                     "201": {"description": "Booked: a confirmed place", "content": _BOOKING},
                     "202": {"description": "The course is full: on the waiting list (see waiting_list_position)",
@@ -186,27 +189,5 @@ add_paths(
             },
         },
     },
-    schemas={
-        "Booking": {
-            "type": "object",
-            "required": ["id", "status", "course"],
-            "properties": {
-                "id": {"type": "integer"},
-                "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
-                "waiting_list_position": {"type": ["integer", "null"], "description": "1 = next to get a place"},
-                "source": {"type": "string", "enum": ["self", "employer", "coordinator", "import"]},
-                "course": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "course_type": {"type": "string"}, "name": {"type": "string"},
-                    "status": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
-                    "ends_at": {"type": "string", "format": "date-time"}, "delivery_mode": {"type": "string"},
-                    "venue": {"type": ["string", "null"]},
-                }},
-                "created_at": {"type": "string", "format": "date-time"},
-                "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
-                "waitlisted_at": {"type": ["string", "null"], "format": "date-time"},
-                "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
-                "cancellable_online_until": {"type": ["string", "null"], "format": "date-time"},
-            },
-        }
-    },
+    schemas=component_schemas(BookingRequest, BookingResponse),
 )
