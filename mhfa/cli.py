@@ -111,3 +111,25 @@ def send_reminders():
         f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
+
+
+@mhfa_cli.command("deliver-mail")
+@click.option("--loop", is_flag=True, help="Keep delivering (a worker process) until stopped.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds to wait, with --loop, when nothing is due.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="Most messages claimed at a time.")
+def deliver_mail(loop, interval, batch):
+    """Send the emails waiting in the outbox, with retries; safe to run from cron and as several workers."""
+    import time
+
+    from mhfa.notify.outbox import deliver_due
+
+    while True:
+        report = deliver_due(limit=batch)
+        if report.sent or report.retrying or report.failed or report.released or not loop:
+            click.echo(str(report))
+        if not loop:
+            return
+        if report.sent < batch:
+            time.sleep(interval)

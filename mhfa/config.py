@@ -56,6 +56,12 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "MHFA Reach <no-reply@mhfa-reach.local>"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "30")),
+        # Deliver a transaction's emails right after it commits, inside the request (development and
+        # tests). Production leaves it off and runs `flask mhfa deliver-mail --loop` (or cron).
+        "MHFA_DELIVER_AFTER_COMMIT": _bool("MHFA_DELIVER_AFTER_COMMIT", False),
+        # Seconds after which a sender's claim on a message is thought dead and the message retried.
+        "MHFA_OUTBOX_CLAIM_TIMEOUT": int(os.environ.get("MHFA_OUTBOX_CLAIM_TIMEOUT", "900")),
         "MHFA_BASE_URL": os.environ.get("MHFA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MHFA_TARGET_PEOPLE": int(os.environ.get("MHFA_TARGET_PEOPLE", "500000")),
         "MHFA_TARGET_START": date.fromisoformat(os.environ.get("MHFA_TARGET_START", "2017-01-31")),

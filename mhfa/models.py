@@ -1,4 +1,5 @@
 """Every model, imported once so that metadata (and Alembic) sees the whole schema."""
+from mhfa.api.idempotency import IdempotencyKey
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
@@ -18,14 +19,16 @@ from mhfa.courses.models import (
 )
 from mhfa.employers.models import Employer, Invoice, Order, OrderStatus, PlaceVoucher, Sector, SizeBand, VoucherStatus
 from mhfa.forecast.models import ForecastRun
-from mhfa.notify.models import SentReminder
+from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
     "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "Completion",
     "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
-    "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
-    "Invoice", "Membership", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
+    "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "IdempotencyKey",
+    "Instructor",
+    "Invoice", "Membership", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
+    "PlaceVoucher",
     "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
 ]

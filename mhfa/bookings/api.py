@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, request, url_for
 from pydantic import ValidationError
 
-from mhfa.api import add_paths, api_error, bp, token_required
+from mhfa.api import add_paths, api_error, bp, idempotency, token_required
 from mhfa.bookings import services
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.bookings.schemas import BookingRequest, BookingResponse, component_schemas, first_problem
@@ -49,7 +49,16 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
 @bp.route("/courses/<int:course_id>/bookings", methods=["POST"])
 @token_required
 def create_booking(course_id: int):
-    """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
+    """Book the token holder onto a course: 201 confirmed, 202 on the waiting list.
+
+    With an ``Idempotency-Key`` header, a retry of a booking that succeeded returns the first answer.
+    """
+    key = request.headers.get(idempotency.HEADER)
+    if key is not None:
+        if problem := idempotency.key_problem(key):
+            return api_error(problem, 400)
+        if (replay := _replay(key)) is not None:
+            return replay
     payload = request.get_json() if request.is_json and request.get_data() else {}  # malformed JSON: 400
     if not isinstance(payload, dict):
         return api_error("send a JSON object, e.g. {\"voucher_code\": \"...\"}, or no body", 400)
@@ -66,13 +75,33 @@ def create_booking(course_id: int):
         booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
     except DomainError as error:
         db.session.rollback()
+        if key is not None and (replay := _replay(key)) is not None:  # the same request, a moment earlier
+            return replay
         return api_error(error.message, error.status_code)
     position = services.waiting_position(booking)
     body = booking_json(booking, position)
+    status = 201 if booking.status is BookingStatus.CONFIRMED else 202
+    location = url_for("api.show_booking", booking_id=booking.id)
+    if key is not None:
+        idempotency.remember(g.api_user, key, f"POST {request.path}", status, body, {"Location": location})
     db.session.commit()
     response = jsonify(body)
-    response.status_code = 201 if booking.status is BookingStatus.CONFIRMED else 202
-    response.headers["Location"] = url_for("api.show_booking", booking_id=booking.id)
+    response.status_code = status
+    response.headers["Location"] = location
+    return response
+
+
+def _replay(key: str):
+    """The stored first answer for this key (409 if the key was used for another request), or None."""
+    first = idempotency.stored(g.api_user, key)
+    if first is None:
+        return None
+    if first.request != f"POST {request.path}":
+        return api_error(f"this {idempotency.HEADER} was already used for another request", 409)
+    response = jsonify(first.body)
+    response.status_code = first.status_code
+    response.headers.update(first.headers or {})
+    response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -139,7 +168,12 @@ add_paths(
                                "booking deadline), then takes a seat under a lock on the course, or a place on its "
                                "first-in-first-out waiting list when it is full. A confirmation email follows.",
                 "security": [{"bearerAuth": []}],
-                "parameters": [{"name": "course_id", **_ID}],
+                "parameters": [{"name": "course_id", **_ID}, {
+                    "name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Any unique string (a UUID): a retry with the same key returns the first "
+                                   "successful answer (marked `Idempotent-Replayed: true`) instead of booking again.",
+                }],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/BookingRequest"}}}},
                 "responses": {

@@ -132,3 +132,22 @@ def test_the_booking_body_is_validated_by_the_model_the_openapi_document_is_gene
     booked = client.post(f"/api/v1/courses/{course.id}/bookings", json={}, headers=headers)
     assert booked.status_code == 201
     BookingResponse.model_validate(booked.json)
+
+
+def test_an_idempotency_key_makes_a_retried_booking_return_the_first_result(client):
+    headers, course = _api_user()
+    headers = {**headers, "Idempotency-Key": "6f1c2d3e-retry"}
+    first = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers)
+    again = client.post(f"/api/v1/courses/{course.id}/bookings", headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 1
+    other = factories.course()
+    db.session.commit()
+    reused = client.post(f"/api/v1/courses/{other.id}/bookings", headers=headers)
+    assert reused.status_code == 409
+    without = client.post(f"/api/v1/courses/{course.id}/bookings", headers={"Authorization": headers["Authorization"]})
+    assert without.status_code == 409  # no key: the booking rule answers
+    bad = client.post(f"/api/v1/courses/{course.id}/bookings", headers={**headers, "Idempotency-Key": "x" * 300})
+    assert bad.status_code == 400
