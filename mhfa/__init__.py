@@ -87,9 +87,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from mhfa.auth.services import load_user
+    from mhfa.auth.sessions import load_signed_in_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(load_signed_in_user)
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -73,6 +73,8 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_AUTH_RATE_LIMIT": os.environ.get("MHFA_AUTH_RATE_LIMIT", "10 per minute; 50 per hour"),
         # Largest JSON body the API reads (bytes); larger is a 413.
         "MHFA_API_MAX_BODY": int(os.environ.get("MHFA_API_MAX_BODY", str(64 * 1024))),
+        # Staff sessions (coordinator, admin, instructor, board) end after this many idle minutes.
+        "MHFA_STAFF_IDLE_MINUTES": int(os.environ.get("MHFA_STAFF_IDLE_MINUTES", "30")),
         "MHFA_TRUSTED_PROXIES": int(os.environ.get("MHFA_TRUSTED_PROXIES", "0")),
         # Whom trainees contact when they can no longer cancel online, and who signs the emails.
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),

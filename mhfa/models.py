@@ -3,7 +3,7 @@ from mhfa.api.idempotency import IdempotencyKey
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
-from mhfa.auth.models import Role, User, UserRole
+from mhfa.auth.models import Role, User, UserRole, UserSession
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import (
@@ -30,5 +30,5 @@ __all__ = [
     "Instructor",
     "Invoice", "Membership", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
     "PlaceVoucher",
-    "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
+    "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
 ]

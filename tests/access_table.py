@@ -26,6 +26,7 @@ EXPECTED_ACCESS = {
     "auth.forgot_password": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": LOGIN,
+    "auth.logout_everywhere": LOGIN,
     "auth.register": PUBLIC,
     "auth.resend_confirmation": PUBLIC,
     "auth.reset_password": TOKEN,

@@ -51,5 +51,9 @@ def update_account(user: User, roles: set[Role], active: bool, actor: User) -> b
         added=sorted(r.value for r in roles - before), removed=sorted(r.value for r in before - roles),
         active={"from": user.active, "to": active},
     )
+    if user.active and not active:  # deactivating ends every session; reactivating never revives one
+        from mhfa.auth.sessions import end_all
+
+        end_all(user, "account deactivated")
     user.active = active
     return True

@@ -1,9 +1,9 @@
 """Signing in and out, registering, confirming an email address, passwords and the account page."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from mhfa.auth import services
+from mhfa.auth import services, sessions
 from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
 from mhfa.auth.forms import (
     ApiTokenForm,
@@ -33,6 +33,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user)
+            sessions.sign_in(user, request.user_agent.string)
             db.session.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("main.home"))
@@ -46,8 +47,24 @@ def logout():
     """Sign out (a POST with a CSRF token, so no other site can sign you out)."""
     form = LogoutForm()
     if form.validate_on_submit():
+        sessions.end_current()
         logout_user()
+        db.session.commit()
         flash("You have signed out.", "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device (this one too)."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        sessions.end_all(current_user, "signed out everywhere")
+        session.pop(sessions.SESSION_KEY, None)
+        logout_user()
+        db.session.commit()
+        flash("You have signed out on every device.", "success")
     return redirect(url_for("main.home"))
 
 
@@ -147,9 +164,10 @@ def reset_password(token: str):
             db.session.rollback()
             show_on_form(form, error)
         else:
-            db.session.commit()
             if current_user.is_authenticated:
+                sessions.end_current("password reset")
                 logout_user()
+            db.session.commit()
             flash("Your password has been changed. Sign in with your new password.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, email=user.email), (422 if form.errors else 200)
@@ -169,7 +187,8 @@ def account():
             return redirect(url_for("auth.account"))
         new_token = services.issue_api_token(current_user)
         db.session.commit()
-    return render_template("auth/account.html", form=form, new_token=new_token)
+    return render_template("auth/account.html", form=form, new_token=new_token, sign_out_form=LogoutForm(),
+                           live_sessions=sessions.live_sessions(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -185,6 +204,7 @@ def change_password():
             db.session.rollback()
             show_on_form(form, error)
         else:
+            sessions.end_all(current_user, "password changed", keep_current=True)
             db.session.commit()
             login_user(current_user._get_current_object())  # this session goes on; every other one ends
             flash("Your password has been changed. Other devices signed in to your account have been signed out.",
