@@ -68,9 +68,15 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_TARGET_END": date.fromisoformat(os.environ.get("MHFA_TARGET_END", "2027-01-31")),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared by every worker when Redis is configured (REDIS_URL or RATELIMIT_STORAGE_URI).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         "RATELIMIT_HEADERS_ENABLED": True,
         "MHFA_AUTH_RATE_LIMIT": os.environ.get("MHFA_AUTH_RATE_LIMIT", "10 per minute; 50 per hour"),
+        # Sign-in (OWASP): failed attempts per account, strictly; all attempts per address, loosely, so a
+        # training room behind one address can still sign in together.
+        "MHFA_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("MHFA_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour"),
+        "MHFA_LOGIN_IP_RATE_LIMIT": os.environ.get("MHFA_LOGIN_IP_RATE_LIMIT", "100 per minute; 1000 per hour"),
         # Largest JSON body the API reads (bytes); larger is a 413.
         "MHFA_API_MAX_BODY": int(os.environ.get("MHFA_API_MAX_BODY", str(64 * 1024))),
         # Staff sessions (coordinator, admin, instructor, board) end after this many idle minutes.

@@ -1,5 +1,5 @@
 """Signing in and out, registering, confirming an email address, passwords and the account page."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -20,9 +20,20 @@ from mhfa.extensions import auth_rate_limit, db, limiter
 bp = Blueprint("auth", __name__)
 
 
+def _account_key() -> str:
+    """The account a sign-in attempt is for, however it was typed."""
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(auth_rate_limit, methods=["POST"])
+@limiter.limit(lambda: current_app.config["MHFA_LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["MHFA_LOGIN_IP_RATE_LIMIT"], methods=["POST"], scope="login-ip")
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:

@@ -38,6 +38,10 @@ def home():
 @public
 def healthz():
     """200 when the app and its database answer, 503 otherwise."""
+    from mhfa.extensions import rate_limit_storage_state
+
+    limits = rate_limit_storage_state()
     if services.database_answers():
-        return {"status": "ok", "database": "ok"}, 200
-    return {"status": "error", "database": "unavailable"}, 503
+        return {"status": "degraded" if "unreachable" in limits else "ok", "database": "ok",
+                "rate_limits": limits}, 200
+    return {"status": "error", "database": "unavailable", "rate_limits": limits}, 503
