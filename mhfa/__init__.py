@@ -68,7 +68,9 @@ def register_security_headers(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import mhfa.models  # noqa: F401  (every table on the metadata)
+    from mhfa.security.faults import with_postgres_timeouts
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_postgres_timeouts(app.config)
     db.init_app(app)
     from mhfa.db_types import render_item
 

@@ -9,7 +9,20 @@ from flask.cli import AppGroup
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 
-mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.")
+
+def _batch_connections() -> None:
+    """Commands may run long: the web app's statement and idle-in-transaction timeouts do not apply."""
+    from flask.cli import ScriptInfo
+
+    from mhfa.security.faults import lift_statement_timeouts
+
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    app = info.load_app()
+    with app.app_context():
+        lift_statement_timeouts(db.engine)
+
+
+mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.", callback=_batch_connections)
 
 
 @mhfa_cli.command("load-reference")

@@ -81,6 +81,12 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_API_MAX_BODY": int(os.environ.get("MHFA_API_MAX_BODY", str(64 * 1024))),
         # Staff sessions (coordinator, admin, instructor, board) end after this many idle minutes.
         "MHFA_STAFF_IDLE_MINUTES": int(os.environ.get("MHFA_STAFF_IDLE_MINUTES", "30")),
+        # PostgreSQL timeouts for the web app (batch commands lift the statement and idle ones).
+        "MHFA_DB_CONNECT_TIMEOUT_S": int(os.environ.get("MHFA_DB_CONNECT_TIMEOUT_S", "5")),
+        "MHFA_DB_STATEMENT_TIMEOUT_MS": int(os.environ.get("MHFA_DB_STATEMENT_TIMEOUT_MS", "30000")),
+        "MHFA_DB_LOCK_TIMEOUT_MS": int(os.environ.get("MHFA_DB_LOCK_TIMEOUT_MS", "10000")),
+        "MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": int(
+            os.environ.get("MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")),
         "MHFA_TRUSTED_PROXIES": int(os.environ.get("MHFA_TRUSTED_PROXIES", "0")),
         # Whom trainees contact when they can no longer cancel online, and who signs the emails.
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),

@@ -43,11 +43,39 @@ def register_fault_handlers(app: Flask) -> None:
         app.register_error_handler(error_type, _database_unavailable)
 
 
-def postgres_timeouts(config: dict) -> dict:
-    """Connect, statement, lock and idle-in-transaction timeouts for a PostgreSQL engine (libpq options)."""
-    options = (
+def with_postgres_timeouts(config: dict) -> dict:
+    """The engine options with connect, statement, lock and idle-in-transaction timeouts on PostgreSQL.
+
+    A stuck query or lock then fails (and answers 503) instead of holding a worker and a connection.
+    Options already given (``connect_args``) win; SQLite is left as it is.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", config["MHFA_DB_CONNECT_TIMEOUT_S"])
+    connect_args.setdefault("options", (
         f"-c statement_timeout={config['MHFA_DB_STATEMENT_TIMEOUT_MS']} "
         f"-c lock_timeout={config['MHFA_DB_LOCK_TIMEOUT_MS']} "
         f"-c idle_in_transaction_session_timeout={config['MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
-    )
-    return {"connect_timeout": config["MHFA_DB_CONNECT_TIMEOUT_S"], "options": options}
+    ))
+    options["connect_args"] = connect_args
+    return options
+
+
+def lift_statement_timeouts(engine) -> None:
+    """Batch commands (imports, demo data, retention) may run long: no statement or idle timeout for them."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "postgresql" or getattr(engine, "_mhfa_batch_timeouts", False):
+        return
+    engine._mhfa_batch_timeouts = True
+
+    @event.listens_for(engine, "connect")
+    def _no_timeouts(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0")
+        cursor.close()
+        dbapi_connection.commit()
+
+    engine.dispose()  # connections made before this listener get replaced

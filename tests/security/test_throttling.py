@@ -48,7 +48,7 @@ def throttled(app_ctx, tmp_path):
     limiter.enabled = False
 
 
-def _sign_in(client, email, password="wrong password"):
+def _sign_in(client, email, password="wrong password"):  # noqa: S107
     token = csrf_token(client, "/login")
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token}).status_code
 
