@@ -42,7 +42,8 @@ def test_postgresql_connections_carry_statement_lock_and_idle_timeouts(app_ctx):
     with db.engine.connect() as connection:
         settings = {name: connection.execute(sa.text(f"SHOW {name}")).scalar() for name in (
             "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
-    assert settings == {"statement_timeout": "30s", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "1min"}
+    assert settings == {"statement_timeout": "30s", "lock_timeout": "10s",
+                        "idle_in_transaction_session_timeout": "1min"}
     assert app_ctx.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 5
 
 
