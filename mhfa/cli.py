@@ -48,11 +48,17 @@ def load_reference():
 def create_user(email, roles, name, date_of_birth, password, api_token):
     """Create an account with one or more roles."""
     from mhfa.auth.models import Role
+    from mhfa.auth.services import check_email_address, check_password_policy, issue_api_token
     from mhfa.auth.services import create_user as create
-    from mhfa.auth.services import issue_api_token
 
     first, _, last = (name or email.split("@")[0]).strip().partition(" ")
     try:
+        # The same rules as the web forms: a real address, a name that fits, a password the policy allows.
+        email = check_email_address(email)
+        if len(first) > 100 or len(last) > 100:
+            raise DomainError("First and last name must be 100 characters or fewer each")
+        if password is not None:
+            check_password_policy(password, email)
         user, password = create(
             email,
             [Role(r) for r in roles],

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -33,12 +34,34 @@ def _equal_work(password: str) -> None:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form of an address kept and compared everywhere: trimmed, Unicode NFC, lower case.
+
+    So "Anna@Example.org" and a decomposed "Ana\u0301" spelling reach the same account; lower() rather
+    than casefold(), which would change letters such as "ß" that mail servers treat as distinct.
+    """
+    return unicodedata.normalize("NFC", email.strip()).lower()
+
+
+def check_email_address(email: str) -> str:
+    """The normalised address if it is one the web forms accept (WTForms' Email rule), else DomainError."""
+    from email_validator import EmailNotValidError, validate_email
+
+    address = normalise_email(email)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DomainError("Enter an email address in the right format, like name@example.com",
+                          field="email") from error
+    if len(address) > 254:
+        raise DomainError("Email address must be 254 characters or fewer", field="email")
+    return address
 
 
 def person_with_email(email: str) -> Person | None:
     """The person with this address, however an import or an employer capitalised it."""
-    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
+    address = normalise_email(email)
+    return db.session.scalar(sa.select(Person).where(
+        sa.or_(Person.email == address, sa.func.lower(Person.email) == address)).limit(1))
 
 
 def load_user(session_id: str) -> User | None:

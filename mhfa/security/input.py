@@ -111,3 +111,17 @@ def register_input_guards(app: Flask) -> None:
     app.request_class = GuardedRequest
     app.before_request_funcs.setdefault(None, []).insert(0, _parse_api_body)
     app.before_request_funcs[None].insert(0, _refuse_unreadable_input)
+    app.after_request(_no_store_for_personal_pages)
+
+
+def _no_store_for_personal_pages(response):
+    """Personal pages are never kept by a browser or proxy cache: anything a signed-in user sees, any
+    page reached by a private token, and any API answer to a token holder."""
+    from flask import current_app, session
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    access = getattr(view, "access", "public")
+    if session.get("_user_id") or access != "public" or request.headers.get("Authorization"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Pragma", "no-cache")
+    return response
