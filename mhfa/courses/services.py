@@ -736,6 +736,7 @@ def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | li
 def assign_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
     """Put a licensed instructor on a course, unless their licence or another course gets in the way."""
     _refuse_if_closed_for_changes(course)
+    _lock_instructor(instructor)  # before the clash check, so two assignments at once cannot both pass it
     if instructor in course.instructors:
         raise DomainError(f"{instructor.person.full_name} is already teaching this course.", field="instructor")
     problem = instructor_problem(instructor, list(course.sessions), exclude_course=course)
@@ -746,6 +747,22 @@ def assign_instructor(course: Course, instructor: Instructor, actor: User | None
     audit.record("course.instructor_assigned", course, actor, instructor_id=instructor.id,
                  licence_number=instructor.licence_number)
     return course
+
+
+def _lock_instructor(instructor: Instructor) -> None:
+    """Hold the instructor's row until the transaction ends: assignments of one instructor go one at a time.
+
+    PostgreSQL: ``FOR NO KEY UPDATE`` on the row (taken before any course lock of this transaction, and
+    no booking path locks instructors, so there is no cycle). SQLite: a no-op write takes the database
+    write lock, so the clash check below reads what the other writer committed.
+    """
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Instructor.id).where(Instructor.id == instructor.id)
+                           .with_for_update(key_share=True))
+    else:
+        db.session.execute(sa.text("UPDATE instructor SET id = id WHERE id = :id"), {"id": instructor.id})
+    db.session.expire(instructor)
 
 
 def remove_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
