@@ -132,6 +132,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(api_bp)
+    from mhfa.privacy.views import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
 
     missing = undeclared_endpoints(app)
     if missing:

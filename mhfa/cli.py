@@ -152,3 +152,39 @@ def deliver_mail(loop, interval, batch):
             return
         if report.sent < batch:
             time.sleep(interval)
+
+
+@mhfa_cli.command("apply-retention")
+@click.option("--dry-run", is_flag=True, help="Report what would be done, and change nothing.")
+def apply_retention(dry_run):
+    """Apply the retention settings: erase unclaimed personal data past MHFA_RETENTION_YEARS, purge
+    delivered emails and ended sessions. Reports what it did (cron-safe)."""
+    from flask import current_app
+
+    from mhfa.privacy.services import apply_retention as apply
+
+    config = current_app.config
+    report = apply(years=config["MHFA_RETENTION_YEARS"], outbox_days=config["MHFA_OUTBOX_RETENTION_DAYS"],
+                   session_days=config["MHFA_SESSION_RETENTION_DAYS"], dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
+@mhfa_cli.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+def backup(directory):
+    """Copy the SQLite database to DIRECTORY while the app runs (SQLite's online backup API).
+
+    For PostgreSQL use pg_dump (see the README).
+    """
+    from mhfa.security.backup import backup_sqlite
+
+    try:
+        path = backup_sqlite(directory)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {path}")

@@ -87,6 +87,11 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_DB_LOCK_TIMEOUT_MS": int(os.environ.get("MHFA_DB_LOCK_TIMEOUT_MS", "10000")),
         "MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": int(
             os.environ.get("MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")),
+        # Retention (flask mhfa apply-retention): unclaimed personal data erased this many years after
+        # the last activity; delivered emails and ended sessions deleted after these many days.
+        "MHFA_RETENTION_YEARS": int(os.environ.get("MHFA_RETENTION_YEARS", "6")),
+        "MHFA_OUTBOX_RETENTION_DAYS": int(os.environ.get("MHFA_OUTBOX_RETENTION_DAYS", "30")),
+        "MHFA_SESSION_RETENTION_DAYS": int(os.environ.get("MHFA_SESSION_RETENTION_DAYS", "90")),
         "MHFA_TRUSTED_PROXIES": int(os.environ.get("MHFA_TRUSTED_PROXIES", "0")),
         # Whom trainees contact when they can no longer cancel online, and who signs the emails.
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),

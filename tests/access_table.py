@@ -62,4 +62,10 @@ EXPECTED_ACCESS = {
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,
+    "privacy.audit_log": {Role.COORDINATOR},
+    "privacy.download_my_data": LOGIN,
+    "privacy.erase_person": {Role.COORDINATOR},
+    "privacy.my_data": LOGIN,
+    "privacy.people": {Role.COORDINATOR},
+    "privacy.person_data": {Role.COORDINATOR},
 }

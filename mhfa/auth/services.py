@@ -132,15 +132,34 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def revoke_api_token(user: User) -> None:
+def revoke_api_token(user: User, actor: User | None = None) -> None:
     user.api_token_hash = None
+    if user.id is not None:
+        audit.record("user.api_token_revoked", user, actor)
 
 
-def issue_api_token(user: User) -> str:
+def issue_api_token(user: User, actor: User | None = None) -> str:
     """A new personal API token for ``user`` (replacing any old one); only its hash is kept."""
     token = "mhfa_" + secrets.token_urlsafe(32)
+    replaced = user.api_token_hash is not None
     user.api_token_hash = _token_digest(token)
+    if user.id is not None:
+        audit.record("user.api_token_issued", user, actor, replaced=replaced)
     return token
+
+
+def record_sign_in(typed_email: str, user: User | None, address: str | None) -> None:
+    """Audit a sign-in: who (or, for an unknown address, a fingerprint of what was typed), from where."""
+    if user is not None:
+        audit.record("auth.signed_in", user, user, ip=address)
+        return
+    known = user_by_email(typed_email)
+    if known is not None:
+        audit.record("auth.sign_in_failed", known, None, ip=address, reason="wrong password or inactive")
+    else:
+        fingerprint = hashlib.sha256(normalise_email(typed_email).encode()).hexdigest()[:16]
+        audit.record_about("auth.sign_in_failed", "user_account", None, None, ip=address,
+                           reason="no such account", email_fingerprint=fingerprint)
 
 
 def user_for_api_token(token: str) -> User | None:
@@ -312,6 +331,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.set_password(new_password)
     _finish_confirmation(user)
     db.session.flush()
+    audit.record("user.password_reset", user, user)
     messages.password_changed(user)
     return user
 
@@ -323,4 +343,5 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise DomainError("Your current password is not right", field="current_password")
     check_password_policy(new_password, user.email)
     user.set_password(new_password)
+    audit.record("user.password_changed", user, user)
     messages.password_changed(user)

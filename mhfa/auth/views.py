@@ -42,6 +42,9 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        services.record_sign_in(form.email.data, user, request.remote_addr)
+        if user is None:
+            db.session.commit()  # the failed attempt stays in the audit log
         if user is not None:
             login_user(user)
             sessions.sign_in(user, request.user_agent.string)
@@ -192,11 +195,11 @@ def account():
     new_token = None
     if form.validate_on_submit():
         if form.revoke.data:
-            services.revoke_api_token(current_user)
+            services.revoke_api_token(current_user, actor=current_user)
             db.session.commit()
             flash("Your API token has been revoked: scripts using it no longer work.", "success")
             return redirect(url_for("auth.account"))
-        new_token = services.issue_api_token(current_user)
+        new_token = services.issue_api_token(current_user, actor=current_user)
         db.session.commit()
     return render_template("auth/account.html", form=form, new_token=new_token, sign_out_form=LogoutForm(),
                            live_sessions=sessions.live_sessions(current_user))

@@ -17,6 +17,8 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
     ("Manage courses", "courses.manage_courses", frozenset({Role.COORDINATOR})),
     ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Users", "admin.users", frozenset({Role.ADMIN})),
+    ("People's records", "privacy.people", frozenset({Role.COORDINATOR})),
+    ("Audit log", "privacy.audit_log", frozenset({Role.COORDINATOR})),
 ]
 
 

@@ -113,6 +113,13 @@ def update_profile(user: User, changes: ProfileChanges) -> Person:
         if employer_id is not None and db.session.get(Employer, employer_id) is None:
             raise DomainError("Choose an employer from the list", field="employer")
     postcode = normalise_postcode(changes.postcode)
+    equality = ("age_band", "sex", "ethnic_group", "disability")
+    before = {name: getattr(getattr(person, name), "value", None) for name in equality}
+    after = {name: getattr(getattr(changes, name), "value", None) for name in equality}
+    if before != after:
+        audit.record("person.equality_edited", person, user,
+                     before={k: v for k, v in before.items() if v != after[k]},
+                     after={k: v for k, v in after.items() if v != before[k]})
     person.first_name, person.last_name = first, last
     person.date_of_birth = dob
     person.home_council_area_id = changes.home_council_area_id

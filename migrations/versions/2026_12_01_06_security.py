@@ -2,7 +2,7 @@
 
 Revision ID: security
 Revises: 0001
-Create Date: 2026-12-01 13:16:31.618587
+Create Date: 2026-12-01 13:30:35.004727
 
 """
 from alembic import op
