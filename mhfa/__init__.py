@@ -90,8 +90,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     from mhfa.auth.sessions import load_signed_in_user
+    from mhfa.auth.sessions import register as register_sessions
 
     login_manager.user_loader(load_signed_in_user)
+    register_sessions(app)
 
     @login_manager.unauthorized_handler
     def unauthorized():

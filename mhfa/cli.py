@@ -142,10 +142,19 @@ def deliver_mail(loop, interval, batch):
     """Send the emails waiting in the outbox, with retries; safe to run from cron and as several workers."""
     import time
 
+    from sqlalchemy.exc import OperationalError
+
     from mhfa.notify.outbox import deliver_due
 
     while True:
-        report = deliver_due(limit=batch)
+        try:
+            report = deliver_due(limit=batch)
+        except OperationalError as error:  # the database is away: wait for it, as the web app does
+            if not loop:
+                raise click.ClickException(f"the database is unavailable: {error.orig}") from error
+            click.echo(f"database unavailable, retrying in {interval} s", err=True)
+            time.sleep(interval)
+            continue
         if report.sent or report.retrying or report.failed or report.released or not loop:
             click.echo(str(report))
         if not loop:

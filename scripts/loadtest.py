@@ -11,7 +11,7 @@ the API. Afterwards it checks: no 5xx, no course over capacity, every waiting li
 waiting beside a free seat, every confirmed booking present, and every email delivered exactly once.
 Exit status 1 when a check fails.
 """
-# ruff: noqa: S310, S603  (loopback HTTP to the server it starts; subprocesses of this repository's own venv)
+# ruff: noqa: S310, S603, S607  (loopback HTTP to the server it starts; subprocesses of this repository's own venv)
 from __future__ import annotations
 
 import argparse
@@ -53,10 +53,13 @@ class Inbox:
         return "250 OK"
 
 
-def request(base: str, method: str, path: str, token: str | None = None, timeout: float = 30):
+def request(base: str, method: str, path: str, token: str | None = None, timeout: float = 30,
+            key: str | None = None):
     req = urllib.request.Request(base + path, method=method)
     if token:
         req.add_header("Authorization", f"Bearer {token}")
+    if key:
+        req.add_header("Idempotency-Key", key)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             body = response.read()
@@ -142,6 +145,41 @@ def check(database_url: str, confirmed_ids: set[int], cancelled_ids: set[int], i
                 "unsent": statuses.get(OutboxStatus.PENDING, 0) + statuses.get(OutboxStatus.SENDING, 0)}
 
 
+class OwnPostgres:
+    """A throwaway PostgreSQL server on a free loopback port (so it can be stopped without harming others)."""
+
+    def __init__(self):
+        bin_dir = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
+                                      check=True).stdout.strip())
+        self.pg_ctl = [str(bin_dir / "pg_ctl")] if Path(bin_dir / "pg_ctl").exists() else ["pg_ctl"]
+        self.folder = Path(tempfile.mkdtemp(prefix="mhfa-load-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            subprocess.run(["chown", "postgres", str(self.folder)], check=True)
+        initdb = str(bin_dir / "initdb") if (bin_dir / "initdb").exists() else "initdb"
+        subprocess.run([*self.as_user, initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True)
+        self.start()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        subprocess.run([*self.as_user, *self.pg_ctl, "-D", str(self.data), "-w", "-l", str(self.folder / "log"),
+                        "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+                              f"-c unix_socket_directories={self.folder}", "start"],
+                       check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, *self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                       check=False, capture_output=True)
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=60)
@@ -150,6 +188,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--courses", type=int, default=12)
     parser.add_argument("--people", type=int, default=240)
+    parser.add_argument("--faults", action="store_true",
+                        help="Run on a PostgreSQL server of its own, stop it mid-load and start it again, "
+                             "and kill a gunicorn worker every few seconds.")
     args = parser.parse_args()
     args.requests = min(args.requests, 50_000)
     args.seconds = min(args.seconds, 600)
@@ -157,7 +198,9 @@ def main() -> int:
     import sqlalchemy as sa
     from aiosmtpd.controller import Controller
 
-    server_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    own_server = OwnPostgres() if args.faults else None
+    server_url = own_server.url if own_server else os.environ.get(
+        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     server_url = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", server_url)
     name = f"mhfa_load_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -215,7 +258,12 @@ def main() -> int:
                     status, _ = request(base, "GET", "/courses?free_places=y")
                 elif roll < 0.85:
                     token = tokens[rng.randrange(len(tokens))]
-                    status, body = request(base, "POST", f"/api/v1/courses/{rng.choice(course_ids)}/bookings", token)
+                    path = f"/api/v1/courses/{rng.choice(course_ids)}/bookings"
+                    key = uuid.uuid4().hex
+                    status, body = request(base, "POST", path, token, key=key)
+                    if not isinstance(status, int) or status == 503:  # cut or refused: retry once, same key
+                        time.sleep(1)
+                        status, body = request(base, "POST", path, token, key=key)
                     if status in (201, 202):
                         booking = json.loads(body)
                         mine.append((token, booking["id"]))
@@ -238,6 +286,24 @@ def main() -> int:
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
         for thread in threads:
             thread.start()
+        faults = {"worker_kills": 0, "database_restarts": 0}
+        if args.faults:
+            import signal
+
+            time.sleep(min(5, args.seconds / 6))
+            for round_number in range(1000):
+                if not any(thread.is_alive() for thread in threads) or time.monotonic() > deadline:
+                    break
+                pids = worker_pids(processes[0].pid)
+                if pids:
+                    os.kill(random.choice(pids), signal.SIGKILL)
+                    faults["worker_kills"] += 1
+                if round_number == 2:
+                    own_server.stop()
+                    time.sleep(4)
+                    own_server.start()
+                    faults["database_restarts"] += 1
+                time.sleep(3)
         for thread in threads:
             thread.join(timeout=args.seconds + 60)
         elapsed = time.perf_counter() - began
@@ -255,12 +321,16 @@ def main() -> int:
             "p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
             "status_counts": {str(s): n for s, n in sorted(statuses.items(), key=str)},
             "server_errors": server_errors, "transport_errors": transport_errors,
-            "bookings_confirmed": len(confirmed_ids), "bookings_cancelled": len(cancelled_ids), **result,
+            "bookings_confirmed": len(confirmed_ids), "bookings_cancelled": len(cancelled_ids), **faults, **result,
         }
         print(json.dumps(figures, indent=2))
-        failed = (server_errors or transport_errors or result["overbooked_courses"] or result["order_problems"]
-                  or result["confirmed_missing"] or result["emails_duplicated"] or result["emails_lost"]
-                  or result["unsent"])
+        # With faults, a request cut by a killed worker is expected (the client retries it with its
+        # Idempotency-Key); a 500 never is. 503 answers while the database is down are expected too.
+        unexpected = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500 and
+                         not (args.faults and s == 503))
+        failed = (unexpected or (transport_errors and not args.faults) or result["overbooked_courses"]
+                  or result["order_problems"] or result["confirmed_missing"] or result["emails_duplicated"]
+                  or result["emails_lost"] or result["unsent"])
         print("FAILED" if failed else "OK: no 5xx, no overbooking, waiting lists in order, every email once")
         return 1 if failed else 0
     finally:
@@ -272,11 +342,16 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
         controller.stop()
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                                 "AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        if own_server:
+            admin.dispose()
+            own_server.stop()
+            subprocess.run(["rm", "-rf", str(own_server.folder)], check=False)
+        else:
+            with admin.connect() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                                     "AND pid <> pg_backend_pid()"), {"n": name})
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, session
+from flask import current_app, g, session
 
 from mhfa.auth.models import Role, User, UserSession
 from mhfa.extensions import db
@@ -75,15 +75,26 @@ def load_signed_in_user(user_id: str) -> User | None:
     now = utcnow()
     idle = timedelta(minutes=current_app.config["MHFA_STAFF_IDLE_MINUTES"])
     if user.has_role(*STAFF_ROLES) and now - row.last_seen_at > idle:
-        _write(sa.update(UserSession).where(UserSession.id == row.id)
-               .values(ended_at=now, ended_reason="idle timeout"))
+        g.mhfa_session_write = sa.update(UserSession).where(UserSession.id == row.id).values(
+            ended_at=now, ended_reason="idle timeout")
         return None
     if now - row.last_seen_at > _TOUCH_EVERY:
-        _write(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+        g.mhfa_session_write = sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
     return user
 
 
-def _write(statement) -> None:
-    """A small write on a connection of its own, so it never commits (or waits on) the request's work."""
-    with db.engine.begin() as connection:
-        connection.execute(statement)
+def _write_after_request(response):
+    """The loader's small write (last seen, idle end), on a connection of its own once the view is done,
+    so it never commits the request's work nor waits on the request's own lock."""
+    statement = g.pop("mhfa_session_write", None)
+    if statement is not None:
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(statement)
+        except sa.exc.SQLAlchemyError:  # a missed "last seen" must never fail the page
+            pass
+    return response
+
+
+def register(app) -> None:
+    app.after_request(_write_after_request)
