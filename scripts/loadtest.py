@@ -215,6 +215,8 @@ def main() -> int:
            "MAIL_PORT": str(smtp_port), "MHFA_BASE_URL": f"http://127.0.0.1:{web_port}", "RATELIMIT_ENABLED": "false",
            "MHFA_DELIVER_AFTER_COMMIT": "false", "MHFA_INSTANCE_PATH": tempfile.mkdtemp(prefix=name)}
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
+    log_path = Path(env["MHFA_INSTANCE_PATH"]) / "gunicorn.log"
+    log_file = log_path.open("wb")
     processes: list[subprocess.Popen] = []
     try:
         subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -222,7 +224,7 @@ def main() -> int:
         course_ids, tokens = seed(database_url, args.courses, args.people)
         processes.append(subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{web_port}",
-             "--timeout", "60", "wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             "--timeout", "60", "wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file))
         for _ in range(2):  # two senders at once: each email must still go exactly once
             processes.append(subprocess.Popen([*flask, "mhfa", "deliver-mail", "--loop", "--interval", "0.2"],
                                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -323,6 +325,8 @@ def main() -> int:
             "server_errors": server_errors, "transport_errors": transport_errors,
             "bookings_confirmed": len(confirmed_ids), "bookings_cancelled": len(cancelled_ids), **faults, **result,
         }
+        reasons = Counter(re.findall(r"database unavailable on \w+ \S+: (\w+)", log_path.read_text(errors="replace")))
+        figures["database_unavailable_reasons"] = dict(reasons)
         print(json.dumps(figures, indent=2))
         # With faults, a request cut by a killed worker is expected (the client retries it with its
         # Idempotency-Key); a 500 never is. 503 answers while the database is down are expected too.
