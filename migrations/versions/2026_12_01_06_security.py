@@ -2,7 +2,7 @@
 
 Revision ID: security
 Revises: 0001
-Create Date: 2026-12-01 13:30:35.004727
+Create Date: 2026-12-01 13:47:16.446464
 
 """
 from alembic import op
@@ -72,6 +72,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
     # ### end Alembic commands ###
+    _hash_calendar_feed_tokens()
+
+
+def _hash_calendar_feed_tokens():
+    """Calendar feed tokens are now kept as SHA-256 digests (existing subscription links keep working)."""
+    import hashlib
+
+    connection = op.get_bind()
+    feeds = sa.table("calendar_feed", sa.column("id", sa.Integer), sa.column("token", sa.String))
+    for feed_id, token in connection.execute(sa.select(feeds.c.id, feeds.c.token)).all():
+        if len(token) != 64:  # not a digest yet
+            connection.execute(sa.update(feeds).where(feeds.c.id == feed_id).values(
+                token=hashlib.sha256(token.encode()).hexdigest()))
 
 
 def downgrade():

@@ -57,3 +57,23 @@ def test_create_user_refuses_a_weak_password_and_normalises_the_address(runner):
     made = runner.invoke(args=["mhfa", "create-user", "--email", " Ops.Lead@Example.ORG", "--role", "admin"])
     assert made.exit_code == 0, made.output
     assert db.session.scalar(sa.select(User.email)) == "ops.lead@example.org"
+
+
+def test_calendar_feed_tokens_are_stored_hashed_and_the_address_is_shown_once(client, auth, post_form):
+    import hashlib
+    import re
+
+    from mhfa.courses.models import CalendarFeed
+
+    user = factories.user(Role.TRAINEE)
+    db.session.commit()
+    auth.login(user)
+    post_form("/calendar/my-courses/reset", {}, page="/calendar/my-courses")
+    first = client.get("/calendar/my-courses").get_data(as_text=True)
+    token = re.search(r"/calendar/([A-Za-z0-9_-]{43})\.ics", first).group(1)
+    stored = db.session.scalar(sa.select(CalendarFeed.token_hash))
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+    assert client.get(f"/calendar/{stored}.ics").status_code == 404  # the digest opens nothing
+    again = client.get("/calendar/my-courses").get_data(as_text=True)
+    assert token not in again and "cannot show it again" in again
