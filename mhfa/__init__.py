@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
 
     register_extensions(app)
+    from mhfa.security.input import register_input_guards
+
+    register_input_guards(app)  # before the blueprints: their <int:…> routes use its bounded converter
     register_blueprints(app)
     register_listeners(app)
     register_errorhandlers(app)
@@ -66,7 +69,9 @@ def register_security_headers(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import mhfa.models  # noqa: F401  (every table on the metadata)
+    from mhfa.security.faults import with_postgres_timeouts
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_postgres_timeouts(app.config)
     db.init_app(app)
     from mhfa.db_types import render_item
 
@@ -85,9 +90,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from mhfa.auth.services import load_user
+    from mhfa.auth.sessions import load_signed_in_user
+    from mhfa.auth.sessions import register as register_sessions
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(load_signed_in_user)
+    register_sessions(app)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -142,6 +149,9 @@ def register_blueprints(app: Flask) -> None:
     forecast_api.register(api_bp)
     app.register_blueprint(forecast_bp)
     app.register_blueprint(api_bp)
+    from mhfa.privacy.views import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
 
     missing = undeclared_endpoints(app)
     if missing:
@@ -151,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
 def register_listeners(app: Flask) -> None:
     """Higher areas follow the changes of lower ones they never get called by (see ``mhfa.courses.signals``)."""
     from mhfa.bookings import listeners as booking_listeners
+    from mhfa.notify import outbox  # noqa: F401  (delivers right after commit when MHFA_DELIVER_AFTER_COMMIT)
 
     booking_listeners.register()
 
@@ -163,16 +174,30 @@ def register_errorhandlers(app: Flask) -> None:
         403: ("You do not have access to this page", "Your account does not have permission to see this page."),
         404: ("Page not found", "If you typed the web address, check it is correct."),
         405: ("Method not allowed", "That action cannot be done from this page."),
+        413: ("Request too large", "What was sent is larger than this service accepts."),
         429: ("Too many attempts", "For your security, wait a few minutes and then try again."),
         500: ("Sorry, there is a problem with the service", "Try again later."),
     }
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
-        if request.path.startswith("/api/"):
-            return {"error": messages.get(code, messages[500])[0]}, code
         title, detail = messages.get(code, messages[500])
-        return render_template("errors/error.html", code=code, title=title, detail=detail), code
+        if code == 400 and getattr(error, "description", None) and not str(error.description).startswith("The browser"):
+            detail = error.description  # our own guards say what was wrong (bad JSON, a NUL character...)
+        if request.path.startswith("/api/"):
+            return {"error": detail if code == 400 else title}, code
+        extra = {}
+        if code >= 500:
+            # The failed request's transaction and user may be what broke: start clean, show the page signed out.
+            from flask_login import AnonymousUserMixin
+
+            db.session.rollback()
+            extra["current_user"] = AnonymousUserMixin()
+        try:
+            return render_template("errors/error.html", code=code, title=title, detail=detail, **extra), code
+        except Exception:  # noqa: BLE001 (the error page must go out, with the security headers)
+            app.logger.exception("the error page could not be rendered")
+            return f"<!DOCTYPE html><title>{title}</title><h1>{title}</h1><p>{detail}</p>", code
 
     for code in messages:
         app.register_error_handler(code, render_error)
@@ -197,6 +222,10 @@ def register_errorhandlers(app: Flask) -> None:
         ), 400
 
     app.register_error_handler(CSRFError, render_csrf_error)
+
+    from mhfa.security.faults import register_fault_handlers
+
+    register_fault_handlers(app)
 
 
 def register_template_helpers(app: Flask) -> None:

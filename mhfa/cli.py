@@ -9,7 +9,20 @@ from flask.cli import AppGroup
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 
-mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.")
+
+def _batch_connections() -> None:
+    """Commands may run long: the web app's statement and idle-in-transaction timeouts do not apply."""
+    from flask.cli import ScriptInfo
+
+    from mhfa.security.faults import lift_statement_timeouts
+
+    info = click.get_current_context().ensure_object(ScriptInfo)
+    app = info.load_app()
+    with app.app_context():
+        lift_statement_timeouts(db.engine)
+
+
+mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.", callback=_batch_connections)
 
 
 @mhfa_cli.command("load-reference")
@@ -35,11 +48,17 @@ def load_reference():
 def create_user(email, roles, name, date_of_birth, password, api_token):
     """Create an account with one or more roles."""
     from mhfa.auth.models import Role
+    from mhfa.auth.services import check_email_address, check_password_policy, issue_api_token
     from mhfa.auth.services import create_user as create
-    from mhfa.auth.services import issue_api_token
 
     first, _, last = (name or email.split("@")[0]).strip().partition(" ")
     try:
+        # The same rules as the web forms: a real address, a name that fits, a password the policy allows.
+        email = check_email_address(email)
+        if len(first) > 100 or len(last) > 100:
+            raise DomainError("First and last name must be 100 characters or fewer each")
+        if password is not None:
+            check_password_policy(password, email)
         user, password = create(
             email,
             [Role(r) for r in roles],
@@ -121,3 +140,68 @@ def _add_forecast_command():
 
 
 _add_forecast_command()
+@mhfa_cli.command("deliver-mail")
+@click.option("--loop", is_flag=True, help="Keep delivering (a worker process) until stopped.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds to wait, with --loop, when nothing is due.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="Most messages claimed at a time.")
+def deliver_mail(loop, interval, batch):
+    """Send the emails waiting in the outbox, with retries; safe to run from cron and as several workers."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from mhfa.notify.outbox import deliver_due
+
+    while True:
+        try:
+            report = deliver_due(limit=batch)
+        except OperationalError as error:  # the database is away: wait for it, as the web app does
+            if not loop:
+                raise click.ClickException(f"the database is unavailable: {error.orig}") from error
+            click.echo(f"database unavailable, retrying in {interval} s", err=True)
+            time.sleep(interval)
+            continue
+        if report.sent or report.retrying or report.failed or report.released or not loop:
+            click.echo(str(report))
+        if not loop:
+            return
+        if report.sent < batch:
+            time.sleep(interval)
+
+
+@mhfa_cli.command("apply-retention")
+@click.option("--dry-run", is_flag=True, help="Report what would be done, and change nothing.")
+def apply_retention(dry_run):
+    """Apply the retention settings: erase unclaimed personal data past MHFA_RETENTION_YEARS, purge
+    delivered emails and ended sessions. Reports what it did (cron-safe)."""
+    from flask import current_app
+
+    from mhfa.privacy.services import apply_retention as apply
+
+    config = current_app.config
+    report = apply(years=config["MHFA_RETENTION_YEARS"], outbox_days=config["MHFA_OUTBOX_RETENTION_DAYS"],
+                   session_days=config["MHFA_SESSION_RETENTION_DAYS"], dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
+@mhfa_cli.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True))
+def backup(directory):
+    """Copy the SQLite database to DIRECTORY while the app runs (SQLite's online backup API).
+
+    For PostgreSQL use pg_dump (see the README).
+    """
+    from mhfa.security.backup import backup_sqlite
+
+    try:
+        path = backup_sqlite(directory)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {path}")

@@ -56,15 +56,42 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "MHFA Reach <no-reply@mhfa-reach.local>"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "30")),
+        # Deliver a transaction's emails right after it commits, inside the request (development and
+        # tests). Production leaves it off and runs `flask mhfa deliver-mail --loop` (or cron).
+        "MHFA_DELIVER_AFTER_COMMIT": _bool("MHFA_DELIVER_AFTER_COMMIT", False),
+        # Seconds after which a sender's claim on a message is thought dead and the message retried.
+        "MHFA_OUTBOX_CLAIM_TIMEOUT": int(os.environ.get("MHFA_OUTBOX_CLAIM_TIMEOUT", "900")),
         "MHFA_BASE_URL": os.environ.get("MHFA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MHFA_TARGET_PEOPLE": int(os.environ.get("MHFA_TARGET_PEOPLE", "500000")),
         "MHFA_TARGET_START": date.fromisoformat(os.environ.get("MHFA_TARGET_START", "2017-01-31")),
         "MHFA_TARGET_END": date.fromisoformat(os.environ.get("MHFA_TARGET_END", "2027-01-31")),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared by every worker when Redis is configured (REDIS_URL or RATELIMIT_STORAGE_URI).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         "RATELIMIT_HEADERS_ENABLED": True,
         "MHFA_AUTH_RATE_LIMIT": os.environ.get("MHFA_AUTH_RATE_LIMIT", "10 per minute; 50 per hour"),
+        # Sign-in (OWASP): failed attempts per account, strictly; all attempts per address, loosely, so a
+        # training room behind one address can still sign in together.
+        "MHFA_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("MHFA_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour"),
+        "MHFA_LOGIN_IP_RATE_LIMIT": os.environ.get("MHFA_LOGIN_IP_RATE_LIMIT", "100 per minute; 1000 per hour"),
+        # Largest JSON body the API reads (bytes); larger is a 413.
+        "MHFA_API_MAX_BODY": int(os.environ.get("MHFA_API_MAX_BODY", str(64 * 1024))),
+        # Staff sessions (coordinator, admin, instructor, board) end after this many idle minutes.
+        "MHFA_STAFF_IDLE_MINUTES": int(os.environ.get("MHFA_STAFF_IDLE_MINUTES", "30")),
+        # PostgreSQL timeouts for the web app (batch commands lift the statement and idle ones).
+        "MHFA_DB_CONNECT_TIMEOUT_S": int(os.environ.get("MHFA_DB_CONNECT_TIMEOUT_S", "5")),
+        "MHFA_DB_STATEMENT_TIMEOUT_MS": int(os.environ.get("MHFA_DB_STATEMENT_TIMEOUT_MS", "30000")),
+        "MHFA_DB_LOCK_TIMEOUT_MS": int(os.environ.get("MHFA_DB_LOCK_TIMEOUT_MS", "10000")),
+        "MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": int(
+            os.environ.get("MHFA_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")),
+        # Retention (flask mhfa apply-retention): unclaimed personal data erased this many years after
+        # the last activity; delivered emails and ended sessions deleted after these many days.
+        "MHFA_RETENTION_YEARS": int(os.environ.get("MHFA_RETENTION_YEARS", "6")),
+        "MHFA_OUTBOX_RETENTION_DAYS": int(os.environ.get("MHFA_OUTBOX_RETENTION_DAYS", "30")),
+        "MHFA_SESSION_RETENTION_DAYS": int(os.environ.get("MHFA_SESSION_RETENTION_DAYS", "90")),
         "MHFA_TRUSTED_PROXIES": int(os.environ.get("MHFA_TRUSTED_PROXIES", "0")),
         # Whom trainees contact when they can no longer cancel online, and who signs the emails.
         "MHFA_CONTACT_EMAIL": os.environ.get("MHFA_CONTACT_EMAIL", "mhfa-training@mhfa-reach.local"),

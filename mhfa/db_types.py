@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+# Primary keys are INTEGER columns on both databases: a larger number names no row (and must not reach
+# the driver, which refuses it: OverflowError on SQLite, "integer out of range" on PostgreSQL).
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """A moment in time, stored as naive UTC and always returned timezone-aware (UTC).

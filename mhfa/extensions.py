@@ -25,7 +25,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Counts live in RATELIMIT_STORAGE_URI (Redis when configured, shared by every worker); if that storage
+# cannot be reached, limits carry on in this process's memory and no request fails because of it.
+limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True, swallow_errors=True)
 
 
 def auth_rate_limit() -> str:
@@ -33,3 +35,18 @@ def auth_rate_limit() -> str:
     from flask import current_app
 
     return current_app.config["MHFA_AUTH_RATE_LIMIT"]
+
+
+def rate_limit_storage_state() -> str:
+    """For /healthz: "memory", "redis", or "memory (redis unreachable)" while falling back."""
+    from flask import current_app
+
+    uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    kind = uri.split(":", 1)[0]
+    if kind == "memory" or not limiter.enabled:
+        return "memory" if limiter.enabled else "off"
+    try:
+        healthy = limiter.storage.check()
+    except Exception:  # noqa: BLE001 (any failure of the storage means "unreachable")
+        healthy = False
+    return kind if healthy else f"memory ({kind} unreachable)"

@@ -25,14 +25,13 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from flask import abort
 
+from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError, NotFound, show_on_form
 from mhfa.extensions import db
 
 T = TypeVar("T")
 M = TypeVar("M")
 
-# Primary keys are 64-bit at most: a larger number in a URL names no row (and must not reach the driver).
-_MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -49,7 +48,7 @@ class Outcome(Generic[T]):
 
 def get_or_404(model: type[M], object_id: Any) -> M:
     """The row of ``model`` with this primary key, or a 404."""
-    if isinstance(object_id, int) and not 0 < object_id <= _MAX_ID:
+    if isinstance(object_id, int) and not 0 < object_id <= MAX_ID:
         abort(404)
     found = db.session.get(model, object_id)
     if found is None:

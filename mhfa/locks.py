@@ -1,4 +1,5 @@
-"""Row locks, and the one order they are taken in: person, then course, then place vouchers.
+"""Row locks, and the one order they are taken in: person, then course, then place vouchers
+(an instructor's row, locked to assign them, is taken before any course lock; no booking locks it).
 
 Every change to a course's places locks the course row first and counts afterwards, so capacity
 holds under any concurrency (see ``mhfa.bookings.services``). On PostgreSQL each lock is
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from mhfa.courses.models import Course
+from mhfa.courses.models import Course, Instructor
 from mhfa.employers.models import PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
@@ -65,6 +66,22 @@ def lock_vouchers(voucher_ids: Iterable[int | None]) -> None:
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
+
+
+def lock_instructor(instructor: Instructor) -> None:
+    """Hold the instructor's row until the transaction ends: assignments of one instructor go one at a time.
+
+    PostgreSQL: ``FOR NO KEY UPDATE`` on the row (taken before any course lock of this transaction, and
+    no booking path locks instructors, so there is no cycle). SQLite: a no-op write takes the database
+    write lock, so the clash check that follows reads what the other writer committed.
+    """
+    db.session.flush()
+    if is_postgresql():
+        db.session.execute(sa.select(Instructor.id).where(Instructor.id == instructor.id)
+                           .with_for_update(key_share=True))
+    else:
+        db.session.execute(sa.text("UPDATE instructor SET id = id WHERE id = :id"), {"id": instructor.id})
+    db.session.expire(instructor)
 
 
 def lock_voucher_by_code(code: str) -> PlaceVoucher | None:

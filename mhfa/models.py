@@ -1,8 +1,9 @@
 """Every model, imported once so that metadata (and Alembic) sees the whole schema."""
+from mhfa.api.idempotency import IdempotencyKey
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource, NonCompletion
 from mhfa.audit.models import AuditEvent
-from mhfa.auth.models import Role, User, UserRole
+from mhfa.auth.models import Role, User, UserRole, UserSession
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import (
@@ -30,7 +31,7 @@ from mhfa.employers.models import (
     VoucherStatus,
 )
 from mhfa.forecast.models import ForecastRun
-from mhfa.notify.models import SentReminder
+from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 
 __all__ = [
@@ -38,7 +39,8 @@ __all__ = [
     "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue",
     "ClosedCourseRequest", "Completion", "CompletionSource", "CouncilArea", "Course", "CourseSession",
     "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
-    "FeedKind", "ForecastRun", "Instructor", "Invoice", "InvoiceCounter", "Membership", "NonCompletion", "Order",
-    "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
-    "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
+    "FeedKind", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
+    "NonCompletion", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
+    "PlaceVoucher", "Role", "Sector", "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue",
+    "VoucherStatus",
 ]

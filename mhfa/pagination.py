@@ -53,7 +53,9 @@ def paginate(query: sa.Select, page: int, per_page: int) -> Page:
     """One page of ``query``'s rows (entities), with the total counted in SQL."""
     page = max(page, 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    offset = (page - 1) * per_page
+    # A page past the end is empty (and its offset, however large, never reaches the database).
+    items = list(db.session.scalars(query.limit(per_page).offset(offset)).unique()) if offset < total else []
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 

@@ -31,6 +31,7 @@ EXPECTED_ACCESS = {
     "auth.forgot_password": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": LOGIN,
+    "auth.logout_everywhere": LOGIN,
     "auth.register": PUBLIC,
     "auth.resend_confirmation": PUBLIC,
     "auth.reset_password": TOKEN,
@@ -111,4 +112,10 @@ EXPECTED_ACCESS = {
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,
+    "privacy.audit_log": {Role.COORDINATOR},
+    "privacy.download_my_data": LOGIN,
+    "privacy.erase_person": {Role.COORDINATOR},
+    "privacy.my_data": LOGIN,
+    "privacy.people": {Role.COORDINATOR},
+    "privacy.person_data": {Role.COORDINATOR},
 }

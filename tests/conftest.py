@@ -107,6 +107,9 @@ def app(backend, request, tmp_path_factory):
         "SERVER_NAME": None,
         "RATELIMIT_ENABLED": False,
         "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
+        # Emails are delivered from the outbox right after each commit, so a test reads them at once
+        # (tests of the outbox itself switch this off and deliver with tests.outbox.deliver_outbox).
+        "MHFA_DELIVER_AFTER_COMMIT": True,
     })
     with application.app_context():
         upgrade()

@@ -10,7 +10,7 @@ from mhfa.config import database_url
 def test_healthz_answers_when_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "rate_limits": "off"}
 
 
 def test_healthz_fails_when_database_is_down(tmp_path):

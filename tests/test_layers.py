@@ -2,9 +2,9 @@
 
 The order (README, "How it is built"), from the top down::
 
-    reach / forecast → certificates → attendance → employers → bookings → courses → api → auth → people
+    reach / forecast / privacy → certificates → attendance → employers → bookings → courses → api → auth → people
     → areas → the shared pieces (notify, audit, errors, flow, locks, extensions, db_types, timeutil,
-    pagination, config, auth.access)
+    pagination, config, auth.access, security)
 
 Every ``import`` in ``mhfa/`` is read with ``ast``: at the top of a module, inside functions and under
 ``if TYPE_CHECKING:``. The rules:
@@ -31,7 +31,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mhfa"
 
 #: Top to bottom. An area may import areas on its own line or below it.
 LAYERS: list[tuple[str, ...]] = [
-    ("reach", "forecast"),
+    ("reach", "forecast", "privacy"),
     ("certificates",),
     ("attendance",),
     ("employers",),
@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("people",),
     ("areas",),
     ("notify", "audit", "errors", "flow", "locks", "extensions", "db_types", "timeutil", "pagination", "config",
-     "auth.access"),
+     "auth.access", "security"),
 ]
 #: The application shell: it wires the areas together and may import any of them.
 SHELL = {"mhfa", "mhfa.cli", "mhfa.models", "mhfa.reminders", "main", "admin", "demo"}

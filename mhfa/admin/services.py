@@ -6,6 +6,7 @@ from sqlalchemy.orm import contains_eager
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User, UserRole
+from mhfa.auth.sessions import end_all
 from mhfa.errors import DomainError
 from mhfa.pagination import Page, paginate
 from mhfa.people.models import Person
@@ -51,5 +52,8 @@ def update_account(user: User, roles: set[Role], active: bool, actor: User) -> b
         added=sorted(r.value for r in roles - before), removed=sorted(r.value for r in before - roles),
         active={"from": user.active, "to": active},
     )
+    if user.active and not active:  # deactivating ends every session; reactivating never revives one
+
+        end_all(user, "account deactivated")
     user.active = active
     return True

@@ -34,6 +34,21 @@ def _equal_work(password: str) -> None:
     check_password_hash(_DUMMY_HASHES[method], password)
 
 
+def check_email_address(email: str) -> str:
+    """The normalised address if it is one the web forms accept (WTForms' Email rule), else DomainError."""
+    from email_validator import EmailNotValidError, validate_email
+
+    address = normalise_email(email)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DomainError("Enter an email address in the right format, like name@example.com",
+                          field="email") from error
+    if len(address) > 254:
+        raise DomainError("Email address must be 254 characters or fewer", field="email")
+    return address
+
+
 def load_user(session_id: str) -> User | None:
     """The signed-in user, while the account is active and its password unchanged since signing in."""
     user_id, _, fingerprint = session_id.partition(":")
@@ -102,15 +117,34 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def revoke_api_token(user: User) -> None:
+def revoke_api_token(user: User, actor: User | None = None) -> None:
     user.api_token_hash = None
+    if user.id is not None:
+        audit.record("user.api_token_revoked", user, actor)
 
 
-def issue_api_token(user: User) -> str:
+def issue_api_token(user: User, actor: User | None = None) -> str:
     """A new personal API token for ``user`` (replacing any old one); only its hash is kept."""
     token = "mhfa_" + secrets.token_urlsafe(32)
+    replaced = user.api_token_hash is not None
     user.api_token_hash = _token_digest(token)
+    if user.id is not None:
+        audit.record("user.api_token_issued", user, actor, replaced=replaced)
     return token
+
+
+def record_sign_in(typed_email: str, user: User | None, address: str | None) -> None:
+    """Audit a sign-in: who (or, for an unknown address, a fingerprint of what was typed), from where."""
+    if user is not None:
+        audit.record("auth.signed_in", user, user, ip=address)
+        return
+    known = user_by_email(typed_email)
+    if known is not None:
+        audit.record("auth.sign_in_failed", known, None, ip=address, reason="wrong password or inactive")
+    else:
+        fingerprint = hashlib.sha256(normalise_email(typed_email).encode()).hexdigest()[:16]
+        audit.record_about("auth.sign_in_failed", "user_account", None, None, ip=address,
+                           reason="no such account", email_fingerprint=fingerprint)
 
 
 def user_for_api_token(token: str) -> User | None:
@@ -272,6 +306,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.set_password(new_password)
     _finish_confirmation(user)
     db.session.flush()
+    audit.record("user.password_reset", user, user)
     emails.password_changed(user)
     return user
 
@@ -281,4 +316,5 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise DomainError("Your current password is not right", field="current_password")
     check_password_policy(new_password, user.email)
     user.set_password(new_password)
+    audit.record("user.password_changed", user, user)
     emails.password_changed(user)

@@ -1,10 +1,10 @@
 """Signing in and out, registering, confirming an email address, passwords and the account page."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from mhfa import flow
-from mhfa.auth import services
+from mhfa.auth import services, sessions
 from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
 from mhfa.auth.forms import (
     ApiTokenForm,
@@ -21,9 +21,20 @@ from mhfa.extensions import auth_rate_limit, limiter
 bp = Blueprint("auth", __name__)
 
 
+def _account_key() -> str:
+    """The account a sign-in attempt is for, however it was typed."""
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(auth_rate_limit, methods=["POST"])
+@limiter.limit(lambda: current_app.config["MHFA_LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["MHFA_LOGIN_IP_RATE_LIMIT"], methods=["POST"], scope="login-ip")
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -32,8 +43,12 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        services.record_sign_in(form.email.data, user, request.remote_addr)
+        if user is None:
+            flow.commit()  # the failed attempt stays in the audit log
         if user is not None:
             login_user(user)
+            sessions.sign_in(user, request.user_agent.string)
             flow.commit()
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("main.home"))
@@ -47,8 +62,24 @@ def logout():
     """Sign out (a POST with a CSRF token, so no other site can sign you out)."""
     form = LogoutForm()
     if form.validate_on_submit():
+        sessions.end_current()
         logout_user()
+        flow.commit()
         flash("You have signed out.", "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every device (this one too)."""
+    form = LogoutForm()
+    if form.validate_on_submit():
+        sessions.end_all(current_user, "signed out everywhere")
+        session.pop(sessions.SESSION_KEY, None)
+        logout_user()
+        flow.commit()
+        flash("You have signed out on every device.", "success")
     return redirect(url_for("main.home"))
 
 
@@ -131,7 +162,7 @@ def reset_password(token: str):
         return render_template("auth/link_problem.html", message=error.message, kind="reset"), 400
     form = ResetPasswordForm()
     form._policy_email = user.email
-    if form.validate_on_submit() and flow.attempt(services.reset_password, token, form.password.data, form=form).ok:
+    if form.validate_on_submit() and flow.attempt(_reset_password, token, form.password.data, form=form).ok:
         if current_user.is_authenticated:
             logout_user()
         flash("Your password has been changed. Sign in with your new password.", "success")
@@ -147,11 +178,12 @@ def account():
     new_token = None
     if form.validate_on_submit():
         if form.revoke.data:
-            flow.attempt(services.revoke_api_token, current_user)
+            flow.attempt(services.revoke_api_token, current_user, actor=current_user)
             flash("Your API token has been revoked: scripts using it no longer work.", "success")
             return redirect(url_for("auth.account"))
-        new_token = flow.attempt(services.issue_api_token, current_user).value
-    return render_template("auth/account.html", form=form, new_token=new_token)
+        new_token = flow.attempt(services.issue_api_token, current_user, actor=current_user).value
+    return render_template("auth/account.html", form=form, new_token=new_token, sign_out_form=LogoutForm(),
+                           live_sessions=sessions.live_sessions(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -161,9 +193,22 @@ def change_password():
     form = ChangePasswordForm()
     form._policy_email = current_user.email
     if form.validate_on_submit() and flow.attempt(
-            services.change_password, current_user, form.current_password.data, form.password.data, form=form).ok:
+            _change_password, current_user, form.current_password.data, form.password.data, form=form).ok:
         login_user(current_user._get_current_object())  # this session goes on; every other one ends
         flash("Your password has been changed. Other devices signed in to your account have been signed out.",
               "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form), flow.status(form)
+
+
+def _reset_password(token: str, password: str) -> None:
+    """Set the new password; a signed-in browser's own session ends with it."""
+    services.reset_password(token, password)
+    if current_user.is_authenticated:
+        sessions.end_current("password reset")
+
+
+def _change_password(user, current_password: str, new_password: str) -> None:
+    """Change the password and end every other session of the account (this one goes on)."""
+    services.change_password(user, current_password, new_password)
+    sessions.end_all(user, "password changed", keep_current=True)

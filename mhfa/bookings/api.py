@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
+from pydantic import ValidationError
 
 from mhfa import flow
-from mhfa.api import add_paths, api_error, token_required
+from mhfa.api import add_paths, api_error, idempotency, token_required
 from mhfa.bookings import deadlines, listings, services
 from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.bookings.schemas import BookingRequest, BookingResponse, component_schemas, first_problem
+from mhfa.errors import DomainError
 from mhfa.timeutil import to_london
 
 
@@ -18,7 +21,7 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
     course = booking.course
     if booking.status is BookingStatus.WAITLISTED and position is None:
         position = services.waiting_position(booking)
-    return {
+    body = {
         "id": booking.id,
         "status": booking.status.value,
         "waiting_list_position": position,
@@ -40,22 +43,64 @@ def booking_json(booking: Booking, position: int | None = None) -> dict:
         "cancellable_online_until": _iso(deadlines.cancellation_cutoff(course))
         if booking.status is BookingStatus.CONFIRMED else _iso(course.starts_at),
     }
+    return BookingResponse.model_validate(body).model_dump(mode="json")
 
 
 @token_required
 def create_booking(course_id: int):
-    """Book the token holder onto a course: 201 confirmed, 202 on the waiting list."""
-    payload = request.get_json(silent=True) if request.is_json else None
-    if request.is_json and not isinstance(payload, dict | None):
+    """Book the token holder onto a course: 201 confirmed, 202 on the waiting list.
+
+    With an ``Idempotency-Key`` header, a retry of a booking that succeeded returns the first answer.
+    """
+    key = request.headers.get(idempotency.HEADER)
+    if key is not None:
+        if problem := idempotency.key_problem(key):
+            return api_error(problem, 400)
+        if (replay := _replay(key)) is not None:
+            return replay
+    payload = request.get_json() if request.is_json and request.get_data() else {}  # malformed JSON: 400
+    if not isinstance(payload, dict):
         return api_error("send a JSON object, e.g. {\"voucher_code\": \"...\"}, or no body", 400)
-    voucher_code = (payload or {}).get("voucher_code") or request.form.get("voucher_code")
-    if voucher_code is not None and not isinstance(voucher_code, str):
-        return api_error("voucher_code must be a string", 422)
+    try:
+        wanted = BookingRequest.model_validate(payload)
+    except ValidationError as error:
+        return api_error(first_problem(error), 422)
+    voucher_code = wanted.voucher_code or request.form.get("voucher_code") or None
     course = flow.found_or_404(listings.course_for_booking, course_id, g.api_user, voucher_code)
-    booking = flow.attempt(services.book_for_user, g.api_user, course, voucher_code=voucher_code).value
-    response = jsonify(booking_json(booking))  # a refusal went to the app's JSON error handler
-    response.status_code = 201 if booking.status is BookingStatus.CONFIRMED else 202
-    response.headers["Location"] = url_for("api.show_booking", booking_id=booking.id)
+    try:
+        answer, status, location = flow.attempt(_book, course, voucher_code, key).value
+    except DomainError:  # rolled back; the app's JSON error handler names the rule
+        if key is not None and (replay := _replay(key)) is not None:  # the same request, a moment earlier
+            return replay
+        raise
+    response = jsonify(answer)
+    response.status_code = status
+    response.headers["Location"] = location
+    return response
+
+
+def _book(course, voucher_code: str | None, key: str | None) -> tuple[dict, int, str]:
+    """Book the token holder, and remember the answer under the idempotency key (same transaction)."""
+    booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
+    answer = booking_json(booking, services.waiting_position(booking))
+    status = 201 if booking.status is BookingStatus.CONFIRMED else 202
+    location = url_for("api.show_booking", booking_id=booking.id)
+    if key is not None:
+        idempotency.remember(g.api_user, key, f"POST {request.path}", status, answer, {"Location": location})
+    return answer, status, location
+
+
+def _replay(key: str):
+    """The stored first answer for this key (409 if the key was used for another request), or None."""
+    first = idempotency.stored(g.api_user, key)
+    if first is None:
+        return None
+    if first.request != f"POST {request.path}":
+        return api_error(f"this {idempotency.HEADER} was already used for another request", 409)
+    response = jsonify(first.body)
+    response.status_code = first.status_code
+    response.headers.update(first.headers or {})
+    response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
@@ -107,11 +152,14 @@ _OPENAPI = (
                                "booking deadline), then takes a seat under a lock on the course, or a place on its "
                                "first-in-first-out waiting list when it is full. A confirmation email follows.",
                 "security": [{"bearerAuth": []}],
-                "parameters": [{"name": "course_id", **_ID}],
+                "parameters": [{"name": "course_id", **_ID}, {
+                    "name": "Idempotency-Key", "in": "header", "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Any unique string (a UUID): a retry with the same key returns the first "
+                                   "successful answer (marked `Idempotent-Replayed: true`) instead of booking again.",
+                }],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"voucher_code": {"type": "string", "description": "Employer place voucher"}},
-                }}}},
+                    "$ref": "#/components/schemas/BookingRequest"}}}},
                 "responses": {
                     "201": {"description": "Booked: a confirmed place", "content": _BOOKING},
                     "202": {"description": "The course is full: on the waiting list (see waiting_list_position)",
@@ -159,29 +207,7 @@ _OPENAPI = (
             },
         },
     },
-    {
-        "Booking": {
-            "type": "object",
-            "required": ["id", "status", "course"],
-            "properties": {
-                "id": {"type": "integer"},
-                "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
-                "waiting_list_position": {"type": ["integer", "null"], "description": "1 = next to get a place"},
-                "source": {"type": "string", "enum": ["self", "employer", "coordinator", "import"]},
-                "course": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "course_type": {"type": "string"}, "name": {"type": "string"},
-                    "status": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
-                    "ends_at": {"type": "string", "format": "date-time"}, "delivery_mode": {"type": "string"},
-                    "venue": {"type": ["string", "null"]},
-                }},
-                "created_at": {"type": "string", "format": "date-time"},
-                "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
-                "waitlisted_at": {"type": ["string", "null"], "format": "date-time"},
-                "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
-                "cancellable_online_until": {"type": ["string", "null"], "format": "date-time"},
-            },
-        }
-    },
+    component_schemas(BookingRequest, BookingResponse),
 )
 
 

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 import sqlalchemy as sa
@@ -20,6 +21,11 @@ from mhfa.extensions import db
 def new_feed_token() -> str:
     return secrets.token_urlsafe(32)
 
+
+def feed_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def feed_for(user: User, kind: FeedKind, council_area: CouncilArea | None = None) -> CalendarFeed | None:
     query = sa.select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id, CalendarFeed.kind == kind)
     if kind is FeedKind.AREA:
@@ -36,6 +42,7 @@ def reset_feed(user: User, kind: FeedKind, council_area: CouncilArea | None = No
                             council_area_id=council_area.id if kind is FeedKind.AREA else None)
         db.session.add(feed)
     feed.token = new_feed_token()
+    feed.token_hash = feed_token_digest(feed.token)
     db.session.flush()
     audit.record("calendar_feed.reset", feed, user, kind=kind.value)
     return feed
@@ -47,7 +54,8 @@ def area_feeds(user: User) -> dict[int, CalendarFeed]:
     return {feed.council_area_id: feed for feed in rows}
 
 def feed_by_token(token: str) -> CalendarFeed:
-    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token == token)) if token else None
+    feed = db.session.scalar(
+        sa.select(CalendarFeed).where(CalendarFeed.token_hash == feed_token_digest(token))) if token else None
     if feed is None:
         raise NotFound("There is no such calendar.")
     return feed

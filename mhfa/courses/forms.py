@@ -32,6 +32,7 @@ from mhfa.courses.listings import FinderFilters, ManageFilters
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
 from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
 from mhfa.courses.venues import VenueDetails
+from mhfa.db_types import MAX_ID
 from mhfa.employers.models import Employer
 from mhfa.errors import NotFound
 from mhfa.extensions import db
@@ -55,8 +56,18 @@ def options(pairs) -> list:
 def _date(label: str, invalid: str, description: str = "", required: str | None = None) -> DateField:
     """A date typed as YYYY-MM-DD (what a browser's date input sends) or DD/MM/YYYY."""
     validators = [InputRequired(required)] if required else [Optional()]
-    return DateField(label, validators=validators, format=DATE_FORMATS, invalid_value_message=invalid,
-                     description=description)
+    return DateField(label, validators=[*validators, _plausible_year(invalid)], format=DATE_FORMATS,
+                     invalid_value_message=invalid, description=description)
+
+
+def _plausible_year(message: str):
+    """Refuse dates far from the programme (9999-12-31 would overflow the day after)."""
+
+    def check(form, field):
+        if field.data is not None and not 1900 <= field.data.year <= 2199:
+            raise ValidationError(message)
+
+    return check
 
 
 def _time(label: str, invalid: str) -> TimeField:
@@ -424,7 +435,7 @@ class AreaFeedForm(FlaskForm):
 
 def _chosen(model, ident: int | None):
     """The row a select list names, or NotFound (a choice that is no longer there)."""
-    record = db.session.get(model, ident) if ident is not None else None
+    record = db.session.get(model, ident) if ident is not None and 0 < ident <= MAX_ID else None
     if record is None:
         raise NotFound(f"There is no such {model.__tablename__.replace('_', ' ')}.")
     return record

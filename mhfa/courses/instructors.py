@@ -21,6 +21,7 @@ from mhfa.courses.scheduling import instructor_problem, refuse_if_closed_for_cha
 from mhfa.courses.visibility import person_id_of
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.locks import lock_instructor
 from mhfa.people.models import Person
 from mhfa.timeutil import london_today, to_london
 
@@ -28,6 +29,7 @@ from mhfa.timeutil import london_today, to_london
 def assign_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
     """Put a licensed instructor on a course, unless their licence or another course gets in the way."""
     refuse_if_closed_for_changes(course)
+    lock_instructor(instructor)  # before the clash check, so two assignments at once cannot both pass it
     if instructor in course.instructors:
         raise DomainError(f"{instructor.person.full_name} is already teaching this course.", field="instructor")
     problem = instructor_problem(instructor, list(course.sessions), exclude_course=course)

@@ -45,6 +45,8 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
     """One page of courses with their places, counted in SQL: a count and one query for the rows."""
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
     page = max(page, 1)
+    if (page - 1) * per_page >= total:  # past the end: nothing to fetch (and no offset the database cannot hold)
+        return Page(items=[], page=page, per_page=per_page, total=total)
     rows = db.session.execute(
         sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
         .where(*conditions)

@@ -238,12 +238,19 @@ class FeedKind(enum.Enum):
 
 
 class CalendarFeed(db.Model):
-    """A private calendar subscription, reached by an unguessable token that its owner can reset."""
+    """A private calendar subscription, reached by an unguessable token that its owner can reset.
+
+    Only the token's SHA-256 is stored (in the ``token`` column), like API tokens: a copy of the
+    database opens no one's calendar. ``token`` on the object holds the plain token just after a
+    reset, to show its address once.
+    """
 
     __tablename__ = "calendar_feed"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column("token", sa.String(64), unique=True)
+    # Not stored: the plain token, known only right after a reset (set on the instance).
+    token = None
     kind: Mapped[FeedKind] = mapped_column(str_enum(FeedKind))
     owner_user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"))

@@ -5,7 +5,7 @@ back and puts every problem on its field), then render or redirect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -102,10 +102,28 @@ def calendar_feed(token: str):
 
 # --- personal calendar feeds ------------------------------------------------------------------
 
+_NEW_FEEDS = "mhfa_new_feed_tokens"  # a reset's plain token, kept in the session until its page shows it once
+
+
+def _remember_new_feed(feed) -> None:
+    session[_NEW_FEEDS] = {**session.get(_NEW_FEEDS, {}), str(feed.id): feed.token}
+
+
+def _shown_once(feed):
+    """The feed with its plain token if it was just reset (then forgotten), else as stored."""
+    if feed is not None:
+        tokens = session.get(_NEW_FEEDS, {})
+        if str(feed.id) in tokens:
+            feed.token = tokens.pop(str(feed.id))
+            session[_NEW_FEEDS] = tokens
+    return feed
+
+
 def _feed_page(kind: FeedKind, template: str, reset_endpoint: str, **context):
-    feed = feeds.feed_for(current_user, kind)
-    return render_template(template, feed=feed, feed_url=calendar.feed_url(feed) if feed else None,
-                           webcal_url=calendar.webcal_url(feed) if feed else None,
+    feed = _shown_once(feeds.feed_for(current_user, kind))
+    known = feed is not None and feed.token is not None
+    return render_template(template, feed=feed, feed_url=calendar.feed_url(feed) if known else None,
+                           webcal_url=calendar.webcal_url(feed) if known else None,
                            form=ActionForm(), reset_endpoint=reset_endpoint, **context)
 
 
@@ -113,7 +131,7 @@ def _reset_own_feed(kind: FeedKind, back: str):
     form = ActionForm()
     if form.validate_on_submit():
         had_feed = feeds.feed_for(current_user, kind) is not None
-        flow.attempt(feeds.reset_feed, current_user, kind)
+        _remember_new_feed(flow.attempt(feeds.reset_feed, current_user, kind).value)
         flash("Your calendar has a new link: the old one no longer works." if had_feed
               else "Your calendar link is ready.", "success")
     return redirect(url_for(back))
@@ -156,12 +174,15 @@ def area_calendars():
     form = AreaFeedForm(areas=areas)
     if form.validate_on_submit():
         area = flow.get_or_404(CouncilArea, int(form.council_area.data))
-        if flow.attempt(feeds.reset_feed, current_user, FeedKind.AREA, area, form=form).ok:
+        outcome = flow.attempt(feeds.reset_feed, current_user, FeedKind.AREA, area, form=form)
+        if outcome.ok:
+            _remember_new_feed(outcome.value)
             flash(f"The calendar link for {area.name} is ready; any earlier link for it no longer works.", "success")
             return redirect(url_for("courses.area_calendars"))
     by_area = {area.id: area for area in areas}
-    links = [(by_area[area_id], calendar.feed_url(feed), calendar.webcal_url(feed))
-             for area_id, feed in feeds.area_feeds(current_user).items()]
+    shown = {area_id: _shown_once(feed) for area_id, feed in feeds.area_feeds(current_user).items()}
+    links = [(by_area[area_id], calendar.feed_url(feed) if feed.token else None,
+              calendar.webcal_url(feed) if feed.token else None) for area_id, feed in shown.items()]
     return render_template("courses/feed_areas.html", form=form,
                            links=sorted(links, key=lambda x: x[0].name)), flow.status(form)
 

@@ -19,6 +19,8 @@ NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
     ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Forecast", "forecast.method", frozenset({Role.BOARD, Role.COORDINATOR})),
     ("Users", "admin.users", frozenset({Role.ADMIN})),
+    ("People's records", "privacy.people", frozenset({Role.COORDINATOR})),
+    ("Audit log", "privacy.audit_log", frozenset({Role.COORDINATOR})),
 ]
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from mhfa.auth.access import public
 from mhfa.auth.models import Role
+from mhfa.extensions import rate_limit_storage_state
 from mhfa.main import services
 
 bp = Blueprint("main", __name__)
@@ -45,6 +46,9 @@ def accessibility():
 @public
 def healthz():
     """200 when the app and its database answer, 503 otherwise."""
+
+    limits = rate_limit_storage_state()
     if services.database_answers():
-        return {"status": "ok", "database": "ok"}, 200
-    return {"status": "error", "database": "unavailable"}, 503
+        return {"status": "degraded" if "unreachable" in limits else "ok", "database": "ok",
+                "rate_limits": limits}, 200
+    return {"status": "error", "database": "unavailable", "rate_limits": limits}, 503

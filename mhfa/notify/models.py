@@ -1,12 +1,13 @@
-"""A record of each reminder sent, so a reminder goes once however often the job runs."""
+"""A record of each reminder sent (so a reminder goes once however often the job runs), and the email outbox."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mhfa.db_types import UTCDateTime
+from mhfa.db_types import UTCDateTime, str_enum
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 
@@ -19,3 +20,35 @@ class SentReminder(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40))
     subject_id: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxStatus(enum.Enum):
+    PENDING = "pending"  # waiting to be sent (again, after a failed attempt: see next_attempt_at)
+    SENDING = "sending"  # claimed by one sender
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry; kept for an operator to look at
+
+
+class OutboxMessage(db.Model):
+    """One outgoing email, written in the same transaction as the change it announces.
+
+    A sender claims it (only one can), sends it and marks it sent; a failed attempt is retried with
+    backoff. The built message is stored whole (with its Message-ID), so a retry sends the same bytes.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,30 +1,38 @@
-"""Email: messages are queued in the database session and sent only after it commits.
+"""Email: messages are written to a durable outbox in the same transaction as the change they announce.
 
-A message queued during a transaction that rolls back is never sent, so no email announces a
-booking that did not happen. With ``MAIL_SERVER`` set, messages go over SMTP; without it they are
-written as ``.eml`` files to ``instance/outbox/`` so a developer can read them. A message that
-cannot be sent after the commit is kept in ``instance/outbox/failed/`` and logged, never lost.
+``queue(message)`` adds an :class:`~mhfa.notify.models.OutboxMessage` row to the current session, so a
+message exists exactly when its change committed: a rolled-back booking has no email, and a worker
+killed after the commit loses nothing. ``flask mhfa deliver-mail [--loop]`` (see ``outbox.py``) sends
+what is due, with retries and backoff, at most once per message however many senders run.
+
+With ``MHFA_DELIVER_AFTER_COMMIT`` (the development server and the tests) the messages of a
+transaction are also delivered right after it commits, by the same outbox code; production leaves it
+off, so no request waits for (or is timed by) an SMTP relay. Without ``MAIL_SERVER``, delivery writes
+``.eml`` files to ``instance/outbox/`` so a developer can read them.
 """
 from __future__ import annotations
 
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mhfa.extensions import db
+from mhfa.notify.models import OutboxMessage
 from mhfa.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-_QUEUE_KEY = "mhfa_outbox"
+QUEUE_KEY = "mhfa_outbox"
 
 
 @dataclass
@@ -45,29 +53,26 @@ class Message:
 
 
 def queue(message: Message) -> None:
-    """Send ``message`` once the current transaction commits (dropped if it rolls back)."""
+    """Write ``message`` to the outbox in the current transaction (it goes only if that commits)."""
     session = db.session()
     if not session.in_transaction():
         session.begin()
-    session.info.setdefault(_QUEUE_KEY, []).append(message)
+    email = build(message)
+    row = OutboxMessage(recipient=message.to[:254], subject=message.subject[:255], message_id=email["Message-ID"],
+                        raw=bytes(email))
+    session.add(row)
+    session.info.setdefault(QUEUE_KEY, []).append((message, row))
 
 
 def queued() -> list[Message]:
-    """Messages waiting for the current transaction to commit."""
-    return list(db.session().info.get(_QUEUE_KEY, []))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    messages = session.info.pop(_QUEUE_KEY, [])
-    if messages and has_app_context():
-        deliver(messages)
+    """Messages written to the outbox in the current transaction, waiting for it to commit."""
+    return [message for message, _ in db.session().info.get(QUEUE_KEY, [])]
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(_QUEUE_KEY, None)
+        session.info.pop(QUEUE_KEY, None)
 
 
 # Fold headers only past SMTP's line limit: Python folds a long Subject right after "Subject:",
@@ -95,33 +100,40 @@ def build(message: Message) -> EmailMessage:
 
 
 def deliver(messages: list[Message]) -> None:
-    """Send now (SMTP), or write to the outbox when no mail server is configured."""
+    """Send now, bypassing the outbox (SMTP, or ``.eml`` files without a mail server); raises on failure."""
+    send_raw([bytes(build(m)) for m in messages])
+
+
+def send_raw(emails: list[bytes]) -> None:
+    """Hand built messages to the mail server over one connection (or write them as ``.eml`` files)."""
+    with mail_transport() as send:
+        for raw in emails:
+            send(raw)
+
+
+@contextmanager
+def mail_transport() -> Iterator[Callable[[bytes], None]]:
+    """A ``send(raw)`` function over one SMTP connection, or writing ``instance/outbox/`` files without
+    ``MAIL_SERVER``. Raises ``OSError``/``smtplib.SMTPException`` when the server cannot take a message."""
     config = current_app.config
-    built = [build(m) for m in messages]
     if not config.get("MAIL_SERVER"):
-        for email in built:
-            _write(email, _outbox())
+        folder = _outbox()
+        yield lambda raw: _write(raw, folder)
         return
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            for email in built:
-                smtp.send_message(email)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send %d message(s); kept in the failed outbox", len(built))
-        for email in built:
-            _write(email, _outbox() / "failed")
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config.get("MAIL_TIMEOUT", 30)) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        yield lambda raw: smtp.send_message(message_from_bytes(raw, policy=_POLICY))
 
 
 def _outbox() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def _write(email: EmailMessage, folder: Path) -> Path:
+def _write(raw: bytes, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(email))
+    path.write_bytes(raw)
     return path

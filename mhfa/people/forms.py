@@ -8,6 +8,7 @@ from wtforms import Field, RadioField, SelectField, StringField, SubmitField, Va
 from wtforms.validators import DataRequired, Length, Optional
 
 from mhfa.areas.services import normalise_postcode
+from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 
@@ -44,6 +45,8 @@ class DateInputField(Field):
         self.process_errors = []
         self.raw_data = []
         self.data = data if data is not None else self.default
+        if not isinstance(self.data, date):  # WTForms passes its "unset" marker when there is no object data
+            self.data = None
         if isinstance(self.data, date):
             self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
@@ -63,15 +66,27 @@ class DateInputField(Field):
             self.process_errors.append(f"{label} must include a {' and a '.join(missing)}")
             return
         try:
-            if len(year) != 4:
+            if len(year) != 4 or not (day + month + year).isdigit():
                 raise ValueError
             self.data = date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
             self.data = None
             self.process_errors.append(f"{label} must be a real date")
 
     def _value(self):
         return self.parts
+
+
+def _id_or_none(value):
+    """A chosen row's id from a select; a number no row can have is refused as an invalid choice."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    number = int(value)  # ValueError: WTForms shows "Not a valid choice"
+    if not 0 < number <= MAX_ID:
+        raise ValueError("no such choice")
+    return number
 
 
 def _enum_choices(labels: dict) -> list[tuple[str, str]]:
@@ -96,13 +111,13 @@ class ProfileForm(FlaskForm):
         DataRequired("Enter your last name"), Length(max=100, message="Last name must be 100 characters or fewer")])
     date_of_birth = DateInputField(
         "Date of birth", description="Courses have a minimum age. For example, 27 3 1990.")
-    home_council_area = SelectField("Council area where you live", coerce=lambda v: int(v) if v else None,
+    home_council_area = SelectField("Council area where you live", coerce=_id_or_none,
                                     validate_choice=False)
-    work_council_area = SelectField("Council area where you work", coerce=lambda v: int(v) if v else None,
+    work_council_area = SelectField("Council area where you work", coerce=_id_or_none,
                                     validate_choice=False, description="Leave blank if you do not work.")
     postcode = StringField("Postcode (optional)", description="Of your home. For example, B1 2ND.",
                            validators=[Optional(), Length(max=10, message="Enter a real postcode, like B1 2ND")])
-    employer = SelectField("Employer", coerce=lambda v: int(v) if v else None, validate_choice=False,
+    employer = SelectField("Employer", coerce=_id_or_none, validate_choice=False,
                            description="If your employer is not listed, leave this blank.")
     age_band = RadioField("What is your age group? (optional)", **_optional_enum(AgeBand))
     sex = RadioField("What is your sex? (optional)", **_optional_enum(Sex))

@@ -1,6 +1,7 @@
 """People: a trainee's own profile, and claiming a record that an import or an employer created."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,13 +21,19 @@ OLDEST_AGE = 120
 
 
 def normalise_email(email: str) -> str:
-    """The one spelling of an email address the service compares and stores."""
-    return email.strip().lower()
+    """The one form of an address kept and compared everywhere: trimmed, Unicode NFC, lower case.
+
+    So "Anna@Example.org" and a decomposed "Ana\u0301" spelling reach the same account; lower() rather
+    than casefold(), which would change letters such as "ß" that mail servers treat as distinct.
+    """
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def person_with_email(email: str) -> Person | None:
     """The person with this address, however an import or an employer capitalised it."""
-    return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == normalise_email(email)).limit(1))
+    address = normalise_email(email)
+    return db.session.scalar(sa.select(Person).where(
+        sa.or_(Person.email == address, sa.func.lower(Person.email) == address)).limit(1))
 
 
 def claim_person(user: User, *, first_name: str = "", last_name: str = "") -> Person:
@@ -121,6 +128,13 @@ def update_profile(user: User, changes: ProfileChanges) -> Person:
         if employer_id is not None and db.session.get(Employer, employer_id) is None:
             raise DomainError("Choose an employer from the list", field="employer")
     postcode = normalise_postcode(changes.postcode)
+    equality = ("age_band", "sex", "ethnic_group", "disability")
+    before = {name: getattr(getattr(person, name), "value", None) for name in equality}
+    after = {name: getattr(getattr(changes, name), "value", None) for name in equality}
+    if before != after:
+        audit.record("person.equality_edited", person, user,
+                     before={k: v for k, v in before.items() if v != after[k]},
+                     after={k: v for k, v in after.items() if v != before[k]})
     person.first_name, person.last_name = first, last
     person.date_of_birth = dob
     person.home_council_area_id = changes.home_council_area_id

@@ -127,7 +127,8 @@ def test_repeated_sign_in_attempts_are_slowed_down(tmp_path, app_ctx):
     app = create_app({
         "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
         "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "MHFA_AUTH_RATE_LIMIT": "3 per minute",
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
+        "MHFA_LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
     })
     client = app.test_client()
     try:

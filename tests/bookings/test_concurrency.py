@@ -38,7 +38,8 @@ pytestmark = pytest.mark.slow
 def crowd_app(app_ctx, smtp):
     """A second app on the same database and mail server, with a pool big enough for the crowd."""
     config = {key: app_ctx.config[key] for key in (
-        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL")}
+        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL",
+        "MHFA_DELIVER_AFTER_COMMIT")}
     application = create_app({
         **config,
         "TESTING": True,

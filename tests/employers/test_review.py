@@ -116,16 +116,16 @@ def test_a_nul_byte_or_control_character_in_any_field_is_refused_and_nothing_cha
                          ("email", "bell\x07@acme.example")):
         staff = {"first_name": "Nil", "last_name": "Null", "email": "nil@acme.example", field: value}
         refused = post_form(allocate, staff, page=page)
-        assert refused.status_code == 422, (field, value)
+        assert refused.status_code == (400 if "\x00" in value else 422), (field, value)  # NUL: the input guard
         assert "nil@acme.example" not in refused.get_data(as_text=True) or field != "email"
     order_form = {"kind": "course_type", "course_type": str(factories.course_type("AWARE").id), "places": "1",
                   "purchase_order_ref": "PO\x00-9", "billing_address": "1 High\x00 Street"}
-    assert post_form("/employer/orders/new", order_form).status_code == 422
+    assert post_form("/employer/orders/new", order_form).status_code == 400  # NUL: the input guard
     closed = {"course_type": str(factories.course_type("AWARE").id), "preferred_dates": "March\x00",
               "location": "Coventry"}
-    assert post_form("/employer/closed-course-requests/new", closed).status_code == 422
-    assert post_form("/employer/contacts", {"email": "in\x00vite@acme.example"}).status_code == 422
-    assert client.get("/places/abc%00def").status_code == 404
+    assert post_form("/employer/closed-course-requests/new", closed).status_code == 400
+    assert post_form("/employer/contacts", {"email": "in\x00vite@acme.example"}).status_code == 400
+    assert client.get("/places/abc%00def").status_code == 400
     assert client.get("/places/" + "a" * 5000).status_code == 404
 
     from mhfa.employers.vouchers import CsvRejected, parse_staff_csv
@@ -140,7 +140,7 @@ def test_a_nul_byte_or_control_character_in_any_field_is_refused_and_nothing_cha
     auth.login(registrant)
     register = {"name": "Canal\x00 Trust", "sector": "voluntary", "size_band": "medium", "headcount": "120",
                 "council_area": str(factories.area("Dudley").id)}
-    assert post_form("/employers/register", register).status_code == 422
+    assert post_form("/employers/register", register).status_code == 400  # NUL: the input guard
     db.session.expire_all()
     assert db.session.query(Employer).count() == 1 and db.session.query(Order).count() == 1
     assert db.session.query(PlaceVoucher).filter(PlaceVoucher.assigned_person_id.is_not(None)).count() == 1

@@ -43,9 +43,12 @@ def test_message_of_a_rolled_back_transaction_is_never_sent(outbox):
 
 
 def test_unreachable_mail_server_keeps_the_message(outbox, app_ctx, monkeypatch):
+    from mhfa.notify.models import OutboxMessage, OutboxStatus
+
     monkeypatch.setitem(app_ctx.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app_ctx.config, "MAIL_PORT", 1)
     notify.queue(_message("Kept"))
     db.session.commit()
-    kept = list((outbox / "failed").glob("*.eml"))
-    assert len(kept) == 1 and b"Subject: Kept" in kept[0].read_bytes()
+    [kept] = db.session.scalars(db.select(OutboxMessage)).all()  # kept in the durable outbox, to retry
+    assert kept.status is OutboxStatus.PENDING and kept.attempts == 1 and kept.last_error
+    assert b"Subject: Kept" in kept.raw

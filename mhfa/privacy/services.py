@@ -1,0 +1,254 @@
+"""Data-protection rights: everything held about a person (JSON and CSV), erasure, and retention.
+
+The export walks the schema rather than a hand-kept list: every table with a column referring to the
+person (or to their account) contributes its rows, so a table another area adds is included without
+touching this file. Secrets (password and token hashes, link tokens) are never exported.
+
+Erasure anonymises: the person's name, email, date of birth, postcode, equality answers and account
+go; their council areas, completions and certificates stay (so reach figures do not change) and
+``Person.erased_at`` makes certificate verification answer "record erased".
+"""
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from mhfa.api.idempotency import purge_older_than
+from mhfa.attendance.models import Completion
+from mhfa.audit import services as audit
+from mhfa.audit.models import AuditEvent
+from mhfa.auth.models import User, UserSession
+from mhfa.auth.sessions import end_all
+from mhfa.bookings.models import Booking
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+from mhfa.notify.models import OutboxMessage, OutboxStatus
+from mhfa.notify.outbox import purge_delivered
+from mhfa.people.models import Person
+from mhfa.timeutil import utcnow
+
+ERASED_NAME = ("Erased", "record")
+_SECRET_WORDS = ("hash", "token", "password", "raw")
+
+
+def _is_secret(column: sa.Column) -> bool:
+    return any(word in column.name for word in _SECRET_WORDS)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return None
+    return value
+
+
+def _rows(table: sa.Table, condition) -> list[dict]:
+    columns = [c for c in table.columns if not _is_secret(c)]
+    result = db.session.execute(sa.select(*columns).where(condition).order_by(*table.primary_key.columns))
+    return [{key: _plain(value) for key, value in row._mapping.items()} for row in result]
+
+
+def _referring_columns(target: str) -> list[tuple[sa.Table, sa.Column]]:
+    found = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == target for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def personal_data(person: Person) -> dict[str, Any]:
+    """Everything held about ``person``, section by section (table name → rows)."""
+    person_table = Person.__table__
+    data: dict[str, Any] = {"person": _rows(person_table, person_table.c.id == person.id)}
+    users = db.session.scalars(sa.select(User).where(User.person_id == person.id)).all()
+    user_ids = [u.id for u in users]
+    for table, column in _referring_columns("person"):
+        data.setdefault(table.name, []).extend(_rows(table, column == person.id))
+    if user_ids:
+        for table, column in _referring_columns("user_account"):
+            if table.name == AuditEvent.__tablename__:
+                continue
+            data.setdefault(table.name, []).extend(_rows(table, column.in_(user_ids)))
+    events = AuditEvent.__table__
+    about = sa.or_(
+        sa.and_(events.c.entity_type == "person", events.c.entity_id == person.id),
+        sa.and_(events.c.entity_type == "user_account", events.c.entity_id.in_(user_ids or [-1])),
+        events.c.actor_user_id.in_(user_ids or [-1]),
+    )
+    data["audit_event"] = _rows(events, about)
+    if person.email:
+        outbox = OutboxMessage.__table__
+        data["outbox_message"] = _rows(outbox, outbox.c.recipient == person.email)
+    return {name: _unique(rows) for name, rows in data.items() if rows}
+
+
+def _unique(rows: list[dict]) -> list[dict]:
+    """A row reached through two columns (a booking of theirs, booked by them) once."""
+    seen, kept = set(), []
+    for row in rows:
+        key = repr(sorted(row.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
+
+
+def export_json(person: Person, actor: User | None, reason: str | None = None) -> dict[str, Any]:
+    """The export as a JSON-ready document; the export itself is audited."""
+    document = {"exported_at": utcnow().isoformat(), "person_id": person.id, "data": personal_data(person)}
+    audit.record("personal_data.exported", person, actor, format="json", reason=reason,
+                 sections=sorted(document["data"]))
+    return document
+
+
+def export_csv(person: Person, actor: User | None, reason: str | None = None) -> str:
+    """The export as one CSV: section, row number, field, value (every row of every section)."""
+    data = personal_data(person)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "row", "field", "value"])
+    for section, rows in data.items():
+        for number, row in enumerate(rows, start=1):
+            for key, value in row.items():
+                text = "" if value is None else str(value)
+                if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # never a formula in a spreadsheet
+                    text = "'" + text
+                writer.writerow([section, number, key, text])
+    audit.record("personal_data.exported", person, actor, format="csv", reason=reason, sections=sorted(data))
+    return out.getvalue()
+
+
+def erase_person(person: Person, actor: User | None, reason: str) -> Person:
+    """Anonymise ``person``: personal data removed, reach and certificates kept (answering "record erased")."""
+    if person.is_erased:
+        raise DomainError("This record has already been erased.")
+    if not reason.strip():
+        raise DomainError("Enter the reason for the erasure, such as the request's reference", field="reason")
+    if actor is not None and actor.person_id == person.id:
+        raise DomainError("You cannot erase your own record. Ask another coordinator.")
+
+    erased_fields = ["first_name", "last_name", "email", "date_of_birth", "postcode", "age_band", "sex",
+                     "ethnic_group", "disability"]
+    person.first_name, person.last_name = ERASED_NAME
+    person.email = None
+    person.date_of_birth = None
+    person.postcode = None
+    person.age_band = person.sex = person.ethnic_group = person.disability = None
+    person.erased_at = utcnow()
+    for user in db.session.scalars(sa.select(User).where(User.person_id == person.id)):
+        end_all(user, "record erased")
+        user.email = f"erased-{user.id}@erased.invalid"
+        user.password_hash = "!"  # noqa: S105 (matches no password)
+        user.api_token_hash = None
+        user.active = False
+        user.role_rows = []
+        erased_fields.append("account")
+    db.session.flush()
+    audit.record("person.erased", person, actor, reason=reason.strip()[:500], fields=erased_fields)
+    return person
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+@dataclass
+class RetentionReport:
+    people_erased: int = 0
+    emails_purged: int = 0
+    sessions_purged: int = 0
+    idempotency_keys_purged: int = 0
+    dry_run: bool = False
+    erased_ids: list[int] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        verb = "would be" if self.dry_run else "were"
+        return [
+            f"Unclaimed people inactive past the retention period who {verb} erased: {self.people_erased}",
+            f"Delivered emails purged: {self.emails_purged}",
+            f"Ended sign-in sessions purged: {self.sessions_purged}",
+            f"API idempotency keys purged: {self.idempotency_keys_purged}",
+        ]
+
+
+def people_past_retention(years: int) -> list[Person]:
+    """Unclaimed people (no account) not erased, whose last activity is older than ``years`` years.
+
+    Activity: the record's creation, any booking, and any completion.
+    """
+
+    cutoff = utcnow() - timedelta(days=round(365.25 * years))
+    has_account = sa.exists().where(User.person_id == Person.id)
+    recent_booking = sa.exists().where(Booking.person_id == Person.id, Booking.created_at >= cutoff)
+    recent_completion = sa.exists().where(Completion.person_id == Person.id, Completion.completed_on >= cutoff.date())
+    return list(db.session.scalars(sa.select(Person).where(
+        Person.erased_at.is_(None), Person.created_at < cutoff, ~has_account, ~recent_booking, ~recent_completion,
+    ).order_by(Person.id)))
+
+
+def apply_retention(*, years: int, outbox_days: int, session_days: int, dry_run: bool = False) -> RetentionReport:
+    """Apply the retention settings (in the caller's transaction); returns what was (or would be) done."""
+
+    report = RetentionReport(dry_run=dry_run)
+    due = people_past_retention(years)
+    report.people_erased = len(due)
+    report.erased_ids = [p.id for p in due]
+    sent_cutoff = utcnow() - timedelta(days=outbox_days)
+    session_cutoff = utcnow() - timedelta(days=session_days)
+    if dry_run:
+        report.emails_purged = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < sent_cutoff)) or 0
+        report.sessions_purged = db.session.scalar(sa.select(sa.func.count(UserSession.id)).where(
+            UserSession.ended_at < session_cutoff)) or 0
+        return report
+    for person in due:
+        erase_person(person, None, f"retention: no activity for {years} years")
+
+    report.emails_purged = purge_delivered(outbox_days)
+    report.sessions_purged = db.session.execute(
+        sa.delete(UserSession).where(UserSession.ended_at < session_cutoff)).rowcount
+    report.idempotency_keys_purged = purge_older_than(1)
+    return report
+
+
+# --- people and audit search (coordinators) ------------------------------------------------------
+
+def find_people(query: str, limit: int = 50) -> list[Person]:
+    text = query.strip()
+    if not text:
+        return []
+    if text.isdigit() and len(text) < 10:
+        return [p for p in [db.session.get(Person, int(text))] if p is not None]
+    pattern = "%" + text.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    full_name = sa.func.lower(Person.first_name + " " + Person.last_name)
+    return list(db.session.scalars(sa.select(Person).where(
+        sa.or_(full_name.like(pattern), sa.func.lower(Person.email).like(pattern))
+    ).order_by(Person.last_name, Person.first_name, Person.id).limit(limit)))
+
+
+def audit_query(*, action: str = "", entity_type: str = "", entity_id: int | None = None,
+                actor_id: int | None = None, since: date | None = None, until: date | None = None) -> sa.Select:
+    """Audit events matching the filters, newest first (for pagination)."""
+    query = sa.select(AuditEvent)
+    if action:
+        query = query.where(AuditEvent.action.like(action.replace("%", "") + "%"))
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_user_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= datetime.combine(since, datetime.min.time()).astimezone())
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < datetime.combine(until + timedelta(days=1),
+                                                                       datetime.min.time()).astimezone())
+    return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
