@@ -43,6 +43,7 @@ class StaffMember:
     last_name: str
     email: str
     date_of_birth: date | None = None  # optional: the contact can book them directly only with it (age rules)
+    line: int | None = None  # the CSV line that named them
 
 
 class CsvRejected(DomainError):
@@ -150,6 +151,7 @@ def parse_staff_csv(data: bytes) -> list[StaffMember]:
                 problems.append(f"line {line}: {member.email} is already on line {seen[member.email]}")
                 continue
             seen[member.email] = line
+            member.line = line
             members.append(member)
     except csv.Error as error:
         problems.append(f"line {reader.line_num}: the file is not valid CSV ({error})")
@@ -224,14 +226,30 @@ def allocate(employer: Employer, order: Order, members: list[StaffMember], *, by
         raise DomainError(f"This order has {len(free)} unused place{'s' if len(free) != 1 else ''} and you named "
                           f"{len(members)} people: name fewer, or order more places",
                           field="file" if len(members) > 1 else "email")
+    _refuse_people_who_cannot_have_one(order, members)
     result = Allocation()
     for member, voucher in zip(members, free, strict=False):
-        person = _staff_person(employer, member)
-        if _already_holds(order, person):
-            raise DomainError(f"{member.email} already has an unused place from this order: nothing was allocated",
-                              field="file" if len(members) > 1 else "email")
-        result.vouchers.append(_give(voucher, person, by))
+        result.vouchers.append(_give(voucher, _staff_person(employer, member), by))
     return result
+
+
+def _refuse_people_who_cannot_have_one(order: Order, members: list[StaffMember]) -> None:
+    """Every person who already holds an unused place of the order, or whose record was erased, before
+    any place is given: from a CSV file, one ``line N: reason`` each."""
+    problems = []
+    for member in members:
+        person = _person_with_email(member.email)
+        if person is None:
+            continue
+        if person.is_erased:
+            problems.append((member, f"{member.email} cannot be given a place"))
+        elif _already_holds(order, person):
+            problems.append((member, f"{member.email} already has an unused place from this order"))
+    if not problems:
+        return
+    if all(member.line is not None for member, _ in problems):
+        raise CsvRejected([f"line {member.line}: {reason}" for member, reason in problems])
+    raise DomainError(f"{problems[0][1]}: nothing was allocated", field="email")
 
 
 def allocate_one(employer: Employer, order: Order, first_name: str, last_name: str, email: str, *,

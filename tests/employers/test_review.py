@@ -167,3 +167,21 @@ def test_the_csv_export_opens_in_excel_with_accented_names_intact(client, auth, 
     assert response.data.startswith("\ufeff".encode()) and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:2] == ["First name", "Last name"] and ["Zoë", "Ní Bhriain"] in [r[:2] for r in rows]
+
+
+def test_a_csv_naming_people_who_cannot_have_a_place_reports_each_line_and_gives_nobody_one(app_ctx):
+    acme = factories.employer("Acme")
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=6, by=contact)
+    vouchers.allocate_one(acme, order, "Hal", "Holder", "hal@acme.example", by=contact)
+    factories.person("Ed", "Erased", email="ed@acme.example", erased_at=factories.utcnow())
+    db.session.commit()
+    data = (b"first_name,last_name,email\r\nNew,One,new1@acme.example\r\nHal,Holder,HAL@acme.example\r\n"
+            b"Ed,Erased,ed@acme.example\r\nNew,Two,new2@acme.example\r\n")
+    with pytest.raises(vouchers.CsvRejected) as refused:
+        vouchers.allocate_csv(acme, order, data, by=contact)
+    assert refused.value.lines == ["line 3: hal@acme.example already has an unused place from this order",
+                                   "line 4: ed@acme.example cannot be given a place"]
+    db.session.rollback()
+    given = db.session.query(PlaceVoucher).filter(PlaceVoucher.assigned_person_id.is_not(None)).all()
+    assert [v.assigned_person.email for v in given] == ["hal@acme.example"]
