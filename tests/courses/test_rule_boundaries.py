@@ -149,3 +149,40 @@ def test_sessions_adding_up_to_more_or_fewer_hours_than_the_course_are_refused(a
 def test_sessions_within_a_minute_of_the_course_hours_are_allowed(app_ctx, day, sessions):
     course = services.create_course(_details(day, "ADULT_2DAY", sessions))
     assert len(course.sessions) == 2
+
+
+# --- found by mutation testing (scripts/mutation) -----------------------------------------------
+
+def test_another_instructors_course_at_the_same_time_is_no_clash(app_ctx, day):
+    _, busy = _busy_instructor(day)
+    free = factories.instructor(factories.person("Free", "Agent"))
+    course = factories.course("AWARE", session_times=[(local(day, *BUSY[0]), local(day, *BUSY[1]))], instructors=[])
+    services.assign_instructor(course, free)
+    assert course.instructors == [free] and busy.instructors != [free]
+
+
+def test_moving_a_course_by_an_hour_does_not_clash_with_its_own_old_times(app_ctx, day):
+    instructor = factories.instructor()
+    course = factories.course("AWARE", session_times=[(local(day, 9), local(day, 13))], instructors=[instructor])
+    services.reschedule_course(course, [services.SessionTimes(utc(day, 10), utc(day, 14))])
+    assert [s.starts_at for s in course.sessions] == [utc(day, 10)]
+
+
+def test_a_licence_expiring_on_the_last_day_of_the_course_is_enough(app_ctx, day):
+    instructor = factories.instructor(expires_on=day)
+    course = factories.course("AWARE", session_times=[(local(day, 9), local(day, 13))], instructors=[])
+    services.assign_instructor(course, instructor)
+    assert course.instructors == [instructor]
+
+
+def test_a_session_ending_as_it_starts_is_refused(app_ctx, day):
+    with pytest.raises(services.InvalidCourse) as refused:
+        services.create_course(_details(day, "ADULT_2DAY", [((9, 0), (9, 0)), ((9, 0), (23, 0))]))
+    assert ("session_1_end", "Session 1 must end after it starts") in refused.value.problems
+
+
+def test_a_session_starting_right_now_is_in_the_past(app_ctx, day):
+    details = _details(day, "AWARE", [((9, 0), (13, 0))])
+    with pytest.raises(services.InvalidCourse) as refused:
+        services.create_course(details, now=details.sessions[0].starts_at)
+    assert ("session_1_date", "Session 1 must be in the future") in refused.value.problems
