@@ -225,7 +225,7 @@ def find_people(query: str, limit: int = 50) -> list[Person]:
     text = query.strip()
     if not text:
         return []
-    if text.isdigit() and len(text) < 10:
+    if text.isascii() and text.isdigit() and len(text) < 10:
         return [p for p in [db.session.get(Person, int(text))] if p is not None]
     pattern = "%" + text.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
     full_name = sa.func.lower(Person.first_name + " " + Person.last_name)

@@ -179,6 +179,8 @@ def live_server(tmp_path_factory):
         "RATELIMIT_ENABLED": "false",
         "MHFA_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "PYTHONUNBUFFERED": "1",
+        # As ./scripts/serve runs it: emails written to instance/outbox right after each commit.
+        "MHFA_DELIVER_AFTER_COMMIT": "true",
     })
     today = date.today()
     server = LiveServer(url=url, instance=instance, env=env, today=today)

@@ -38,10 +38,13 @@ def test_pages_answer_503_with_retry_after_and_one_log_line_when_the_database_is
 def test_postgresql_connections_carry_statement_lock_and_idle_timeouts(app_ctx):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
-    db.engine.dispose()
-    with db.engine.connect() as connection:
+    # A fresh engine from the app's settings: the shared test engine may have had its timeouts lifted by a
+    # batch command (demo data, imports) run earlier in the same process, as the CLI does on purpose.
+    engine = sa.create_engine(app_ctx.config["SQLALCHEMY_DATABASE_URI"], **app_ctx.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    with engine.connect() as connection:
         settings = {name: connection.execute(sa.text(f"SHOW {name}")).scalar() for name in (
             "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+    engine.dispose()
     assert settings == {"statement_timeout": "30s", "lock_timeout": "10s",
                         "idle_in_transaction_session_timeout": "1min"}
     assert app_ctx.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 5

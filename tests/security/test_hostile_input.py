@@ -110,7 +110,7 @@ def world(app_ctx):
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: getattr(r, "value", "anonymous"))
 @settings(max_examples=5, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.large_base_example])
+                                 HealthCheck.large_base_example, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_no_route_answers_a_server_error_to_hostile_input(app, client, auth, world, role, data):
     user = world["users"][role]
