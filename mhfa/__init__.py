@@ -88,6 +88,10 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
+    from mhfa.reach.keeping import register as keep_reach_figures
+
+    keep_reach_figures(app)
+
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import flash, redirect, url_for

@@ -20,6 +20,7 @@ from mhfa.employers.models import Employer, Invoice, Order, OrderStatus, PlaceVo
 from mhfa.forecast.models import ForecastRun
 from mhfa.notify.models import SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
+from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
@@ -27,5 +28,6 @@ __all__ = [
     "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
     "DeliveryMode", "Disability", "Employer", "EthnicGroup", "FeedKind", "ForecastRun", "Instructor",
     "Invoice", "Membership", "Order", "OrderStatus", "Person", "PersonSource", "PlaceVoucher",
+    "ProgrammeSettings", "ReachFirst", "ReachGroupMonth", "ReachMonth",
     "Role", "SentReminder", "Sector", "Sex", "SizeBand", "User", "UserRole", "Venue", "VoucherStatus",
 ]
