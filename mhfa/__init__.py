@@ -123,6 +123,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.courses.views import bp as courses_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
+    from mhfa.reach import api as reach_api  # noqa: F401  (adds GET /api/v1/reach to the API blueprint)
+    from mhfa.reach.views import bp as reach_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -130,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(reach_bp)
     app.register_blueprint(api_bp)
 
     missing = undeclared_endpoints(app)

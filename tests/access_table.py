@@ -19,6 +19,7 @@ EXPECTED_ACCESS = {
     "api.list_bookings": API_TOKEN,
     "api.list_courses": PUBLIC,
     "api.openapi": PUBLIC,
+    "api.reach": API_TOKEN,
     "api.show_booking": API_TOKEN,
     "auth.account": LOGIN,
     "auth.change_password": LOGIN,
@@ -61,4 +62,10 @@ EXPECTED_ACCESS = {
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,
+    "reach.dashboard": {Role.BOARD, Role.COORDINATOR},
+    "reach.download": {Role.BOARD, Role.COORDINATOR},
+    "reach.open_data": PUBLIC,
+    "reach.programme_settings": {Role.COORDINATOR, Role.ADMIN},
+    "reach.progress": PUBLIC,
+    "reach.upload": {Role.COORDINATOR},
 }

@@ -1,5 +1,5 @@
 """The home page that leads each role to its work, and the health check."""
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from mhfa.auth.access import public
@@ -25,10 +25,9 @@ def home():
         if Role.COORDINATOR in roles:
             panels["coordinator"] = services.coordinator_summary()
         if Role.BOARD in roles:
-            cfg = current_app.config
-            panels["board"] = services.board_summary(
-                cfg["MHFA_TARGET_PEOPLE"], cfg["MHFA_TARGET_START"], cfg["MHFA_TARGET_END"]
-            )
+            from mhfa.reach.dashboard import home_summary
+
+            panels["board"] = home_summary()
         if Role.ADMIN in roles:
             panels["admin"] = services.admin_summary()
     return render_template("main/home.html", panels=panels)

@@ -56,6 +56,16 @@ def kept_counts(group_by: str, filters: Filters) -> dict[int, int]:
     return {key: int(n) for key, n in db.session.execute(query) if n}
 
 
+def kept_month_area(filters: Filters) -> dict[tuple[int, int], int]:
+    """People reached per (month, area key) on the basis: the headline's rates toward the target."""
+    t = ReachMonth
+    query = sa.select(t.month, t.area, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness), t.basis == filters.basis
+    ).group_by(t.month, t.area)
+    query = _month_filters(query, t, filters)
+    return {(month, area): int(n) for month, area, n in db.session.execute(query) if n}
+
+
 def kept_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
     """People reached by employer sector or an equality answer ("" = not known). Not split by area."""
     if dimension not in GROUP_DIMENSIONS:

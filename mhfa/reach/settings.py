@@ -23,13 +23,14 @@ from mhfa.reach.models import ProgrammeSettings
 MAX_TARGET = 100_000_000
 
 
-def current_settings() -> ProgrammeSettings:
-    """The programme's settings; seeded (added and flushed) from the configuration on first use."""
+def current_settings(*, persist: bool = False) -> ProgrammeSettings:
+    """The programme's settings; until saved, the configuration's (added to the session when ``persist``)."""
     found = db.session.scalar(sa.select(ProgrammeSettings).order_by(ProgrammeSettings.id).limit(1))
     if found is None:
         found = settings_from_config()
-        db.session.add(found)
-        db.session.flush()
+        if persist:
+            db.session.add(found)
+            db.session.flush()
     return found
 
 
@@ -64,7 +65,7 @@ def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
     if not changes.region_area_ids or not changes.region_area_ids <= known:
         raise DomainError("Choose at least one council area for the target region", field="region")
     types = db.session.scalars(sa.select(CourseType)).all()
-    settings = current_settings()
+    settings = current_settings(persist=True)
     before = _snapshot(settings, areas, types)
     settings.target_people = changes.target_people
     settings.start_on, settings.end_on = changes.start_on, changes.end_on
@@ -96,7 +97,7 @@ def _snapshot(settings: ProgrammeSettings, areas, types) -> dict:
 
 def record_scaled_target(target_people: int, note: str) -> ProgrammeSettings:
     """Set a target scaled to a demo history, with the note the dashboard shows beside it."""
-    settings = current_settings()
+    settings = current_settings(persist=True)
     settings.target_people = max(1, target_people)
     settings.note = note
     db.session.flush()
