@@ -66,6 +66,19 @@ def kept_month_area(filters: Filters) -> dict[tuple[int, int], int]:
     return {(month, area): int(n) for month, area, n in db.session.execute(query) if n}
 
 
+def kept_all_group_counts(filters: Filters) -> dict[str, dict[str, int]]:
+    """Every group table's counts in one query: dimension → value → people."""
+    t = ReachGroupMonth
+    query = sa.select(t.dimension, t.value, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness)).group_by(t.dimension, t.value)
+    query = _month_filters(query, t, filters)
+    out: dict[str, dict[str, int]] = {d: {} for d in GROUP_DIMENSIONS}
+    for dimension, value, n in db.session.execute(query):
+        if n and dimension in out:
+            out[dimension][value] = int(n)
+    return out
+
+
 def kept_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
     """People reached by employer sector or an equality answer ("" = not known). Not split by area."""
     if dimension not in GROUP_DIMENSIONS:

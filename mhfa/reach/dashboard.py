@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea
 from mhfa.courses.models import CourseType
@@ -23,7 +24,7 @@ from mhfa.employers.models import Sector
 from mhfa.extensions import db
 from mhfa.forecast.models import ForecastRun
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
-from mhfa.reach.counts import Filters, kept_counts, kept_group_counts, kept_month_area
+from mhfa.reach.counts import Filters, kept_all_group_counts, kept_counts, kept_month_area
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.reach.settings import current_settings, region_area_ids
 from mhfa.timeutil import london_today
@@ -37,6 +38,49 @@ SUPPRESSION_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10' (ONS practi
                     "the total.")
 SMALL = 10
 FEWER_THAN_10 = "fewer than 10"
+
+
+def _memo(key, compute):
+    """Within one request, each reference read and kept query runs once however many tables use it."""
+    if not has_request_context():
+        return compute()
+    store = request.environ.setdefault("mhfa.reach.memo", {})
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def _settings():
+    return _memo("settings", current_settings)
+
+
+def _region() -> set[int]:
+    return _memo("region", region_area_ids)
+
+
+def month_area(filters: Filters) -> dict[tuple[int, int], int]:
+    """(month, area) → people on the filters' basis, variant and course types, every month (memoised)."""
+    key = ("month_area", filters.basis, filters.include_awareness, filters.course_type_ids)
+    return _memo(key, lambda: kept_month_area(Filters(basis=filters.basis, include_awareness=filters.include_awareness,
+                                                      course_type_ids=filters.course_type_ids)))
+
+
+def _areas_between(filters: Filters, first: int | None, last: int | None) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for (month, area), n in month_area(filters).items():
+        if (first is None or month >= first) and (last is None or month <= last) and (
+                filters.area is None or area == filters.area):
+            out[area] = out.get(area, 0) + n
+    return out
+
+
+def areas_in_order() -> list[CouncilArea]:
+    return _memo("areas", lambda: db.session.scalars(sa.select(CouncilArea).order_by(
+        CouncilArea.in_target_region.desc(), CouncilArea.name)).all())
+
+
+def course_types() -> list[CourseType]:
+    return _memo("types", lambda: db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all())
 
 
 def month_of(day: date) -> int:
@@ -95,16 +139,16 @@ def _today(as_of: date | None) -> date:
 
 def headline(filters: Filters, as_of: date | None = None) -> Headline:
     """Reached to date, share of target and time, rates and the red/amber/green status."""
-    settings = current_settings()
+    settings = _settings()
     today = _today(as_of)
     current = month_of(today)
-    everyone = filters.with_months(None, min(current, filters.end_month or current))
-    by_area = kept_counts("area", everyone)
-    region = region_area_ids()
+    end = min(current, filters.end_month or current)
+    by_area = _areas_between(filters, None, end)
+    region = _region()
     toward = sum(n for area, n in by_area.items() if area == UNKNOWN_AREA or area in region)
     monthly: dict[int, int] = {}
-    for (month, area), n in kept_month_area(everyone).items():
-        if area == UNKNOWN_AREA or area in region:
+    for (month, area), n in month_area(filters).items():
+        if month <= end and (area == UNKNOWN_AREA or area in region) and filters.area in (None, area):
             monthly[month] = monthly.get(month, 0) + n
     last_complete = add_months(current, -1)
 
@@ -140,11 +184,14 @@ def cumulative_series(filters: Filters, as_of: date | None = None) -> list[dict]
     Counts everyone reached on the basis (or only the chosen area); the required path is the
     programme's (or the area's pro-rata share of it when an area is chosen).
     """
-    settings = current_settings()
+    settings = _settings()
     today = _today(as_of)
     first = month_of(settings.start_on)
     last = min(month_of(today), filters.end_month or month_of(today))
-    monthly = kept_counts("month", filters.with_months(None, last))
+    monthly: dict[int, int] = {}
+    for (month, area), n in month_area(filters).items():
+        if month <= last and filters.area in (None, area):
+            monthly[month] = monthly.get(month, 0) + n
     before = sum(n for m, n in monthly.items() if m < first)
     target = settings.target_people
     if filters.area is not None:
@@ -162,6 +209,10 @@ def cumulative_series(filters: Filters, as_of: date | None = None) -> list[dict]
 
 def populations() -> dict[int, tuple[int, str]]:
     """Each area's latest population: aged 16+ where published for that year, else all ages (labelled)."""
+    return _memo("populations", _populations)
+
+
+def _populations() -> dict[int, tuple[int, str]]:
     rows = db.session.execute(sa.select(AreaPopulation.council_area_id, AreaPopulation.year,
                                         AreaPopulation.age_group, AreaPopulation.population)).all()
     best: dict[int, tuple] = {}
@@ -175,8 +226,8 @@ def populations() -> dict[int, tuple[int, str]]:
 
 def pro_rata_targets() -> dict[int, int]:
     """Each target-region area's share of the target, pro rata to its population."""
-    settings = current_settings()
-    region = region_area_ids()
+    settings = _settings()
+    region = _region()
     pops = {a: p for a, (p, _label) in populations().items() if a in region}
     total = sum(pops.values())
     return {a: round(settings.target_people * p / total) for a, p in pops.items()} if total else {}
@@ -185,12 +236,11 @@ def pro_rata_targets() -> dict[int, int]:
 def area_table(filters: Filters, as_of: date | None = None) -> Table:
     today = _today(as_of)
     end = min(filters.end_month or month_of(today), month_of(today))
-    in_range = kept_counts("area", filters.with_months(filters.start_month, end))
-    to_date = kept_counts("area", filters.with_months(None, end))
-    last_12 = kept_counts("area", filters.with_months(add_months(end, -11), end))
-    prev_12 = kept_counts("area", filters.with_months(add_months(end, -23), add_months(end, -12)))
-    areas = db.session.scalars(sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(),
-                                                               CouncilArea.name)).all()
+    in_range = _areas_between(filters, filters.start_month, end)
+    to_date = _areas_between(filters, None, end)
+    last_12 = _areas_between(filters, add_months(end, -11), end)
+    prev_12 = _areas_between(filters, add_months(end, -23), add_months(end, -12))
+    areas = areas_in_order()
     pops, targets = populations(), pro_rata_targets()
     table = Table("areas", "People reached by council area", [
         "Council area", "GSS code", "In target region", "Reached in period", "Reached to date", "Population",
@@ -217,7 +267,7 @@ def area_table(filters: Filters, as_of: date | None = None) -> Table:
 def course_type_table(filters: Filters, as_of: date | None = None) -> Table:
     end = min(filters.end_month or month_of(_today(as_of)), month_of(_today(as_of)))
     counts = kept_counts("course_type", filters.with_months(filters.start_month, end))
-    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
+    types = course_types()
     table = Table("course_types", "People reached by the course that first reached them",
                   ["Course type", "Code", "Counts toward target", "Awareness course", "People reached"])
     for kind in types:
@@ -242,7 +292,8 @@ EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
 def group_table(dimension: str, filters: Filters, as_of: date | None = None) -> Table:
     """People reached by sector or an equality group (all areas); equality tables are suppressed."""
     end = min(filters.end_month or month_of(_today(as_of)), month_of(_today(as_of)))
-    counts = kept_group_counts(dimension, filters.with_months(filters.start_month, end))
+    window = filters.with_months(filters.start_month, end)
+    counts = _memo(("groups", window), lambda: kept_all_group_counts(window))[dimension]
     heading, labels = GROUP_LABELS[dimension]
     unknown = "Not known (no employer)" if dimension == "sector" else "Not answered"
     values = [(labels[v], counts.get(v, 0)) for v in labels] + [(unknown, counts.get("", 0))]

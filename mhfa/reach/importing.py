@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import pandas as pd
 import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
@@ -35,7 +36,7 @@ from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import Person, PersonSource
-from mhfa.reach.keeping import refresh_people
+from mhfa.reach.keeping import among, refresh_people
 from mhfa.timeutil import london_today, utcnow
 
 REQUIRED = ("first_name", "last_name", "email", "course_type", "completed_on", "council_area")
@@ -114,12 +115,15 @@ def decode(data: bytes) -> str:
 
 
 def _date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
-            return datetime.strptime(text, fmt).date()
+            return date.fromisoformat(text)
         except ValueError:
-            continue
-    return None
+            return None
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return None
 
 
 class _Lookups:
@@ -257,6 +261,52 @@ def _existing_people(rows: list[_Row]) -> dict:
     return found
 
 
+def _copy(table: str, frame: pd.DataFrame) -> None:
+    from mhfa.demo import bulk
+
+    bulk.write(db.session.connection(), table, frame)
+
+
+def _add_people(rows: list[_Row]) -> list[int]:
+    """Insert the new people (COPY with ids taken from the sequence on PostgreSQL); their ids in order."""
+    now = utcnow()
+    values = [{"first_name": r.first_name, "last_name": r.last_name, "email": r.email,
+               "date_of_birth": r.date_of_birth, "home_council_area_id": r.home_area_id,
+               "work_council_area_id": r.work_area_id, "employer_id": r.employer_id,
+               "source": PersonSource.IMPORT, "created_at": now} for r in rows]
+    if db.session.connection().dialect.name != "postgresql":
+        table = Person.__table__
+        return list(db.session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                       values).scalars())
+    ids = list(db.session.scalars(sa.text(
+        "SELECT nextval(pg_get_serial_sequence('person', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}))
+    frame = pd.DataFrame(values)
+    frame.insert(0, "id", ids)
+    frame["source"] = PersonSource.IMPORT.value
+    frame["created_at"] = now.replace(tzinfo=None).isoformat(sep=" ")
+    for column in ("home_council_area_id", "work_council_area_id", "employer_id"):
+        frame[column] = frame[column].astype("Int64")
+    frame["date_of_birth"] = [d.isoformat() if d else None for d in frame["date_of_birth"]]
+    _copy("person", frame)
+    return ids
+
+
+def _add_completions(fresh: list, batch: str) -> None:
+    now = utcnow()
+    values = [{"person_id": k[0], "course_type_id": k[1], "completed_on": k[2],
+               "delivery_council_area_id": r.delivery_area_id, "source": CompletionSource.IMPORT,
+               "import_batch": batch, "created_at": now} for k, r in fresh]
+    if db.session.connection().dialect.name != "postgresql":
+        db.session.execute(sa.insert(Completion.__table__), values)
+        return
+    frame = pd.DataFrame(values)
+    frame["completed_on"] = [d.isoformat() for d in frame["completed_on"]]
+    frame["delivery_council_area_id"] = frame["delivery_council_area_id"].astype("Int64")
+    frame["source"] = CompletionSource.IMPORT.value
+    frame["created_at"] = now.replace(tzinfo=None).isoformat(sep=" ")
+    _copy("completion", frame)
+
+
 def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: date | None = None) -> ImportSummary:
     """Check every row, then add the people and completions that are new; reach kept in the same transaction."""
     if len(data) > MAX_BYTES:
@@ -272,14 +322,7 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
             new_people[row.identity] = row
     summary.people_added = len(new_people)
     if new_people and not dry_run:
-        now = utcnow()
-        values = [{"first_name": r.first_name, "last_name": r.last_name, "email": r.email,
-                   "date_of_birth": r.date_of_birth, "home_council_area_id": r.home_area_id,
-                   "work_council_area_id": r.work_area_id, "employer_id": r.employer_id,
-                   "source": PersonSource.IMPORT, "created_at": now} for r in new_people.values()]
-        ids = db.session.execute(sa.insert(Person.__table__).returning(Person.__table__.c.id,
-                                                                       sort_by_parameter_order=True), values).scalars()
-        known.update(zip(new_people, ids, strict=True))
+        known.update(zip(new_people, _add_people(list(new_people.values())), strict=True))
     wanted = {}
     for row in rows:
         key = (known.get(row.identity, row.identity), row.course_type_id, row.completed_on)
@@ -289,18 +332,15 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
     held = set()
     for start in range(0, len(person_ids), CHUNK):
         chunk = person_ids[start:start + CHUNK]
-        held.update(db.session.execute(sa.select(Completion.person_id, Completion.course_type_id,
-                                                 Completion.completed_on).where(Completion.person_id.in_(chunk))))
+        held.update(db.session.execute(
+            sa.select(Completion.person_id, Completion.course_type_id, Completion.completed_on)
+            .where(among(Completion.person_id, chunk, db.session.connection().dialect.name))))
     fresh = [(k, r) for k, r in wanted.items() if k not in held]
     summary.completions_already_held = len(wanted) - len(fresh)
     summary.completions_added = len(fresh)
     if dry_run or not fresh:
         return summary
-    now = utcnow()
-    db.session.execute(sa.insert(Completion.__table__), [
-        {"person_id": k[0], "course_type_id": k[1], "completed_on": k[2],
-         "delivery_council_area_id": r.delivery_area_id, "source": CompletionSource.IMPORT,
-         "import_batch": batch, "created_at": now} for k, r in fresh])
+    _add_completions(fresh, batch)
     refresh_people(k[0] for k, _r in fresh)
     db.session.add(AuditEvent(action="completions.imported", entity_type="completion", entity_id=None,
                               actor_user_id=getattr(by, "id", None),

@@ -39,7 +39,7 @@ from mhfa.people.models import Person
 from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth
 
 VARIANTS = (True, False)  # include_awareness
-CHUNK = 2000
+CHUNK = 10000
 
 completion_t = Completion.__table__
 type_t = CourseType.__table__
@@ -81,7 +81,8 @@ def _text(column):
     return sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
 
 
-def first_reach_select(include_awareness: bool, person_ids: list[int] | None = None) -> sa.Select:
+def first_reach_select(include_awareness: bool, person_ids: list[int] | None = None,
+                       dialect: str = "sqlite") -> sa.Select:
     """One row per reached person (columns as ``reach_first``), computed from the raw rows."""
     c = completion_t
     ranked = (
@@ -99,7 +100,7 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
         .where(*counting_conditions(c, include_awareness))
     )
     if person_ids is not None:
-        ranked = ranked.where(c.c.person_id.in_(person_ids))
+        ranked = ranked.where(among(c.c.person_id, person_ids, dialect))
     ranked = ranked.subquery("ranked")
     return (
         sa.select(
@@ -127,28 +128,46 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
     )
 
 
-# --- contributions and deltas ------------------------------------------------------------------
-
-def _contributions(conn: Connection, person_ids: list[int] | None) -> tuple[Counter, Counter]:
-    """What these people's kept rows add to the month and group tables."""
-    keys = [first_t.c.include_awareness, first_t.c.month, first_t.c.course_type_id,
-            first_t.c.home_area, first_t.c.work_area, first_t.c.delivery_area,
-            *(first_t.c[d] for d in GROUP_DIMENSIONS)]
-    query = sa.select(*keys, sa.func.count()).group_by(*keys)
-    if person_ids is not None:
-        query = query.where(first_t.c.person_id.in_(person_ids))
-    months: Counter = Counter()
-    groups: Counter = Counter()
-    for variant, month, type_id, home, work, delivery, *answers, n in conn.execute(query):
-        for basis, area in zip(BASES, (home, work, delivery), strict=True):
-            months[(bool(variant), basis, month, area, type_id)] += n
-        for dimension, value in zip(GROUP_DIMENSIONS, answers, strict=True):
-            groups[(bool(variant), dimension, value, month, type_id)] += n
-    return months, groups
-
+# --- contributions ------------------------------------------------------------------------------
 
 _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
 _GROUP_KEYS = ("include_awareness", "dimension", "value", "month", "course_type_id")
+
+
+def among(column, ids: list[int], dialect: str):
+    """``column IN ids``: one array parameter on PostgreSQL (cheap to send), a list elsewhere."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.literal(list(ids), ARRAY(sa.Integer)))
+    return column.in_(list(ids))
+
+
+def _month_contributions(where, sign: int = 1) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
+    parts = [
+        sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"), first_t.c.month.label("month"),
+                  first_t.c[_BASIS_COLUMN[basis]].label("area"),
+                  first_t.c.course_type_id.label("course_type_id")).where(where)
+        for basis in BASES
+    ]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in _MONTH_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def _group_contributions(where, sign: int = 1) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+    parts = [
+        sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
+                  first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
+        for dimension in GROUP_DIMENSIONS
+    ]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in _GROUP_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
 
 
 def _insert_for(conn: Connection):
@@ -159,27 +178,16 @@ def _insert_for(conn: Connection):
     return insert
 
 
-def _apply(conn: Connection, table: sa.Table, keys: tuple[str, ...], delta: Counter) -> None:
-    rows = [{**dict(zip(keys, key, strict=True)), "people": n} for key, n in delta.items() if n]
-    if not rows:
-        return
-    insert = _insert_for(conn)(table)
-    upsert = insert.on_conflict_do_update(
-        index_elements=list(keys), set_={"people": table.c.people + insert.excluded.people})
-    conn.execute(upsert, rows)
-    emptied = [row for row in rows if row["people"] < 0]
-    if emptied:
-        conn.execute(
-            table.delete().where(*(table.c[k] == sa.bindparam("k_" + k) for k in keys), table.c.people == 0),
-            [{"k_" + k: row[k] for k in keys} for row in emptied],
-        )
+def _add_contributions(conn: Connection, where, sign: int) -> None:
+    """Move the monthly and group counts by the kept rows matching ``where`` (in SQL, one statement each).
 
-
-def _subtract(new: Counter, old: Counter) -> Counter:
-    delta = Counter(new)
-    for key, n in old.items():
-        delta[key] -= n
-    return delta
+    Counts that fall to zero stay as zero rows (bounded by the key space; every reader ignores them).
+    """
+    for table, keys, select in ((month_t, _MONTH_KEYS, _month_contributions(where, sign)),
+                                (group_t, _GROUP_KEYS, _group_contributions(where, sign))):
+        insert = _insert_for(conn)(table).from_select([*keys, "people"], select)
+        conn.execute(insert.on_conflict_do_update(
+            index_elements=list(keys), set_={"people": table.c.people + insert.excluded.people}))
 
 
 # --- refreshing people ---------------------------------------------------------------------------
@@ -187,7 +195,8 @@ def _subtract(new: Counter, old: Counter) -> Counter:
 def refresh_people(person_ids: Iterable[int | None], connection: Connection | None = None) -> int:
     """Recompute these people's kept rows and move the monthly counts by the difference.
 
-    Set-based: a few statements per chunk of people, whatever their number. Returns the number of
+    Set-based: a few statements per chunk of people, whatever their number (their old contribution
+    taken off, their rows recomputed, the new contribution added, all in SQL). Returns the number of
     people looked at. Erased people who were already reached keep their row (erasure never moves reach).
     """
     conn = connection if connection is not None else db.session.connection()
@@ -198,21 +207,21 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
 
 
 def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
+    dialect = conn.dialect.name
     frozen = set(conn.scalars(
         sa.select(sa.distinct(first_t.c.person_id))
         .join(person_t, person_t.c.id == first_t.c.person_id)
-        .where(first_t.c.person_id.in_(ids), person_t.c.erased_at.is_not(None))
+        .where(among(first_t.c.person_id, ids, dialect), person_t.c.erased_at.is_not(None))
     ))
     ids = [i for i in ids if i not in frozen]
     if not ids:
         return
-    old_months, old_groups = _contributions(conn, ids)
-    conn.execute(first_t.delete().where(first_t.c.person_id.in_(ids)))
+    theirs = among(first_t.c.person_id, ids, dialect)
+    _add_contributions(conn, theirs, -1)
+    conn.execute(first_t.delete().where(theirs))
     for variant in VARIANTS:
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids)))
-    new_months, new_groups = _contributions(conn, ids)
-    _apply(conn, month_t, _MONTH_KEYS, _subtract(new_months, old_months))
-    _apply(conn, group_t, _GROUP_KEYS, _subtract(new_groups, old_groups))
+        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids, dialect)))
+    _add_contributions(conn, theirs, +1)
 
 
 # --- rebuilding and checking -------------------------------------------------------------------
@@ -246,20 +255,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
         conn.execute(first_t.insert().from_select(FIRST_COLUMNS, missing))
     conn.execute(month_t.delete())
     conn.execute(group_t.delete())
-    for basis in BASES:
-        area = first_t.c[_BASIS_COLUMN[basis]]
-        keys = (first_t.c.include_awareness, sa.literal(basis, sa.String(10)), first_t.c.month, area,
-                first_t.c.course_type_id)
-        conn.execute(month_t.insert().from_select(
-            [*_MONTH_KEYS, "people"], sa.select(*keys, sa.func.count()).group_by(
-                first_t.c.include_awareness, first_t.c.month, area, first_t.c.course_type_id)))
-    for dimension in GROUP_DIMENSIONS:
-        value = first_t.c[dimension]
-        keys = (first_t.c.include_awareness, sa.literal(dimension, sa.String(20)), value, first_t.c.month,
-                first_t.c.course_type_id)
-        conn.execute(group_t.insert().from_select(
-            [*_GROUP_KEYS, "people"], sa.select(*keys, sa.func.count()).group_by(
-                first_t.c.include_awareness, value, first_t.c.month, first_t.c.course_type_id)))
+    conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))
+    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
     after = _kept_tables(conn)
     return _differences(before, after)
 

@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.areas.models import CouncilArea
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.courses.models import CourseType
-from mhfa.extensions import db
 from mhfa.reach import dashboard, exports, importing
 from mhfa.reach.chart import describe, trajectory_svg
 from mhfa.reach.counts import Filters
@@ -35,10 +31,7 @@ def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
 
 
 def _choices():
-    areas = db.session.scalars(sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(),
-                                                               CouncilArea.name)).all()
-    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
-    return areas, types
+    return dashboard.areas_in_order(), dashboard.course_types()
 
 
 @bp.route("/reach", endpoint="dashboard")
