@@ -130,6 +130,16 @@ def measure(url: str, args) -> int:
         client.post("/login", data={"email": board.email, "password": DEMO_PASSWORD})
         assert client.get("/reach").status_code == 200, "board could not open the dashboard"
         mixes = [random_filters(rng, areas, types) for _ in range(args.requests)]
+        if os.environ.get("REACH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.enable()
+            for query in mixes[:20]:
+                client.get("/reach?" + urlencode(query, doseq=True))
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
         page, api = [], []
         for query in mixes:
             began = time.perf_counter()

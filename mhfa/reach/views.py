@@ -20,6 +20,20 @@ DASHBOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
 PUBLIC_MAX_AGE = 300
 
 
+@bp.app_template_filter("reach_cell")
+def reach_cell(value) -> str:
+    """A table cell as shown: thousands separated, two decimals, a dash when there is no figure."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
 def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
     settings = current_settings()
     forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
