@@ -11,7 +11,8 @@ The rule (one place, used by the listener, the bulk paths and the rebuild):
 - The person is attributed as they are *now*: home and work areas and employer sector from their
   current record, the delivery area of the completion that reached them (its own delivery area,
   else its course's area); "Unknown" (area key 0, group value "") when not known.
-- Erasure never changes reach: once a person is erased, their kept row is frozen as it was.
+- Erasure never changes reach: an erased person keeps the attribution (areas, sector, answers)
+  their kept row had when they were erased, whatever the erasure clears from their record.
 
 A SQLAlchemy ``after_flush`` listener (registered at app creation by :func:`register`) collects the
 people whose figures a flush may move (completions inserted or deleted, certificates revoked,
@@ -208,20 +209,40 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
 
 def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
     dialect = conn.dialect.name
-    frozen = set(conn.scalars(
-        sa.select(sa.distinct(first_t.c.person_id))
-        .join(person_t, person_t.c.id == first_t.c.person_id)
-        .where(among(first_t.c.person_id, ids, dialect), person_t.c.erased_at.is_not(None))
-    ))
-    ids = [i for i in ids if i not in frozen]
-    if not ids:
-        return
+    kept = _erased_attributes(conn, among(first_t.c.person_id, ids, dialect))
     theirs = among(first_t.c.person_id, ids, dialect)
     _add_contributions(conn, theirs, -1)
     conn.execute(first_t.delete().where(theirs))
     for variant in VARIANTS:
         conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids, dialect)))
+    _restore_attributes(conn, kept)
     _add_contributions(conn, theirs, +1)
+
+
+_PERSON_ATTRIBUTES = ("home_area", "work_area", *GROUP_DIMENSIONS)
+
+
+def _erased_attributes(conn: Connection, where) -> dict[int, dict]:
+    """How erased people who were already reached are attributed (their areas, sector and answers then).
+
+    Erasure never moves reach: whatever the erasure clears from the person's record, an erased
+    person keeps the attribution their kept row had (their completions still count as before).
+    """
+    rows = conn.execute(
+        sa.select(first_t.c.person_id, *(first_t.c[a] for a in _PERSON_ATTRIBUTES))
+        .join(person_t, person_t.c.id == first_t.c.person_id)
+        .where(where, person_t.c.erased_at.is_not(None))
+    )
+    return {row[0]: dict(zip(_PERSON_ATTRIBUTES, row[1:], strict=True)) for row in rows}
+
+
+def _restore_attributes(conn: Connection, kept: dict[int, dict]) -> None:
+    if kept:
+        conn.execute(
+            first_t.update().where(first_t.c.person_id == sa.bindparam("pid"))
+            .values({a: sa.bindparam("v_" + a) for a in _PERSON_ATTRIBUTES}),
+            [{"pid": pid, **{"v_" + a: v for a, v in attrs.items()}} for pid, attrs in kept.items()],
+        )
 
 
 # --- rebuilding and checking -------------------------------------------------------------------
@@ -241,18 +262,16 @@ def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
 def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept figure from the raw rows; returns the differences found (empty when exact).
 
-    Erased people's rows are kept as they were (erasure never moves reach); the caller commits,
-    or rolls back to only check.
+    Erased people keep the attribution their kept rows had (erasure never moves reach); the caller
+    commits, or rolls back to only check.
     """
     conn = connection if connection is not None else db.session.connection()
     before = _kept_tables(conn)
-    erased = sa.select(person_t.c.id).where(person_t.c.erased_at.is_not(None))
-    conn.execute(first_t.delete().where(first_t.c.person_id.not_in(erased)))
+    kept = _erased_attributes(conn, sa.true())
+    conn.execute(first_t.delete())
     for variant in VARIANTS:
-        computed = first_reach_select(variant).subquery("computed")
-        missing = sa.select(computed).where(~sa.exists().where(
-            first_t.c.person_id == computed.c.person_id, first_t.c.include_awareness == variant))
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, missing))
+        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant)))
+    _restore_attributes(conn, kept)
     conn.execute(month_t.delete())
     conn.execute(group_t.delete())
     conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))

@@ -139,3 +139,28 @@ def test_cli_import_and_rebuild_check(runner, tmp_path):
     bad.write_bytes(b"\xff\xfe" + "x".encode("utf-16-le"))
     result = runner.invoke(args=["mhfa", "import-completions", str(bad)])
     assert result.exit_code == 1 and "UTF-16" in result.output
+
+
+def test_oversized_binary_and_formula_uploads_are_refused_or_kept_as_text(client, auth, post_form, app_ctx,
+                                                                             monkeypatch):
+    from io import BytesIO
+
+    from mhfa.reach import importing
+
+    user = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(user)
+    monkeypatch.setattr(importing, "MAX_BYTES", 100)
+    response = post_form("/reach/import", {"file": (BytesIO(GOOD.encode()), "big.csv")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 422 and "larger than" in response.get_data(as_text=True)
+    monkeypatch.setattr(importing, "MAX_BYTES", 64 * 1024 * 1024)
+    response = post_form("/reach/import", {"file": (BytesIO(b"PK\x03\x04\x00\xff\xfe binary"), "x.xlsx")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
+    hostile = HEADER + '"<script>alert(1)</script>",X,x@example.org,ADULT_2DAY,2019-05-01,<b>Nowhere</b>,,\n'
+    response = post_form("/reach/import", {"file": (BytesIO(hostile.encode()), "x.csv")},
+                         content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<b>Nowhere</b>" not in page and "&lt;b&gt;Nowhere" in page
+    assert count(Person) == 1
