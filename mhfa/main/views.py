@@ -5,6 +5,7 @@ from flask_login import current_user
 from mhfa.auth.access import public
 from mhfa.auth.models import Role
 from mhfa.main import services
+from mhfa.reach.dashboard import home_summary
 
 bp = Blueprint("main", __name__)
 
@@ -25,8 +26,6 @@ def home():
         if Role.COORDINATOR in roles:
             panels["coordinator"] = services.coordinator_summary()
         if Role.BOARD in roles:
-            from mhfa.reach.dashboard import home_summary
-
             panels["board"] = home_summary()
         if Role.ADMIN in roles:
             panels["admin"] = services.admin_summary()

@@ -197,6 +197,8 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
         reasons.append("last_name is empty")
     if len(first) > 100 or len(last) > 100:
         reasons.append("a name is longer than 100 characters")
+    if "\\N" in (first, last):
+        reasons.append("a name cannot be \\N")
     email = row["email"].lower() or None
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         reasons.append(f"email {row['email'][:60]!r} is not an email address")
@@ -262,9 +264,14 @@ def _existing_people(rows: list[_Row]) -> dict:
 
 
 def _copy(table: str, frame: pd.DataFrame) -> None:
-    from mhfa.demo import bulk
-
-    bulk.write(db.session.connection(), table, frame)
+    """COPY a frame (columns named as the table's; table and columns from this module) into PostgreSQL."""
+    raw = db.session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in frame.columns)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False, na_rep="\\N")
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')') \
+            as copy:
+        copy.write(buffer.getvalue())
 
 
 def _add_people(rows: list[_Row]) -> list[int]:

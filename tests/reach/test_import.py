@@ -79,11 +79,12 @@ def test_every_bad_row_is_named_by_its_spreadsheet_line_and_nothing_is_written(a
         "Cy,Dee,,ADULT_2DAY,2099-01-01,Birmingham,,\n"                           # line 5
         "Di,Eve,not-an-email,ADULT_2DAY,2019-05-01,Birmingham,,Unknown Ltd\n"    # line 6
         "short,row\n"                                                            # line 7
+        "\\N,Null,null@example.org,ADULT_2DAY,2019-05-01,Birmingham,,\n"          # line 8
     )
     with pytest.raises(ImportRejected) as refused:
         import_completions(bad.encode())
     problems = refused.value.problems
-    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6", "line 7"]
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6", "line 7", "line 8"]
     assert "last_name is empty" in problems[0]
     assert "course_type 'NOPE'" in problems[1] and "Atlantis" in problems[1]
     assert "email address or a date of birth" in problems[2] and "completed_on" in problems[2]
