@@ -40,7 +40,8 @@ from mhfa.people.models import Person
 from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth
 
 VARIANTS = (True, False)  # include_awareness
-CHUNK = 10000
+CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
+SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
 
 completion_t = Completion.__table__
 type_t = CourseType.__table__
@@ -204,8 +205,9 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
     """
     conn = connection if connection is not None else db.session.connection()
     ids = sorted({int(i) for i in person_ids if i is not None})
-    for start in range(0, len(ids), CHUNK):
-        _refresh_chunk(conn, ids[start:start + CHUNK])
+    size = CHUNK if conn.dialect.name == "postgresql" else SQLITE_CHUNK
+    for start in range(0, len(ids), size):
+        _refresh_chunk(conn, ids[start:start + size])
     return len(ids)
 
 
