@@ -96,6 +96,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     register_sessions(app)
 
+    from mhfa.reach.keeping import register as keep_reach_figures
+
+    keep_reach_figures(app)
+
     @login_manager.unauthorized_handler
     def unauthorized():
         from flask import flash, redirect, url_for
@@ -133,6 +137,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.forecast.views import bp as forecast_bp
     from mhfa.main.views import bp as main_bp
     from mhfa.people.views import bp as people_bp
+    from mhfa.reach import api as reach_api
+    from mhfa.reach.views import bp as reach_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -147,7 +153,9 @@ def register_blueprints(app: Flask) -> None:
     courses_api.register(api_bp)
     bookings_api.register(api_bp)
     forecast_api.register(api_bp)
+    reach_api.register(api_bp)
     app.register_blueprint(forecast_bp)
+    app.register_blueprint(reach_bp)
     app.register_blueprint(api_bp)
     from mhfa.privacy.views import bp as privacy_bp
 

@@ -101,6 +101,10 @@ def demo_data(people, seed, today, if_empty):
         summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
     except DomainError as error:
         raise click.ClickException(error.message) from error
+    from mhfa.reach.demo import keep_demo_reach
+
+    for line in keep_demo_reach(people):
+        click.echo(line)
     db.session.commit()
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
@@ -140,6 +144,8 @@ def _add_forecast_command():
 
 
 _add_forecast_command()
+
+
 @mhfa_cli.command("deliver-mail")
 @click.option("--loop", is_flag=True, help="Keep delivering (a worker process) until stopped.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
@@ -205,3 +211,55 @@ def backup(directory):
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Backup written to {path}")
+
+
+@mhfa_cli.command("rebuild-reach")
+@click.option("--check", is_flag=True, help="Only compare the kept figures with a fresh count; change nothing.")
+def rebuild_reach(check):
+    """Recompute the kept reach figures from the raw rows and report any difference."""
+    from mhfa.reach.keeping import rebuild
+
+    differences = rebuild()
+    if check:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in differences[:50]:
+        click.echo(line)
+    if len(differences) > 50:
+        click.echo(f"… and {len(differences) - 50:,} more differences")
+    if differences:
+        click.echo(f"{len(differences):,} differences " + ("found (nothing changed)." if check else "corrected."))
+        if check:
+            raise SystemExit(1)
+    else:
+        click.echo("The kept reach figures equal a fresh count.")
+
+
+@mhfa_cli.command("import-completions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what it would add; write nothing.")
+def import_completions(file, dry_run):
+    """Historical completions from a CSV file (see README: every row checked before anything is written)."""
+    import time
+    from pathlib import Path
+
+    from mhfa.reach.importing import ImportRejected
+    from mhfa.reach.importing import import_completions as run
+
+    began = time.perf_counter()
+    try:
+        summary = run(Path(file).read_bytes(), dry_run=dry_run)
+    except ImportRejected as error:
+        db.session.rollback()
+        for problem in error.lines:
+            click.echo(problem, err=True)
+        raise click.ClickException("The file was not imported: nothing was written.") from error
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in summary.lines():
+        click.echo(line)
+    seconds = time.perf_counter() - began
+    click.echo(f"({summary.rows:,} rows in {seconds:.1f} s, {summary.rows / seconds:,.0f} rows/s)")

@@ -33,6 +33,7 @@ from mhfa.employers.models import (
 from mhfa.forecast.models import ForecastRun
 from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
+from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
@@ -41,6 +42,6 @@ __all__ = [
     "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
     "FeedKind", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
     "NonCompletion", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
-    "PlaceVoucher", "Role", "Sector", "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue",
-    "VoucherStatus",
+    "PlaceVoucher", "ProgrammeSettings", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role", "Sector",
+    "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
 ]

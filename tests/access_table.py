@@ -20,6 +20,7 @@ EXPECTED_ACCESS = {
     "api.list_bookings": API_TOKEN,
     "api.list_courses": PUBLIC,
     "api.openapi": PUBLIC,
+    "api.reach": API_TOKEN,
     "api.show_booking": API_TOKEN,
     "attendance.course_registers": {Role.INSTRUCTOR, Role.COORDINATOR},
     "attendance.mark_all_present": {Role.INSTRUCTOR, Role.COORDINATOR},
@@ -118,4 +119,10 @@ EXPECTED_ACCESS = {
     "privacy.my_data": LOGIN,
     "privacy.people": {Role.COORDINATOR},
     "privacy.person_data": {Role.COORDINATOR},
+    "reach.dashboard": {Role.BOARD, Role.COORDINATOR},
+    "reach.download": {Role.BOARD, Role.COORDINATOR},
+    "reach.open_data": PUBLIC,
+    "reach.programme_settings": {Role.COORDINATOR, Role.ADMIN},
+    "reach.progress": PUBLIC,
+    "reach.upload": {Role.COORDINATOR},
 }

@@ -36,6 +36,7 @@ def load_course_types(path: Path = COURSE_TYPES_CSV) -> dict[str, int]:
             certificate_title=row["certificate_title"],
             certificate_valid_years=int(row["certificate_valid_years"]) if row["certificate_valid_years"] else None,
             counts_toward_target=row["counts_toward_target"] == "yes",
+            is_awareness=row.get("awareness") == "yes",
             requires_prior_certificate=row["requires_prior_certificate"] == "yes",
         )
         db.session.add(course_type)

@@ -45,6 +45,8 @@ class CourseType(db.Model):
     certificate_title: Mapped[str] = mapped_column(sa.String(120))
     certificate_valid_years: Mapped[int | None]
     counts_toward_target: Mapped[bool] = mapped_column(default=True)
+    # An awareness course (e.g. Mental Health Aware): every reach figure can be shown with or without them.
+    is_awareness: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     requires_prior_certificate: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
 

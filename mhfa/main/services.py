@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from mhfa.attendance.models import Completion
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseStatus, CourseType, Instructor, course_instructor
+from mhfa.courses.models import Course, CourseStatus, Instructor, course_instructor
 from mhfa.employers import organisations, reports
 from mhfa.employers.models import (
     USABLE_ORDER_STATUSES,
@@ -21,7 +20,7 @@ from mhfa.employers.models import (
     VoucherStatus,
 )
 from mhfa.extensions import db
-from mhfa.timeutil import london_today, utcnow
+from mhfa.timeutil import utcnow
 
 
 def database_answers() -> bool:
@@ -114,33 +113,6 @@ def coordinator_summary() -> dict:
         "pending_orders": pending_orders,
         "pending_employers": pending_employers,
         "employers": db.session.scalar(sa.select(sa.func.count(Employer.id))),
-    }
-
-
-def people_reached(through=None) -> int:
-    """Unique people with a completed course of a type that counts toward the target."""
-    query = (
-        sa.select(sa.func.count(sa.distinct(Completion.person_id)))
-        .join(CourseType, CourseType.id == Completion.course_type_id)
-        .where(CourseType.counts_toward_target.is_(True))
-    )
-    if through is not None:
-        query = query.where(Completion.completed_on <= through)
-    return db.session.scalar(query) or 0
-
-
-def board_summary(target_people: int, target_start, target_end) -> dict:
-    today = london_today()
-    reached = people_reached(today)
-    span = (target_end - target_start).days
-    elapsed = min(max((today - target_start).days, 0), span)
-    required = round(target_people * elapsed / span) if span else target_people
-    return {
-        "reached": reached,
-        "required_today": required,
-        "target_people": target_people,
-        "target_end": target_end,
-        "share_of_target": reached / target_people if target_people else 0,
     }
 
 

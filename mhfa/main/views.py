@@ -6,6 +6,7 @@ from mhfa.auth.access import public
 from mhfa.auth.models import Role
 from mhfa.extensions import rate_limit_storage_state
 from mhfa.main import services
+from mhfa.reach.dashboard import home_summary
 
 bp = Blueprint("main", __name__)
 
@@ -26,10 +27,7 @@ def home():
         if Role.COORDINATOR in roles:
             panels["coordinator"] = services.coordinator_summary()
         if Role.BOARD in roles:
-            cfg = current_app.config
-            panels["board"] = services.board_summary(
-                cfg["MHFA_TARGET_PEOPLE"], cfg["MHFA_TARGET_START"], cfg["MHFA_TARGET_END"]
-            )
+            panels["board"] = home_summary()
         if Role.ADMIN in roles:
             panels["admin"] = services.admin_summary()
     return render_template("main/home.html", panels=panels)

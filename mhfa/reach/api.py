@@ -1,0 +1,119 @@
+"""``GET /api/v1/reach``: the kept reach figures for the board's analysts (board and coordinator tokens)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, g, jsonify, request
+
+from mhfa.api import add_paths, api_error, token_required
+from mhfa.areas.models import CouncilArea
+from mhfa.auth.models import Role
+from mhfa.courses.models import CourseType
+from mhfa.extensions import db
+from mhfa.reach.counts import kept_counts, kept_group_counts
+from mhfa.reach.dashboard import month_label
+from mhfa.reach.forms import parse_filters
+
+GROUP_BY = ("council_area", "month", "course_type", "sector")
+
+
+@token_required
+def reach():
+    """People reached, grouped by council area, month, course type or employer sector."""
+    if not g.api_user.has_role(Role.BOARD, Role.COORDINATOR):
+        return api_error("Reach figures are for the programme board and coordinators.", 403)
+    group_by = (request.args.get("group_by") or "council_area").strip()
+    if group_by not in GROUP_BY:
+        return api_error(f"group_by must be one of {', '.join(GROUP_BY)}", 400)
+    parsed = parse_filters(request.args)
+    if parsed.errors:
+        return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
+    filters = parsed.filters
+    rows = []
+    if group_by == "council_area":
+        areas = {a.id: a for a in db.session.scalars(sa.select(CouncilArea))}
+        for key, n in sorted(kept_counts("area", filters).items()):
+            area = areas.get(key)
+            rows.append({"key": area.gss_code if area else "unknown", "label": area.name if area else "Unknown",
+                         "in_target_region": bool(area and area.in_target_region), "people": n})
+    elif group_by == "month":
+        rows = [{"key": month_label(k), "label": month_label(k), "people": n}
+                for k, n in sorted(kept_counts("month", filters).items())]
+    elif group_by == "course_type":
+        types = {t.id: t for t in db.session.scalars(sa.select(CourseType))}
+        rows = [{"key": types[k].code, "label": types[k].name, "people": n}
+                for k, n in sorted(kept_counts("course_type", filters).items()) if k in types]
+    else:
+        rows = [{"key": k or "unknown", "label": k or "Not known", "people": n}
+                for k, n in sorted(kept_group_counts("sector", filters).items())]
+    return jsonify({
+        "group_by": group_by,
+        "basis": filters.basis,
+        "include_awareness": filters.include_awareness,
+        "from": parsed.values.get("from") or None,
+        "to": parsed.values.get("to") or None,
+        "course_types": parsed.values.get("type") or [],
+        "area": parsed.values.get("area") or None,
+        "total": sum(r["people"] for r in rows),
+        "rows": rows,
+    })
+
+
+_OPENAPI = (
+    {
+        "/reach": {
+            "get": {
+                "summary": "People reached (unique people, counted once at their first counting course)",
+                "operationId": "getReach",
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(GROUP_BY),
+                                                                   "default": "council_area"}},
+                    {"name": "basis", "in": "query", "schema": {"type": "string", "enum": ["home", "work", "delivery"],
+                                                                "default": "home"}},
+                    {"name": "awareness", "in": "query", "schema": {"type": "string", "enum": ["include", "exclude"],
+                                                                    "default": "include"}},
+                    {"name": "from", "in": "query", "description": "First month, YYYY-MM",
+                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                    {"name": "to", "in": "query", "description": "Last month, YYYY-MM",
+                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                    {"name": "type", "in": "query", "description": "Course type codes (repeat)", "explode": True,
+                     "schema": {"type": "array", "items": {"type": "string"}}},
+                    {"name": "area", "in": "query", "description": "A council area's GSS code, or 'unknown'",
+                     "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "Reach figures",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reach"}}}},
+                    "400": {"description": "A filter was not understood",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "401": {"description": "No valid API token",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "403": {"description": "The token's user is not board or coordinator",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }
+        }
+    },
+    {
+        "Reach": {
+            "type": "object",
+            "required": ["group_by", "basis", "include_awareness", "total", "rows"],
+            "properties": {
+                "group_by": {"type": "string"}, "basis": {"type": "string"}, "include_awareness": {"type": "boolean"},
+                "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+                "course_types": {"type": "array", "items": {"type": "string"}},
+                "area": {"type": ["string", "null"]}, "total": {"type": "integer"},
+                "rows": {"type": "array", "items": {
+                    "type": "object", "required": ["key", "label", "people"],
+                    "properties": {"key": {"type": "string"}, "label": {"type": "string"},
+                                   "people": {"type": "integer"}, "in_target_region": {"type": "boolean"}}}},
+            },
+        }
+    },
+)
+
+
+def register(api: Blueprint) -> None:
+    """Add GET /reach and its OpenAPI path to the app's API blueprint (called by the factory)."""
+    api.add_url_rule("/reach", view_func=reach)
+    add_paths(*_OPENAPI, api=api)

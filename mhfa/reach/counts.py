@@ -1,0 +1,181 @@
+"""Reach counts read from the kept figures, and the same counts computed bare from the raw rows.
+
+``kept_counts``/``kept_group_counts`` are what every page, export and the API read: a SUM over a
+few thousand kept monthly rows, fast at any scale. ``bare_counts``/``bare_group_counts`` answer the
+same question straight from completions with ``COUNT(DISTINCT person)`` (the rule written out
+independently of ``keeping.py``); the property test and ``benchmarks/reach.py`` compare the two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+
+from mhfa.attendance.models import Completion
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseType
+from mhfa.employers.models import Employer
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachGroupMonth, ReachMonth
+
+GROUPINGS = ("month", "area", "course_type")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a figure is about: basis, awareness courses in or out, first-reach course types, months."""
+
+    basis: str = "home"
+    include_awareness: bool = True
+    course_type_ids: frozenset[int] | None = None  # None: every counting type
+    start_month: int | None = None  # yyyymm, inclusive
+    end_month: int | None = None
+    area: int | None = None  # one area key (UNKNOWN_AREA for "Unknown"), None: all
+
+    def __post_init__(self):
+        if self.basis not in BASES:
+            raise ValueError(f"unknown basis {self.basis!r}")
+
+    def with_months(self, start: int | None, end: int | None) -> Filters:
+        return replace(self, start_month=start, end_month=end)
+
+
+# --- kept ---------------------------------------------------------------------------------------
+
+def kept_counts(group_by: str, filters: Filters) -> dict[int, int]:
+    """People reached, grouped by month (yyyymm), area (key) or course type (id)."""
+    t = ReachMonth
+    column = {"month": t.month, "area": t.area, "course_type": t.course_type_id}[group_by]
+    query = sa.select(column, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness), t.basis == filters.basis
+    ).group_by(column)
+    query = _month_filters(query, t, filters)
+    if filters.area is not None:
+        query = query.where(t.area == filters.area)
+    return {key: int(n) for key, n in db.session.execute(query) if n}
+
+
+def kept_month_area(filters: Filters) -> dict[tuple[int, int], int]:
+    """People reached per (month, area key) on the basis: the headline's rates toward the target."""
+    t = ReachMonth
+    query = sa.select(t.month, t.area, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness), t.basis == filters.basis
+    ).group_by(t.month, t.area)
+    query = _month_filters(query, t, filters)
+    return {(month, area): int(n) for month, area, n in db.session.execute(query) if n}
+
+
+def kept_all_group_counts(filters: Filters) -> dict[str, dict[str, int]]:
+    """Every group table's counts in one query: dimension → value → people."""
+    t = ReachGroupMonth
+    query = sa.select(t.dimension, t.value, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness)).group_by(t.dimension, t.value)
+    query = _month_filters(query, t, filters)
+    out: dict[str, dict[str, int]] = {d: {} for d in GROUP_DIMENSIONS}
+    for dimension, value, n in db.session.execute(query):
+        if n and dimension in out:
+            out[dimension][value] = int(n)
+    return out
+
+
+def kept_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
+    """People reached by employer sector or an equality answer ("" = not known). Not split by area."""
+    if dimension not in GROUP_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    t = ReachGroupMonth
+    query = sa.select(t.value, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness), t.dimension == dimension
+    ).group_by(t.value)
+    query = _month_filters(query, t, filters)
+    return {key: int(n) for key, n in db.session.execute(query) if n}
+
+
+def _month_filters(query, t, filters: Filters):
+    if filters.course_type_ids is not None:
+        query = query.where(t.course_type_id.in_(sorted(filters.course_type_ids)))
+    if filters.start_month is not None:
+        query = query.where(t.month >= filters.start_month)
+    if filters.end_month is not None:
+        query = query.where(t.month <= filters.end_month)
+    return query
+
+
+# --- bare ---------------------------------------------------------------------------------------
+
+def _counting(include_awareness: bool):
+    """Completions that count, as (person_id, completion_id, completed_on, type, delivery area)."""
+    live = sa.exists().where(Certificate.completion_id == Completion.id, Certificate.revoked_at.is_(None))
+    any_certificate = sa.exists().where(Certificate.completion_id == Completion.id)
+    query = (
+        sa.select(Completion.id, Completion.person_id, Completion.completed_on, Completion.course_type_id,
+                  sa.func.coalesce(Completion.delivery_council_area_id, Course.council_area_id).label("delivery"))
+        .join(CourseType, CourseType.id == Completion.course_type_id)
+        .outerjoin(Course, Course.id == Completion.course_id)
+        .where(CourseType.counts_toward_target.is_(True), sa.or_(live, ~any_certificate))
+    )
+    if not include_awareness:
+        query = query.where(CourseType.is_awareness.is_(False))
+    return query.subquery("counting")
+
+
+def _first_completions(include_awareness: bool):
+    """Each reached person's first counting completion: the earliest date, then the lowest id."""
+    counting = _counting(include_awareness)
+    earliest = (
+        sa.select(counting.c.person_id, sa.func.min(counting.c.completed_on).label("first_on"))
+        .group_by(counting.c.person_id).subquery("earliest")
+    )
+    first_id = (
+        sa.select(counting.c.person_id, sa.func.min(counting.c.id).label("completion_id"))
+        .join(earliest, sa.and_(earliest.c.person_id == counting.c.person_id,
+                                earliest.c.first_on == counting.c.completed_on))
+        .group_by(counting.c.person_id).subquery("first_id")
+    )
+    return counting, first_id
+
+
+def _bare_base(filters: Filters):
+    counting, first_id = _first_completions(filters.include_awareness)
+    area = {
+        "home": sa.func.coalesce(Person.home_council_area_id, UNKNOWN_AREA),
+        "work": sa.func.coalesce(Person.work_council_area_id, UNKNOWN_AREA),
+        "delivery": sa.func.coalesce(counting.c.delivery, UNKNOWN_AREA),
+    }[filters.basis]
+    month = sa.cast(sa.extract("year", counting.c.completed_on) * 100 + sa.extract("month", counting.c.completed_on),
+                    sa.Integer)
+    joined = counting.join(first_id, first_id.c.completion_id == counting.c.id).join(
+        Person, Person.id == counting.c.person_id)
+    conditions = []
+    if filters.course_type_ids is not None:
+        conditions.append(counting.c.course_type_id.in_(sorted(filters.course_type_ids)))
+    if filters.start_month is not None:
+        conditions.append(month >= filters.start_month)
+    if filters.end_month is not None:
+        conditions.append(month <= filters.end_month)
+    if filters.area is not None:
+        conditions.append(area == filters.area)
+    return counting, joined, area, month, conditions
+
+
+def bare_counts(group_by: str, filters: Filters) -> dict[int, int]:
+    """The same as :func:`kept_counts`, by COUNT(DISTINCT person) over the raw rows."""
+    counting, joined, area, month, conditions = _bare_base(filters)
+    column = {"month": month, "area": area, "course_type": counting.c.course_type_id}[group_by]
+    query = (sa.select(column, sa.func.count(sa.distinct(counting.c.person_id)))
+             .select_from(joined).where(*conditions).group_by(column))
+    return {key: int(n) for key, n in db.session.execute(query) if n}
+
+
+def bare_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
+    """The same as :func:`kept_group_counts`, by COUNT(DISTINCT person) over the raw rows."""
+    counting, joined, _area, _month, conditions = _bare_base(replace(filters, area=None))
+    if dimension == "sector":
+        joined = joined.outerjoin(Employer, Employer.id == Person.employer_id)
+        column = Employer.__table__.c.sector
+    else:
+        column = Person.__table__.c[dimension]
+    value = sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
+    query = (sa.select(value, sa.func.count(sa.distinct(counting.c.person_id)))
+             .select_from(joined).where(*conditions).group_by(value))
+    return {key: int(n) for key, n in db.session.execute(query) if n}

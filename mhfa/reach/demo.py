@@ -1,0 +1,34 @@
+"""The demo history's reach: kept figures built after the bulk load, and a target scaled to its size."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from mhfa.extensions import db
+from mhfa.reach.keeping import rebuild
+from mhfa.reach.settings import record_scaled_target
+
+FULL_SCALE_PEOPLE = 500_000
+
+
+def keep_demo_reach(people: int) -> list[str]:
+    """Build the kept figures of a freshly generated demo history and record a target scaled to it.
+
+    The demo writes its rows in bulk (COPY), below the session listener, so the figures are built
+    here in one pass; at ``--people 500000`` the target is the configured one.
+    """
+    if db.session.connection().dialect.name == "postgresql":
+        # The demo's tables were just filled by COPY: give the planner their statistics first.
+        db.session.execute(sa.text("ANALYZE"))
+    rebuild()
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month"))
+    configured = current_app.config["MHFA_TARGET_PEOPLE"]
+    if people >= FULL_SCALE_PEOPLE:
+        record_scaled_target(configured, "")
+        return ["Reach figures built."]
+    scaled = max(1, round(configured * people / FULL_SCALE_PEOPLE))
+    note = (f"Demo data: the target is scaled to the size of this demo history ({people:,} people), so it is "
+            f"{scaled:,} rather than {configured:,}.")
+    record_scaled_target(scaled, note)
+    return ["Reach figures built.", note]

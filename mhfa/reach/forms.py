@@ -1,0 +1,127 @@
+"""The dashboard's filters (a GET form), the settings form and the upload form."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField
+from wtforms.validators import DataRequired, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from mhfa.areas.models import CouncilArea
+from mhfa.courses.models import CourseType
+from mhfa.extensions import db
+from mhfa.reach.counts import Filters
+from mhfa.reach.models import BASES, UNKNOWN_AREA
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+BASIS_LABELS = {"home": "Where they live", "work": "Where they work", "delivery": "Where the course was held"}
+MAX_VALUE_LENGTH = 40
+
+
+@dataclass
+class ParsedFilters:
+    filters: Filters
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+
+    def query_args(self) -> dict:
+        """The filters as query-string arguments (for download links)."""
+        return {k: v for k, v in self.values.items() if v not in (None, "", [])}
+
+    def describe(self) -> str:
+        f = self.filters
+        parts = [f"basis: {BASIS_LABELS[f.basis].lower()}",
+                 "awareness courses included" if f.include_awareness else "awareness courses excluded"]
+        if self.values.get("from") or self.values.get("to"):
+            parts.append(f"months {self.values.get('from') or 'start'} to {self.values.get('to') or 'now'}")
+        if self.values.get("type"):
+            parts.append("course types " + ", ".join(self.values["type"]))
+        if self.values.get("area"):
+            parts.append(f"area {self.values['area']}")
+        return "Filters: " + "; ".join(parts)
+
+
+def _month(text: str) -> int | None:
+    match = _MONTH.match(text)
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+        return None
+    return int(match.group(1)) * 100 + int(match.group(2))
+
+
+def parse_filters(args) -> ParsedFilters:
+    """Read the filters from query arguments; anything not understood is an error on its field."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+
+    def one(name: str) -> str:
+        raw = (args.get(name) or "").strip()
+        values[name] = raw[:MAX_VALUE_LENGTH]
+        if len(raw) > MAX_VALUE_LENGTH:
+            errors[name] = "That value is too long"
+            return ""
+        return raw
+
+    basis = one("basis") or "home"
+    if basis not in BASES:
+        errors["basis"] = "Choose where people are counted: where they live, work or were trained"
+        basis = "home"
+    awareness = one("awareness") or "include"
+    if awareness not in ("include", "exclude"):
+        errors["awareness"] = "Choose whether awareness courses are included"
+        awareness = "include"
+    months = {}
+    for name in ("from", "to"):
+        raw = one(name)
+        months[name] = _month(raw) if raw else None
+        if raw and months[name] is None:
+            errors[name] = "Enter a month as YYYY-MM, for example 2024-03"
+    if months["from"] and months["to"] and months["from"] > months["to"]:
+        errors["to"] = "The end month must be the same as or after the start month"
+    codes = [c.strip().upper() for c in args.getlist("type") if c.strip()][:20]
+    values["type"] = [c[:MAX_VALUE_LENGTH] for c in codes]
+    type_ids = None
+    if codes:
+        known = dict(db.session.execute(
+            sa.select(CourseType.code, CourseType.id).where(CourseType.code.in_(codes))).all())
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            errors["type"] = "Choose course types from the list"
+        type_ids = frozenset(known.values()) or None
+    area_text = one("area")
+    area = None
+    if area_text:
+        if area_text.lower() == "unknown":
+            area = UNKNOWN_AREA
+        else:
+            area = db.session.scalar(sa.select(CouncilArea.id).where(CouncilArea.gss_code == area_text.upper()))
+            if area is None:
+                errors["area"] = "Choose a council area from the list"
+    values.update(basis=basis, awareness=awareness)
+    filters = Filters(basis=basis, include_awareness=awareness == "include", course_type_ids=type_ids,
+                      start_month=months["from"], end_month=months["to"], area=area)
+    return ParsedFilters(filters, errors, values)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SettingsForm(FlaskForm):
+    target_people = IntegerField("Target number of people", validators=[
+        DataRequired("Enter the target number of people"),
+        NumberRange(min=1, max=100_000_000, message="Target people must be between 1 and 100,000,000")])
+    start_on = DateField("Start date", validators=[DataRequired("Enter the start date as YYYY-MM-DD")])
+    end_on = DateField("End date", validators=[DataRequired("Enter the end date as YYYY-MM-DD")])
+    region = MultiCheckboxField("Council areas in the target region", coerce=int)
+    counting = MultiCheckboxField("Course types that count toward the target", coerce=int)
+    awareness = MultiCheckboxField("Awareness courses (shown with or without in every figure)", coerce=int)
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV file of completions", validators=[FileRequired("Choose a CSV file to upload")])
+    dry_run = BooleanField("Check the file only (do not import)")

@@ -1,0 +1,370 @@
+"""Keeping the reach figures exact, in the same transaction as every change that moves them.
+
+The rule (one place, used by the listener, the bulk paths and the rebuild):
+
+- A completion *counts* when its course type counts toward the target and it has not been
+  withdrawn: a completion whose certificates are all revoked no longer counts (a revoked
+  certificate that was reissued leaves an unrevoked one, so the completion still counts). A
+  completion without any certificate (imports, awareness courses) counts.
+- A person is reached on the date of their first counting completion (ties: the lowest completion
+  id); two variants are kept, with awareness courses counted and without them.
+- The person is attributed as they are *now*: home and work areas and employer sector from their
+  current record, the delivery area of the completion that reached them (its own delivery area,
+  else its course's area); "Unknown" (area key 0, group value "") when not known.
+- Erasure never changes reach: an erased person keeps the attribution (areas, sector, answers)
+  their kept row had when they were erased, whatever the erasure clears from their record.
+
+A SQLAlchemy ``after_flush`` listener (registered at app creation by :func:`register`) collects the
+people whose figures a flush may move (completions inserted or deleted, certificates revoked,
+profile areas or equality answers changed, a course type's counting setting changed) and
+recomputes their contribution set-based in SQL on the flush's own connection, so lower areas never
+call reach. Bulk paths (imports, scripts writing with Core) call :func:`refresh_people`.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from mhfa.attendance.models import Completion
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseType
+from mhfa.employers.models import Employer
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth
+
+VARIANTS = (True, False)  # include_awareness
+CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
+SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
+
+completion_t = Completion.__table__
+type_t = CourseType.__table__
+cert_t = Certificate.__table__
+course_t = Course.__table__
+person_t = Person.__table__
+employer_t = Employer.__table__
+first_t = ReachFirst.__table__
+month_t = ReachMonth.__table__
+group_t = ReachGroupMonth.__table__
+
+FIRST_COLUMNS = [
+    "person_id", "include_awareness", "completion_id", "reached_on", "month", "course_type_id",
+    "home_area", "work_area", "delivery_area", *GROUP_DIMENSIONS,
+]
+_BASIS_COLUMN = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
+
+
+def month_key(column):
+    """yyyymm of a date column, portable between SQLite and PostgreSQL."""
+    return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
+
+
+def counting_conditions(completion, include_awareness: bool) -> list:
+    """The WHERE conditions that make a completion count (course type joined as ``type_t``)."""
+    any_cert = cert_t.alias("any_cert")
+    live_cert = cert_t.alias("live_cert")
+    withdrawn = sa.and_(
+        sa.exists().where(any_cert.c.completion_id == completion.c.id),
+        ~sa.exists().where(live_cert.c.completion_id == completion.c.id, live_cert.c.revoked_at.is_(None)),
+    )
+    conditions = [type_t.c.counts_toward_target.is_(True), ~withdrawn]
+    if not include_awareness:
+        conditions.append(type_t.c.is_awareness.is_(False))
+    return conditions
+
+
+def _text(column):
+    return sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
+
+
+def first_reach_select(include_awareness: bool, person_ids: list[int] | None = None,
+                       dialect: str = "sqlite") -> sa.Select:
+    """One row per reached person (columns as ``reach_first``), computed from the raw rows."""
+    c = completion_t
+    ranked = (
+        sa.select(
+            c.c.id.label("completion_id"),
+            c.c.person_id,
+            c.c.course_type_id,
+            c.c.completed_on,
+            sa.func.coalesce(c.c.delivery_council_area_id, course_t.c.council_area_id, UNKNOWN_AREA)
+            .label("delivery"),
+            sa.func.row_number().over(partition_by=c.c.person_id, order_by=(c.c.completed_on, c.c.id)).label("rn"),
+        )
+        .select_from(c.join(type_t, type_t.c.id == c.c.course_type_id)
+                     .outerjoin(course_t, course_t.c.id == c.c.course_id))
+        .where(*counting_conditions(c, include_awareness))
+    )
+    if person_ids is not None:
+        ranked = ranked.where(among(c.c.person_id, person_ids, dialect))
+    ranked = ranked.subquery("ranked")
+    return (
+        sa.select(
+            ranked.c.person_id,
+            sa.literal(include_awareness, sa.Boolean),
+            ranked.c.completion_id,
+            ranked.c.completed_on,
+            month_key(ranked.c.completed_on),
+            ranked.c.course_type_id,
+            sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
+            sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA),
+            ranked.c.delivery,
+            _text(employer_t.c.sector),
+            _text(person_t.c.age_band),
+            _text(person_t.c.sex),
+            _text(person_t.c.ethnic_group),
+            _text(person_t.c.disability),
+        )
+        .select_from(
+            ranked.join(person_t, person_t.c.id == ranked.c.person_id).outerjoin(
+                employer_t, employer_t.c.id == person_t.c.employer_id
+            )
+        )
+        .where(ranked.c.rn == 1)
+    )
+
+
+# --- contributions ------------------------------------------------------------------------------
+
+_MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
+_GROUP_KEYS = ("include_awareness", "dimension", "value", "month", "course_type_id")
+
+
+def among(column, ids: list[int], dialect: str):
+    """``column IN ids``: on PostgreSQL ``IN (SELECT unnest(array))``, one parameter that is cheap to
+    send and that the planner joins by index (it estimates a set-returning function at 100 rows),
+    whatever the size of the table; a plain list elsewhere."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column.in_(sa.select(sa.func.unnest(sa.literal(list(ids), ARRAY(sa.Integer)))).scalar_subquery())
+    return column.in_(list(ids))
+
+
+def _month_contributions(where, sign: int = 1) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
+    parts = [
+        sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"), first_t.c.month.label("month"),
+                  first_t.c[_BASIS_COLUMN[basis]].label("area"),
+                  first_t.c.course_type_id.label("course_type_id")).where(where)
+        for basis in BASES
+    ]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in _MONTH_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def _group_contributions(where, sign: int = 1) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+    parts = [
+        sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
+                  first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
+        for dimension in GROUP_DIMENSIONS
+    ]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in _GROUP_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def _insert_for(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _add_contributions(conn: Connection, where, sign: int) -> None:
+    """Move the monthly and group counts by the kept rows matching ``where`` (in SQL, one statement each).
+
+    Counts that fall to zero stay as zero rows (bounded by the key space; every reader ignores them).
+    """
+    for table, keys, select in ((month_t, _MONTH_KEYS, _month_contributions(where, sign)),
+                                (group_t, _GROUP_KEYS, _group_contributions(where, sign))):
+        insert = _insert_for(conn)(table).from_select([*keys, "people"], select)
+        conn.execute(insert.on_conflict_do_update(
+            index_elements=list(keys), set_={"people": table.c.people + insert.excluded.people}))
+
+
+# --- refreshing people ---------------------------------------------------------------------------
+
+def refresh_people(person_ids: Iterable[int | None], connection: Connection | None = None) -> int:
+    """Recompute these people's kept rows and move the monthly counts by the difference.
+
+    Set-based: a few statements per chunk of people, whatever their number (their old contribution
+    taken off, their rows recomputed, the new contribution added, all in SQL). Returns the number of
+    people looked at. Erased people who were already reached keep their row (erasure never moves reach).
+    """
+    conn = connection if connection is not None else db.session.connection()
+    ids = sorted({int(i) for i in person_ids if i is not None})
+    size = CHUNK if conn.dialect.name == "postgresql" else SQLITE_CHUNK
+    for start in range(0, len(ids), size):
+        _refresh_chunk(conn, ids[start:start + size])
+    return len(ids)
+
+
+def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
+    dialect = conn.dialect.name
+    kept = _erased_attributes(conn, among(first_t.c.person_id, ids, dialect))
+    theirs = among(first_t.c.person_id, ids, dialect)
+    _add_contributions(conn, theirs, -1)
+    conn.execute(first_t.delete().where(theirs))
+    for variant in VARIANTS:
+        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids, dialect)))
+    _restore_attributes(conn, kept)
+    _add_contributions(conn, theirs, +1)
+
+
+_PERSON_ATTRIBUTES = ("home_area", "work_area", *GROUP_DIMENSIONS)
+
+
+def _erased_attributes(conn: Connection, where) -> dict[int, dict]:
+    """How erased people who were already reached are attributed (their areas, sector and answers then).
+
+    Erasure never moves reach: whatever the erasure clears from the person's record, an erased
+    person keeps the attribution their kept row had (their completions still count as before).
+    """
+    rows = conn.execute(
+        sa.select(first_t.c.person_id, *(first_t.c[a] for a in _PERSON_ATTRIBUTES))
+        .join(person_t, person_t.c.id == first_t.c.person_id)
+        .where(where, person_t.c.erased_at.is_not(None))
+    )
+    return {row[0]: dict(zip(_PERSON_ATTRIBUTES, row[1:], strict=True)) for row in rows}
+
+
+def _restore_attributes(conn: Connection, kept: dict[int, dict]) -> None:
+    if kept:
+        conn.execute(
+            first_t.update().where(first_t.c.person_id == sa.bindparam("pid"))
+            .values({a: sa.bindparam("v_" + a) for a in _PERSON_ATTRIBUTES}),
+            [{"pid": pid, **{"v_" + a: v for a, v in attrs.items()}} for pid, attrs in kept.items()],
+        )
+
+
+# --- rebuilding and checking -------------------------------------------------------------------
+
+def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
+    months = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
+        sa.select(*(month_t.c[k] for k in _MONTH_KEYS), month_t.c.people).where(month_t.c.people != 0))})
+    groups = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
+        sa.select(*(group_t.c[k] for k in _GROUP_KEYS), group_t.c.people).where(group_t.c.people != 0))})
+    firsts = Counter(dict(conn.execute(
+        sa.select(first_t.c.include_awareness, sa.func.count()).group_by(first_t.c.include_awareness)).all()))
+    return Counter({(bool(k[0]), *k[1:]): v for k, v in months.items()}), \
+        Counter({(bool(k[0]), *k[1:]): v for k, v in groups.items()}), \
+        Counter({bool(k): v for k, v in firsts.items()})
+
+
+def rebuild(connection: Connection | None = None) -> list[str]:
+    """Recompute every kept figure from the raw rows; returns the differences found (empty when exact).
+
+    Erased people keep the attribution their kept rows had (erasure never moves reach); the caller
+    commits, or rolls back to only check.
+    """
+    conn = connection if connection is not None else db.session.connection()
+    before = _kept_tables(conn)
+    kept = _erased_attributes(conn, sa.true())
+    conn.execute(first_t.delete())
+    for variant in VARIANTS:
+        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant)))
+    _restore_attributes(conn, kept)
+    conn.execute(month_t.delete())
+    conn.execute(group_t.delete())
+    conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))
+    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
+    after = _kept_tables(conn)
+    return _differences(before, after)
+
+
+def _differences(before, after) -> list[str]:
+    lines = []
+    for label, old, new in zip(("monthly count", "group count", "people reached"), before, after, strict=True):
+        for key in sorted(set(old) | set(new), key=repr):
+            if old.get(key, 0) != new.get(key, 0):
+                lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
+    return lines
+
+
+# --- the session listener ----------------------------------------------------------------------
+
+PERSON_ATTRIBUTES = ("home_council_area_id", "work_council_area_id", "employer_id", "home_council_area",
+                     "work_council_area", "employer", *GROUP_DIMENSIONS[1:])
+
+
+def _changed(obj, *names: str) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _old_and_new(obj, name: str) -> list:
+    history = sa.inspect(obj).attrs[name].history
+    return [*history.deleted, *history.added, *history.unchanged, getattr(obj, name, None)]
+
+
+def affected_people(session: Session) -> set[int]:
+    """The people whose kept figures this flush may have moved."""
+    people: set[int] = set()
+    types: set[int] = set()
+    employers: set[int] = set()
+    courses: set[int] = set()
+    completions: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Completion):
+            if obj in session.dirty and not _changed(
+                obj, "person_id", "course_type_id", "completed_on", "delivery_council_area_id", "course_id"
+            ):
+                continue
+            people.update(_old_and_new(obj, "person_id"))
+        elif isinstance(obj, Certificate):
+            if obj in session.dirty and not _changed(obj, "revoked_at", "completion_id", "person_id"):
+                continue
+            people.update(_old_and_new(obj, "person_id"))
+            completions.update(_old_and_new(obj, "completion_id"))
+        elif isinstance(obj, Person):
+            if obj in session.new or obj in session.deleted or _changed(obj, *PERSON_ATTRIBUTES):
+                people.add(obj.id)
+        elif obj not in session.dirty:
+            continue
+        elif isinstance(obj, CourseType) and _changed(obj, "counts_toward_target", "is_awareness"):
+            types.add(obj.id)
+        elif isinstance(obj, Employer) and _changed(obj, "sector"):
+            employers.add(obj.id)
+        elif isinstance(obj, Course) and _changed(obj, "council_area_id"):
+            courses.add(obj.id)
+    completions.discard(None)
+    if types or employers or courses or completions:
+        conn = session.connection()
+        if completions:
+            people.update(conn.scalars(sa.select(completion_t.c.person_id).where(completion_t.c.id.in_(completions))))
+        if types:
+            people.update(conn.scalars(sa.select(completion_t.c.person_id).distinct().where(
+                completion_t.c.course_type_id.in_(types))))
+        if employers:
+            people.update(conn.scalars(sa.select(person_t.c.id).where(person_t.c.employer_id.in_(employers))))
+        if courses:
+            people.update(conn.scalars(sa.select(completion_t.c.person_id).distinct().where(
+                completion_t.c.course_id.in_(courses))))
+    people.discard(None)
+    return people
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    if not session.info.get("reach_listener", True):
+        return
+    people = affected_people(session)
+    if people:
+        refresh_people(people, connection=session.connection())
+
+
+def register(app) -> None:
+    """Keep the reach figures on every flush of every session (called once by create_app)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,93 @@
+"""The programme's settings and the kept reach figures.
+
+Kept figures (see ``keeping.py`` for the rules that maintain them):
+
+- ``reach_first``: one row per person and variant (with or without awareness courses) for every
+  person reached: the date, course type and the areas, sector and equality answers that the
+  figures attribute them to.
+- ``reach_month``: people reached per month, basis (home, work, delivery), area and course type.
+- ``reach_group_month``: people reached per month, course type and group (employer sector and the
+  equality answers), for the tables that are not split by area.
+
+They are never edited by hand: the same transaction that changes a completion, certificate or
+person updates them, and ``flask mhfa rebuild-reach`` recomputes them from scratch.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mhfa.db_types import UTCDateTime
+from mhfa.extensions import db
+from mhfa.timeutil import utcnow
+
+UNKNOWN_AREA = 0  # area key of people whose area is not known ("Unknown", never dropped)
+BASES = ("home", "work", "delivery")
+GROUP_DIMENSIONS = ("sector", "age_band", "sex", "ethnic_group", "disability")
+
+
+class ProgrammeSettings(db.Model):
+    """The programme's target: how many people, from when to when (one row).
+
+    The target region is the set of council areas flagged ``in_target_region``.
+    """
+
+    __tablename__ = "programme_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_people: Mapped[int]
+    start_on: Mapped[date]
+    end_on: Mapped[date]
+    # Said on the dashboard when the target is not the real one (the demo scales it to its size).
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReachFirst(db.Model):
+    """A person's first counting completion, for one variant (awareness courses counted or not)."""
+
+    __tablename__ = "reach_first"
+    __table_args__ = (sa.Index("ix_reach_first_month", "include_awareness", "month"),)
+
+    person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    completion_id: Mapped[int]
+    reached_on: Mapped[date]
+    month: Mapped[int]  # yyyymm
+    course_type_id: Mapped[int]
+    home_area: Mapped[int]  # council_area.id, or UNKNOWN_AREA
+    work_area: Mapped[int]
+    delivery_area: Mapped[int]
+    sector: Mapped[str] = mapped_column(sa.String(30))  # "" = unknown
+    age_band: Mapped[str] = mapped_column(sa.String(30))
+    sex: Mapped[str] = mapped_column(sa.String(30))
+    ethnic_group: Mapped[str] = mapped_column(sa.String(30))
+    disability: Mapped[str] = mapped_column(sa.String(30))
+
+
+class ReachMonth(db.Model):
+    """People first reached in a month, attributed to an area on a basis, by course type."""
+
+    __tablename__ = "reach_month"
+
+    include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]
+
+
+class ReachGroupMonth(db.Model):
+    """People first reached in a month, by course type and group (sector or an equality answer)."""
+
+    __tablename__ = "reach_group_month"
+
+    include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]

@@ -1,0 +1,104 @@
+"""The programme's settings: target people, start and end dates, target region, course-type counting.
+
+Seeded from ``MHFA_TARGET_PEOPLE``, ``MHFA_TARGET_START`` and ``MHFA_TARGET_END`` the first time
+they are needed; then kept in the database and edited by a coordinator or admin (audited), so
+another region can run its own programme. The target region is the set of council areas flagged
+``in_target_region`` (the seven WMCA constituent councils by default).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from mhfa.areas.models import CouncilArea
+from mhfa.audit.models import AuditEvent
+from mhfa.courses.models import CourseType
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+from mhfa.reach.models import ProgrammeSettings
+
+MAX_TARGET = 100_000_000
+
+
+def current_settings(*, persist: bool = False) -> ProgrammeSettings:
+    """The programme's settings; until saved, the configuration's (added to the session when ``persist``)."""
+    found = db.session.scalar(sa.select(ProgrammeSettings).order_by(ProgrammeSettings.id).limit(1))
+    if found is None:
+        found = settings_from_config()
+        if persist:
+            db.session.add(found)
+            db.session.flush()
+    return found
+
+
+def settings_from_config() -> ProgrammeSettings:
+    cfg = current_app.config
+    return ProgrammeSettings(target_people=cfg["MHFA_TARGET_PEOPLE"], start_on=cfg["MHFA_TARGET_START"],
+                             end_on=cfg["MHFA_TARGET_END"], note="")
+
+
+def region_area_ids() -> set[int]:
+    return set(db.session.scalars(sa.select(CouncilArea.id).where(CouncilArea.in_target_region.is_(True))))
+
+
+@dataclass
+class SettingsChanges:
+    target_people: int
+    start_on: date
+    end_on: date
+    region_area_ids: set[int]
+    counting_type_ids: set[int]
+    awareness_type_ids: set[int]
+
+
+def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
+    """Save the programme's settings (refused with a reason on the field at fault); audited."""
+    if not 0 < changes.target_people <= MAX_TARGET:
+        raise DomainError(f"Target people must be between 1 and {MAX_TARGET:,}", field="target_people")
+    if changes.end_on <= changes.start_on:
+        raise DomainError("End date must be after the start date", field="end_on")
+    areas = db.session.scalars(sa.select(CouncilArea)).all()
+    known = {a.id for a in areas}
+    if not changes.region_area_ids or not changes.region_area_ids <= known:
+        raise DomainError("Choose at least one council area for the target region", field="region")
+    types = db.session.scalars(sa.select(CourseType)).all()
+    settings = current_settings(persist=True)
+    before = _snapshot(settings, areas, types)
+    settings.target_people = changes.target_people
+    settings.start_on, settings.end_on = changes.start_on, changes.end_on
+    for area in areas:
+        area.in_target_region = area.id in changes.region_area_ids
+    for kind in types:
+        kind.counts_toward_target = kind.id in changes.counting_type_ids
+        kind.is_awareness = kind.id in changes.awareness_type_ids
+    after = _snapshot(settings, areas, types)
+    if after != before:
+        settings.note = "" if after["target_people"] != before["target_people"] else settings.note
+        db.session.add(AuditEvent(action="programme.settings_changed", entity_type="programme_settings",
+                                  entity_id=settings.id, actor_user_id=getattr(by, "id", None),
+                                  details={"before": before, "after": after}))
+    db.session.flush()
+    return settings
+
+
+def _snapshot(settings: ProgrammeSettings, areas, types) -> dict:
+    return {
+        "target_people": settings.target_people,
+        "start_on": settings.start_on.isoformat(),
+        "end_on": settings.end_on.isoformat(),
+        "region": sorted(a.gss_code for a in areas if a.in_target_region),
+        "counting": sorted(t.code for t in types if t.counts_toward_target),
+        "awareness": sorted(t.code for t in types if t.is_awareness),
+    }
+
+
+def record_scaled_target(target_people: int, note: str) -> ProgrammeSettings:
+    """Set a target scaled to a demo history, with the note the dashboard shows beside it."""
+    settings = current_settings(persist=True)
+    settings.target_people = max(1, target_people)
+    settings.note = note
+    db.session.flush()
+    return settings

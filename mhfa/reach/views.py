@@ -1,0 +1,177 @@
+"""Reach pages: the board's dashboard, downloads, programme settings, historical import, public progress."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from mhfa import flow
+from mhfa.auth.access import public, role_required
+from mhfa.auth.models import Role
+from mhfa.reach import dashboard, exports, importing
+from mhfa.reach.chart import describe, trajectory_svg
+from mhfa.reach.counts import Filters
+from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
+from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
+
+bp = Blueprint("reach", __name__)
+DASHBOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
+PUBLIC_MAX_AGE = 300
+
+
+@bp.app_template_filter("reach_cell")
+def reach_cell(value) -> str:
+    """A table cell as shown: thousands separated, two decimals, a dash when there is no figure."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
+    settings = current_settings()
+    forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
+    bands = forecast["bands"] if forecast else []
+    target = settings.target_people if filters.area is None else dashboard.pro_rata_targets().get(filters.area, 0)
+    svg = trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
+                         target=target, bands=bands)
+    return {"svg": svg, "summary": describe(series, target, bands), "forecast": forecast}
+
+
+def _choices():
+    return dashboard.areas_in_order(), dashboard.course_types()
+
+
+@bp.route("/reach", endpoint="dashboard")
+@role_required(*DASHBOARD_ROLES)
+def dashboard_page():
+    """The board's dashboard: headline, trajectory chart and every table, under the chosen filters."""
+    parsed = parse_filters(request.args)
+    filters = parsed.filters
+    headline = dashboard.headline(filters)
+    series = dashboard.cumulative_series(filters)
+    tables = dashboard.all_tables(filters)
+    areas, types = _choices()
+    return render_template(
+        "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
+        areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
+        target_rule=dashboard.TARGET_RULE, page_title="Reach dashboard",
+    ), 400 if parsed.errors else 200
+
+
+@bp.route("/reach/download/<name>.<fmt>")
+@role_required(*DASHBOARD_ROLES)
+def download(name: str, fmt: str):
+    """One table as CSV, or every table as one Excel workbook (``all.xlsx``)."""
+    parsed = parse_filters(request.args)
+    if parsed.errors:
+        abort(400)
+    tables = dashboard.all_tables(parsed.filters)
+    if fmt == "xlsx" and name == "all":
+        body = exports.tables_xlsx(tables, filters_text=parsed.describe())
+        return _attachment(body, "reach.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    table = next((t for t in tables if t.name == name), None)
+    if table is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    if fmt == "xlsx":
+        return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"reach-{name}.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
+                       f"reach-{name}.csv", "text/csv; charset=utf-8")
+
+
+def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/reach/settings", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def programme_settings():
+    """The programme's target, dates, region and which course types count (audited)."""
+    settings = current_settings()
+    areas, types = _choices()
+    form = SettingsForm(data=None if request.method == "POST" else {
+        "target_people": settings.target_people, "start_on": settings.start_on, "end_on": settings.end_on,
+        "region": sorted(region_area_ids()), "counting": [t.id for t in types if t.counts_toward_target],
+        "awareness": [t.id for t in types if t.is_awareness]})
+    form.region.choices = [(a.id, a.name) for a in areas]
+    form.counting.choices = [(t.id, t.name) for t in types]
+    form.awareness.choices = [(t.id, t.name) for t in types]
+    if form.validate_on_submit():
+        changes = SettingsChanges(form.target_people.data, form.start_on.data, form.end_on.data,
+                                  set(form.region.data or []), set(form.counting.data or []),
+                                  set(form.awareness.data or []))
+        if flow.attempt(update_settings, changes, by=current_user, form=form).ok:
+            flash("Programme settings saved; reach figures updated.", "success")
+            return redirect(url_for(".programme_settings"))
+    return render_template("reach/settings.html", form=form, settings=settings,
+                           page_title="Programme settings"), flow.status(form)
+
+
+@bp.route("/reach/import", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def upload():
+    """Historical completions from a CSV file: checked whole, then imported (or only checked)."""
+    form = UploadForm()
+    summary = problems = None
+    if form.validate_on_submit():
+        data = form.file.data.read(importing.MAX_BYTES + 1)
+        dry_run = bool(form.dry_run.data)
+        outcome = flow.attempt(importing.import_completions, data, dry_run=dry_run, by=current_user, form=form)
+        if outcome.ok:
+            summary = outcome.value
+        elif isinstance(outcome.error, importing.ImportRejected):
+            problems = outcome.error.lines
+            form.file.errors = [f"The file was not imported: {len(problems)} problem(s) listed below"]
+            form.form_errors = []
+    return render_template("reach/upload.html", form=form, summary=summary, problems=problems,
+                           columns=importing.REQUIRED + importing.OPTIONAL, page_title="Import completions"), \
+        (422 if problems else flow.status(form))
+
+
+# --- public progress ---------------------------------------------------------------------------
+
+def _cached(response: Response, *, shared: bool) -> Response:
+    response.headers["Cache-Control"] = f"{'public' if shared else 'private'}, max-age={PUBLIC_MAX_AGE}"
+    response.headers["Vary"] = "Cookie"
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+@bp.route("/progress")
+@public
+def progress():
+    """Open progress against the target: headline, chart and the table by council area."""
+    filters = Filters()
+    series = dashboard.cumulative_series(filters)
+    body = render_template(
+        "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
+        areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
+        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, page_title="Programme progress")
+    return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
+
+
+@bp.route("/progress/open-data.csv")
+@public
+def open_data():
+    """The progress figures as open data (Open Government Licence v3.0)."""
+    filters = Filters()
+    headline = dashboard.headline(filters)
+    preface = [exports.OGL, "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+               f"People reached toward the target: {headline.reached} of {headline.target_people} by "
+               f"{headline.end_on.isoformat()}, as of {headline.as_of.isoformat()}"]
+    body = exports.table_csv(dashboard.area_table(filters), preface) + "\r\n" + exports.table_csv(
+        dashboard.series_table(dashboard.cumulative_series(filters)))
+    response = Response(body.encode("utf-8-sig"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="mhfa-reach-progress.csv"'
+    return _cached(response, shared=True)

@@ -1,0 +1,61 @@
+"""The kept figures move with each change in the same transaction, by the documented rules."""
+from __future__ import annotations
+
+from datetime import date
+
+from mhfa.attendance.models import Completion
+from mhfa.extensions import db
+from mhfa.reach.counts import Filters, kept_counts
+from mhfa.reach.keeping import rebuild
+from mhfa.timeutil import utcnow
+from tests import factories
+
+
+def by_area(**filters):
+    return kept_counts("area", Filters(**filters))
+
+
+def test_a_revoked_certificate_stops_counting_and_a_reissued_one_counts_again(app_ctx):
+    person = factories.person()
+    certificate = factories.certificate(person, issued_on=date(2023, 5, 1))
+    birmingham = factories.area().id
+    assert by_area() == {birmingham: 1}
+    certificate.revoked_at = utcnow()
+    db.session.flush()
+    assert by_area() == {}
+    db.session.add(type(certificate)(number="MHFA-R1", verification_token="reissued", completion=certificate.completion,
+                                     person=person, course_type=certificate.course_type, title="x",
+                                     issued_on=date(2023, 6, 1), replaces_id=certificate.id))
+    db.session.flush()
+    assert by_area() == {birmingham: 1}
+
+
+def test_erasure_that_clears_the_record_does_not_move_reach(app_ctx):
+    person = factories.person(work_council_area=factories.area("Coventry"))
+    db.session.add(Completion(person=person, course_type=factories.course_type(), completed_on=date(2022, 1, 3)))
+    db.session.commit()
+    before = (by_area(), by_area(basis="work"))
+    person.first_name, person.last_name, person.email, person.date_of_birth = "Erased", "", None, None
+    person.home_council_area = person.work_council_area = None
+    person.erased_at = utcnow()
+    db.session.commit()
+    assert (by_area(), by_area(basis="work")) == before
+    rebuild()
+    assert (by_area(), by_area(basis="work")) == before
+
+
+def test_refresher_never_adds_a_person_and_area_changes_move_them(app_ctx):
+    person = factories.person()
+    db.session.add(Completion(person=person, course_type=factories.course_type("REFRESHER"),
+                              completed_on=date(2022, 1, 3)))
+    db.session.flush()
+    assert by_area() == {}
+    db.session.add(Completion(person=person, course_type=factories.course_type("AWARE"), completed_on=date(2022, 2, 3)))
+    db.session.flush()
+    assert by_area() == {factories.area().id: 1} and by_area(include_awareness=False) == {}
+    person.home_council_area = factories.area("Dudley")
+    db.session.flush()
+    assert by_area() == {factories.area("Dudley").id: 1}
+    factories.course_type("AWARE").counts_toward_target = False
+    db.session.flush()
+    assert by_area() == {}
