@@ -1,0 +1,115 @@
+"""The board's reach dashboard at programme scale, beside the bare COUNT(DISTINCT …) of the same figures.
+
+At least 300 dashboard pages with mixed filters (basis, dates, course types, awareness, area) through
+the Flask test client as a board member, each read from the kept figures; in the same run the bare
+``COUNT(DISTINCT person) … GROUP BY`` over the raw rows for the area table and the monthly series of
+the same filters. Then the dashboard under gunicorn, and the resident memory of one worker after it.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import random
+import re
+import secrets
+import time
+import urllib.parse
+import urllib.request
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from benchmarks.harness import Context, Figure, gunicorn, p50_p95, resident_mb, worker_pids
+from benchmarks.reach import random_filters
+
+NAME = "reach"
+REQUESTS = 300
+BARE_RUNS = 10
+TYPES = ["ADULT_2DAY", "ADULT_CHAMPION", "AWARE", "YOUTH_2DAY"]
+BENCH_BOARD = "bench-board@bench.invalid"
+BENCH_PASSWORD = secrets.token_urlsafe(18)  # a new one each run: the benchmark signs in with it
+
+
+def _board_user(ctx: Context):
+    from mhfa.auth import services as accounts
+    from mhfa.auth.models import Role
+    from mhfa.extensions import db
+
+    app = ctx.app()
+    with app.app_context():
+        user = accounts.user_by_email(BENCH_BOARD)
+        if user is None:
+            user, _ = accounts.create_user(BENCH_BOARD, [Role.BOARD], first_name="Bench", last_name="Board",
+                                           password=BENCH_PASSWORD)
+        else:
+            user.set_password(BENCH_PASSWORD)
+        db.session.commit()
+        areas = list(db.session.scalars(sa.text("SELECT gss_code FROM council_area")))
+        db.engine.dispose()
+    return app, areas
+
+
+def _in_process(app, areas: list[str], rng: random.Random) -> dict:
+    from werkzeug.datastructures import MultiDict
+
+    from mhfa.extensions import db
+    from mhfa.reach.counts import bare_counts
+    from mhfa.reach.forms import parse_filters
+
+    mixes = [random_filters(rng, areas, TYPES) for _ in range(REQUESTS)]
+    with app.app_context():
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        client.post("/login", data={"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token})
+        assert client.get("/reach").status_code == 200, "the board could not open the dashboard"
+        for query in mixes[:10]:
+            client.get("/reach?" + urlencode(query, doseq=True))
+        pages = []
+        for query in mixes:
+            began = time.perf_counter()
+            response = client.get("/reach?" + urlencode(query, doseq=True))
+            pages.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200, (query, response.status_code)
+        bare = []
+        for query in mixes[:BARE_RUNS]:
+            filters = parse_filters(MultiDict(query)).filters
+            began = time.perf_counter()
+            bare_counts("area", filters)
+            bare_counts("month", filters)
+            bare.append((time.perf_counter() - began) * 1000)
+        db.session.rollback()
+        db.engine.dispose()
+    return {"pages": pages, "bare": bare, "mixes": mixes}
+
+
+def _worker_memory(ctx: Context, mixes: list[dict]) -> tuple[float, float, int]:
+    """Dashboard pages through gunicorn (one worker), then that worker's resident memory: (before, after, n)."""
+    with gunicorn(ctx, workers=1) as (base, master):
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(base + "/login", timeout=60).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token}).encode()
+        opener.open(base + "/login", data=body, timeout=60).read()
+        worker = worker_pids(master)[0]
+        before = resident_mb(worker)
+        for query in mixes[:100]:
+            opener.open(base + "/reach?" + urlencode(query, doseq=True), timeout=60).read()
+        return before, resident_mb(worker), min(100, len(mixes))
+
+
+def run(ctx: Context) -> list[Figure]:
+    rng = random.Random(ctx.seed)
+    app, areas = _board_user(ctx)
+    measured = _in_process(app, areas, rng)
+    page50, page95 = p50_p95(measured["pages"])
+    bare50, bare95 = p50_p95(measured["bare"])
+    before, after, served = _worker_memory(ctx, measured["mixes"])
+    return [
+        Figure("reach dashboard p50 / p95", f"{page50:.1f} / {page95:.1f} ms",
+               f"bare COUNT(DISTINCT) area + month {bare50:,.0f} / {bare95:,.0f} ms",
+               "p95 < 50 ms and ≥ 4× faster than bare", page95 < 50 and bare50 >= 4 * page95,
+               [f"{len(measured['pages'])} pages, mixed filters; bare aggregate over {len(measured['bare'])} of them"]),
+        Figure("worker resident memory after the dashboard", f"{after:,.0f} MB",
+               f"{before:,.0f} MB before serving it", "", None, [f"gunicorn, 1 worker, {served} dashboard pages"]),
+    ]

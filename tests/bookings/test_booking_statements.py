@@ -1,0 +1,40 @@
+"""The SQL a booking costs: a test that fails when a change makes one booking run more statements.
+
+``scripts/bench.py --only booking`` reports the same count at programme scale; lower the ceiling
+here whenever a change brings the count down, so it can only go one way.
+"""
+from mhfa.auth import services as auth_services
+from mhfa.auth.models import Role
+from mhfa.extensions import db
+from tests import factories
+
+# Measured on 2026-12-01: 19 statements for a confirmed place through the API (the minimal booking in SQL needs 3).
+CEILING = 19
+
+
+def _holder():
+    user = factories.user(Role.TRAINEE)
+    token = auth_services.issue_api_token(user)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_one_booking_through_the_api_runs_no_more_statements_than_the_ceiling(client, count_queries):
+    course_id = factories.course(capacity=2).id
+    headers = _holder()
+    db.session.expunge_all()  # a fresh request knows nothing in advance
+    with count_queries() as statements:
+        response = client.post(f"/api/v1/courses/{course_id}/bookings", headers=headers, json={})
+    assert response.status_code == 201
+    assert len(statements) <= CEILING, "\n".join(statements)
+
+
+def test_a_waiting_list_booking_runs_no_more_statements_than_the_ceiling(client, count_queries):
+    course_id = factories.course(capacity=1).id
+    client.post(f"/api/v1/courses/{course_id}/bookings", headers=_holder(), json={})
+    headers = _holder()
+    db.session.expunge_all()
+    with count_queries() as statements:
+        response = client.post(f"/api/v1/courses/{course_id}/bookings", headers=headers, json={})
+    assert response.status_code == 202
+    assert len(statements) <= CEILING + 2, "\n".join(statements)
