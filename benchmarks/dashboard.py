@@ -22,10 +22,11 @@ from benchmarks.harness import Context, Figure, gunicorn, p50_p95, resident_mb, 
 from benchmarks.reach import random_filters
 
 NAME = "reach"
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 REQUESTS = 300
 BARE_RUNS = 10
 TYPES = ["ADULT_2DAY", "ADULT_CHAMPION", "AWARE", "YOUTH_2DAY"]
-BENCH_BOARD = "bench-board@bench.invalid"
+BENCH_BOARD = "bench-board@bench.example.org"
 BENCH_PASSWORD = secrets.token_urlsafe(18)  # a new one each run: the benchmark signs in with it
 
 
@@ -56,21 +57,25 @@ def _in_process(app, areas: list[str], rng: random.Random) -> dict:
     from mhfa.reach.forms import parse_filters
 
     mixes = [random_filters(rng, areas, TYPES) for _ in range(REQUESTS)]
+    # Requests outside an app context of the benchmark's own (each request has its own, as in production).
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    match = _CSRF.search(page)
+    token = match.group(1) or match.group(2)
+    signed_in = client.post("/login", data={"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token})
+    assert signed_in.status_code == 302, f"the board could not sign in ({signed_in.status_code})"
+    opened = client.get("/reach")
+    assert opened.status_code == 200, f"the board could not open the dashboard ({opened.status_code})"
+    for query in mixes[:10]:
+        client.get("/reach?" + urlencode(query, doseq=True))
+    pages = []
+    for query in mixes:
+        began = time.perf_counter()
+        response = client.get("/reach?" + urlencode(query, doseq=True))
+        pages.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (query, response.status_code)
+    bare = []
     with app.app_context():
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        client.post("/login", data={"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token})
-        assert client.get("/reach").status_code == 200, "the board could not open the dashboard"
-        for query in mixes[:10]:
-            client.get("/reach?" + urlencode(query, doseq=True))
-        pages = []
-        for query in mixes:
-            began = time.perf_counter()
-            response = client.get("/reach?" + urlencode(query, doseq=True))
-            pages.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, (query, response.status_code)
-        bare = []
         for query in mixes[:BARE_RUNS]:
             filters = parse_filters(MultiDict(query)).filters
             began = time.perf_counter()
@@ -88,7 +93,8 @@ def _worker_memory(ctx: Context, mixes: list[dict]) -> tuple[float, float, int]:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(base + "/login", timeout=60).read().decode()
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        match = _CSRF.search(page)
+        token = match.group(1) or match.group(2)
         body = urllib.parse.urlencode({"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token}).encode()
         opener.open(base + "/login", data=body, timeout=60).read()
         worker = worker_pids(master)[0]
