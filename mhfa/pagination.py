@@ -49,9 +49,13 @@ class Page:
         return shown
 
 
+# No list has this many pages; a larger number in a link is read as a page past the end (empty).
+MAX_PAGE = 10**9
+
+
 def paginate(query: sa.Select, page: int, per_page: int) -> Page:
     """One page of ``query``'s rows (entities), with the total counted in SQL."""
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     offset = (page - 1) * per_page
     # A page past the end is empty (and its offset, however large, never reaches the database).

@@ -28,6 +28,7 @@ from flask_migrate import upgrade
 from mhfa import create_app
 from mhfa.demo import bulk
 from mhfa.extensions import db
+from mhfa.reach import importing as reach_importing
 from tests import factories
 from tests.smtp import smtp  # noqa: F401  (fixture: a real SMTP server on localhost)
 
@@ -221,6 +222,19 @@ def _reported_bulk_write(connection, table, frame, *args, **kwargs):
 
 
 bulk.write = _reported_bulk_write
+
+# The historical import COPYs people and completions on PostgreSQL: report those tables too.
+_import_copy = reach_importing._copy
+
+
+def _reported_import_copy(table, frame):
+    written = WrittenTables.watching(db.engine)
+    if written is not None:
+        written.names.add(table)
+    return _import_copy(table, frame)
+
+
+reach_importing._copy = _reported_import_copy
 
 
 def _serial_sequences() -> dict[str, list[str]]:

@@ -128,7 +128,7 @@ class FinderForm(FlaskForm):
 
         area = self._areas.get(ok(self.area) or "")
         kind = self._types.get(ok(self.type) or "")
-        mode = ok(self.mode)
+        mode = (ok(self.mode) or "").strip()  # blank (even all spaces) means either
         return FinderFilters(
             council_area_id=area.id if area else None,
             course_type_id=kind.id if kind else None,

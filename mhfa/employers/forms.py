@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa.courses.forms import options
@@ -22,6 +22,7 @@ from mhfa.employers.models import OrderKind, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
 from mhfa.employers.requests import PhoneBooking, RequestDetails
+from mhfa.security.input import NumberRange
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 

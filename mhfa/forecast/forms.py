@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
-from wtforms.validators import InputRequired, NumberRange, Regexp
+from wtforms.validators import InputRequired, Regexp
+
+from mhfa.security.input import NumberRange
 
 
 class WhatIfForm(FlaskForm):

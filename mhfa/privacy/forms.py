@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from mhfa.security.input import NumberRange
 
 
 class PeopleSearchForm(FlaskForm):

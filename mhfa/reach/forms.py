@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa.areas.models import CouncilArea
@@ -16,6 +16,7 @@ from mhfa.courses.models import CourseType
 from mhfa.extensions import db
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import BASES, UNKNOWN_AREA
+from mhfa.security.input import NumberRange
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 BASIS_LABELS = {"home": "Where they live", "work": "Where they work", "delivery": "Where the course was held"}

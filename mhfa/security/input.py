@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, Request, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+from wtforms.validators import NumberRange as _WTFormsNumberRange
+from wtforms.validators import ValidationError
 
 from mhfa.db_types import MAX_ID
 
@@ -125,3 +127,15 @@ def _no_store_for_personal_pages(response):
         response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Pragma", "no-cache")
     return response
+
+
+class NumberRange(_WTFormsNumberRange):
+    """WTForms' ``NumberRange`` that refuses integers too large for a float (WTForms' own raises
+    OverflowError on them, a 500), with the field's own message."""
+
+    def __call__(self, form, field):
+        data = field.data
+        if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2**63:
+            message = self.message or field.gettext("Number must be between %(min)s and %(max)s.")
+            raise ValidationError(message % {"min": self.min, "max": self.max} if "%(" in message else message)
+        super().__call__(form, field)
