@@ -33,7 +33,6 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 
-
 @dataclass
 class Outcome(Generic[T]):
     """What a service call came to: its result, or the refusal that rolled it back."""

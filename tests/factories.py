@@ -244,6 +244,7 @@ def mark_everyone(course_: Course, status=None, *, by=None) -> None:
     db.session.flush()
 # --- employers ---------------------------------------------------------------------------------------
 
+
 def contact(employer_: Employer, **person_fields) -> User:
     """An employer contact account who speaks for ``employer_`` (through the contact relation only)."""
     from mhfa.employers.models import EmployerContact

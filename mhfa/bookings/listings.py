@@ -47,6 +47,7 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
         raise NotFound("There is no such course.")
     return course
 
+
 def get_booking(booking_id: int) -> Booking:
     """Any booking, for the programme team; NotFound if there is none."""
     booking = db.session.get(Booking, booking_id)
@@ -54,12 +55,14 @@ def get_booking(booking_id: int) -> Booking:
         raise NotFound("booking not found")
     return booking
 
+
 @dataclass
 class CourseBookings:
     """A course's live bookings: confirmed places, and the waiting list first in line first."""
 
     confirmed: list[Booking]
     waiting: list[Booking]
+
 
 def course_bookings(course: Course) -> CourseBookings:
     """The course's confirmed places and its waiting list in order, each with its person, in one query."""
@@ -74,6 +77,7 @@ def course_bookings(course: Course) -> CourseBookings:
         waiting=[b for b in bookings if b.status is BookingStatus.WAITLISTED],
     )
 
+
 def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
     """The first person on the course's waiting list, if a seat that frees now would go to them."""
     if not waiting_list_moves(course, now or utcnow()):
@@ -84,12 +88,14 @@ def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
         .order_by(Booking.id).limit(1)
     )
 
+
 def booking_of(user: User, booking_id: int) -> Booking:
     """The user's own booking, or NotFound (another person's booking is not revealed to exist)."""
     booking = db.session.get(Booking, booking_id)
     if booking is None or user.person_id is None or booking.person_id != user.person_id:
         raise NotFound("booking not found")
     return booking
+
 
 @dataclass
 class MyCourses:
@@ -98,6 +104,7 @@ class MyCourses:
     cancelled: list[Booking]
     positions: dict[int, int]
     certificates: list[Certificate]
+
 
 def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
     """A person's bookings (upcoming, past, cancelled), waiting-list positions and certificates."""

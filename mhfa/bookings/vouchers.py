@@ -24,9 +24,11 @@ from mhfa.timeutil import format_london, to_london, utcnow
 
 USABLE_VOUCHER = (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED)
 
+
 def waiting_list_closed(booking: Booking, now: datetime) -> bool:
     """A waiting-list place that can never become a seat: its course has started, completed or gone."""
     return booking.status is BookingStatus.WAITLISTED and not waiting_list_moves(booking.course, now)
+
 
 def return_voucher(booking: Booking) -> PlaceVoucher | None:
     """Unhook the booking's voucher and give it back to its holder (a cancelled voucher stays cancelled)."""
@@ -38,11 +40,13 @@ def return_voucher(booking: Booking) -> PlaceVoucher | None:
     booking.voucher = None
     return voucher
 
+
 def voucher_holder(voucher: PlaceVoucher) -> Booking | None:
     """The booking holding the voucher, read afresh (the caller holds the locks)."""
     return db.session.scalar(
         sa.select(Booking).where(Booking.voucher_id == voucher.id).execution_options(populate_existing=True)
     )
+
 
 def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
     """Give back the vouchers held by waiting-list places whose course has started, completed or been
@@ -67,6 +71,7 @@ def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
             returned += 1
     db.session.flush()
     return returned
+
 
 def usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool,
                     now: datetime | None = None) -> PlaceVoucher | None:

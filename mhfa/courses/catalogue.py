@@ -14,6 +14,7 @@ from mhfa.extensions import db
 
 COURSE_TYPES_CSV = Path(__file__).parent / "data" / "course_types.csv"
 
+
 def load_course_types(path: Path = COURSE_TYPES_CSV) -> dict[str, int]:
     """Add the catalogue's course types that are missing; leave existing ones as coordinators set them."""
     existing = {ct.code: ct for ct in db.session.scalars(sa.select(CourseType))}
@@ -48,6 +49,7 @@ def load_course_types(path: Path = COURSE_TYPES_CSV) -> dict[str, int]:
             course_type.prerequisites = [existing[code] for code in row["prerequisites"].split(";")]
     db.session.flush()
     return {"course types added": added}
+
 
 def course_type_by_code(code: str) -> CourseType | None:
     return db.session.scalar(sa.select(CourseType).where(CourseType.code == code.strip().upper()))

@@ -32,6 +32,7 @@ def feed_for(user: User, kind: FeedKind, council_area: CouncilArea | None = None
         query = query.where(CalendarFeed.council_area_id == council_area.id)
     return db.session.scalar(query.order_by(CalendarFeed.id).limit(1))
 
+
 def reset_feed(user: User, kind: FeedKind, council_area: CouncilArea | None = None) -> CalendarFeed:
     """The user's feed of this kind with a new token (made if there is none): the old link stops working."""
     if kind is FeedKind.AREA and council_area is None:
@@ -47,11 +48,13 @@ def reset_feed(user: User, kind: FeedKind, council_area: CouncilArea | None = No
     audit.record("calendar_feed.reset", feed, user, kind=kind.value)
     return feed
 
+
 def area_feeds(user: User) -> dict[int, CalendarFeed]:
     rows = db.session.scalars(
         sa.select(CalendarFeed).where(CalendarFeed.owner_user_id == user.id, CalendarFeed.kind == FeedKind.AREA)
     )
     return {feed.council_area_id: feed for feed in rows}
+
 
 def feed_by_token(token: str) -> CalendarFeed:
     feed = db.session.scalar(

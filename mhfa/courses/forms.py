@@ -456,6 +456,7 @@ def course_form_choices(course: Course | None = None) -> dict:
         "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
     }
 
+
 def venue_form_data(venue: Venue) -> dict:
     return {
         "name": venue.name, "address_line1": venue.address_line1, "address_line2": venue.address_line2,

@@ -41,6 +41,7 @@ def assign_instructor(course: Course, instructor: Instructor, actor: User | None
                  licence_number=instructor.licence_number)
     return course
 
+
 def remove_instructor(course: Course, instructor: Instructor, actor: User | None = None) -> Course:
     refuse_if_closed_for_changes(course)
     if instructor not in course.instructors:
@@ -50,6 +51,7 @@ def remove_instructor(course: Course, instructor: Instructor, actor: User | None
     audit.record("course.instructor_removed", course, actor, instructor_id=instructor.id,
                  licence_number=instructor.licence_number)
     return course
+
 
 def instructors_available_for(course: Course) -> list[Instructor]:
     """Active instructors not yet on the course whose licence lasts until it ends, by name (the list to choose from)."""
@@ -63,6 +65,7 @@ def instructors_available_for(course: Course) -> list[Instructor]:
     )
     return [i for i in rows if i.id not in assigned]
 
+
 @dataclass
 class InstructorDetails:
     first_name: str
@@ -72,17 +75,20 @@ class InstructorDetails:
     licence_expires_on: date
     active: bool = True
 
+
 def _licence_number(text: str) -> str:
     number = re.sub(r"\s+", "", text or "").upper()
     if not number:
         raise DomainError("Enter the licence number", field="licence_number")
     return number
 
+
 def _check_licence_unique(number: str, instructor: Instructor | None) -> None:
     other = db.session.scalar(sa.select(Instructor).where(sa.func.upper(Instructor.licence_number) == number))
     if other is not None and other is not instructor:
         raise DomainError(f"Licence number {number} belongs to {other.person.full_name} already",
                           field="licence_number")
+
 
 def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
     """A licensed instructor; the person is found by email address, or added."""
@@ -104,6 +110,7 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
     audit.record("instructor.created", instructor, actor, licence_number=number,
                  licence_expires_on=details.licence_expires_on.isoformat())
     return instructor
+
 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
@@ -128,6 +135,7 @@ def update_instructor(instructor: Instructor, details: InstructorDetails, actor:
                  licence_expires_on=details.licence_expires_on.isoformat(), active=details.active)
     return instructor
 
+
 def delete_instructor(instructor: Instructor, actor: User | None = None) -> None:
     used = db.session.scalar(
         sa.select(sa.func.count())
@@ -141,11 +149,13 @@ def delete_instructor(instructor: Instructor, actor: User | None = None) -> None
     db.session.delete(instructor)
     db.session.flush()
 
+
 def list_instructors() -> list[Instructor]:
     return list(db.session.scalars(
         sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
         .options(joinedload(Instructor.person)).order_by(Instructor.active.desc(), Person.last_name, Person.first_name)
     ))
+
 
 def instructor_for(user) -> Instructor | None:
     person_id = person_id_of(user)

@@ -33,13 +33,16 @@ class FinderFilters:
     free_places: bool = False
     latest_first: bool = False
 
+
 @dataclass
 class Listing:
     course: Course
     places: Places
 
+
 def start_of_london_day(day: date) -> datetime:
     return london_to_utc(datetime.combine(day, time.min))
+
 
 def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
     """One page of courses with their places, counted in SQL: a count and one query for the rows."""
@@ -58,6 +61,7 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
     ).all()
     items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)
+
 
 def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
                  now: datetime | None = None) -> Page:
@@ -88,12 +92,14 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     order = [Course.starts_at.desc(), Course.id.desc()] if filters.latest_first else [Course.starts_at, Course.id]
     return _listing_page(conditions, order=order, page=page, per_page=per_page)
 
+
 @dataclass
 class ManageFilters:
     status: CourseStatus | None = None
     council_area_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+
 
 def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -> Page:
     """Every course, for coordinators, by first session date."""
@@ -107,6 +113,7 @@ def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -
     if filters.date_to is not None:
         conditions.append(Course.starts_at < start_of_london_day(filters.date_to + timedelta(days=1)))
     return _listing_page(conditions, order=[Course.starts_at, Course.id], page=page, per_page=per_page)
+
 
 def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
     """The council areas and active course types the finder's filters offer."""

@@ -27,9 +27,11 @@ def _bookings_with(status: BookingStatus):
         .scalar_subquery()
     )
 
+
 CONFIRMED_COUNT = _bookings_with(BookingStatus.CONFIRMED)
 
 WAITLISTED_COUNT = _bookings_with(BookingStatus.WAITLISTED)
+
 
 @dataclass(frozen=True)
 class Places:
@@ -41,8 +43,10 @@ class Places:
     def left(self) -> int:
         return max(self.capacity - self.confirmed, 0)
 
+
 def places(course: Course) -> Places:
     return places_for([course])[course.id]
+
 
 def places_for(courses: list[Course]) -> dict[int, Places]:
     """Confirmed bookings and waiting-list length of each course, in one query."""

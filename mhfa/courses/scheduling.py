@@ -49,6 +49,7 @@ class SessionTimes:
     def hours(self) -> float:
         return (self.ends_at - self.starts_at).total_seconds() / 3600
 
+
 @dataclass
 class CourseDetails:
     """Everything a coordinator sets on a course. Sessions in the order they were entered."""
@@ -75,6 +76,7 @@ class CourseDetails:
             employer=course.employer, booking_deadline=course.booking_deadline, notes=course.notes,
         )
 
+
 class InvalidCourse(DomainError):
     """A course that cannot be saved; ``problems`` lists each (field, message) found."""
 
@@ -82,15 +84,19 @@ class InvalidCourse(DomainError):
         super().__init__(problems[0][1], field=problems[0][0])
         self.problems = problems
 
+
 HOURS_TOLERANCE = 1 / 60  # a minute either way
+
 
 def sessions_needed(course_type: CourseType, mode: DeliveryMode) -> int:
     return course_type.sessions_online if mode is DeliveryMode.ONLINE else course_type.sessions_in_person
+
 
 def _hours_text(hours: float) -> str:
     whole, minutes = divmod(round(hours * 60), 60)
     text = f"{whole} hour{'s' if whole != 1 else ''}"
     return text + (f" {minutes} minutes" if minutes else "")
+
 
 def _schedule_problems(details: CourseDetails, *, check_past: bool, now: datetime) -> list[tuple[str | None, str]]:
     problems: list[tuple[str | None, str]] = []
@@ -119,6 +125,7 @@ def _schedule_problems(details: CourseDetails, *, check_past: bool, now: datetim
         problems.append(("sessions", f"The sessions add up to {_hours_text(total)}; {kind.name} needs "
                                      f"{_hours_text(kind.hours)}"))
     return problems
+
 
 def _course_problems(details: CourseDetails, course: Course | None, *, sessions_changed: bool,
                      now: datetime) -> list[tuple[str | None, str]]:
@@ -170,6 +177,7 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
                 problems.append(("sessions", problem))
     return problems
 
+
 def _apply(course: Course, details: CourseDetails) -> None:
     in_person = details.delivery_mode is DeliveryMode.IN_PERSON
     course.course_type = details.course_type
@@ -182,6 +190,7 @@ def _apply(course: Course, details: CourseDetails) -> None:
     course.employer = details.employer
     course.booking_deadline = details.booking_deadline
     course.notes = details.notes or ""
+
 
 def _apply_sessions(course: Course, sessions: list[SessionTimes]) -> None:
     """Sessions in time order, updating existing rows in place so that their ids (calendar UIDs) stay."""
@@ -197,8 +206,10 @@ def _apply_sessions(course: Course, sessions: list[SessionTimes]) -> None:
     course.starts_at = ordered[0].starts_at
     course.ends_at = max(s.ends_at for s in ordered)
 
+
 def session_times(course: Course) -> list[SessionTimes]:
     return sorted(SessionTimes(s.starts_at, s.ends_at) for s in course.sessions)
+
 
 def course_problems(details: CourseDetails, course: Course | None = None, *,
                     now: datetime | None = None) -> list[tuple[str | None, str]]:
@@ -230,11 +241,13 @@ def create_course(details: CourseDetails, actor: User | None = None, *, now: dat
                  starts_at=course.starts_at.isoformat())
     return course
 
+
 def refuse_if_closed_for_changes(course: Course) -> None:
     if course.status is CourseStatus.CANCELLED:
         raise DomainError("This course has been cancelled, so it cannot be changed.")
     if course.status is CourseStatus.COMPLETED:
         raise DomainError("This course has been completed, so it cannot be changed.")
+
 
 def update_course(course: Course, details: CourseDetails, actor: User | None = None, *,
                   now: datetime | None = None) -> Course:
@@ -269,6 +282,7 @@ def update_course(course: Course, details: CourseDetails, actor: User | None = N
         audit.record("course.updated", course, actor)
     return course
 
+
 def announce_reschedule(course: Course, actor: User | None, *, old_times: list[SessionTimes], old_place: str,
                 joining_url_changed: bool = False) -> int:
     """A published course's times or place have changed (the caller holds its lock): SEQUENCE goes up, so
@@ -290,12 +304,14 @@ def announce_reschedule(course: Course, actor: User | None, *, old_times: list[S
     )
     return notified
 
+
 def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User | None = None, *,
                       now: datetime | None = None) -> Course:
     """New times for a course's sessions, everything else kept (see ``update_course``)."""
     details = CourseDetails.of(course)
     details.sessions = sessions
     return update_course(course, details, actor, now=now)
+
 
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """Open a draft course to the finder and to booking."""
@@ -309,6 +325,7 @@ def publish_course(course: Course, actor: User | None = None, *, now: datetime |
     db.session.flush()
     audit.record("course.published", course, actor)
     return course
+
 
 def cancel_course(course: Course, reason: str, actor: User | None = None) -> int:
     """Cancel a course and tell every booked trainee (the calendar event becomes STATUS:CANCELLED).
@@ -332,6 +349,7 @@ def cancel_course(course: Course, reason: str, actor: User | None = None) -> int
                  bookings_cancelled=len(released))
     return notified
 
+
 def live_bookings(course: Course) -> list[Booking]:
     return list(db.session.scalars(
         sa.select(Booking)
@@ -339,6 +357,7 @@ def live_bookings(course: Course) -> list[Booking]:
         .options(joinedload(Booking.person))
         .order_by(Booking.id)
     ))
+
 
 def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | list[CourseSession], *,
                        exclude_course: Course | None = None) -> str | None:
@@ -378,6 +397,7 @@ def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | li
     return (f"{name} is already teaching {other.title} (course {other.id}, {other.location_label}) "
             f"on {format_london(session.starts_at)} to {format_london(session.ends_at, '%-I:%M%p').lower()}, "
             f"at the same time")
+
 
 def course_history(course: Course) -> list:
     """The course's audit trail, newest first, with who did each thing."""

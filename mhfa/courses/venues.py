@@ -37,6 +37,7 @@ class VenueDetails:
     access_notes: str = ""
     active: bool = True
 
+
 def _apply_venue(venue: Venue, details: VenueDetails) -> None:
     venue.name = details.name.strip()
     venue.address_line1 = details.address_line1.strip()
@@ -48,6 +49,7 @@ def _apply_venue(venue: Venue, details: VenueDetails) -> None:
     venue.access_notes = (details.access_notes or "").strip()
     venue.active = details.active
 
+
 def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     venue = Venue()
     _apply_venue(venue, details)
@@ -55,6 +57,7 @@ def create_venue(details: VenueDetails, actor: User | None = None) -> Venue:
     db.session.flush()
     audit.record("venue.created", venue, actor, name=venue.name)
     return venue
+
 
 @dataclass
 class VenueCoursesAhead:
@@ -101,6 +104,7 @@ def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None,
     audit.record("venue.updated", venue, actor, name=venue.name, courses_rescheduled=moved)
     return venue
 
+
 def delete_venue(venue: Venue, actor: User | None = None) -> None:
     used = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.venue_id == venue.id))
     if used:
@@ -109,6 +113,7 @@ def delete_venue(venue: Venue, actor: User | None = None) -> None:
     audit.record("venue.deleted", venue, actor, name=venue.name)
     db.session.delete(venue)
     db.session.flush()
+
 
 def list_venues() -> list[Venue]:
     return list(db.session.scalars(

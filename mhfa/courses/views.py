@@ -33,6 +33,7 @@ from mhfa.timeutil import london_today, utcnow
 
 bp = Blueprint("courses", __name__)
 
+
 def _ics_response(data: bytes, filename: str, disposition: str = "attachment") -> Response:
     response = Response(data, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'

@@ -25,8 +25,10 @@ def is_staff(user) -> bool:
     """Coordinators see every course, closed and draft ones included."""
     return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.COORDINATOR)
 
+
 def person_id_of(user) -> int | None:
     return getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
+
 
 def _contact_employer_id(user) -> int | None:
     """The employer an employer contact speaks for: their confirmed ``EmployerContact`` row (set by the
@@ -35,6 +37,7 @@ def _contact_employer_id(user) -> int | None:
         return None
     return db.session.scalar(sa.select(EmployerContact.employer_id).where(
         EmployerContact.user_id == user.id, EmployerContact.confirmed_at.is_not(None)))
+
 
 def closed_course_access(user):
     """Which closed (one-employer) courses ``user`` may see, as a condition on ``Course``.
@@ -71,11 +74,13 @@ def closed_course_access(user):
         ]
     return sa.or_(*conditions) if conditions else sa.false()
 
+
 def visible_in_lists(user):
     """Open courses, and the closed ones ``user`` may see."""
     if is_staff(user):
         return sa.true()
     return sa.or_(Course.employer_id.is_(None), closed_course_access(user))
+
 
 def viewer_booking(course: Course, user) -> Booking | None:
     """The viewer's booking on the course: the live one if any, else the latest cancelled one."""
@@ -88,6 +93,7 @@ def viewer_booking(course: Course, user) -> Booking | None:
         .order_by((Booking.status == BookingStatus.CANCELLED).asc(), Booking.id.desc())
         .limit(1)
     )
+
 
 def can_view_course(course: Course, user, booking: Booking | None = None) -> bool:
     """Published (and completed) courses are public, except closed ones (see ``closed_course_access``);
@@ -106,6 +112,7 @@ def can_view_course(course: Course, user, booking: Booking | None = None) -> boo
         ) is not None
     return True
 
+
 def can_see_joining_url(course: Course, user, booking: Booking | None = None) -> bool:
     """The joining link of an online course: its confirmed trainees, its instructors and coordinators."""
     if not course.joining_url:
@@ -113,6 +120,7 @@ def can_see_joining_url(course: Course, user, booking: Booking | None = None) ->
     if is_staff(user) or course.is_taught_by(user):
         return True
     return booking is not None and booking.status is BookingStatus.CONFIRMED
+
 
 def course_for_viewer(course_id: int, user) -> tuple[Course, Booking | None]:
     """The course and the viewer's booking on it; NotFound when the viewer may not see it."""

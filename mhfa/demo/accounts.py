@@ -21,6 +21,7 @@ DEMO_DOMAIN = "example.org"
 def demo_logins() -> list[tuple[str, str]]:
     return [(role.value, f"{role.value}@{DEMO_DOMAIN}") for role in Role]
 
+
 def demo_accounts(builder) -> list[tuple[str, str]]:
     """One login per role, linked to fitting people of the history."""
     trainee = _pick_demo_trainee(builder)
@@ -67,6 +68,7 @@ def demo_accounts(builder) -> list[tuple[str, str]]:
         _book_ahead(trainee, preferred, builder.today, stamp)
     return logins
 
+
 def _book_ahead(person_id: int, course_type_ids: list[int], today: date, stamp: datetime) -> None:
     """Give the demo trainee a place ahead: the first open course with room, of the first type that has one."""
     after = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
@@ -94,6 +96,7 @@ def _book_ahead(person_id: int, course_type_ids: list[int], today: date, stamp: 
                                    source=BookingSource.SELF, created_at=stamp, confirmed_at=stamp))
             return
 
+
 def _pick_demo_trainee(builder) -> int | None:
     """A person holding a two-day certificate (the most recent such completion)."""
     ref = builder.ref
@@ -101,6 +104,7 @@ def _pick_demo_trainee(builder) -> int | None:
     if not two_day.any():
         return None
     return int(builder.completed_person[np.flatnonzero(two_day)[-1]]) + 1
+
 
 def _pick_demo_instructor(builder) -> int | None:
     """The instructor teaching the first published course ahead."""

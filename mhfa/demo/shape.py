@@ -49,6 +49,7 @@ OUTCOME_COMPLETE, OUTCOME_NO_SHOW, OUTCOME_PARTIAL = 0, 1, 2
 def _day_dates(n_days: int) -> np.ndarray:
     return np.datetime64(START) + np.arange(n_days).astype("timedelta64[D]")
 
+
 def delivery_weights(n_days: int, today_index: int) -> np.ndarray:
     """Relative delivery per day since the launch: growth, seasonality, the pandemic, bookings ahead."""
     days = np.arange(n_days)
@@ -72,6 +73,7 @@ def delivery_weights(n_days: int, today_index: int) -> np.ndarray:
     booked_so_far[ahead] = np.clip(1.0 - (days[ahead] - today_index) / (HORIZON_DAYS * 1.15), 0.1, 1.0)
     return growth * season * pandemic * booked_so_far
 
+
 def online_probability(day_index: np.ndarray) -> np.ndarray:
     dates = np.datetime64(START) + day_index.astype("timedelta64[D]")
     p = np.zeros(len(day_index))
@@ -81,6 +83,7 @@ def online_probability(day_index: np.ndarray) -> np.ndarray:
     progress = np.clip((dates - np.datetime64(date(2021, 7, 19))).astype(int) / 540.0, 0, 1)
     p[settling] = (0.6 - 0.3 * progress)[settling]
     return p
+
 
 def _holiday(day: date) -> bool:
     """The Christmas and New Year break, when no course runs."""

@@ -26,6 +26,7 @@ from mhfa.employers.views import _areas, bp
 
 # --- organisations ------------------------------------------------------------------------------
 
+
 @bp.route("/manage/employers")
 @role_required(Role.COORDINATOR)
 def manage_organisations():

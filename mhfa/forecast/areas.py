@@ -44,7 +44,6 @@ class Region:
 
 def region_from_database() -> Region:
 
-
     populations = latest_populations(prefer_16_plus=True)
     areas = db.session.execute(
         sa.select(CouncilArea.id, CouncilArea.name).where(CouncilArea.in_target_region)
