@@ -107,6 +107,7 @@ EXPECTED_ACCESS = {
     "employers.remove_contact": {Role.COORDINATOR},
     "employers.request_course": {Role.EMPLOYER},
     "employers.resend_place": {Role.EMPLOYER},
+    "employers.schedule_request_course": {Role.COORDINATOR},
     "employers.upload_staff": {Role.EMPLOYER},
     "main.accessibility": PUBLIC,
     "forecast.method": {Role.BOARD, Role.COORDINATOR},

@@ -9,6 +9,7 @@ from mhfa import flow
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
+from mhfa.courses.forms import CourseForm, course_form_choices
 from mhfa.courses.models import Course
 from mhfa.employers import orders, organisations, requests
 from mhfa.employers.forms import (
@@ -21,7 +22,14 @@ from mhfa.employers.forms import (
     ScheduleRequestForm,
     form_id,
 )
-from mhfa.employers.models import ClosedCourseRequest, Employer, EmployerContact, Order, OrderStatus
+from mhfa.employers.models import (
+    ClosedCourseRequest,
+    ClosedCourseRequestStatus,
+    Employer,
+    EmployerContact,
+    Order,
+    OrderStatus,
+)
 from mhfa.employers.views import _areas, bp
 
 # --- organisations ------------------------------------------------------------------------------
@@ -212,6 +220,27 @@ def manage_request(request_id: int):
             return redirect(url_for(".manage_requests"))
     return render_template("employers/manage_request.html", closed_request=closed_request, form=form,
                            courses=courses, confirm=ConfirmForm()), flow.status(form)
+
+
+@bp.route("/manage/closed-course-requests/<int:request_id>/schedule", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def schedule_request_course(request_id: int):
+    """Schedule the closed course a request asks for, in one step: the course form filled in from the
+    request; saving it creates the course for the organisation and marks the request scheduled."""
+    closed_request = flow.get_or_404(ClosedCourseRequest, request_id)
+    if closed_request.status is not ClosedCourseRequestStatus.OPEN:
+        flash("This request has already been answered.", "error")
+        return redirect(url_for(".manage_request", request_id=closed_request.id))
+    form = CourseForm(data=requests.course_form_data(closed_request), **course_form_choices())
+    if form.validate_on_submit():
+        outcome = flow.attempt(lambda: requests.schedule_new_course(closed_request, form.details(), by=current_user),
+                               form=form)
+        if outcome.ok:
+            flash(f"Closed course saved as a draft for {closed_request.employer.name} and the request marked "
+                  "scheduled; the contact has been emailed. Assign an instructor and publish it.", "success")
+            return redirect(url_for("courses.manage_course", course_id=outcome.value.id))
+    return render_template("employers/schedule_request.html", form=form, course=None,
+                           closed_request=closed_request), flow.status(form)
 
 
 @bp.route("/manage/closed-course-requests/<int:request_id>/decline", methods=["POST"])

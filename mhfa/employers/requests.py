@@ -1,12 +1,15 @@
 """Closed-course requests, and bookings the programme team makes for someone (a phone booking).
 
 A contact asks for a course run for their staff alone (type, preferred dates, location). A
-coordinator schedules it as a closed course for the organisation (the course form's "Only staff
-of …"), then links it to the request: the contact is told and can order its places. Only the
-organisation's staff can book a closed course (the bookings rules: a voucher of that employer).
+coordinator schedules it in one step: the course form comes pre-filled from the request (type,
+the first date the preferred dates name, the venue the location names, or online), and saving it
+creates the closed course for the organisation and marks the request scheduled in one transaction
+(or links a closed course already made for it). The contact is told and can order its places. Only
+the organisation's staff can book a closed course (the bookings rules: a voucher of that employer).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,14 +19,17 @@ from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource
-from mhfa.courses.models import Course, CourseStatus, CourseType
+from mhfa.courses import scheduling
+from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Venue
 from mhfa.employers import lookup
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus, Employer
+from mhfa.employers.orders import place_price
 from mhfa.employers.vouchers import check_member
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.notify.messages import absolute_url, send
 from mhfa.people.models import Person, PersonSource
+from mhfa.timeutil import london_today
 
 
 @dataclass
@@ -75,13 +81,26 @@ def courses_for_request(request: ClosedCourseRequest) -> list[Course]:
         Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED])).order_by(Course.starts_at)))
 
 
-def schedule_request(request: ClosedCourseRequest, course_id: int | None, *, by: User) -> ClosedCourseRequest:
+def _lock_request(request: ClosedCourseRequest) -> ClosedCourseRequest:
+    """Hold the request's row until the transaction ends and read it afresh (it is answered once)."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(ClosedCourseRequest).where(ClosedCourseRequest.id == request.id)
+                           .with_for_update().execution_options(populate_existing=True)).scalar_one()
+    else:
+        db.session.execute(sa.text("UPDATE closed_course_request SET status = status WHERE id = :id"),
+                           {"id": request.id})
+        db.session.refresh(request)
+    return request
+
+
+def _refuse_unless_open(request: ClosedCourseRequest) -> None:
+    _lock_request(request)
     if request.status is not ClosedCourseRequestStatus.OPEN:
         raise Conflict("This request has already been answered")
-    course = lookup.row(Course, course_id)
-    if course is None or course not in courses_for_request(request):
-        raise DomainError(f"Choose a closed course of {request.course_type.name} for {request.employer.name}",
-                          field="course")
+
+
+def _mark_scheduled(request: ClosedCourseRequest, course: Course, by: User) -> None:
     request.course = course
     request.status = ClosedCourseRequestStatus.SCHEDULED
     db.session.flush()
@@ -91,12 +110,105 @@ def schedule_request(request: ClosedCourseRequest, course_id: int | None, *, by:
             send("employer_closed_course", to=contact.email,
                  subject=f"Your closed course is scheduled: {course.course_type.name}", request=request,
                  course=course, url=absolute_url("employers.new_order"))
+
+
+def schedule_request(request: ClosedCourseRequest, course_id: int | None, *, by: User) -> ClosedCourseRequest:
+    """Answer a request with a closed course already made for the organisation."""
+    _refuse_unless_open(request)
+    course = lookup.row(Course, course_id)
+    if course is None or course not in courses_for_request(request):
+        raise DomainError(f"Choose a closed course of {request.course_type.name} for {request.employer.name}",
+                          field="course")
+    _mark_scheduled(request, course, by)
     return request
 
 
+def schedule_new_course(request: ClosedCourseRequest, details: scheduling.CourseDetails, *, by: User) -> Course:
+    """In one step: create the closed course the request asks for (the course rules as ever) and mark
+    the request scheduled; nothing is saved if either is refused."""
+    _refuse_unless_open(request)
+    if details.course_type is None or details.course_type.id != request.course_type_id:
+        raise DomainError(f"This request is for {request.course_type.name}: schedule that course, "
+                          "or decline the request", field="course_type")
+    if details.employer is None or details.employer.id != request.employer_id:
+        raise DomainError(f"A course scheduled from this request is only for staff of {request.employer.name}",
+                          field="employer")
+    course = scheduling.create_course(details, by)
+    _mark_scheduled(request, course, by)
+    return course
+
+
+_MONTHS = {name: n for n, name in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"), start=1)}
+_DATE_PATTERNS = (
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), lambda m: (int(m[3]), int(m[2]), int(m[1]))),
+    (re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\s+(\d{4})\b"),
+     lambda m: (int(m[3]), _month(m[2]), int(m[1]))),
+)
+
+
+def _month(word: str) -> int:
+    return next((n for name, n in _MONTHS.items() if name.startswith(word) and len(word) >= 3), 0)
+
+
+def preferred_date(text: str, today: date | None = None) -> date | None:
+    """The first real date, today or later, that the request's preferred dates name (like 2027-03-02,
+    2/3/2027 or 2 March 2027); None when they name none ("any Tuesday in March")."""
+    today = today or london_today()
+    found = []
+    for pattern, parts in _DATE_PATTERNS:
+        for match in pattern.finditer((text or "").lower()):
+            try:
+                found.append((match.start(), date(*parts(match))))
+            except ValueError:
+                continue
+    return next((day for _, day in sorted(found) if day >= today), None)
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+def venue_named(location: str) -> Venue | None:
+    """The active venue the location names: by its name or postcode, else the only venue in that town."""
+    where = _squashed(location)
+    if not where:
+        return None
+    venues = list(db.session.scalars(sa.select(Venue).where(Venue.active.is_(True)).order_by(Venue.id)))
+    for venue in venues:
+        if _squashed(venue.name) in where or _squashed(venue.postcode) in where:
+            return venue
+    in_town = [v for v in venues if _squashed(v.town) and _squashed(v.town) in where]
+    return in_town[0] if len(in_town) == 1 else None
+
+
+def course_form_data(request: ClosedCourseRequest) -> dict:
+    """The course form's starting values for a request: its type and organisation, the first date it
+    prefers, the venue (or online) its location names, its learners and the type's place price."""
+    kind = request.course_type
+    online = "online" in (request.location or "").lower()
+    venue = None if online else venue_named(request.location)
+    data = {
+        "course_type": str(kind.id),
+        "employer": str(request.employer_id),
+        "delivery_mode": DeliveryMode.ONLINE.value if online else DeliveryMode.IN_PERSON.value,
+        "venue": str(venue.id) if venue else "",
+        "council_area": str(request.employer.council_area_id or "") if online else "",
+        "capacity": min(request.learners or kind.max_learners, kind.max_learners),
+        "price": f"{place_price(kind) / 100:.2f}",
+        "notes": f"Closed course for {request.employer.name} (request {request.id}): "
+                 f"preferred dates {request.preferred_dates}; location {request.location}."[:2000],
+    }
+    day = preferred_date(request.preferred_dates)
+    if day is not None:
+        data["session_1_date"] = day
+    return data
+
+
 def decline_request(request: ClosedCourseRequest, *, by: User) -> ClosedCourseRequest:
-    if request.status is not ClosedCourseRequestStatus.OPEN:
-        raise Conflict("This request has already been answered")
+    _refuse_unless_open(request)
     request.status = ClosedCourseRequestStatus.DECLINED
     db.session.flush()
     audit.record("employer.closed_course_declined", request, by)
