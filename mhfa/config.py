@@ -111,6 +111,8 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_SUPPLIER_ADDRESS": os.environ.get("MHFA_SUPPLIER_ADDRESS",
                                                 "16 Summer Lane\nBirmingham\nB19 3SD").replace("\\n", "\n"),
         "MHFA_VAT_NUMBER": os.environ.get("MHFA_VAT_NUMBER", "GB 000 0000 00"),
+        # Days an emailed invitation to be an employer contact can be used (counted from when it was sent).
+        "MHFA_INVITATION_DAYS": int(os.environ.get("MHFA_INVITATION_DAYS", "14")),
     }
 
 

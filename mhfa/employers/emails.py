@@ -43,9 +43,9 @@ def contact_added(contact: EmployerContact) -> None:
          contact=contact, url=absolute_url("employers.dashboard"))
 
 
-def contact_invited(contact: EmployerContact, token: str, by: User) -> None:
+def contact_invited(contact: EmployerContact, token: str, by: User | None, *, expires: str) -> None:
     send("employer_invitation", to=contact.email,
-         subject=f"Join {contact.employer.name} on MHFA Reach", contact=contact, inviter=by,
+         subject=f"Join {contact.employer.name} on MHFA Reach", contact=contact, inviter=by, expires=expires,
          url=absolute_url("employers.accept_invitation", token=token))
 
 

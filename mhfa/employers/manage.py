@@ -51,6 +51,7 @@ def _organisation_page(employer, form=None, contact_form=None, reason_form=None)
     return render_template(
         "employers/manage_organisation.html", employer=employer, form=form, contact_form=contact_form or EmailForm(),
         reason_form=reason_form or ReasonForm(), confirm=ConfirmForm(), orders=orders.orders_of(employer),
+        expires_at=organisations.invitation_expires_at, expired=organisations.invitation_expired,
         money=orders.money, describe=orders.order_description,
     ), status
 
@@ -125,6 +126,20 @@ def remove_contact(contact_id: int):
     if form.validate_on_submit():
         flow.attempt(organisations.remove_contact, contact, by=current_user)
         flash("Contact removed.", "success")
+    return redirect(url_for(".manage_organisation", employer_id=employer_id))
+
+
+@bp.route("/manage/employer-contacts/<int:contact_id>/resend", methods=["POST"])
+@role_required(Role.COORDINATOR)
+def resend_contact_invitation(contact_id: int):
+    """Send an invitation not yet accepted again: a new link with a new expiry date."""
+    contact = flow.get_or_404(EmployerContact, contact_id)
+    employer_id = contact.employer_id
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
+        flash(f"We have emailed a new invitation to {outcome.value.email}." if outcome.ok else outcome.error.message,
+              "success" if outcome.ok else "error")
     return redirect(url_for(".manage_organisation", employer_id=employer_id))
 
 

@@ -3,16 +3,21 @@
 A contact registers the organisation; a coordinator approves it, and only then can it buy places.
 An organisation has several contacts: added by the programme team, or invited by a contact by email
 (the link carries an unguessable token, stored only as a digest) and confirmed by the invitee signed
-in with that address. Which organisation a contact speaks for is this relation, never the employer
-a person picks on their own profile. Granting or removing the employer contact role is audited.
+in with that address. An invitation can be used for ``MHFA_INVITATION_DAYS`` (14) days from when it
+was sent (its row's ``created_at``); an expired one is sent again as a new invitation (a new row, a
+new token) by the invitee from the expired link, by a contact or by the programme team. Which
+organisation a contact speaks for is this relation, never the employer a person picks on their own
+profile. Granting or removing the employer contact role is audited.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from mhfa.areas.models import CouncilArea
 from mhfa.audit import services as audit
@@ -22,7 +27,7 @@ from mhfa.employers import emails, lookup
 from mhfa.employers.models import Employer, EmployerContact, EmployerStatus, Sector, SizeBand
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import format_london, utcnow
 
 #: Bands by staff headcount (ONS): the band a headcount falls in.
 _BAND_LIMITS = ((SizeBand.MICRO, 0, 9), (SizeBand.SMALL, 10, 49), (SizeBand.MEDIUM, 50, 249),
@@ -220,33 +225,75 @@ def add_contact(employer: Employer, email: str, *, by: User) -> EmployerContact:
     return contact
 
 
-def _refuse_duplicate(employer: Employer, email: str, user: User | None) -> None:
-    existing = db.session.scalar(sa.select(EmployerContact).where(
+def _open_invitation(employer: Employer, email: str) -> EmployerContact | None:
+    return db.session.scalar(sa.select(EmployerContact).where(
         EmployerContact.employer_id == employer.id, EmployerContact.email == email))
+
+
+def _refuse_duplicate(employer: Employer, email: str, user: User | None) -> None:
+    existing = _open_invitation(employer, email)
     if existing is not None:
         raise Conflict(f"{email} is already a contact of {employer.name}" if existing.is_confirmed
-                       else f"{email} has already been invited: they can use the link we emailed", field="email")
+                       else f"{email} has already been invited: they can use the link we emailed, "
+                            f"until {format_london(invitation_expires_at(existing), '%-d %B %Y')}", field="email")
     if user is not None:
         elsewhere = contact_row(user)
         if elsewhere is not None:
             raise Conflict(f"{email} already speaks for {elsewhere.employer.name}", field="email")
 
 
-def invite_contact(employer: Employer, email: str, *, by: User) -> EmployerContact:
-    """Email an invitation with a link; the invitee confirms it signed in with that address."""
-    email = _check_email(email)
-    _refuse_duplicate(employer, email, user_by_email(email))
+def invitation_expires_at(contact: EmployerContact) -> datetime:
+    """When an invitation's link stops working: ``MHFA_INVITATION_DAYS`` after it was sent."""
+    sent = contact.created_at if contact.created_at.tzinfo else contact.created_at.replace(tzinfo=UTC)
+    return sent + timedelta(days=current_app.config["MHFA_INVITATION_DAYS"])
+
+
+def invitation_expired(contact: EmployerContact, now: datetime | None = None) -> bool:
+    return not contact.is_confirmed and (now or utcnow()) >= invitation_expires_at(contact)
+
+
+def _send_invitation(employer: Employer, email: str, *, inviter_id: int | None, by: User) -> EmployerContact:
     token = secrets.token_urlsafe(32)
-    contact = EmployerContact(employer=employer, email=email, token_digest=_digest(token), invited_by_user_id=by.id)
+    contact = EmployerContact(employer=employer, email=email, token_digest=_digest(token),
+                              invited_by_user_id=inviter_id)
     db.session.add(contact)
     db.session.flush()
-    audit.record("employer.contact_invited", employer, by, email=email)
-    emails.contact_invited(contact, token, by)
+    emails.contact_invited(contact, token, by,
+                           expires=format_london(invitation_expires_at(contact), "%-d %B %Y"))
     return contact
 
 
+def invite_contact(employer: Employer, email: str, *, by: User) -> EmployerContact:
+    """Email an invitation with a link; the invitee confirms it signed in with that address.
+
+    Inviting an address whose invitation has expired sends it again."""
+    email = _check_email(email)
+    existing = _open_invitation(employer, email)
+    if existing is not None and invitation_expired(existing):
+        return renew_invitation(existing, by=by)
+    _refuse_duplicate(employer, email, user_by_email(email))
+    contact = _send_invitation(employer, email, inviter_id=by.id, by=by)
+    audit.record("employer.contact_invited", employer, by, email=email)
+    return contact
+
+
+def renew_invitation(contact: EmployerContact, *, by: User | None = None) -> EmployerContact:
+    """Send an invitation not yet accepted again: a new invitation (new link, a new expiry), the old
+    link no longer works. ``by`` is None when the invitee asks from their expired link."""
+    if contact.is_confirmed:
+        raise Conflict(f"{contact.email} has already accepted the invitation", field="email")
+    employer, email, inviter_id = contact.employer, contact.email, contact.invited_by_user_id
+    inviter = by or (db.session.get(User, inviter_id) if inviter_id else None)
+    db.session.delete(contact)
+    db.session.flush()  # the old row goes before the new one takes its (organisation, email)
+    db.session.expire(employer, ["contacts"])
+    renewed = _send_invitation(employer, email, inviter_id=by.id if by else inviter_id, by=inviter)
+    audit.record("employer.contact_invitation_renewed", employer, by, email=email)
+    return renewed
+
+
 def invitation(token: str) -> EmployerContact:
-    """The open invitation a link names, or NotFound (a used or unknown link names none)."""
+    """The open invitation a link names (expired or not), or NotFound (a used or unknown link names none)."""
     contact = db.session.scalar(sa.select(EmployerContact).where(
         EmployerContact.token_digest == _digest(token or ""), EmployerContact.confirmed_at.is_(None)))
     if contact is None:
@@ -254,8 +301,23 @@ def invitation(token: str) -> EmployerContact:
     return contact
 
 
+def invitation_of(employer: Employer, contact_id: int) -> EmployerContact | None:
+    """One of the organisation's invitations not yet accepted (another organisation's is not revealed)."""
+    contact = lookup.row(EmployerContact, contact_id)
+    if contact is None or contact.employer_id != employer.id or contact.is_confirmed:
+        return None
+    return contact
+
+
+def expired_message(contact: EmployerContact) -> str:
+    return (f"This invitation expired on {format_london(invitation_expires_at(contact), '%-d %B %Y')}. "
+            f"We can email a new link to {contact.email}")
+
+
 def accept_invitation(token: str, user: User) -> EmployerContact:
     contact = invitation(token)
+    if invitation_expired(contact):
+        raise DomainError(expired_message(contact), field="token", status_code=410)
     if normalise_email(user.email) != contact.email:
         raise DomainError(f"This invitation is for {contact.email}: sign in with that address to accept it",
                           field="token", status_code=403)
@@ -272,6 +334,14 @@ def accept_invitation(token: str, user: User) -> EmployerContact:
     db.session.flush()
     audit.record("employer.contact_confirmed", contact.employer, user, email=contact.email)
     return contact
+
+
+def renew_expired_invitation(token: str) -> EmployerContact:
+    """The invitee, from an expired link, asks for a new one: it goes to the invited address only."""
+    contact = invitation(token)
+    if not invitation_expired(contact):
+        raise Conflict("This invitation has not expired: you can still accept it", field="token")
+    return renew_invitation(contact)
 
 
 def remove_contact(contact: EmployerContact, *, by: User) -> None:

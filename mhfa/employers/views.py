@@ -64,12 +64,32 @@ def accept_invitation(token: str):
     """Accept an invitation to be a contact of an organisation (signed in with the invited address)."""
     contact = flow.found_or_404(organisations.invitation, token)
     form = ConfirmForm()
-    if current_user.is_authenticated and form.validate_on_submit():
+    expired = organisations.invitation_expired(contact)
+    if current_user.is_authenticated and not expired and form.validate_on_submit():
         outcome = flow.attempt(organisations.accept_invitation, token, current_user, form=form)
         if outcome.ok:
             flash(f"You are now a contact for {contact.employer.name}.", "success")
             return redirect(url_for(".dashboard") if outcome.value.employer.is_approved else url_for("main.home"))
-    return render_template("employers/invitation.html", contact=contact, form=form, token=token), flow.status(form)
+    return render_template("employers/invitation.html", contact=contact, form=form, token=token, expired=expired,
+                           expired_message=organisations.expired_message(contact) if expired else "",
+                           expires_at=organisations.invitation_expires_at(contact)), \
+        410 if expired else flow.status(form)
+
+
+@bp.route("/employers/invitations/<token>/renew", methods=["POST"])
+@token_or_public
+def renew_invitation(token: str):
+    """From an expired invitation link: email a new link to the invited address."""
+    contact = flow.found_or_404(organisations.invitation, token)
+    email = contact.email
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(organisations.renew_expired_invitation, token, form=form)
+        if outcome.ok:
+            flash(f"We have emailed a new invitation link to {email}.", "success")
+            return redirect(url_for("main.home"))
+        flash(outcome.error.message, "error")
+    return redirect(url_for(".accept_invitation", token=token))
 
 
 # --- the organisation's dashboard ---------------------------------------------------------------------
@@ -119,7 +139,23 @@ def contacts():
         if outcome.ok:
             flash(f"We have emailed an invitation to {outcome.value.email}.", "success")
             return redirect(url_for(".contacts"))
-    return render_template("employers/contacts.html", employer=employer, form=form), flow.status(form)
+    return render_template("employers/contacts.html", employer=employer, form=form, confirm=ConfirmForm(),
+                           expires_at=organisations.invitation_expires_at,
+                           expired=organisations.invitation_expired), flow.status(form)
+
+
+@bp.route("/employer/contacts/<int:contact_id>/resend", methods=["POST"])
+@role_required(Role.EMPLOYER)
+def resend_invitation(contact_id: int):
+    """Send a colleague's invitation again: a new link with a new expiry date."""
+    employer = _organisation()
+    contact = flow.found_or_404(organisations.invitation_of, employer, contact_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
+        flash(f"We have emailed a new invitation to {outcome.value.email}." if outcome.ok else outcome.error.message,
+              "success" if outcome.ok else "error")
+    return redirect(url_for(".contacts"))
 
 
 # --- orders -----------------------------------------------------------------------------------------
