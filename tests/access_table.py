@@ -86,6 +86,7 @@ EXPECTED_ACCESS = {
     "employers.cancel_order": {Role.COORDINATOR},
     "employers.claim_place": TOKEN,
     "employers.contacts": {Role.EMPLOYER},
+    "employers.credit_note_pdf": {Role.EMPLOYER, Role.COORDINATOR},
     "employers.dashboard": {Role.EMPLOYER},
     "employers.decline_request": {Role.COORDINATOR},
     "employers.export_staff_csv": {Role.EMPLOYER},

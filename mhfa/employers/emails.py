@@ -9,7 +9,7 @@ from mhfa.notify.messages import absolute_url, send
 
 if TYPE_CHECKING:
     from mhfa.auth.models import User
-    from mhfa.employers.models import Employer, EmployerContact, Invoice, Order, PlaceVoucher
+    from mhfa.employers.models import CreditNote, Employer, EmployerContact, Invoice, Order, PlaceVoucher
 
 
 def _programme_team() -> str:
@@ -47,6 +47,15 @@ def contact_invited(contact: EmployerContact, token: str, by: User | None, *, ex
     send("employer_invitation", to=contact.email,
          subject=f"Join {contact.employer.name} on MHFA Reach", contact=contact, inviter=by, expires=expires,
          url=absolute_url("employers.accept_invitation", token=token))
+
+
+def credit_note_issued(order: Order, credit: CreditNote) -> None:
+    for contact in order.employer.contacts:
+        if contact.is_confirmed:
+            send("employer_credit_note", to=contact.email,
+                 subject=f"Credit note {credit.number} for invoice {credit.invoice.number} from MHFA Reach",
+                 order=order, credit=credit,
+                 url=absolute_url("employers.credit_note_pdf", order_id=order.id, credit_note_id=credit.id))
 
 
 def order_invoiced(order: Order, invoice: Invoice) -> None:

@@ -1,4 +1,5 @@
-"""The VAT invoice as a PDF (WeasyPrint), with what HMRC's VAT manual (VATREC5010) says it must show.
+"""The VAT invoice (and any credit note on it) as a PDF (WeasyPrint), with what HMRC's VAT manual
+(VATREC5010) says an invoice must show.
 
 Sequential number, date of issue, time of supply, the supplier's name, address and VAT registration
 number, the customer's name and address, a description of what is supplied, the quantity, the unit
@@ -9,28 +10,47 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from mhfa.employers.models import Invoice
+from mhfa.employers.models import CreditNote, Invoice
 from mhfa.employers.orders import money, order_description
+
+
+def _supplier() -> dict:
+    config = current_app.config
+    return {"supplier_name": config["MHFA_SUPPLIER_NAME"],
+            "supplier_address": config["MHFA_SUPPLIER_ADDRESS"].splitlines(),
+            "vat_number": config["MHFA_VAT_NUMBER"], "contact_email": config["MHFA_CONTACT_EMAIL"]}
 
 
 def invoice_html(invoice: Invoice) -> str:
     order = invoice.order
-    config = current_app.config
     return render_template(
         "employers/invoice_pdf.html", invoice=invoice, order=order, money=money,
-        description=order_description(order),
-        unit_price=order.price_per_place_pence,
-        supplier_name=config["MHFA_SUPPLIER_NAME"], supplier_address=config["MHFA_SUPPLIER_ADDRESS"].splitlines(),
-        vat_number=config["MHFA_VAT_NUMBER"], vat_rate=f"{invoice.vat_rate_bp / 100:g}%",
-        contact_email=config["MHFA_CONTACT_EMAIL"],
+        description=order_description(order), unit_price=order.price_per_place_pence,
+        vat_rate=f"{invoice.vat_rate_bp / 100:g}%", **_supplier(),
     )
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
+def credit_note_html(credit: CreditNote) -> str:
+    """The credit note: the same facts as the invoice, its own number, the invoice it refers to, and
+    negative amounts for the places it takes back."""
+    return render_template("employers/credit_note_pdf.html", credit=credit, invoice=credit.invoice,
+                           order=credit.order, money=money, description=order_description(credit.order),
+                           vat_rate=f"{credit.vat_rate_bp / 100:g}%", **_supplier())
+
+
+def _pdf(html: str) -> bytes:
     from weasyprint import HTML  # imported when needed: it loads Pango
 
-    return HTML(string=invoice_html(invoice), base_url=None).write_pdf()
+    return HTML(string=html, base_url=None).write_pdf()
 
 
-def filename(invoice: Invoice) -> str:
-    return f"{invoice.number}.pdf"
+def invoice_pdf(invoice: Invoice) -> bytes:
+    return _pdf(invoice_html(invoice))
+
+
+def credit_note_pdf(credit: CreditNote) -> bytes:
+    return _pdf(credit_note_html(credit))
+
+
+def filename(document: Invoice | CreditNote) -> str:
+    return f"{document.number}.pdf"

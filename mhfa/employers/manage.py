@@ -205,7 +205,9 @@ def cancel_order(order_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(orders.cancel_order, order, by=current_user, reason=form.reason.data, form=form)
         if outcome.ok:
-            flash(f"Order cancelled: {len(outcome.value)} unused places released.", "success")
+            credit = order.credit_notes[-1] if order.credit_notes else None
+            flash(f"Order cancelled: {len(outcome.value)} unused places released."
+                  + (f" Credit note {credit.number} issued and emailed." if credit else ""), "success")
             return redirect(url_for(".manage_order", order_id=order.id))
     return _order_page(order, reason_form=form)
 

@@ -184,6 +184,7 @@ class Order(db.Model):
     course_type: Mapped[CourseType] = relationship()
     course: Mapped[Course | None] = relationship()
     invoices: Mapped[list[Invoice]] = relationship(back_populates="order", order_by="Invoice.id")
+    credit_notes: Mapped[list[CreditNote]] = relationship(back_populates="order", order_by="CreditNote.id")
     vouchers: Mapped[list[PlaceVoucher]] = relationship(back_populates="order", order_by="PlaceVoucher.id")
 
     @property
@@ -233,6 +234,36 @@ class Invoice(db.Model):
     purchase_order_ref: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
 
     order: Mapped[Order] = relationship(back_populates="invoices")
+
+
+class CreditNote(db.Model):
+    """A VAT credit note: what cancelling an invoiced order takes back, never an edit of the invoice.
+
+    Its own sequential number (CN-000001 upwards), the invoice it refers to, and negative amounts for
+    the places released, fixed when it is issued (HMRC VAT manual VATREC5010 / VAT Notice 700 s.18).
+    """
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("employer_order.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id"), index=True)
+    issued_on: Mapped[date]
+    places: Mapped[int]  # the quantity credited (the places released)
+    unit_price_pence: Mapped[int]
+    net_pence: Mapped[int]  # negative
+    vat_pence: Mapped[int]  # negative
+    vat_rate_bp: Mapped[int]
+    amount_pence: Mapped[int]  # negative: the total credited, VAT included
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    customer_name: Mapped[str] = mapped_column(sa.String(200))
+    customer_address: Mapped[str] = mapped_column(sa.Text)
+    purchase_order_ref: Mapped[str] = mapped_column(sa.String(60), default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    order: Mapped[Order] = relationship(back_populates="credit_notes")
+    invoice: Mapped[Invoice] = relationship()
 
 
 class InvoiceCounter(db.Model):

@@ -10,6 +10,10 @@ Locks: an order's row is locked before its state changes (so it is invoiced or c
 invoice numbers come from one counter row that issuing an invoice updates first, so two invoices
 issued at once wait for each other and get consecutive numbers. Cancelling releases waiting-list
 places through the bookings service, which takes its locks in its own order (course, voucher, booking).
+
+A VAT invoice is never edited or deleted: cancelling an invoiced (or paid) order issues a credit
+note instead, for the places released (its own sequential number CN-000001 upwards from a counter
+row of its own, the invoice it refers to, negative amounts).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.employers import emails, lookup
 from mhfa.employers.models import (
+    USABLE_ORDER_STATUSES,
+    CreditNote,
     Employer,
     Invoice,
     InvoiceCounter,
@@ -35,6 +41,7 @@ from mhfa.employers.models import (
     OrderStatus,
     PlaceVoucher,
     VoucherStatus,
+    vat_on,
 )
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
@@ -42,6 +49,7 @@ from mhfa.timeutil import london_today, to_london, utcnow
 
 MAX_PLACES = 500
 INVOICE_COUNTER = "invoice"
+CREDIT_NOTE_COUNTER = "credit_note"
 
 
 @dataclass
@@ -165,25 +173,33 @@ def place_order(employer: Employer, request: OrderRequest, *, by: User) -> Order
 
 # --- invoices ---------------------------------------------------------------------------------------
 
-def next_invoice_number() -> str:
-    """The next invoice number, INV-000001 upwards, one after another under any concurrency.
+def _next_number(counter: str, model) -> int:
+    """The next value of a counter row, one after another under any concurrency.
 
     The counter row is created once (if two requests race to create it, the loser's savepoint rolls
     back and it uses the winner's row); the UPDATE then holds the row until the transaction ends.
     """
     table = InvoiceCounter.__table__
-    exists = db.session.scalar(sa.select(table.c.name).where(table.c.name == INVOICE_COUNTER))
+    exists = db.session.scalar(sa.select(table.c.name).where(table.c.name == counter))
     if exists is None:
-        start = db.session.scalar(sa.select(sa.func.count(Invoice.id))) or 0
+        start = db.session.scalar(sa.select(sa.func.count(model.id))) or 0
         try:
             with db.session.begin_nested():
-                db.session.execute(table.insert().values(name=INVOICE_COUNTER, last_value=start))
+                db.session.execute(table.insert().values(name=counter, last_value=start))
         except sa.exc.IntegrityError:
             pass
-    db.session.execute(table.update().where(table.c.name == INVOICE_COUNTER)
-                       .values(last_value=table.c.last_value + 1))
-    value = db.session.scalar(sa.select(table.c.last_value).where(table.c.name == INVOICE_COUNTER))
-    return f"INV-{value:06d}"
+    db.session.execute(table.update().where(table.c.name == counter).values(last_value=table.c.last_value + 1))
+    return db.session.scalar(sa.select(table.c.last_value).where(table.c.name == counter))
+
+
+def next_invoice_number() -> str:
+    """The next invoice number, INV-000001 upwards."""
+    return f"INV-{_next_number(INVOICE_COUNTER, Invoice):06d}"
+
+
+def next_credit_note_number() -> str:
+    """The next credit note number, CN-000001 upwards (a sequence of its own)."""
+    return f"CN-{_next_number(CREDIT_NOTE_COUNTER, CreditNote):06d}"
 
 
 def _time_of_supply(order: Order, issued_on: date) -> date:
@@ -246,6 +262,7 @@ def cancel_order(order: Order, *, by: User, reason: str) -> list[PlaceVoucher]:
     lock_order(order)
     if order.status is OrderStatus.CANCELLED:
         raise Conflict("This order is already cancelled")
+    invoiced = order.status in USABLE_ORDER_STATUSES
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = utcnow()
     order.cancel_reason = reason[:200]
@@ -268,8 +285,33 @@ def cancel_order(order: Order, *, by: User, reason: str) -> list[PlaceVoucher]:
             voucher.status = VoucherStatus.CANCELLED
             released.append(voucher)
     db.session.flush()
-    audit.record("order.cancelled", order, by, reason=reason[:200], places_released=len(released))
+    credit = issue_credit_note(order, len(released), by=by, reason=reason) if invoiced and released else None
+    audit.record("order.cancelled", order, by, reason=reason[:200], places_released=len(released),
+                 credit_note=credit.number if credit else None)
     return released
+
+
+def issue_credit_note(order: Order, places: int, *, by: User, reason: str, today: date | None = None) -> CreditNote:
+    """Credit ``places`` places of the order's invoice (the invoice itself is left as issued)."""
+    invoice = order.invoice
+    unit = order.price_per_place_pence
+    net = places * unit
+    vat = vat_on(net, invoice.vat_rate_bp)
+    if places == order.places:  # the whole invoice: exactly what it charged
+        net, vat = invoice.net_pence, invoice.vat_pence
+    credit = CreditNote(
+        number=next_credit_note_number(), order=order, invoice=invoice, issued_on=today or london_today(),
+        places=places, unit_price_pence=unit, net_pence=-net, vat_pence=-vat, vat_rate_bp=invoice.vat_rate_bp,
+        amount_pence=-(net + vat), reason=" ".join(reason.split())[:200], customer_name=invoice.customer_name,
+        customer_address=invoice.customer_address, purchase_order_ref=invoice.purchase_order_ref,
+        created_by_user_id=by.id,
+    )
+    db.session.add(credit)
+    db.session.flush()
+    audit.record("order.credit_note_issued", order, by, credit_note=credit.number, invoice=invoice.number,
+                 places=places, total_pence=credit.amount_pence)
+    emails.credit_note_issued(order, credit)
+    return credit
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -313,4 +355,5 @@ def order_description(order: Order) -> str:
 
 
 def money(pence: int) -> str:
-    return f"£{pence / 100:,.2f}"
+    """Pounds as on an invoice: £1,234.50, and -£120.00 for an amount credited."""
+    return f"-£{-pence / 100:,.2f}" if pence < 0 else f"£{pence / 100:,.2f}"

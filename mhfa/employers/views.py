@@ -261,6 +261,19 @@ def invoice_pdf(order_id: int):
                     headers={"Content-Disposition": f'inline; filename="{invoices.filename(invoice)}"'})
 
 
+@bp.route("/employer/orders/<int:order_id>/credit-notes/<int:credit_note_id>.pdf")
+@role_required(Role.EMPLOYER, Role.COORDINATOR)
+def credit_note_pdf(order_id: int, credit_note_id: int):
+    """A credit note on the order's invoice (the organisation's own contacts, and the programme team)."""
+    if current_user.has_role(Role.COORDINATOR):
+        order_ = flow.get_or_404(Order, order_id)
+    else:
+        order_ = _own_order(_organisation(), order_id)
+    credit = flow.found_or_404(lambda: next((c for c in order_.credit_notes if c.id == credit_note_id), None))
+    return Response(invoices.credit_note_pdf(credit), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(credit)}"'})
+
+
 # --- places -----------------------------------------------------------------------------------------
 
 def _own_voucher(employer, voucher_id: int):
