@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import timedelta
 
 from tests.browser.conftest import check_page, login, navigate, unique_email, visit
 from tests.browser.journeys import register_and_confirm
@@ -21,15 +22,14 @@ def _pdf_text(path) -> str:
                           timeout=60).stdout
 
 
-def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_books(page, new_page, live_server,
-                                                                                  width):
-    outbox = live_server.outbox
+def _registered_and_approved(page, new_page, live_server, width, shots: bool = True):
+    """A new contact signs up and registers an organisation; a coordinator approves it. Returns the
+    organisation's name, the contact's address and the coordinator's page."""
     stamp = f"{int(time.time() * 1000) % 10_000_000}-{width}"
     organisation = f"Canal Works {stamp}"
-
-    # The contact signs up, confirms their address and registers the organisation.
     contact_email = unique_email("hr")
-    register_and_confirm(page, live_server, contact_email, first="Hana", last="Contact", shots=width == "desktop")
+    register_and_confirm(page, live_server, contact_email, first="Hana", last="Contact",
+                         shots=shots and width == "desktop")
     visit(page, "/employers/register", "register-organisation")
     page.get_by_label("Organisation name").fill(organisation)
     page.get_by_label("Sector", exact=True).select_option(label="Private sector")
@@ -39,18 +39,29 @@ def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_bo
     page.get_by_label("Billing address").fill("Accounts\n1 Canal Street\nB70 1AA")
     navigate(page.get_by_role("button", name="Register organisation"))
     assert f"{organisation} is registered" in page.content()
-    check_page(page, "organisation-registered")
+    if shots:
+        check_page(page, "organisation-registered")
 
-    # A coordinator approves it.
     coordinator = new_page()
     login(coordinator, "coordinator@example.org")
     visit(coordinator, "/manage/employers", "manage-employers")
     navigate(coordinator.get_by_role("link", name=organisation))
-    check_page(coordinator, "manage-employer-pending")
+    if shots:
+        check_page(coordinator, "manage-employer-pending")
     navigate(coordinator.get_by_role("button", name=f"Approve {organisation}"))
     assert f"{organisation} is approved" in coordinator.content()
-    check_page(coordinator, "manage-employer-approved")
-    assert any(f"{organisation} is approved" in str(m["Subject"]) for m in outbox.messages(contact_email))
+    if shots:
+        check_page(coordinator, "manage-employer-approved")
+    assert any(f"{organisation} is approved" in str(m["Subject"])
+               for m in live_server.outbox.messages(contact_email))
+    return organisation, contact_email, coordinator
+
+
+def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_books(page, new_page, live_server,
+                                                                                  width):
+    outbox = live_server.outbox
+    organisation, contact_email, coordinator = _registered_and_approved(page, new_page, live_server, width)
+    stamp = organisation.rsplit(" ", 1)[-1]
 
     # The contact orders five places on a course type.
     visit(page, "/employer", "employer-dashboard-empty")
@@ -122,3 +133,54 @@ def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_bo
     stats = page.locator(".reach-panel-grid").inner_text()
     assert re.search(r"5\s+places bought", stats) and re.search(r"3\s+given to staff", stats), stats
     assert re.search(r"1\s+used for a booking", stats), stats
+
+
+def test_a_coordinator_schedules_a_closed_course_request_in_one_step(page, new_page, live_server, width):
+    organisation, contact_email, coordinator = _registered_and_approved(page, new_page, live_server, width,
+                                                                        shots=False)
+    # A venue of the demo history, by name, and a date some weeks ahead.
+    coordinator.goto("/manage/courses/new")
+    venue_label = coordinator.locator("#venue option").nth(1).inner_text()
+    venue_name = venue_label.split(",")[0]
+    day = live_server.today + timedelta(days=50 if width == "desktop" else 51)
+
+    visit(page, "/employer/closed-course-requests/new", "closed-course-request")
+    page.get_by_label("Course", exact=True).select_option(label="Mental Health Aware (half day)")
+    page.get_by_label("Preferred dates").fill(f"{day:%-d %B %Y}, or the week after")
+    page.get_by_label("Location").fill(f"{venue_name}, please")
+    page.get_by_label("Number of learners").fill("10")
+    navigate(page.get_by_role("button", name="Send request"))
+    assert "Request sent" in page.content()
+
+    visit(coordinator, "/manage/closed-course-requests", "manage-requests")
+    navigate(coordinator.get_by_role("link", name=f"{organisation}: Mental Health Aware (half day)").first)
+    check_page(coordinator, "manage-request")
+    navigate(coordinator.get_by_role("link", name="Schedule the closed course"))
+    check_page(coordinator, "schedule-request")
+    # Filled in from the request: the type, the organisation, the venue, the date and the learners.
+    selected = coordinator.evaluate("id => document.getElementById(id).selectedOptions[0].text", "course_type")
+    assert selected == "Mental Health Aware (half day)"
+    assert coordinator.evaluate("() => document.getElementById('employer').selectedOptions[0].text") \
+        == f"Only staff of {organisation}"
+    assert coordinator.evaluate("() => document.getElementById('venue').selectedOptions[0].text") == venue_label
+    assert coordinator.get_by_label("Session 1 date").input_value() == day.isoformat()
+    assert coordinator.get_by_label("Capacity (places)").input_value() == "10"
+
+    # The usual course rules: sessions that do not add up are refused, then put right and saved.
+    coordinator.get_by_label("Session 1 start time").fill("09:30")
+    coordinator.get_by_label("Session 1 end time").fill("11:30")
+    navigate(coordinator.get_by_role("button", name="Schedule the closed course"))
+    assert any(e.startswith("The sessions add up to 2 hours")
+               for e in coordinator.locator(".govuk-error-summary__list li").all_inner_texts())
+    check_page(coordinator, "schedule-request-refused")
+    coordinator.get_by_label("Session 1 end time").fill("13:30")
+    navigate(coordinator.get_by_role("button", name="Schedule the closed course"))
+    assert f"Closed course saved as a draft for {organisation}" in coordinator.content()
+    assert re.search(r"/manage/courses/\d+$", coordinator.url)
+    check_page(coordinator, "closed-course-scheduled")
+
+    visit(page, "/employer", "employer-dashboard-request-scheduled")
+    requests_section = page.locator("h2", has_text="Closed course requests").locator("xpath=following-sibling::dl[1]")
+    assert "Scheduled" in requests_section.inner_text()
+    assert any(str(m["Subject"]).startswith("Your closed course is scheduled")
+               for m in live_server.outbox.messages(contact_email))
