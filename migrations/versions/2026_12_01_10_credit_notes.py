@@ -1,10 +1,10 @@
-"""employers: VAT credit notes for cancelled invoiced orders (invitation expiry needs no column)
+"""credit notes: VAT credit notes for cancelled invoiced orders (invitation expiry needs no column)
 
 Contact invitations expire MHFA_INVITATION_DAYS after their row's created_at, so they need no
 column. Cancelling an invoiced or paid order issues a credit note (its own sequential number, the
 invoice it refers to, negative amounts) instead of touching the invoice.
 
-Revision ID: 2026_12_01_10
+Revision ID: credit_notes
 Revises: reach
 Create Date: 2026-12-01 16:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "2026_12_01_10"
+revision = "credit_notes"
 down_revision = "reach"
 branch_labels = None
 depends_on = None
