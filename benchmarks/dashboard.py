@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import random
-import re
-import secrets
 import time
 import urllib.parse
 import urllib.request
@@ -18,38 +16,39 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from benchmarks.harness import Context, Figure, gunicorn, p50_p95, resident_mb, worker_pids
+from benchmarks.harness import (
+    Context,
+    Figure,
+    bench_user,
+    csrf_token,
+    gunicorn,
+    p50_p95,
+    resident_mb,
+    signed_in_client,
+    worker_pids,
+)
 from benchmarks.reach import random_filters
 
 NAME = "reach"
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 REQUESTS = 300
 BARE_RUNS = 10
 TYPES = ["ADULT_2DAY", "ADULT_CHAMPION", "AWARE", "YOUTH_2DAY"]
 BENCH_BOARD = "bench-board@bench.example.org"
-BENCH_PASSWORD = secrets.token_urlsafe(18)  # a new one each run: the benchmark signs in with it
 
 
 def _board_user(ctx: Context):
-    from mhfa.auth import services as accounts
     from mhfa.auth.models import Role
     from mhfa.extensions import db
 
     app = ctx.app()
+    password = bench_user(app, BENCH_BOARD, Role.BOARD)
     with app.app_context():
-        user = accounts.user_by_email(BENCH_BOARD)
-        if user is None:
-            user, _ = accounts.create_user(BENCH_BOARD, [Role.BOARD], first_name="Bench", last_name="Board",
-                                           password=BENCH_PASSWORD)
-        else:
-            user.set_password(BENCH_PASSWORD)
-        db.session.commit()
         areas = list(db.session.scalars(sa.text("SELECT gss_code FROM council_area")))
         db.engine.dispose()
-    return app, areas
+    return app, areas, password
 
 
-def _in_process(app, areas: list[str], rng: random.Random) -> dict:
+def _in_process(app, areas: list[str], password: str, rng: random.Random) -> dict:
     from werkzeug.datastructures import MultiDict
 
     from mhfa.extensions import db
@@ -58,12 +57,7 @@ def _in_process(app, areas: list[str], rng: random.Random) -> dict:
 
     mixes = [random_filters(rng, areas, TYPES) for _ in range(REQUESTS)]
     # Requests outside an app context of the benchmark's own (each request has its own, as in production).
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    match = _CSRF.search(page)
-    token = match.group(1) or match.group(2)
-    signed_in = client.post("/login", data={"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token})
-    assert signed_in.status_code == 302, f"the board could not sign in ({signed_in.status_code})"
+    client = signed_in_client(app, BENCH_BOARD, password)
     opened = client.get("/reach")
     assert opened.status_code == 200, f"the board could not open the dashboard ({opened.status_code})"
     for query in mixes[:10]:
@@ -87,15 +81,14 @@ def _in_process(app, areas: list[str], rng: random.Random) -> dict:
     return {"pages": pages, "bare": bare, "mixes": mixes}
 
 
-def _worker_memory(ctx: Context, mixes: list[dict]) -> tuple[float, float, int]:
+def _worker_memory(ctx: Context, mixes: list[dict], password: str) -> tuple[float, float, int]:
     """Dashboard pages through gunicorn (one worker), then that worker's resident memory: (before, after, n)."""
     with gunicorn(ctx, workers=1) as (base, master):
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(base + "/login", timeout=60).read().decode()
-        match = _CSRF.search(page)
-        token = match.group(1) or match.group(2)
-        body = urllib.parse.urlencode({"email": BENCH_BOARD, "password": BENCH_PASSWORD, "csrf_token": token}).encode()
+        body = urllib.parse.urlencode({"email": BENCH_BOARD, "password": password,
+                                       "csrf_token": csrf_token(page)}).encode()
         opener.open(base + "/login", data=body, timeout=60).read()
         worker = worker_pids(master)[0]
         before = resident_mb(worker)
@@ -106,11 +99,11 @@ def _worker_memory(ctx: Context, mixes: list[dict]) -> tuple[float, float, int]:
 
 def run(ctx: Context) -> list[Figure]:
     rng = random.Random(ctx.seed)
-    app, areas = _board_user(ctx)
-    measured = _in_process(app, areas, rng)
+    app, areas, password = _board_user(ctx)
+    measured = _in_process(app, areas, password, rng)
     page50, page95 = p50_p95(measured["pages"])
     bare50, bare95 = p50_p95(measured["bare"])
-    before, after, served = _worker_memory(ctx, measured["mixes"])
+    before, after, served = _worker_memory(ctx, measured["mixes"], password)
     return [
         Figure("reach dashboard p50 / p95", f"{page50:.1f} / {page95:.1f} ms",
                f"bare COUNT(DISTINCT) area + month {bare50:,.0f} / {bare95:,.0f} ms",

@@ -111,6 +111,44 @@ class Context:
         return sa.create_engine(psycopg_url(self.database_url))
 
 
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(page: str) -> str:
+    """The CSRF token in a page's form."""
+    match = _CSRF.search(page)
+    return match.group(1) or match.group(2)
+
+
+def bench_user(app, email: str, role) -> str:
+    """An account of the benchmark's own with ``role``, given a fresh password each run (returned)."""
+    import secrets
+
+    from mhfa.auth import services as accounts
+    from mhfa.extensions import db
+
+    password = secrets.token_urlsafe(18)
+    with app.app_context():
+        user = accounts.user_by_email(email)
+        if user is None:
+            user, _ = accounts.create_user(email, [role], first_name="Bench", last_name=role.value.title(),
+                                           password=password)
+        else:
+            user.set_password(password)
+        db.session.commit()
+        db.engine.dispose()
+    return password
+
+
+def signed_in_client(app, email: str, password: str):
+    """A Flask test client signed in through the sign-in form (each request in its own app context)."""
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    signed_in = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert signed_in.status_code == 302, f"{email} could not sign in ({signed_in.status_code})"
+    return client
+
+
 def demo_database_name(people: int, seed: int) -> str:
     return f"mhfa_bench_p{people}_s{seed}"
 

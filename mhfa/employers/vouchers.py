@@ -185,8 +185,18 @@ def _person_with_email(email: str) -> Person | None:
     return db.session.scalar(sa.select(Person).where(sa.func.lower(Person.email) == email).limit(1))
 
 
-def _staff_person(employer: Employer, member: StaffMember) -> Person:
-    person = _person_with_email(member.email)
+def _people_with_emails(emails: list[str]) -> dict[str, Person]:
+    """The people with these (normalised) addresses, in one query: address to person."""
+    found: dict[str, Person] = {}
+    for start in range(0, len(emails), 500):
+        chunk = emails[start:start + 500]
+        for person in db.session.scalars(sa.select(Person).where(sa.func.lower(Person.email).in_(chunk))
+                                         .order_by(Person.id)):
+            found.setdefault(person.email.lower(), person)
+    return found
+
+
+def _staff_person(employer: Employer, member: StaffMember, person: Person | None) -> Person:
     if person is None:
         person = Person(first_name=member.first_name, last_name=member.last_name, email=member.email,
                         date_of_birth=member.date_of_birth, source=PersonSource.EMPLOYER, employer_id=employer.id)
@@ -226,19 +236,20 @@ def allocate(employer: Employer, order: Order, members: list[StaffMember], *, by
         raise DomainError(f"This order has {len(free)} unused place{'s' if len(free) != 1 else ''} and you named "
                           f"{len(members)} people: name fewer, or order more places",
                           field="file" if len(members) > 1 else "email")
-    _refuse_people_who_cannot_have_one(order, members)
+    known = _people_with_emails([member.email for member in members])
+    _refuse_people_who_cannot_have_one(order, members, known)
     result = Allocation()
     for member, voucher in zip(members, free, strict=False):
-        result.vouchers.append(_give(voucher, _staff_person(employer, member), by))
+        result.vouchers.append(_give(voucher, _staff_person(employer, member, known.get(member.email)), by))
     return result
 
 
-def _refuse_people_who_cannot_have_one(order: Order, members: list[StaffMember]) -> None:
+def _refuse_people_who_cannot_have_one(order: Order, members: list[StaffMember], known: dict[str, Person]) -> None:
     """Every person who already holds an unused place of the order, or whose record was erased, before
     any place is given: from a CSV file, one ``line N: reason`` each."""
     problems = []
     for member in members:
-        person = _person_with_email(member.email)
+        person = known.get(member.email)
         if person is None:
             continue
         if person.is_erased:
@@ -338,7 +349,7 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
     lock_order(voucher.order)
     _lock_voucher(voucher)  # a claim in flight finishes first, and is seen by the check below
     _unspent(voucher)
-    person = _staff_person(employer, member)
+    person = _staff_person(employer, member, _person_with_email(member.email))
     if voucher.assigned_person_id == person.id:
         raise DomainError(f"This place is already {person.full_name}'s", field="email")
     before = voucher.assigned_person_id

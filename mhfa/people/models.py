@@ -62,7 +62,11 @@ class Person(db.Model):
     """A trainee, employee, instructor or staff member: anyone who can be trained or reached."""
 
     __tablename__ = "person"
-    __table_args__ = (sa.Index("ix_person_identity", "last_name", "first_name", "date_of_birth"),)
+    __table_args__ = (
+        sa.Index("ix_person_identity", "last_name", "first_name", "date_of_birth"),
+        # Addresses are matched however they were capitalised (staff lists, imports, invitations).
+        sa.Index("ix_person_email_lower", sa.func.lower(sa.column("email"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(100))

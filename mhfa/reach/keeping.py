@@ -329,7 +329,8 @@ def affected_people(session: Session) -> set[int]:
             people.update(_old_and_new(obj, "person_id"))
             completions.update(_old_and_new(obj, "completion_id"))
         elif isinstance(obj, Person):
-            if obj in session.new or obj in session.deleted or _changed(obj, *PERSON_ATTRIBUTES):
+            # A new person has no completion yet (one added in the same flush names them above).
+            if obj in session.deleted or (obj not in session.new and _changed(obj, *PERSON_ATTRIBUTES)):
                 people.add(obj.id)
         elif obj not in session.dirty:
             continue
