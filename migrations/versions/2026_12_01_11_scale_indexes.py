@@ -1,7 +1,7 @@
 """scale indexes: people matched by lower-cased email; the revoked certificates
 
 Revision ID: scale_indexes
-Revises: reach
+Revises: credit_notes
 Create Date: 2026-12-01 16:00:00
 
 At 500,000 people a staff list of 200 took a minute (each address matched by lower(email) read the
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "scale_indexes"
-down_revision = "reach"
+down_revision = "credit_notes"
 branch_labels = None
 depends_on = None
 
