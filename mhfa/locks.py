@@ -1,5 +1,7 @@
-"""Row locks, and the one order they are taken in: person, then course, then place vouchers
-(an instructor's row, locked to assign them, is taken before any course lock; no booking locks it).
+"""Row locks, and the one order they are taken in: person, then course, then place vouchers, then a
+certificate (an instructor's row, locked to assign them, is taken before any course lock; no booking locks
+it; a certificate's row is locked to revoke or reissue it, after the course lock when a register correction
+revokes one, and nothing locks another row after it).
 
 Every change to a course's places locks the course row first and counts afterwards, so capacity
 holds under any concurrency (see ``mhfa.bookings.services``). On PostgreSQL each lock is
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, Instructor
 from mhfa.employers.models import PlaceVoucher
 from mhfa.extensions import db
@@ -93,3 +96,22 @@ def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
     if is_postgresql():
         query = query.with_for_update(key_share=True)
     return db.session.scalar(query)
+
+
+def lock_certificate(certificate: Certificate) -> Certificate:
+    """Last: hold the certificate's row until the transaction ends, re-read, so two revocations or reissues
+    of one certificate go one at a time and the second sees what the first wrote.
+
+    PostgreSQL: ``FOR NO KEY UPDATE`` on the row, repopulating the object. SQLite: a no-op write takes the
+    database write lock (as :func:`lock_course` does), then the object is read afresh.
+    """
+    db.session.flush()
+    if is_postgresql():
+        db.session.execute(
+            sa.select(Certificate).where(Certificate.id == certificate.id).with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+    else:
+        db.session.execute(sa.text("UPDATE certificate SET id = id WHERE id = :id"), {"id": certificate.id})
+        db.session.refresh(certificate)
+    return certificate

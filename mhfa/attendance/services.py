@@ -189,9 +189,15 @@ def mark_all_present(session: CourseSession, by: User, now: datetime | None = No
 
 @dataclass
 class Preview:
-    """What completing the course would do now."""
+    """What completing the course would do now, for each confirmed trainee (as :func:`complete_course` decides).
+
+    ``completing``: a new Completion (and so a certificate); ``already_completed``: attended every session
+    but already hold a completion of this course type on its last day (imported, say), which completing
+    keeps, making no new one; ``not_completing``: missed a session.
+    """
 
     completing: list[Booking] = field(default_factory=list)
+    already_completed: list[tuple[Booking, Completion]] = field(default_factory=list)
     not_completing: list[tuple[Booking, list[CourseSession]]] = field(default_factory=list)
     unmarked: list[tuple[CourseSession, list[Booking]]] = field(default_factory=list)
 
@@ -218,6 +224,8 @@ def completion_preview(course: Course) -> Preview:
         missed = _missed(course, booking, marks)
         if missed:
             preview.not_completing.append((booking, missed))
+        elif (held := existing_completion(course, booking)) is not None:
+            preview.already_completed.append((booking, held))
         else:
             preview.completing.append(booking)
     return preview
@@ -233,15 +241,17 @@ def completion_of(booking: Booking) -> Completion | None:
         Completion.person_id == booking.person_id, Completion.course_id == booking.course_id))
 
 
-def _complete_booking(course: Course, booking: Booking) -> Completion | None:
-    """The trainee's Completion of this course, made if they have none (one per person per course)."""
-    if completion_of(booking) is not None:
-        return None
-    day = completed_on(course)
-    same_day = db.session.scalar(sa.select(Completion.id).where(
+def existing_completion(course: Course, booking: Booking) -> Completion | None:
+    """The completion that stops completing this course from making a new one for the trainee: theirs of this
+    course, or one of the same course type on its last day (e.g. imported: one of a type per person and day)."""
+    return completion_of(booking) or db.session.scalar(sa.select(Completion).where(
         Completion.person_id == booking.person_id, Completion.course_type_id == course.course_type_id,
-        Completion.completed_on == day))
-    if same_day is not None:  # e.g. imported already: one completion of a type per person and day
+        Completion.completed_on == completed_on(course)).order_by(Completion.id).limit(1))
+
+
+def _complete_booking(course: Course, booking: Booking) -> Completion | None:
+    """The trainee's Completion of this course, made if :func:`existing_completion` finds none."""
+    if existing_completion(course, booking) is not None:
         return None
     completion = Completion(
         person_id=booking.person_id, course_type_id=course.course_type_id, course_id=course.id,
@@ -286,7 +296,7 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
         count = sum(len(missing) for _, missing in preview.unmarked)
         raise DomainError(f"Mark every register first: {count} attendance {'mark is' if count == 1 else 'marks are'} "
                           "missing")
-    if not preview.completing and not preview.not_completing:
+    if not preview.completing and not preview.already_completed and not preview.not_completing:
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
     completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
     not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]

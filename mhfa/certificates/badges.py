@@ -3,8 +3,9 @@ the revocation ``BitstringStatusListCredential``.
 
 The issuer is ``did:web:<host of MHFA_BASE_URL>``; its document (``/.well-known/did.json``) lists the
 programme's Ed25519 key as a ``Multikey`` under ``assertionMethod``. Every credential carries a
-``BitstringStatusListEntry`` whose index is the certificate's id; revoking a certificate sets that bit in
-the list the app serves (GZIP, then multibase base64url, as the Bitstring Status List spec says).
+``BitstringStatusListEntry`` whose index is the certificate's ``status_index`` (random and unique, assigned at
+issue, so it reveals nothing about issue order); revoking a certificate, or erasing its holder's record, sets
+that bit in the list the app serves (GZIP, then multibase base64url, as the Bitstring Status List spec says).
 """
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from flask import current_app
 
 from mhfa.certificates import services, signing
 from mhfa.certificates.jsonld import OB_V3, VC_V2
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import STATUS_LIST_MIN_BITS, Certificate, status_list_size
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.notify.messages import absolute_url
+from mhfa.people.models import Person
 from mhfa.timeutil import utcnow
 
-STATUS_LIST_MIN_BITS = 131_072  # the spec's minimum list size (16 KB), for herd privacy
 KEY_FRAGMENT = "key-1"
 
 
@@ -94,10 +95,10 @@ def status_list_url() -> str:
 def status_entry(certificate: Certificate) -> dict:
     url = status_list_url()
     return {
-        "id": f"{url}#{certificate.id}",
+        "id": f"{url}#{certificate.status_index}",
         "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation",
-        "statusListIndex": str(certificate.id),
+        "statusListIndex": str(certificate.status_index),
         "statusListCredential": url,
     }
 
@@ -112,10 +113,18 @@ def encoded_list(revoked_indexes: list[int], size: int) -> str:
 
 
 def revocation_bits() -> tuple[list[int], int]:
-    """The revoked certificates' indexes and the list size (a multiple of 131,072 bits holding every id)."""
-    highest = db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0
-    size = max(STATUS_LIST_MIN_BITS, -(-(highest + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS)
-    revoked = list(db.session.scalars(sa.select(Certificate.id).where(Certificate.revoked_at.is_not(None))))
+    """The set bits and the list size (a multiple of 131,072 bits holding every certificate's index).
+
+    A bit is set for a revoked certificate and for every certificate of an erased record: the verification
+    page answers "record erased" for those, so no verifier holding the credential may see it as valid.
+    """
+    count, highest = db.session.execute(
+        sa.select(sa.func.count(Certificate.id), sa.func.max(Certificate.status_index))).one()
+    holding = -(-((highest or 0) + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS
+    size = max(status_list_size(count), holding)
+    revoked = list(db.session.scalars(
+        sa.select(Certificate.status_index).join(Person, Person.id == Certificate.person_id)
+        .where(sa.or_(Certificate.revoked_at.is_not(None), Person.erased_at.is_not(None)))))
     return revoked, size
 
 

@@ -1,6 +1,7 @@
 """Certificates issued on completion, verifiable by a public code."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,40 @@ if TYPE_CHECKING:
     from mhfa.attendance.models import Completion
     from mhfa.courses.models import CourseType
     from mhfa.people.models import Person
+
+STATUS_LIST_MIN_BITS = 131_072  # the Bitstring Status List spec's minimum size (16 KB), for herd privacy
+
+
+def status_list_size(certificates: int) -> int:
+    """The bits a status list of this many certificates draws indexes from: a multiple of 131,072, at least
+    twice the count, so a random pick is free more often than not and the list grows in whole blocks."""
+    return -(-2 * (certificates + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS
+
+
+def random_index(size: int) -> int:
+    """A uniformly random index below ``size`` (a module function, so a test can make picks collide)."""
+    return secrets.randbelow(size)
+
+
+def _unused_status_index(context) -> int:
+    """A random status-list index no certificate holds (the column default, so every insert gets one).
+
+    Random rather than the sequential id, so an index reveals nothing about issue order (as the Bitstring
+    Status List spec recommends). A pick already taken, in the table or earlier in the same insert, is
+    drawn again; the unique constraint refuses the rare pick a concurrent transaction took first.
+    """
+    connection = context.connection
+    taken_here = context.__dict__.setdefault("_mhfa_status_indexes", set())
+    count = connection.scalar(sa.text("SELECT count(*) FROM certificate")) + len(taken_here)
+    size = status_list_size(count)
+    while True:
+        index = random_index(size)
+        if index in taken_here:
+            continue
+        if connection.scalar(sa.text("SELECT 1 FROM certificate WHERE status_index = :index"),
+                             {"index": index}) is None:
+            taken_here.add(index)
+            return index
 
 
 class Certificate(db.Model):
@@ -37,6 +72,8 @@ class Certificate(db.Model):
     expires_on: Mapped[date | None] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The certificate's bit in the revocation status list: random and unique, assigned at issue.
+    status_index: Mapped[int] = mapped_column(unique=True, default=_unused_status_index)
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Reissues (e.g. a name correction) keep the number and token and count up the revision.

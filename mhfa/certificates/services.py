@@ -23,6 +23,7 @@ from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.locks import lock_certificate
 from mhfa.people.models import Person
 from mhfa.timeutil import london_today, to_london, utcnow
 
@@ -155,6 +156,7 @@ def revoke(certificate: Certificate, reason: str, by: User, now: datetime | None
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for revoking the certificate", field="reason")
+    lock_certificate(certificate)
     if certificate.revoked_at is not None:
         raise DomainError("This certificate has already been revoked", field="reason")
     certificate.revoked_at = now or utcnow()
@@ -198,11 +200,13 @@ def reissue(certificate: Certificate, first_name: str, last_name: str, reason: s
         raise DomainError("Enter the last name as it should appear on the certificate", field="last_name")
     if not reason:
         raise DomainError("Enter the reason for reissuing the certificate", field="reason")
+    lock_certificate(certificate)
     if certificate.revoked_at is not None:
         raise DomainError("A revoked certificate cannot be reissued")
     person = certificate.person
     if holder_erased(person):
         raise DomainError("This record has been erased, so the certificate cannot be reissued")
+    db.session.refresh(person)  # the name as it is now, after any reissue that held the lock before us
     before = {"first_name": person.first_name, "last_name": person.last_name, "revision": certificate.revision}
     person.first_name, person.last_name = first_name, last_name
     certificate.revision += 1
@@ -213,6 +217,25 @@ def reissue(certificate: Certificate, first_name: str, last_name: str, reason: s
     audit.record("certificate.reissued", certificate, by, reason=reason, before=before,
                  after={"first_name": first_name, "last_name": last_name, "revision": certificate.revision})
     return certificate
+
+
+ERASED_REASON = "record erased"
+
+
+def revoke_status_for_erasure(person: Person, by: User | None) -> list[Certificate]:
+    """On erasing ``person``: their certificates' bits in the status list are set from now on (the list sets
+    the bit of every certificate whose holder is erased), each recorded in the audit with "record erased".
+
+    ``revoked_at`` stays as it was, so reach figures (which count unrevoked certificates) do not move;
+    the verification page and any verifier holding the credential both answer that it no longer stands.
+    """
+    certificates = list(db.session.scalars(
+        sa.select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.id)))
+    for certificate in certificates:
+        if certificate.revoked_at is None:
+            audit.record("certificate.status_revoked", certificate, by, before="valid", after="revoked",
+                         reason=ERASED_REASON, status_index=certificate.status_index)
+    return certificates
 
 
 # --- who may download a certificate -----------------------------------------------------------------

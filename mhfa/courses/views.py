@@ -5,6 +5,8 @@ back and puts every problem on its field), then render or redirect.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -367,7 +369,9 @@ def instructors():
 def new_instructor():
     """Add a licensed instructor."""
     form = InstructorForm()
-    return _save(form, lambda details: instructor_services.create_instructor(details, current_user),
+    # The form for a new instructor has no "active" box (an unticked box posts nothing): a new one is active.
+    return _save(form, lambda details: instructor_services.create_instructor(replace(details, active=True),
+                                                                             current_user),
                  "Instructor added.", "courses.instructors", "courses/instructor_form.html", instructor=None)
 
 

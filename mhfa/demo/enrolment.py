@@ -10,6 +10,7 @@ import secrets
 import numpy as np
 import pandas as pd
 
+from mhfa.certificates.models import status_list_size
 from mhfa.demo import bulk
 from mhfa.demo.shape import (
     BOOKING_STATUS,
@@ -232,6 +233,9 @@ class _Enrolment:
             "expires_on": bulk.days(expires.astype("datetime64[D]")),
             "revoked_at": None,
             "revoked_reason": None,
+            # Distinct random bits of the revocation status list, as issuing assigns them (from a generator
+            # spawned off the seeded one, which leaves the rest of the history's draws as they were).
+            "status_index": self.rng.spawn(1)[0].choice(status_list_size(count), size=count, replace=False),
             "replaces_id": pd.array([None] * count, dtype="Int64"),
             "created_at": bulk.moments(last_end + np.timedelta64(1, "h")),
         }))

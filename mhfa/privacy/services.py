@@ -6,7 +6,8 @@ touching this file. Secrets (password and token hashes, link tokens) are never e
 
 Erasure anonymises: the person's name, email, date of birth, postcode, equality answers and account
 go; their council areas, completions and certificates stay (so reach figures do not change) and
-``Person.erased_at`` makes certificate verification answer "record erased".
+``Person.erased_at`` makes certificate verification answer "record erased" and sets each certificate's bit in
+the revocation status list (audited "record erased"), so a verifier holding the credential agrees.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import User, UserSession
 from mhfa.auth.sessions import end_all
 from mhfa.bookings.models import Booking
+from mhfa.certificates import services as certificates
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.notify.models import OutboxMessage, OutboxStatus
@@ -155,6 +157,7 @@ def erase_person(person: Person, actor: User | None, reason: str) -> Person:
         erased_fields.append("account")
     db.session.flush()
     audit.record("person.erased", person, actor, reason=reason.strip()[:500], fields=erased_fields)
+    certificates.revoke_status_for_erasure(person, actor)
     return person
 
 

@@ -1,7 +1,8 @@
 """The instructor's pages through the browser's eyes: my teaching, the register, completing the course."""
 import sqlalchemy as sa
 
-from mhfa.attendance.models import AttendanceMark, AttendanceStatus
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
+from mhfa.attendance.services import completed_on
 from mhfa.auth.models import Role
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import CourseStatus
@@ -48,6 +49,24 @@ def test_an_instructor_takes_both_registers_and_completes_the_course(client, aut
     response = post_form(f"/teaching/courses/{course.id}/complete", {}, follow_redirects=True)
     assert "already completed" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_the_preview_says_a_trainee_with_an_imported_completion_that_day_gets_no_new_certificate(client, auth,
+                                                                                                   post_form):
+    course, teacher, (a, b) = factories.taught_course()
+    factories.mark_everyone(course)
+    db.session.add(Completion(person_id=b.person_id, course_type_id=course.course_type_id,
+                              completed_on=completed_on(course), source=CompletionSource.IMPORT))
+    db.session.commit()
+    auth.login(teacher)
+    preview = client.get(f"/teaching/courses/{course.id}/complete").get_data(as_text=True)
+    assert "Will complete and get a certificate (1)" in preview
+    completing = preview.split('id="completing"')[1].split("</ul>")[0]
+    assert a.person.full_name in completing and b.person.full_name not in completing
+    already = preview.split('id="already-completed"')[1].split("</ul>")[0]
+    assert b.person.full_name in already and "(imported), no new certificate" in already
+    assert post_form(f"/teaching/courses/{course.id}/complete", {}).status_code == 302
+    assert [c.person_id for c in db.session.scalars(sa.select(Certificate))] == [a.person_id]
 
 
 def test_a_bad_mark_is_refused_with_a_message_and_nothing_changes(client, auth, post_form):

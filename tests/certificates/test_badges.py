@@ -2,25 +2,28 @@
 an independent verifier (pyoxigraph's RDFC-1.0 canonicaliser and PyNaCl's Ed25519), revocation via the status list.
 """
 import base64
-import gzip
 import hashlib
 import json
 import os
 import stat
 from pathlib import Path
 
-import nacl.signing
 import pyoxigraph as ox
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyld import jsonld
 from pyld.jsonld import JsonLdError
 
+from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.certificates import signing
+from mhfa.certificates import badges, signing
+from mhfa.certificates import models as certificate_models
 from mhfa.certificates.jsonld import canonical_nquads, document_loader
+from mhfa.certificates.models import Certificate
 from mhfa.extensions import db
 from tests import factories
+from tests.certificates.verifier import b58decode, credential_status, independently_verified, status_bit
 
 VECTORS = Path(__file__).parent / "vectors"
 EXAMPLES = {"https://www.w3.org/ns/credentials/examples/v2": VECTORS / "credentials-examples-v2.jsonld"}
@@ -62,48 +65,10 @@ def test_the_loader_serves_only_vendored_contexts():
         document_loader()("https://example.org/evil-context.jsonld")
 
 
-# --- an independent verifier ------------------------------------------------------------------------
-
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-def _b58(text: str) -> bytes:
-    """Base58btc: each leading "1" is a leading zero byte (a signature starts with one 1 time in 256)."""
-    number = 0
-    for char in text:
-        number = number * 58 + _B58.index(char)
-    zeros = len(text) - len(text.lstrip("1"))
-    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
-
+# --- the independent verifier (tests/certificates/verifier.py) ---------------------------------------
 
 def test_the_independent_base58_decoder_keeps_leading_zero_bytes():
-    assert _b58(signing.b58encode(b"\0\0" + bytes(range(1, 63)))) == b"\0\0" + bytes(range(1, 63))
-
-
-def _rdfc(document: dict) -> bytes:
-    """RDFC-1.0 by pyoxigraph (not pyld's URDNA2015): JSON-LD to RDF, canonical blank nodes, sorted N-Quads."""
-    nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader()})
-    dataset = ox.Dataset(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    lines = sorted(f"{quad} .\n" for quad in dataset)
-    return "".join(lines).encode()
-
-
-def _independently_verified(secured: dict, did_document: dict) -> bool:
-    proof = dict(secured["proof"])
-    method = next(m for m in did_document["verificationMethod"] if m["id"] == proof["verificationMethod"])
-    assert method["id"] in did_document["assertionMethod"] and method["type"] == "Multikey"
-    raw = _b58(method["publicKeyMultibase"][1:])
-    assert raw[:2] == b"\xed\x01"
-    signature = _b58(proof.pop("proofValue")[1:])
-    unsecured = {k: v for k, v in secured.items() if k != "proof"}
-    config = {**proof, "@context": unsecured["@context"]}
-    data = hashlib.sha256(_rdfc(config)).digest() + hashlib.sha256(_rdfc(unsecured)).digest()
-    try:
-        nacl.signing.VerifyKey(raw[2:]).verify(data, signature)
-    except nacl.exceptions.BadSignatureError:
-        return False
-    return True
+    assert b58decode(signing.b58encode(b"\0\0" + bytes(range(1, 63)))) == b"\0\0" + bytes(range(1, 63))
 
 
 def test_the_independent_verifier_accepts_the_w3c_vector():
@@ -113,14 +78,6 @@ def test_the_independent_verifier_accepts_the_w3c_vector():
     dataset = ox.Dataset(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     assert "".join(sorted(f"{q} .\n" for q in dataset)) == (VECTORS / "canonDocDataInt.txt").read_text()
-
-
-def _bit(status_list: dict, index: int) -> int:
-    encoded = status_list["credentialSubject"]["encodedList"]
-    assert encoded.startswith("u")
-    bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
-    assert len(bits) * 8 >= 131_072
-    return (bits[index // 8] >> (7 - index % 8)) & 1
 
 
 def test_an_issued_badge_verifies_and_revocation_shows_in_the_status_list(client, auth, post_form):
@@ -144,26 +101,26 @@ def test_an_issued_badge_verifies_and_revocation_shows_in_the_status_list(client
     assert subject["achievement"]["name"] == "Mental Health First Aider"
     assert subject["achievement"]["criteria"]["narrative"] and subject["achievement"]["description"]
     assert badge["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert _independently_verified(badge, did)
+    assert independently_verified(badge, did)
     forged = json.loads(json.dumps(badge))
     forged["credentialSubject"]["identifier"][0]["identityHash"] = "Someone Else"
-    assert not _independently_verified(forged, did)
+    assert not independently_verified(forged, did)
 
     status = badge["credentialStatus"]
     assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
     list_path = status["statusListCredential"].removeprefix("http://reach.test")
     status_list = client.get(list_path).get_json(force=True)
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert _independently_verified(status_list, did)
-    assert _bit(status_list, int(status["statusListIndex"])) == 0
+    assert independently_verified(status_list, did)
+    assert status_bit(status_list, int(status["statusListIndex"])) == 0
 
     auth.logout()
     auth.login(coordinator)
     page = f"/manage/certificates/{cert.id}"
     assert post_form(f"{page}/revoke", {"revoke-reason": "Issued in error"}, page=page).status_code == 302
     status_list = client.get(list_path).get_json(force=True)
-    assert _independently_verified(status_list, did)
-    assert _bit(status_list, int(status["statusListIndex"])) == 1
+    assert independently_verified(status_list, did)
+    assert status_bit(status_list, int(status["statusListIndex"])) == 1
 
 
 def test_only_the_holder_and_coordinators_get_the_badge(client, auth):
@@ -207,3 +164,70 @@ def test_every_term_of_the_credentials_is_defined_by_the_vendored_contexts(clien
     for document in (badge, status_list):
         nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader()})
         assert "issuer-dependent" not in nquads and nquads.count("\n") > 5
+
+
+# --- status-list indexes and erasure -------------------------------------------------------------------
+
+def test_status_indexes_are_random_unique_and_held_by_the_list(client):
+    people = [factories.person(f"Index{i}", "Holder") for i in range(40)]
+    certificates = [factories.certificate(p) for p in people]
+    db.session.commit()
+    indexes = [c.status_index for c in certificates]
+    assert len(set(indexes)) == len(indexes)
+    assert indexes != sorted(indexes), "indexes follow issue order"  # 40 random picks in order: 1 in 40!
+    assert [c.id for c in certificates] != indexes
+    revoked, size = badges.revocation_bits()
+    assert size % 131_072 == 0 and all(0 <= i < size for i in indexes)
+    # The list grows to hold any index, however high.
+    factories.certificate(factories.person("High", "Index")).status_index = 300_000
+    db.session.commit()
+    assert badges.revocation_bits()[1] == 3 * 131_072
+    status_list = client.get("/credentials/status/revocation").get_json(force=True)
+    assert status_bit(status_list, 300_000) == 0
+
+
+def test_a_status_index_already_taken_is_drawn_again(app_ctx, monkeypatch):
+    first = factories.certificate(factories.person("First", "Holder"))
+    db.session.commit()
+    picks = iter([first.status_index, first.status_index, 7_777])
+    monkeypatch.setattr(certificate_models, "random_index", lambda size: next(picks))
+    second = factories.certificate(factories.person("Second", "Holder"))
+    assert second.status_index == 7_777
+
+
+def test_the_badge_names_the_certificates_status_index(client, auth):
+    holder = factories.user(Role.TRAINEE)
+    cert = factories.certificate(holder.person)
+    db.session.commit()
+    auth.login(holder)
+    status = client.get(f"/certificates/{cert.id}/badge.json").get_json(force=True)["credentialStatus"]
+    assert status["statusListIndex"] == str(cert.status_index)
+    assert status["id"].endswith(f"#{cert.status_index}")
+
+
+def test_erasing_the_holder_sets_the_credentials_bit_and_reach_keeps_the_certificate(client, auth, post_form):
+    holder = factories.user(Role.TRAINEE, first_name="Eva", last_name="Erased")
+    cert = factories.certificate(holder.person)
+    earlier = factories.certificate(holder.person, "AWARE", revoked=True)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(holder)
+    badge = client.get(f"/certificates/{cert.id}/badge.json").get_json(force=True)
+    auth.logout()
+    did = client.get("/.well-known/did.json").get_json(force=True)
+    status_list = client.get("/credentials/status/revocation").get_json(force=True)
+    assert credential_status(badge, status_list, did) == "valid"
+
+    auth.login(coordinator)
+    erased = post_form(f"/manage/people/{holder.person_id}/erase", {"reason": "Letter ref 7", "confirm": "ERASE"})
+    assert erased.status_code == 302
+    status_list = client.get("/credentials/status/revocation").get_json(force=True)
+    assert credential_status(badge, status_list, did) == "revoked"
+    assert "Record erased" in client.get(f"/verify/{cert.verification_token}").get_data(as_text=True)
+    db.session.expire_all()
+    events = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "certificate.status_revoked")))
+    assert [(e.entity_id, e.details["reason"], e.actor_user_id) for e in events] == \
+        [(cert.id, "record erased", coordinator.id)]  # the already revoked one needs no new entry
+    # Still unrevoked, so the reach figures (which count unrevoked certificates) do not move.
+    assert db.session.get(Certificate, cert.id).revoked_at is None
+    assert status_bit(status_list, db.session.get(Certificate, earlier.id).status_index) == 1

@@ -2,7 +2,8 @@
 
 Both threads run ``complete_course_and_issue`` in their own app context, session and connection; the
 course lock (``lock_course``) makes the second wait, re-read the course as completed and change nothing.
-A mark sent while the course is being completed waits for the lock too, then is refused.
+A mark sent while the course is being completed waits for the lock too, then is refused. Revoking and
+reissuing take the certificate's row lock (``lock_certificate``): two at once go one after the other.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import sqlalchemy as sa
 from mhfa import create_app
 from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
-from mhfa.auth.models import User
+from mhfa.audit.models import AuditEvent
+from mhfa.auth.models import Role, User
 from mhfa.certificates import services
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession
@@ -103,3 +105,52 @@ def test_a_mark_racing_the_completion_is_either_before_it_or_refused(app_ctx, se
         assert any(o.startswith("refused: This course has been completed") for o in outcomes)
         assert b.person_id in holders
     assert a.person_id in holders
+
+
+def test_two_revocations_at_once_revoke_once(app_ctx, second_app):
+    holder = factories.user(Role.TRAINEE)
+    certificate = factories.certificate(holder.person)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    certificate_id, coordinator_id = certificate.id, coordinator.id
+
+    def revoke(reason):
+        def job():
+            services.revoke(db.session.get(Certificate, certificate_id), reason, db.session.get(User, coordinator_id))
+            return "revoked"
+        return job
+
+    outcomes = _race(second_app, [revoke("Issued in error"), revoke("Duplicate record")])
+    assert sorted(outcomes) == ["refused: This certificate has already been revoked", "revoked"]
+    db.session.expire_all()
+    events = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "certificate.revoked",
+                                                                 AuditEvent.entity_id == certificate_id)))
+    assert len(events) == 1
+    assert db.session.get(Certificate, certificate_id).revoked_reason == events[0].details["reason"]
+
+
+def test_two_reissues_at_once_each_get_their_own_revision(app_ctx, second_app):
+    holder = factories.user(Role.TRAINEE, first_name="Jo", last_name="Smyth")
+    certificate = factories.certificate(holder.person)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    certificate_id, coordinator_id = certificate.id, coordinator.id
+
+    def reissue(last_name):
+        def job():
+            done = services.reissue(db.session.get(Certificate, certificate_id), "Jo", last_name, "Name misspelt",
+                                    db.session.get(User, coordinator_id))
+            return done.revision
+        return job
+
+    outcomes = _race(second_app, [reissue("Smith"), reissue("Smithe")])
+    assert sorted(outcomes) == [2, 3]
+    db.session.expire_all()
+    certificate = db.session.get(Certificate, certificate_id)
+    assert certificate.revision == 3
+    assert [r.revision for r in certificate.reissues] == [2, 3]
+    events = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "certificate.reissued")
+                                     .order_by(AuditEvent.id)))
+    # The second reissue saw the first one's name as its "before": nothing was lost between them.
+    assert events[1].details["before"]["last_name"] == events[0].details["after"]["last_name"]
+    assert events[1].details["before"]["revision"] == 2

@@ -163,6 +163,8 @@ def test_a_trainee_already_holding_a_completion_that_day_is_not_completed_twice(
     db.session.add(Completion(person_id=a.person_id, course_type_id=course.course_type_id,
                               completed_on=attendance.completed_on(course)))
     db.session.commit()
+    preview = attendance.completion_preview(course)
+    assert preview.completing == [] and [b for b, _ in preview.already_completed] == [a]
     done = services.complete_course_and_issue(course, teacher)
     db.session.commit()
     assert done.certificates == [] and _count(Completion) == 1 and course.status is CourseStatus.COMPLETED

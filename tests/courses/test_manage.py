@@ -257,7 +257,7 @@ def test_instructor_pages_need_a_unique_licence_and_a_real_expiry_date(client, c
     assert post_form("/manage/instructors/new", {**data, "licence_number": "MHFA 777",
                                                  "licence_expires_on": expiry}).status_code == 302
     nia = db.session.scalar(sa.select(Instructor).where(Instructor.licence_number == "MHFA777"))
-    assert nia.person.full_name == "Nia New"
+    assert nia.person.full_name == "Nia New" and nia.active, "a new instructor can be given courses at once"
     html = client.get("/manage/instructors").get_data(as_text=True)
     assert "Nia New" in html and "MHFA777" in html
     edit = post_form(f"/manage/instructors/{nia.id}/edit", {**data, "licence_number": "MHFA777",

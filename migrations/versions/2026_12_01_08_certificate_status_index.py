@@ -1,0 +1,46 @@
+"""certificate status index: a random, unique bit in the revocation status list for each certificate
+
+Revision ID: 2026_12_01_08
+Revises: reach
+Create Date: 2026-12-01 16:00:00
+
+Existing certificates get distinct random indexes (drawn below a multiple of 131,072 at least twice their
+number, as new certificates are), replacing the sequential id that revealed the order of issue. A credential
+downloaded before this migration names the old index: download it again.
+"""
+import random
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "2026_12_01_08"
+down_revision = "reach"
+branch_labels = None
+depends_on = None
+
+STATUS_LIST_MIN_BITS = 131_072
+CHUNK = 10_000
+
+
+def upgrade():
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("status_index", sa.Integer(), nullable=True))
+
+    connection = op.get_bind()
+    ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM certificate ORDER BY id"))]
+    size = -(-2 * (len(ids) + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS
+    indexes = random.SystemRandom().sample(range(size), len(ids))
+    update = sa.text("UPDATE certificate SET status_index = :status_index WHERE id = :id")
+    pairs = [{"id": i, "status_index": index} for i, index in zip(ids, indexes, strict=True)]
+    for start in range(0, len(pairs), CHUNK):
+        connection.execute(update, pairs[start:start + CHUNK])
+
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.alter_column("status_index", existing_type=sa.Integer(), nullable=False)
+        batch_op.create_unique_constraint(batch_op.f("uq_certificate_status_index"), ["status_index"])
+
+
+def downgrade():
+    with op.batch_alter_table("certificate", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_certificate_status_index"), type_="unique")
+        batch_op.drop_column("status_index")

@@ -1,0 +1,73 @@
+"""Migration 2026_12_01_08 gives every existing certificate a distinct random status-list index, on both backends."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from mhfa import create_app
+from mhfa.attendance.models import Completion, CompletionSource
+from mhfa.extensions import db
+from tests import factories
+
+CERTIFICATES = 30
+
+
+@pytest.fixture()
+def fresh_database_url(backend, request, tmp_path):
+    """An empty database of this test's own (a file on SQLite, a new database on PostgreSQL)."""
+    if backend == "sqlite":
+        yield "sqlite:///" + str(tmp_path / "migrate.db")
+        return
+    base = sa.engine.make_url(request.getfixturevalue("postgres_server_url"))
+    name = f"mhfa_migrate_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def test_existing_certificates_get_distinct_random_indexes(fresh_database_url, tmp_path):
+    application = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "migrate",
+                              "SQLALCHEMY_DATABASE_URI": fresh_database_url, "MHFA_BASE_URL": "http://reach.test",
+                              "MAIL_SERVER": ""})
+    with application.app_context():
+        try:
+            upgrade(revision="reach")
+            factories.load_reference()
+            kind = factories.course_type()
+            completions = [Completion(person=factories.person(), course_type=kind, completed_on=date(2025, 3, 1),
+                                      source=CompletionSource.IMPORT) for _ in range(CERTIFICATES)]
+            db.session.add_all(completions)
+            db.session.flush()
+            for n, completion in enumerate(completions):
+                db.session.execute(sa.text(
+                    "INSERT INTO certificate (number, verification_token, completion_id, person_id, course_type_id,"
+                    " title, issued_on, created_at, revision) VALUES (:number, :token, :completion, :person, :kind,"
+                    " 'Mental Health First Aider', '2025-03-01', '2025-03-01 12:00:00', 1)"),
+                    {"number": f"MR2025-{n:07d}", "token": f"token-{n}", "completion": completion.id,
+                     "person": completion.person_id, "kind": kind.id})
+            db.session.commit()
+
+            upgrade()
+
+            rows = db.session.execute(sa.text("SELECT id, status_index FROM certificate ORDER BY id")).all()
+            indexes = [index for _, index in rows]
+            assert len(rows) == CERTIFICATES and None not in indexes
+            assert len(set(indexes)) == CERTIFICATES and all(0 <= i < 131_072 for i in indexes)
+            assert indexes != sorted(indexes) and indexes != [i for i, _ in rows]  # not the order of issue
+            with pytest.raises(sa.exc.IntegrityError):  # the unique constraint holds from now on
+                db.session.execute(sa.text("UPDATE certificate SET status_index = :taken WHERE id = :other"),
+                                   {"taken": indexes[0], "other": rows[1][0]})
+            db.session.rollback()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
