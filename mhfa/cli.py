@@ -30,7 +30,6 @@ def load_reference():
     """Council areas, populations and the course catalogue (adds what is missing)."""
     from mhfa.areas.services import load_council_areas, load_equality_populations
     from mhfa.courses.catalogue import load_course_types
-
     from mhfa.errors import DomainError
 
     try:

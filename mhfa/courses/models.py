@@ -119,10 +119,10 @@ class FundingStream(enum.Enum):
                 FundingStream.OTHER: "Other funding"}[self]
 
 
-def default_course_stream(context) -> str:
+def default_course_stream(context) -> FundingStream:
     """A course the programme schedules is publicly funded; a closed course (one employer's) is employer-paid."""
     employer_id = context.get_current_parameters().get("employer_id")
-    return (FundingStream.PUBLIC if employer_id is None else FundingStream.EMPLOYER_PAID).value
+    return FundingStream.PUBLIC if employer_id is None else FundingStream.EMPLOYER_PAID
 
 
 class DeliveryMode(enum.Enum):

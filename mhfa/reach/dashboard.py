@@ -405,7 +405,8 @@ def funding_table(filters: Filters, as_of: date | None = None) -> Table:
     window = _window(filters, as_of)
     people = _group_counts(filters, as_of)["funding_stream"]
     spend = _memo(("spend", window), lambda: kept_spend(window))
-    table = Table("funding_stream", "People reached and spend by funding stream (all areas, every basis)",
+    table = Table("funding_stream",
+                  "By funding stream: people reached, spend and cost per person reached (all areas, every basis)",
                   ["Funding stream", "People reached", "Spend known (£)", "Courses with no delivery cost recorded",
                    "Cost per person reached (£)", "About the cost"], note=FUNDING_RULE)
     complete = True
