@@ -195,8 +195,9 @@ class CourseForm(FlaskForm):
                         description="0 for a free course.")
     employer = SelectField("Who can book", choices=[])
     funding_stream = SelectField(
-        "Funding stream", choices=options([("", "Standard: publicly funded, or employer-paid for a closed course")]
-                                          + [(f.value, f.label) for f in FundingStream]),
+        "Funding stream", default="",
+        choices=options([("", "Standard: publicly funded, or employer-paid for a closed course")]
+                        + [(f.value, f.label) for f in FundingStream]),
         description="Who pays for the course: reach and spend are shown by stream on the reach dashboard.")
     delivery_cost = StringField(
         "Delivery cost, in pounds (optional)", validators=[Optional()],
@@ -258,7 +259,7 @@ class CourseForm(FlaskForm):
             pounds = Decimal(text)
         except InvalidOperation:
             raise ValidationError("Enter the price in pounds, like 75 or 75.50") from None
-        if pounds < 0 or pounds != pounds.quantize(Decimal("0.01")):
+        if not pounds.is_finite() or pounds < 0 or pounds > 1_000_000 or pounds != pounds.quantize(Decimal("0.01")):
             raise ValidationError("Enter the price in pounds, like 75 or 75.50")
         self.price_pence = int(pounds * 100)
 
@@ -363,7 +364,8 @@ class CourseForm(FlaskForm):
             employer=pick(Employer, self.employer),
             booking_deadline=self.booking_deadline,
             notes=self.notes.data or "",
-            funding_stream=FundingStream(self.funding_stream.data) if self.funding_stream.data else None,
+            funding_stream=FundingStream(self.funding_stream.data)
+            if self.funding_stream.data and not self.funding_stream.errors else None,
             delivery_cost_pence=None if substitute and self.delivery_cost.errors else self.delivery_cost_pence,
         )
 
