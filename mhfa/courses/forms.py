@@ -172,6 +172,29 @@ class ManageFilterForm(FlaskForm):
         )
 
 
+def delivery_cost_pence(text: str | None) -> int | None:
+    """A delivery cost typed in pounds ("1,250.50", "£850"), in pence; None when left empty."""
+    text = (text or "").strip().replace("£", "").replace(",", "")
+    if not text:
+        return None
+    try:
+        pounds = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty") from None
+    if not pounds.is_finite() or pounds < 0:
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
+    if pounds > 1_000_000:
+        raise ValidationError("Enter a delivery cost from £0 to £1,000,000")
+    if pounds != pounds.quantize(Decimal("0.01")):
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
+    return int(pounds * 100)
+
+
+DELIVERY_COST_HELP = ("What delivering this course costs the programme (instructors, venue, materials). Counted as "
+                      "spend for publicly funded and other courses once completed; an employer-paid course's spend "
+                      "is its order. Leave empty if not known.")
+
+
 # --- courses -----------------------------------------------------------------------------------
 
 class CourseForm(FlaskForm):
@@ -199,11 +222,8 @@ class CourseForm(FlaskForm):
         choices=options([("", "Standard: publicly funded, or employer-paid for a closed course")]
                         + [(f.value, f.label) for f in FundingStream]),
         description="Who pays for the course: reach and spend are shown by stream on the reach dashboard.")
-    delivery_cost = StringField(
-        "Delivery cost, in pounds (optional)", validators=[Optional()],
-        description="What delivering this course costs the programme (instructors, venue, materials). Counted as "
-                    "spend for publicly funded and other courses once completed; an employer-paid course's spend "
-                    "is its order. Leave empty if not known.")
+    delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
+                                description=DELIVERY_COST_HELP)
     booking_deadline_date = _date("Booking deadline date", "Enter the booking deadline as a real date, like 2027-03-20",
                                   "Optional. Leave empty to take bookings until the course starts.")
     booking_deadline_time = _time("Booking deadline time", "Enter the booking deadline time like 17:00")
@@ -264,21 +284,7 @@ class CourseForm(FlaskForm):
         self.price_pence = int(pounds * 100)
 
     def validate_delivery_cost(self, field):
-        text = (field.data or "").strip().replace("£", "").replace(",", "")
-        self.delivery_cost_pence = None
-        if not text:
-            return
-        try:
-            pounds = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty") from None
-        if not pounds.is_finite() or pounds < 0:
-            raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
-        if pounds > 1_000_000:
-            raise ValidationError("Enter a delivery cost from £0 to £1,000,000")
-        if pounds != pounds.quantize(Decimal("0.01")):
-            raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
-        self.delivery_cost_pence = int(pounds * 100)
+        self.delivery_cost_pence = delivery_cost_pence(field.data)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -368,6 +374,22 @@ class CourseForm(FlaskForm):
             if self.funding_stream.data and not self.funding_stream.errors else None,
             delivery_cost_pence=None if substitute and self.delivery_cost.errors else self.delivery_cost_pence,
         )
+
+
+class FundingForm(FlaskForm):
+    """A course's funding stream and delivery cost, recordable after it has run."""
+
+    funding_stream = RadioField("Funding stream", choices=[(f.value, f.label) for f in FundingStream],
+                                validators=[DataRequired("Choose the funding stream")])
+    delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
+                                description=DELIVERY_COST_HELP)
+
+    def validate_delivery_cost(self, field):
+        self.delivery_cost_pence = delivery_cost_pence(field.data)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delivery_cost_pence: int | None = None
 
 
 class CancelCourseForm(FlaskForm):

@@ -324,6 +324,22 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
     return update_course(course, details, actor, now=now)
 
 
+def record_funding(course: Course, stream: FundingStream, delivery_cost_pence: int | None,
+                   actor: User | None = None) -> Course:
+    """Set a course's funding stream and delivery cost, also once it has run (audited); not on a cancelled course."""
+    if course.status is CourseStatus.CANCELLED:
+        raise DomainError("This course has been cancelled, so it has no funding to record.")
+    if delivery_cost_pence is not None and not 0 <= delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
+        raise DomainError("Enter a delivery cost from £0 to £1,000,000", field="delivery_cost")
+    before = (course.funding_stream.value, course.delivery_cost_pence)
+    course.funding_stream = stream
+    course.delivery_cost_pence = delivery_cost_pence
+    db.session.flush()
+    audit.record("course.funding_recorded", course, actor, old_stream=before[0], old_delivery_cost_pence=before[1],
+                 funding_stream=stream.value, delivery_cost_pence=delivery_cost_pence)
+    return course
+
+
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:
     """Open a draft course to the finder and to booking."""
     now = now or utcnow()

@@ -1,6 +1,7 @@
 """The reach dashboard in a real browser: a board member filters by council area and basis, reads the chart's
 data table and downloads the Excel workbook; a coordinator uploads a file of completions with bad rows (nothing
-changes, every bad line named), then a good one, and the headline moves by the people added."""
+changes, every bad line named), then a good one, and the headline moves by the people added; and records the
+delivery cost of a course that has run."""
 from __future__ import annotations
 
 import re
@@ -103,3 +104,22 @@ def test_coordinator_uploads_bad_rows_then_a_good_file_and_the_headline_follows(
     check_page(page, "import-summary")
     visit(page, "/reach", "dashboard-after")
     assert _headline(page) == before + 2
+
+
+def test_coordinator_records_the_delivery_cost_of_a_course_that_has_run(page, live_server, width):
+    login(page, "coordinator@example.org")
+    visit(page, "/manage/courses?status=completed&from_date=2017-01-01", "completed-courses")
+    navigate(page.locator("main table tbody a").first)
+    check_page(page, "completed-course")
+    navigate(page.get_by_role("link", name="Change the funding stream or delivery cost"))
+    check_page(page, "course-funding")
+    page.get_by_label("Delivery cost, in pounds (optional)").fill("lots")
+    navigate(page.get_by_role("button", name="Save funding"))
+    assert "Enter the delivery cost in pounds" in page.locator(".govuk-error-summary").inner_text()
+    check_page(page, "course-funding-refused")
+    page.get_by_label("Publicly funded").check()
+    page.get_by_label("Delivery cost, in pounds (optional)").fill("1,250.50")
+    navigate(page.get_by_role("button", name="Save funding"))
+    assert "Funding stream and delivery cost saved" in page.content()
+    assert "£1,250.50" in page.content() and "Publicly funded" in page.content()
+    check_page(page, "course-funding-saved")

@@ -164,3 +164,26 @@ def test_api_groups_by_funding_stream_with_spend(client, funded):
     assert rows["public"]["people"] == 2 and rows["public"]["spend_pence"] == 80_000
     assert rows["employer_paid"]["spend_pence"] == 120_000 and rows["unknown"]["spend_pence"] is None
     assert body["total"] == 4
+
+
+def test_coordinator_records_the_cost_of_a_course_that_has_run_and_the_cost_per_person_appears(
+        client, auth, post_form, funded):
+    coordinator = factories.user(Role.COORDINATOR)
+    uncosted = completed_course(start=datetime(2024, 5, 6, 9))
+    db.session.commit()
+    auth.login(coordinator)
+    rows = {row[0]: row for row in dashboard.funding_table(Filters(), as_of=date(2026, 12, 1)).rows}
+    assert rows["Publicly funded"][4] is None  # one course's cost is not known yet
+    refused = post_form(f"/manage/courses/{uncosted.id}/funding", {"funding_stream": "public", "delivery_cost": "-5"})
+    assert refused.status_code == 422 and "Enter the delivery cost in pounds" in refused.get_data(as_text=True)
+    response = post_form(f"/manage/courses/{uncosted.id}/funding", {"funding_stream": "public",
+                                                                    "delivery_cost": "400"})
+    assert response.status_code == 302
+    assert "£400.00" in client.get(f"/manage/courses/{uncosted.id}").get_data(as_text=True)
+    rows = {row[0]: row for row in dashboard.funding_table(Filters(), as_of=date(2026, 12, 1)).rows}
+    assert rows["Publicly funded"][1:5] == [2, 1200.0, 0, 600.0]
+    assert kept_spend(Filters()) == bare_spend(Filters())
+    uncosted.status = CourseStatus.CANCELLED
+    db.session.commit()
+    refused = post_form(f"/manage/courses/{uncosted.id}/funding", {"funding_stream": "other", "delivery_cost": ""})
+    assert refused.status_code == 422 and "has been cancelled" in refused.get_data(as_text=True)
