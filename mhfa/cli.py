@@ -28,10 +28,15 @@ mhfa_cli = AppGroup("mhfa", help="MHFA Reach programme commands.", callback=_bat
 @mhfa_cli.command("load-reference")
 def load_reference():
     """Council areas, populations and the course catalogue (adds what is missing)."""
-    from mhfa.areas.services import load_council_areas
+    from mhfa.areas.services import load_council_areas, load_equality_populations
     from mhfa.courses.catalogue import load_course_types
+    from mhfa.errors import DomainError
 
-    counts = {**load_council_areas(), **load_course_types()}
+    try:
+        counts = {**load_council_areas(), **load_equality_populations(), **load_course_types()}
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 

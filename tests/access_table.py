@@ -56,6 +56,7 @@ EXPECTED_ACCESS = {
     "courses.assign_instructor": {Role.COORDINATOR},
     "courses.calendar_feed": TOKEN,
     "courses.cancel_course": {Role.COORDINATOR},
+    "courses.course_funding": {Role.COORDINATOR},
     "courses.course_ics": PUBLIC,
     "courses.course_page": PUBLIC,
     "courses.delete_instructor": {Role.COORDINATOR},

@@ -54,3 +54,24 @@ class AreaPopulation(db.Model):
     source: Mapped[str] = mapped_column(sa.String(200))
 
     council_area: Mapped[CouncilArea] = relationship(back_populates="populations")
+
+
+class EqualityPopulation(db.Model):
+    """A published population figure for an equality group in an area (aged 16 and over), with its source.
+
+    ``dimension`` is one of age_band, sex, ethnic_group, disability and ``value`` the people area's own
+    answer code (for example ``25-34``, ``female``, ``asian``, ``yes``), so figures compare directly.
+    """
+
+    __tablename__ = "equality_population"
+    __table_args__ = (sa.UniqueConstraint("council_area_id", "dimension", "value", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_area_id: Mapped[int] = mapped_column(sa.ForeignKey("council_area.id"))
+    dimension: Mapped[str] = mapped_column(sa.String(20))
+    value: Mapped[str] = mapped_column(sa.String(30))
+    year: Mapped[int]
+    population: Mapped[int]
+    source: Mapped[str] = mapped_column(sa.String(200))
+
+    council_area: Mapped[CouncilArea] = relationship()

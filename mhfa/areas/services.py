@@ -7,11 +7,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
+from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation, Membership
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 
 COUNCIL_AREAS_CSV = Path(__file__).parent / "data" / "council_areas.csv"
+EQUALITY_POPULATION_CSV = Path(__file__).parent / "data" / "equality_population.csv"
+EQUALITY_COLUMNS = ("gss_code", "dimension", "value", "year", "population", "source")
+#: The answer codes a population figure can be given for, as the people area stores them.
+EQUALITY_VALUES = {
+    "age_band": {"16-24", "25-34", "35-44", "45-54", "55-64", "65+"},
+    "sex": {"female", "male"},
+    "ethnic_group": {"asian", "black", "mixed", "white", "other"},
+    "disability": {"yes", "no"},
+}
 CENSUS_2021_SOURCE = "ONS Census 2021 usual residents (TS001), rounded to the nearest hundred"
 
 
@@ -46,6 +55,59 @@ def load_council_areas(path: Path = COUNCIL_AREAS_CSV) -> dict[str, int]:
                     added_populations += 1
     db.session.flush()
     return {"council areas added": added_areas, "populations added": added_populations}
+
+
+def load_equality_populations(path: Path = EQUALITY_POPULATION_CSV) -> dict[str, int]:
+    """Add published population figures by equality group (aged 16+) that are missing; leave existing ones.
+
+    Every row is checked first (a known area, dimension and answer code, a year, a whole number and a
+    source); any problem refuses the whole file with one ``line N: reason`` per bad row.
+    """
+    areas = {area.gss_code: area.id for area in db.session.scalars(sa.select(CouncilArea))}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in EQUALITY_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DomainError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        rows, problems = [], []
+        for line, row in enumerate(reader, start=2):
+            problem = _equality_problem(row, areas)
+            if problem:
+                problems.append(f"line {line}: {problem}")
+            else:
+                rows.append(row)
+    if problems:
+        raise DomainError("; ".join(problems))
+    existing = set(db.session.execute(sa.select(EqualityPopulation.council_area_id, EqualityPopulation.dimension,
+                                                EqualityPopulation.value, EqualityPopulation.year)).all())
+    added = 0
+    for row in rows:
+        key = (areas[row["gss_code"].strip()], row["dimension"].strip(), row["value"].strip(), int(row["year"]))
+        if key in existing:
+            continue
+        existing.add(key)
+        db.session.add(EqualityPopulation(council_area_id=key[0], dimension=key[1], value=key[2], year=key[3],
+                                          population=int(row["population"]), source=row["source"].strip()[:200]))
+        added += 1
+    db.session.flush()
+    return {"equality population figures added": added}
+
+
+def _equality_problem(row: dict, areas: dict[str, int]) -> str | None:
+    dimension, value = (row.get("dimension") or "").strip(), (row.get("value") or "").strip()
+    if (row.get("gss_code") or "").strip() not in areas:
+        return f"unknown council area {row.get('gss_code')!r}"
+    if dimension not in EQUALITY_VALUES:
+        return f"dimension must be one of {', '.join(EQUALITY_VALUES)}"
+    if value not in EQUALITY_VALUES[dimension]:
+        return f"value for {dimension} must be one of {', '.join(sorted(EQUALITY_VALUES[dimension]))}"
+    if not re.fullmatch(r"(19|20)\d\d", (row.get("year") or "").strip()):
+        return "year must be four digits, like 2021"
+    if not re.fullmatch(r"\d{1,9}", (row.get("population") or "").strip()):
+        return "population must be a whole number"
+    if not (row.get("source") or "").strip():
+        return "source must say where the figure was published"
+    return None
 
 
 def all_areas() -> list[CouncilArea]:

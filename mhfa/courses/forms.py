@@ -29,7 +29,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, postcode_is_valid
 from mhfa.courses.instructors import InstructorDetails
 from mhfa.courses.listings import FinderFilters, ManageFilters
-from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
+from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, FundingStream, Instructor, Venue
 from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
 from mhfa.courses.venues import VenueDetails
 from mhfa.db_types import MAX_ID
@@ -172,6 +172,29 @@ class ManageFilterForm(FlaskForm):
         )
 
 
+def delivery_cost_pence(text: str | None) -> int | None:
+    """A delivery cost typed in pounds ("1,250.50", "£850"), in pence; None when left empty."""
+    text = (text or "").strip().replace("£", "").replace(",", "")
+    if not text:
+        return None
+    try:
+        pounds = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty") from None
+    if not pounds.is_finite() or pounds < 0:
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
+    if pounds > 1_000_000:
+        raise ValidationError("Enter a delivery cost from £0 to £1,000,000")
+    if pounds != pounds.quantize(Decimal("0.01")):
+        raise ValidationError("Enter the delivery cost in pounds, like 850 or 850.50, or leave it empty")
+    return int(pounds * 100)
+
+
+DELIVERY_COST_HELP = ("What delivering this course costs the programme (instructors, venue, materials). Counted as "
+                      "spend for publicly funded and other courses once completed; an employer-paid course's spend "
+                      "is its order. Leave empty if not known.")
+
+
 # --- courses -----------------------------------------------------------------------------------
 
 class CourseForm(FlaskForm):
@@ -194,6 +217,13 @@ class CourseForm(FlaskForm):
     price = StringField("Price per place, in pounds", validators=[InputRequired("Enter the price per place")],
                         description="0 for a free course.")
     employer = SelectField("Who can book", choices=[])
+    funding_stream = SelectField(
+        "Funding stream", default="",
+        choices=options([("", "Standard: publicly funded, or employer-paid for a closed course")]
+                        + [(f.value, f.label) for f in FundingStream]),
+        description="Who pays for the course: reach and spend are shown by stream on the reach dashboard.")
+    delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
+                                description=DELIVERY_COST_HELP)
     booking_deadline_date = _date("Booking deadline date", "Enter the booking deadline as a real date, like 2027-03-20",
                                   "Optional. Leave empty to take bookings until the course starts.")
     booking_deadline_time = _time("Booking deadline time", "Enter the booking deadline time like 17:00")
@@ -210,6 +240,7 @@ class CourseForm(FlaskForm):
         self.employer.choices = options([("", "Open to the public")] + [(str(e.id), f"Only staff of {e.name}")
                                                                          for e in employers])
         self.price_pence: int | None = None
+        self.delivery_cost_pence: int | None = None
         self.session_times: list[SessionTimes] = []
         self.booking_deadline: datetime | None = None
 
@@ -225,6 +256,8 @@ class CourseForm(FlaskForm):
             "capacity": course.capacity,
             "price": f"{course.price_pence / 100:.2f}",
             "employer": str(course.employer_id or ""),
+            "funding_stream": course.funding_stream.value,
+            "delivery_cost": "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}",
             "notes": course.notes,
         }
         if course.booking_deadline:
@@ -246,9 +279,12 @@ class CourseForm(FlaskForm):
             pounds = Decimal(text)
         except InvalidOperation:
             raise ValidationError("Enter the price in pounds, like 75 or 75.50") from None
-        if pounds < 0 or pounds != pounds.quantize(Decimal("0.01")):
+        if not pounds.is_finite() or pounds < 0 or pounds > 1_000_000 or pounds != pounds.quantize(Decimal("0.01")):
             raise ValidationError("Enter the price in pounds, like 75 or 75.50")
         self.price_pence = int(pounds * 100)
+
+    def validate_delivery_cost(self, field):
+        self.delivery_cost_pence = delivery_cost_pence(field.data)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -334,7 +370,26 @@ class CourseForm(FlaskForm):
             employer=pick(Employer, self.employer),
             booking_deadline=self.booking_deadline,
             notes=self.notes.data or "",
+            funding_stream=FundingStream(self.funding_stream.data)
+            if self.funding_stream.data and not self.funding_stream.errors else None,
+            delivery_cost_pence=None if substitute and self.delivery_cost.errors else self.delivery_cost_pence,
         )
+
+
+class FundingForm(FlaskForm):
+    """A course's funding stream and delivery cost, recordable after it has run."""
+
+    funding_stream = RadioField("Funding stream", choices=[(f.value, f.label) for f in FundingStream],
+                                validators=[DataRequired("Choose the funding stream")])
+    delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
+                                description=DELIVERY_COST_HELP)
+
+    def validate_delivery_cost(self, field):
+        self.delivery_cost_pence = delivery_cost_pence(field.data)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delivery_cost_pence: int | None = None
 
 
 class CancelCourseForm(FlaskForm):

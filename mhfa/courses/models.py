@@ -106,6 +106,25 @@ class CourseStatus(enum.Enum):
     COMPLETED = "completed"
 
 
+class FundingStream(enum.Enum):
+    """Who pays for a course or an order's places (reach and spend are shown by stream)."""
+
+    EMPLOYER_PAID = "employer_paid"
+    PUBLIC = "public"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {FundingStream.EMPLOYER_PAID: "Employer-paid", FundingStream.PUBLIC: "Publicly funded",
+                FundingStream.OTHER: "Other funding"}[self]
+
+
+def default_course_stream(context) -> FundingStream:
+    """A course the programme schedules is publicly funded; a closed course (one employer's) is employer-paid."""
+    employer_id = context.get_current_parameters().get("employer_id")
+    return FundingStream.PUBLIC if employer_id is None else FundingStream.EMPLOYER_PAID
+
+
 class DeliveryMode(enum.Enum):
     IN_PERSON = "in_person"
     ONLINE = "online"
@@ -142,6 +161,10 @@ class Course(db.Model):
     capacity: Mapped[int]
     price_pence: Mapped[int] = mapped_column(default=0)
     employer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employer.id"), index=True)
+    funding_stream: Mapped[FundingStream] = mapped_column(
+        str_enum(FundingStream), default=default_course_stream, server_default=FundingStream.PUBLIC.value)
+    #: What delivering the course cost the programme, recorded by a coordinator (None: not recorded).
+    delivery_cost_pence: Mapped[int | None]
     booking_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancellation_cutoff: Mapped[datetime | None] = mapped_column(UTCDateTime)
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,7 @@ from mhfa.courses.models import (
     CourseStatus,
     CourseType,
     DeliveryMode,
+    FundingStream,
     Instructor,
     Venue,
     course_instructor,
@@ -65,6 +66,9 @@ class CourseDetails:
     employer: Employer | None = None
     booking_deadline: datetime | None = None
     notes: str = ""
+    #: None: the standard stream (publicly funded, or employer-paid for a closed course).
+    funding_stream: FundingStream | None = None
+    delivery_cost_pence: int | None = None
 
     @classmethod
     def of(cls, course: Course) -> CourseDetails:
@@ -74,6 +78,7 @@ class CourseDetails:
             sessions=[SessionTimes(s.starts_at, s.ends_at) for s in course.sessions], venue=course.venue,
             council_area=course.council_area, joining_url=course.joining_url, price_pence=course.price_pence,
             employer=course.employer, booking_deadline=course.booking_deadline, notes=course.notes,
+            funding_stream=course.funding_stream, delivery_cost_pence=course.delivery_cost_pence,
         )
 
 
@@ -86,6 +91,7 @@ class InvalidCourse(DomainError):
 
 
 HOURS_TOLERANCE = 1 / 60  # a minute either way
+MAX_DELIVERY_COST_PENCE = 100_000_000  # £1,000,000: more is a typing slip
 
 
 def sessions_needed(course_type: CourseType, mode: DeliveryMode) -> int:
@@ -162,6 +168,8 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
                                          f"than {booked}"))
     if details.price_pence < 0:
         problems.append(("price", "The price cannot be negative"))
+    if details.delivery_cost_pence is not None and not 0 <= details.delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
+        problems.append(("delivery_cost", "Enter a delivery cost from £0 to £1,000,000"))
     problems += _schedule_problems(details, check_past=sessions_changed, now=now)
     if details.booking_deadline is not None and details.sessions:
         first_start = min(s.starts_at for s in details.sessions)
@@ -190,6 +198,9 @@ def _apply(course: Course, details: CourseDetails) -> None:
     course.employer = details.employer
     course.booking_deadline = details.booking_deadline
     course.notes = details.notes or ""
+    course.funding_stream = details.funding_stream or (
+        FundingStream.EMPLOYER_PAID if details.employer is not None else FundingStream.PUBLIC)
+    course.delivery_cost_pence = details.delivery_cost_pence
 
 
 def _apply_sessions(course: Course, sessions: list[SessionTimes]) -> None:
@@ -311,6 +322,22 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
     details = CourseDetails.of(course)
     details.sessions = sessions
     return update_course(course, details, actor, now=now)
+
+
+def record_funding(course: Course, stream: FundingStream, delivery_cost_pence: int | None,
+                   actor: User | None = None) -> Course:
+    """Set a course's funding stream and delivery cost, also once it has run (audited); not on a cancelled course."""
+    if course.status is CourseStatus.CANCELLED:
+        raise DomainError("This course has been cancelled, so it has no funding to record.")
+    if delivery_cost_pence is not None and not 0 <= delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
+        raise DomainError("Enter a delivery cost from £0 to £1,000,000", field="delivery_cost")
+    before = (course.funding_stream.value, course.delivery_cost_pence)
+    course.funding_stream = stream
+    course.delivery_cost_pence = delivery_cost_pence
+    db.session.flush()
+    audit.record("course.funding_recorded", course, actor, old_stream=before[0], old_delivery_cost_pence=before[1],
+                 funding_stream=stream.value, delivery_cost_pence=delivery_cost_pence)
+    return course
 
 
 def publish_course(course: Course, actor: User | None = None, *, now: datetime | None = None) -> Course:

@@ -25,11 +25,12 @@ from mhfa.courses.forms import (
     CancelCourseForm,
     CourseForm,
     FinderForm,
+    FundingForm,
     InstructorForm,
     ManageFilterForm,
     VenueForm,
 )
-from mhfa.courses.models import Course, FeedKind, Instructor, Venue
+from mhfa.courses.models import Course, FeedKind, FundingStream, Instructor, Venue
 from mhfa.pagination import page_url
 from mhfa.timeutil import london_today, utcnow
 
@@ -282,6 +283,23 @@ def cancel_course(course_id: int):
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return render_template("courses/cancel_course.html", form=form, course=course,
                            places=places.places(course)), flow.status(form)
+
+
+@bp.route("/manage/courses/<int:course_id>/funding", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def course_funding(course_id: int):
+    """Record who pays for a course and what delivering it cost, also after it has run."""
+    course = flow.get_or_404(Course, course_id)
+    form = FundingForm(data=None if request.method == "POST" else {
+        "funding_stream": course.funding_stream.value,
+        "delivery_cost": "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}"})
+    if form.validate_on_submit():
+        outcome = flow.attempt(scheduling.record_funding, course, FundingStream(form.funding_stream.data),
+                               form.delivery_cost_pence, current_user, form=form)
+        if outcome.ok:
+            flash("Funding stream and delivery cost saved; reach spend updated.", "success")
+            return redirect(url_for("courses.manage_course", course_id=course.id))
+    return render_template("courses/funding_form.html", form=form, course=course), flow.status(form)
 
 
 @bp.route("/manage/courses/<int:course_id>/instructors", methods=["POST"])

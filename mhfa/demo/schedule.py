@@ -298,6 +298,7 @@ class _Schedule:
             "capacity": capacity,
             "price_pence": price,
             "employer_id": pd.array(np.where(closed, course.closed_employer, np.nan), dtype="Int64"),
+            "funding_stream": np.where(closed, "employer_paid", "public"),
             "booking_deadline": bulk.moments(first_start - np.timedelta64(48, "h")),
             "cancellation_cutoff": bulk.moments(first_start - np.timedelta64(72, "h")),
             "starts_at": bulk.moments(first_start),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mhfa.courses.models import FundingStream
 from mhfa.db_types import UTCDateTime, str_enum
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
@@ -179,6 +180,8 @@ class Order(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    funding_stream: Mapped[FundingStream] = mapped_column(
+        str_enum(FundingStream), default=FundingStream.EMPLOYER_PAID, server_default=FundingStream.EMPLOYER_PAID.value)
 
     employer: Mapped[Employer] = relationship(back_populates="orders")
     course_type: Mapped[CourseType] = relationship()

@@ -7,18 +7,18 @@ from flask import Blueprint, g, jsonify, request
 from mhfa.api import add_paths, api_error, token_required
 from mhfa.areas.models import CouncilArea
 from mhfa.auth.models import Role
-from mhfa.courses.models import CourseType
+from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
-from mhfa.reach.counts import kept_counts, kept_group_counts
+from mhfa.reach.counts import Spend, kept_counts, kept_group_counts, kept_spend
 from mhfa.reach.dashboard import month_label
 from mhfa.reach.forms import parse_filters
 
-GROUP_BY = ("council_area", "month", "course_type", "sector")
+GROUP_BY = ("council_area", "month", "course_type", "sector", "funding_stream")
 
 
 @token_required
 def reach():
-    """People reached, grouped by council area, month, course type or employer sector."""
+    """People reached, grouped by council area, month, course type, employer sector or funding stream."""
     if not g.api_user.has_role(Role.BOARD, Role.COORDINATOR):
         return api_error("Reach figures are for the programme board and coordinators.", 403)
     group_by = (request.args.get("group_by") or "council_area").strip()
@@ -42,9 +42,11 @@ def reach():
         types = {t.id: t for t in db.session.scalars(sa.select(CourseType))}
         rows = [{"key": types[k].code, "label": types[k].name, "people": n}
                 for k, n in sorted(kept_counts("course_type", filters).items()) if k in types]
-    else:
+    elif group_by == "sector":
         rows = [{"key": k or "unknown", "label": k or "Not known", "people": n}
                 for k, n in sorted(kept_group_counts("sector", filters).items())]
+    else:
+        rows = _funding_rows(filters)
     return jsonify({
         "group_by": group_by,
         "basis": filters.basis,
@@ -56,6 +58,21 @@ def reach():
         "total": sum(r["people"] for r in rows),
         "rows": rows,
     })
+
+
+def _funding_rows(filters) -> list[dict]:
+    """One row per funding stream (and "unknown" for completions with no course or order): people and spend."""
+    people = kept_group_counts("funding_stream", filters)
+    spend = kept_spend(filters)
+    rows = []
+    for stream in FundingStream:
+        money = spend.get(stream.value, Spend())
+        rows.append({"key": stream.value, "label": stream.label, "people": people.get(stream.value, 0),
+                     "spend_pence": money.pence, "courses_without_cost": money.uncosted})
+    if people.get(""):
+        rows.append({"key": "unknown", "label": "Not recorded", "people": people[""], "spend_pence": None,
+                     "courses_without_cost": 0})
+    return rows
 
 
 _OPENAPI = (
@@ -106,7 +123,16 @@ _OPENAPI = (
                 "rows": {"type": "array", "items": {
                     "type": "object", "required": ["key", "label", "people"],
                     "properties": {"key": {"type": "string"}, "label": {"type": "string"},
-                                   "people": {"type": "integer"}, "in_target_region": {"type": "boolean"}}}},
+                                   "people": {"type": "integer"}, "in_target_region": {"type": "boolean"},
+                                   "spend_pence": {
+                                       "type": ["integer", "null"],
+                                       "description": "funding_stream only: net value of invoiced and paid orders "
+                                                      "plus recorded delivery costs of completed publicly funded "
+                                                      "and other courses, in pence (null: not known)"},
+                                   "courses_without_cost": {
+                                       "type": "integer",
+                                       "description": "funding_stream only: completed courses in the stream "
+                                                      "with no delivery cost recorded (spend incomplete)"}}}},
             },
         }
     },

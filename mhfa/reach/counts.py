@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from mhfa.attendance.models import Completion
+from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseType
-from mhfa.employers.models import Employer
+from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
+from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachGroupMonth, ReachMonth
+from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachGroupMonth, ReachMonth, ReachSpendMonth
 
 GROUPINGS = ("month", "area", "course_type")
 
@@ -91,6 +92,27 @@ def kept_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
     return {key: int(n) for key, n in db.session.execute(query) if n}
 
 
+@dataclass(frozen=True)
+class Spend:
+    """Money known for a funding stream: pence counted, orders or courses counted, courses with no cost recorded."""
+
+    pence: int = 0
+    items: int = 0
+    uncosted: int = 0
+
+
+def kept_spend(filters: Filters) -> dict[str, Spend]:
+    """Spend by funding stream over the filters' months and course types (awareness types left out when asked)."""
+    t = ReachSpendMonth
+    query = sa.select(t.funding_stream, sa.func.sum(t.spend_pence), sa.func.sum(t.items),
+                      sa.func.sum(t.uncosted)).group_by(t.funding_stream)
+    query = _month_filters(query, t, filters)
+    if not filters.include_awareness:
+        query = query.where(t.course_type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
+    return {stream: Spend(int(pence or 0), int(items or 0), int(uncosted or 0))
+            for stream, pence, items, uncosted in db.session.execute(query) if items or uncosted}
+
+
 def _month_filters(query, t, filters: Filters):
     if filters.course_type_ids is not None:
         query = query.where(t.course_type_id.in_(sorted(filters.course_type_ids)))
@@ -109,9 +131,14 @@ def _counting(include_awareness: bool):
     any_certificate = sa.exists().where(Certificate.completion_id == Completion.id)
     query = (
         sa.select(Completion.id, Completion.person_id, Completion.completed_on, Completion.course_type_id,
-                  sa.func.coalesce(Completion.delivery_council_area_id, Course.council_area_id).label("delivery"))
+                  sa.func.coalesce(Completion.delivery_council_area_id, Course.council_area_id).label("delivery"),
+                  sa.func.coalesce(Order.__table__.c.funding_stream, Course.__table__.c.funding_stream)
+                  .label("funding_stream"))
         .join(CourseType, CourseType.id == Completion.course_type_id)
         .outerjoin(Course, Course.id == Completion.course_id)
+        .outerjoin(Booking, Booking.id == Completion.booking_id)
+        .outerjoin(PlaceVoucher, PlaceVoucher.id == Booking.voucher_id)
+        .outerjoin(Order, Order.id == PlaceVoucher.order_id)
         .where(CourseType.counts_toward_target.is_(True), sa.or_(live, ~any_certificate))
     )
     if not include_awareness:
@@ -173,9 +200,52 @@ def bare_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
     if dimension == "sector":
         joined = joined.outerjoin(Employer, Employer.id == Person.employer_id)
         column = Employer.__table__.c.sector
+    elif dimension == "funding_stream":
+        column = counting.c.funding_stream
     else:
         column = Person.__table__.c[dimension]
     value = sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
     query = (sa.select(value, sa.func.count(sa.distinct(counting.c.person_id)))
              .select_from(joined).where(*conditions).group_by(value))
     return {key: int(n) for key, n in db.session.execute(query) if n}
+
+
+def bare_spend(filters: Filters) -> dict[str, Spend]:
+    """The same as :func:`kept_spend`, summed straight from courses and orders."""
+    types = sa.select(CourseType.id)
+    if filters.course_type_ids is not None:
+        types = types.where(CourseType.id.in_(sorted(filters.course_type_ids)))
+    if not filters.include_awareness:
+        types = types.where(CourseType.is_awareness.is_(False))
+
+    def month_of(column):
+        return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
+
+    def in_months(column):
+        conditions = []
+        if filters.start_month is not None:
+            conditions.append(month_of(column) >= filters.start_month)
+        if filters.end_month is not None:
+            conditions.append(month_of(column) <= filters.end_month)
+        return conditions
+
+    out: dict[str, list[int]] = {}
+    costed = (FundingStream.PUBLIC, FundingStream.OTHER)
+    for course in db.session.execute(
+            sa.select(Course.funding_stream, Course.delivery_cost_pence)
+            .where(Course.status == CourseStatus.COMPLETED, Course.funding_stream.in_(costed),
+                   Course.starts_at.is_not(None), Course.course_type_id.in_(types), *in_months(Course.starts_at))):
+        totals = out.setdefault(course.funding_stream.value, [0, 0, 0])
+        if course.delivery_cost_pence is None:
+            totals[2] += 1
+        else:
+            totals[0] += course.delivery_cost_pence
+            totals[1] += 1
+    for order in db.session.execute(
+            sa.select(Order.funding_stream, Order.places, Order.price_per_place_pence)
+            .where(Order.status.in_((OrderStatus.INVOICED, OrderStatus.PAID)), Order.course_type_id.in_(types),
+                   *in_months(Order.ordered_at))):
+        totals = out.setdefault(order.funding_stream.value, [0, 0, 0])
+        totals[0] += order.places * order.price_per_place_pence
+        totals[1] += 1
+    return {stream: Spend(*totals) for stream, totals in out.items()}

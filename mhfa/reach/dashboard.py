@@ -18,13 +18,13 @@ from datetime import date
 import sqlalchemy as sa
 from flask import has_request_context, request
 
-from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea
-from mhfa.courses.models import CourseType
+from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
+from mhfa.courses.models import CourseType, FundingStream
 from mhfa.employers.models import Sector
 from mhfa.extensions import db
 from mhfa.forecast.models import ForecastRun
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
-from mhfa.reach.counts import Filters, kept_all_group_counts, kept_counts, kept_month_area
+from mhfa.reach.counts import Filters, Spend, kept_all_group_counts, kept_counts, kept_month_area, kept_spend
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.reach.settings import current_settings, region_area_ids
 from mhfa.timeutil import london_today
@@ -36,8 +36,21 @@ TARGET_RULE = ("Counted toward the target: everyone reached except people attrib
 SUPPRESSION_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10' (ONS practice); when only one cell of a table "
                     "would be hidden, the next smallest is hidden too, so no hidden count can be worked out from "
                     "the total.")
+SHARE_RULE = ("Shares are of the people who gave an answer (not 'Prefer not to say' or 'Not answered'), beside "
+              "the share of the target region's residents aged 16 and over where a published figure is loaded; "
+              "shares are hidden when a hidden count could be worked out from them.")
+FUNDING_RULE = (
+    "People: each person reached is counted under the funding stream of the completion that first reached them: "
+    "the stream of the employer order that bought their place, else that of the course (publicly funded for a "
+    "course the programme schedules, employer-paid for a closed course, unless the coordinator recorded "
+    "otherwise). Historical imports carry no course or order: 'Not recorded'. Spend: the net value (before VAT) "
+    "of invoiced and paid employer orders in the month they were placed, plus the delivery cost coordinators "
+    "record on completed publicly funded and other courses in the month the course started (an employer-paid "
+    "course's money is its order, so its cost is not added again). Cost per person reached: spend ÷ people "
+    "reached in the same months, left blank where some spend is not known.")
 SMALL = 10
 FEWER_THAN_10 = "fewer than 10"
+NOT_KNOWN = "not known"
 
 
 def _memo(key, compute):
@@ -289,22 +302,139 @@ GROUP_LABELS = {
 EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
 
 
-def group_table(dimension: str, filters: Filters, as_of: date | None = None) -> Table:
-    """People reached by sector or an equality group (all areas); equality tables are suppressed."""
+def _window(filters: Filters, as_of: date | None) -> Filters:
     end = min(filters.end_month or month_of(_today(as_of)), month_of(_today(as_of)))
-    window = filters.with_months(filters.start_month, end)
-    counts = _memo(("groups", window), lambda: kept_all_group_counts(window))[dimension]
+    return filters.with_months(filters.start_month, end)
+
+
+def _group_counts(filters: Filters, as_of: date | None) -> dict[str, dict[str, int]]:
+    window = _window(filters, as_of)
+    return _memo(("groups", window), lambda: kept_all_group_counts(window))
+
+
+def group_table(dimension: str, filters: Filters, as_of: date | None = None) -> Table:
+    """People reached by sector or an equality group (all areas); equality tables are suppressed and set
+    against the population where a published figure is known."""
+    counts = _group_counts(filters, as_of)[dimension]
     heading, labels = GROUP_LABELS[dimension]
     unknown = "Not known (no employer)" if dimension == "sector" else "Not answered"
-    values = [(labels[v], counts.get(v, 0)) for v in labels] + [(unknown, counts.get("", 0))]
-    cells: list = [n for _label, n in values]
-    if dimension in EQUALITY:
-        cells = suppress(cells)
+    values = [(v, labels[v], counts.get(v, 0)) for v in labels] + [("", unknown, counts.get("", 0))]
+    total = sum(n for _v, _label, n in values)
+    if dimension not in EQUALITY:
+        table = Table(dimension, f"People reached by {heading.lower()} (all areas, every basis)",
+                      [heading, "People reached"], [[label, n] for _v, label, n in values])
+        table.rows.append(["Total", total])
+        return table
+    cells = suppress([n for _v, _label, n in values])
+    answered = [i for i, (v, _label, _n) in enumerate(values) if v and v != "prefer-not-to-say"]
+    shares = reached_shares([n for _v, _label, n in values], cells, answered)
+    population = population_shares(dimension)
+    source = population_source(dimension)
     table = Table(dimension, f"People reached by {heading.lower()} (all areas, every basis)",
-                  [heading, "People reached"], [[label, cell] for (label, _n), cell in zip(values, cells, strict=True)],
-                  note=SUPPRESSION_RULE if dimension in EQUALITY else "")
-    table.rows.append(["Total", sum(n for _label, n in values)])
+                  [heading, "People reached", "Share of those who answered (%)",
+                   "Population share, aged 16+ (%)"],
+                  note=" ".join((SUPPRESSION_RULE, SHARE_RULE, source)))
+    for i, (value, label, _n) in enumerate(values):
+        known = i in answered
+        pop = (population.get(value, 0.0) if population is not None else NOT_KNOWN) if known else ""
+        table.rows.append([label, cells[i], shares[i] if known else "", pop])
+    table.rows.append(["Total", total, "", ""])
     return table
+
+
+def reached_shares(counts: list[int], cells: list, answered: list[int]) -> list:
+    """Each answered cell's share (%) of the people who answered, or "hidden" where shares would give a
+    hidden count away: visible shares reveal the answered total, so they are shown only when neither the
+    answered cells nor the others hold exactly one hidden cell (else that cell is a subtraction away)."""
+    hidden = [not isinstance(cell, int) for cell in cells]
+    others = [i for i in range(len(counts)) if i not in answered]
+    base = sum(counts[i] for i in answered)
+    if sum(hidden[i] for i in answered) == 1 or sum(hidden[i] for i in others) == 1:
+        return ["hidden" if i in answered else "" for i in range(len(counts))]
+    return [("hidden" if hidden[i] else round(100 * counts[i] / base, 1)) if i in answered and base else
+            (None if i in answered else "") for i in range(len(counts))]
+
+
+def _region_equality_population() -> dict[str, tuple[int, dict[str, int], str]]:
+    """dimension → (year, value → residents, source): the latest year with a figure for every target-region area."""
+    region = _region()
+    rows = db.session.execute(sa.select(EqualityPopulation.council_area_id, EqualityPopulation.dimension,
+                                        EqualityPopulation.value, EqualityPopulation.year,
+                                        EqualityPopulation.population, EqualityPopulation.source)).all()
+    by_year: dict[tuple[str, int], dict] = {}
+    for area_id, dimension, value, year, population, source in rows:
+        if area_id not in region:
+            continue
+        entry = by_year.setdefault((dimension, year), {"areas": set(), "values": {}, "sources": set()})
+        entry["areas"].add(area_id)
+        entry["values"][value] = entry["values"].get(value, 0) + population
+        entry["sources"].add(source)
+    out: dict[str, tuple[int, dict[str, int], str]] = {}
+    for (dimension, year), entry in sorted(by_year.items()):
+        if region and entry["areas"] == region:
+            out[dimension] = (year, entry["values"], "; ".join(sorted(entry["sources"])))
+    return out
+
+
+def region_equality_population() -> dict[str, tuple[int, dict[str, int], str]]:
+    return _memo("equality_population", _region_equality_population)
+
+
+def population_shares(dimension: str) -> dict[str, float] | None:
+    """value → share (%) of the target region's residents aged 16+, or None when no figure is known."""
+    known = region_equality_population().get(dimension)
+    if known is None:
+        return None
+    total = sum(known[1].values())
+    return {value: round(100 * n / total, 1) for value, n in known[1].items()} if total else None
+
+
+def population_source(dimension: str) -> str:
+    known = region_equality_population().get(dimension)
+    if known is None:
+        return ("Population share: not known (no published figure for every area of the target region is "
+                "loaded).")
+    return f"Population share: {known[2]}, {known[0]}, the target region's areas added together."
+
+
+STREAM_ROWS = [(s.value, s.label) for s in FundingStream] + [("", "Not recorded (historical imports)")]
+
+
+def funding_table(filters: Filters, as_of: date | None = None) -> Table:
+    """People reached, spend and the cost per person reached by funding stream (all areas)."""
+    window = _window(filters, as_of)
+    people = _group_counts(filters, as_of)["funding_stream"]
+    spend = _memo(("spend", window), lambda: kept_spend(window))
+    table = Table("funding_stream",
+                  "By funding stream: people reached, spend and cost per person reached (all areas, every basis)",
+                  ["Funding stream", "People reached", "Spend known (£)", "Courses with no delivery cost recorded",
+                   "Cost per person reached (£)", "About the cost"], note=FUNDING_RULE)
+    complete = True
+    for value, label in STREAM_ROWS:
+        reached = people.get(value, 0)
+        money = spend.get(value, Spend())
+        cost, about = _cost(value, reached, money)
+        complete = complete and (cost is not None or (reached == 0 and money.uncosted == 0))
+        table.rows.append([label, reached, money.pence / 100 if value else None,
+                           money.uncosted if value else None, cost, about])
+    reached_all = sum(people.values())
+    pence_all = sum(m.pence for m in spend.values())
+    total_cost = round(pence_all / 100 / reached_all, 2) if complete and reached_all and pence_all else None
+    table.rows.append(["Total", reached_all, pence_all / 100, sum(m.uncosted for m in spend.values()), total_cost,
+                       "" if total_cost is not None else "Not known: some streams' spend is not known"])
+    return table
+
+
+def _cost(value: str, reached: int, money: Spend) -> tuple[float | None, str]:
+    if not value:
+        return None, "Not known: no course or order is recorded for these completions"
+    if money.uncosted:
+        return None, f"Not known: {money.uncosted:,} completed course(s) have no delivery cost recorded"
+    if not reached:
+        return None, "No one reached in these months"
+    if not money.items:
+        return None, "Not known: no spend recorded"
+    return round(money.pence / 100 / reached, 2), "Spend ÷ people reached"
 
 
 def suppress(counts: list[int]) -> list:
@@ -351,6 +481,7 @@ def all_tables(filters: Filters, *, equality: bool = True, as_of: date | None = 
               course_type_table(filters, as_of)]
     if equality:
         tables.append(group_table("sector", filters, as_of))
+        tables.append(funding_table(filters, as_of))
         tables += [group_table(d, filters, as_of) for d in EQUALITY]
     return tables
 

@@ -13,6 +13,18 @@ The rule (one place, used by the listener, the bulk paths and the rebuild):
   else its course's area); "Unknown" (area key 0, group value "") when not known.
 - Erasure never changes reach: an erased person keeps the attribution (areas, sector, answers)
   their kept row had when they were erased, whatever the erasure clears from their record.
+- The funding stream of a reached person is that of the completion that reached them: the stream of
+  the employer order whose place voucher paid for the booking, else its course's stream; "" (not
+  recorded) for a completion without a course (historical imports).
+
+Spend (``reach_spend_month``), per funding stream, month and course type:
+
+- *Orders*: the net value (places × price per place, before VAT) of every invoiced or paid employer
+  order, in the order's stream, in the month it was placed.
+- *Course delivery costs*: the delivery cost a coordinator recorded on a completed course in the
+  publicly funded or other stream, in the month the course started. A completed course in those
+  streams with no cost recorded is counted as *uncosted*, so a total with gaps is never shown as
+  complete. An employer-paid course's money is its employer's order, so its cost is not added again.
 
 A SQLAlchemy ``after_flush`` listener (registered at app creation by :func:`register`) collects the
 people whose figures a flush may move (completions inserted or deleted, certificates revoked,
@@ -24,6 +36,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from itertools import chain
 
 import sqlalchemy as sa
@@ -32,12 +45,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from mhfa.attendance.models import Completion
+from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseType
-from mhfa.employers.models import Employer
+from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth
+from mhfa.reach.models import (
+    BASES,
+    GROUP_DIMENSIONS,
+    PERSON_DIMENSIONS,
+    UNKNOWN_AREA,
+    ReachFirst,
+    ReachGroupMonth,
+    ReachMonth,
+    ReachSpendMonth,
+)
 
 VARIANTS = (True, False)  # include_awareness
 CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
@@ -49,13 +72,17 @@ cert_t = Certificate.__table__
 course_t = Course.__table__
 person_t = Person.__table__
 employer_t = Employer.__table__
+booking_t = Booking.__table__
+voucher_t = PlaceVoucher.__table__
+order_t = Order.__table__
+spend_t = ReachSpendMonth.__table__
 first_t = ReachFirst.__table__
 month_t = ReachMonth.__table__
 group_t = ReachGroupMonth.__table__
 
 FIRST_COLUMNS = [
     "person_id", "include_awareness", "completion_id", "reached_on", "month", "course_type_id",
-    "home_area", "work_area", "delivery_area", *GROUP_DIMENSIONS,
+    "home_area", "work_area", "delivery_area", *PERSON_DIMENSIONS, "funding_stream",
 ]
 _BASIS_COLUMN = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
 
@@ -95,10 +122,14 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
             c.c.completed_on,
             sa.func.coalesce(c.c.delivery_council_area_id, course_t.c.council_area_id, UNKNOWN_AREA)
             .label("delivery"),
+            _text(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream)).label("funding_stream"),
             sa.func.row_number().over(partition_by=c.c.person_id, order_by=(c.c.completed_on, c.c.id)).label("rn"),
         )
         .select_from(c.join(type_t, type_t.c.id == c.c.course_type_id)
-                     .outerjoin(course_t, course_t.c.id == c.c.course_id))
+                     .outerjoin(course_t, course_t.c.id == c.c.course_id)
+                     .outerjoin(booking_t, booking_t.c.id == c.c.booking_id)
+                     .outerjoin(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
+                     .outerjoin(order_t, order_t.c.id == voucher_t.c.order_id))
         .where(*counting_conditions(c, include_awareness))
     )
     if person_ids is not None:
@@ -120,6 +151,7 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
             _text(person_t.c.sex),
             _text(person_t.c.ethnic_group),
             _text(person_t.c.disability),
+            ranked.c.funding_stream,
         )
         .select_from(
             ranked.join(person_t, person_t.c.id == ranked.c.person_id).outerjoin(
@@ -223,7 +255,7 @@ def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
     _add_contributions(conn, theirs, +1)
 
 
-_PERSON_ATTRIBUTES = ("home_area", "work_area", *GROUP_DIMENSIONS)
+_PERSON_ATTRIBUTES = ("home_area", "work_area", *PERSON_DIMENSIONS)
 
 
 def _erased_attributes(conn: Connection, where) -> dict[int, dict]:
@@ -249,7 +281,93 @@ def _restore_attributes(conn: Connection, kept: dict[int, dict]) -> None:
         )
 
 
+# --- spend ---------------------------------------------------------------------------------------
+
+SPEND_KEYS = ("funding_stream", "month", "course_type_id", "source")
+SPEND_VALUES = ("spend_pence", "items", "uncosted")
+COSTED_STREAMS = (FundingStream.PUBLIC, FundingStream.OTHER)
+
+
+def month_bounds(month: int) -> tuple[datetime, datetime]:
+    """The first moment of a month (yyyymm, UTC) and of the month after it."""
+    first = datetime(month // 100, month % 100, 1, tzinfo=UTC)
+    return first, datetime(first.year + (first.month == 12), first.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _within(column, months: Iterable[int] | None):
+    if months is None:
+        return sa.true()
+    return sa.or_(sa.false(), *(sa.and_(column >= start, column < end) for start, end in map(month_bounds, months)))
+
+
+def spend_select(months: Iterable[int] | None = None) -> sa.Select:
+    """Spend rows (columns as ``reach_spend_month``) computed from courses and orders, by the rule above."""
+    months = None if months is None else sorted(months)
+    course_keys = (_text(course_t.c.funding_stream), month_key(course_t.c.starts_at), course_t.c.course_type_id)
+    courses = (
+        sa.select(*course_keys, sa.literal("course", sa.String(10)),
+                  sa.func.coalesce(sa.func.sum(sa.cast(course_t.c.delivery_cost_pence, sa.BigInteger)), 0),
+                  sa.func.count(course_t.c.delivery_cost_pence),
+                  sa.func.sum(sa.case((course_t.c.delivery_cost_pence.is_(None), 1), else_=0)))
+        .where(course_t.c.status == CourseStatus.COMPLETED, course_t.c.funding_stream.in_(COSTED_STREAMS),
+               course_t.c.starts_at.is_not(None), _within(course_t.c.starts_at, months))
+        .group_by(*course_keys)
+    )
+    order_keys = (_text(order_t.c.funding_stream), month_key(order_t.c.ordered_at), order_t.c.course_type_id)
+    orders = (
+        sa.select(*order_keys, sa.literal("order", sa.String(10)),
+                  sa.func.sum(sa.cast(order_t.c.places, sa.BigInteger) * order_t.c.price_per_place_pence),
+                  sa.func.count(), sa.literal(0, sa.Integer))
+        .where(order_t.c.status.in_(USABLE_ORDER_STATUSES), _within(order_t.c.ordered_at, months))
+        .group_by(*order_keys)
+    )
+    return sa.union_all(courses, orders)
+
+
+def refresh_spend(months: Iterable[int], connection: Connection | None = None) -> None:
+    """Recompute the kept spend of these months (yyyymm) from the courses and orders."""
+    conn = connection if connection is not None else db.session.connection()
+    months = sorted(set(months))
+    if months:
+        conn.execute(spend_t.delete().where(spend_t.c.month.in_(months)))
+        conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select(months)))
+
+
+_COURSE_SPEND = ("status", "starts_at", "funding_stream", "delivery_cost_pence", "course_type_id", "course_type")
+_ORDER_SPEND = ("status", "ordered_at", "places", "price_per_place_pence", "funding_stream", "course_type_id",
+                "course_type")
+
+
+def _month_of(moment) -> int | None:
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.year * 100 + moment.month
+
+
+def affected_spend_months(session: Session) -> set[int]:
+    """The months whose kept spend this flush may have moved (courses and orders added, changed or removed)."""
+    months: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Course):
+            watched, moment = _COURSE_SPEND, "starts_at"
+        elif isinstance(obj, Order):
+            watched, moment = _ORDER_SPEND, "ordered_at"
+        else:
+            continue
+        if obj in session.dirty and not _changed(obj, *watched):
+            continue
+        months.update(_month_of(m) for m in _old_and_new(obj, moment))
+    months.discard(None)
+    return months
+
+
 # --- rebuilding and checking -------------------------------------------------------------------
+
+def _kept_spend(conn: Connection) -> Counter:
+    return Counter({tuple(row[:len(SPEND_KEYS)]): tuple(row[len(SPEND_KEYS):]) for row in conn.execute(
+        sa.select(*(spend_t.c[k] for k in (*SPEND_KEYS, *SPEND_VALUES))))})
+
 
 def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
     months = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
@@ -270,7 +388,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     commits, or rolls back to only check.
     """
     conn = connection if connection is not None else db.session.connection()
-    before = _kept_tables(conn)
+    before = (*_kept_tables(conn), _kept_spend(conn))
     kept = _erased_attributes(conn, sa.true())
     conn.execute(first_t.delete())
     for variant in VARIANTS:
@@ -280,13 +398,16 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(group_t.delete())
     conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))
     conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
-    after = _kept_tables(conn)
+    conn.execute(spend_t.delete())
+    conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select()))
+    after = (*_kept_tables(conn), _kept_spend(conn))
     return _differences(before, after)
 
 
 def _differences(before, after) -> list[str]:
     lines = []
-    for label, old, new in zip(("monthly count", "group count", "people reached"), before, after, strict=True):
+    labels = ("monthly count", "group count", "people reached", "spend (pence, items, uncosted)")
+    for label, old, new in zip(labels, before, after, strict=True):
         for key in sorted(set(old) | set(new), key=repr):
             if old.get(key, 0) != new.get(key, 0):
                 lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
@@ -296,7 +417,7 @@ def _differences(before, after) -> list[str]:
 # --- the session listener ----------------------------------------------------------------------
 
 PERSON_ATTRIBUTES = ("home_council_area_id", "work_council_area_id", "employer_id", "home_council_area",
-                     "work_council_area", "employer", *GROUP_DIMENSIONS[1:])
+                     "work_council_area", "employer", *PERSON_DIMENSIONS[1:])
 
 
 def _changed(obj, *names: str) -> bool:
@@ -316,10 +437,13 @@ def affected_people(session: Session) -> set[int]:
     employers: set[int] = set()
     courses: set[int] = set()
     completions: set[int] = set()
+    orders: set[int] = set()
+    bookings: set[int] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Completion):
             if obj in session.dirty and not _changed(
-                obj, "person_id", "course_type_id", "completed_on", "delivery_council_area_id", "course_id"
+                obj, "person_id", "course_type_id", "completed_on", "delivery_council_area_id", "course_id",
+                "booking_id",
             ):
                 continue
             people.update(_old_and_new(obj, "person_id"))
@@ -338,9 +462,20 @@ def affected_people(session: Session) -> set[int]:
             types.add(obj.id)
         elif isinstance(obj, Employer) and _changed(obj, "sector"):
             employers.add(obj.id)
-        elif isinstance(obj, Course) and _changed(obj, "council_area_id"):
+        elif isinstance(obj, Course) and _changed(obj, "council_area_id", "council_area", "funding_stream"):
             courses.add(obj.id)
+        elif isinstance(obj, Order) and _changed(obj, "funding_stream"):
+            orders.add(obj.id)
+        elif isinstance(obj, Booking) and _changed(obj, "voucher_id", "voucher"):
+            bookings.add(obj.id)
     completions.discard(None)
+    if orders:
+        bookings.update(session.connection().scalars(
+            sa.select(booking_t.c.id).join(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
+            .where(voucher_t.c.order_id.in_(orders))))
+    if bookings:
+        people.update(session.connection().scalars(
+            sa.select(completion_t.c.person_id).where(completion_t.c.booking_id.in_(bookings))))
     if types or employers or courses or completions:
         conn = session.connection()
         if completions:
@@ -363,6 +498,9 @@ def _after_flush(session: Session, flush_context) -> None:
     people = affected_people(session)
     if people:
         refresh_people(people, connection=session.connection())
+    months = affected_spend_months(session)
+    if months:
+        refresh_spend(months, connection=session.connection())
 
 
 def register(app) -> None:

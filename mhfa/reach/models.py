@@ -6,8 +6,10 @@ Kept figures (see ``keeping.py`` for the rules that maintain them):
   person reached: the date, course type and the areas, sector and equality answers that the
   figures attribute them to.
 - ``reach_month``: people reached per month, basis (home, work, delivery), area and course type.
-- ``reach_group_month``: people reached per month, course type and group (employer sector and the
-  equality answers), for the tables that are not split by area.
+- ``reach_group_month``: people reached per month, course type and group (employer sector, the
+  equality answers and the funding stream), for the tables that are not split by area.
+- ``reach_spend_month``: spend per funding stream, month and course type, from orders and from the
+  delivery costs recorded on courses (the rule is in ``keeping.py``).
 
 They are never edited by hand: the same transaction that changes a completion, certificate or
 person updates them, and ``flask mhfa rebuild-reach`` recomputes them from scratch.
@@ -25,7 +27,9 @@ from mhfa.timeutil import utcnow
 
 UNKNOWN_AREA = 0  # area key of people whose area is not known ("Unknown", never dropped)
 BASES = ("home", "work", "delivery")
-GROUP_DIMENSIONS = ("sector", "age_band", "sex", "ethnic_group", "disability")
+PERSON_DIMENSIONS = ("sector", "age_band", "sex", "ethnic_group", "disability")  # from the person's record
+GROUP_DIMENSIONS = (*PERSON_DIMENSIONS, "funding_stream")  # funding_stream: of the completion that reached them
+SPEND_SOURCES = ("order", "course")
 
 
 class ProgrammeSettings(db.Model):
@@ -65,6 +69,8 @@ class ReachFirst(db.Model):
     sex: Mapped[str] = mapped_column(sa.String(30))
     ethnic_group: Mapped[str] = mapped_column(sa.String(30))
     disability: Mapped[str] = mapped_column(sa.String(30))
+    # The stream of the completion that reached them: its employer order's, else its course's ("" = not recorded).
+    funding_stream: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
 
 
 class ReachMonth(db.Model):
@@ -91,3 +97,21 @@ class ReachGroupMonth(db.Model):
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     people: Mapped[int]
+
+
+class ReachSpendMonth(db.Model):
+    """Spend per funding stream, month and course type, by source (invoiced orders, recorded course costs).
+
+    ``spend_pence`` adds up what is known; ``uncosted`` counts the courses that should carry a recorded
+    delivery cost and do not, so a total with gaps is never shown as complete.
+    """
+
+    __tablename__ = "reach_spend_month"
+
+    funding_stream: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    spend_pence: Mapped[int] = mapped_column(sa.BigInteger)
+    items: Mapped[int]  # orders or courses whose money is counted
+    uncosted: Mapped[int]  # courses with no delivery cost recorded

@@ -5,7 +5,7 @@ column. Cancelling an invoiced or paid order issues a credit note (its own seque
 invoice it refers to, negative amounts) instead of touching the invoice.
 
 Revision ID: credit_notes
-Revises: reach
+Revises: 2026_12_01_09
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "credit_notes"
-down_revision = "reach"
+down_revision = "2026_12_01_09"
 branch_labels = None
 depends_on = None
 

@@ -84,6 +84,9 @@ def test_coordinator_schedules_a_course_in_london_time_across_a_clock_change(cli
     ({"delivery_mode": "online"}, "joining_url", "Enter the joining link of an online course"),
     ({"session_3_date": "{day}", "session_3_start": "18:00", "session_3_end": "19:00", "session_2_date": "",
       "session_2_start": "", "session_2_end": ""}, "session_2_date", "Fill in the sessions in order"),
+    ({"delivery_cost": "a lot"}, "delivery_cost", "Enter the delivery cost in pounds, like 850 or 850.50"),
+    ({"delivery_cost": "9e999"}, "delivery_cost", "Enter a delivery cost from £0 to £1,000,000"),
+    ({"funding_stream": "lottery"}, "funding_stream", "Not a valid choice"),
 ])
 def test_impossible_schedule_is_refused_with_the_field_named_and_input_kept(
         client, coordinator, post_form, overrides, field, message):
@@ -102,6 +105,25 @@ def test_impossible_schedule_is_refused_with_the_field_named_and_input_kept(
     assert 'value="75.50"' in html or 'value="£ten"' in html  # what was typed is kept
     db.session.rollback()
     assert counts() == before
+
+
+@pytest.mark.parametrize(("employer", "stream", "expected"), [
+    (False, "", "Publicly funded"), (True, "", "Employer-paid"), (False, "other", "Other funding"),
+])
+def test_coordinator_sets_the_funding_stream_and_delivery_cost_on_the_course_form(
+        client, coordinator, post_form, employer, stream, expected):
+    venue = factories.venue()
+    organisation = factories.employer("Acme Care") if employer else None
+    db.session.commit()
+    data = course_form(venue, london_today() + timedelta(days=40), funding_stream=stream, delivery_cost="1,250.50",
+                       employer=str(organisation.id) if organisation else "")
+    assert post_form("/manage/courses/new", data).status_code == 302
+    course = db.session.scalar(sa.select(Course))
+    assert course.funding_stream.label == expected and course.delivery_cost_pence == 125050
+    page = client.get(f"/manage/courses/{course.id}").get_data(as_text=True)
+    assert expected in page and "£1,250.50" in page
+    edit = client.get(f"/manage/courses/{course.id}/edit").get_data(as_text=True)
+    assert 'value="1250.50"' in edit
 
 
 def test_editing_a_published_course_reschedules_and_tells_trainees(client, coordinator, post_form, app_ctx,

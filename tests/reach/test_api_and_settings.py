@@ -32,7 +32,7 @@ def token_for(role):
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("group_by", ["council_area", "month", "course_type", "sector"])
+@pytest.mark.parametrize("group_by", ["council_area", "month", "course_type", "sector", "funding_stream"])
 def test_reach_api_groups_and_matches_its_openapi_schema(client, people, group_by):
     import jsonschema
 

@@ -2,21 +2,26 @@
 
 Random sequences of completions (through the ORM, as the attendance area writes them), imports and
 re-imports (the bulk path), area changes, refreshers, revocations, course-type setting changes,
-deleted completions and erasures (anonymising name, email and date of birth), checked after every
-step on SQLite and on PostgreSQL.
+deleted completions and erasures (anonymising name, email and date of birth), and for the funding
+streams: completions on courses (booked with or without an employer order's place voucher), changes
+of a course's or an order's stream, delivery costs, course and order statuses and vouchers taken off
+bookings, checked after every step on SQLite and on PostgreSQL (people by stream and spend included).
 """
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mhfa.attendance.models import Completion, CompletionSource
+from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import CourseType
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FundingStream
+from mhfa.employers.models import Order, OrderStatus, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import AgeBand, Person, Sex
 from mhfa.reach import keeping
@@ -25,12 +30,14 @@ from mhfa.reach.counts import (
     Filters,
     bare_counts,
     bare_group_counts,
+    bare_spend,
     kept_all_group_counts,
     kept_counts,
     kept_group_counts,
     kept_month_area,
+    kept_spend,
 )
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, ReachFirst, ReachGroupMonth, ReachMonth
+from mhfa.reach.models import BASES, GROUP_DIMENSIONS, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -38,6 +45,8 @@ AREAS = ["Birmingham", "Coventry", "Shropshire", None]
 TYPES = ["ADULT_2DAY", "AWARE", "YOUTH_CHAMPION", "REFRESHER"]
 PEOPLE = 5
 BASE_DAY = date(2020, 1, 1)
+COURSES = 3  # a public course, a closed (employer-paid) course and a public awareness course
+ORDERS = 2
 
 person_index = st.integers(0, PEOPLE - 1)
 day = st.integers(0, 500)
@@ -54,11 +63,21 @@ step = st.one_of(
     st.tuples(st.just("erase"), person_index),
     st.tuples(st.just("answers"), person_index, st.sampled_from([None, *AgeBand]), st.sampled_from([None, *Sex])),
     st.tuples(st.just("type_setting"), st.sampled_from(["AWARE", "YOUTH_CHAMPION"]), st.booleans(), st.booleans()),
+    st.tuples(st.just("course_complete"), person_index, st.integers(0, COURSES - 1),
+              st.one_of(st.none(), st.integers(0, ORDERS - 1)), day),
+    st.tuples(st.just("course_stream"), st.integers(0, COURSES - 1), st.sampled_from(list(FundingStream))),
+    st.tuples(st.just("order_stream"), st.integers(0, ORDERS - 1), st.sampled_from(list(FundingStream))),
+    st.tuples(st.just("cost"), st.integers(0, COURSES - 1), st.one_of(st.none(), st.integers(0, 500_000))),
+    st.tuples(st.just("course_status"), st.integers(0, COURSES - 1),
+              st.sampled_from([CourseStatus.COMPLETED, CourseStatus.PUBLISHED, CourseStatus.CANCELLED])),
+    st.tuples(st.just("order_status"), st.integers(0, ORDERS - 1), st.sampled_from(list(OrderStatus))),
+    st.tuples(st.just("unvoucher"), st.integers(0, 10)),
 )
 
 
 def _reset():
-    for model in (ReachFirst, ReachMonth, ReachGroupMonth, Certificate, Completion, Person):
+    for model in (ReachFirst, ReachMonth, ReachGroupMonth, ReachSpendMonth, Certificate, Completion, Booking,
+                  PlaceVoucher, Order, CourseSession, Course, Person):
         db.session.execute(sa.delete(model))
     for kind in db.session.scalars(sa.select(CourseType)):
         kind.counts_toward_target = kind.code != "REFRESHER"
@@ -74,6 +93,19 @@ class World:
     def __init__(self):
         self.people = [factories.person(f"P{i}", home_council_area=_area(AREAS[i % 4])) for i in range(PEOPLE)]
         self.imported: list[tuple[int, int, date]] = []
+        employer = factories.employer()
+        self.courses = [
+            factories.course("ADULT_2DAY", start=datetime(2020, 6, 1, 9), status=CourseStatus.COMPLETED,
+                             instructors=[], delivery_cost_pence=90_000),
+            factories.course("ADULT_2DAY", start=datetime(2021, 2, 1, 9), status=CourseStatus.COMPLETED,
+                             instructors=[], employer=employer),
+            factories.course("AWARE", start=datetime(2020, 3, 2, 9), status=CourseStatus.COMPLETED, instructors=[]),
+        ]
+        self.orders = [Order(employer_id=employer.id, course_type_id=factories.course_type(code).id, places=places,
+                             price_per_place_pence=price, status=OrderStatus.INVOICED,
+                             ordered_at=datetime(2020, month, 3, 10, tzinfo=UTC))
+                       for code, places, price, month in (("ADULT_2DAY", 4, 15_000, 5), ("AWARE", 10, 6_000, 11))]
+        db.session.add_all(self.orders)
         db.session.commit()
 
     def apply(self, action):
@@ -140,7 +172,39 @@ class World:
             _, code, counts, awareness = action
             kind_ = factories.course_type(code)
             kind_.counts_toward_target, kind_.is_awareness = counts, awareness
+        elif kind == "course_complete":
+            self._complete_on_course(*action[1:])
+        elif kind == "course_stream":
+            self.courses[action[1]].funding_stream = action[2]
+        elif kind == "order_stream":
+            self.orders[action[1]].funding_stream = action[2]
+        elif kind == "cost":
+            self.courses[action[1]].delivery_cost_pence = action[2]
+        elif kind == "course_status":
+            self.courses[action[1]].status = action[2]
+        elif kind == "order_status":
+            self.orders[action[1]].status = action[2]
+        elif kind == "unvoucher":
+            booked = db.session.scalars(sa.select(Booking).where(Booking.voucher_id.is_not(None))
+                                        .order_by(Booking.id)).all()
+            if booked:
+                booked[action[1] % len(booked)].voucher = None
         db.session.commit()
+
+    def _complete_on_course(self, who, course_index, order_index, offset):
+        """A completion on a course, from a booking paid (or not) by a place voucher of an order."""
+        person, course = self.people[who], self.courses[course_index]
+        on = BASE_DAY + timedelta(offset)
+        already = db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+            Booking.person_id == person.id, Booking.course_id == course.id))
+        if already or self._exists_ids(person.id, course.course_type_id, on):
+            return
+        voucher = None
+        if order_index is not None:
+            voucher = PlaceVoucher(order=self.orders[order_index], code=secrets.token_urlsafe(12))
+        booking = factories.booking_on(course, person, voucher=voucher)
+        db.session.add(Completion(person=person, course_type=course.course_type, course=course, booking_id=booking.id,
+                                  completed_on=on))
 
     def _exists(self, person_id, code, on):
         return self._exists_ids(person_id, factories.course_type(code).id, on)
@@ -164,6 +228,7 @@ def assert_every_figure_is_exact():
                     by_month[month] += n
                 assert dict(by_area) == bare_counts("area", filters)
                 assert dict(by_month) == bare_counts("month", filters)
+                assert kept_spend(filters) == bare_spend(filters), filters
         filters = Filters(include_awareness=include, area=factories.area("Birmingham").id)
         assert kept_counts("month", filters) == bare_counts("month", filters)
         for dimension in GROUP_DIMENSIONS:
