@@ -33,7 +33,7 @@ def load_reference():
     from mhfa.errors import DomainError
 
     try:
-        counts = {**load_council_areas(), **load_equality_populations(), **load_course_types()}
+        counts = {**load_council_areas(), **load_course_types(), **load_equality_populations()}
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
