@@ -42,6 +42,8 @@ def test_existing_certificates_get_distinct_random_indexes(fresh_database_url, t
     with application.app_context():
         try:
             upgrade(revision="reach")
+            # The schema is the old one: the reach listener would write the kept figures' newer columns.
+            db.session.info["reach_listener"] = False
             factories.load_reference()
             kind = factories.course_type()
             completions = [Completion(person=factories.person(), course_type=kind, completed_on=date(2025, 3, 1),
