@@ -126,7 +126,7 @@ _OPENAPI = (
                                    "people": {"type": "integer"}, "in_target_region": {"type": "boolean"},
                                    "spend_pence": {
                                        "type": ["integer", "null"],
-                                       "description": "funding_stream only: net value of invoiced and paid orders "
+                                       "description": "funding_stream only: orders net invoiced less credit notes "
                                                       "plus recorded delivery costs of completed publicly funded "
                                                       "and other courses, in pence (null: not known)"},
                                    "courses_without_cost": {

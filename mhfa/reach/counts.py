@@ -15,7 +15,7 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
-from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher
+from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
 from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachGroupMonth, ReachMonth, ReachSpendMonth
@@ -241,11 +241,13 @@ def bare_spend(filters: Filters) -> dict[str, Spend]:
         else:
             totals[0] += course.delivery_cost_pence
             totals[1] += 1
+    credits: dict[int, int] = {}
+    for order_id, net in db.session.execute(sa.select(CreditNote.order_id, CreditNote.net_pence)):
+        credits[order_id] = credits.get(order_id, 0) + net
     for order in db.session.execute(
-            sa.select(Order.funding_stream, Order.places, Order.price_per_place_pence)
-            .where(Order.status.in_((OrderStatus.INVOICED, OrderStatus.PAID)), Order.course_type_id.in_(types),
-                   *in_months(Order.ordered_at))):
+            sa.select(Order.id, Order.funding_stream, Invoice.net_pence).join(Invoice, Invoice.order_id == Order.id)
+            .where(Order.course_type_id.in_(types), *in_months(Order.ordered_at))):
         totals = out.setdefault(order.funding_stream.value, [0, 0, 0])
-        totals[0] += order.places * order.price_per_place_pence
+        totals[0] += order.net_pence + credits.get(order.id, 0)
         totals[1] += 1
     return {stream: Spend(*totals) for stream, totals in out.items()}

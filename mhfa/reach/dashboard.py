@@ -44,7 +44,8 @@ FUNDING_RULE = (
     "the stream of the employer order that bought their place, else that of the course (publicly funded for a "
     "course the programme schedules, employer-paid for a closed course, unless the coordinator recorded "
     "otherwise). Historical imports carry no course or order: 'Not recorded'. Spend: the net value (before VAT) "
-    "of invoiced and paid employer orders in the month they were placed, plus the delivery cost coordinators "
+    "invoiced for employer orders, less credit notes for places released by a cancellation, in the month the "
+    "order was placed, plus the delivery cost coordinators "
     "record on completed publicly funded and other courses in the month the course started (an employer-paid "
     "course's money is its order, so its cost is not added again). Cost per person reached: spend ÷ people "
     "reached in the same months, left blank where some spend is not known.")

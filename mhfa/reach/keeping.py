@@ -19,8 +19,9 @@ The rule (one place, used by the listener, the bulk paths and the rebuild):
 
 Spend (``reach_spend_month``), per funding stream, month and course type:
 
-- *Orders*: the net value (places × price per place, before VAT) of every invoiced or paid employer
-  order, in the order's stream, in the month it was placed.
+- *Orders*: the net value (before VAT) invoiced for every employer order, less any credit note for
+  places released when an invoiced order was cancelled, in the order's stream, in the month it was
+  placed (an order not yet invoiced has spent nothing).
 - *Course delivery costs*: the delivery cost a coordinator recorded on a completed course in the
   publicly funded or other stream, in the month the course started. A completed course in those
   streams with no cost recorded is counted as *uncosted*, so a total with gaps is never shown as
@@ -48,7 +49,7 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
-from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher
+from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
 from mhfa.reach.models import (
@@ -75,6 +76,8 @@ employer_t = Employer.__table__
 booking_t = Booking.__table__
 voucher_t = PlaceVoucher.__table__
 order_t = Order.__table__
+invoice_t = Invoice.__table__
+credit_t = CreditNote.__table__
 spend_t = ReachSpendMonth.__table__
 first_t = ReachFirst.__table__
 month_t = ReachMonth.__table__
@@ -314,11 +317,15 @@ def spend_select(months: Iterable[int] | None = None) -> sa.Select:
         .group_by(*course_keys)
     )
     order_keys = (_text(order_t.c.funding_stream), month_key(order_t.c.ordered_at), order_t.c.course_type_id)
+    credited = (sa.select(credit_t.c.order_id, sa.func.sum(sa.cast(credit_t.c.net_pence, sa.BigInteger)).label("net"))
+                .group_by(credit_t.c.order_id).subquery())
     orders = (
         sa.select(*order_keys, sa.literal("order", sa.String(10)),
-                  sa.func.sum(sa.cast(order_t.c.places, sa.BigInteger) * order_t.c.price_per_place_pence),
+                  sa.func.sum(sa.cast(invoice_t.c.net_pence, sa.BigInteger) + sa.func.coalesce(credited.c.net, 0)),
                   sa.func.count(), sa.literal(0, sa.Integer))
-        .where(order_t.c.status.in_(USABLE_ORDER_STATUSES), _within(order_t.c.ordered_at, months))
+        .select_from(order_t.join(invoice_t, invoice_t.c.order_id == order_t.c.id)
+                     .outerjoin(credited, credited.c.order_id == order_t.c.id))
+        .where(_within(order_t.c.ordered_at, months))
         .group_by(*order_keys)
     )
     return sa.union_all(courses, orders)
@@ -353,6 +360,11 @@ def affected_spend_months(session: Session) -> set[int]:
             watched, moment = _COURSE_SPEND, "starts_at"
         elif isinstance(obj, Order):
             watched, moment = _ORDER_SPEND, "ordered_at"
+        elif isinstance(obj, (Invoice, CreditNote)):  # an order's spend is what its invoice and credit notes say
+            ordered_at = session.connection().scalar(
+                sa.select(order_t.c.ordered_at).where(order_t.c.id == obj.order_id))
+            months.add(_month_of(ordered_at))
+            continue
         else:
             continue
         if obj in session.dirty and not _changed(obj, *watched):

@@ -14,7 +14,8 @@ from mhfa.attendance.models import Completion, CompletionSource
 from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking
 from mhfa.courses.models import CourseStatus, FundingStream
-from mhfa.employers.models import Order, OrderStatus, PlaceVoucher
+from mhfa.employers import orders
+from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.reach import dashboard, keeping
 from mhfa.reach.counts import Filters, Spend, bare_group_counts, bare_spend, kept_group_counts, kept_spend
@@ -42,6 +43,11 @@ def invoiced_order(employer, places=10, price=12_000, code="ADULT_2DAY", status=
                   price_per_place_pence=price, status=status, ordered_at=datetime(2024, 2, 1, 10, tzinfo=UTC))
     db.session.add(order)
     db.session.flush()
+    if status in (OrderStatus.INVOICED, OrderStatus.PAID):  # what issuing its invoice records
+        net = places * price
+        db.session.add(Invoice(number=f"INV-T{order.id:05d}", order_id=order.id, net_pence=net, vat_pence=net // 5,
+                               amount_pence=net + net // 5, issued_on=date(2024, 2, 2), due_on=date(2024, 3, 3)))
+        db.session.flush()
     return order
 
 
@@ -134,7 +140,7 @@ def test_funding_table_gives_people_spend_and_cost_per_person_and_leaves_unknown
     assert rows["Not recorded (historical imports)"][4] is None
     assert rows["Not recorded (historical imports)"][5].startswith("Not known")
     assert rows["Total"][1] == 4 and rows["Total"][4] is None  # the import's spend is not known
-    assert "net value (before VAT) of invoiced and paid employer orders" in table.note
+    assert "invoiced for employer orders, less credit notes" in table.note
 
     completed_course(start=datetime(2024, 5, 6, 9))  # delivered, cost not recorded
     db.session.commit()
@@ -187,3 +193,25 @@ def test_coordinator_records_the_cost_of_a_course_that_has_run_and_the_cost_per_
     db.session.commit()
     refused = post_form(f"/manage/courses/{uncosted.id}/funding", {"funding_stream": "other", "delivery_cost": ""})
     assert refused.status_code == 422 and "has been cancelled" in refused.get_data(as_text=True)
+
+
+def test_a_cancelled_invoiced_order_spent_its_invoice_less_its_credit_note(app_ctx):
+    employer = factories.employer()
+    order = factories.order(employer, places=4, code="ADULT_2DAY")
+    invoice_net = order.invoice.net_pence
+    assert kept_spend(Filters())["employer_paid"].pence == invoice_net
+    waiting = factories.order(employer, places=2, code="ADULT_2DAY", status=OrderStatus.PENDING)
+    assert kept_spend(Filters())["employer_paid"].pence == invoice_net, "an order not invoiced has spent nothing"
+
+    place = order.vouchers[0]
+    place.assigned_person = factories.person("Used", "Place")
+    place.status = VoucherStatus.REDEEMED
+    orders.cancel_order(order, by=factories.user(Role.COORDINATOR), reason="Fewer staff than planned")
+    orders.cancel_order(waiting, by=factories.user(Role.COORDINATOR), reason="Not needed")
+    db.session.commit()
+    [credit] = order.credit_notes
+    assert credit.places == 3 and credit.net_pence == -invoice_net * 3 // 4
+    spend = kept_spend(Filters())["employer_paid"]
+    assert spend.pence == invoice_net + credit.net_pence == invoice_net // 4
+    assert kept_spend(Filters()) == bare_spend(Filters())
+    assert keeping.rebuild() == []
