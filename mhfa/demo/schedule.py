@@ -12,6 +12,7 @@ import pandas as pd
 
 from mhfa.demo import bulk
 from mhfa.demo.shape import (
+    DELIVERY_COST_PENCE,
     FIRST_COURSE_MIX,
     HORIZON_DAYS,
     IN_PERSON_RESUMES,
@@ -285,6 +286,10 @@ class _Schedule:
         online = course.online.to_numpy()
         joining = np.where(online, [f"https://meet.example.org/mhfa-{i:06d}-{rng.integers(1e9):09d}"
                                     for i in course_ids], None)
+        public_delivered = (status == "completed") & ~closed
+        spread = rng.spawn(1)[0].uniform(0.85, 1.15, count)  # a stream of its own: the rest of the history is unchanged
+        cost = np.array([DELIVERY_COST_PENCE[c] for c in codes]) * spread
+        delivery_cost = pd.array(np.where(public_delivered, np.round(cost / 100) * 100, np.nan), dtype="Int64")
         self.course_status = status
         self.course_capacity = capacity
         self.frames.add("course", pd.DataFrame({
@@ -299,6 +304,7 @@ class _Schedule:
             "price_pence": price,
             "employer_id": pd.array(np.where(closed, course.closed_employer, np.nan), dtype="Int64"),
             "funding_stream": np.where(closed, "employer_paid", "public"),
+            "delivery_cost_pence": delivery_cost,
             "booking_deadline": bulk.moments(first_start - np.timedelta64(48, "h")),
             "cancellation_cutoff": bulk.moments(first_start - np.timedelta64(72, "h")),
             "starts_at": bulk.moments(first_start),

@@ -23,6 +23,10 @@ PUBLIC_PRICE_PENCE = {"ADULT_2DAY": 25000, "ADULT_CHAMPION": 15000, "AWARE": 750
                       "YOUTH_CHAMPION": 15000, "REFRESHER": 9000}
 EMPLOYER_PRICE_PENCE = {"ADULT_2DAY": 30000, "ADULT_CHAMPION": 18000, "AWARE": 9500, "YOUTH_2DAY": 30000,
                         "YOUTH_CHAMPION": 18000, "REFRESHER": 11000}
+# Assumption (no published figure): what the programme pays to deliver one publicly funded course
+# (instructors' fees, venue and materials), recorded on every completed public course; ±15% each.
+DELIVERY_COST_PENCE = {"ADULT_2DAY": 180000, "ADULT_CHAMPION": 95000, "AWARE": 45000, "YOUTH_2DAY": 180000,
+                       "YOUTH_CHAMPION": 95000, "REFRESHER": 50000}
 REFRESHABLE = ("ADULT_2DAY", "ADULT_CHAMPION", "YOUTH_2DAY", "YOUTH_CHAMPION")
 
 # Session layouts: (day offsets, London start hour, start minute, hours per session).
