@@ -66,6 +66,8 @@ def test_existing_certificates_get_distinct_random_indexes(fresh_database_url, t
             assert len(rows) == CERTIFICATES and None not in indexes
             assert len(set(indexes)) == CERTIFICATES and all(0 <= i < 131_072 for i in indexes)
             assert indexes != sorted(indexes) and indexes != [i for i, _ in rows]  # not the order of issue
+            if db.engine.dialect.name == "sqlite":  # the checks the migration turned off for the copy are back on
+                assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
             with pytest.raises(sa.exc.IntegrityError):  # the unique constraint holds from now on
                 db.session.execute(sa.text("UPDATE certificate SET status_index = :taken WHERE id = :other"),
                                    {"taken": indexes[0], "other": rows[1][0]})

@@ -122,9 +122,10 @@ def revocation_bits() -> tuple[list[int], int]:
         sa.select(sa.func.count(Certificate.id), sa.func.max(Certificate.status_index))).one()
     holding = -(-((highest or 0) + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS
     size = max(status_list_size(count), holding)
-    revoked = list(db.session.scalars(
-        sa.select(Certificate.status_index).join(Person, Person.id == Certificate.person_id)
-        .where(sa.or_(Certificate.revoked_at.is_not(None), Person.erased_at.is_not(None)))))
+    erased = sa.select(Person.id).where(Person.erased_at.is_not(None))
+    revoked = list(db.session.scalars(sa.union(
+        sa.select(Certificate.status_index).where(Certificate.revoked_at.is_not(None)),
+        sa.select(Certificate.status_index).where(Certificate.person_id.in_(erased)))))
     return revoked, size
 
 
