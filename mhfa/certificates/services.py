@@ -41,12 +41,14 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def new_number(year: int) -> str:
-    """A fresh human-readable certificate number, e.g. ``MR2026-7K3Q-9XHD`` (unique, checked)."""
+def new_number(year: int, pending: set[str] | frozenset[str] = frozenset()) -> str:
+    """A fresh human-readable certificate number, e.g. ``MR2026-7K3Q-9XHD`` (unique, checked; ``pending``:
+    numbers given to certificates not yet written)."""
     while True:
         chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
         number = f"MR{year}-{chars[:4]}-{chars[4:]}"
-        if db.session.scalar(sa.select(Certificate.id).where(Certificate.number == number)) is None:
+        if number not in pending and db.session.scalar(
+                sa.select(Certificate.id).where(Certificate.number == number)) is None:
             return number
 
 
@@ -76,12 +78,32 @@ def _certificate_to_refresh(person_id: int, kind: CourseType, before: date) -> C
 
 def issue_for(completion: Completion, by: User | None = None, today: date | None = None) -> Certificate:
     """The certificate of a completion: number, token, title, issue date, expiry; a refresher renews its chain."""
+    return issue_all([completion], by, today)[0]
+
+
+def issue_all(completions: list[Completion], by: User | None = None, today: date | None = None) -> list[Certificate]:
+    """The certificates of these completions, written in one flush (so the reach figures move once)."""
     today = today or london_today()
+    certificates: list[Certificate] = []
+    with db.session.no_autoflush:
+        for completion in completions:
+            numbers = {c.number for c in certificates}
+            certificates.append(_new_certificate(completion, by, today, numbers))
+    db.session.add_all(certificates)
+    db.session.flush()
+    for certificate in certificates:
+        audit.record("certificate.issued", certificate, by, before=None, after=certificate.number,
+                     completion_id=certificate.completion.id, person_id=certificate.person_id)
+    return certificates
+
+
+def _new_certificate(completion: Completion, by: User | None, today: date, pending: set[str]) -> Certificate:
+    """A completion's certificate, not yet written; a refresher renews the certificate it refreshes."""
     kind = db.session.get(CourseType, completion.course_type_id)
     expires_on = _add_years(completion.completed_on, kind.certificate_valid_years) if kind.certificate_valid_years \
         else None
     certificate = Certificate(
-        number=new_number(today.year),
+        number=new_number(today.year, pending),
         verification_token=secrets.token_urlsafe(24),
         completion=completion,
         person_id=completion.person_id,
@@ -100,10 +122,6 @@ def issue_for(completion: Completion, by: User | None = None, today: date | None
                 refreshed.expires_on = expires_on
                 audit.record("certificate.renewed", refreshed, by, before=before and before.isoformat(),
                              after=expires_on.isoformat(), by_certificate=certificate.number)
-    db.session.add(certificate)
-    db.session.flush()
-    audit.record("certificate.issued", certificate, by, before=None, after=certificate.number,
-                 completion_id=completion.id, person_id=completion.person_id)
     return certificate
 
 
@@ -116,7 +134,7 @@ class CompletedCourse:
 def complete_course_and_issue(course: Course, by: User, now: datetime | None = None) -> CompletedCourse:
     """Complete the course (attendance's rules) and issue a certificate to each trainee who completed."""
     result = attendance.complete_course(course, by, now)
-    certificates = [issue_for(c, by) for c in result.completions]
+    certificates = issue_all(result.completions, by)
     return CompletedCourse(result, certificates)
 
 

@@ -1,0 +1,31 @@
+"""The SQL completing a course costs: the reach figures move once for the whole register, not per trainee."""
+from mhfa.attendance import services as attendance
+from mhfa.attendance.models import AttendanceStatus
+from mhfa.certificates import services
+from mhfa.extensions import db
+from tests import factories
+
+
+def _completing(count_queries, trainees: int) -> list[str]:
+    course, teacher, bookings = factories.taught_course("ADULT_2DAY", trainees=trainees)
+    for session in course.sessions:
+        attendance.mark_register(session, {b.id: AttendanceStatus.PRESENT for b in bookings}, teacher)
+    db.session.commit()
+    with count_queries() as statements:
+        done = services.complete_course_and_issue(course, teacher)
+        db.session.flush()
+    assert len(done.certificates) == trainees
+    db.session.commit()
+    return statements
+
+
+def test_a_register_of_twelve_recounts_reach_as_often_as_a_register_of_two(app_ctx, count_queries):
+    two = _completing(count_queries, 2)
+    twelve = _completing(count_queries, 12)
+
+    def recounts(statements):
+        return sum(1 for s in statements if s.lstrip().upper().startswith("DELETE FROM REACH_FIRST"))
+
+    assert recounts(twelve) == recounts(two) > 0
+    per_trainee = (len(twelve) - len(two)) / 10
+    assert per_trainee <= 11, f"{per_trainee:.1f} statements per trainee"  # 11 on SQLite on 2026-12-01
