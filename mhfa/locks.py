@@ -1,7 +1,8 @@
 """Row locks, and the one order they are taken in: person, then course, then place vouchers, then a
 certificate (an instructor's row, locked to assign them, is taken before any course lock; no booking locks
-it; a certificate's row is locked to revoke or reissue it, after the course lock when a register correction
-revokes one, and nothing locks another row after it).
+it; issuing certificates takes the status-index lock after the course lock; a certificate's row is locked
+to revoke or reissue it, after the course lock when a register correction revokes one, and nothing locks
+another row after it).
 
 Every change to a course's places locks the course row first and counts afterwards, so capacity
 holds under any concurrency (see ``mhfa.bookings.services``). On PostgreSQL each lock is
@@ -96,6 +97,21 @@ def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
     if is_postgresql():
         query = query.with_for_update(key_share=True)
     return db.session.scalar(query)
+
+
+#: The advisory lock under which certificates are issued ("MHFA" in ASCII).
+STATUS_INDEX_LOCK = 0x4D484641
+
+
+def lock_status_indexes() -> None:
+    """Held while certificates are issued, so two transactions never draw the same random status-list index:
+    the second draws after the first has committed, and sees the indexes it took.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken after any course lock and before any certificate
+    row. SQLite: issuing writes under the course lock, which is already the database's single write lock.
+    """
+    if is_postgresql():
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": STATUS_INDEX_LOCK})
 
 
 def lock_certificate(certificate: Certificate) -> Certificate:

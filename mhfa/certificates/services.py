@@ -23,7 +23,7 @@ from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
-from mhfa.locks import lock_certificate
+from mhfa.locks import lock_certificate, lock_status_indexes
 from mhfa.people.models import Person
 from mhfa.timeutil import london_today, to_london, utcnow
 
@@ -84,6 +84,7 @@ def issue_for(completion: Completion, by: User | None = None, today: date | None
 def issue_all(completions: list[Completion], by: User | None = None, today: date | None = None) -> list[Certificate]:
     """The certificates of these completions, written in one flush (so the reach figures move once)."""
     today = today or london_today()
+    lock_status_indexes()
     certificates: list[Certificate] = []
     with db.session.no_autoflush:
         for completion in completions:

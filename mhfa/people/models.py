@@ -66,6 +66,9 @@ class Person(db.Model):
         sa.Index("ix_person_identity", "last_name", "first_name", "date_of_birth"),
         # Addresses are matched however they were capitalised (staff lists, imports, invitations).
         sa.Index("ix_person_email_lower", sa.func.lower(sa.column("email"))),
+        # The few erased records, read by every revocation list (their certificates' bits are set).
+        sa.Index("ix_person_erased", "erased_at", postgresql_where=sa.text("erased_at IS NOT NULL"),
+                 sqlite_where=sa.text("erased_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

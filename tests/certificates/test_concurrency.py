@@ -7,6 +7,7 @@ reissuing take the certificate's row lock (``lock_certificate``): two at once go
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -154,3 +155,42 @@ def test_two_reissues_at_once_each_get_their_own_revision(app_ctx, second_app):
     # The second reissue saw the first one's name as its "before": nothing was lost between them.
     assert events[1].details["before"]["last_name"] == events[0].details["after"]["last_name"]
     assert events[1].details["before"]["revision"] == 2
+
+
+def test_two_courses_completed_at_once_never_give_two_certificates_one_status_index(app_ctx, second_app,
+                                                                                     monkeypatch):
+    from mhfa.certificates import models as certificate_models
+
+    courses = []
+    for code in ("ADULT_2DAY", "ADULT_CHAMPION"):  # different types: their reach figures are different rows
+        course, teacher, _ = factories.taught_course(code, trainees=1)
+        factories.mark_everyone(course)
+        courses.append((course.id, teacher.id))
+    db.session.commit()
+    both_picked = threading.Barrier(2, timeout=3)
+    picked = threading.local()
+    draw = certificate_models.random_index
+
+    def same_first_pick(size):
+        """Each thread's first draw is 777, and it waits (a moment) for the other to draw too."""
+        if getattr(picked, "once", False):
+            return draw(size)
+        picked.once = True
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other waits for the status-index lock
+            both_picked.wait()
+        return 777
+
+    monkeypatch.setattr(certificate_models, "random_index", same_first_pick)
+
+    def completing(course_id, teacher_id):
+        def complete():
+            done = services.complete_course_and_issue(db.session.get(Course, course_id),
+                                                      db.session.get(User, teacher_id))
+            return f"issued {len(done.certificates)}"
+        return complete
+
+    outcomes = _race(second_app, [completing(*pair) for pair in courses])
+    assert outcomes == ["issued 1", "issued 1"]
+    db.session.expire_all()
+    indexes = list(db.session.scalars(sa.select(Certificate.status_index)))
+    assert len(indexes) == 2 and 777 in indexes and len(set(indexes)) == 2
