@@ -169,9 +169,11 @@ def register_blueprints(app: Flask) -> None:
 def register_listeners(app: Flask) -> None:
     """Higher areas follow the changes of lower ones they never get called by (see ``mhfa.courses.signals``)."""
     from mhfa.bookings import listeners as booking_listeners
+    from mhfa.employers import listeners as employer_listeners
     from mhfa.notify import outbox  # noqa: F401  (delivers right after commit when MHFA_DELIVER_AFTER_COMMIT)
 
     booking_listeners.register()
+    employer_listeners.register()
 
 
 def register_errorhandlers(app: Flask) -> None:

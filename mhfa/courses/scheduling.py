@@ -351,6 +351,7 @@ def publish_course(course: Course, actor: User | None = None, *, now: datetime |
     course.status = CourseStatus.PUBLISHED
     db.session.flush()
     audit.record("course.published", course, actor)
+    signals.course_published.send(course)
     return course
 
 

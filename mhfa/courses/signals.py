@@ -31,5 +31,7 @@ class Hook:
 
 #: The course (locked, status already CANCELLED) and ``reason``; each receiver returns the bookings it released.
 course_cancelled = Hook("course-cancelled")
+#: A draft course just published (locked); receivers tell whoever waits for it (e.g. a closed course's employer).
+course_published = Hook("course-published")
 #: A published course (locked) whose capacity went up, and ``now``; receivers fill the new seats.
 capacity_raised = Hook("capacity-raised")

@@ -105,11 +105,23 @@ def _mark_scheduled(request: ClosedCourseRequest, course: Course, by: User) -> N
     request.status = ClosedCourseRequestStatus.SCHEDULED
     db.session.flush()
     audit.record("employer.closed_course_scheduled", request, by, course_id=course.id)
+    _tell_contacts(request, course, f"Your closed course is scheduled: {course.course_type.name}")
+
+
+def _tell_contacts(request: ClosedCourseRequest, course: Course, subject: str) -> None:
+    """Email the organisation's contacts: the course, and the order link once its places can be ordered."""
     for contact in request.employer.contacts:
         if contact.is_confirmed:
-            send("employer_closed_course", to=contact.email,
-                 subject=f"Your closed course is scheduled: {course.course_type.name}", request=request,
-                 course=course, url=absolute_url("employers.new_order"))
+            send("employer_closed_course", to=contact.email, subject=subject, request=request, course=course,
+                 orderable=course.status is CourseStatus.PUBLISHED, url=absolute_url("employers.new_order"))
+
+
+def closed_course_published(course: Course) -> None:
+    """A closed course scheduled from a request was published: its organisation can now order its places."""
+    for request in db.session.scalars(sa.select(ClosedCourseRequest).where(
+            ClosedCourseRequest.course_id == course.id,
+            ClosedCourseRequest.status == ClosedCourseRequestStatus.SCHEDULED)):
+        _tell_contacts(request, course, f"Your closed course is open for ordering: {course.course_type.name}")
 
 
 def schedule_request(request: ClosedCourseRequest, course_id: int | None, *, by: User) -> ClosedCourseRequest:

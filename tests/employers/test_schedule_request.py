@@ -4,8 +4,9 @@ import re
 from datetime import date, timedelta
 
 from mhfa.auth.models import Role
+from mhfa.courses import scheduling
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.employers import requests
+from mhfa.employers import orders, requests
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus
 from mhfa.extensions import db
 from tests import factories
@@ -65,6 +66,16 @@ def test_the_form_is_filled_in_from_the_request_and_saving_schedules_it_in_one_s
     db.session.refresh(request)
     assert request.status is ClosedCourseRequestStatus.SCHEDULED and request.course_id == course.id
     assert smtp.subjects(contact.email) == ["Your closed course is scheduled: Mental Health Aware (half day)"]
+    [scheduled] = smtp.to(contact.email)
+    assert "/employer/orders/new" not in smtp.text(scheduled), "a draft course's places cannot be ordered yet"
+    assert "We will email you again when it is" in smtp.text(scheduled)
+
+    # Published, it is open for ordering: the contact is told, with the order link.
+    scheduling.publish_course(course, coordinator)
+    db.session.commit()
+    assert smtp.subjects(contact.email)[-1] == "Your closed course is open for ordering: Mental Health Aware (half day)"
+    assert "/employer/orders/new" in smtp.text(smtp.to(contact.email)[-1])
+    assert course in orders.courses_to_order(acme, closed=True)
 
     # Answered: the page does not offer it again, and a second save makes nothing.
     assert client.get(page).status_code == 302
