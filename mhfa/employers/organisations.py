@@ -277,11 +277,20 @@ def invite_contact(employer: Employer, email: str, *, by: User) -> EmployerConta
     return contact
 
 
-def renew_invitation(contact: EmployerContact, *, by: User | None = None) -> EmployerContact:
+#: How soon an invitation can be sent again (so a button cannot make the service email an address without end).
+RESEND_AFTER = timedelta(minutes=15)
+
+
+def renew_invitation(contact: EmployerContact, *, by: User | None = None, now: datetime | None = None
+                     ) -> EmployerContact:
     """Send an invitation not yet accepted again: a new invitation (new link, a new expiry), the old
     link no longer works. ``by`` is None when the invitee asks from their expired link."""
     if contact.is_confirmed:
         raise Conflict(f"{contact.email} has already accepted the invitation", field="email")
+    sent = contact.created_at if contact.created_at.tzinfo else contact.created_at.replace(tzinfo=UTC)
+    if (now or utcnow()) < sent + RESEND_AFTER:
+        raise Conflict(f"An invitation was emailed to {contact.email} at {format_london(sent, '%H:%M')}: it can be "
+                       f"sent again from {format_london(sent + RESEND_AFTER, '%H:%M')}", field="email")
     employer, email, inviter_id = contact.employer, contact.email, contact.invited_by_user_id
     inviter = by or (db.session.get(User, inviter_id) if inviter_id else None)
     db.session.delete(contact)

@@ -123,3 +123,18 @@ def test_another_organisations_invitation_cannot_be_resent_by_a_contact(client, 
     invitation = db.session.query(EmployerContact).filter_by(email=INVITED).one()
     assert post_form(f"/employer/contacts/{invitation.id}/resend", {}, page="/employer/contacts").status_code == 404
     assert len(smtp.to(INVITED)) == 1
+
+
+def test_an_invitation_just_sent_cannot_be_sent_again_at_once(client, auth, post_form, smtp):
+    acme, inviter, token = _invite(smtp)
+    auth.login(inviter)
+    invitation = db.session.query(EmployerContact).filter_by(email=INVITED).one()
+    post_form(f"/employer/contacts/{invitation.id}/resend", {}, page="/employer/contacts")
+    page = client.get("/employer/contacts").get_data(as_text=True)
+    assert f"An invitation was emailed to {INVITED} at" in page and "it can be sent again from" in page
+    assert len(smtp.to(INVITED)) == 1 and _token(smtp) == token, "nothing was sent and the first link still works"
+
+    invitation.created_at = utcnow() - organisations.RESEND_AFTER
+    db.session.commit()
+    post_form(f"/employer/contacts/{invitation.id}/resend", {}, page="/employer/contacts")
+    assert len(smtp.to(INVITED)) == 2
