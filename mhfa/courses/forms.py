@@ -247,6 +247,7 @@ class CourseForm(FlaskForm):
     @classmethod
     def data_of(cls, course: Course) -> dict:
         """The form's initial data for an existing course (times in London)."""
+        standard = FundingStream.EMPLOYER_PAID if course.employer_id else FundingStream.PUBLIC
         data = {
             "course_type": str(course.course_type_id),
             "delivery_mode": course.delivery_mode.value,
@@ -256,7 +257,8 @@ class CourseForm(FlaskForm):
             "capacity": course.capacity,
             "price": f"{course.price_pence / 100:.2f}",
             "employer": str(course.employer_id or ""),
-            "funding_stream": course.funding_stream.value,
+            # "Standard" while the stream is the one the course's bookers imply, so it follows a later change.
+            "funding_stream": "" if course.funding_stream is standard else course.funding_stream.value,
             "delivery_cost": "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}",
             "notes": course.notes,
         }

@@ -32,7 +32,7 @@ from mhfa.courses.models import (
     course_instructor,
 )
 from mhfa.courses.places import places
-from mhfa.employers.models import Employer
+from mhfa.employers.models import Employer, Order, OrderKind, OrderStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course
@@ -170,6 +170,8 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
         problems.append(("price", "The price cannot be negative"))
     if details.delivery_cost_pence is not None and not 0 <= details.delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
         problems.append(("delivery_cost", "Enter a delivery cost from £0 to £1,000,000"))
+    if course is not None and (problem := _stream_problem(course, details.funding_stream)):
+        problems.append(("funding_stream", problem))
     problems += _schedule_problems(details, check_past=sessions_changed, now=now)
     if details.booking_deadline is not None and details.sessions:
         first_start = min(s.starts_at for s in details.sessions)
@@ -324,11 +326,26 @@ def reschedule_course(course: Course, sessions: list[SessionTimes], actor: User 
     return update_course(course, details, actor, now=now)
 
 
+def _stream_problem(course: Course, stream: FundingStream | None) -> str | None:
+    """A closed course bought whole by its organisation's order is paid for by that order: another stream
+    would count its money twice (the order's, and a delivery cost) and its trainees under the order anyway."""
+    if stream in (None, FundingStream.EMPLOYER_PAID) or course.id is None:
+        return None
+    order = db.session.scalar(sa.select(Order).where(
+        Order.course_id == course.id, Order.kind == OrderKind.CLOSED_COURSE, Order.status != OrderStatus.CANCELLED))
+    if order is None:
+        return None
+    return (f"This closed course is paid for by {order.employer.name}'s order, so its funding stream is "
+            f"{FundingStream.EMPLOYER_PAID.label}")
+
+
 def record_funding(course: Course, stream: FundingStream, delivery_cost_pence: int | None,
                    actor: User | None = None) -> Course:
     """Set a course's funding stream and delivery cost, also once it has run (audited); not on a cancelled course."""
     if course.status is CourseStatus.CANCELLED:
         raise DomainError("This course has been cancelled, so it has no funding to record.")
+    if problem := _stream_problem(course, stream):
+        raise DomainError(problem, field="funding_stream")
     if delivery_cost_pence is not None and not 0 <= delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
         raise DomainError("Enter a delivery cost from £0 to £1,000,000", field="delivery_cost")
     before = (course.funding_stream.value, course.delivery_cost_pence)

@@ -47,7 +47,10 @@ FUNDING_RULE = (
     "invoiced for employer orders, less credit notes for places released by a cancellation, in the month the "
     "order was placed, plus the delivery cost coordinators "
     "record on completed publicly funded and other courses in the month the course started (an employer-paid "
-    "course's money is its order, so its cost is not added again). Cost per person reached: spend ÷ people "
+    "course's money is its order, so its cost is not added again; a closed course bought by its organisation's "
+    "order cannot be given another stream). On a publicly funded course where employers bought some places, "
+    "its delivery cost is publicly funded spend and the people who used bought places count as employer-paid. "
+    "Cost per person reached: spend ÷ people "
     "reached in the same months, left blank where some spend is not known.")
 SMALL = 10
 FEWER_THAN_10 = "fewer than 10"

@@ -15,7 +15,7 @@ from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking
 from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.employers import orders
-from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import Invoice, Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.reach import dashboard, keeping
 from mhfa.reach.counts import Filters, Spend, bare_group_counts, bare_spend, kept_group_counts, kept_spend
@@ -215,3 +215,29 @@ def test_a_cancelled_invoiced_order_spent_its_invoice_less_its_credit_note(app_c
     assert spend.pence == invoice_net + credit.net_pence == invoice_net // 4
     assert kept_spend(Filters()) == bare_spend(Filters())
     assert keeping.rebuild() == []
+
+
+def test_a_closed_course_bought_by_its_organisations_order_stays_employer_paid(client, auth, post_form):
+    employer = factories.employer()
+    closed = completed_course(employer=employer)
+    db.session.add(Order(employer_id=employer.id, course_type_id=closed.course_type_id, course_id=closed.id,
+                         kind=OrderKind.CLOSED_COURSE, places=closed.capacity, price_per_place_pence=9_000,
+                         status=OrderStatus.PAID, ordered_at=datetime(2024, 2, 1, 10, tzinfo=UTC)))
+    db.session.commit()
+    auth.login(factories.user(Role.COORDINATOR))
+    before = kept_spend(Filters())
+    refused = post_form(f"/manage/courses/{closed.id}/funding", {"funding_stream": "public", "delivery_cost": "900"})
+    assert refused.status_code == 422
+    assert "is paid for by" in refused.get_data(as_text=True) and "order" in refused.get_data(as_text=True)
+    db.session.refresh(closed)
+    assert closed.funding_stream is FundingStream.EMPLOYER_PAID and closed.delivery_cost_pence is None
+    assert kept_spend(Filters()) == before, "its money would have been counted twice"
+
+
+def test_the_course_form_keeps_standard_funding_so_a_later_change_of_bookers_follows_it(app_ctx):
+    from mhfa.courses.forms import CourseForm
+
+    public = factories.course("ADULT_2DAY")
+    assert CourseForm.data_of(public)["funding_stream"] == ""
+    public.funding_stream = FundingStream.OTHER
+    assert CourseForm.data_of(public)["funding_stream"] == "other"
