@@ -213,6 +213,10 @@ def add_contact(employer: Employer, email: str, *, by: User) -> EmployerContact:
     user = user_by_email(email)
     if user is None:
         return invite_contact(employer, email, by=by)
+    expired = _open_invitation(employer, email)
+    if expired is not None and invitation_expired(expired):  # the account exists now: add them at once instead
+        db.session.delete(expired)
+        db.session.flush()
     _refuse_duplicate(employer, email, user)
     contact = EmployerContact(employer=employer, user=user, email=email, invited_by_user_id=by.id,
                               confirmed_at=utcnow())

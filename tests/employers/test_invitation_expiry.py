@@ -138,3 +138,14 @@ def test_an_invitation_just_sent_cannot_be_sent_again_at_once(client, auth, post
     db.session.commit()
     post_form(f"/employer/contacts/{invitation.id}/resend", {}, page="/employer/contacts")
     assert len(smtp.to(INVITED)) == 2
+
+
+def test_the_team_adds_someone_whose_invitation_expired_at_once_once_they_have_an_account(smtp):
+    acme, _, old_token = _invite(smtp, days_ago=30)
+    factories.user(Role.TRAINEE, email=INVITED)
+    coordinator = factories.user(Role.COORDINATOR)
+    contact = organisations.add_contact(acme, INVITED, by=coordinator)
+    db.session.commit()
+    assert contact.is_confirmed and db.session.query(EmployerContact).filter_by(email=INVITED).count() == 1
+    with pytest.raises(DomainError):
+        organisations.invitation(old_token)
