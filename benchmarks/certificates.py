@@ -19,7 +19,7 @@ from datetime import timedelta
 import psycopg
 import sqlalchemy as sa
 
-from benchmarks.harness import Context, Figure, bench_user, libpq_url, p50_p95, signed_in_client
+from benchmarks.harness import Context, Figure, bench_user, libpq_url, p50_p95, signed_in_client, timed
 
 NAME = "certificates"
 VERIFICATIONS = 300
@@ -34,13 +34,6 @@ FROM certificate c JOIN person p ON p.id = c.person_id WHERE c.verification_toke
 """
 
 
-def _timed(fn, times: list[float]):
-    began = time.perf_counter()
-    result = fn()
-    times.append((time.perf_counter() - began) * 1000)
-    return result
-
-
 def _sample(conn: psycopg.Connection, n: int, seed: int) -> list[tuple[int, str]]:
     conn.execute("SELECT setseed(%s)", (1 / (seed + 1),))
     return conn.execute("SELECT id, verification_token FROM certificate ORDER BY random() LIMIT %s", (n,)).fetchall()
@@ -49,9 +42,9 @@ def _sample(conn: psycopg.Connection, n: int, seed: int) -> list[tuple[int, str]
 def _verification(client, conn, sample) -> dict:
     pages, bare = [], []
     for _id, token in sample:
-        response = _timed(lambda t=token: client.get(f"/verify/{t}"), pages)
+        response = timed(lambda t=token: client.get(f"/verify/{t}"), pages)
         assert response.status_code == 200, (token, response.status_code)
-        row = _timed(lambda t=token: conn.execute(BARE_VERIFY, (t,)).fetchone(), bare)
+        row = timed(lambda t=token: conn.execute(BARE_VERIFY, (t,)).fetchone(), bare)
         assert row is not None
     return {"pages": pages, "bare": bare}
 
@@ -60,19 +53,19 @@ def _status_list(client, conn) -> dict:
     pages, bare = [], []
     revoked = conn.execute("SELECT count(*) FROM certificate WHERE revoked_at IS NOT NULL").fetchone()[0]
     for _ in range(STATUS_LISTS):
-        response = _timed(lambda: client.get("/credentials/status/revocation"), pages)
+        response = timed(lambda: client.get("/credentials/status/revocation"), pages)
         assert response.status_code == 200 and response.json["proof"], response.status_code
-        _timed(lambda: conn.execute("SELECT id FROM certificate WHERE revoked_at IS NOT NULL").fetchall(), bare)
+        timed(lambda: conn.execute("SELECT id FROM certificate WHERE revoked_at IS NOT NULL").fetchall(), bare)
     return {"pages": pages, "bare": bare, "revoked": revoked}
 
 
 def _downloads(client, sample) -> dict:
     pdfs, badges, sizes = [], [], []
     for certificate_id, _token in sample[:DOWNLOADS]:
-        pdf = _timed(lambda c=certificate_id: client.get(f"/certificates/{c}.pdf"), pdfs)
+        pdf = timed(lambda c=certificate_id: client.get(f"/certificates/{c}.pdf"), pdfs)
         assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF"), pdf.status_code
         sizes.append(len(pdf.data))
-        badge = _timed(lambda c=certificate_id: client.get(f"/certificates/{c}/badge.json"), badges)
+        badge = timed(lambda c=certificate_id: client.get(f"/certificates/{c}/badge.json"), badges)
         assert badge.status_code == 200 and badge.json["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     return {"pdfs": pdfs, "badges": badges, "kb": sum(sizes) / len(sizes) / 1024}
 

@@ -17,7 +17,7 @@ import psycopg
 import sqlalchemy as sa
 
 from benchmarks.certificates import BENCH_COORDINATOR
-from benchmarks.harness import Context, Figure, bench_user, libpq_url, p50_p95, signed_in_client
+from benchmarks.harness import Context, Figure, bench_user, libpq_url, p50_p95, signed_in_client, timed
 
 NAME = "employers"
 EMPLOYERS = 10
@@ -31,13 +31,6 @@ FROM place_voucher v JOIN employer_order o ON o.id = v.order_id
 LEFT JOIN booking b ON b.voucher_id = v.id AND b.status <> 'cancelled'
 WHERE o.employer_id = %s AND o.status <> 'cancelled'
 """
-
-
-def _timed(fn, times: list[float]):
-    began = time.perf_counter()
-    result = fn()
-    times.append((time.perf_counter() - began) * 1000)
-    return result
 
 
 def _contacts(app) -> list[tuple[int, str, str]]:
@@ -86,13 +79,13 @@ def _pages(app, conn, contacts) -> dict:
         client = signed_in_client(app, email, password)
         client.get("/employer")
         for _ in range(PAGES):
-            response = _timed(lambda c=client: c.get("/employer"), dashboards)
+            response = timed(lambda c=client: c.get("/employer"), dashboards)
             assert response.status_code == 200, response.status_code
-            _timed(lambda e=employer_id: conn.execute(BARE_PLACES, (e,)).fetchone(), bare)
+            timed(lambda e=employer_id: conn.execute(BARE_PLACES, (e,)).fetchone(), bare)
         for _ in range(EXPORTS):
-            exported = _timed(lambda c=client: c.get("/employer/staff.csv"), csvs)
+            exported = timed(lambda c=client: c.get("/employer/staff.csv"), csvs)
             assert exported.status_code == 200, exported.status_code
-            workbook = _timed(lambda c=client: c.get("/employer/staff.xlsx"), workbooks)
+            workbook = timed(lambda c=client: c.get("/employer/staff.xlsx"), workbooks)
             assert workbook.status_code == 200 and workbook.data[:2] == b"PK", workbook.status_code
         staff_rows = max(staff_rows, exported.get_data(as_text=True).count("\n") - 1)
     return {"dashboards": dashboards, "bare": bare, "csvs": csvs, "workbooks": workbooks, "staff_rows": staff_rows}

@@ -48,6 +48,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(int(round(share * (len(ordered) - 1))), len(ordered) - 1)]
 
 
+def timed(fn, times: list[float]):
+    """``fn()``, with the milliseconds it took appended to ``times``."""
+    began = time.perf_counter()
+    result = fn()
+    times.append((time.perf_counter() - began) * 1000)
+    return result
+
+
 def p50_p95(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), percentile(values, 0.95)
 
