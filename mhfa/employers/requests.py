@@ -183,24 +183,44 @@ def _squashed(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", (text or "").lower())
 
 
+def _words(text: str) -> str:
+    """Lower-case words between single spaces (and one at each end), so a name is found only as whole words."""
+    return " " + " ".join(re.findall(r"[a-z0-9]+", (text or "").lower())) + " "
+
+
+def _names(text: str, name: str) -> bool:
+    return bool(name.strip()) and _words(name) in _words(text)
+
+
 def venue_named(location: str) -> Venue | None:
-    """The active venue the location names: by its name or postcode, else the only venue in that town."""
+    """The active venue the location names: by its postcode or its name (whole words, the longest name
+    first), else the only venue in the town it names."""
     where = _squashed(location)
     if not where:
         return None
     venues = list(db.session.scalars(sa.select(Venue).where(Venue.active.is_(True)).order_by(Venue.id)))
-    for venue in venues:
-        if _squashed(venue.name) in where or _squashed(venue.postcode) in where:
-            return venue
-    in_town = [v for v in venues if _squashed(v.town) and _squashed(v.town) in where]
+    by_postcode = [v for v in venues if _squashed(v.postcode) and _squashed(v.postcode) in where]
+    if by_postcode:
+        return by_postcode[0]
+    by_name = sorted((v for v in venues if _names(location, v.name)), key=lambda v: -len(v.name))
+    if by_name:
+        return by_name[0]
+    in_town = [v for v in venues if _names(location, v.town)]
     return in_town[0] if len(in_town) == 1 else None
+
+
+def wants_online(location: str) -> bool:
+    """Whether a request's location asks for an online course ("online", "on Zoom"), and not "not online"."""
+    words = _words(location)
+    return any(f" {w} " in words for w in ("online", "zoom", "teams", "virtual")) and not any(
+        f" {no} online " in words for no in ("not", "no"))
 
 
 def course_form_data(request: ClosedCourseRequest) -> dict:
     """The course form's starting values for a request: its type and organisation, the first date it
     prefers, the venue (or online) its location names, its learners and the type's place price."""
     kind = request.course_type
-    online = "online" in (request.location or "").lower()
+    online = wants_online(request.location)
     venue = None if online else venue_named(request.location)
     data = {
         "course_type": str(kind.id),

@@ -130,3 +130,14 @@ def test_the_first_date_the_preferred_dates_name_today_or_later(app_ctx):
     assert requests.preferred_date("the 9th March 2027", today) == date(2027, 3, 9)
     assert requests.preferred_date("1 November 2026 or 5 Jan 2027", today) == date(2027, 1, 5)  # past skipped
     assert requests.preferred_date("31/02/2027", today) is None  # not a real date
+
+
+def test_the_location_names_a_venue_by_whole_words_and_online_unless_it_says_not(app_ctx):
+    hub = factories.venue("Hub", council_area="Coventry", postcode="CV1 2AB")
+    house = factories.venue("Hubert House", council_area="Coventry", postcode="CV3 4CD")
+    assert requests.venue_named("Hubert House, Coventry") == house
+    assert requests.venue_named("the Hub on Far Gosford Street") == hub
+    assert requests.venue_named("near CV3 4CD please") == house
+    assert requests.venue_named("anywhere in Hubertville") is None
+    assert requests.wants_online("Online, on Teams") and requests.wants_online("zoom")
+    assert not requests.wants_online("not online, at our office") and not requests.wants_online("Onlineshire Hall")
