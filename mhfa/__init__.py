@@ -194,6 +194,9 @@ def register_errorhandlers(app: Flask) -> None:
         title, detail = messages.get(code, messages[500])
         if code == 400 and getattr(error, "description", None) and not str(error.description).startswith("The browser"):
             detail = error.description  # our own guards say what was wrong (bad JSON, a NUL character...)
+        if code == 404 and getattr(error, "description", None) and not str(error.description).startswith(
+                "The requested URL"):
+            detail = error.description  # a service's NotFound, e.g. an invitation link replaced by a newer one
         if request.path.startswith("/api/"):
             return {"error": detail if code == 400 else title}, code
         extra = {}

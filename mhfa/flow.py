@@ -67,8 +67,8 @@ def found_or_404(loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a service that loads an object (raising NotFound, or returning None) and 404 when it is not there."""
     try:
         found = loader(*args, **kwargs)
-    except NotFound:
-        abort(404)
+    except NotFound as error:
+        abort(404, description=error.message)  # the page says what the service said (written for the user)
     if found is None:
         abort(404)
     return found

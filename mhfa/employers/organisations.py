@@ -310,7 +310,8 @@ def invitation(token: str) -> EmployerContact:
     contact = db.session.scalar(sa.select(EmployerContact).where(
         EmployerContact.token_digest == _digest(token or ""), EmployerContact.confirmed_at.is_(None)))
     if contact is None:
-        raise NotFound("This invitation link is not valid or has already been used.")
+        raise NotFound("This invitation link is not valid, has already been used, or was replaced by a newer one: "
+                       "use the link in the latest invitation email, or ask the person who invited you.")
     return contact
 
 

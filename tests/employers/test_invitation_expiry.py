@@ -149,3 +149,13 @@ def test_the_team_adds_someone_whose_invitation_expired_at_once_once_they_have_a
     assert contact.is_confirmed and db.session.query(EmployerContact).filter_by(email=INVITED).count() == 1
     with pytest.raises(DomainError):
         organisations.invitation(old_token)
+
+
+def test_a_replaced_invitation_link_says_to_use_the_latest_email(client, smtp):
+    acme, inviter, old_token = _invite(smtp, days_ago=1)
+    invitation = db.session.query(EmployerContact).filter_by(email=INVITED).one()
+    organisations.renew_invitation(invitation, by=inviter)
+    db.session.commit()
+    response = client.get(f"/employers/invitations/{old_token}")
+    assert response.status_code == 404
+    assert "use the link in the latest invitation email" in response.get_data(as_text=True)
