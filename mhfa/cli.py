@@ -106,11 +106,13 @@ def demo_data(people, seed, today, if_empty):
         summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
     except DomainError as error:
         raise click.ClickException(error.message) from error
+    from mhfa.demo.bulk import settle
     from mhfa.reach.demo import keep_demo_reach
 
     for line in keep_demo_reach(people):
         click.echo(line)
     db.session.commit()
+    settle(db.engine)
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")
