@@ -42,19 +42,27 @@ def lock_course(course: Course) -> Course:
 
     Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
     """
+    return _lock_and_reread(course, "UPDATE course SET capacity = capacity WHERE id = :id")
+
+
+def _lock_and_reread(instance, sqlite_no_op: str):
+    """Flush, hold ``instance``'s row until the transaction ends, and read it afresh.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` of the row (the ORM repopulates the object only from
+    rows it fetches). SQLite has one writer at a time: a no-op write takes the RESERVED lock for this
+    transaction (waiting up to busy_timeout), so nobody else writes in between; then a refresh.
+    """
     db.session.flush()
+    model = type(instance)
     if is_postgresql():
-        # Read the row: the ORM repopulates the object only from rows it fetches.
         db.session.execute(
-            sa.select(Course).where(Course.id == course.id).with_for_update(key_share=True)
+            sa.select(model).where(model.id == instance.id).with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).scalar_one()
     else:
-        # SQLite has one writer at a time: writing first takes the RESERVED lock for this
-        # transaction (waiting up to busy_timeout), so no other booking can count in between.
-        db.session.execute(sa.text("UPDATE course SET capacity = capacity WHERE id = :id"), {"id": course.id})
-        db.session.refresh(course)
-    return course
+        db.session.execute(sa.text(sqlite_no_op), {"id": instance.id})
+        db.session.refresh(instance)
+    return instance
 
 
 def lock_vouchers(voucher_ids: Iterable[int | None]) -> None:
@@ -121,13 +129,4 @@ def lock_certificate(certificate: Certificate) -> Certificate:
     PostgreSQL: ``FOR NO KEY UPDATE`` on the row, repopulating the object. SQLite: a no-op write takes the
     database write lock (as :func:`lock_course` does), then the object is read afresh.
     """
-    db.session.flush()
-    if is_postgresql():
-        db.session.execute(
-            sa.select(Certificate).where(Certificate.id == certificate.id).with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-    else:
-        db.session.execute(sa.text("UPDATE certificate SET id = id WHERE id = :id"), {"id": certificate.id})
-        db.session.refresh(certificate)
-    return certificate
+    return _lock_and_reread(certificate, "UPDATE certificate SET id = id WHERE id = :id")
