@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, flash
 
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError, NotFound, show_on_form
@@ -43,6 +43,13 @@ class Outcome(Generic[T]):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def flash(self, success: Callable[[T], str]) -> None:
+        """Say on the next page what a button did: ``success(value)``, or the refusal's message."""
+        if self.ok:
+            flash(success(self.value), "success")
+        else:
+            flash(self.error.message, "error")
 
 
 def get_or_404(model: type[M], object_id: Any) -> M:

@@ -81,8 +81,7 @@ def approve_organisation(employer_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.approve_organisation, employer, by=current_user, form=form)
-        flash(f"{employer.name} is approved; its contacts have been emailed." if outcome.ok else outcome.error.message,
-              "success" if outcome.ok else "error")
+        outcome.flash(lambda approved: f"{approved.name} is approved; its contacts have been emailed.")
     return redirect(url_for(".manage_organisation", employer_id=employer.id))
 
 
@@ -138,8 +137,7 @@ def resend_contact_invitation(contact_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
-        flash(f"We have emailed a new invitation to {outcome.value.email}." if outcome.ok else outcome.error.message,
-              "success" if outcome.ok else "error")
+        outcome.flash(lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
     return redirect(url_for(".manage_organisation", employer_id=employer_id))
 
 
@@ -177,8 +175,7 @@ def invoice_order(order_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         outcome = flow.attempt(orders.issue_invoice, order, by=current_user, form=form)
-        flash(f"Invoice {outcome.value.number} issued and emailed." if outcome.ok else outcome.error.message,
-              "success" if outcome.ok else "error")
+        outcome.flash(lambda invoice: f"Invoice {invoice.number} issued and emailed.")
     return redirect(url_for(".manage_order", order_id=order.id))
 
 
@@ -268,7 +265,7 @@ def decline_request(request_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         outcome = flow.attempt(requests.decline_request, closed_request, by=current_user, form=form)
-        flash("Request declined." if outcome.ok else outcome.error.message, "success" if outcome.ok else "error")
+        outcome.flash(lambda _declined: "Request declined.")
     return redirect(url_for(".manage_requests"))
 
 

@@ -153,8 +153,7 @@ def resend_invitation(contact_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
-        flash(f"We have emailed a new invitation to {outcome.value.email}." if outcome.ok else outcome.error.message,
-              "success" if outcome.ok else "error")
+        outcome.flash(lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
     return redirect(url_for(".contacts"))
 
 
