@@ -284,3 +284,20 @@ def arranged_certificate(employer_: Employer, person_: Person, code: str = "ADUL
     record.completion.course_id = closed.id
     db.session.flush()
     return record
+
+
+def trainee_accounts(count: int, first_name: str, last_name: str) -> list[User]:
+    """``count`` adult trainees of Birmingham with confirmed accounts (no password hashing: a crowd for
+    concurrency tests), e.g. ``Crowd0 Member`` with ``crowd0@example.org``; flushed, not committed."""
+    home = area("Birmingham")
+    users = []
+    for n in range(count):
+        person = Person(first_name=f"{first_name}{n}", last_name=last_name,
+                        email=f"{first_name.lower()}{n}@example.org", date_of_birth=date(1990, 1, 1),
+                        home_council_area=home)
+        user = User(email=person.email, person=person, password_hash="-", email_confirmed_at=utcnow())
+        user.grant(Role.TRAINEE)
+        db.session.add(user)
+        users.append(user)
+    db.session.flush()
+    return users

@@ -18,13 +18,11 @@ import pytest
 import sqlalchemy as sa
 
 from mhfa import create_app
-from mhfa.auth.models import Role, User
 from mhfa.auth.services import issue_api_token
 from mhfa.bookings import services, vouchers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.timeutil import utcnow
 from tests import factories
 
 PEOPLE = 120
@@ -53,17 +51,8 @@ def crowd_app(app_ctx, smtp):
 
 def _people_with_tokens(count: int) -> list[tuple[int, str]]:
     """``count`` adults with confirmed accounts and API tokens (without slow password hashing)."""
-    area = factories.area("Birmingham")
-    people = []
-    for n in range(count):
-        person = Person(first_name=f"Crowd{n}", last_name="Member", email=f"crowd{n}@example.org",
-                        date_of_birth=factories.date(1990, 1, 1), home_council_area=area)
-        user = User(email=person.email, person=person, password_hash="-", email_confirmed_at=utcnow())
-        user.grant(Role.TRAINEE)
-        db.session.add(user)
-        people.append((person, user))
-    db.session.flush()
-    tokens = [(person.id, issue_api_token(user)) for person, user in people]
+    users = factories.trainee_accounts(count, "Crowd", "Member")
+    tokens = [(user.person_id, issue_api_token(user)) for user in users]
     db.session.commit()
     return tokens
 

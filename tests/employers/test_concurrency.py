@@ -18,7 +18,6 @@ from mhfa.employers import orders, vouchers
 from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
-from mhfa.people.models import Person
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -74,15 +73,7 @@ def test_simultaneous_claims_of_one_place_use_it_once(app_ctx, crowd_app):
     order = factories.order(acme, places=1)
     [voucher] = order.vouchers  # not given to anyone: whoever holds the code may use it
     courses = [factories.course("AWARE", start=None) for _ in range(3)]
-    area = factories.area("Birmingham")
-    users = []
-    for n in range(CLAIMS):
-        person = Person(first_name=f"Claim{n}", last_name="Ant", email=f"claim{n}@example.org",
-                        date_of_birth=factories.date(1990, 1, 1), home_council_area=area)
-        user = User(email=person.email, person=person, password_hash="-", email_confirmed_at=utcnow())
-        user.grant(Role.TRAINEE)
-        db.session.add(user)
-        users.append(user)
+    users = factories.trainee_accounts(CLAIMS, "Claim", "Ant")
     db.session.commit()
     code, course_ids = voucher.code, [c.id for c in courses]
     items = [(u.id, course_ids[n % 3]) for n, u in enumerate(users)]
