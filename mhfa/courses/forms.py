@@ -172,6 +172,11 @@ class ManageFilterForm(FlaskForm):
         )
 
 
+def delivery_cost_text(course: Course) -> str:
+    """A course's recorded delivery cost as the forms show it (pounds, two decimals), or empty."""
+    return "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}"
+
+
 def delivery_cost_pence(text: str | None) -> int | None:
     """A delivery cost typed in pounds ("1,250.50", "£850"), in pence; None when left empty."""
     text = (text or "").strip().replace("£", "").replace(",", "")
@@ -259,7 +264,7 @@ class CourseForm(FlaskForm):
             "employer": str(course.employer_id or ""),
             # "Standard" while the stream is the one the course's bookers imply, so it follows a later change.
             "funding_stream": "" if course.funding_stream is standard else course.funding_stream.value,
-            "delivery_cost": "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}",
+            "delivery_cost": delivery_cost_text(course),
             "notes": course.notes,
         }
         if course.booking_deadline:
@@ -388,6 +393,11 @@ class FundingForm(FlaskForm):
 
     def validate_delivery_cost(self, field):
         self.delivery_cost_pence = delivery_cost_pence(field.data)
+
+    @classmethod
+    def data_of(cls, course: Course) -> dict:
+        """The form's initial data: the course's stream and recorded cost."""
+        return {"funding_stream": course.funding_stream.value, "delivery_cost": delivery_cost_text(course)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -290,9 +290,7 @@ def cancel_course(course_id: int):
 def course_funding(course_id: int):
     """Record who pays for a course and what delivering it cost, also after it has run."""
     course = flow.get_or_404(Course, course_id)
-    form = FundingForm(data=None if request.method == "POST" else {
-        "funding_stream": course.funding_stream.value,
-        "delivery_cost": "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}"})
+    form = FundingForm(data=None if request.method == "POST" else FundingForm.data_of(course))
     if form.validate_on_submit():
         outcome = flow.attempt(scheduling.record_funding, course, FundingStream(form.funding_stream.data),
                                form.delivery_cost_pence, current_user, form=form)
