@@ -6,6 +6,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from mhfa import dates
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 
@@ -103,6 +104,8 @@ def demo_data(people, seed, today, if_empty):
         return
     began = time.perf_counter()
     try:
+        if today is not None:
+            dates.PROGRAMME.check(today.date(), "--today")
         summary = generate(people=people, seed=seed, today=today.date() if today else date.today(), echo=click.echo)
     except DomainError as error:
         raise click.ClickException(error.message) from error

@@ -6,6 +6,8 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+from mhfa import dates
+
 
 def database_url(raw: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL for ``DATABASE_URL``; SQLite in ``instance/`` when unset."""
@@ -28,6 +30,19 @@ def secret_key(instance_path: str) -> str:
         key_file.touch(mode=0o600)
         key_file.write_text(secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def programme_date(name: str, default: str) -> date:
+    """A programme date from the environment (YYYY-MM-DD, within the programme range), else the app stops."""
+    raw = os.environ.get(name, default).strip()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD, not {raw[:40]!r}") from None
+    problem = dates.PROGRAMME.problem(day, name)
+    if problem:
+        raise ValueError(problem)
+    return day
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -64,8 +79,8 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_OUTBOX_CLAIM_TIMEOUT": int(os.environ.get("MHFA_OUTBOX_CLAIM_TIMEOUT", "900")),
         "MHFA_BASE_URL": os.environ.get("MHFA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MHFA_TARGET_PEOPLE": int(os.environ.get("MHFA_TARGET_PEOPLE", "500000")),
-        "MHFA_TARGET_START": date.fromisoformat(os.environ.get("MHFA_TARGET_START", "2017-01-31")),
-        "MHFA_TARGET_END": date.fromisoformat(os.environ.get("MHFA_TARGET_END", "2027-01-31")),
+        "MHFA_TARGET_START": programme_date("MHFA_TARGET_START", "2017-01-31"),
+        "MHFA_TARGET_END": programme_date("MHFA_TARGET_END", "2027-01-31"),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         # Shared by every worker when Redis is configured (REDIS_URL or RATELIMIT_STORAGE_URI).

@@ -14,6 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from mhfa import dates
 from mhfa.audit import services as audit
 from mhfa.auth import emails
 from mhfa.auth.models import Role, User
@@ -93,6 +94,8 @@ def create_user(
     email = normalise_email(email)
     if user_by_email(email) is not None:
         raise DomainError(f"An account for {email} already exists.", field="email")
+    if date_of_birth is not None:
+        dates.BIRTH.check(date_of_birth, "Date of birth", field="date_of_birth")
     person = db.session.scalar(sa.select(Person).where(Person.email == email))
     if person is None:
         person = Person(

@@ -25,6 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, postcode_is_valid
 from mhfa.courses.instructors import InstructorDetails
@@ -56,18 +57,8 @@ def options(pairs) -> list:
 def _date(label: str, invalid: str, description: str = "", required: str | None = None) -> DateField:
     """A date typed as YYYY-MM-DD (what a browser's date input sends) or DD/MM/YYYY."""
     validators = [InputRequired(required)] if required else [Optional()]
-    return DateField(label, validators=[*validators, _plausible_year(invalid)], format=DATE_FORMATS,
+    return DateField(label, validators=[*validators, dates.InRange(dates.PROGRAMME)], format=DATE_FORMATS,
                      invalid_value_message=invalid, description=description)
-
-
-def _plausible_year(message: str):
-    """Refuse dates far from the programme (9999-12-31 would overflow the day after)."""
-
-    def check(form, field):
-        if field.data is not None and not 1900 <= field.data.year <= 2199:
-            raise ValidationError(message)
-
-    return check
 
 
 def _time(label: str, invalid: str) -> TimeField:

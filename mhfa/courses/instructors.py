@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from mhfa import dates
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.auth.services import normalise_email, person_with_email
@@ -90,12 +91,17 @@ def _check_licence_unique(number: str, instructor: Instructor | None) -> None:
                           field="licence_number")
 
 
+def _check_licence_expiry(day: date) -> None:
+    dates.PROGRAMME.check(day, "The licence expiry date", field="licence_expires_on")
+    if day < london_today():
+        raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
+
+
 def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
     """A licensed instructor; the person is found by email address, or added."""
     number = _licence_number(details.licence_number)
     _check_licence_unique(number, None)
-    if details.licence_expires_on < london_today():
-        raise DomainError("The licence expiry date must be today or in the future", field="licence_expires_on")
+    _check_licence_expiry(details.licence_expires_on)
     email = normalise_email(details.email)
     person = person_with_email(email)  # however an import or an employer capitalised it
     if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
@@ -115,6 +121,7 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
     _check_licence_unique(number, instructor)
+    dates.PROGRAMME.check(details.licence_expires_on, "The licence expiry date", field="licence_expires_on")
     person = instructor.person
     email = normalise_email(details.email)
     if email != normalise_email(person.email or ""):

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.audit import services as audit
 from mhfa.audit.models import AuditEvent
@@ -111,7 +112,10 @@ def _schedule_problems(details: CourseDetails, *, check_past: bool, now: datetim
     if not sessions:
         return [("session_1_date", "Enter the date, start time and end time of each session")]
     for number, session in enumerate(sessions, start=1):
-        if session.ends_at <= session.starts_at:
+        problem = dates.PROGRAMME.problem(to_london(session.starts_at).date(), f"Session {number} date")
+        if problem:
+            problems.append((f"session_{number}_date", problem))
+        elif session.ends_at <= session.starts_at:
             problems.append((f"session_{number}_end", f"Session {number} must end after it starts"))
         elif check_past and session.starts_at <= now:
             problems.append((f"session_{number}_date", f"Session {number} must be in the future"))

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mhfa import dates
 from mhfa.courses.forms import options
 from mhfa.employers.models import OrderKind, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
@@ -114,7 +115,8 @@ class ReasonForm(EmployerForm):
 
 
 class PaidForm(EmployerForm):
-    paid_on = DateField("Date the payment arrived", format=DATE_FORMATS, validators=[Optional()],
+    paid_on = DateField("Date the payment arrived", format=DATE_FORMATS,
+                        validators=[Optional(), dates.InRange(dates.PROGRAMME, label="The payment date")],
                         invalid_value_message="Enter the payment date as a real date, like 2027-03-27")
 
 
@@ -150,7 +152,8 @@ class StaffMemberForm(EmployerForm):
     first_name = StringField("First name", validators=[InputRequired("Enter the first name"), Length(max=100)])
     last_name = StringField("Last name", validators=[InputRequired("Enter the last name"), Length(max=100)])
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
-    date_of_birth = DateField("Date of birth (optional)", format=DATE_FORMATS, validators=[Optional()],
+    date_of_birth = DateField("Date of birth (optional)", format=DATE_FORMATS,
+                              validators=[Optional(), dates.InRange(dates.BIRTH, label="Date of birth")],
                               description="Needed only if you will book them onto a course yourself (age rules).",
                               invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
 

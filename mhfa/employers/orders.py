@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from mhfa import dates
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
@@ -236,7 +237,7 @@ def mark_paid(order: Order, *, by: User, paid_on: date | None = None) -> Order:
     lock_order(order)
     if order.status is not OrderStatus.INVOICED:
         raise Conflict(f"This order is {order.status.label.lower()}: only an invoiced order can be marked paid")
-    paid_on = paid_on or london_today()
+    paid_on = dates.PROGRAMME.check(paid_on or london_today(), "The payment date", field="paid_on")
     invoice = order.invoice
     if paid_on < invoice.issued_on:
         raise DomainError("The payment date cannot be before the invoice date", field="paid_on")

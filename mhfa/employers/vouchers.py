@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from mhfa import dates
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
@@ -86,16 +87,10 @@ def _email_problem(email: str) -> str | None:
 
 
 def _date_of_birth(text: str) -> date:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-        if not date(1900, 1, 1) <= day < date.today():
-            break
-        return day
-    raise DomainError(f"Date of birth {text[:20]} is not a real date in the past, like 1985-06-15",
-                      field="date_of_birth")
+    day = dates.parse(text)
+    if day is None:
+        raise DomainError(f"Date of birth {text[:20]} is not a real date, like 1985-06-15", field="date_of_birth")
+    return dates.BIRTH.check(day, "Date of birth", field="date_of_birth")
 
 
 def check_member(first_name: str, last_name: str, email: str, date_of_birth: date | str | None = None) -> StaffMember:
@@ -110,6 +105,8 @@ def check_member(first_name: str, last_name: str, email: str, date_of_birth: dat
         raise DomainError(problem[0].upper() + problem[1:], field="email")
     if isinstance(date_of_birth, str):
         date_of_birth = _date_of_birth(date_of_birth) if date_of_birth.strip() else None
+    elif date_of_birth is not None:
+        dates.BIRTH.check(date_of_birth, "Date of birth", field="date_of_birth")
     return StaffMember(first, last, email, date_of_birth)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -64,11 +65,13 @@ def parse_month(text: str, *, line: int | None = None) -> pd.Period:
     where = f"line {line}: " if line else ""
     value = (text or "").strip()
     try:
-        if len(value) == 7:
-            return pd.Period(date.fromisoformat(value + "-01"), freq="M")
-        return pd.Period(date.fromisoformat(value), freq="M")
+        day = date.fromisoformat(value + "-01" if len(value) == 7 else value)
     except ValueError:
-        raise DomainError(f"{where}month must look like 2024-03 (got {value!r})", field="month") from None
+        raise DomainError(f"{where}month must look like 2024-03 (got {value[:20]!r})", field="month") from None
+    if not dates.PROGRAMME.contains(day):
+        raise DomainError(f"{where}month must be between {dates.PROGRAMME.earliest:%Y-%m} and "
+                          f"{dates.PROGRAMME.last():%Y-%m} (got {value[:20]!r})", field="month")
+    return pd.Period(day, freq="M")
 
 
 def last_complete_month(today: date) -> pd.Period:

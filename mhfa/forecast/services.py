@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from mhfa import dates
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.forecast import areas as area_forecast
@@ -83,6 +84,8 @@ def settings_from_config(config, *, region: area_forecast.Region | None = None, 
         end=end or config["MHFA_TARGET_END"],
         region=region if region is not None else area_forecast.Region({}, "no region given"),
     )
+    dates.PROGRAMME.check(programme.start, "The target's start date", field="target_start")
+    dates.PROGRAMME.check(programme.end, "The target's end date", field="target_end")
     if programme.end <= programme.start:
         raise DomainError("The target's end date must be after its start date", field="target_end")
     if programme.target_people <= 0:

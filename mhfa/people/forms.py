@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
+from mhfa import dates
 from mhfa.areas.services import normalise_postcode
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError
@@ -110,7 +111,8 @@ class ProfileForm(FlaskForm):
     last_name = StringField("Last name", validators=[
         DataRequired("Enter your last name"), Length(max=100, message="Last name must be 100 characters or fewer")])
     date_of_birth = DateInputField(
-        "Date of birth", description="Courses have a minimum age. For example, 27 3 1990.")
+        "Date of birth", validators=[dates.InRange(dates.BIRTH)],
+        description="Courses have a minimum age. For example, 27 3 1990.")
     home_council_area = SelectField("Council area where you live", coerce=_id_or_none,
                                     validate_choice=False)
     work_council_area = SelectField("Council area where you work", coerce=_id_or_none,

@@ -7,6 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import normalise_postcode
 from mhfa.audit import services as audit
@@ -15,9 +16,6 @@ from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
-from mhfa.timeutil import london_today
-
-OLDEST_AGE = 120
 
 
 def normalise_email(email: str) -> str:
@@ -111,11 +109,7 @@ def update_profile(user: User, changes: ProfileChanges) -> Person:
         raise DomainError("Enter your last name", field="last_name")
     dob = changes.date_of_birth
     if dob is not None:
-        today = london_today()
-        if dob >= today:
-            raise DomainError("Date of birth must be in the past", field="date_of_birth")
-        if (today.year - dob.year) > OLDEST_AGE:
-            raise DomainError(f"Date of birth must be after {today.year - OLDEST_AGE}", field="date_of_birth")
+        dates.BIRTH.check(dob, "Date of birth", field="date_of_birth")
     for field in ("home_council_area_id", "work_council_area_id"):
         area_id = getattr(changes, field)
         if area_id is not None and db.session.get(CouncilArea, area_id) is None:

@@ -13,7 +13,9 @@ LEFT, RIGHT, TOP, BOTTOM = 80, 20, 20, 50
 
 
 def _month_index(label: str) -> int:
-    return int(label[:4]) * 12 + int(label[5:7]) - 1
+    """``YYYY-MM`` (any number of year digits: a year before 1000 is not always zero-padded) as months."""
+    year, _, month = label.rpartition("-")
+    return int(year) * 12 + int(month) - 1
 
 
 def _nice_max(value: float) -> float:

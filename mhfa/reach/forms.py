@@ -1,7 +1,6 @@
 """The dashboard's filters (a GET form), the settings form and the upload form."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.courses.models import CourseType
 from mhfa.extensions import db
@@ -18,7 +18,6 @@ from mhfa.reach.counts import Filters
 from mhfa.reach.models import BASES, UNKNOWN_AREA
 from mhfa.security.input import NumberRange
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 BASIS_LABELS = {"home": "Where they live", "work": "Where they work", "delivery": "Where the course was held"}
 MAX_VALUE_LENGTH = 40
 
@@ -47,10 +46,8 @@ class ParsedFilters:
 
 
 def _month(text: str) -> int | None:
-    match = _MONTH.match(text)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
-        return None
-    return int(match.group(1)) * 100 + int(match.group(2))
+    parsed = dates.parse_month(text)
+    return None if parsed is None else parsed[0] * 100 + parsed[1]
 
 
 def parse_filters(args) -> ParsedFilters:
@@ -116,8 +113,10 @@ class SettingsForm(FlaskForm):
     target_people = IntegerField("Target number of people", validators=[
         DataRequired("Enter the target number of people"),
         NumberRange(min=1, max=100_000_000, message="Target people must be between 1 and 100,000,000")])
-    start_on = DateField("Start date", validators=[DataRequired("Enter the start date as YYYY-MM-DD")])
-    end_on = DateField("End date", validators=[DataRequired("Enter the end date as YYYY-MM-DD")])
+    start_on = DateField("Start date", validators=[DataRequired("Enter the start date as YYYY-MM-DD"),
+                                                   dates.InRange(dates.PROGRAMME)])
+    end_on = DateField("End date", validators=[DataRequired("Enter the end date as YYYY-MM-DD"),
+                                               dates.InRange(dates.PROGRAMME)])
     region = MultiCheckboxField("Council areas in the target region", coerce=int)
     counting = MultiCheckboxField("Course types that count toward the target", coerce=int)
     awareness = MultiCheckboxField("Awareness courses (shown with or without in every figure)", coerce=int)

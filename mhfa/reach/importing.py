@@ -23,11 +23,12 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
@@ -115,15 +116,7 @@ def decode(data: bytes) -> str:
 
 
 def _date(text: str) -> date | None:
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-    try:
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
-        return None
+    return dates.parse(text)
 
 
 class _Lookups:
@@ -207,8 +200,8 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
         dob = _date(row["date_of_birth"])
         if dob is None:
             reasons.append("date_of_birth is not a date (use YYYY-MM-DD)")
-        elif not date(1900, 1, 1) <= dob < today:
-            reasons.append("date_of_birth must be in the past")
+        elif problem := dates.BIRTH.problem(dob, "date_of_birth"):
+            reasons.append(problem)
     if not email and dob is None and not row.get("date_of_birth"):
         reasons.append("give an email address or a date of birth, so the person can be recognised")
     type_id = lookups.types.get(row["course_type"].lower())
@@ -217,8 +210,8 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
     completed = _date(row["completed_on"])
     if completed is None:
         reasons.append("completed_on is not a date (use YYYY-MM-DD)")
-    elif not date(2000, 1, 1) <= completed <= today:
-        reasons.append("completed_on must be between 2000-01-01 and today")
+    elif not dates.PROGRAMME.earliest <= completed <= min(today, dates.PROGRAMME.last()):
+        reasons.append(f"completed_on must be between {dates.spoken(dates.PROGRAMME.earliest)} and today")
     areas = {}
     for column in ("council_area", "work_council_area", "delivery_council_area"):
         value = row.get(column, "")

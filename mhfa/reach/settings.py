@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
+from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.audit.models import AuditEvent
 from mhfa.courses.models import CourseType
@@ -58,6 +59,8 @@ def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
     """Save the programme's settings (refused with a reason on the field at fault); audited."""
     if not 0 < changes.target_people <= MAX_TARGET:
         raise DomainError(f"Target people must be between 1 and {MAX_TARGET:,}", field="target_people")
+    dates.PROGRAMME.check(changes.start_on, "Start date", field="start_on")
+    dates.PROGRAMME.check(changes.end_on, "End date", field="end_on")
     if changes.end_on <= changes.start_on:
         raise DomainError("End date must be after the start date", field="end_on")
     areas = db.session.scalars(sa.select(CouncilArea)).all()
