@@ -9,7 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from mhfa import config as settings
-from mhfa.extensions import csrf, db, limiter, login_manager, migrate
+from mhfa.extensions import csrf, db, limiter, login_manager, migrate, refuse_per_process_limits
+from mhfa.security.files import private_folder, private_sqlite
+from mhfa.security.logs import install_werkzeug_filter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,10 +25,11 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(app.instance_path)  # the database, keys, outbox and backups: the owner's alone
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    install_werkzeug_filter()  # the development server's request log masks private links and searches
 
     register_extensions(app)
     from mhfa.security.input import register_input_guards
@@ -72,6 +75,11 @@ def register_extensions(app: Flask) -> None:
     from mhfa.security.faults import with_postgres_timeouts
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_postgres_timeouts(app.config)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        private_sqlite(url.database, app.instance_path)
     db.init_app(app)
     from mhfa.db_types import render_item
 
@@ -79,6 +87,7 @@ def register_extensions(app: Flask) -> None:
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True, render_item=render_item
     )
     csrf.init_app(app)
+    refuse_per_process_limits(app.config)
     limiter.init_app(app)
     if app.config["MHFA_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -176,6 +185,16 @@ def register_listeners(app: Flask) -> None:
     employer_listeners.register()
 
 
+def _too_large_detail() -> str:
+    """What a 413 says: the most this address takes, and what to do."""
+    limit = request.max_content_length or 0
+    size = f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
+    if request.path.startswith("/api/"):
+        return f"The request body is larger than this API accepts ({size} at most)."
+    return (f"What you sent is larger than this page accepts ({size} at most). If you were uploading a file, "
+            "split it into smaller files and upload each one; otherwise go back and try again.")
+
+
 def register_errorhandlers(app: Flask) -> None:
     from mhfa.errors import DomainError
 
@@ -197,8 +216,10 @@ def register_errorhandlers(app: Flask) -> None:
         if code == 404 and getattr(error, "description", None) and not str(error.description).startswith(
                 "The requested URL"):
             detail = error.description  # a service's NotFound, e.g. an invitation link replaced by a newer one
+        if code == 413:
+            detail = _too_large_detail()
         if request.path.startswith("/api/"):
-            return {"error": detail if code == 400 else title}, code
+            return {"error": detail if code in (400, 413) else title}, code
         extra = {}
         if code >= 500:
             # The failed request's transaction and user may be what broke: start clean, show the page signed out.

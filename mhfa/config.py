@@ -83,19 +83,34 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_TARGET_END": programme_date("MHFA_TARGET_END", "2027-01-31"),
         "MHFA_TIMEZONE": os.environ.get("MHFA_TIMEZONE", "Europe/London"),
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
-        # Shared by every worker when Redis is configured (REDIS_URL or RATELIMIT_STORAGE_URI).
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://",
+        # Shared by every worker: the app's database by default, or Redis (RATELIMIT_STORAGE_URI or REDIS_URL).
+        # memory:// (one process's own counts) is refused when several processes serve the app.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "database://",
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         "RATELIMIT_HEADERS_ENABLED": True,
         "MHFA_AUTH_RATE_LIMIT": os.environ.get("MHFA_AUTH_RATE_LIMIT", "10 per minute; 50 per hour"),
-        # Sign-in (OWASP): failed attempts per account, strictly; all attempts per address, loosely, so a
-        # training room behind one address can still sign in together.
+        # Sign-in (OWASP, mhfa.auth.throttle): failed attempts per account and address, strictly; per account from
+        # every address, more loosely (past it only addresses that have not failed recently may try, so the owner
+        # is never locked out); the owner is emailed about them at most this often. All attempts per address,
+        # loosely, so a training room behind one address can still sign in together.
         "MHFA_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("MHFA_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour"),
+        "MHFA_LOGIN_ACCOUNT_TOTAL_RATE_LIMIT": os.environ.get("MHFA_LOGIN_ACCOUNT_TOTAL_RATE_LIMIT", "50 per hour"),
+        "MHFA_LOGIN_ALERT_RATE_LIMIT": os.environ.get("MHFA_LOGIN_ALERT_RATE_LIMIT", "1 per day"),
         "MHFA_LOGIN_IP_RATE_LIMIT": os.environ.get("MHFA_LOGIN_IP_RATE_LIMIT", "100 per minute; 1000 per hour"),
+        # Largest body any request may send (bytes): a little above the largest upload (the 64 MB completions
+        # import); routes that take no upload read at most MHFA_FORM_MAX_BODY. Larger is a 413.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MHFA_MAX_UPLOAD_BYTES", str(65 * 1024 * 1024))),
+        "MHFA_FORM_MAX_BODY": int(os.environ.get("MHFA_FORM_MAX_BODY", str(256 * 1024))),
         # Largest JSON body the API reads (bytes); larger is a 413.
         "MHFA_API_MAX_BODY": int(os.environ.get("MHFA_API_MAX_BODY", str(64 * 1024))),
-        # Staff sessions (coordinator, admin, instructor, board) end after this many idle minutes.
+        # Sessions end after this many idle minutes, and this many hours in all, by role (the strictest of a
+        # user's roles): staff (coordinator, admin, instructor, board), employer contacts, trainees.
         "MHFA_STAFF_IDLE_MINUTES": int(os.environ.get("MHFA_STAFF_IDLE_MINUTES", "30")),
+        "MHFA_STAFF_MAX_HOURS": int(os.environ.get("MHFA_STAFF_MAX_HOURS", "12")),
+        "MHFA_EMPLOYER_IDLE_MINUTES": int(os.environ.get("MHFA_EMPLOYER_IDLE_MINUTES", "60")),
+        "MHFA_EMPLOYER_MAX_HOURS": int(os.environ.get("MHFA_EMPLOYER_MAX_HOURS", "12")),
+        "MHFA_TRAINEE_IDLE_MINUTES": int(os.environ.get("MHFA_TRAINEE_IDLE_MINUTES", str(2 * 24 * 60))),
+        "MHFA_TRAINEE_MAX_HOURS": int(os.environ.get("MHFA_TRAINEE_MAX_HOURS", str(30 * 24))),
         # PostgreSQL timeouts for the web app (batch commands lift the statement and idle ones).
         "MHFA_DB_CONNECT_TIMEOUT_S": int(os.environ.get("MHFA_DB_CONNECT_TIMEOUT_S", "5")),
         "MHFA_DB_STATEMENT_TIMEOUT_MS": int(os.environ.get("MHFA_DB_STATEMENT_TIMEOUT_MS", "30000")),

@@ -1,4 +1,6 @@
 """Extension objects, created once and bound to the app in ``create_app``."""
+import os
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,8 +31,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Counts live in RATELIMIT_STORAGE_URI (Redis when configured, shared by every worker); if that storage
-# cannot be reached, limits carry on in this process's memory and no request fails because of it.
+# Counts live in RATELIMIT_STORAGE_URI: the app's database by default (mhfa.security.ratelimit), or Redis,
+# shared by every worker; if that storage cannot be reached, limits carry on in this process's memory and no
+# request fails because of it.
 limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True, swallow_errors=True)
 
 
@@ -41,14 +44,41 @@ def auth_rate_limit() -> str:
     return current_app.config["MHFA_AUTH_RATE_LIMIT"]
 
 
+def rate_limit_store(config) -> str:
+    """Which store the counts are configured to live in: "database", "redis", "memory"..."""
+    uri = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    return uri.split(":", 1)[0].lower()
+
+
+def workers_serving() -> int:
+    """How many processes serve the app here: ``MHFA_WORKERS`` (set by the shipped gunicorn.conf.py) or
+    ``WEB_CONCURRENCY`` (gunicorn's own default), else one."""
+    for name in ("MHFA_WORKERS", "WEB_CONCURRENCY"):
+        value = (os.environ.get(name) or "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def refuse_per_process_limits(config, workers: int | None = None) -> None:
+    """Stop the app when its counts would live in one process's memory while several processes serve it:
+    an attacker's attempts would then be counted once per worker, not once."""
+    workers = workers or workers_serving()
+    if config.get("RATELIMIT_ENABLED", True) and workers > 1 and rate_limit_store(config) == "memory":
+        raise RuntimeError(
+            f"RATELIMIT_STORAGE_URI=memory:// keeps each process's own counts, and {workers} processes serve the "
+            "app: leave RATELIMIT_STORAGE_URI unset (the database, shared by every worker) or set it to redis://…")
+
+
 def rate_limit_storage_state() -> str:
-    """For /healthz: "memory", "redis", or "memory (redis unreachable)" while falling back."""
+    """For /healthz: "database", "redis", "memory", "off", or "memory (database unreachable)" while falling back."""
     from flask import current_app
 
-    uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    kind = uri.split(":", 1)[0]
-    if kind == "memory" or not limiter.enabled:
-        return "memory" if limiter.enabled else "off"
+    if not limiter.enabled:
+        return "off"
+    kind = rate_limit_store(current_app.config)
+    if kind == "memory":
+        return "memory"
     try:
         healthy = limiter.storage.check()
     except Exception:  # noqa: BLE001 (any failure of the storage means "unreachable")

@@ -34,6 +34,7 @@ from mhfa.forecast.models import ForecastRun
 from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
+from mhfa.security.ratelimit import RateLimitCounter
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent",
@@ -42,6 +43,6 @@ __all__ = [
     "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
     "FeedKind", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
     "NonCompletion", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
-    "PlaceVoucher", "ProgrammeSettings", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role", "Sector",
-    "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
+    "PlaceVoucher", "ProgrammeSettings", "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role",
+    "Sector", "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
 ]

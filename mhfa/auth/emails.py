@@ -20,5 +20,11 @@ def reset_password(user: User, token: str) -> None:
          user=user, url=absolute_url("auth.reset_password", token=token))
 
 
-def password_changed(user: User) -> None:
-    send("password_changed", to=user.email, subject="Your MHFA Reach password has been changed", user=user)
+def password_changed(user: User, *, api_token_revoked: bool = False) -> None:
+    send("password_changed", to=user.email, subject="Your MHFA Reach password has been changed", user=user,
+         api_token_revoked=api_token_revoked)
+
+
+def failed_sign_ins(user: User) -> None:
+    send("failed_sign_ins", to=user.email, subject="Failed attempts to sign in to your MHFA Reach account",
+         user=user, reset_url=absolute_url("auth.forgot_password"))

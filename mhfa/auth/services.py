@@ -303,14 +303,18 @@ def user_for_reset_token(token: str) -> User:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Set a new password from a reset link. Reading the email also confirms the address."""
+    """Set a new password from a reset link. Reading the email also confirms the address; the personal API
+    token is revoked (every session ends with the old password)."""
     user = user_for_reset_token(token)
     check_password_policy(new_password, user.email)
     user.set_password(new_password)
     _finish_confirmation(user)
+    token_revoked = user.api_token_hash is not None
+    if token_revoked:  # whoever reset the password may not be whoever made the token: it goes too
+        revoke_api_token(user, user)
     db.session.flush()
-    audit.record("user.password_reset", user, user)
-    emails.password_changed(user)
+    audit.record("user.password_reset", user, user, api_token_revoked=token_revoked)
+    emails.password_changed(user, api_token_revoked=token_revoked)
     return user
 
 

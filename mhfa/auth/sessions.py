@@ -1,8 +1,13 @@
 """Server-side sessions: sign-out ends a session everywhere its cookie was copied.
 
 The Flask session cookie holds a random session token beside Flask-Login's user id; the signed-in
-user is loaded only while the matching :class:`~mhfa.auth.models.UserSession` row is live. Staff
-sessions (coordinator, admin, instructor, board) end after ``MHFA_STAFF_IDLE_MINUTES`` idle.
+user is loaded only while the matching :class:`~mhfa.auth.models.UserSession` row is live.
+
+Every session ends after an idle limit and an absolute limit, set per role (the strictest of the
+user's roles applies): staff (coordinator, admin, instructor, board) ``MHFA_STAFF_IDLE_MINUTES`` (30)
+and ``MHFA_STAFF_MAX_HOURS`` (12); employer contacts ``MHFA_EMPLOYER_IDLE_MINUTES`` (60) and
+``MHFA_EMPLOYER_MAX_HOURS`` (12); trainees ``MHFA_TRAINEE_IDLE_MINUTES`` (2 days) and
+``MHFA_TRAINEE_MAX_HOURS`` (30 days).
 """
 from __future__ import annotations
 
@@ -20,6 +25,12 @@ from mhfa.timeutil import utcnow
 
 SESSION_KEY = "mhfa_sid"
 STAFF_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.INSTRUCTOR, Role.BOARD)
+#: Which settings limit a role's sessions (idle minutes, absolute hours).
+_LIMIT_SETTINGS = {
+    **{role: ("MHFA_STAFF_IDLE_MINUTES", "MHFA_STAFF_MAX_HOURS") for role in STAFF_ROLES},
+    Role.EMPLOYER: ("MHFA_EMPLOYER_IDLE_MINUTES", "MHFA_EMPLOYER_MAX_HOURS"),
+    Role.TRAINEE: ("MHFA_TRAINEE_IDLE_MINUTES", "MHFA_TRAINEE_MAX_HOURS"),
+}
 _TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
 
 
@@ -62,6 +73,16 @@ def live_sessions(user: User) -> list[UserSession]:
         UserSession.user_id == user.id, UserSession.ended_at.is_(None)).order_by(UserSession.last_seen_at.desc())))
 
 
+def session_limits(user: User) -> tuple[timedelta, timedelta]:
+    """How long ``user``'s sessions may sit idle, and last at all: the strictest of their roles' limits
+    (an account with no role yet is held to a trainee's)."""
+    config = current_app.config
+    settings = ([_LIMIT_SETTINGS[role] for role in user.roles if role in _LIMIT_SETTINGS]
+                or [_LIMIT_SETTINGS[Role.TRAINEE]])
+    return (min(timedelta(minutes=config[idle]) for idle, _ in settings),
+            min(timedelta(hours=config[longest]) for _, longest in settings))
+
+
 def load_signed_in_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user, while the account, its password and this session are all live."""
 
@@ -73,10 +94,12 @@ def load_signed_in_user(user_id: str) -> User | None:
     if row is None or row.ended_at is not None or row.user_id != user.id:
         return None
     now = utcnow()
-    idle = timedelta(minutes=current_app.config["MHFA_STAFF_IDLE_MINUTES"])
-    if user.has_role(*STAFF_ROLES) and now - row.last_seen_at > idle:
+    idle, longest = session_limits(user)
+    ended = ("idle timeout" if now - row.last_seen_at > idle
+             else "time limit" if now - row.created_at > longest else None)
+    if ended:
         g.mhfa_session_write = sa.update(UserSession).where(UserSession.id == row.id).values(
-            ended_at=now, ended_reason="idle timeout")
+            ended_at=now, ended_reason=ended)
         return None
     if now - row.last_seen_at > _TOUCH_EVERY:
         g.mhfa_session_write = sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)

@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from mhfa import flow
-from mhfa.auth import services, sessions
+from mhfa.auth import services, sessions, throttle
 from mhfa.auth.access import is_safe_redirect, login_required, public, token_or_public
 from mhfa.auth.forms import (
     ApiTokenForm,
@@ -21,19 +21,8 @@ from mhfa.extensions import auth_rate_limit, limiter
 bp = Blueprint("auth", __name__)
 
 
-def _account_key() -> str:
-    """The account a sign-in attempt is for, however it was typed."""
-    return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["MHFA_LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed, scope="login-account")
 @limiter.limit(lambda: current_app.config["MHFA_LOGIN_IP_RATE_LIMIT"], methods=["POST"], scope="login-ip")
 def login():
     """Sign in with email and password."""
@@ -42,18 +31,36 @@ def login():
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
+        refusal = throttle.check(form.email.data, request.remote_addr)
+        if refusal is not None:
+            return _too_many_attempts(form, refusal)
         user = services.authenticate(form.email.data, form.password.data)
         services.record_sign_in(form.email.data, user, request.remote_addr)
         if user is None:
+            owner = services.user_by_email(form.email.data)
             flow.commit()  # the failed attempt stays in the audit log
+            # Counted after that commit: the counts' own transaction never waits on this request's (SQLite).
+            throttle.record_failure(form.email.data, request.remote_addr, owner)
+            flow.commit()  # the owner's alert, if one is due
         if user is not None:
             login_user(user)
             sessions.sign_in(user, request.user_agent.string)
             flow.commit()
+            throttle.record_success(form.email.data, request.remote_addr)
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("main.home"))
         failed = True
     return render_template("auth/login.html", form=form, failed=failed), (200 if not failed else 401)
+
+
+def _too_many_attempts(form, refusal):
+    minutes = max(1, round(refusal.retry_after / 60))
+    response = current_app.make_response((render_template(
+        "auth/login.html", form=form, failed=False,
+        throttled=f"There have been too many wrong passwords for this account from where you are. Wait "
+                  f"{minutes} minute{'s' if minutes != 1 else ''} and try again, or reset your password."), 429))
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

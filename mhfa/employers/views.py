@@ -30,6 +30,7 @@ from mhfa.employers.forms import (
 from mhfa.employers.models import Order, VoucherStatus
 from mhfa.extensions import db
 from mhfa.pagination import page_url
+from mhfa.security.input import body_limit
 
 bp = Blueprint("employers", __name__)
 
@@ -228,6 +229,7 @@ def allocate(order_id: int):
 
 
 @bp.route("/employer/orders/<int:order_id>/upload", methods=["POST"])
+@body_limit(vouchers.MAX_CSV_BYTES + 64 * 1024)  # the file and the form around it
 @role_required(Role.EMPLOYER)
 def upload_staff(order_id: int):
     """Give places to the staff a CSV file names: every line checked before any place is used."""

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from mhfa.extensions import db
 from mhfa.notify.models import OutboxMessage
+from mhfa.security.files import private_folder, write_private
 from mhfa.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,5 @@ def _outbox() -> Path:
 
 
 def _write(raw: bytes, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(raw)
-    return path
+    private_folder(folder)
+    return write_private(folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml", raw)

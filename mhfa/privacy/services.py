@@ -33,6 +33,7 @@ from mhfa.extensions import db
 from mhfa.notify.models import OutboxMessage, OutboxStatus
 from mhfa.notify.outbox import purge_delivered
 from mhfa.people.models import Person
+from mhfa.security.ratelimit import purge_expired
 from mhfa.timeutil import utcnow
 
 ERASED_NAME = ("Erased", "record")
@@ -169,6 +170,7 @@ class RetentionReport:
     emails_purged: int = 0
     sessions_purged: int = 0
     idempotency_keys_purged: int = 0
+    rate_limit_windows_purged: int = 0
     dry_run: bool = False
     erased_ids: list[int] = field(default_factory=list)
 
@@ -179,6 +181,7 @@ class RetentionReport:
             f"Delivered emails purged: {self.emails_purged}",
             f"Ended sign-in sessions purged: {self.sessions_purged}",
             f"API idempotency keys purged: {self.idempotency_keys_purged}",
+            f"Ended rate-limit windows purged: {self.rate_limit_windows_purged}",
         ]
 
 
@@ -219,6 +222,7 @@ def apply_retention(*, years: int, outbox_days: int, session_days: int, dry_run:
     report.sessions_purged = db.session.execute(
         sa.delete(UserSession).where(UserSession.ended_at < session_cutoff)).rowcount
     report.idempotency_keys_purged = purge_older_than(1)
+    report.rate_limit_windows_purged = purge_expired(db.session)
     return report
 
 

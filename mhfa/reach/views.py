@@ -14,6 +14,7 @@ from mhfa.reach.chart import describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
 from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
+from mhfa.security.input import body_limit
 
 bp = Blueprint("reach", __name__)
 DASHBOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
@@ -119,6 +120,7 @@ def programme_settings():
 
 
 @bp.route("/reach/import", methods=["GET", "POST"])
+@body_limit()  # the largest upload the service takes (MAX_CONTENT_LENGTH, a little above importing.MAX_BYTES)
 @role_required(Role.COORDINATOR)
 def upload():
     """Historical completions from a CSV file: checked whole, then imported (or only checked)."""

@@ -5,6 +5,9 @@
   stores them (PostgreSQL refuses NUL outright) and no person types them.
 * JSON bodies under ``/api/`` are parsed strictly before the view runs: not valid JSON, nested too
   deeply, or holding NUL/surrogates is a 400, and the body is capped at ``MHFA_API_MAX_BODY`` bytes.
+* No body is read past its route's cap, before anything else looks at it: ``MHFA_FORM_MAX_BODY`` for a
+  form, the upload's own cap for a route marked ``@body_limit(...)``, never above ``MAX_CONTENT_LENGTH``
+  (a little above the largest import). Beyond it the answer is 413, a page saying so (JSON under /api/).
 """
 from __future__ import annotations
 
@@ -96,13 +99,36 @@ def _refuse_unreadable_input() -> None:
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
-def _parse_api_body() -> None:
-    """Under /api/: cap the body, and refuse one that claims to be JSON but is not a valid JSON value."""
-    if not request.path.startswith("/api/"):
-        return
+def body_limit(max_bytes: int | None = None):
+    """Mark a route that takes a file upload: its body may be ``max_bytes`` long (None: ``MAX_CONTENT_LENGTH``)."""
+
+    def mark(view):
+        view.max_body = max_bytes if max_bytes is not None else "upload"
+        return view
+
+    return mark
+
+
+def _cap_body() -> None:
+    """Every route reads at most its own cap (werkzeug answers 413 beyond it, without reading the rest)."""
     from flask import current_app
 
-    request.max_content_length = current_app.config["MHFA_API_MAX_BODY"]
+    config = current_app.config
+    view = current_app.view_functions.get(request.endpoint or "")
+    cap = getattr(view, "max_body", None)
+    if request.path.startswith("/api/"):
+        cap = config["MHFA_API_MAX_BODY"]
+    elif cap == "upload":
+        cap = config["MAX_CONTENT_LENGTH"]
+    elif cap is None:
+        cap = config["MHFA_FORM_MAX_BODY"]
+    request.max_content_length = min(cap, config["MAX_CONTENT_LENGTH"] or cap)
+
+
+def _parse_api_body() -> None:
+    """Under /api/: refuse a body that claims to be JSON but is not a valid JSON value."""
+    if not request.path.startswith("/api/"):
+        return
     if request.method in {"POST", "PUT", "PATCH", "DELETE"} and request.is_json and request.get_data(cache=True):
         request.get_json()  # raises BadRequest for malformed, too-deep or unreadable JSON
 
@@ -113,6 +139,7 @@ def register_input_guards(app: Flask) -> None:
     app.request_class = GuardedRequest
     app.before_request_funcs.setdefault(None, []).insert(0, _parse_api_body)
     app.before_request_funcs[None].insert(0, _refuse_unreadable_input)
+    app.before_request_funcs[None].insert(0, _cap_body)  # first: nothing reads a body before its cap is set
     app.after_request(_no_store_for_personal_pages)
 
 
