@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from mhfa import names
 from mhfa.auth.services import password_problem
 
 _EMAIL = [
@@ -40,10 +41,8 @@ class LogoutForm(FlaskForm):
 
 
 class RegisterForm(_NewPasswordMixin, FlaskForm):
-    first_name = StringField("First name", validators=[
-        DataRequired("Enter your first name"), Length(max=100, message="First name must be 100 characters or fewer")])
-    last_name = StringField("Last name", validators=[
-        DataRequired("Enter your last name"), Length(max=100, message="Last name must be 100 characters or fewer")])
+    first_name = StringField("First name", validators=[DataRequired("Enter your first name"), names.PersonName()])
+    last_name = StringField("Last name", validators=[DataRequired("Enter your last name"), names.PersonName()])
     email = EmailField("Email address", description="We will send you a link to confirm it.", validators=_EMAIL)
     password = PasswordField("Create a password", description=NEW_PASSWORD_HINT,
                              validators=[DataRequired("Enter a password")])

@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.audit import services as audit
 from mhfa.auth import emails
 from mhfa.auth.models import Role, User
@@ -96,6 +96,8 @@ def create_user(
         raise DomainError(f"An account for {email} already exists.", field="email")
     if date_of_birth is not None:
         dates.BIRTH.check(date_of_birth, "Date of birth", field="date_of_birth")
+    first_name = names.check(first_name, "First name", field="first_name")
+    last_name = names.check(last_name, "Last name", field="last_name") if (last_name or "").strip() else ""
     person = db.session.scalar(sa.select(Person).where(Person.email == email))
     if person is None:
         person = Person(
@@ -230,6 +232,8 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
     from an import or an employer (same email, no account) is linked only once the email is confirmed.
     """
     email = normalise_email(email)
+    first_name = names.check(first_name, "First name", field="first_name")
+    last_name = names.check(last_name, "Last name", field="last_name")
     check_password_policy(password, email)
     existing = user_by_email(email)
     if existing is not None:
@@ -242,7 +246,7 @@ def register(email: str, password: str, *, first_name: str, last_name: str) -> U
     user.set_password(password)
     user.grant(Role.TRAINEE)
     if known is None:
-        user.person = Person(first_name=first_name.strip(), last_name=last_name.strip(), email=email,
+        user.person = Person(first_name=first_name, last_name=last_name, email=email,
                              source=PersonSource.REGISTRATION)
     db.session.add(user)
     db.session.flush()

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from mhfa import names
+
 # C0 control characters (NUL among them) other than tab and line breaks: PostgreSQL refuses NUL in text,
 # so it would be a 500 there, and none of them belongs in a name, a reason or a certificate number.
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
@@ -37,11 +39,9 @@ class RevokeForm(FlaskForm):
 
 class ReissueForm(FlaskForm):
     first_name = StringField("First name", validators=[
-        DataRequired(message="Enter the first name as it should appear on the certificate"), printable,
-        Length(max=100)])
+        DataRequired(message="Enter the first name as it should appear on the certificate"), names.PersonName()])
     last_name = StringField("Last name", validators=[
-        DataRequired(message="Enter the last name as it should appear on the certificate"), printable,
-        Length(max=100)])
+        DataRequired(message="Enter the last name as it should appear on the certificate"), names.PersonName()])
     reason = TextAreaField("Reason for reissuing", validators=[
         DataRequired(message="Enter the reason for reissuing the certificate"), printable,
         Length(max=500, message="The reason must be 500 characters or fewer")])

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from mhfa import names
 from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
@@ -217,6 +218,8 @@ def reissue(certificate: Certificate, first_name: str, last_name: str, reason: s
         raise DomainError("Enter the first name as it should appear on the certificate", field="first_name")
     if not last_name:
         raise DomainError("Enter the last name as it should appear on the certificate", field="last_name")
+    first_name = names.check(first_name, "First name", field="first_name")
+    last_name = names.check(last_name, "Last name", field="last_name")
     if not reason:
         raise DomainError("Enter the reason for reissuing the certificate", field="reason")
     lock_certificate(certificate)

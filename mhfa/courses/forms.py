@@ -25,7 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, postcode_is_valid
 from mhfa.courses.instructors import InstructorDetails
@@ -458,8 +458,8 @@ class VenueForm(FlaskForm):
 
 
 class InstructorForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter the first name"), Length(max=100)])
-    last_name = StringField("Last name", validators=[DataRequired("Enter the last name"), Length(max=100)])
+    first_name = StringField("First name", validators=[DataRequired("Enter the first name"), names.PersonName()])
+    last_name = StringField("Last name", validators=[DataRequired("Enter the last name"), names.PersonName()])
     email = EmailField("Email address", validators=[
         DataRequired("Enter the email address"),
         Email("Enter an email address in the right format, like name@example.com"), Length(max=254)])

@@ -9,7 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.auth.services import normalise_email, person_with_email
@@ -107,7 +107,8 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
     if person is not None and db.session.scalar(sa.select(Instructor).where(Instructor.person_id == person.id)):
         raise DomainError(f"{person.full_name} ({email}) is already an instructor", field="email")
     if person is None:
-        person = Person(first_name=details.first_name.strip(), last_name=details.last_name.strip(), email=email)
+        person = Person(first_name=names.check(details.first_name, "First name", field="first_name"),
+                        last_name=names.check(details.last_name, "Last name", field="last_name"), email=email)
         db.session.add(person)
     instructor = Instructor(person=person, licence_number=number, licence_expires_on=details.licence_expires_on,
                             active=details.active)
@@ -133,7 +134,8 @@ def update_instructor(instructor: Instructor, details: InstructorDetails, actor:
         if other is not None:
             raise DomainError(f"{email} is the email address of {other.full_name}", field="email")
         person.email = email
-    person.first_name, person.last_name = details.first_name.strip(), details.last_name.strip()
+    person.first_name = names.check(details.first_name, "First name", field="first_name")
+    person.last_name = names.check(details.last_name, "Last name", field="last_name")
     instructor.licence_number = number
     instructor.licence_expires_on = details.licence_expires_on
     instructor.active = details.active

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.courses.forms import options
 from mhfa.employers.models import OrderKind, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
@@ -149,8 +149,8 @@ class OrderForm(EmployerForm):
 
 
 class StaffMemberForm(EmployerForm):
-    first_name = StringField("First name", validators=[InputRequired("Enter the first name"), Length(max=100)])
-    last_name = StringField("Last name", validators=[InputRequired("Enter the last name"), Length(max=100)])
+    first_name = StringField("First name", validators=[InputRequired("Enter the first name"), names.PersonName()])
+    last_name = StringField("Last name", validators=[InputRequired("Enter the last name"), names.PersonName()])
     email = EmailField("Email address", validators=[InputRequired("Enter the email address"), Length(max=254)])
     date_of_birth = DateField("Date of birth (optional)", format=DATE_FORMATS,
                               validators=[Optional(), dates.InRange(dates.BIRTH, label="Date of birth")],

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from mhfa import names
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
@@ -233,8 +234,7 @@ HEADER = ["First name", "Last name", "Email", "Place", "Course", "Booking", "Att
 
 def neutralise(value) -> str:
     """A cell a spreadsheet will show as text: one starting like a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    return names.spreadsheet_text("" if value is None else str(value))
 
 
 def _rows(rows: list[StaffRow]) -> list[list[str]]:

@@ -17,7 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
@@ -33,9 +33,8 @@ from mhfa.people.models import Person, PersonSource
 from mhfa.timeutil import utcnow
 
 MAX_CSV_BYTES = 512 * 1024
-#: A cell starting with one of these is read as a formula by spreadsheet programs (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NAME_FIELDS = ("first_name", "last_name")
+#: An address starting with one of these is read as a formula by spreadsheet programs (CSV injection).
+FORMULA_STARTS = names.FORMULA_STARTS
 
 
 @dataclass
@@ -63,18 +62,6 @@ class Allocation:
 
 # --- checking names and emails ----------------------------------------------------------------------
 
-def _name_problem(label: str, value: str) -> str | None:
-    if not value:
-        return f"enter the {label}"
-    if value.startswith(FORMULA_STARTS):
-        return f"the {label} cannot start with =, +, - or @ (spreadsheets read that as a formula)"
-    if len(value) > 100:
-        return f"the {label} must be 100 characters or fewer"
-    if any(ord(ch) < 32 for ch in value):
-        return f"the {label} contains a control character"
-    return None
-
-
 def _email_problem(email: str) -> str | None:
     if not email:
         return "enter the email address"
@@ -94,12 +81,9 @@ def _date_of_birth(text: str) -> date:
 
 
 def check_member(first_name: str, last_name: str, email: str, date_of_birth: date | str | None = None) -> StaffMember:
-    first, last = " ".join((first_name or "").split()), " ".join((last_name or "").split())
+    first = names.check(first_name, "First name", field="first_name")
+    last = names.check(last_name, "Last name", field="last_name")
     email = normalise_email(email or "")
-    for name, label, value in (("first_name", "first name", first), ("last_name", "last name", last)):
-        problem = _name_problem(label, value)
-        if problem:
-            raise DomainError(problem[0].upper() + problem[1:], field=name)
     problem = _email_problem(email)
     if problem:
         raise DomainError(problem[0].upper() + problem[1:], field="email")
@@ -108,6 +92,14 @@ def check_member(first_name: str, last_name: str, email: str, date_of_birth: dat
     elif date_of_birth is not None:
         dates.BIRTH.check(date_of_birth, "Date of birth", field="date_of_birth")
     return StaffMember(first, last, email, date_of_birth)
+
+
+def _records(reader):
+    """Each record with the line it starts on (a quoted line break makes a record span several lines)."""
+    start = reader.line_num + 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
 
 
 def parse_staff_csv(data: bytes) -> list[StaffMember]:
@@ -133,8 +125,7 @@ def parse_staff_csv(data: bytes) -> list[StaffMember]:
              if name in header}
     members, problems, seen = [], [], {}
     try:
-        for row in reader:
-            line = reader.line_num
+        for line, row in _records(reader):
             if not any(cell.strip() for cell in row):
                 continue
             values = {name: (row[i].strip() if i < len(row) else "") for name, i in index.items()}

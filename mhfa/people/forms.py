@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.areas.services import normalise_postcode
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError
@@ -106,10 +106,8 @@ def _optional_enum(enum_cls) -> dict:
 
 
 class ProfileForm(FlaskForm):
-    first_name = StringField("First name", validators=[
-        DataRequired("Enter your first name"), Length(max=100, message="First name must be 100 characters or fewer")])
-    last_name = StringField("Last name", validators=[
-        DataRequired("Enter your last name"), Length(max=100, message="Last name must be 100 characters or fewer")])
+    first_name = StringField("First name", validators=[DataRequired("Enter your first name"), names.PersonName()])
+    last_name = StringField("Last name", validators=[DataRequired("Enter your last name"), names.PersonName()])
     date_of_birth = DateInputField(
         "Date of birth", validators=[dates.InRange(dates.BIRTH)],
         description="Courses have a minimum age. For example, 27 3 1990.")

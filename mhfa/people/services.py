@@ -7,7 +7,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import normalise_postcode
 from mhfa.audit import services as audit
@@ -102,11 +102,12 @@ def update_profile(user: User, changes: ProfileChanges) -> Person:
     person = user.person
     if person is None:
         raise DomainError("Confirm your email address before you fill in your profile.", field="email")
-    first, last = changes.first_name.strip(), changes.last_name.strip()
-    if not first:
+    if not (changes.first_name or "").strip():
         raise DomainError("Enter your first name", field="first_name")
-    if not last:
+    if not (changes.last_name or "").strip():
         raise DomainError("Enter your last name", field="last_name")
+    first = names.check(changes.first_name, "First name", field="first_name")
+    last = names.check(changes.last_name, "Last name", field="last_name")
     dob = changes.date_of_birth
     if dob is not None:
         dates.BIRTH.check(dob, "Date of birth", field="date_of_birth")

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mhfa import names
 from mhfa.api.idempotency import purge_older_than
 from mhfa.attendance.models import Completion
 from mhfa.audit import services as audit
@@ -123,10 +124,7 @@ def export_csv(person: Person, actor: User | None, reason: str | None = None) ->
     for section, rows in data.items():
         for number, row in enumerate(rows, start=1):
             for key, value in row.items():
-                text = "" if value is None else str(value)
-                if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # never a formula in a spreadsheet
-                    text = "'" + text
-                writer.writerow([section, number, key, text])
+                writer.writerow([section, number, key, names.spreadsheet_text("" if value is None else str(value))])
     audit.record("personal_data.exported", person, actor, format="csv", reason=reason, sections=sorted(data))
     return out.getvalue()
 

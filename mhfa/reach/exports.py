@@ -13,16 +13,14 @@ from datetime import date
 
 import xlsxwriter
 
+from mhfa import names
 from mhfa.reach.dashboard import Table
 
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 
 
 def neutralise(value):
-    if isinstance(value, str) and value.startswith(DANGEROUS_START):
-        return "'" + value
-    return value
+    return names.spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def table_csv(table: Table, preface: list[str] | None = None) -> str:

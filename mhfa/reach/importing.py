@@ -28,7 +28,7 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
-from mhfa import dates
+from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
@@ -184,12 +184,12 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
 
 def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: list[str]) -> _Row | None:
     first, last = row["first_name"], row["last_name"]
-    if not first:
-        reasons.append("first_name is empty")
-    if not last:
-        reasons.append("last_name is empty")
-    if len(first) > 100 or len(last) > 100:
-        reasons.append("a name is longer than 100 characters")
+    for column, value in (("first_name", first), ("last_name", last)):
+        if not value:
+            reasons.append(f"{column} is empty")
+        elif problem := names.problem(value, column):
+            reasons.append(problem)
+    first, last = names.normalise(first), names.normalise(last)
     if "\\N" in (first, last):
         reasons.append("a name cannot be \\N")
     email = row["email"].lower() or None

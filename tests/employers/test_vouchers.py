@@ -41,8 +41,9 @@ def test_a_csv_gives_a_place_to_each_person_and_emails_them_their_link(smtp):
 @pytest.mark.parametrize("data, expected", [
     (b"first_name,last_name,email\nAmina,,amina@acme.example\n,Cole,not-an-email\n",
      ["line 2: enter the last name", "line 3: enter the first name"]),
-    (b"first_name,last_name,email\n=HYPERLINK(\"http://evil\"),Begum,a@acme.example\nBen,@SUM(A1),b@acme.example\n",
-     ["line 2: the first name cannot start with =, +, - or @", "line 3: the last name cannot start with"]),
+    (b"first_name,last_name,email\nAmi\x1bna,Begum,a@acme.example\nBen,\xe2\x80\xaeSmith,b@acme.example\n",
+     ["line 2: first name must not contain a control character",
+      "line 3: last name must not contain a right-to-left or left-to-right control character"]),
     (b"first_name,last_name,email\nAmina,Begum,a@acme.example\nAmy,Begum,A@acme.example\n",
      ["line 3: a@acme.example is already on line 2"]),
     (b"name,email\nAmina Begum,a@acme.example\n", ["line 1: the header has no first_name, last_name column"]),
