@@ -51,6 +51,7 @@ EXPECTED_ACCESS = {
     "certificates.status_list": PUBLIC,
     "certificates.revoke_certificate": {Role.COORDINATOR},
     "certificates.verify": TOKEN,
+    "certificates.verify_badge": PUBLIC,
     "certificates.verify_form": PUBLIC,
     "courses.area_calendars": {Role.COORDINATOR},
     "courses.assign_instructor": {Role.COORDINATOR},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from datetime import date, datetime
 from urllib.parse import quote, urlsplit
 
@@ -24,6 +25,7 @@ from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.notify.messages import absolute_url
 from mhfa.people.models import Person
+from mhfa.security.input import json_value_problem
 from mhfa.timeutil import utcnow
 
 KEY_FRAGMENT = "key-1"
@@ -189,3 +191,35 @@ def credential(certificate: Certificate, now: datetime | None = None) -> dict:
     if certificate.expires_on is not None:
         document["validUntil"] = _end_of(certificate.expires_on)
     return _sign(document, now)
+
+
+# --- checking a badge file someone holds -----------------------------------------------------------------
+
+MAX_BADGE_BYTES = 64 * 1024
+
+
+def check_badge(data: bytes) -> tuple[Certificate | None, str | None]:
+    """A downloaded badge file checked as a verifier would: (its certificate, None) when genuine, else (None,
+    why it cannot be trusted). A file that is not a badge at all is a DomainError on the ``badge`` field."""
+    if not data:
+        raise DomainError("Choose the badge file (.json) to check", field="badge")
+    if len(data) > MAX_BADGE_BYTES:
+        raise DomainError("That file is larger than any badge: choose the .json file you downloaded", field="badge")
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise DomainError("That file is not a badge: choose the .json file you downloaded", field="badge") from None
+    if json_value_problem(document):
+        raise DomainError("That file is not a badge: choose the .json file you downloaded", field="badge")
+    if not isinstance(document, dict) or not isinstance(document.get("proof"), dict):
+        raise DomainError("That file is not a signed badge: choose the .json file you downloaded", field="badge")
+    if document["proof"].get("verificationMethod") != verification_method():
+        return None, "it was not issued by this programme (another issuer, or another key, signed it)"
+    problem = signing.verification_problem(document, signing_key().public_key())
+    if problem:
+        return None, problem
+    token = str(document.get("id", "")).rstrip("/").rpartition("/")[2]
+    try:
+        return services.by_token(token), None
+    except DomainError:
+        return None, "its certificate is not held by this programme"

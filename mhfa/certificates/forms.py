@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
@@ -54,6 +55,11 @@ class VerifyForm(FlaskForm):
         DataRequired(message="Enter the certificate holder's last name"), printable, Length(max=100)])
 
 
+class BadgeFileForm(FlaskForm):
+    badge = FileField("Badge file", description="The .json file downloaded from MHFA Reach, like "
+                                                "badge-MR2026-7K3Q-9XHD.json")
+
+
 class FindCertificateForm(FlaskForm):
     class Meta:
         csrf = False
@@ -62,5 +68,5 @@ class FindCertificateForm(FlaskForm):
                                                             printable, Length(max=40)])
 
 
-__all__ = ["ActionForm", "CorrectMarkForm", "FindCertificateForm", "ReissueForm", "RevokeForm",
+__all__ = ["ActionForm", "BadgeFileForm", "CorrectMarkForm", "FindCertificateForm", "ReissueForm", "RevokeForm",
            "VerifyForm", "printable"]

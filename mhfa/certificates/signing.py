@@ -20,7 +20,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from mhfa.certificates.jsonld import canonical_nquads
+from mhfa.certificates.jsonld import canonical_nquads, strict_problem
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 ED25519_PUB = b"\xed\x01"   # multicodec ed25519-pub, as a varint
@@ -175,17 +175,32 @@ def add_proof(document: dict, key: Ed25519PrivateKey, options: ProofOptions, loa
     return {**unsecured, "proof": {**proof, "proofValue": "z" + b58encode(signature)}}
 
 
-def verify_proof(secured: dict, public_key: Ed25519PublicKey, loader=None) -> bool:
-    """Whether the document's eddsa-rdfc-2022 proof verifies with ``public_key``."""
+def verification_problem(secured: dict, public_key: Ed25519PublicKey, loader=None) -> str | None:
+    """Why the document does not verify with ``public_key`` (None: its eddsa-rdfc-2022 proof holds, and it
+    holds nothing the proof does not cover)."""
     from cryptography.exceptions import InvalidSignature
 
-    proof = dict(secured.get("proof") or {})
+    if not isinstance(secured, dict) or not isinstance(secured.get("proof"), dict):
+        return "it has no proof"
+    proof = dict(secured["proof"])
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
-        return False
-    signature = multibase_decode(proof.pop("proofValue", "") or "z")
-    unsecured = {k: v for k, v in secured.items() if k != "proof"}
+        return "its proof is not an eddsa-rdfc-2022 Data Integrity proof"
     try:
-        public_key.verify(signature, _hash_data(unsecured, {**proof, "@context": unsecured["@context"]}, loader))
+        signature = multibase_decode(proof.pop("proofValue", "") or "z")
+    except (ValueError, TypeError):
+        return "its proof value cannot be read"
+    unsecured = {k: v for k, v in secured.items() if k != "proof"}
+    config = {**proof, "@context": unsecured.get("@context")}
+    problem = strict_problem(unsecured, loader) or strict_problem(config, loader)
+    if problem:
+        return problem
+    try:
+        public_key.verify(signature, _hash_data(unsecured, config, loader))
     except InvalidSignature:
-        return False
-    return True
+        return "its signature does not match: it was changed after it was signed, or signed with another key"
+    return None
+
+
+def verify_proof(secured: dict, public_key: Ed25519PublicKey, loader=None) -> bool:
+    """Whether the document's eddsa-rdfc-2022 proof verifies with ``public_key``, covering all it holds."""
+    return verification_problem(secured, public_key, loader) is None

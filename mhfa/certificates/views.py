@@ -19,6 +19,7 @@ from mhfa.auth.models import Role
 from mhfa.certificates import badges, services
 from mhfa.certificates.forms import (
     ActionForm,
+    BadgeFileForm,
     CorrectMarkForm,
     FindCertificateForm,
     ReissueForm,
@@ -167,10 +168,10 @@ def reissue_certificate(certificate_id: int):
 
 # --- public verification ---------------------------------------------------------------------------
 
-def _verification_page(certificate: Certificate, status: int = 200):
+def _verification_page(certificate: Certificate, status: int = 200, *, badge_checked: bool = False):
     response = current_app.make_response((render_template(
         "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
-        programme=services.programme_name(), public=True), status))
+        programme=services.programme_name(), public=True, badge_checked=badge_checked), status))
     # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -193,7 +194,28 @@ def verify_form():
         outcome = flow.attempt(services.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
         if outcome.ok:
             return _verification_page(outcome.value)
-    return render_template("certificates/verify_form.html", form=form), flow.status(form)
+    return render_template("certificates/verify_form.html", form=form, badge_form=BadgeFileForm(formdata=None)), \
+        flow.status(form)
+
+
+@bp.route("/verify/badge", methods=["POST"])
+@public
+@limiter.limit(verify_rate_limit)
+def verify_badge():
+    """Check a downloaded Open Badge file: genuine (its signature covers all it holds) and its certificate's state."""
+    form = BadgeFileForm()
+    untrusted = None
+    if form.validate_on_submit():
+        upload = form.badge.data
+        data = upload.read(badges.MAX_BADGE_BYTES + 1) if upload else b""
+        outcome = flow.attempt(badges.check_badge, data, form=form)
+        if outcome.ok:
+            certificate, untrusted = outcome.value
+            if certificate is not None:
+                return _verification_page(certificate, badge_checked=True)
+    status = 422 if untrusted or form.errors or form.form_errors else flow.status(form)
+    return render_template("certificates/verify_form.html", form=VerifyForm(formdata=None), badge_form=form,
+                           untrusted=untrusted), status
 
 
 # --- downloads -------------------------------------------------------------------------------------------

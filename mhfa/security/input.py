@@ -43,7 +43,7 @@ def unreadable(text: str) -> bool:
     return False
 
 
-def _depth_and_text_problem(value: Any) -> str | None:
+def json_value_problem(value: Any) -> str | None:
     """Why a parsed JSON value is refused (too deep, or unreadable text), walked without recursion."""
     stack = [(value, 1)]
     while stack:
@@ -76,7 +76,7 @@ class GuardedRequest(Request):
             if silent:
                 return None
             raise BadRequest(f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from error
-        problem = _depth_and_text_problem(value) if value is not None else None
+        problem = json_value_problem(value) if value is not None else None
         if problem:
             if silent:
                 return None

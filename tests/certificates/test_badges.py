@@ -3,6 +3,7 @@ an independent verifier (pyoxigraph's RDFC-1.0 canonicaliser and PyNaCl's Ed2551
 """
 import base64
 import hashlib
+import io
 import json
 import os
 import stat
@@ -231,3 +232,104 @@ def test_erasing_the_holder_sets_the_credentials_bit_and_reach_keeps_the_certifi
     # Still unrevoked, so the reach figures (which count unrevoked certificates) do not move.
     assert db.session.get(Certificate, cert.id).revoked_at is None
     assert status_bit(status_list, db.session.get(Certificate, earlier.id).status_index) == 1
+
+
+# --- strict verification: nothing the signature does not cover ------------------------------------------
+
+def _tamperings() -> dict:
+    """Changes that leave the signed RDF as it was (JSON-LD drops them), so only a strict check sees them."""
+
+    def extra_property(badge):
+        badge["awardedForBravery"] = True
+
+    def extra_nested_property(badge):
+        badge["credentialSubject"]["achievement"]["extraLevel"] = "Gold"
+
+    def inline_context_nulling_a_new_term(badge):
+        badge["@context"] = [*badge["@context"], {"secretGrade": None}]
+        badge["secretGrade"] = "A*"
+
+    def inline_context_mapping_an_unused_term(badge):
+        badge["@context"] = [*badge["@context"], {"grade": "https://evil.example/grade"}]
+
+    def nested_context(badge):
+        badge["credentialSubject"]["@context"] = {"note": None}
+        badge["credentialSubject"]["note"] = "forged"
+
+    def relative_type(badge):
+        badge["type"] = [*badge["type"], "MasterInstructorCredential"]
+
+    def unsigned_proof_property(badge):
+        badge["proof"]["note"] = "also signed by the Queen"
+
+    return {f.__name__: f for f in (extra_property, extra_nested_property, inline_context_nulling_a_new_term,
+                                    inline_context_mapping_an_unused_term, nested_context, relative_type,
+                                    unsigned_proof_property)}
+
+
+@pytest.fixture()
+def issued_badge(client, auth):
+    holder = factories.user(Role.TRAINEE)
+    cert = factories.certificate(holder.person)
+    db.session.commit()
+    auth.login(holder)
+    badge = client.get(f"/certificates/{cert.id}/badge.json").get_json(force=True)
+    did = client.get("/.well-known/did.json").get_json(force=True)
+    auth.logout()
+    return cert, badge, did
+
+
+@pytest.mark.parametrize("tampering", sorted(_tamperings()))
+def test_a_badge_holding_anything_unsigned_fails_the_apps_check_and_the_independent_one(issued_badge, tampering):
+    cert, badge, did = issued_badge
+    key = badges.signing_key().public_key()
+    assert signing.verify_proof(badge, key) and independently_verified(badge, did)
+    tampered = json.loads(json.dumps(badge))
+    _tamperings()[tampering](tampered)
+    assert signing.verification_problem(tampered, key) is not None
+    assert not signing.verify_proof(tampered, key)
+    assert not independently_verified(tampered, did)
+
+
+def _check_badge(client, document: dict | bytes):
+    from tests.conftest import csrf_token
+
+    data = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return client.post("/verify/badge", data={"badge": (io.BytesIO(data), "badge.json"),
+                                              "csrf_token": csrf_token(client, "/verify")},
+                       content_type="multipart/form-data")
+
+
+def test_the_public_verification_page_checks_a_badge_file_the_same_way(client, issued_badge):
+    cert, badge, _ = issued_badge
+    genuine = _check_badge(client, badge)
+    html = genuine.get_data(as_text=True)
+    assert genuine.status_code == 200 and "The badge file is genuine" in html and "Valid" in html
+    tampered = json.loads(json.dumps(badge))
+    _tamperings()["extra_property"](tampered)
+    refused = _check_badge(client, tampered)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "This badge cannot be trusted" in html
+    assert "it holds &#39;awardedForBravery&#39;, which its signed contexts do not define" in html
+    changed = json.loads(json.dumps(badge))
+    changed["credentialSubject"]["identifier"][0]["identityHash"] = "Someone Else"
+    assert "its signature does not match" in _check_badge(client, changed).get_data(as_text=True)
+
+
+def test_a_badge_file_check_refuses_files_that_are_not_badges(client):
+    for data, message in ((b"", "Choose the badge file"), (b"\xff\xfe not json", "That file is not a badge"),
+                          (b"[1, 2]", "That file is not a signed badge"),
+                          (b"{" * 5000, "That file is not a badge"),
+                          (b" " * (badges.MAX_BADGE_BYTES + 1), "larger than any badge")):
+        response = _check_badge(client, data)
+        assert response.status_code == 422 and message in response.get_data(as_text=True), message
+
+
+def test_a_badge_signed_by_another_key_is_not_ours(client, issued_badge):
+    _, badge, _ = issued_badge
+    other = signing.add_proof({k: v for k, v in badge.items() if k != "proof"}, Ed25519PrivateKey.generate(),
+                              signing.ProofOptions(badge["proof"]["verificationMethod"], badge["proof"]["created"]))
+    assert "its signature does not match" in _check_badge(client, other).get_data(as_text=True)
+    elsewhere = json.loads(json.dumps(badge))
+    elsewhere["proof"]["verificationMethod"] = "did:web:evil.example#key-1"
+    assert "not issued by this programme" in _check_badge(client, elsewhere).get_data(as_text=True)
