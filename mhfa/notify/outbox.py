@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from mhfa.extensions import db
 from mhfa.notify.models import OutboxMessage, OutboxStatus
-from mhfa.notify.services import QUEUE_KEY, mail_transport
+from mhfa.notify.services import QUEUE_KEY, delete_mail_files, mail_transport
 from mhfa.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -147,12 +147,14 @@ def _retry_or_give_up(message_id: int, attempts: int, problem: str) -> bool:
     return retry
 
 
-def purge_delivered(older_than_days: int) -> int:
-    """Delete sent messages older than this (personal data kept no longer than needed); in the session."""
+def purge_delivered(older_than_days: int) -> tuple[int, int]:
+    """Delete sent messages older than this (personal data kept no longer than needed), in the session, with
+    their ``.eml`` files and any other file that old; returns (messages, files) deleted."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    return db.session.execute(
+    message_ids = list(db.session.scalars(
         sa.delete(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff)
-    ).rowcount
+        .returning(OutboxMessage.message_id)))
+    return len(message_ids), delete_mail_files(message_ids, older_than_days)
 
 
 def pending_count() -> int:

@@ -12,14 +12,17 @@ off, so no request waits for (or is timed by) an SMTP relay. Without ``MAIL_SERV
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
@@ -118,7 +121,7 @@ def mail_transport() -> Iterator[Callable[[bytes], None]]:
     ``MAIL_SERVER``. Raises ``OSError``/``smtplib.SMTPException`` when the server cannot take a message."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        folder = _outbox()
+        folder = outbox_folder()
         yield lambda raw: _write(raw, folder)
         return
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config.get("MAIL_TIMEOUT", 30)) as smtp:
@@ -129,10 +132,32 @@ def mail_transport() -> Iterator[Callable[[bytes], None]]:
         yield lambda raw: smtp.send_message(message_from_bytes(raw, policy=_POLICY))
 
 
-def _outbox() -> Path:
+def outbox_folder() -> Path:
+    """Where messages are written as ``.eml`` files when there is no mail server."""
     return Path(current_app.instance_path) / "outbox"
+
+
+def message_digest(message_id: str) -> str:
+    """What names a message's ``.eml`` file: a digest of its Message-ID (so retention finds the file)."""
+    return hashlib.sha256(message_id.strip().encode()).hexdigest()[:20]
 
 
 def _write(raw: bytes, folder: Path) -> Path:
     private_folder(folder)
-    return write_private(folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml", raw)
+    message_id = str(BytesHeaderParser(policy=_POLICY).parsebytes(raw).get("Message-ID", "")) or uuid.uuid4().hex
+    return write_private(folder / f"{utcnow():%Y%m%dT%H%M%S}-{message_digest(message_id)}.eml", raw)
+
+
+def delete_mail_files(message_ids: list[str], older_than_days: int) -> int:
+    """Delete the ``.eml`` files of these messages, and every one older than ``older_than_days``."""
+    folder = outbox_folder()
+    if not folder.is_dir():
+        return 0
+    digests = {message_digest(m) for m in message_ids if m}
+    cutoff = time.time() - older_than_days * 86400
+    deleted = 0
+    for path in folder.glob("*.eml"):
+        if path.stem.rpartition("-")[2] in digests or path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
