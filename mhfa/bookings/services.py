@@ -27,7 +27,7 @@ from mhfa.bookings.vouchers import return_voucher, usable_voucher
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.courses.places import places
-from mhfa.employers.models import VoucherStatus
+from mhfa.employers.models import OfferState, VoucherStatus
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course, lock_person, lock_vouchers
@@ -211,6 +211,12 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     _check_not_booked(person, course)
     voucher = usable_voucher(voucher_code, person, course, lock=True, now=now) if (
         course.is_closed or (voucher_code or "").strip()) else None
+    if voucher is not None and voucher.offer is OfferState.OFFERED:
+        # A place offered to someone with an account: their employer cannot book it for them until they accept;
+        # they (or the programme team, on the phone with them) booking with it is their answer.
+        if source is BookingSource.EMPLOYER:
+            raise DomainError("this person has not accepted the place offered to them yet", field="voucher_code")
+        voucher.offer, voucher.offer_answered_at = OfferState.ACCEPTED, now
 
     booking = Booking(course=course, person=person, source=source, booked_by_user_id=getattr(booked_by, "id", None))
     if confirmed_count(course) < course.capacity:

@@ -66,6 +66,25 @@ def order_invoiced(order: Order, invoice: Invoice) -> None:
                  url=absolute_url("employers.invoice_pdf", order_id=order.id))
 
 
+def place_offered(voucher: PlaceVoucher) -> None:
+    """To the owner of the account a place was given to: accept or decline it (nothing is booked till then)."""
+    person = voucher.assigned_person
+    send("employer_place_offer", to=person.email if person else None,
+         subject=f"{voucher.order.employer.name} offers you a place: {voucher.order.course_type.name}",
+         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code),
+         offers_url=absolute_url("employers.place_offers"))
+
+
+def offer_answered(voucher: PlaceVoucher) -> None:
+    """To the organisation's contacts: the person they offered a place to accepted or declined it."""
+    answer = "accepted" if voucher.offer.value == "accepted" else "declined"
+    for contact in voucher.order.employer.contacts:
+        if contact.is_confirmed:
+            send("employer_place_answer", to=contact.email,
+                 subject=f"{voucher.given_name} {answer} the place on {voucher.order.course_type.name}",
+                 voucher=voucher, answer=answer, url=absolute_url("employers.order", order_id=voucher.order_id))
+
+
 def place_for_staff(voucher: PlaceVoucher) -> None:
     person = voucher.assigned_person
     send("employer_place", to=person.email if person else None,

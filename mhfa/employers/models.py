@@ -287,8 +287,26 @@ class VoucherStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+class OfferState(enum.Enum):
+    """A place given to an address that already has an account is an offer, until its owner answers."""
+
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return {OfferState.OFFERED: "Offered: waiting for them to accept or decline",
+                OfferState.ACCEPTED: "Accepted", OfferState.DECLINED: "Declined"}[self]
+
+
 class PlaceVoucher(db.Model):
-    """One paid place, handed by an employer to a member of staff through an unguessable code."""
+    """One paid place, handed by an employer to a member of staff through an unguessable code.
+
+    ``given_*`` hold the name and address the contact typed when giving it: the employer's pages show
+    those, never the name on the record they matched. ``offer`` is set when the address already had an
+    account: nothing may be booked with the place until its owner accepts it (``mhfa.employers.vouchers``).
+    """
 
     __tablename__ = "place_voucher"
 
@@ -301,9 +319,28 @@ class PlaceVoucher(db.Model):
     expires_on: Mapped[date | None]
     #: When the member of staff was last emailed the link to claim the place.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    given_first_name: Mapped[str | None] = mapped_column(sa.String(100))
+    given_last_name: Mapped[str | None] = mapped_column(sa.String(100))
+    given_email: Mapped[str | None] = mapped_column(sa.String(254))
+    offer: Mapped[OfferState | None] = mapped_column(str_enum(OfferState))
+    offer_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship(back_populates="vouchers")
     assigned_person: Mapped[Person | None] = relationship()
+
+    @property
+    def given_name(self) -> str:
+        """The name the contact typed for the place (what the employer's pages show)."""
+        return f"{self.given_first_name or ''} {self.given_last_name or ''}".strip()
+
+    @property
+    def waiting_for_answer(self) -> bool:
+        return self.offer is OfferState.OFFERED and self.status is VoucherStatus.ASSIGNED
+
+    @property
+    def usable_by_employer(self) -> bool:
+        """Whether the contact may book with it: given to someone who needs no consent, or who accepted."""
+        return self.assigned_person_id is not None and self.offer in (None, OfferState.ACCEPTED)
 
 
 class ClosedCourseRequestStatus(enum.Enum):

@@ -1,7 +1,9 @@
 """What an organisation sees of its places and staff: counts, each member of staff, coverage, exports.
 
-An organisation's staff are the people it named: those it gave a place voucher, and those booked on
-its closed courses. Never the employer people pick on their own profile. Every figure is built in SQL
+An organisation's staff are the people it named: those it gave a place voucher (and who accepted it,
+when it was an offer to an account holder), and those booked on its closed courses. Never the employer
+people pick on their own profile. A person is shown by the name and address the organisation typed for
+their place, never by the name on their record. Every figure is built in SQL
 for one organisation, so one organisation's page or export never holds another's rows.
 """
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +22,15 @@ from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
-from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import (
+    USABLE_ORDER_STATUSES,
+    Employer,
+    OfferState,
+    Order,
+    OrderStatus,
+    PlaceVoucher,
+    VoucherStatus,
+)
 from mhfa.extensions import db
 from mhfa.pagination import Page, paginate
 from mhfa.people.models import Person
@@ -35,7 +45,8 @@ def staff_ids(employer: Employer) -> sa.Select:
     """The ids of the organisation's staff, as a subquery-ready SELECT."""
     named = (sa.select(PlaceVoucher.assigned_person_id.label("person_id"))
              .join(Order, Order.id == PlaceVoucher.order_id)
-             .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.is_not(None)))
+             .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.is_not(None),
+                    sa.or_(PlaceVoucher.offer.is_(None), PlaceVoucher.offer == OfferState.ACCEPTED)))
     closed = (sa.select(Booking.person_id.label("person_id")).join(Course, Course.id == Booking.course_id)
               .where(Course.employer_id == employer.id, Booking.status != BookingStatus.CANCELLED))
     return sa.union(named, closed)
@@ -97,6 +108,9 @@ def places(employer: Employer) -> Places:
 @dataclass
 class StaffRow:
     person: Person
+    first_name: str       # as the organisation typed it for their place (the record's on a closed course only)
+    last_name: str
+    email: str
     place: str            # what their voucher says: unused, booked, used...
     course: str           # the course they are booked on, if any
     booking: str          # confirmed / waiting list / none
@@ -165,8 +179,9 @@ def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
         voucher = vouchers.get(person.id)
         booking, course, kind = latest.get(person.id, (None, None, None))
         cert = certificates.get(person.id)
+        first, last, email = known_as(voucher, person)
         rows.append(StaffRow(
-            person=person,
+            person=person, first_name=first, last_name=last, email=email,
             place=_place_state(voucher, booking),
             course=f"{kind.name}, {to_london(course.starts_at):%-d %B %Y}" if course is not None else "",
             booking=("Confirmed" if booking is not None and booking.status is BookingStatus.CONFIRMED
@@ -180,6 +195,26 @@ def _staff_rows(employer: Employer, people: list[Person]) -> list[StaffRow]:
             voucher_id=voucher.id if voucher is not None else None,
         ))
     return rows
+
+
+def known_as(voucher: PlaceVoucher | None, person: Person) -> tuple[str, str, str]:
+    """The name and address the organisation knows someone by: what it typed for their place."""
+    if voucher is not None and voucher.given_email:
+        return voucher.given_first_name or "", voucher.given_last_name or "", voucher.given_email
+    return person.first_name, person.last_name, person.email or ""
+
+
+def known_names(employer: Employer, person_ids: list[int]) -> dict[int, str]:
+    """The names the organisation typed for these people's places (one query), by person id."""
+    found = {}
+    for person_id, first, last in db.session.execute(
+            sa.select(PlaceVoucher.assigned_person_id, PlaceVoucher.given_first_name, PlaceVoucher.given_last_name)
+            .join(Order, Order.id == PlaceVoucher.order_id)
+            .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.in_(person_ids or [0]),
+                   PlaceVoucher.given_email.is_not(None))
+            .order_by(PlaceVoucher.id)):
+        found[person_id] = f"{first or ''} {last or ''}".strip()
+    return found
 
 
 def _place_state(voucher: PlaceVoucher | None, booking: Booking | None) -> str:
@@ -202,6 +237,11 @@ class Coverage:
     ask: float
     needed_for_ask: int | None
     expiring: list[Certificate]
+    #: The names the organisation knows the holders of expiring certificates by (person id to name).
+    names: dict[int, str] = field(default_factory=dict)
+
+    def name_of(self, certificate: Certificate) -> str:
+        return self.names.get(certificate.person_id) or certificate.person.full_name
 
 
 def coverage(employer: Employer, today: date | None = None) -> Coverage:
@@ -219,7 +259,8 @@ def coverage(employer: Employer, today: date | None = None) -> Coverage:
     headcount = employer.headcount
     share = certified / headcount if headcount else None
     needed = max(0, math.ceil(headcount * COVERAGE_ASK) - certified) if headcount else None
-    return Coverage(headcount, certified, share, COVERAGE_ASK, needed, expiring)
+    return Coverage(headcount, certified, share, COVERAGE_ASK, needed, expiring,
+                    known_names(employer, [c.person_id for c in expiring]))
 
 
 def staff_certified(employer: Employer) -> int:
@@ -239,7 +280,7 @@ def neutralise(value) -> str:
 
 def _rows(rows: list[StaffRow]) -> list[list[str]]:
     return [[neutralise(v) for v in (
-        r.person.first_name, r.person.last_name, r.person.email, r.place, r.course, r.booking, r.attendance,
+        r.first_name, r.last_name, r.email, r.place, r.course, r.booking, r.attendance,
         r.completed_on.isoformat() if r.completed_on else "", r.certificate_number,
         r.certificate_expires_on.isoformat() if r.certificate_expires_on else "")] for r in rows]
 

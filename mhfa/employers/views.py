@@ -222,8 +222,7 @@ def allocate(order_id: int):
         outcome = flow.attempt(vouchers.allocate_one, employer, order_, form.first_name.data, form.last_name.data,
                                form.email.data, date_of_birth=form.date_of_birth.data, by=current_user, form=form)
         if outcome.ok:
-            name = outcome.value.assigned_person.full_name
-            flash(f"Place given to {name}: we have emailed them the link.", "success")
+            flash(_given_message(outcome.value), "success")
             return redirect(url_for(".order", order_id=order_.id))
     return _order_page(employer, order_, one_form=form)
 
@@ -242,8 +241,10 @@ def upload_staff(order_id: int):
         data = upload.read(vouchers.MAX_CSV_BYTES + 1) if upload else b""
         outcome = flow.attempt(vouchers.allocate_csv, employer, order_, data, by=current_user, form=form)
         if outcome.ok:
-            flash(f"{len(outcome.value.vouchers)} places given out: we have emailed each person their link.",
-                  "success")
+            given = outcome.value.vouchers
+            offered = sum(v.waiting_for_answer for v in given)
+            flash(f"{len(given)} places given out: we have emailed each person their link"
+                  + (f" ({offered} of them will accept or decline first)." if offered else "."), "success")
             return redirect(url_for(".order", order_id=order_.id))
         lines = getattr(outcome.error, "lines", [])
     return _order_page(employer, order_, upload_form=form, csv_lines=lines)
@@ -277,6 +278,13 @@ def credit_note_pdf(order_id: int, credit_note_id: int):
 
 # --- places -----------------------------------------------------------------------------------------
 
+def _given_message(voucher) -> str:
+    if voucher.waiting_for_answer:
+        return (f"Place offered to {voucher.given_name}: we have emailed them. {voucher.given_email} already has an "
+                "account, so nothing is booked until they accept; this page shows their answer.")
+    return f"Place given to {voucher.given_name}: we have emailed them the link."
+
+
 def _own_voucher(employer, voucher_id: int):
     return flow.found_or_404(vouchers.voucher_of, employer, voucher_id)
 
@@ -291,7 +299,7 @@ def resend_place(voucher_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.resend, voucher, by=current_user, form=form)
         if outcome.ok:
-            flash(f"We have emailed the link to {voucher.assigned_person.email} again.", "success")
+            flash(f"We have emailed the link to {voucher.given_email} again.", "success")
         else:
             flash(outcome.error.message, "error")
     return redirect(url_for(".order", order_id=voucher.order_id))
@@ -308,7 +316,7 @@ def reassign_place(voucher_id: int):
         outcome = flow.attempt(vouchers.reassign, employer, voucher, form.first_name.data, form.last_name.data,
                                form.email.data, by=current_user, form=form)
         if outcome.ok:
-            flash(f"Place given to {voucher.assigned_person.full_name}: we have emailed them the link.", "success")
+            flash(_given_message(voucher), "success")
             return redirect(url_for(".order", order_id=voucher.order_id))
     return render_template("employers/reassign.html", voucher=voucher, form=form), flow.status(form)
 
@@ -326,7 +334,7 @@ def book_staff():
             courses.update((course.id, course) for course in vouchers.courses_for(voucher))
     form = BookStaffForm(
         courses=[(c, orders.course_label(c)) for c in sorted(courses.values(), key=lambda c: c.starts_at)],
-        staff=[(v, f"{v.assigned_person.full_name} ({v.order.course_type.name})") for v in unused])
+        staff=[(v, f"{v.given_name} ({v.order.course_type.name})") for v in unused])
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.book_staff, employer, form.voucher_ids(),
                                form_id(form.course.data),
@@ -355,7 +363,41 @@ def request_course():
     return render_template("employers/request_course.html", form=form), flow.status(form)
 
 
-# --- the staff member's link ------------------------------------------------------------------------
+# --- the staff member's link, and the places offered to them ----------------------------------------------
+
+@bp.route("/account/place-offers")
+@login_required
+def place_offers():
+    """Places employers have offered you: accept or decline each (nothing is booked until you accept)."""
+    return render_template("employers/place_offers.html", offers=vouchers.offers_for(current_user),
+                           form=ConfirmForm())
+
+
+@bp.route("/places/<code>/accept", methods=["POST"])
+@login_required
+def accept_place(code: str):
+    """Accept a place offered to you: you (or your employer) can then book it."""
+    return _answer_place(code, accept=True)
+
+
+@bp.route("/places/<code>/decline", methods=["POST"])
+@login_required
+def decline_place(code: str):
+    """Decline a place offered to you: it goes back to the organisation, and nothing is booked."""
+    return _answer_place(code, accept=False)
+
+
+def _answer_place(code: str, *, accept: bool):
+    form = ConfirmForm()
+    if form.validate_on_submit():  # a refusal (not yours: 404; answered already: 409) is the error page
+        voucher = flow.attempt(vouchers.answer_offer, current_user, code, accept=accept).value
+        if accept:
+            flash(f"You have accepted the place from {voucher.order.employer.name}. Choose your date below.",
+                  "success")
+            return redirect(url_for(".claim_place", code=code))
+        flash(f"You have declined the place from {voucher.order.employer.name}. Nothing was booked.", "success")
+    return redirect(url_for(".place_offers"))
+
 
 @bp.route("/places/<code>", methods=["GET", "POST"])
 @token_or_public
@@ -375,4 +417,4 @@ def claim_place(code: str):
                        "kept for you.", "success")
             return redirect(url_for("bookings.my_courses"))
     return render_template("employers/claim.html", voucher=voucher, form=form, courses=courses, used=used,
-                           holder=vouchers.holder(voucher), code=code), flow.status(form)
+                           holder=vouchers.holder(voucher), code=code, answer_form=ConfirmForm()), flow.status(form)

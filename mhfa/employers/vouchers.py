@@ -3,7 +3,14 @@
 Each place is a voucher with an unguessable code. The contact allocates places one by one or from a
 CSV file of names and emails (every row is checked before any place is used; problems come back as
 ``line N: reason``). Each member of staff is emailed a link to claim the place and choose a date, or
-the contact books them directly. Booking with a voucher goes through the bookings service, which
+the contact books them directly.
+
+No booking without consent: a place given to an address that already has an account is an *offer*,
+which its owner accepts or declines (from the emailed link or their account) before anything can be
+booked with it; the contact sees "offered", then the answer. The contact's pages show the name and
+address they typed for a place, never the name on the record the address matched.
+
+Booking with a voucher goes through the bookings service, which
 locks the voucher and spends it once, whatever the concurrency; a voucher used for a waiting-list
 place is held, not spent, and promotion keeps it.
 """
@@ -24,7 +31,14 @@ from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers import emails, lookup
-from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, Order, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import (
+    USABLE_ORDER_STATUSES,
+    Employer,
+    OfferState,
+    Order,
+    PlaceVoucher,
+    VoucherStatus,
+)
 from mhfa.employers.orders import lock_order
 from mhfa.employers.organisations import normalise_email
 from mhfa.errors import Conflict, DomainError, NotFound
@@ -200,13 +214,29 @@ def _staff_person(employer: Employer, member: StaffMember, person: Person | None
     return person
 
 
-def _give(voucher: PlaceVoucher, person: Person, by: User) -> PlaceVoucher:
+def _with_accounts(people: list[Person]) -> set[int]:
+    """The ids of these people who have an account (one query): a place given to them is an offer."""
+    ids = [p.id for p in people if p is not None and p.id is not None]
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(User.person_id).where(User.person_id.in_(ids))))
+
+
+def _give(voucher: PlaceVoucher, person: Person, member: StaffMember, by: User, *, offer: bool) -> PlaceVoucher:
     voucher.status = VoucherStatus.ASSIGNED
     voucher.assigned_person = person
     voucher.assigned_at = voucher.sent_at = utcnow()
+    voucher.given_first_name, voucher.given_last_name = member.first_name, member.last_name
+    voucher.given_email = member.email
+    voucher.offer = OfferState.OFFERED if offer else None
+    voucher.offer_answered_at = None
     db.session.flush()
-    audit.record("voucher.assigned", voucher, by, order_id=voucher.order_id, person_id=person.id)
-    emails.place_for_staff(voucher)
+    audit.record("voucher.offered" if offer else "voucher.assigned", voucher, by, order_id=voucher.order_id,
+                 person_id=person.id)
+    if offer:
+        emails.place_offered(voucher)
+    else:
+        emails.place_for_staff(voucher)
     return voucher
 
 
@@ -226,9 +256,11 @@ def allocate(employer: Employer, order: Order, members: list[StaffMember], *, by
                           field="file" if len(members) > 1 else "email")
     known = _people_with_emails([member.email for member in members])
     _refuse_people_who_cannot_have_one(order, members, known)
+    with_accounts = _with_accounts(list(known.values()))
     result = Allocation()
     for member, voucher in zip(members, free, strict=False):
-        result.vouchers.append(_give(voucher, _staff_person(employer, member, known.get(member.email)), by))
+        person = _staff_person(employer, member, known.get(member.email))
+        result.vouchers.append(_give(voucher, person, member, by, offer=person.id in with_accounts))
     return result
 
 
@@ -268,17 +300,23 @@ def voucher_of(employer: Employer, voucher_id: int) -> PlaceVoucher | None:
     return voucher if voucher is not None and voucher.order.employer_id == employer.id else None
 
 
+def _needs_no_answer():
+    """The places a contact may book with: given without an offer, or offered and accepted."""
+    return sa.or_(PlaceVoucher.offer.is_(None), PlaceVoucher.offer == OfferState.ACCEPTED)
+
+
 def given_not_used(employer: Employer) -> list[PlaceVoucher]:
-    """Places given to named staff and not yet used or held (on invoiced or paid orders)."""
+    """Places given to named staff and not yet used or held (on invoiced or paid orders); not those offered
+    to someone who has not accepted yet."""
     held = sa.exists().where(Booking.voucher_id == PlaceVoucher.id, Booking.status != BookingStatus.CANCELLED)
     return list(db.session.scalars(
         sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
         .join(Person, Person.id == PlaceVoucher.assigned_person_id)
         .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
-               PlaceVoucher.status == VoucherStatus.ASSIGNED, ~held)
+               PlaceVoucher.status == VoucherStatus.ASSIGNED, ~held, _needs_no_answer())
         .options(selectinload(PlaceVoucher.assigned_person),
                  selectinload(PlaceVoucher.order).selectinload(Order.course_type))
-        .order_by(Person.last_name, Person.first_name, PlaceVoucher.id)))
+        .order_by(PlaceVoucher.given_last_name, PlaceVoucher.given_first_name, PlaceVoucher.id)))
 
 
 def of_order(order: Order) -> list[PlaceVoucher]:
@@ -326,7 +364,10 @@ def resend(voucher: PlaceVoucher, *, by: User) -> PlaceVoucher:
     voucher.sent_at = utcnow()
     db.session.flush()
     audit.record("voucher.resent", voucher, by, person_id=voucher.assigned_person_id)
-    emails.place_for_staff(voucher)
+    if voucher.waiting_for_answer:
+        emails.place_offered(voucher)
+    else:
+        emails.place_for_staff(voucher)
     return voucher
 
 
@@ -339,10 +380,10 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
     _unspent(voucher)
     person = _staff_person(employer, member, _person_with_email(member.email))
     if voucher.assigned_person_id == person.id:
-        raise DomainError(f"This place is already {person.full_name}'s", field="email")
+        raise DomainError(f"This place is already given to {member.email}", field="email")
     before = voucher.assigned_person_id
     audit.record("voucher.reassigned", voucher, by, from_person_id=before, to_person_id=person.id)
-    return _give(voucher, person, by)
+    return _give(voucher, person, member, by, offer=person.id in _with_accounts([person]))
 
 
 # --- claiming and booking ----------------------------------------------------------------------------
@@ -377,10 +418,59 @@ def _course_for_voucher(voucher: PlaceVoucher, course_id: int | None) -> Course:
 
 
 def claim(user: User, code: str, course_id: int | None) -> Booking:
-    """A member of staff uses their place on the course they chose (the bookings rules decide)."""
+    """A member of staff uses their place on the course they chose (the bookings rules decide); choosing a
+    date for a place offered to them accepts it."""
     voucher = voucher_by_code(code)
     course = _course_for_voucher(voucher, course_id)
+    if voucher.waiting_for_answer and user.person_id is not None and voucher.assigned_person_id == user.person_id:
+        _answer(voucher, user, accept=True)
     return bookings.book_for_user(user, course, voucher_code=voucher.code)
+
+
+# --- offers: answered by the person they were made to --------------------------------------------------------
+
+def offers_for(user: User) -> list[PlaceVoucher]:
+    """The places offered to ``user`` and waiting for their answer (on orders that can be used)."""
+    if user.person_id is None:
+        return []
+    return list(db.session.scalars(
+        sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
+        .where(PlaceVoucher.assigned_person_id == user.person_id, PlaceVoucher.offer == OfferState.OFFERED,
+               PlaceVoucher.status == VoucherStatus.ASSIGNED, Order.status.in_(USABLE_ORDER_STATUSES))
+        .options(selectinload(PlaceVoucher.order).selectinload(Order.employer),
+                 selectinload(PlaceVoucher.order).selectinload(Order.course_type))
+        .order_by(PlaceVoucher.assigned_at, PlaceVoucher.id)))
+
+
+def answer_offer(user: User, code: str, *, accept: bool) -> PlaceVoucher:
+    """The person a place was offered to accepts it (it is then theirs to book, or their employer's to book
+    for them) or declines it (it goes back to the organisation, to give to someone else)."""
+    voucher = voucher_by_code(code)
+    if user.person_id is None or voucher.assigned_person_id != user.person_id:
+        raise NotFound("That place is not offered to you.")
+    lock_order(voucher.order)
+    _lock_voucher(voucher)  # a reassignment in flight finishes first, and is seen below
+    if voucher.assigned_person_id != user.person_id:
+        raise NotFound("That place is not offered to you.")
+    if not voucher.waiting_for_answer:
+        raise Conflict("You have already answered this offer", field="answer")
+    if voucher.status is VoucherStatus.CANCELLED or not voucher.order.places_usable:
+        raise Conflict("This place has been cancelled", field="answer")
+    return _answer(voucher, user, accept=accept)
+
+
+def _answer(voucher: PlaceVoucher, user: User, *, accept: bool) -> PlaceVoucher:
+    voucher.offer = OfferState.ACCEPTED if accept else OfferState.DECLINED
+    voucher.offer_answered_at = utcnow()
+    if not accept:
+        voucher.status = VoucherStatus.AVAILABLE
+        voucher.assigned_person = None
+        voucher.assigned_at = voucher.sent_at = None
+    db.session.flush()
+    audit.record("voucher.offer_accepted" if accept else "voucher.offer_declined", voucher, user,
+                 order_id=voucher.order_id)
+    emails.offer_answered(voucher)
+    return voucher
 
 
 def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None, *, by: User) -> list[Booking]:
@@ -397,6 +487,9 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
         voucher = voucher_of(employer, voucher_id)
         if voucher is None or voucher.assigned_person is None:
             raise DomainError("Choose staff from the list", field="vouchers")
+        if not voucher.usable_by_employer:
+            raise DomainError(f"{voucher.given_name} has not accepted the place yet: they book once they do, or "
+                              "you can", field="vouchers")
         vouchers.append(voucher)
     course = _course_for_voucher(vouchers[0], course_id)
     people = sorted({v.assigned_person_id for v in vouchers})
@@ -408,12 +501,12 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
     made = []
     for voucher in vouchers:
         if course not in courses_for(voucher):
-            raise DomainError(f"{voucher.assigned_person.full_name}'s place is not for this course", field="vouchers")
+            raise DomainError(f"{voucher.given_name}'s place is not for this course", field="vouchers")
         try:
             booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
                                     source=BookingSource.EMPLOYER)
         except DomainError as error:
-            raise DomainError(f"{voucher.assigned_person.full_name}: {error.message}", field="vouchers",
+            raise DomainError(f"{voucher.given_name}: {error.message}", field="vouchers",
                               status_code=error.status_code) from error
         made.append(booking)
     audit.record("employer.staff_booked", employer, by, course_id=course.id, booking_ids=[b.id for b in made],

@@ -4,6 +4,8 @@ from flask_login import current_user
 
 from mhfa.auth.access import public
 from mhfa.auth.models import Role
+from mhfa.employers import vouchers
+from mhfa.employers.forms import ConfirmForm
 from mhfa.extensions import rate_limit_storage_state
 from mhfa.main import services
 from mhfa.reach.dashboard import home_summary
@@ -15,8 +17,9 @@ bp = Blueprint("main", __name__)
 @public
 def home():
     """Start page for visitors; for a signed-in user, a panel for each of their roles."""
-    panels = {}
+    panels, offers = {}, []
     if current_user.is_authenticated:
+        offers = vouchers.offers_for(current_user)
         roles = current_user.roles
         if Role.TRAINEE in roles:
             panels["trainee"] = services.trainee_summary(current_user)
@@ -30,7 +33,7 @@ def home():
             panels["board"] = home_summary()
         if Role.ADMIN in roles:
             panels["admin"] = services.admin_summary()
-    return render_template("main/home.html", panels=panels)
+    return render_template("main/home.html", panels=panels, offers=offers, offer_form=ConfirmForm())
 
 
 @bp.route("/accessibility")

@@ -105,10 +105,11 @@ def personal_data(person: Person) -> dict[str, Any]:
             if table.name in (AuditEvent.__tablename__, "person", "user_account") or not ids:
                 continue
             data.setdefault(table.name, []).extend(_rows(table, column.in_(sorted(ids))))
-    contacts = EmployerContact.__table__
+    contacts, vouchers = EmployerContact.__table__, PlaceVoucher.__table__
     if emails:
         data.setdefault("employer_contact", []).extend(
             _rows(contacts, sa.func.lower(contacts.c.email).in_(emails)))
+        data.setdefault("place_voucher", []).extend(_rows(vouchers, sa.func.lower(vouchers.c.given_email).in_(emails)))
     events = AuditEvent.__table__
     text = sa.func.lower(sa.cast(events.c.details, sa.Text))
     about = sa.or_(
@@ -233,6 +234,12 @@ def _held_about(person: Person, users: list[User]) -> _Held:
             PlaceVoucher.assigned_person_id == person.id))),
     }
     names = {f"{person.first_name} {person.last_name}".strip()}
+    vouchers = PlaceVoucher.__table__
+    typed_for_them = sa.or_(vouchers.c.assigned_person_id == person.id,
+                            sa.func.lower(vouchers.c.given_email).in_(emails or [""]))
+    for first, last in db.session.execute(
+            sa.select(vouchers.c.given_first_name, vouchers.c.given_last_name).where(typed_for_them)):
+        names.add(f"{first or ''} {last or ''}".strip())  # what employers typed for them
     events = AuditEvent.__table__
     for details in db.session.scalars(sa.select(events.c.details).where(
             events.c.action == "certificate.reissued", events.c.entity_type == "certificate",
@@ -268,6 +275,10 @@ def _erase_copies(person: Person, users: list[User], held: _Held) -> dict[str, i
             contacts.c.user_id.in_(user_ids or [-1]), sa.func.lower(contacts.c.email).in_(held.emails or [""])))):
         counts["employer_contacts"] += db.session.execute(sa.update(contacts).where(contacts.c.id == contact_id).values(
             email=f"erased-contact-{contact_id}@erased.invalid", token_digest=None)).rowcount
+    vouchers = PlaceVoucher.__table__
+    counts["places_named"] = db.session.execute(sa.update(vouchers).where(sa.or_(
+        vouchers.c.assigned_person_id == person.id, sa.func.lower(vouchers.c.given_email).in_(held.emails or [""])))
+        .values(given_first_name=audit.REDACTED, given_last_name="", given_email=None)).rowcount
     replays = IdempotencyKey.__table__
     counts["api_replays"] = db.session.execute(sa.delete(replays).where(
         replays.c.user_id.in_(user_ids or [-1]))).rowcount

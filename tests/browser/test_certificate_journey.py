@@ -186,6 +186,23 @@ def test_instructor_completes_trainee_downloads_and_verifies_coordinator_revokes
     assert badge["credentialSubject"]["achievement"]["name"] == TITLE
     assert credential_status(badge, trainee.request.get(status_url).json(), did) == "valid"
 
+    # The public verification page checks the badge file: genuine; with an unsigned property added, refused.
+    visit(trainee, "/verify", "verify-form")
+    trainee.get_by_label("Badge file").set_input_files(
+        {"name": "badge.json", "mimeType": "application/json", "buffer": json.dumps(badge).encode()})
+    navigate(trainee.get_by_role("button", name="Check the badge"))
+    assert "The badge file is genuine" in trainee.content()
+    assert trainee.locator("#status").inner_text().strip() == "Valid certificate"
+    check_page(trainee, "verify-badge-genuine")
+    visit(trainee, "/verify")
+    tampered = {**badge, "awardedWithDistinction": True}
+    trainee.get_by_label("Badge file").set_input_files(
+        {"name": "badge.json", "mimeType": "application/json", "buffer": json.dumps(tampered).encode()})
+    navigate(trainee.get_by_role("button", name="Check the badge"))
+    summary = trainee.locator(".govuk-error-summary").inner_text()
+    assert "This badge cannot be trusted" in summary and "awardedWithDistinction" in summary, summary
+    check_page(trainee, "verify-badge-tampered")
+
     # A coordinator finds the certificate by its number and revokes it, giving a reason.
     visit(coordinator, "/manage/certificates", "find-certificate")
     coordinator.get_by_label("Certificate number").fill(number)

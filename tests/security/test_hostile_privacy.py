@@ -51,3 +51,18 @@ def test_a_badge_naming_a_remote_context_is_refused_without_fetching_it(client, 
     response = _badge_answer(client, json.dumps(badge).encode())
     assert response.status_code == 422
     assert "which is not one of the credential" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", ["%00", "x" * 500, "..%2F..%2Fetc", "%ED%A0%80", "not-a-code", "' OR 1=1 --"])
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_answering_an_offer_with_a_hostile_code_is_a_4xx_and_changes_nothing(client, auth, code, answer):
+    user = factories.user(Role.TRAINEE)
+    db.session.commit()
+    auth.login(user)
+    response = client.post(f"/places/{code}/{answer}", data={"csrf_token": csrf_token(client, "/account/place-offers")})
+    assert 400 <= response.status_code < 500, response.status_code
+
+
+def test_the_offers_page_and_answers_need_a_signed_in_person(client):
+    assert client.get("/account/place-offers").status_code == 302
+    assert client.post("/places/anything/accept").status_code in (302, 400)
