@@ -210,17 +210,50 @@ def apply_retention(dry_run):
 @mhfa_cli.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, writable=True))
 def backup(directory):
-    """Copy the SQLite database to DIRECTORY while the app runs (SQLite's online backup API).
+    """A consistent copy of the database in DIRECTORY while the app runs, with the signing key and settings
+    it needs (SQLite: its online backup API; PostgreSQL: pg_dump, custom format)."""
+    from flask import current_app
 
-    For PostgreSQL use pg_dump (see the README).
-    """
-    from mhfa.security.backup import backup_sqlite
+    from mhfa.certificates import badges, signing
+    from mhfa.certificates.services import programme_name
+    from mhfa.security.backup import BackupError
+    from mhfa.security.backup import backup as make_backup
+
+    needs = {"base_url": current_app.config["MHFA_BASE_URL"], "issuer": badges.issuer_did(),
+             "programme_name": programme_name(), "secret_key": current_app.config["SECRET_KEY"],
+             "signing_key": signing.private_multikey(badges.signing_key())}
+    try:
+        made = make_backup(directory, needs)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {made.database}")
+    click.echo(f"With its manifest (signing key and settings: keep it as safe as the database) in {made.manifest}")
+
+
+@mhfa_cli.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+def restore(backup_file):
+    """Restore a backup (its database file or its .json manifest) into the empty database DATABASE_URL names,
+    check every table's rows against the backup, and put its signing key in place."""
+    from flask import current_app
+
+    from mhfa.security.backup import BackupError, install_signing_key
+    from mhfa.security.backup import restore as restore_backup
 
     try:
-        path = backup_sqlite(directory)
-    except ValueError as error:
+        manifest = restore_backup(backup_file)
+        note = install_signing_key(current_app.instance_path, manifest.get("signing_key"))
+    except BackupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Backup written to {path}")
+    click.echo(f"Restored {sum(manifest['row_counts'].values()):,} rows in {len(manifest['row_counts'])} tables "
+               f"(schema {manifest['schema_revision']}), every table's count checked.")
+    click.echo(note)
+    if manifest.get("base_url") and manifest["base_url"] != current_app.config["MHFA_BASE_URL"]:
+        click.echo(f"Set MHFA_BASE_URL={manifest['base_url']} as it was: its host is the issuer of every "
+                   "credential issued before.")
+    if manifest.get("secret_key") and manifest["secret_key"] != current_app.config["SECRET_KEY"]:
+        click.echo("SECRET_KEY differs from the backup's: set it to the manifest's secret_key to keep the "
+                   "emailed links working (everyone signs in again either way).")
 
 
 @mhfa_cli.command("rebuild-reach")
