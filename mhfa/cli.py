@@ -209,7 +209,7 @@ def apply_retention(dry_run):
 def backup(directory):
     """Copy the SQLite database to DIRECTORY while the app runs (SQLite's online backup API).
 
-    For PostgreSQL use pg_dump (see the README).
+    For PostgreSQL use pg_dump (see docs/operations.md, "Backups").
     """
     from mhfa.security.backup import backup_sqlite
 
@@ -247,7 +247,7 @@ def rebuild_reach(check):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and say what it would add; write nothing.")
 def import_completions(file, dry_run):
-    """Historical completions from a CSV file (see README: every row checked before anything is written)."""
+    """Historical completions from a CSV file, every row checked before anything is written (docs/coordinator.md)."""
     import time
     from pathlib import Path
 

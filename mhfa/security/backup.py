@@ -13,7 +13,7 @@ def backup_sqlite(directory: str | Path) -> Path:
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ValueError("The backup command copies the embedded SQLite database; for PostgreSQL use "
-                         "pg_dump -Fc (see the README).")
+                         "pg_dump -Fc (see docs/operations.md, \"Backups\").")
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"mhfa-{utcnow():%Y%m%dT%H%M%SZ}.db"
