@@ -133,7 +133,7 @@ def from_environment(instance_path: str) -> dict:
         "MHFA_PROGRAMME_NAME": os.environ.get("MHFA_PROGRAMME_NAME",
                                               "Thrive West Midlands Mental Health First Aid programme"),
         "MHFA_SIGNING_KEY": os.environ.get("MHFA_SIGNING_KEY", ""),
-        # Employers' group places and their VAT invoices (see README, "Employers").
+        # Employers' group places and their VAT invoices (see docs/employer.md).
         "MHFA_PLACE_PRICES": place_prices(os.environ.get("MHFA_PLACE_PRICES", "")),
         "MHFA_VAT_RATE_BP": int(os.environ.get("MHFA_VAT_RATE_BP", "2000")),
         "MHFA_INVOICE_DUE_DAYS": int(os.environ.get("MHFA_INVOICE_DUE_DAYS", "30")),

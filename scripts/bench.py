@@ -6,7 +6,8 @@ Builds the demo history of ``--people`` people on the PostgreSQL server named by
 (default ``TEST_DATABASE_URL`` or ``postgresql://postgres@127.0.0.1:5432/test``) in a database of its
 own, ``mhfa_bench_p<people>_s<seed>``, or reuses the one an earlier run built with the same size
 and seed. Then it runs the benchmarks, prints the table and writes it to ``docs/benchmarks.md``
-with the machine it ran on. Exit status 1 when a target is missed.
+with the machine it ran on, keeping the hand-written part of that file (from the ``HAND_WRITTEN``
+line on). Exit status 1 when a target is missed.
 """
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ def _postgres_version(ctx: Context) -> str:
     return version
 
 
+#: The line from which ``docs/benchmarks.md`` is written by hand; a new run keeps it and what follows.
+HAND_WRITTEN = "<!-- Written by hand from here on: scripts/bench.py keeps this part when it rewrites the table. -->"
+
+
+def hand_written_part(path: Path) -> list[str]:
+    """The hand-written end of an earlier ``docs/benchmarks.md`` (from the marker line on), or nothing."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    start = text.find(HAND_WRITTEN)
+    return text[start:].rstrip("\n").split("\n") + [""] if start >= 0 else []
+
+
 def write_markdown(ctx: Context, figures: list[Figure], names: list[str], path: Path) -> None:
     info = machine()
     lines = [
@@ -60,6 +74,7 @@ def write_markdown(ctx: Context, figures: list[Figure], names: list[str], path: 
     notes = [(f.name, note) for f in figures for note in f.notes]
     if notes:
         lines += ["Notes:", ""] + [f"- {name}: {note}" for name, note in notes] + [""]
+    lines += hand_written_part(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 

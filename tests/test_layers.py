@@ -1,6 +1,6 @@
 """Imports flow one way: from the areas that know more to the areas that know less, and never in a circle.
 
-The order (README, "How it is built"), from the top down::
+The order (``docs/architecture.md``, "Imports flow one way"), from the top down::
 
     reach / forecast / privacy → certificates → attendance → employers → bookings → courses → api → auth → people
     → areas → the shared pieces (notify, audit, errors, flow, locks, extensions, db_types, timeutil,

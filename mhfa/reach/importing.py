@@ -1,6 +1,6 @@
 """Historical completions from CSV: every row checked first, then written in bulk, reach kept in step.
 
-The format (``../shared/DESIGN.md``): a header row with at least
+The format (``docs/coordinator.md``, "Historical import"): a header row with at least
 ``first_name,last_name,email,course_type,completed_on,council_area`` and optionally
 ``date_of_birth,work_council_area,employer,delivery_council_area``, in any order.
 
