@@ -4,7 +4,7 @@ import re
 from datetime import date, timedelta
 
 from mhfa.auth.models import Role
-from mhfa.courses import scheduling
+from mhfa.courses import instructors, scheduling
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers import orders, requests
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus
@@ -70,7 +70,8 @@ def test_the_form_is_filled_in_from_the_request_and_saving_schedules_it_in_one_s
     assert "/employer/orders/new" not in smtp.text(scheduled), "a draft course's places cannot be ordered yet"
     assert "We will email you again when it is" in smtp.text(scheduled)
 
-    # Published, it is open for ordering: the contact is told, with the order link.
+    # Staffed and published, it is open for ordering: the contact is told, with the order link.
+    instructors.assign_instructor(course, factories.instructor(), coordinator)
     scheduling.publish_course(course, coordinator)
     db.session.commit()
     assert smtp.subjects(contact.email)[-1] == "Your closed course is open for ordering: Mental Health Aware (half day)"
