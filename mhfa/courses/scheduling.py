@@ -168,8 +168,8 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
     elif course is not None:
         booked = places(course).confirmed
         if details.capacity < booked:
-            problems.append(("capacity", f"{booked} places are already booked, so capacity cannot be less "
-                                         f"than {booked}"))
+            already = "1 place is" if booked == 1 else f"{booked} places are"
+            problems.append(("capacity", f"{already} already booked, so capacity cannot be less than {booked}"))
     if details.price_pence < 0:
         problems.append(("price", "The price cannot be negative"))
     if details.delivery_cost_pence is not None and not 0 <= details.delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:

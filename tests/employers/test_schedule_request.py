@@ -133,6 +133,27 @@ def test_the_first_date_the_preferred_dates_name_today_or_later(app_ctx):
     assert requests.preferred_date("31/02/2027", today) is None  # not a real date
 
 
+def test_every_date_the_preferred_dates_name_in_order(app_ctx):
+    today = date(2026, 12, 1)
+    assert requests.preferred_days("2 and 3 March", today) == [date(2027, 3, 2), date(2027, 3, 3)]
+    assert requests.preferred_days("2 and 3 March 2027", today) == [date(2027, 3, 2), date(2027, 3, 3)]
+    assert requests.preferred_days("2nd, 3rd & 4th of June", today) == [date(2027, 6, d) for d in (2, 3, 4)]
+    assert requests.preferred_days("9-11 June 2027", today) == [date(2027, 6, d) for d in (9, 10, 11)]
+    assert requests.preferred_days("14 December or 2 March", today) == [date(2026, 12, 14), date(2027, 3, 2)]
+    assert requests.preferred_days("for 10 to 12 people in March", today) == []
+
+
+def test_a_two_day_request_for_2_and_3_march_fills_both_sessions(app_ctx):
+    acme = factories.employer("Acme")
+    details = requests.RequestDetails(course_type_id=factories.course_type("ADULT_2DAY").id,
+                                      preferred_dates="2 and 3 March", location="online", learners=8)
+    made = requests.request_closed_course(acme, details, by=factories.contact(acme))
+    data = requests.course_form_data(made)
+    year = date.today().year + (1 if date.today() > date(date.today().year, 3, 2) else 0)
+    assert data["session_1_date"] == date(year, 3, 2) and data["session_2_date"] == date(year, 3, 3)
+    assert "session_3_date" not in data, "online, the course has four sessions: two dates fill two"
+
+
 def test_the_location_names_a_venue_by_whole_words_and_online_unless_it_says_not(app_ctx):
     hub = factories.venue("Hub", council_area="Coventry", postcode="CV1 2AB")
     house = factories.venue("Hubert House", council_area="Coventry", postcode="CV3 4CD")
