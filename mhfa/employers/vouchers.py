@@ -40,9 +40,9 @@ from mhfa.employers.models import (
     VoucherStatus,
 )
 from mhfa.employers.orders import lock_order
-from mhfa.employers.organisations import normalise_email
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.names import normalise_email
 from mhfa.people.models import Person, PersonSource
 from mhfa.timeutil import utcnow
 
