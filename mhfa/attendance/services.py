@@ -17,11 +17,11 @@ from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion,
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.bookings.services import lock_course
 from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, course_instructor
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.locks import lock_course
 from mhfa.people.models import Person
 from mhfa.timeutil import to_london, utcnow
 
