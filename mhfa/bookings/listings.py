@@ -123,7 +123,9 @@ def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
     ).unique())
     cancelled = [b for b in bookings if b.status is BookingStatus.CANCELLED]
     live = [b for b in bookings if b.status is not BookingStatus.CANCELLED]
-    upcoming = [b for b in live if b.course.ends_at is None or b.course.ends_at >= now]
+    # A completed course is past at once (its certificate is issued), whatever the clock says.
+    upcoming = [b for b in live if b.course.status is not CourseStatus.COMPLETED
+                and (b.course.ends_at is None or b.course.ends_at >= now)]
     past = [b for b in reversed(live) if b not in upcoming]
     certificates = list(db.session.scalars(
         sa.select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_on.desc())
