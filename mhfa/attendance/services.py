@@ -290,9 +290,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
                           "missing")
     if not preview.completing and not preview.already_completed and not preview.not_completing:
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
-    with db.session.no_autoflush:  # one flush for the whole register, so the reach figures move once
-        completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
-        not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
+    completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
+    not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
     audit.record("course.completed", course, by, before=CourseStatus.PUBLISHED.value,

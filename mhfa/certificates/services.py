@@ -83,14 +83,13 @@ def issue_for(completion: Completion, by: User | None = None, today: date | None
 
 
 def issue_all(completions: list[Completion], by: User | None = None, today: date | None = None) -> list[Certificate]:
-    """The certificates of these completions, written in one flush (so the reach figures move once)."""
+    """The certificates of these completions, written in one flush."""
     today = today or london_today()
     lock_status_indexes()
     certificates: list[Certificate] = []
-    with db.session.no_autoflush:
-        for completion in completions:
-            numbers = {c.number for c in certificates}
-            certificates.append(_new_certificate(completion, by, today, numbers))
+    for completion in completions:
+        numbers = {c.number for c in certificates}
+        certificates.append(_new_certificate(completion, by, today, numbers))
     db.session.add_all(certificates)
     db.session.flush()
     for certificate in certificates:
