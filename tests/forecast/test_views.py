@@ -94,10 +94,12 @@ def test_the_method_page_explains_the_latest_run_in_plain_words(client, auth):
     assert "Birmingham" in page and "81.6%" in page
 
 
-def test_the_method_page_before_any_run_says_how_to_make_one(client, auth):
+def test_the_page_before_any_run_offers_the_run_button_not_a_command(client, auth):
     auth.login(factories.user(Role.COORDINATOR))
     page = client.get("/forecast/method").get_data(as_text=True)
-    assert "No forecast has been run yet" in page
+    assert "No forecast has been made yet" in page
+    assert "Run the forecast now" in page and 'action="/forecast/run"' in page
+    assert "flask" not in page
 
 
 def test_trainees_cannot_see_the_method_page(client, auth):
