@@ -263,12 +263,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from mhfa.main.navigation import navigation_for
+    from mhfa.main.navigation import navigation_for, section_links_for
     from mhfa.timeutil import format_london
 
     app.jinja_env.filters["london"] = format_london
     app.jinja_env.filters["pounds"] = lambda pence: f"£{pence / 100:,.2f}" if pence else "Free"
     app.jinja_env.globals["navigation_for"] = navigation_for
+    app.jinja_env.globals["section_links_for"] = section_links_for
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
 

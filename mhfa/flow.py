@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import sqlalchemy as sa
 from flask import abort, flash
 
 from mhfa.db_types import MAX_ID
@@ -57,14 +56,6 @@ def get_or_404(model: type[M], object_id: Any) -> M:
     if isinstance(object_id, int) and not 0 < object_id <= MAX_ID:
         abort(404)
     found = db.session.get(model, object_id)
-    if found is None:
-        abort(404)
-    return found
-
-
-def first_or_404(statement: sa.Select) -> Any:
-    """The first row a query selects, or a 404."""
-    found = db.session.scalar(statement.limit(1))
     if found is None:
         abort(404)
     return found

@@ -27,6 +27,7 @@ from mhfa.employers import emails, lookup
 from mhfa.employers.models import Employer, EmployerContact, EmployerStatus, Sector, SizeBand
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.names import normalise_email
 from mhfa.timeutil import format_london, utcnow
 
 #: Bands by staff headcount (ONS): the band a headcount falls in.
@@ -44,10 +45,6 @@ class OrganisationDetails:
     wellbeing_commitment_signatory: bool = False
     billing_address: str = ""
     requires_purchase_order: bool = False
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _digest(token: str) -> str:
