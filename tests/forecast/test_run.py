@@ -63,7 +63,7 @@ def test_the_board_runs_the_forecast_from_the_page_and_reads_its_chance_and_cove
     assert f"{100 * run.probability_of_target:.0f}% chance" in page
     coverage = run.summary["coverage"]
     assert f"the 80% interval held {100 * coverage['coverage_80']:.0f}%" in page
-    assert "out of date" not in page and 'http-equiv="refresh"' not in page
+    assert "out of date" not in page and "forecast-progress.js" not in page
 
 
 def test_a_run_without_the_csrf_token_is_refused_and_starts_nothing(history, client, auth):
@@ -100,7 +100,8 @@ def test_a_slow_run_shows_its_progress_and_other_requests_are_answered_meanwhile
         text = page.get_data(as_text=True)
         assert page.status_code == 200
         assert "The forecast is running: 40% done." in text and "Testing the models on the past (2 of 5)" in text
-        assert '<meta http-equiv="refresh" content="3">' in text and 'href="/forecast/method#run"' in text
+        assert 'data-refresh-seconds="3"' in text and "js/forecast-progress.js" in text   # polls with JS
+        assert 'href="/forecast/method#run"' in text                                        # a link without
         assert client.get("/reach").status_code == 200                   # other pages answer meanwhile
         assert _post_run(client).status_code == 302                       # pressed again: the same job
         assert db.session.scalar(db.select(db.func.count()).select_from(ForecastJob)) == 1
