@@ -19,14 +19,11 @@ from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, course_instructor
 from mhfa.db_types import MAX_ID
-from mhfa.errors import DomainError
+from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
 from mhfa.locks import lock_course
 from mhfa.people.models import Person
 from mhfa.timeutil import to_london, utcnow
-
-FORBIDDEN = 403
-
 
 # --- who may take a register ------------------------------------------------------------------------
 
@@ -41,8 +38,7 @@ def can_take_register(course: Course, user) -> bool:
 
 def _require_register_access(course: Course, user) -> None:
     if not can_take_register(course, user):
-        raise DomainError("Only an instructor of this course or the programme team can take its register",
-                          status_code=FORBIDDEN)
+        raise Forbidden("Only an instructor of this course or the programme team can take its register")
 
 
 # --- my teaching ----------------------------------------------------------------------------------------
@@ -328,8 +324,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
     now = now or utcnow()
     course = session.course
     if not by.has_role(Role.COORDINATOR):
-        raise DomainError("Only the programme team can change the register of a completed course",
-                          status_code=FORBIDDEN)
+        raise Forbidden("Only the programme team can change the register of a completed course")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for changing the register", field="reason")

@@ -493,8 +493,7 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
             booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
                                     source=BookingSource.EMPLOYER)
         except DomainError as error:
-            raise DomainError(f"{voucher.given_name}: {error.message}", field="vouchers",
-                              status_code=error.status_code) from error
+            raise type(error)(f"{voucher.given_name}: {error.message}", field="vouchers") from error
         made.append(booking)
     audit.record("employer.staff_booked", employer, by, course_id=course.id, booking_ids=[b.id for b in made],
                  waitlisted=sum(b.status is BookingStatus.WAITLISTED for b in made))
