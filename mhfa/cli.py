@@ -116,6 +116,13 @@ def demo_data(people, seed, today, if_empty):
         click.echo(line)
     db.session.commit()
     settle(db.engine)
+    from mhfa.forecast.commands import store_demo_forecast
+
+    try:
+        for line in store_demo_forecast(today.date() if today else date.today()):
+            click.echo(line)
+    except DomainError as error:  # a history too short to forecast: the page says so and offers a run
+        click.echo(f"No forecast stored: {error.message}")
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")

@@ -30,7 +30,7 @@ from mhfa.employers.models import (
     SizeBand,
     VoucherStatus,
 )
-from mhfa.forecast.models import ForecastRun
+from mhfa.forecast.models import ForecastJob, ForecastRun
 from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
 from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
@@ -41,7 +41,7 @@ __all__ = [
     "Booking", "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue",
     "ClosedCourseRequest", "Completion", "CompletionSource", "CouncilArea", "Course", "CourseSession",
     "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
-    "FeedKind", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
+    "FeedKind", "ForecastJob", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
     "NonCompletion", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
     "PlaceVoucher", "ProgrammeSettings", "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role",
     "Sector", "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",

@@ -120,6 +120,7 @@ EXPECTED_ACCESS = {
     "employers.upload_staff": {Role.EMPLOYER},
     "main.accessibility": PUBLIC,
     "forecast.method": {Role.BOARD, Role.COORDINATOR},
+    "forecast.run_forecast": {Role.BOARD, Role.COORDINATOR},
     "main.healthz": PUBLIC,
     "main.home": PUBLIC,
     "people.profile": LOGIN,
