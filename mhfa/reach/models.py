@@ -7,7 +7,8 @@ Kept figures (see ``keeping.py`` for the rules that maintain them):
   figures attribute them to.
 - ``reach_month``: people reached per month, basis (home, work, delivery), area and course type.
 - ``reach_group_month``: people reached per month, course type and group (employer sector, the
-  equality answers and the funding stream), for the tables that are not split by area.
+  equality answers and the funding stream), per basis and split by whether they count toward the
+  target (``counted``), for the tables that are not split by area.
 - ``reach_spend_month``: spend per funding stream, month and course type, from orders and from the
   delivery costs recorded on courses (the rule is in ``keeping.py``).
 
@@ -87,11 +88,14 @@ class ReachMonth(db.Model):
 
 
 class ReachGroupMonth(db.Model):
-    """People first reached in a month, by course type and group (sector or an equality answer)."""
+    """People first reached in a month, by course type and group (sector or an equality answer), on a basis,
+    split by whether they are counted toward the target there (in the target region or area not known)."""
 
     __tablename__ = "reach_group_month"
 
     include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
     dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.reach import dashboard, exports, importing
+from mhfa.reach import counted, dashboard, exports, importing
 from mhfa.reach.chart import describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
@@ -37,12 +37,13 @@ def reach_cell(value) -> str:
 
 def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
     settings = current_settings()
+    position = dashboard.headline(filters)
     forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
     bands = forecast["bands"] if forecast else []
-    target = settings.target_people if filters.area is None else dashboard.pro_rata_targets().get(filters.area, 0)
+    summary = describe(position, bands)
     svg = trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
-                         target=target, bands=bands)
-    return {"svg": svg, "summary": describe(series, target, bands), "forecast": forecast}
+                         target=position.target, bands=bands, summary=summary)
+    return {"svg": svg, "summary": summary, "forecast": forecast}
 
 
 def _choices():
@@ -57,7 +58,7 @@ def dashboard_page():
     filters = parsed.filters
     headline = dashboard.headline(filters)
     series = dashboard.cumulative_series(filters)
-    tables = dashboard.all_tables(filters)
+    tables = dashboard.all_tables(filters, include_outside=parsed.include_outside)
     areas, types = _choices()
     return render_template(
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
@@ -73,7 +74,7 @@ def download(name: str, fmt: str):
     parsed = parse_filters(request.args)
     if parsed.errors:
         abort(400)
-    tables = dashboard.all_tables(parsed.filters)
+    tables = dashboard.all_tables(parsed.filters, include_outside=parsed.include_outside)
     if fmt == "xlsx" and name == "all":
         body = exports.tables_xlsx(tables, filters_text=parsed.describe())
         return _attachment(body, "reach.xlsx",
@@ -163,6 +164,15 @@ def progress():
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 
+@bp.route("/progress/counted")
+@public
+def counted_rule():
+    """What is counted toward the target: the one definition every figure set against the target uses."""
+    body = render_template("reach/counted.html", rule=dashboard.TARGET_RULE, status_rule=dashboard.RAG_RULE,
+                           days_per_month=counted.DAYS_PER_MONTH, page_title="What is counted toward the target")
+    return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
+
+
 @bp.route("/progress/open-data.csv")
 @public
 def open_data():
@@ -170,8 +180,9 @@ def open_data():
     filters = Filters()
     headline = dashboard.headline(filters)
     preface = [exports.OGL, "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-               f"People reached toward the target: {headline.reached} of {headline.target_people} by "
-               f"{headline.end_on.isoformat()}, as of {headline.as_of.isoformat()}"]
+               f"People counted toward the target: {headline.counted} of {headline.target} by "
+               f"{headline.end_on.isoformat()}, as of {headline.as_of.isoformat()}; outside the target region "
+               f"(not counted): {headline.outside}"]
     body = exports.table_csv(dashboard.area_table(filters), preface) + "\r\n" + exports.table_csv(
         dashboard.series_table(dashboard.cumulative_series(filters)))
     response = Response(body.encode("utf-8-sig"), mimetype="text/csv")
