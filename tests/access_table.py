@@ -135,5 +135,7 @@ EXPECTED_ACCESS = {
     "reach.open_data": PUBLIC,
     "reach.programme_settings": {Role.COORDINATOR, Role.ADMIN},
     "reach.progress": PUBLIC,
+    "reach.release_file": PUBLIC,
+    "reach.release_page": PUBLIC,
     "reach.upload": {Role.COORDINATOR},
 }

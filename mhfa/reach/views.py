@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,7 +10,7 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.reach import counted, dashboard, exports, importing
+from mhfa.reach import counted, dashboard, exports, importing, opendata, releases
 from mhfa.reach.chart import describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
@@ -160,7 +161,8 @@ def progress():
     body = render_template(
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
-        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, page_title="Programme progress")
+        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
+        releases=releases.all_releases(), page_title="Programme progress")
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 
@@ -173,18 +175,55 @@ def counted_rule():
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 
-@bp.route("/progress/open-data.csv")
+OPEN_FILES = {f"{name}.csv" for name in opendata.NAMES} | {"progress.json", "datapackage.json"}
+
+
+def _open_file(filename: str, data: dict[str, list[dict]], *, release: str | None, base: str) -> Response:
+    if filename not in OPEN_FILES:
+        abort(404)
+    if filename == "progress.json":
+        response = Response(opendata.to_json(data, release=release), mimetype="application/json")
+    elif filename == "datapackage.json":
+        title = f"MHFA Reach: progress toward the target, release {release}" if release else \
+            "MHFA Reach: progress toward the target (latest figures)"
+        name = f"mhfa-reach-progress-{release}" if release else "mhfa-reach-progress"
+        response = Response(json.dumps(opendata.datapackage(name=name, title=title, base=base), indent=1),
+                            mimetype="application/json")
+    else:
+        name = filename.removesuffix(".csv")
+        response = Response(opendata.to_csv(name, data[name]).encode("utf-8"), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="mhfa-reach-{name}{"-" + release if release else ""}.csv"')
+    response.headers["Link"] = f'<{opendata.LICENCE["path"]}>; rel="license"'
+    return response
+
+
+@bp.route("/progress/data/<filename>")
 @public
-def open_data():
-    """The progress figures as open data (Open Government Licence v3.0)."""
-    filters = Filters()
-    headline = dashboard.headline(filters)
-    preface = [exports.OGL, "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-               f"People counted toward the target: {headline.counted} of {headline.target} by "
-               f"{headline.end_on.isoformat()}, as of {headline.as_of.isoformat()}; outside the target region "
-               f"(not counted): {headline.outside}"]
-    body = exports.table_csv(dashboard.area_table(filters), preface) + "\r\n" + exports.table_csv(
-        dashboard.series_table(dashboard.cumulative_series(filters)))
-    response = Response(body.encode("utf-8-sig"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="mhfa-reach-progress.csv"'
-    return _cached(response, shared=True)
+def open_data(filename: str):
+    """The latest progress figures as open data: a tidy CSV per table, JSON and a data package (OGL v3.0)."""
+    if filename not in OPEN_FILES:
+        abort(404)
+    data = {} if filename == "datapackage.json" else opendata.tables()
+    return _cached(_open_file(filename, data, release=None, base=""), shared=True)
+
+
+@bp.route("/progress/releases/<key>/")
+@public
+def release_page(key: str):
+    """One monthly release: its headline, its files and the note of any correction."""
+    kept = flow.found_or_404(releases.release, key)
+    headline = kept.data["tables"]["headline"][0]
+    body = render_template("reach/release.html", release=kept, headline=headline, files=sorted(OPEN_FILES),
+                           later=[r for r in releases.all_releases() if r.month == kept.month
+                                  and r.revision > kept.revision],
+                           page_title=f"Progress release {kept.key}")
+    return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
+
+
+@bp.route("/progress/releases/<key>/<filename>")
+@public
+def release_file(key: str, filename: str):
+    """A file of a monthly release, exactly as it was frozen."""
+    kept = flow.found_or_404(releases.release, key)
+    return _cached(_open_file(filename, kept.data["tables"], release=kept.key, base=""), shared=True)

@@ -154,7 +154,7 @@ def test_public_progress_shows_areas_never_equality_and_caches(client, reached):
     assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
     again = client.get("/progress", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
-    data = client.get("/progress/open-data.csv")
+    data = client.get("/progress/data/datapackage.json")
     assert data.status_code == 200 and "Open Government Licence" in data.get_data(as_text=True)
 
 

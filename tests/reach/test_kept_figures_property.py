@@ -357,8 +357,16 @@ def assert_every_surface_agrees(client, headers, answer: dict) -> None:
         public = client.get("/progress").get_data(as_text=True)
         assert int(re.search(r'data-figure="counted">([\d,]+)<', public).group(1).replace(",", "")) == shown
         assert headline["target_people"] == counted.settings().target_people
-        open_data = client.get("/progress/open-data.csv").get_data(as_text=True)
-        assert f"People counted toward the target: {shown} of " in open_data
+        import pandas as pd
+
+        frames = {name: pd.read_csv(io.BytesIO(client.get(f"/progress/data/{name}.csv").data))
+                  for name in ("headline", "trajectory", "areas")}
+        assert frames["headline"].loc[0, "counted_toward_target"] == shown
+        assert frames["headline"].loc[0, "outside_region"] == outside
+        assert frames["trajectory"]["counted_cumulative"].iloc[-1] == shown
+        areas = frames["areas"]
+        assert areas.loc[areas["counted_toward_target"], "people_reached"].sum() == shown
+        assert client.get("/progress/data/progress.json").get_json()["headline"][0]["counted_toward_target"] == shown
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
