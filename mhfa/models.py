@@ -33,7 +33,7 @@ from mhfa.employers.models import (
 from mhfa.forecast.models import ForecastJob, ForecastRun
 from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
-from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
+from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth, ReachRelease
 from mhfa.security.ratelimit import RateLimitCounter
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "CourseStatus", "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup",
     "FeedKind", "ForecastJob", "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership",
     "NonCompletion", "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "Person", "PersonSource",
-    "PlaceVoucher", "ProgrammeSettings", "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role",
+    "PlaceVoucher", "ProgrammeSettings", "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth",
+    "ReachRelease", "Role",
     "Sector", "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
 ]

@@ -130,10 +130,13 @@ EXPECTED_ACCESS = {
     "privacy.my_data": LOGIN,
     "privacy.people": {Role.COORDINATOR},
     "privacy.person_data": {Role.COORDINATOR},
+    "reach.counted_rule": PUBLIC,
     "reach.dashboard": {Role.BOARD, Role.COORDINATOR},
     "reach.download": {Role.BOARD, Role.COORDINATOR},
     "reach.open_data": PUBLIC,
     "reach.programme_settings": {Role.COORDINATOR, Role.ADMIN},
     "reach.progress": PUBLIC,
+    "reach.release_file": PUBLIC,
+    "reach.release_page": PUBLIC,
     "reach.upload": {Role.COORDINATOR},
 }

@@ -54,6 +54,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
@@ -91,6 +92,7 @@ spend_t = ReachSpendMonth.__table__
 first_t = ReachFirst.__table__
 month_t = ReachMonth.__table__
 group_t = ReachGroupMonth.__table__
+area_t = CouncilArea.__table__
 
 FIRST_COLUMNS = [
     "person_id", "include_awareness", "completion_id", "reached_on", "month", "course_type_id",
@@ -177,7 +179,7 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
 # --- contributions ------------------------------------------------------------------------------
 
 _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
-_GROUP_KEYS = ("include_awareness", "dimension", "value", "month", "course_type_id")
+_GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "month", "course_type_id")
 
 
 def among(column, ids: list[int], dialect: str):
@@ -205,17 +207,35 @@ def _month_contributions(where, sign: int = 1) -> sa.Select:
     return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
 
 
+def counted_area(area_column):
+    """True when an area key counts toward the target: in the target region, or not known (0).
+
+    The rule itself is ``mhfa.reach.counted``'s; this is its SQL form for the kept group rows, which
+    are recomputed whenever a council area joins or leaves the region."""
+    in_region = sa.select(area_t.c.id).where(area_t.c.in_target_region.is_(True)).scalar_subquery()
+    return sa.case((sa.or_(area_column == UNKNOWN_AREA, area_column.in_(in_region)), True), else_=False)
+
+
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
     parts = [
         sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"),
+                  counted_area(first_t.c[_BASIS_COLUMN[basis]]).label("counted"),
                   sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
                   first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
-        for dimension in GROUP_DIMENSIONS
+        for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _GROUP_KEYS]
     return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def regroup(connection: Connection | None = None) -> None:
+    """Recompute every kept group row from ``reach_first`` (when the target region changes)."""
+    conn = connection if connection is not None else db.session.connection()
+    conn.execute(group_t.delete())
+    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
 
 
 def _insert_for(conn: Connection):
@@ -398,7 +418,7 @@ def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
     firsts = Counter(dict(conn.execute(
         sa.select(first_t.c.include_awareness, sa.func.count()).group_by(first_t.c.include_awareness)).all()))
     return Counter({(bool(k[0]), *k[1:]): v for k, v in months.items()}), \
-        Counter({(bool(k[0]), *k[1:]): v for k, v in groups.items()}), \
+        Counter({(bool(k[0]), k[1], bool(k[2]), *k[3:]): v for k, v in groups.items()}), \
         Counter({bool(k): v for k, v in firsts.items()})
 
 
@@ -539,6 +559,9 @@ def settle(session: Session) -> None:
         refresh_people(people, connection=session.connection())
     if months:
         refresh_spend(months, connection=session.connection())
+    if any(isinstance(obj, CouncilArea) and obj in session.dirty and _changed(obj, "in_target_region")
+           for obj in session.dirty) or any(isinstance(obj, CouncilArea) for obj in session.deleted):
+        regroup(session.connection())
 
 
 def _before_commit(session: Session) -> None:
