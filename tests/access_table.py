@@ -106,6 +106,7 @@ EXPECTED_ACCESS = {
     "employers.mark_order_paid": {Role.COORDINATOR},
     "employers.new_order": {Role.EMPLOYER},
     "employers.order": {Role.EMPLOYER},
+    "employers.order_list": {Role.EMPLOYER},
     "employers.place_offers": LOGIN,
     "employers.reassign_place": {Role.EMPLOYER},
     "employers.register_organisation": LOGIN,

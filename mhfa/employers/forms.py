@@ -22,6 +22,7 @@ from mhfa.courses.forms import options
 from mhfa.employers.models import OrderKind, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
+from mhfa.employers.reports import FILTERS, SORTS
 from mhfa.employers.requests import PhoneBooking, RequestDetails
 from mhfa.security.input import NumberRange
 
@@ -224,3 +225,19 @@ class PhoneBookingForm(StaffMemberForm):
     def details(self) -> PhoneBooking:
         return PhoneBooking(self.first_name.data or "", self.last_name.data or "", self.email.data or "",
                             self.date_of_birth.data, (self.voucher_code.data or "").strip())
+
+
+class StaffSearchForm(FlaskForm):
+    """The staff list's search, filter and order (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or email address", validators=[Optional(), Length(max=100)])
+    show = SelectField("Show", choices=[("", "All staff"), *FILTERS.items()], default="")
+    sort = SelectField("Order by", choices=list(SORTS.items()), default="name")
+
+    def criteria(self) -> dict:
+        """What to search for; an unknown filter or order (a hand-made address) is the default."""
+        return {"q": (self.q.data or "")[:100], "show": self.show.data if self.show.data in FILTERS else "",
+                "sort": self.sort.data if self.sort.data in SORTS else "name"}

@@ -24,6 +24,7 @@ from mhfa.employers.forms import (
     OrderForm,
     OrganisationForm,
     StaffMemberForm,
+    StaffSearchForm,
     StaffUploadForm,
     form_id,
 )
@@ -98,16 +99,28 @@ def renew_invitation(token: str):
 @bp.route("/employer")
 @role_required(Role.EMPLOYER)
 def dashboard():
-    """Places bought, used and left; staff and their training; coverage against the 5% ask."""
+    """Places and coverage at the top; the staff as a table to search, filter, sort and page through."""
     employer = _organisation()
+    form = StaffSearchForm(request.args)
+    criteria = form.criteria()
     return render_template(
         "employers/dashboard.html", employer=employer, places=reports.places(employer),
-        staff=reports.staff_page(employer, request.args.get("page", 1, type=int)),
+        staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
+        criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
         page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
-        orders=orders.orders_of(employer), requests=requests.requests_of(employer), money=orders.money,
-        describe=orders.order_description,
+        order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
     )
+
+
+@bp.route("/employer/orders")
+@role_required(Role.EMPLOYER)
+def order_list():
+    """The organisation's orders, newest first, and its closed course requests."""
+    employer = _organisation()
+    return render_template("employers/orders.html", employer=employer, orders=orders.orders_of(employer),
+                           requests=requests.requests_of(employer), money=orders.money,
+                           describe=orders.order_description)
 
 
 @bp.route("/employer/staff.csv")
