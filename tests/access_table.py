@@ -107,6 +107,7 @@ EXPECTED_ACCESS = {
     "employers.new_order": {Role.EMPLOYER},
     "employers.order": {Role.EMPLOYER},
     "employers.order_list": {Role.EMPLOYER},
+    "employers.place_date_of_birth": {Role.EMPLOYER},
     "employers.place_offers": LOGIN,
     "employers.reassign_place": {Role.EMPLOYER},
     "employers.register_organisation": LOGIN,

@@ -186,6 +186,10 @@ class BookStaffForm(EmployerForm):
 
 class ClaimForm(EmployerForm):
     course = RadioField("Choose a course date", choices=[], validate_choice=False)
+    date_of_birth = DateField("Your date of birth", format=DATE_FORMATS,
+                              validators=[Optional(), dates.InRange(dates.BIRTH, label="Your date of birth")],
+                              description="The course has a minimum age. We keep it on your profile.",
+                              invalid_value_message="Enter your date of birth as a real date, like 1985-06-15")
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -241,3 +245,11 @@ class StaffSearchForm(FlaskForm):
         """What to search for; an unknown filter or order (a hand-made address) is the default."""
         return {"q": (self.q.data or "")[:100], "show": self.show.data if self.show.data in FILTERS else "",
                 "sort": self.sort.data if self.sort.data in SORTS else "name"}
+
+
+class DateOfBirthForm(EmployerForm):
+    date_of_birth = DateField("Date of birth", format=DATE_FORMATS,
+                              validators=[InputRequired("Enter their date of birth"),
+                                          dates.InRange(dates.BIRTH, label="Date of birth")],
+                              description="Courses have a minimum age: we need it to book them.",
+                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
