@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from mhfa import config as settings
+from mhfa import flow
 from mhfa.extensions import csrf, db, limiter, login_manager, migrate, refuse_per_process_limits
 from mhfa.security.files import private_folder, private_sqlite
 from mhfa.security.logs import install_werkzeug_filter
@@ -238,10 +239,10 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render_domain_error(error: DomainError):
         if request.path.startswith("/api/"):
-            return {"error": error.message}, error.status_code
+            return {"error": error.message}, flow.http_status(error)
         return render_template(
-            "errors/error.html", code=error.status_code, title="That cannot be done", detail=error.message
-        ), error.status_code
+            "errors/error.html", code=flow.http_status(error), title="That cannot be done", detail=error.message
+        ), flow.http_status(error)
 
     app.register_error_handler(DomainError, render_domain_error)
 
@@ -263,12 +264,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from mhfa.main.navigation import navigation_for
+    from mhfa.main.navigation import navigation_for, section_links_for
     from mhfa.timeutil import format_london
 
     app.jinja_env.filters["london"] = format_london
     app.jinja_env.filters["pounds"] = lambda pence: f"£{pence / 100:,.2f}" if pence else "Free"
     app.jinja_env.globals["navigation_for"] = navigation_for
+    app.jinja_env.globals["section_links_for"] = section_links_for
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
 

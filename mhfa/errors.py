@@ -1,27 +1,35 @@
-"""Domain errors: raised by services with a message a user can read."""
+"""Domain errors: raised by services with a message a user can read.
+
+They say what kind of refusal it is, never how the web answers it: ``mhfa.flow.http_status`` maps each
+kind to a status code for the pages and the API.
+"""
 
 
 class DomainError(Exception):
     """A rule refused the request; ``str(error)`` is safe to show to the user."""
 
-    status_code = 422
-
-    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         #: Every (field, message) found; a service that checks everything at once lists several.
         self.problems: list[tuple[str | None, str]] = [(field, message)]
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class NotFound(DomainError):
-    status_code = 404
+    """No such thing, or none the user may know of."""
 
 
 class Conflict(DomainError):
-    status_code = 409
+    """The thing's state does not allow it now: full, taken, already done."""
+
+
+class Forbidden(DomainError):
+    """The thing exists, but this person may not do that to it."""
+
+
+class Gone(DomainError):
+    """The thing was there and is no more: an invitation expired, a record erased."""
 
 
 def show_on_form(form, error: DomainError) -> None:

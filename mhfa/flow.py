@@ -22,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import sqlalchemy as sa
 from flask import abort, flash
 
 from mhfa.db_types import MAX_ID
-from mhfa.errors import DomainError, NotFound, show_on_form
+from mhfa.errors import Conflict, DomainError, Forbidden, Gone, NotFound, show_on_form
 from mhfa.extensions import db
 
 T = TypeVar("T")
@@ -62,12 +61,15 @@ def get_or_404(model: type[M], object_id: Any) -> M:
     return found
 
 
-def first_or_404(statement: sa.Select) -> Any:
-    """The first row a query selects, or a 404."""
-    found = db.session.scalar(statement.limit(1))
-    if found is None:
-        abort(404)
-    return found
+#: How the web answers each kind of refusal; any other DomainError is a 422 (the request was understood
+#: and refused by a rule).
+HTTP_STATUS: tuple[tuple[type[DomainError], int], ...] = ((NotFound, 404), (Forbidden, 403), (Conflict, 409),
+                                                         (Gone, 410))
+
+
+def http_status(error: DomainError) -> int:
+    """The status code a page or the API answers ``error`` with."""
+    return next((status for kind, status in HTTP_STATUS if isinstance(error, kind)), 422)
 
 
 def found_or_404(loader: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -94,7 +96,7 @@ def attempt(service: Callable[..., T], *args: Any, form: Any = None, **kwargs: A
         if form is None:
             raise
         show_on_form(form, error)
-        form.refusal_status = error.status_code
+        form.refusal_status = http_status(error)
         return Outcome(error=error)
     except Exception:
         db.session.rollback()

@@ -1,8 +1,17 @@
-"""Row locks, and the one order they are taken in: person, then course, then place vouchers, then a
-certificate (an instructor's row, locked to assign them, is taken before any course lock; no booking locks
-it; issuing certificates takes the status-index lock after the course lock; a certificate's row is locked
-to revoke or reissue it, after the course lock when a register correction revokes one, and nothing locks
-another row after it).
+"""Every row lock of the application, and the one order they are taken in:
+
+1. an employer's order (``lock_order``) or a closed-course request (``lock_request``): the employer's
+   side of a change, taken before anything it changes (no booking path locks either);
+2. people (``lock_person``, or ``lock_people`` for several, in id order);
+3. a course (``lock_course``); an instructor's row, locked to assign them, is taken before any course
+   lock, and no booking locks it;
+4. place vouchers (``lock_vouchers`` in id order, ``lock_voucher``, ``lock_voucher_by_code``);
+5. the certificates' status-list index (``lock_status_indexes``), then a certificate's row
+   (``lock_certificate``), after the course lock when a register correction revokes one; nothing locks
+   another row after it.
+
+The outbox's senders claim messages with ``claim_unlocked`` (``SKIP LOCKED``): they never wait, so they
+are outside the order. ``tests/test_locks.py`` fails when a lock is written anywhere but here.
 
 Every change to a course's places locks the course row first and counts afterwards, so capacity
 holds under any concurrency (see ``mhfa.bookings.services``). On PostgreSQL each lock is
@@ -22,13 +31,32 @@ import sqlalchemy as sa
 
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, Instructor
-from mhfa.employers.models import PlaceVoucher
+from mhfa.employers.models import ClosedCourseRequest, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
 
 
 def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_order(order: Order) -> Order:
+    """First: hold an employer's order until the transaction ends and read it afresh (allocating, resending,
+    reassigning or cancelling its places go one at a time)."""
+    return _lock_and_reread(order, "UPDATE employer_order SET status = status WHERE id = :id")
+
+
+def lock_request(request: ClosedCourseRequest) -> ClosedCourseRequest:
+    """First: hold a closed-course request until the transaction ends and read it afresh (it is answered once)."""
+    return _lock_and_reread(request, "UPDATE closed_course_request SET status = status WHERE id = :id")
+
+
+def lock_people(person_ids: Iterable[int]) -> None:
+    """Second, for several people at once (an employer booking its staff): their rows in id order, on PostgreSQL."""
+    ids = sorted(set(person_ids))
+    if ids and is_postgresql():
+        db.session.execute(sa.select(Person.id).where(Person.id.in_(ids)).order_by(Person.id)
+                           .with_for_update(key_share=True))
 
 
 def lock_person(person: Person) -> None:
@@ -96,6 +124,19 @@ def lock_instructor(instructor: Instructor) -> None:
     db.session.expire(instructor)
 
 
+def lock_voucher(voucher: PlaceVoucher) -> PlaceVoucher:
+    """Fourth, for one voucher already loaded (after its order's lock): hold its row and read it afresh.
+
+    SQLite: the order's lock already took the one write lock, so only the re-read is needed."""
+    db.session.flush()
+    if is_postgresql():
+        db.session.execute(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)
+                           .with_for_update(key_share=True).execution_options(populate_existing=True))
+    else:
+        db.session.refresh(voucher)
+    return voucher
+
+
 def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
     """Third, for a voucher known by its code (booking with it): the locked row, read afresh, or None.
 
@@ -130,3 +171,9 @@ def lock_certificate(certificate: Certificate) -> Certificate:
     database write lock (as :func:`lock_course` does), then the object is read afresh.
     """
     return _lock_and_reread(certificate, "UPDATE certificate SET id = id WHERE id = :id")
+
+
+def claim_unlocked(due: sa.Select) -> sa.Select:
+    """The rows of ``due`` no other transaction holds, locked for this one (PostgreSQL's ``SKIP LOCKED``):
+    two senders claiming work take different rows and never wait for each other."""
+    return due.with_for_update(skip_locked=True)

@@ -1,4 +1,5 @@
-"""One rule for people's names, wherever a name comes in, and one way to write any text to a spreadsheet.
+"""One rule for people's names and email addresses, wherever they come in, and one way to write any text to a
+spreadsheet.
 
 A name goes into pages, emails, certificates, PDFs, calendars and spreadsheet exports, so every
 entry point (the profile, registration, the staff form and file, a phone booking, an instructor, a
@@ -67,6 +68,15 @@ def check(text: str | None, label: str = "Name", *, field: str | None = None) ->
     if reason:
         raise DomainError(reason, field=field)
     return normalise(text or "")
+
+
+def normalise_email(email: str) -> str:
+    """The one form of an email address kept and compared everywhere: trimmed, Unicode NFC, lower case.
+
+    So "Anna@Example.org" and a decomposed "Ana\u0301" spelling reach the same person; lower() rather
+    than casefold(), which would change letters such as "ß" that mail servers treat as distinct.
+    """
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def spreadsheet_text(value: str) -> str:

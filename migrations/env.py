@@ -1,9 +1,9 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
+import sqlalchemy as sa
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -63,6 +63,30 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+#: Revision ids before every revision was named by its date and number, and what they are now.
+#: A database migrated before the rename is moved onto the new ids before anything runs.
+RENAMED_REVISIONS = {
+    "0001": "2026_12_01_01",
+    "certificates": "2026_12_01_02",
+    "employers": "2026_12_01_05",
+    "security": "2026_12_01_06",
+    "reach": "2026_12_01_07",
+    "credit_notes": "2026_12_01_10",
+    "scale_indexes": "2026_12_01_11",
+    "erased_index": "2026_12_01_12",
+}
+
+
+def rename_old_revisions(connection):
+    """Point a database stamped with an old revision id at the same revision's new id."""
+    if sa.inspect(connection).has_table("alembic_version"):
+        for old, new in RENAMED_REVISIONS.items():
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"),
+                               {"old": old, "new": new})
+    # Ends the transaction the inspection began too: Alembic then runs the migrations in its own.
+    connection.commit()
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -88,6 +112,7 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        rename_old_revisions(connection)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -1,4 +1,7 @@
 """The models and the migrations describe the same schema, on both backends."""
+import re
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -23,3 +26,13 @@ def test_migrations_reach_a_single_head(app_ctx):
 
     script = ScriptDirectory.from_config(app_ctx.extensions["migrate"].migrate.get_config())
     assert len(script.get_heads()) == 1
+
+
+def test_every_revision_is_named_by_its_date_and_number_and_its_file_after_it(app_ctx):
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(app_ctx.extensions["migrate"].migrate.get_config())
+    for revision in script.walk_revisions():
+        assert re.fullmatch(r"\d{4}_\d\d_\d\d_\d\d", revision.revision), revision.revision
+        assert Path(revision.path).name.startswith(f"{revision.revision}_"), revision.path
+

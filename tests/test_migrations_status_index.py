@@ -1,4 +1,5 @@
-"""Migration 2026_12_01_08 gives every existing certificate a distinct random status-list index, on both backends."""
+"""Migrating a database with rows in it: 2026_12_01_08 gives every existing certificate a distinct random
+status-list index, and a database stamped with an old, word-named revision id migrates on. Both backends."""
 from __future__ import annotations
 
 import uuid
@@ -6,6 +7,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 
 from mhfa import create_app
@@ -41,7 +43,7 @@ def test_existing_certificates_get_distinct_random_indexes(fresh_database_url, t
                               "MAIL_SERVER": ""})
     with application.app_context():
         try:
-            upgrade(revision="reach")
+            upgrade(revision="2026_12_01_07")
             # The schema is the old one: the reach listener would write the kept figures' newer columns.
             db.session.info["reach_listener"] = False
             factories.load_reference()
@@ -72,6 +74,25 @@ def test_existing_certificates_get_distinct_random_indexes(fresh_database_url, t
                 db.session.execute(sa.text("UPDATE certificate SET status_index = :taken WHERE id = :other"),
                                    {"taken": indexes[0], "other": rows[1][0]})
             db.session.rollback()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_database_stamped_with_an_old_word_named_revision_migrates_on_to_the_head(fresh_database_url, tmp_path):
+    application = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "migrate",
+                              "SQLALCHEMY_DATABASE_URI": fresh_database_url, "MHFA_BASE_URL": "http://reach.test",
+                              "MAIL_SERVER": ""})
+    with application.app_context():
+        try:
+            upgrade(revision="2026_12_01_12")
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE alembic_version SET version_num = 'erased_index'"))
+            upgrade()
+            with db.engine.connect() as connection:
+                stamped = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+            config = application.extensions["migrate"].migrate.get_config()
+            assert stamped == ScriptDirectory.from_config(config).get_current_head()
         finally:
             db.session.remove()
             db.engine.dispose()

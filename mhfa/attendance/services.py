@@ -17,15 +17,13 @@ from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion,
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.bookings.services import lock_course
 from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, course_instructor
-from mhfa.errors import DomainError
+from mhfa.db_types import MAX_ID
+from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
+from mhfa.locks import lock_course
 from mhfa.people.models import Person
 from mhfa.timeutil import to_london, utcnow
-
-FORBIDDEN = 403
-
 
 # --- who may take a register ------------------------------------------------------------------------
 
@@ -40,8 +38,7 @@ def can_take_register(course: Course, user) -> bool:
 
 def _require_register_access(course: Course, user) -> None:
     if not can_take_register(course, user):
-        raise DomainError("Only an instructor of this course or the programme team can take its register",
-                          status_code=FORBIDDEN)
+        raise Forbidden("Only an instructor of this course or the programme team can take its register")
 
 
 # --- my teaching ----------------------------------------------------------------------------------------
@@ -139,13 +136,8 @@ def _set_mark(session: CourseSession, booking: Booking, status: AttendanceStatus
     return mark
 
 
-# Primary keys are positive and 64-bit at most (as in mhfa.flow): a larger number names no booking,
-# and must not reach the driver, which would fail on it (a 500) rather than find nothing.
-_MAX_BOOKING_ID = 2**63 - 1
-
-
 def _booking_of(course: Course, booking_id: int) -> Booking:
-    in_range = isinstance(booking_id, int) and 0 < booking_id <= _MAX_BOOKING_ID
+    in_range = isinstance(booking_id, int) and 0 < booking_id <= MAX_ID
     booking = db.session.get(Booking, booking_id) if in_range else None
     if booking is None or booking.course_id != course.id or booking.status is not BookingStatus.CONFIRMED:
         raise DomainError("That person does not have a confirmed place on this course", field="marks")
@@ -332,8 +324,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
     now = now or utcnow()
     course = session.course
     if not by.has_role(Role.COORDINATOR):
-        raise DomainError("Only the programme team can change the register of a completed course",
-                          status_code=FORBIDDEN)
+        raise Forbidden("Only the programme team can change the register of a completed course")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Enter the reason for changing the register", field="reason")

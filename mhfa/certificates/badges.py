@@ -21,7 +21,7 @@ from flask import current_app
 from mhfa.certificates import services, signing
 from mhfa.certificates.jsonld import OB_V3, VC_V2
 from mhfa.certificates.models import STATUS_LIST_MIN_BITS, Certificate, status_list_size
-from mhfa.errors import DomainError
+from mhfa.errors import DomainError, Gone
 from mhfa.extensions import db
 from mhfa.notify.messages import absolute_url
 from mhfa.people.models import Person
@@ -170,7 +170,7 @@ def achievement(certificate: Certificate) -> dict:
 def credential(certificate: Certificate, now: datetime | None = None) -> dict:
     """The certificate as a signed Open Badges 3.0 ``OpenBadgeCredential``."""
     if services.holder_erased(certificate.person):
-        raise DomainError("This record has been erased, so no credential can be issued for it", status_code=410)
+        raise Gone("This record has been erased, so no credential can be issued for it")
     document = {
         "@context": [VC_V2, OB_V3],
         "id": absolute_url("certificates.verify", token=certificate.verification_token),

@@ -22,7 +22,7 @@ from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
-from mhfa.errors import DomainError, NotFound
+from mhfa.errors import DomainError, Forbidden, NotFound
 from mhfa.extensions import db
 from mhfa.locks import lock_certificate, lock_status_indexes
 from mhfa.people.models import Person
@@ -167,7 +167,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
 
 def _require_coordinator(user: User) -> None:
     if not user.has_role(Role.COORDINATOR):
-        raise DomainError("Only the programme team can do that", status_code=403)
+        raise Forbidden("Only the programme team can do that")
 
 
 def revoke(certificate: Certificate, reason: str, by: User, now: datetime | None = None) -> Certificate:
@@ -361,8 +361,8 @@ def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
     if certificate is None or (not holder_erased(certificate.person)
                                and comparable_name(certificate.person.last_name) != surname):
-        raise DomainError("No certificate matches that number and last name: check both and try again",
-                          field="number", status_code=404)
+        raise NotFound("No certificate matches that number and last name: check both and try again",
+                       field="number")
     return certificate
 
 

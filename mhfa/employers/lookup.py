@@ -1,17 +1,17 @@
 """Loading a row by an id that came from a URL or a form: an id no row can have names none.
 
 Ids from the request can be any size (``/employer/orders/99999999999999999999``, a tampered select
-option): past 64 bits SQLite refuses them with an OverflowError, so they must never reach the driver.
+option): past ``db_types.MAX_ID`` the drivers refuse them (OverflowError on SQLite, "integer out of range"
+on PostgreSQL), so they must never reach the driver.
 """
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from mhfa.db_types import MAX_ID
 from mhfa.extensions import db
 
 M = TypeVar("M")
-
-MAX_ID = 2**63 - 1
 
 
 def row(model: type[M], object_id: Any) -> M | None:

@@ -46,6 +46,7 @@ from mhfa.employers.models import (
 )
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
+from mhfa.locks import lock_order, lock_vouchers
 from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import london_today, to_london, utcnow
 
@@ -63,21 +64,6 @@ class OrderRequest:
     purchase_order_ref: str = ""
     billing_address: str = ""
 
-
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def lock_order(order: Order) -> Order:
-    """Hold the order's row until the transaction ends and read it afresh."""
-    db.session.flush()
-    if _is_postgresql():
-        db.session.execute(sa.select(Order).where(Order.id == order.id).with_for_update(key_share=True)
-                           .execution_options(populate_existing=True)).scalar_one()
-    else:
-        db.session.execute(sa.text("UPDATE employer_order SET status = status WHERE id = :id"), {"id": order.id})
-        db.session.refresh(order)
-    return order
 
 
 # --- prices ---------------------------------------------------------------------------------------
@@ -281,9 +267,7 @@ def cancel_order(order: Order, *, by: User, reason: str) -> list[PlaceVoucher]:
     for booking in waiting:
         bookings.cancel_booking(booking, by=by, reason=f"Employer order cancelled: {reason}"[:200],
                                 override_cutoff=True)
-    if _is_postgresql():  # after the bookings' own locks (course, voucher): wait for any booking using them
-        db.session.execute(sa.select(PlaceVoucher.id).where(PlaceVoucher.id.in_(voucher_ids))
-                           .order_by(PlaceVoucher.id).with_for_update(key_share=True))
+    lock_vouchers(voucher_ids)  # after the bookings' own locks (course, voucher): wait for any booking using them
     held = set(db.session.scalars(sa.select(Booking.voucher_id).where(
         Booking.voucher_id.in_(voucher_ids), Booking.status != BookingStatus.CANCELLED)))
     released = []

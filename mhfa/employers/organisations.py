@@ -25,8 +25,9 @@ from mhfa.auth.models import Role, User
 from mhfa.auth.services import user_by_email
 from mhfa.employers import emails, lookup
 from mhfa.employers.models import Employer, EmployerContact, EmployerStatus, Sector, SizeBand
-from mhfa.errors import Conflict, DomainError, NotFound
+from mhfa.errors import Conflict, DomainError, Forbidden, Gone, NotFound
 from mhfa.extensions import db
+from mhfa.names import normalise_email
 from mhfa.timeutil import format_london, utcnow
 
 #: Bands by staff headcount (ONS): the band a headcount falls in.
@@ -44,10 +45,6 @@ class OrganisationDetails:
     wellbeing_commitment_signatory: bool = False
     billing_address: str = ""
     requires_purchase_order: bool = False
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _digest(token: str) -> str:
@@ -331,10 +328,10 @@ def expired_message(contact: EmployerContact) -> str:
 def accept_invitation(token: str, user: User) -> EmployerContact:
     contact = invitation(token)
     if invitation_expired(contact):
-        raise DomainError(expired_message(contact), field="token", status_code=410)
+        raise Gone(expired_message(contact), field="token")
     if normalise_email(user.email) != contact.email:
-        raise DomainError(f"This invitation is for {contact.email}: sign in with that address to accept it",
-                          field="token", status_code=403)
+        raise Forbidden(f"This invitation is for {contact.email}: sign in with that address to accept it",
+                        field="token")
     if user.email_confirmed_at is None:
         raise DomainError("Confirm your email address first: use the link we emailed you", field="token")
     elsewhere = contact_row(user)

@@ -27,6 +27,7 @@ from mhfa.employers.orders import place_price
 from mhfa.employers.vouchers import check_member
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
+from mhfa.locks import lock_request
 from mhfa.notify.messages import absolute_url, send
 from mhfa.people.models import Person, PersonSource
 from mhfa.timeutil import london_today
@@ -81,21 +82,8 @@ def courses_for_request(request: ClosedCourseRequest) -> list[Course]:
         Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED])).order_by(Course.starts_at)))
 
 
-def _lock_request(request: ClosedCourseRequest) -> ClosedCourseRequest:
-    """Hold the request's row until the transaction ends and read it afresh (it is answered once)."""
-    db.session.flush()
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(ClosedCourseRequest).where(ClosedCourseRequest.id == request.id)
-                           .with_for_update().execution_options(populate_existing=True)).scalar_one()
-    else:
-        db.session.execute(sa.text("UPDATE closed_course_request SET status = status WHERE id = :id"),
-                           {"id": request.id})
-        db.session.refresh(request)
-    return request
-
-
 def _refuse_unless_open(request: ClosedCourseRequest) -> None:
-    _lock_request(request)
+    lock_request(request)
     if request.status is not ClosedCourseRequestStatus.OPEN:
         raise Conflict("This request has already been answered")
 

@@ -39,10 +39,10 @@ from mhfa.employers.models import (
     PlaceVoucher,
     VoucherStatus,
 )
-from mhfa.employers.orders import lock_order
-from mhfa.employers.organisations import normalise_email
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
+from mhfa.locks import lock_order, lock_people, lock_voucher
+from mhfa.names import normalise_email
 from mhfa.people.models import Person, PersonSource
 from mhfa.timeutil import utcnow
 
@@ -345,19 +345,8 @@ def _unspent(voucher: PlaceVoucher) -> None:
         raise Conflict("This place has been cancelled", field="email")
 
 
-def _lock_voucher(voucher: PlaceVoucher) -> None:
-    """Hold the voucher's row and read it afresh (after the order's lock: the bookings service takes the
-    voucher's after the course's and never the order's, so the two never wait in a circle)."""
-    db.session.flush()
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)
-                           .with_for_update(key_share=True).execution_options(populate_existing=True))
-    else:  # SQLite: the order's lock already took the one write lock
-        db.session.refresh(voucher)
-
-
 def resend(voucher: PlaceVoucher, *, by: User) -> PlaceVoucher:
-    _lock_voucher(voucher)
+    lock_voucher(voucher)
     _unspent(voucher)
     if voucher.assigned_person is None:
         raise DomainError("This place has not been given to anyone yet", field="email")
@@ -376,7 +365,7 @@ def reassign(employer: Employer, voucher: PlaceVoucher, first_name: str, last_na
     """Give an unused place to someone else (the old link then refuses them: the place is not theirs)."""
     member = check_member(first_name, last_name, email)
     lock_order(voucher.order)
-    _lock_voucher(voucher)  # a claim in flight finishes first, and is seen by the check below
+    lock_voucher(voucher)  # a claim in flight finishes first, and is seen by the check below
     _unspent(voucher)
     person = _staff_person(employer, member, _person_with_email(member.email))
     if voucher.assigned_person_id == person.id:
@@ -498,7 +487,7 @@ def answer_offer(user: User, code: str, *, accept: bool) -> PlaceVoucher:
     if user.person_id is None or voucher.assigned_person_id != user.person_id:
         raise NotFound("That place is not offered to you.")
     lock_order(voucher.order)
-    _lock_voucher(voucher)  # a reassignment in flight finishes first, and is seen below
+    lock_voucher(voucher)  # a reassignment in flight finishes first, and is seen below
     if voucher.assigned_person_id != user.person_id:
         raise NotFound("That place is not offered to you.")
     if not voucher.waiting_for_answer:
@@ -544,9 +533,7 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
     people = sorted({v.assigned_person_id for v in vouchers})
     if len(people) != len(vouchers):
         raise DomainError("Choose each member of staff once", field="vouchers")
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Person.id).where(Person.id.in_(people)).order_by(Person.id)
-                           .with_for_update(key_share=True))
+    lock_people(people)
     made = []
     for voucher in vouchers:
         if course not in courses_for(voucher):
@@ -555,8 +542,7 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
             booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
                                     source=BookingSource.EMPLOYER)
         except DomainError as error:
-            raise DomainError(f"{voucher.given_name}: {_to_the_contact(voucher, error)}", field="vouchers",
-                              status_code=error.status_code) from error
+            raise type(error)(f"{voucher.given_name}: {_to_the_contact(voucher, error)}", field="vouchers") from error
         made.append(booking)
     audit.record("employer.staff_booked", employer, by, course_id=course.id, booking_ids=[b.id for b in made],
                  waitlisted=sum(b.status is BookingStatus.WAITLISTED for b in made))

@@ -1,5 +1,13 @@
-"""The service navigation: what each role sees in the header."""
+"""The service navigation: the sections each role sees in the header, and each section's pages.
+
+Every page a role uses is reached from here (or from a list that leads to one object's page):
+``tests/test_navigation.py`` follows the links from each demo role's home page and names any page it
+cannot reach. A new page goes into the section it belongs to, with the roles that may use it. Items
+whose endpoint does not exist are left out, so an area's pages appear when its blueprint is registered.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from flask import current_app, request, url_for
 
@@ -7,30 +15,139 @@ from mhfa.auth.models import Role
 
 EVERYONE = None
 
-# (label, endpoint, roles that see it; None = everyone). Items whose endpoint does not exist yet
-# are left out, so an area adds its pages here and they appear when its blueprint is registered.
-NAV_ITEMS: list[tuple[str, str, frozenset[Role] | None]] = [
-    ("Find a course", "courses.finder", EVERYONE),
-    ("My courses", "bookings.my_courses", frozenset({Role.TRAINEE})),
-    ("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR})),
-    ("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER})),
-    ("Manage courses", "courses.manage_courses", frozenset({Role.COORDINATOR})),
-    ("Employers", "employers.manage_organisations", frozenset({Role.COORDINATOR})),
-    ("Reach", "reach.dashboard", frozenset({Role.BOARD, Role.COORDINATOR})),
-    ("Forecast", "forecast.method", frozenset({Role.BOARD, Role.COORDINATOR})),
-    ("Users", "admin.users", frozenset({Role.ADMIN})),
-    ("People's records", "privacy.people", frozenset({Role.COORDINATOR})),
-    ("Audit log", "privacy.audit_log", frozenset({Role.COORDINATOR})),
-]
+COORDINATOR = frozenset({Role.COORDINATOR})
+BOARD_AND_COORDINATOR = frozenset({Role.BOARD, Role.COORDINATOR})
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    endpoint: str
+    roles: frozenset[Role] | None = EVERYONE   # None: whoever sees the section
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    endpoint: str
+    roles: frozenset[Role] | None
+    links: tuple[Link, ...] = ()
+    # Other endpoints (exact, or a prefix ending in ".") whose pages belong to this section.
+    also: tuple[str, ...] = ()
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("Find a course", "courses.finder", EVERYONE, also=("courses.course_page", "bookings.book")),
+    Section("My courses", "bookings.my_courses", frozenset({Role.TRAINEE}), (
+        Link("My courses and certificates", "bookings.my_courses"),
+        Link("Places offered to me", "employers.place_offers"),
+        Link("Add my courses to my calendar", "courses.trainee_calendar"),
+    ), also=("bookings.cancel",)),
+    Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
+        Link("My teaching", "attendance.my_teaching"),
+        Link("Add my teaching to my calendar", "courses.instructor_calendar"),
+    ), also=("attendance.", "certificates.complete_course")),
+    Section("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER}), (
+        Link("Staff and orders", "employers.dashboard"),
+        Link("Order places", "employers.new_order"),
+        Link("Ask for a closed course", "employers.request_course"),
+        Link("Contacts", "employers.contacts"),
+    ), also=("employers.order", "employers.allocate", "employers.book_staff", "employers.upload_staff",
+             "employers.reassign_place")),
+    Section("Courses", "courses.manage_courses", COORDINATOR, (
+        Link("Courses", "courses.manage_courses"),
+        Link("Schedule a course", "courses.new_course"),
+        Link("Venues", "courses.venues"),
+        Link("Add a venue", "courses.new_venue"),
+        Link("Instructors", "courses.instructors"),
+        Link("Add an instructor", "courses.new_instructor"),
+        Link("Area calendars", "courses.area_calendars"),
+        Link("Certificates", "certificates.find_certificate"),
+    ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking")),
+    Section("Employers", "employers.manage_organisations", COORDINATOR, (
+        Link("Organisations", "employers.manage_organisations"),
+        Link("Orders", "employers.manage_orders"),
+        Link("Closed-course requests", "employers.manage_requests"),
+    ), also=("employers.",)),
+    Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
+        Link("Dashboard", "reach.dashboard"),
+        Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"}),
+        Link("Import completions", "reach.upload", COORDINATOR),
+        Link("Programme settings", "reach.programme_settings", COORDINATOR),
+        Link("Public progress page", "reach.progress"),
+    ), also=("reach.",)),
+    Section("Forecast", "forecast.method", BOARD_AND_COORDINATOR, also=("forecast.",)),
+    Section("Records", "privacy.people", COORDINATOR, (
+        Link("People's records", "privacy.people"),
+        Link("Audit log", "privacy.audit_log"),
+    ), also=("privacy.people", "privacy.person_data", "privacy.erase_person", "privacy.audit_log")),
+    Section("Users", "admin.users", frozenset({Role.ADMIN}), (
+        Link("Users", "admin.users"),
+        Link("Programme settings", "reach.programme_settings"),
+    ), also=("admin.", "reach.programme_settings")),
+)
+
+
+def _allowed(user, roles) -> bool:
+    return roles is None or (user.is_authenticated and user.has_role(*roles))
+
+
+def _belongs(section: Section, endpoint: str | None) -> bool:
+    if endpoint is None:
+        return False
+    if endpoint == section.endpoint or any(link.endpoint == endpoint for link in section.links):
+        return True
+    return any(endpoint.startswith(a) if a.endswith(".") else endpoint == a for a in section.also)
+
+
+def sections_for(user) -> list[Section]:
+    """The sections ``user`` sees, in order."""
+    return [s for s in SECTIONS if s.endpoint in current_app.view_functions and _allowed(user, s.roles)]
+
+
+def _active(sections: list[Section]) -> Section | None:
+    endpoint = request.endpoint
+    exact = [s for s in sections
+             if endpoint == s.endpoint or any(link.endpoint == endpoint for link in s.links)]
+    if exact:
+        return exact[0]
+    return next((s for s in sections if _belongs(s, endpoint)), None)
 
 
 def navigation_for(user) -> list[dict]:
-    items = []
-    for label, endpoint, roles in NAV_ITEMS:
-        if endpoint not in current_app.view_functions:
+    """The service navigation's items: one per section the user sees."""
+    sections = sections_for(user)
+    active = _active(sections)
+    return [{"label": s.label, "href": url_for(s.endpoint), "active": s is active} for s in sections]
+
+
+def section_links_for(user) -> dict | None:
+    """The links of the section the current page belongs to (shown under the service navigation)."""
+    sections = sections_for(user)
+    active = _active(sections)
+    if active is None or not active.links:
+        return None
+    links = []
+    for link in active.links:
+        if link.endpoint not in current_app.view_functions:
             continue
-        if roles is not None and not (user.is_authenticated and user.has_role(*roles)):
+        if not _allowed(user, link.roles):
             continue
-        href = url_for(endpoint)
-        items.append({"label": label, "href": href, "active": request.path.startswith(href) and href != "/"})
-    return items
+        href = url_for(link.endpoint, **link.values)
+        links.append({"label": link.label, "href": href,
+                      "current": request.endpoint == link.endpoint and not link.values})
+    return {"label": active.label, "links": links}
+
+
+def pages_for(user) -> list[dict]:
+    """Every section and its pages, for the home page's list of everything the user can do."""
+    out = []
+    for section in sections_for(user):
+        links = [
+            {"label": link.label, "href": url_for(link.endpoint, **link.values)}
+            for link in section.links
+            if link.endpoint in current_app.view_functions and _allowed(user, link.roles)
+        ]
+        out.append({"label": section.label, "href": url_for(section.endpoint), "links": links})
+    return out

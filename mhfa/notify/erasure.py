@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mhfa.extensions import db
+from mhfa.names import normalise_email
 from mhfa.notify.models import OutboxMessage
 from mhfa.notify.services import _POLICY, outbox_folder
 from mhfa.security.files import write_private
@@ -88,7 +89,7 @@ def forget_mail(email: str | None, needles: list[str]) -> MailForgotten:
     """Delete the mail addressed to ``email`` and redact ``needles`` (their address and names) from the rest:
     outbox rows in the caller's transaction, the outbox folder's files once it commits (none if it does not)."""
     report = MailForgotten()
-    email = (email or "").strip().lower()
+    email = normalise_email(email or "")
     pattern = _pattern([email, *needles])
     if pattern is None:
         return report
@@ -158,7 +159,7 @@ def _redact_rows(table, pattern: re.Pattern, needles: list[str]) -> int:
 
 def files_naming(email: str | None, needles: list[str]) -> list[str]:
     """The outbox folder's files addressed to ``email`` or naming them (for the personal-data export)."""
-    email = (email or "").strip().lower()
+    email = normalise_email(email or "")
     pattern = _pattern([email, *needles])
     folder = outbox_folder()
     if pattern is None or not folder.is_dir():

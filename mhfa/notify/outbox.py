@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from mhfa.extensions import db
+from mhfa.locks import claim_unlocked
 from mhfa.notify.models import OutboxMessage, OutboxStatus
 from mhfa.notify.services import QUEUE_KEY, delete_mail_files, mail_transport
 from mhfa.timeutil import utcnow
@@ -64,7 +65,7 @@ def _claim(connection, now, *, limit: int, only_ids: list[int] | None, sender: s
     claim = dict(status=OutboxStatus.SENDING, claimed_at=now, claimed_by=sender, attempts=_TABLE.c.attempts + 1)
     if connection.dialect.name == "postgresql":
         rows = connection.execute(
-            sa.update(_TABLE).where(_TABLE.c.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+            sa.update(_TABLE).where(_TABLE.c.id.in_(claim_unlocked(due).scalar_subquery()))
             .values(**claim).returning(_TABLE.c.id, _TABLE.c.raw, _TABLE.c.attempts)
         ).all()
     else:

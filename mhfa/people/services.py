@@ -1,7 +1,6 @@
 """People: a trainee's own profile, and claiming a record that an import or an employer created."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,16 +14,8 @@ from mhfa.auth.models import Role, User
 from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.names import normalise_email
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
-
-
-def normalise_email(email: str) -> str:
-    """The one form of an address kept and compared everywhere: trimmed, Unicode NFC, lower case.
-
-    So "Anna@Example.org" and a decomposed "Ana\u0301" spelling reach the same account; lower() rather
-    than casefold(), which would change letters such as "ß" that mail servers treat as distinct.
-    """
-    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
 def person_with_email(email: str) -> Person | None:

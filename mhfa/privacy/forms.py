@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from mhfa.db_types import MAX_ID
 from mhfa.security.input import NumberRange
 
 
@@ -35,6 +36,6 @@ class AuditSearchForm(FlaskForm):
     entity_type = StringField("Record type", description="For example, person, user_account, booking",
                               validators=[Optional(), Length(max=40)])
     entity_id = IntegerField("Record number", validators=[
-        Optional(), NumberRange(1, 2**31 - 1, "Enter a real record number")])
+        Optional(), NumberRange(1, MAX_ID, "Enter a real record number")])
     actor_id = IntegerField("Done by account number", validators=[
-        Optional(), NumberRange(1, 2**31 - 1, "Enter a real account number")])
+        Optional(), NumberRange(1, MAX_ID, "Enter a real account number")])

@@ -192,7 +192,7 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
     first, last = names.normalise(first), names.normalise(last)
     if "\\N" in (first, last):
         reasons.append("a name cannot be \\N")
-    email = row["email"].lower() or None
+    email = names.normalise_email(row["email"]) or None
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         reasons.append(f"email {row['email'][:60]!r} is not an email address")
     dob = None

@@ -1,7 +1,7 @@
 """certificates
 
-Revision ID: certificates
-Revises: 0001
+Revision ID: 2026_12_01_02
+Revises: 2026_12_01_01
 Create Date: 2026-12-01 12:50:49.739290
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'certificates'
-down_revision = '0001'
+revision = "2026_12_01_02"
+down_revision = "2026_12_01_01"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """employers: contacts, approval, purchase orders, order kinds, VAT invoices, closed-course requests
 
-Revision ID: employers
-Revises: certificates
+Revision ID: 2026_12_01_05
+Revises: 2026_12_01_02
 Create Date: 2026-12-01 12:51:16.097069
 
 Orders that were "confirmed" become "invoiced", or "paid" when their invoice was paid; invoices
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'employers'
-down_revision = 'certificates'
+revision = "2026_12_01_05"
+down_revision = "2026_12_01_02"
 branch_labels = None
 depends_on = None
 

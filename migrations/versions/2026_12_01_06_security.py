@@ -1,7 +1,7 @@
 """security: email outbox, server-side sessions, sign-in throttling, API idempotency keys, hashed feed tokens
 
-Revision ID: security
-Revises: employers
+Revision ID: 2026_12_01_06
+Revises: 2026_12_01_05
 Create Date: 2026-12-01 13:47:16.446464
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'security'
-down_revision = 'employers'
+revision = "2026_12_01_06"
+down_revision = "2026_12_01_05"
 branch_labels = None
 depends_on = None
 

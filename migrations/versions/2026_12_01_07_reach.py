@@ -1,7 +1,7 @@
 """reach: programme settings, kept reach figures, awareness course types
 
-Revision ID: reach
-Revises: security
+Revision ID: 2026_12_01_07
+Revises: 2026_12_01_06
 Create Date: 2026-12-01 13:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "reach"
-down_revision = 'security'
+revision = "2026_12_01_07"
+down_revision = "2026_12_01_06"
 branch_labels = None
 depends_on = None
 

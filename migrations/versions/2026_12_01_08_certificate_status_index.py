@@ -1,7 +1,7 @@
 """certificate status index: a random, unique bit in the revocation status list for each certificate
 
 Revision ID: 2026_12_01_08
-Revises: reach
+Revises: 2026_12_01_07
 Create Date: 2026-12-01 16:00:00
 
 Existing certificates get distinct random indexes (drawn below a multiple of 131,072 at least twice their
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2026_12_01_08"
-down_revision = "reach"
+down_revision = "2026_12_01_07"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Contact invitations expire MHFA_INVITATION_DAYS after their row's created_at, so
 column. Cancelling an invoiced or paid order issues a credit note (its own sequential number, the
 invoice it refers to, negative amounts) instead of touching the invoice.
 
-Revision ID: credit_notes
+Revision ID: 2026_12_01_10
 Revises: 2026_12_01_09
 Create Date: 2026-12-01 16:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "credit_notes"
+revision = "2026_12_01_10"
 down_revision = "2026_12_01_09"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """scale indexes: people matched by lower-cased email; the revoked certificates
 
-Revision ID: scale_indexes
-Revises: credit_notes
+Revision ID: 2026_12_01_11
+Revises: 2026_12_01_10
 Create Date: 2026-12-01 16:00:00
 
 At 500,000 people a staff list of 200 took a minute (each address matched by lower(email) read the
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "scale_indexes"
-down_revision = "credit_notes"
+revision = "2026_12_01_11"
+down_revision = "2026_12_01_10"
 branch_labels = None
 depends_on = None
 

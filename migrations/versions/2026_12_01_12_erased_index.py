@@ -1,7 +1,7 @@
 """erased index: the erased records, which every revocation list reads
 
-Revision ID: erased_index
-Revises: scale_indexes
+Revision ID: 2026_12_01_12
+Revises: 2026_12_01_11
 Create Date: 2026-12-01 17:00:00
 
 The status list sets the bit of every certificate whose holder was erased; without an index that read
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "erased_index"
-down_revision = "scale_indexes"
+revision = "2026_12_01_12"
+down_revision = "2026_12_01_11"
 branch_labels = None
 depends_on = None
 

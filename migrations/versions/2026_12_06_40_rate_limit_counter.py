@@ -1,7 +1,7 @@
 """rate limit counter: rate-limit windows in the app's database, shared by every worker
 
 Revision ID: 2026_12_06_40
-Revises: erased_index
+Revises: 2026_12_01_12
 Create Date: 2026-12-06 09:00:00
 
 The default rate-limit store (RATELIMIT_STORAGE_URI=database://): one row per counter and window.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_40"
-down_revision = "erased_index"
+down_revision = "2026_12_01_12"
 branch_labels = None
 depends_on = None
 

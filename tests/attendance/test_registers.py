@@ -12,6 +12,7 @@ from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.flow import http_status
 from tests import factories
 
 PRESENT, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT
@@ -85,7 +86,7 @@ def test_only_the_courses_instructors_and_coordinators_may_mark(app_ctx):
         assert not services.can_take_register(course, outsider)
         with pytest.raises(DomainError) as refused:
             services.mark_register(course.sessions[0], {a.id: PRESENT}, outsider)
-        assert refused.value.status_code == 403
+        assert http_status(refused.value) == 403
     assert services.mark_register(course.sessions[0], {a.id: PRESENT}, coordinator) == 1
 
 

@@ -10,6 +10,7 @@ from mhfa.employers import organisations
 from mhfa.employers.models import EmployerContact
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.flow import http_status
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -43,7 +44,7 @@ def test_an_expired_invitation_is_refused_with_a_clear_message_and_changes_nothi
     invited = factories.user(Role.TRAINEE, email=INVITED)
     with pytest.raises(DomainError, match="This invitation expired on") as refused:
         organisations.accept_invitation(token, invited)
-    assert refused.value.status_code == 410
+    assert http_status(refused.value) == 410
     db.session.rollback()
     assert organisations.organisation_of(invited) is None and not invited.has_role(Role.EMPLOYER)
 

@@ -151,3 +151,12 @@ def test_an_idempotency_key_makes_a_retried_booking_return_the_first_result(clie
     assert without.status_code == 409  # no key: the booking rule answers
     bad = client.post(f"/api/v1/courses/{course.id}/bookings", headers={**headers, "Idempotency-Key": "x" * 300})
     assert bad.status_code == 400
+
+
+def test_an_id_past_the_integer_columns_names_no_row_on_either_database(app_ctx):
+    """Ids from forms are checked against the columns' range: 2**40 names nothing (PostgreSQL refused it: a 500)."""
+    from mhfa.employers import lookup
+    from mhfa.employers.models import Order
+
+    assert lookup.row(Order, 2**40) is None
+    assert lookup.row(Order, 2**31) is None

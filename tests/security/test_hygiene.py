@@ -77,3 +77,27 @@ def test_calendar_feed_tokens_are_stored_hashed_and_the_address_is_shown_once(cl
     assert client.get(f"/calendar/{stored}.ics").status_code == 404  # the digest opens nothing
     again = client.get("/calendar/my-courses").get_data(as_text=True)
     assert token not in again and "cannot show it again" in again
+
+
+def test_an_address_typed_composed_or_decomposed_reaches_one_person_through_every_entry_point(app_ctx):
+    """Registration, the completions import and the staff file all keep one form: nobody is counted twice."""
+    from mhfa.auth.services import register
+    from mhfa.employers import vouchers
+    from mhfa.people.models import Person
+    from mhfa.reach.counts import Filters, kept_counts
+    from mhfa.reach.importing import import_completions
+
+    composed = unicodedata.normalize("NFC", "zoë.núñez@example.org")
+    decomposed = unicodedata.normalize("NFD", "Zoë.Núñez@Example.org")
+    assert composed != decomposed.lower()
+    register(composed, "three random words", first_name="Zoë", last_name="Núñez")
+    import_completions(("first_name,last_name,email,course_type,completed_on,council_area,date_of_birth,employer\n"
+                        f"Zoë,Núñez,{decomposed},ADULT_2DAY,2021-05-01,Birmingham,,\n").encode())
+    acme = factories.employer("Acme")
+    order = factories.order(acme, places=2, by=factories.contact(acme))
+    vouchers.allocate_csv(acme, order, f"first_name,last_name,email\nZoë,Núñez,{decomposed}\n".encode(),
+                          by=factories.user(Role.COORDINATOR))
+    db.session.flush()
+    assert db.session.scalars(sa.select(Person.email)).all().count(composed) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Person.id)).where(Person.last_name == "Núñez")) == 1
+    assert sum(kept_counts("area", Filters()).values()) == 1

@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: 0001
+Revision ID: 2026_12_01_01
 Revises: 
 Create Date: 2026-11-25 13:19:00.916653
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0001'
+revision = "2026_12_01_01"
 down_revision = None
 branch_labels = None
 depends_on = None
