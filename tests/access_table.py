@@ -12,6 +12,8 @@ API_TOKEN = "api_token"    # a personal API token (Authorization: Bearer)
 
 EXPECTED_ACCESS = {
     "admin.edit_user": {Role.ADMIN},
+    "admin.invite_again": {Role.ADMIN},
+    "admin.new_user": {Role.ADMIN},
     "admin.users": {Role.ADMIN},
     "api.cancel_booking": API_TOKEN,
     "api.create_booking": API_TOKEN,
@@ -26,6 +28,7 @@ EXPECTED_ACCESS = {
     "attendance.mark_all_present": {Role.INSTRUCTOR, Role.COORDINATOR},
     "attendance.my_teaching": {Role.INSTRUCTOR},
     "attendance.register": {Role.INSTRUCTOR, Role.COORDINATOR},
+    "auth.accept_invitation": TOKEN,
     "auth.account": LOGIN,
     "auth.change_password": LOGIN,
     "auth.confirm_email": TOKEN,
@@ -106,6 +109,8 @@ EXPECTED_ACCESS = {
     "employers.mark_order_paid": {Role.COORDINATOR},
     "employers.new_order": {Role.EMPLOYER},
     "employers.order": {Role.EMPLOYER},
+    "employers.order_list": {Role.EMPLOYER},
+    "employers.place_date_of_birth": {Role.EMPLOYER},
     "employers.place_offers": LOGIN,
     "employers.reassign_place": {Role.EMPLOYER},
     "employers.register_organisation": LOGIN,
