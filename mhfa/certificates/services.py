@@ -20,6 +20,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
+from mhfa.certificates import emails
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, Forbidden, NotFound
@@ -136,6 +137,8 @@ def complete_course_and_issue(course: Course, by: User, now: datetime | None = N
     """Complete the course (attendance's rules) and issue a certificate to each trainee who completed."""
     result = attendance.complete_course(course, by, now)
     certificates = issue_all(result.completions, by)
+    for certificate in certificates:
+        emails.certificate_issued(certificate)  # queued: sent only if the completion commits
     return CompletedCourse(result, certificates)
 
 
