@@ -28,4 +28,5 @@ def test_a_register_of_twelve_recounts_reach_as_often_as_a_register_of_two(app_c
 
     assert recounts(twelve) == recounts(two) > 0
     per_trainee = (len(twelve) - len(two)) / 10
-    assert per_trainee <= 11, f"{per_trainee:.1f} statements per trainee"  # 11 on SQLite on 2026-12-01
+    # 11 on SQLite on 2026-12-01; 12 since completing emails each trainee the evaluation link (one outbox row each)
+    assert per_trainee <= 12, f"{per_trainee:.1f} statements per trainee"
