@@ -126,6 +126,8 @@ EXPECTED_ACCESS = {
     "outcomes.course_results": {Role.INSTRUCTOR, Role.COORDINATOR},
     "outcomes.evaluate": TOKEN,
     "outcomes.evaluation_settings": {Role.COORDINATOR},
+    "outcomes.follow_up": TOKEN,
+    "outcomes.opt_out": TOKEN,
     "people.profile": LOGIN,
     "privacy.audit_log": {Role.COORDINATOR},
     "privacy.download_my_data": LOGIN,

@@ -10,9 +10,9 @@ from mhfa.auth.access import role_required, token_or_public
 from mhfa.auth.models import Role
 from mhfa.courses.models import Course, CourseType
 from mhfa.extensions import db
-from mhfa.outcomes import evaluations, questionnaires
-from mhfa.outcomes.forms import EvaluationSettingsForm, answers_of, questionnaire_form
-from mhfa.outcomes.models import EVALUATION
+from mhfa.outcomes import evaluations, followups, questionnaires
+from mhfa.outcomes.forms import ActionForm, EvaluationSettingsForm, answers_of, questionnaire_form
+from mhfa.outcomes.models import EVALUATION, FOLLOW_UP
 
 bp = Blueprint("outcomes", __name__)
 
@@ -40,6 +40,27 @@ def evaluate(token: str):
     return _questionnaire_page(EVALUATION, token, "outcomes.evaluate")
 
 
+@bp.route("/follow-up/<token>", methods=["GET", "POST"])
+@token_or_public
+def follow_up(token: str):
+    """The six-month follow-up, opened from its email link: one page, answered once."""
+    return _questionnaire_page(FOLLOW_UP, token, "outcomes.follow_up")
+
+
+@bp.route("/follow-up/<token>/stop", methods=["GET", "POST"])
+@token_or_public
+def opt_out(token: str):
+    """Stop every follow-up email: one button, from the email's link."""
+    invitation = flow.found_or_404(evaluations.by_token, token, FOLLOW_UP)
+    form = ActionForm()
+    if form.validate_on_submit():
+        flow.attempt(followups.opt_out, invitation)
+        return render_template("outcomes/opted_out.html")
+    if followups.is_opted_out(invitation.person_id):
+        return render_template("outcomes/opted_out.html")
+    return render_template("outcomes/opt_out.html", form=form), flow.status(form)
+
+
 @bp.route("/answered/<kind>/<token>")
 @token_or_public
 def answered(kind: str, token: str):
@@ -48,7 +69,7 @@ def answered(kind: str, token: str):
         abort(404)
     invitation = flow.found_or_404(evaluations.by_token, token, kind)
     if invitation.answered_at is None:
-        return redirect(url_for(".evaluate", token=token))
+        return redirect(url_for(".evaluate" if kind == EVALUATION else ".follow_up", token=token))
     return render_template("outcomes/answered.html", invitation=invitation)
 
 
