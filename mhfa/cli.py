@@ -138,7 +138,8 @@ def _print_logins(logins, password):
 
 @mhfa_cli.command("send-reminders")
 def send_reminders():
-    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe).
+    """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
+    (cron-safe).
 
     Also gives back the place vouchers held by waiting-list places whose course has started.
     """
@@ -149,7 +150,8 @@ def send_reminders():
     returned = return_vouchers_of_closed_waiting_lists()
     db.session.commit()
     click.echo(
-        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
+        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}; "
+        f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
 

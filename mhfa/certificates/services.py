@@ -20,7 +20,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
-from mhfa.certificates import emails
+from mhfa.certificates import emails, signals
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, Forbidden, NotFound
@@ -139,6 +139,7 @@ def complete_course_and_issue(course: Course, by: User, now: datetime | None = N
     certificates = issue_all(result.completions, by)
     for certificate in certificates:
         emails.certificate_issued(certificate)  # queued: sent only if the completion commits
+    signals.course_completed.send(course, completions=result.completions, certificates=certificates)
     return CompletedCourse(result, certificates)
 
 
@@ -271,6 +272,11 @@ def can_download(certificate: Certificate, user) -> bool:
     if user.has_role(Role.COORDINATOR):
         return True
     return user.person_id is not None and user.person_id == certificate.person_id
+
+
+def download_refusal(certificate: Certificate, user) -> signals.DownloadRefusal | None:
+    """Why ``user`` cannot download the certificate yet (an area above asks first, e.g. an evaluation), or None."""
+    return next((r for r in signals.certificate_download.send(certificate, user=user) if r is not None), None)
 
 
 # --- verification ------------------------------------------------------------------------------------
