@@ -167,9 +167,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(forecast_bp)
     app.register_blueprint(reach_bp)
     app.register_blueprint(api_bp)
+    from mhfa.outcomes.views import bp as outcomes_bp
     from mhfa.privacy.views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(outcomes_bp)
 
     missing = undeclared_endpoints(app)
     if missing:
@@ -181,9 +183,11 @@ def register_listeners(app: Flask) -> None:
     from mhfa.bookings import listeners as booking_listeners
     from mhfa.employers import listeners as employer_listeners
     from mhfa.notify import outbox  # noqa: F401  (delivers right after commit when MHFA_DELIVER_AFTER_COMMIT)
+    from mhfa.outcomes import listeners as outcome_listeners
 
     booking_listeners.register()
     employer_listeners.register()
+    outcome_listeners.register()
 
 
 def _too_large_detail() -> str:

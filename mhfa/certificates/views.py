@@ -225,6 +225,9 @@ def _downloadable(certificate_id: int) -> Certificate:
     certificate = flow.get_or_404(Certificate, certificate_id)
     if not services.can_download(certificate, current_user):
         abort(403)
+    if (refusal := services.download_refusal(certificate, current_user)) is not None:
+        abort(Response(render_template("certificates/download_refused.html", certificate=certificate,
+                                       refusal=refusal), 403))
     return certificate
 
 

@@ -48,6 +48,7 @@ from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_order, lock_vouchers
 from mhfa.pagination import Page, paginate
+from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import london_today, to_london, utcnow
 
 MAX_PLACES = 500
@@ -190,6 +191,12 @@ def next_credit_note_number() -> str:
     return f"CN-{_next_number(CREDIT_NOTE_COUNTER, CreditNote):06d}"
 
 
+def payment_terms_days() -> int:
+    """Days from an invoice's date to when it is due: the programme settings', else the server's setting."""
+    terms = db.session.scalar(sa.select(ProgrammeSettings.payment_terms_days).order_by(ProgrammeSettings.id).limit(1))
+    return terms if terms is not None else current_app.config["MHFA_INVOICE_DUE_DAYS"]
+
+
 def _time_of_supply(order: Order, issued_on: date) -> date:
     """The tax point: the invoice date (issued before the course, within 14 days of it, it is the invoice date)."""
     return issued_on
@@ -205,7 +212,7 @@ def issue_invoice(order: Order, *, by: User, today: date | None = None) -> Invoi
     employer = order.employer
     invoice = Invoice(
         number=next_invoice_number(), order=order, issued_on=today,
-        due_on=today + timedelta(days=current_app.config["MHFA_INVOICE_DUE_DAYS"]),
+        due_on=today + timedelta(days=payment_terms_days()),
         supplied_on=_time_of_supply(order, today), net_pence=order.net_pence, vat_pence=order.vat_pence,
         vat_rate_bp=order.vat_rate_bp, amount_pence=order.total_pence, customer_name=employer.name,
         customer_address=order.billing_address or employer.billing_address,

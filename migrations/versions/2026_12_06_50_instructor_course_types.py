@@ -1,7 +1,7 @@
 """instructor licences by course type: the course types each instructor's licence covers
 
 Revision ID: 2026_12_06_50
-Revises: 2026_12_06_41
+Revises: 2026_12_06_30
 Create Date: 2026-12-06 17:10:00
 
 MHFA England licenses an instructor for each course (Adult, Youth, ...) apart. Instructors recorded
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_50"
-down_revision = "2026_12_06_41"
+down_revision = "2026_12_06_30"
 branch_labels = None
 depends_on = None
 

@@ -345,3 +345,10 @@ def test_instructors_with_a_lapsed_licence_are_not_active_nor_offered(history):
         assert all(i.licence_expires_on >= ahead.ends_at.date() for i in offered)
     finally:
         db.session.rollback()
+
+
+def test_demo_invoices_are_numbered_like_new_ones(history):
+    from mhfa.employers.models import Invoice
+
+    numbers = list(db.session.scalars(sa.select(Invoice.number).order_by(Invoice.id)))
+    assert numbers and all(n == f"INV-{i:06d}" for i, n in enumerate(numbers, start=1))  # orders.next_invoice_number
