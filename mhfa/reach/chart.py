@@ -78,7 +78,7 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     if series:
         parts.append(f'<polyline points="{points(series, "cumulative")}" fill="none" stroke="#0b0c0c" '
                      'stroke-width="3"/>')
-    legend = [("#0b0c0c", "", "People reached (cumulative)"), ("#d4351c", "8 5", "Required path")]
+    legend = [("#0b0c0c", "", "Counted toward the target (cumulative)"), ("#d4351c", "8 5", "Required path")]
     if bands:
         legend += [("#1d70b8", "2 3", "Forecast median (bands: 80% and 95%)")]
     for i, (colour, dash, text) in enumerate(legend):
