@@ -6,12 +6,13 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
 from mhfa.reach import boardpack, counted, dashboard, exports, importing, opendata, releases
-from mhfa.reach.chart import describe, trajectory_svg
+from mhfa.reach.chart import NARROW, WIDE, describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
 from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
@@ -42,8 +43,10 @@ def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
     forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
     bands = forecast["bands"] if forecast else []
     summary = describe(position, bands)
-    svg = trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
-                         target=position.target, bands=bands, summary=summary)
+    svg = Markup("").join(
+        trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
+                       target=position.target, bands=bands, summary=summary, layout=layout)
+        for layout in (WIDE, NARROW))  # CSS shows one: the narrow drawing on phones, so its text stays legible
     return {"svg": svg, "summary": summary, "forecast": forecast}
 
 
