@@ -116,6 +116,13 @@ def demo_data(people, seed, today, if_empty):
         click.echo(line)
     db.session.commit()
     settle(db.engine)
+    from mhfa.forecast.commands import store_demo_forecast
+
+    try:
+        for line in store_demo_forecast(today.date() if today else date.today()):
+            click.echo(line)
+    except DomainError as error:  # a history too short to forecast: the page says so and offers a run
+        click.echo(f"No forecast stored: {error.message}")
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")
@@ -131,7 +138,8 @@ def _print_logins(logins, password):
 
 @mhfa_cli.command("send-reminders")
 def send_reminders():
-    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe).
+    """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
+    (cron-safe).
 
     Also gives back the place vouchers held by waiting-list places whose course has started.
     """
@@ -142,7 +150,8 @@ def send_reminders():
     returned = return_vouchers_of_closed_waiting_lists()
     db.session.commit()
     click.echo(
-        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
+        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}; "
+        f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates
@@ -142,6 +142,14 @@ class SettingsForm(FlaskForm):
     region = MultiCheckboxField("Council areas in the target region", coerce=int)
     counting = MultiCheckboxField("Course types that count toward the target", coerce=int)
     awareness = MultiCheckboxField("Awareness courses (shown with or without in every figure)", coerce=int)
+    bank_account_name = StringField("Account name", validators=[Optional(), Length(max=120)])
+    bank_sort_code = StringField("Sort code", validators=[Optional(), Length(max=20)],
+                                 description="6 digits, like 20-00-00.")
+    bank_account_number = StringField("Account number", validators=[Optional(), Length(max=20)],
+                                      description="8 digits.")
+    payment_terms_days = IntegerField("Payment terms (days)", validators=[
+        Optional(), NumberRange(min=0, max=120, message="Payment terms must be between 0 and 120 days")],
+        description="Days from the invoice date to when it is due. Leave empty for the server's setting.")
 
 
 class UploadForm(FlaskForm):

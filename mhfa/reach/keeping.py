@@ -27,11 +27,20 @@ Spend (``reach_spend_month``), per funding stream, month and course type:
   streams with no cost recorded is counted as *uncosted*, so a total with gaps is never shown as
   complete. An employer-paid course's money is its employer's order, so its cost is not added again.
 
-A SQLAlchemy ``after_flush`` listener (registered at app creation by :func:`register`) collects the
-people whose figures a flush may move (completions inserted or deleted, certificates revoked,
-profile areas or equality answers changed, a course type's counting setting changed) and
-recomputes their contribution set-based in SQL on the flush's own connection, so lower areas never
-call reach. Bulk paths (imports, scripts writing with Core) call :func:`refresh_people`.
+The kept figures follow every change in the same transaction, once per transaction. What moves them is
+declared in one place, :func:`affected_people` and :func:`affected_spend_months` (completions inserted
+or deleted, certificates revoked, profile areas or equality answers changed, a course type's counting
+setting changed, an order's funding or money, a course's area, stream or cost). Session listeners
+(registered at app creation by :func:`register`) do the rest, so lower areas never call reach and
+need not shape their code around it:
+
+- after each flush, the people and months that flush may have moved are noted on the session;
+- before the transaction commits, and before anything reads the kept tables inside it, the noted
+  people's contributions and months are recomputed set-based in SQL on the transaction's connection
+  (:func:`settle`), once for however many flushes came first;
+- when the transaction ends without committing, what was noted is forgotten.
+
+Bulk paths (imports, scripts writing with Core) call :func:`refresh_people` themselves.
 """
 from __future__ import annotations
 
@@ -524,13 +533,30 @@ def affected_people(session: Session) -> set[int]:
     return people
 
 
+#: Where a session keeps what its flushes moved until :func:`settle` recomputes it.
+PENDING = "reach_pending"
+KEPT_TABLES = frozenset({ReachFirst.__table__, ReachMonth.__table__, ReachGroupMonth.__table__,
+                         ReachSpendMonth.__table__})
+
+
 def _after_flush(session: Session, flush_context) -> None:
     if not session.info.get("reach_listener", True):
         return
     people = affected_people(session)
+    months = affected_spend_months(session)
+    if people or months:
+        pending_people, pending_months = session.info.setdefault(PENDING, (set(), set()))
+        pending_people.update(people)
+        pending_months.update(months)
+
+
+def settle(session: Session) -> None:
+    """Recompute the kept figures of the people and months this transaction's flushes moved (once)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    people, months = session.info.pop(PENDING, (set(), set()))
     if people:
         refresh_people(people, connection=session.connection())
-    months = affected_spend_months(session)
     if months:
         refresh_spend(months, connection=session.connection())
     if any(isinstance(obj, CouncilArea) and obj in session.dirty and _changed(obj, "in_target_region")
@@ -538,7 +564,28 @@ def _after_flush(session: Session, flush_context) -> None:
         regroup(session.connection())
 
 
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def _before_reading_kept_figures(state) -> None:
+    session = state.session
+    unsettled = PENDING in session.info or (session.autoflush and (session.new or session.dirty or session.deleted))
+    if unsettled and state.is_select and KEPT_TABLES.intersection(mapper.local_table for mapper in state.all_mappers):
+        settle(session)
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a savepoint's end leaves the rest noted)
+        session.info.pop(PENDING, None)
+
+
+LISTENERS = (("after_flush", _after_flush), ("before_commit", _before_commit),
+             ("do_orm_execute", _before_reading_kept_figures), ("after_transaction_end", _forget))
+
+
 def register(app) -> None:
-    """Keep the reach figures on every flush of every session (called once by create_app)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    """Keep the reach figures in every transaction of every session (called once by create_app)."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

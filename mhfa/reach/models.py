@@ -47,6 +47,12 @@ class ProgrammeSettings(db.Model):
     end_on: Mapped[date]
     # Said on the dashboard when the target is not the real one (the demo scales it to its size).
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # How employers pay their invoices (printed on every invoice); empty until the programme team sets them.
+    bank_account_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    bank_sort_code: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    bank_account_number: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    #: Days from an invoice's date to when it is due (none: the MHFA_INVOICE_DUE_DAYS setting).
+    payment_terms_days: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -15,7 +15,13 @@ from mhfa.reach import boardpack, counted, dashboard, exports, importing, openda
 from mhfa.reach.chart import NARROW, WIDE, describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
-from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
+from mhfa.reach.settings import (
+    PaymentDetails,
+    SettingsChanges,
+    current_settings,
+    region_area_ids,
+    update_settings,
+)
 from mhfa.security.input import body_limit
 
 bp = Blueprint("reach", __name__)
@@ -117,14 +123,18 @@ def programme_settings():
     form = SettingsForm(data=None if request.method == "POST" else {
         "target_people": settings.target_people, "start_on": settings.start_on, "end_on": settings.end_on,
         "region": sorted(region_area_ids()), "counting": [t.id for t in types if t.counts_toward_target],
-        "awareness": [t.id for t in types if t.is_awareness]})
+        "awareness": [t.id for t in types if t.is_awareness],
+        "bank_account_name": settings.bank_account_name, "bank_sort_code": settings.bank_sort_code,
+        "bank_account_number": settings.bank_account_number, "payment_terms_days": settings.payment_terms_days})
     form.region.choices = [(a.id, a.name) for a in areas]
     form.counting.choices = [(t.id, t.name) for t in types]
     form.awareness.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
         changes = SettingsChanges(form.target_people.data, form.start_on.data, form.end_on.data,
                                   set(form.region.data or []), set(form.counting.data or []),
-                                  set(form.awareness.data or []))
+                                  set(form.awareness.data or []),
+                                  PaymentDetails(form.bank_account_name.data or "", form.bank_sort_code.data or "",
+                                                 form.bank_account_number.data or "", form.payment_terms_days.data))
         if flow.attempt(update_settings, changes, by=current_user, form=form).ok:
             flash("Programme settings saved; reach figures updated.", "success")
             return redirect(url_for(".programme_settings"))
