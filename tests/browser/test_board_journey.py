@@ -81,3 +81,29 @@ def test_board_member_reads_the_same_figure_everywhere_and_an_areas_share(page, 
         has=page.locator("th", has_text=re.compile("^Coventry$")))
     assert int(coventry.locator("td").nth(7).inner_text().replace(",", "")) == share  # pro-rata target column
     assert "council area Coventry" in page.content()
+
+
+def test_board_member_finds_a_release_and_reads_its_figure_in_the_board_pack(page, live_server, width, tmp_path):
+    import shutil
+    import subprocess
+
+    live_server.flask("mhfa", "freeze-release")  # the monthly job (idempotent: a second run adds nothing)
+    visit(page, "/progress", "progress-releases")
+    release = page.locator("#releases ~ table tbody tr th a").first
+    key = release.inner_text()
+    navigate(release)
+    check_page(page, "release")
+    frozen = _figure(page, "counted")
+    assert f"Progress release {key}" in page.content()
+
+    login(page, "board@example.org")
+    visit(page, "/reach", "dashboard-board-pack")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Board pack, release {key} (PDF)").click()
+    pdf = tmp_path / "pack.pdf"
+    download_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = " ".join(subprocess.run([shutil.which("pdftotext"), "-layout", str(pdf), "-"], capture_output=True,
+                                       check=True, text=True).stdout.split())
+        assert f"Progress release {key}" in text and f"Counted toward the target {frozen:,} of" in text
