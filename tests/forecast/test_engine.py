@@ -129,3 +129,13 @@ def test_a_deadline_already_passed_reports_what_happened():
     assert missed["at_deadline"]["median"] == int(flow[:36].sum())
     made = make_forecast(series_of(flow), programme(int(flow[:30].sum()), end=date(2020, 1, 31)), QUICK).summary
     assert made["probability_of_target"] == 1.0
+
+
+def test_the_summary_carries_a_held_out_coverage_check_the_calibration_cannot_flatter():
+    """Calibrated only on outcomes known two years before the latest origin, counted on the origins since."""
+    summary = make_forecast(series_of(trend_and_noise(96, 0)), programme(500_000), QUICK).summary
+    held_out = summary["coverage"]["held_out"]
+    assert held_out["months"] == 24 and held_out["pairs"] > 0
+    assert 0 <= held_out["coverage_80"] <= held_out["coverage_95"] <= 1
+    assert summary["interval_calibration"]["weighting"] in (
+        "recent origins weighted (half the weight every 24 months back)", "every origin evenly")
