@@ -47,6 +47,8 @@ RECENCY_HALF_LIFE = 24        # months
 BEFORE_DEADLINE, AFTER_DEADLINE = 2, 6
 OTHER_HORIZON_WEIGHT = 0.25
 MIN_HORIZON, MAX_HORIZON = 12, 36
+#: Fewer (origin, horizon) outcomes than this and the backtest is not used at all (too few to choose or calibrate).
+MIN_BACKTEST_PAIRS = 40
 #: Calibration: pairs pooled over neighbouring horizons until there are this many.
 MIN_CALIBRATION_PAIRS = 20
 #: The 95% interval's extra width beyond the 80% one is never shrunk below this share of the model's own.

@@ -173,6 +173,10 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months
         progress=lambda done, total: progress(5 + int(75 * done / total),
                                               f"Testing the models on the past ({done} of {total})"),
     )
+    checked = max((score.pairs for score in scores.values()), default=0)
+    too_few = bool(scores) and checked < bt.MIN_BACKTEST_PAIRS
+    if too_few:
+        scores = {}   # a handful of outcomes can neither choose a model nor calibrate its intervals
     ranked = sorted((s for s in scores.values() if s.weighted_error is not None),
                     key=lambda s: (round(s.weighted_error, 6), order.index(s.name)))
     if ranked:
@@ -191,8 +195,13 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months
             if position:
                 reason += f"; the better-scoring {ranked[0].name} could not be fitted to the whole history"
             return fitted, reason, scores, horizon
-    why = (f"only {n} months of history: a rolling-origin backtest needs more than {options.first_origin}"
-           if n <= options.first_origin else "no candidate could be scored by the backtest")
+    if too_few:
+        why = (f"only {n} months of history: the rolling-origin backtest from month {options.first_origin} has "
+               f"{checked} outcomes to check against and needs at least {bt.MIN_BACKTEST_PAIRS}")
+    elif n <= options.first_origin:
+        why = f"only {n} months of history: a rolling-origin backtest needs more than {options.first_origin}"
+    else:
+        why = "no candidate could be scored by the backtest"
     fallbacks: list[tuple[Candidate, str]] = [
         (by_name("ets_damped"), "so the damped-trend ETS without seasonality was used (seasonality needs "
                                 "several years to estimate)"),
