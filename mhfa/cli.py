@@ -138,7 +138,8 @@ def _print_logins(logins, password):
 
 @mhfa_cli.command("send-reminders")
 def send_reminders():
-    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe).
+    """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
+    (cron-safe).
 
     Also gives back the place vouchers held by waiting-list places whose course has started.
     """
@@ -149,7 +150,8 @@ def send_reminders():
     returned = return_vouchers_of_closed_waiting_lists()
     db.session.commit()
     click.echo(
-        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
+        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}; "
+        f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
 
@@ -313,3 +315,23 @@ def import_completions(file, dry_run):
         click.echo(line)
     seconds = time.perf_counter() - began
     click.echo(f"({summary.rows:,} rows in {seconds:.1f} s, {summary.rows / seconds:,.0f} rows/s)")
+
+
+@mhfa_cli.command("freeze-release")
+@click.option("--month", default="", help="The month to release, YYYY-MM (default: the last complete month).")
+def freeze_release(month):
+    """Freeze a month's public progress figures as a release (cron, monthly); a change is a new revision."""
+    from mhfa.errors import DomainError
+    from mhfa.reach import releases
+
+    try:
+        kept = releases.freeze(releases.parse_month(month) if month else None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    if kept is None:
+        click.echo("The month's figures equal its latest release: nothing added.")
+    else:
+        note = f" {kept.note}" if kept.note else ""
+        click.echo(f"Release {kept.key} frozen as of {kept.as_of.isoformat()}.{note}")

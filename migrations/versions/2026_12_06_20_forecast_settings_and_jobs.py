@@ -1,7 +1,7 @@
 """forecast settings and jobs: the settings a stored forecast used, and runs started from the forecast page
 
 Revision ID: 2026_12_06_20
-Revises: 2026_12_06_41
+Revises: 2026_12_06_11
 Create Date: 2026-12-06 17:00:00
 
 A stored forecast records the programme settings it used (the start date beside the target and the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_20"
-down_revision = "2026_12_06_41"
+down_revision = "2026_12_06_11"
 branch_labels = None
 depends_on = None
 

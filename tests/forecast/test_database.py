@@ -15,6 +15,7 @@ from mhfa.forecast.areas import region_from_database
 from mhfa.forecast.commands import run_forecast
 from mhfa.forecast.models import ForecastRun
 from mhfa.forecast.services import latest_run, make_forecast, programme_from_settings, what_if_for_run
+from mhfa.reach import keeping
 from tests import factories
 from tests.forecast.helpers import QUICK
 
@@ -71,6 +72,7 @@ def test_from_csv_reads_its_own_figures_and_refuses_bad_rows_by_line(tmp_path):
 @pytest.fixture()
 def demo_history(app_ctx):
     demo.generate(people=400, seed=7, today=date(2026, 11, 25))
+    keeping.rebuild()  # as the demo-data command does: the bulk load is below the session listener
     db.session.commit()
     return app_ctx
 
