@@ -31,10 +31,12 @@ import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import latest_populations, load_council_areas
+from mhfa.auth.models import Role, User
 from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseType
 from mhfa.demo import bulk
 from mhfa.demo.accounts import demo_accounts
+from mhfa.demo.employer_work import employer_work
 from mhfa.demo.enrolment import _Enrolment
 from mhfa.demo.organisations import _Organisations
 from mhfa.demo.population import _Population
@@ -115,6 +117,9 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     counts, checksum = sink.counts, sink.checksum
     logins = demo_accounts(builder)
     db.session.flush()
+    contact = db.session.scalar(sa.select(User).where(User.email == dict(logins).get(Role.EMPLOYER.value)))
+    if contact is not None:
+        employer_work(builder, contact)
     summary_counts = {
         "people": counts["person"] - builder.staff_people,
         "courses": counts["course"],
