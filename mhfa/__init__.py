@@ -167,9 +167,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(forecast_bp)
     app.register_blueprint(reach_bp)
     app.register_blueprint(api_bp)
+    from mhfa.outcomes.views import bp as outcomes_bp
     from mhfa.privacy.views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(outcomes_bp)
 
     missing = undeclared_endpoints(app)
     if missing:
@@ -181,9 +183,11 @@ def register_listeners(app: Flask) -> None:
     from mhfa.bookings import listeners as booking_listeners
     from mhfa.employers import listeners as employer_listeners
     from mhfa.notify import outbox  # noqa: F401  (delivers right after commit when MHFA_DELIVER_AFTER_COMMIT)
+    from mhfa.outcomes import listeners as outcome_listeners
 
     booking_listeners.register()
     employer_listeners.register()
+    outcome_listeners.register()
 
 
 def _too_large_detail() -> str:
@@ -272,6 +276,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["section_links_for"] = section_links_for
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    # {{ plural(n, "draft course") }}: "draft course" for 1, "draft courses" otherwise (or the plural given).
+    app.jinja_env.globals["plural"] = lambda count, singular, many=None: (
+        singular if count == 1 else (many or singular + "s"))
 
 
 def register_commands(app: Flask) -> None:

@@ -116,6 +116,13 @@ def demo_data(people, seed, today, if_empty):
         click.echo(line)
     db.session.commit()
     settle(db.engine)
+    from mhfa.forecast.commands import store_demo_forecast
+
+    try:
+        for line in store_demo_forecast(today.date() if today else date.today()):
+            click.echo(line)
+    except DomainError as error:  # a history too short to forecast: the page says so and offers a run
+        click.echo(f"No forecast stored: {error.message}")
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")
@@ -133,7 +140,8 @@ def _print_logins(logins, password):
 @click.option("--deliver/--no-deliver", default=True, show_default=True,
               help="Then send the outbox's due emails, these reminders among them (as deliver-mail does).")
 def send_reminders(deliver):
-    """Course reminders (two days before) and certificate-expiry reminders, each sent once (cron-safe).
+    """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
+    (cron-safe).
 
     Also gives back the place vouchers held by waiting-list places whose course has started, then
     delivers the outbox (unless --no-deliver: a deliver-mail worker does it).
@@ -145,7 +153,8 @@ def send_reminders(deliver):
     returned = return_vouchers_of_closed_waiting_lists()
     db.session.commit()
     click.echo(
-        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}"
+        f"Course reminders sent: {counts['course']}; certificate-expiry reminders sent: {counts['certificate']}; "
+        f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
     if deliver:
@@ -320,3 +329,23 @@ def import_completions(file, dry_run):
         click.echo(line)
     seconds = time.perf_counter() - began
     click.echo(f"({summary.rows:,} rows in {seconds:.1f} s, {summary.rows / seconds:,.0f} rows/s)")
+
+
+@mhfa_cli.command("freeze-release")
+@click.option("--month", default="", help="The month to release, YYYY-MM (default: the last complete month).")
+def freeze_release(month):
+    """Freeze a month's public progress figures as a release (cron, monthly); a change is a new revision."""
+    from mhfa.errors import DomainError
+    from mhfa.reach import releases
+
+    try:
+        kept = releases.freeze(releases.parse_month(month) if month else None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    if kept is None:
+        click.echo("The month's figures equal its latest release: nothing added.")
+    else:
+        note = f" {kept.note}" if kept.note else ""
+        click.echo(f"Release {kept.key} frozen as of {kept.as_of.isoformat()}.{note}")

@@ -9,10 +9,12 @@ from datetime import datetime
 
 from mhfa.bookings.reminders import send_course_reminders
 from mhfa.certificates.reminders import send_expiry_reminders
+from mhfa.outcomes.followups import send_follow_ups
 from mhfa.timeutil import utcnow
 
 
 def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
     """Queue every due reminder not sent before; the caller commits (and the emails then go)."""
     now = now or utcnow()
-    return {"course": send_course_reminders(now), "certificate": send_expiry_reminders(now)}
+    return {"course": send_course_reminders(now), "certificate": send_expiry_reminders(now),
+            "follow_up": send_follow_ups(now)}

@@ -2,8 +2,8 @@
 
 The order (``docs/architecture.md``, "Imports flow one way"), from the top down::
 
-    reach / forecast / privacy → certificates → attendance → employers → bookings → courses → api → auth → people
-    → areas → the shared pieces (notify, audit, errors, flow, locks, extensions, db_types, timeutil,
+    reach / forecast / privacy / outcomes → certificates → attendance → employers → bookings → courses → api
+    → auth → people → areas → the shared pieces (notify, audit, errors, flow, locks, extensions, db_types, timeutil,
     pagination, config, auth.access, security, dates, names)
 
 Every ``import`` in ``mhfa/`` is read with ``ast``: at the top of a module, inside functions and under
@@ -31,7 +31,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mhfa"
 
 #: Top to bottom. An area may import areas on its own line or below it.
 LAYERS: list[tuple[str, ...]] = [
-    ("reach", "forecast", "privacy"),
+    ("reach", "forecast", "privacy", "outcomes"),
     ("certificates",),
     ("attendance",),
     ("employers",),

@@ -23,7 +23,7 @@ from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
 from mhfa.locks import lock_course
 from mhfa.people.models import Person
-from mhfa.timeutil import to_london, utcnow
+from mhfa.timeutil import format_london, to_london, utcnow
 
 # --- who may take a register ------------------------------------------------------------------------
 
@@ -241,10 +241,8 @@ def existing_completion(course: Course, booking: Booking) -> Completion | None:
         Completion.completed_on == completed_on(course)).order_by(Completion.id).limit(1))
 
 
-def _complete_booking(course: Course, booking: Booking) -> Completion | None:
-    """The trainee's Completion of this course, made if :func:`existing_completion` finds none."""
-    if existing_completion(course, booking) is not None:
-        return None
+def _complete_booking(course: Course, booking: Booking) -> Completion:
+    """The trainee's Completion of this course (the preview, read under the course lock, found none yet)."""
     completion = Completion(
         person_id=booking.person_id, course_type_id=course.course_type_id, course_id=course.id,
         booking_id=booking.id, completed_on=completed_on(course),
@@ -270,6 +268,20 @@ class CompletionResult:
     already_completed: bool = False
 
 
+def last_session_ends(course: Course) -> datetime | None:
+    return max((s.ends_at for s in course.sessions), default=None)
+
+
+def too_early_to_complete(course: Course, now: datetime | None = None) -> str | None:
+    """Why the course cannot be completed yet (its last session has not ended), or None. A register can
+    be taken from its session's start; completing, which issues the certificates, waits for the end."""
+    ends = last_session_ends(course)
+    if ends is not None and (now or utcnow()) < ends:
+        return (f"The course ends at {format_london(ends)}: complete it once its last session has ended. "
+                "You can take each session's register from its start.")
+    return None
+
+
 def complete_course(course: Course, by: User, now: datetime | None = None) -> CompletionResult:
     """Complete the course: Completion rows for those at every session, NonCompletion (missed sessions) for the rest.
 
@@ -283,6 +295,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
         return CompletionResult([], [], already_completed=True)
     if course.status is not CourseStatus.PUBLISHED:
         raise DomainError("Only a published course that has taken place can be completed")
+    if refusal := too_early_to_complete(course, now):
+        raise DomainError(refusal)
     preview = completion_preview(course)
     if not preview.ready:
         count = sum(len(missing) for _, missing in preview.unmarked)
@@ -290,8 +304,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
                           "missing")
     if not preview.completing and not preview.already_completed and not preview.not_completing:
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
-    with db.session.no_autoflush:  # one flush for the whole register, so the reach figures move once
-        completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
+    with db.session.no_autoflush:  # the register's rows are inserted together, in one flush
+        completions = [_complete_booking(course, b) for b in preview.completing]
         not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
@@ -348,7 +362,8 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
             db.session.delete(existing_non)
             correction.now_completed = True
         if completion is None:
-            correction.completion = _complete_booking(course, booking)
+            held = existing_completion(course, booking)  # of that day, imported say: kept, none made
+            correction.completion = None if held is not None else _complete_booking(course, booking)
             correction.now_completed = True
             db.session.flush()
             if correction.completion is not None:  # None: they hold that day's completion already (imported)

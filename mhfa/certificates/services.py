@@ -20,6 +20,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
+from mhfa.certificates import emails, signals
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, Forbidden, NotFound
@@ -83,11 +84,11 @@ def issue_for(completion: Completion, by: User | None = None, today: date | None
 
 
 def issue_all(completions: list[Completion], by: User | None = None, today: date | None = None) -> list[Certificate]:
-    """The certificates of these completions, written in one flush (so the reach figures move once)."""
+    """The certificates of these completions, written in one flush."""
     today = today or london_today()
     lock_status_indexes()
     certificates: list[Certificate] = []
-    with db.session.no_autoflush:
+    with db.session.no_autoflush:  # the certificates are inserted together, in one flush
         for completion in completions:
             numbers = {c.number for c in certificates}
             certificates.append(_new_certificate(completion, by, today, numbers))
@@ -137,6 +138,9 @@ def complete_course_and_issue(course: Course, by: User, now: datetime | None = N
     """Complete the course (attendance's rules) and issue a certificate to each trainee who completed."""
     result = attendance.complete_course(course, by, now)
     certificates = issue_all(result.completions, by)
+    for certificate in certificates:
+        emails.certificate_issued(certificate)  # queued: sent only if the completion commits
+    signals.course_completed.send(course, completions=result.completions, certificates=certificates)
     return CompletedCourse(result, certificates)
 
 
@@ -269,6 +273,11 @@ def can_download(certificate: Certificate, user) -> bool:
     if user.has_role(Role.COORDINATOR):
         return True
     return user.person_id is not None and user.person_id == certificate.person_id
+
+
+def download_refusal(certificate: Certificate, user) -> signals.DownloadRefusal | None:
+    """Why ``user`` cannot download the certificate yet (an area above asks first, e.g. an evaluation), or None."""
+    return next((r for r in signals.certificate_download.send(certificate, user=user) if r is not None), None)
 
 
 # --- verification ------------------------------------------------------------------------------------

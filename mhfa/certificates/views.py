@@ -29,7 +29,7 @@ from mhfa.certificates.forms import (
 from mhfa.certificates.models import Certificate
 from mhfa.certificates.pdf import render_pdf
 from mhfa.certificates.signing import check_configured_key
-from mhfa.courses.models import Course, CourseSession
+from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.extensions import limiter
 
 bp = Blueprint("certificates", __name__)
@@ -78,10 +78,11 @@ def complete_course(course_id: int):
             else:
                 flash(f"Course completed: {len(done.certificates)} "
                       f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.", "success")
-            return redirect(url_for("attendance.course_registers", course_id=course.id))
+            return redirect(url_for("certificates.complete_course", course_id=course.id))  # the list issued
     return render_template(
         "certificates/complete.html", course=course, form=form, preview=attendance.completion_preview(course),
         certificates=services.certificates_of_course(course),
+        too_early=attendance.too_early_to_complete(course) if course.status is CourseStatus.PUBLISHED else None,
     ), flow.status(form)
 
 
@@ -224,6 +225,9 @@ def _downloadable(certificate_id: int) -> Certificate:
     certificate = flow.get_or_404(Certificate, certificate_id)
     if not services.can_download(certificate, current_user):
         abort(403)
+    if (refusal := services.download_refusal(certificate, current_user)) is not None:
+        abort(Response(render_template("certificates/download_refused.html", certificate=certificate,
+                                       refusal=refusal), 403))
     return certificate
 
 

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, names
 from mhfa.courses.forms import options
-from mhfa.employers.models import OrderKind, Sector, SizeBand
+from mhfa.employers.models import OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
 from mhfa.employers.reports import FILTERS, SORTS
@@ -253,3 +253,17 @@ class DateOfBirthForm(EmployerForm):
                                           dates.InRange(dates.BIRTH, label="Date of birth")],
                               description="Courses have a minimum age: we need it to book them.",
                               invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
+
+
+class OrderSearchForm(FlaskForm):
+    """The programme team's orders list: a status and a search (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Organisation or purchase order number", validators=[Optional(), Length(max=100)])
+    status = SelectField("Status", default="", choices=options(
+        [("", "Any status")] + [(status.value, status.label) for status in OrderStatus]))
+
+    def chosen_status(self) -> OrderStatus | None:
+        return OrderStatus(self.status.data) if self.status.data in {s.value for s in OrderStatus} else None

@@ -47,6 +47,7 @@ from mhfa.employers.models import (
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_order, lock_vouchers
+from mhfa.pagination import Page, paginate
 from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import london_today, to_london, utcnow
 
@@ -319,11 +320,23 @@ def order_of(employer: Employer, order_id: int) -> Order | None:
     return order if order is not None and order.employer_id == employer.id else None
 
 
-def all_orders(status: OrderStatus | None = None) -> list[Order]:
-    query = sa.select(Order).order_by(Order.status != OrderStatus.PENDING, Order.ordered_at.desc(), Order.id.desc())
+ORDERS_PER_PAGE = 25
+
+
+def search_orders(status: OrderStatus | None = None, text: str = "", page: int = 1) -> Page:
+    """The programme team's orders, a page at a time: those waiting for an invoice first, then newest;
+    narrowed to one status, and to organisations whose name, or orders whose purchase order number,
+    contains ``text``."""
+    query = (sa.select(Order).join(Employer, Employer.id == Order.employer_id)
+             .order_by(Order.status != OrderStatus.PENDING, Order.ordered_at.desc(), Order.id.desc()))
     if status is not None:
         query = query.where(Order.status == status)
-    return list(db.session.scalars(query.limit(500)))
+    text = " ".join((text or "").split()).lower()
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(sa.func.lower(Employer.name).like(like, escape="\\"),
+                                   sa.func.lower(Order.purchase_order_ref).like(like, escape="\\")))
+    return paginate(query, page, ORDERS_PER_PAGE)
 
 
 def courses_to_order(employer: Employer, *, closed: bool) -> list[Course]:

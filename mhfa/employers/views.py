@@ -197,7 +197,8 @@ def new_order():
     if form.validate_on_submit():
         outcome = flow.attempt(orders.place_order, employer, form.request(), by=current_user, form=form)
         if outcome.ok:
-            flash(f"Order placed for {outcome.value.places} places. We will email you the invoice.", "success")
+            places = "1 place" if outcome.value.places == 1 else f"{outcome.value.places} places"
+            flash(f"Order placed for {places}. We will email you the invoice.", "success")
             return redirect(url_for(".order", order_id=outcome.value.id))
     return render_template("employers/new_order.html", employer=employer, form=form), flow.status(form)
 
@@ -258,7 +259,8 @@ def upload_staff(order_id: int):
         if outcome.ok:
             given = outcome.value.vouchers
             offered = sum(v.waiting_for_answer for v in given)
-            flash(f"{len(given)} places given out: we have emailed each person their link"
+            counted = "1 place was" if len(given) == 1 else f"{len(given)} places"
+            flash(f"{counted} given out: we have emailed each person their link"
                   + (f" ({offered} of them will accept or decline first)." if offered else "."), "success")
             return redirect(url_for(".order", order_id=order_.id))
         lines = getattr(outcome.error, "lines", [])

@@ -27,6 +27,8 @@ class ParsedFilters:
     filters: Filters
     errors: dict[str, str] = field(default_factory=dict)
     values: dict = field(default_factory=dict)
+    include_outside: bool = False  # breakdown tables add the people outside the target region
+    area_name: str = ""
 
     def query_args(self) -> dict:
         """The filters as query-string arguments (for download links)."""
@@ -40,9 +42,21 @@ class ParsedFilters:
             parts.append(f"months {self.values.get('from') or 'start'} to {self.values.get('to') or 'now'}")
         if self.values.get("type"):
             parts.append("course types " + ", ".join(self.values["type"]))
-        if self.values.get("area"):
-            parts.append(f"area {self.values['area']}")
+        if self.area_name:
+            parts.append(f"council area {self.area_name}")
+        if self.include_outside:
+            parts.append("breakdown tables include people outside the target region")
         return "Filters: " + "; ".join(parts)
+
+    def period_text(self) -> str:
+        """What a chosen period means, said plainly (empty when no period is chosen)."""
+        first, last = self.values.get("from"), self.values.get("to")
+        if not first and not last:
+            return ""
+        span = f"from {first or 'the start'} to {last or 'now'}"
+        return (f"Period {span}: the tables count people first reached in these months; the headline and the "
+                "chart show the position against the required path at the end of the period (or today, if "
+                "that is earlier), not today.")
 
 
 def _month(text: str) -> int | None:
@@ -91,17 +105,25 @@ def parse_filters(args) -> ParsedFilters:
         type_ids = frozenset(known.values()) or None
     area_text = one("area")
     area = None
+    area_name = ""
     if area_text:
         if area_text.lower() == "unknown":
-            area = UNKNOWN_AREA
+            area, area_name = UNKNOWN_AREA, "Unknown"
         else:
-            area = db.session.scalar(sa.select(CouncilArea.id).where(CouncilArea.gss_code == area_text.upper()))
-            if area is None:
+            found = db.session.execute(sa.select(CouncilArea.id, CouncilArea.name)
+                                       .where(CouncilArea.gss_code == area_text.upper())).first()
+            if found is None:
                 errors["area"] = "Choose a council area from the list"
-    values.update(basis=basis, awareness=awareness)
+            else:
+                area, area_name = found
+    outside_text = one("include_outside").lower()
+    if outside_text not in ("", "true", "false"):
+        errors["include_outside"] = "include_outside must be true or false"
+    include_outside = outside_text == "true"
+    values.update(basis=basis, awareness=awareness, include_outside="true" if include_outside else "")
     filters = Filters(basis=basis, include_awareness=awareness == "include", course_type_ids=type_ids,
                       start_month=months["from"], end_month=months["to"], area=area)
-    return ParsedFilters(filters, errors, values)
+    return ParsedFilters(filters, errors, values, include_outside, area_name)
 
 
 class MultiCheckboxField(SelectMultipleField):

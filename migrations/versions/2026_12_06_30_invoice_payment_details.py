@@ -1,7 +1,7 @@
 """invoice payment details: the bank account and payment terms every invoice prints, in the programme settings
 
 Revision ID: 2026_12_06_30
-Revises: 2026_12_06_41
+Revises: 2026_12_06_20
 Create Date: 2026-12-06 17:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_30"
-down_revision = "2026_12_06_41"
+down_revision = "2026_12_06_20"
 branch_labels = None
 depends_on = None
 

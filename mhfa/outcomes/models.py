@@ -1,0 +1,110 @@
+"""Outcomes: versioned questionnaires, the invitations sent to answer them, the answers, and the settings.
+
+- ``questionnaire``: the questions of one kind (``evaluation`` at the end of a course, ``follow_up`` six
+  months on) at one version, as data; the highest version of a kind is the one sent. An answer keeps the
+  version it answered.
+- ``outcome_invite``: one per completion and kind, with an unguessable token; answered once, expires.
+  Erasure unlinks it from the person (``person_id`` NULL) and removes the text answers; the scores stay.
+- ``outcome_answer``: one row per question answered (a number for scales, choices and yes/no; text for a
+  comment; one 0/1 row per option of a "tick all that apply" question, keyed ``question:option``).
+- ``outcome_course_type``: per course type, whether the evaluation must be answered before the certificate
+  can be downloaded (default no; the certificate is issued either way).
+- ``outcome_opt_out``: people who asked for no more follow-up emails.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mhfa.db_types import UTCDateTime
+from mhfa.extensions import db
+from mhfa.timeutil import utcnow
+
+EVALUATION, FOLLOW_UP = "evaluation", "follow_up"
+KINDS = (EVALUATION, FOLLOW_UP)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Questionnaire(db.Model):
+    """The questions of one kind at one version (a list of dicts: key, type, label, and the type's details)."""
+
+    __tablename__ = "questionnaire"
+    __table_args__ = (sa.UniqueConstraint("kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200))
+    questions: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def question(self, key: str) -> dict | None:
+        return next((q for q in self.questions if q["key"] == key), None)
+
+
+class OutcomeInvite(db.Model):
+    """An invitation to answer a questionnaire about one completion: its token opens the page once."""
+
+    __tablename__ = "outcome_invite"
+    __table_args__ = (sa.UniqueConstraint("completion_id", "kind"),
+                      sa.Index("ix_outcome_invite_course", "course_id", "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    completion_id: Mapped[int] = mapped_column(sa.ForeignKey("completion.id"))
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"))
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"))
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    questionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
+
+    questionnaire: Mapped[Questionnaire | None] = relationship()
+    answers: Mapped[list[OutcomeAnswer]] = relationship(back_populates="invite", order_by="OutcomeAnswer.id")
+    completion = relationship("Completion")
+    course = relationship("Course")
+    course_type = relationship("CourseType")
+    person = relationship("Person")
+
+    def answer(self, key: str) -> int | str | None:
+        found = next((a for a in self.answers if a.key == key), None)
+        return None if found is None else (found.number if found.text is None else found.text)
+
+
+class OutcomeAnswer(db.Model):
+    __tablename__ = "outcome_answer"
+    __table_args__ = (sa.UniqueConstraint("invite_id", "key"), sa.Index("ix_outcome_answer_key", "key", "invite_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invite_id: Mapped[int] = mapped_column(sa.ForeignKey("outcome_invite.id"))
+    key: Mapped[str] = mapped_column(sa.String(60))
+    number: Mapped[int | None]
+    text: Mapped[str | None] = mapped_column(sa.Text)
+
+    invite: Mapped[OutcomeInvite] = relationship(back_populates="answers")
+
+
+class OutcomeCourseType(db.Model):
+    """A course type's outcome settings (no row: the defaults)."""
+
+    __tablename__ = "outcome_course_type"
+
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"), primary_key=True)
+    evaluation_before_download: Mapped[bool] = mapped_column(default=False)
+
+
+class OutcomeOptOut(db.Model):
+    """Someone who asked for no more follow-up emails."""
+
+    __tablename__ = "outcome_opt_out"
+
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
