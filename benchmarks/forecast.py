@@ -65,7 +65,7 @@ def main() -> int:
     from mhfa.extensions import db
     from mhfa.forecast import areas, series
     from mhfa.forecast.report import write_outputs
-    from mhfa.forecast.services import make_forecast, settings_from_config, store_run
+    from mhfa.forecast.services import make_forecast, programme_from_settings, store_run
     from mhfa.timeutil import london_today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url, "instance")})
@@ -83,7 +83,7 @@ def main() -> int:
                     last = now
 
                 monthly = series.from_database(series.last_complete_month(london_today()))
-                programme = settings_from_config(app.config, region=areas.region_from_database())
+                programme = programme_from_settings(region=areas.region_from_database())
                 lap("series query")
                 forecast = make_forecast(monthly, programme)
                 lap("backtest + simulation + areas")

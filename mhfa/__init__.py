@@ -278,6 +278,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["section_links_for"] = section_links_for
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    # {{ plural(n, "draft course") }}: "draft course" for 1, "draft courses" otherwise (or the plural given).
+    app.jinja_env.globals["plural"] = lambda count, singular, many=None: (
+        singular if count == 1 else (many or singular + "s"))
 
 
 def register_commands(app: Flask) -> None:

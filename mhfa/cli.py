@@ -116,6 +116,13 @@ def demo_data(people, seed, today, if_empty):
         click.echo(line)
     db.session.commit()
     settle(db.engine)
+    from mhfa.forecast.commands import store_demo_forecast
+
+    try:
+        for line in store_demo_forecast(today.date() if today else date.today()):
+            click.echo(line)
+    except DomainError as error:  # a history too short to forecast: the page says so and offers a run
+        click.echo(f"No forecast stored: {error.message}")
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")
@@ -308,3 +315,23 @@ def import_completions(file, dry_run):
         click.echo(line)
     seconds = time.perf_counter() - began
     click.echo(f"({summary.rows:,} rows in {seconds:.1f} s, {summary.rows / seconds:,.0f} rows/s)")
+
+
+@mhfa_cli.command("freeze-release")
+@click.option("--month", default="", help="The month to release, YYYY-MM (default: the last complete month).")
+def freeze_release(month):
+    """Freeze a month's public progress figures as a release (cron, monthly); a change is a new revision."""
+    from mhfa.errors import DomainError
+    from mhfa.reach import releases
+
+    try:
+        kept = releases.freeze(releases.parse_month(month) if month else None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    if kept is None:
+        click.echo("The month's figures equal its latest release: nothing added.")
+    else:
+        note = f" {kept.note}" if kept.note else ""
+        click.echo(f"Release {kept.key} frozen as of {kept.as_of.isoformat()}.{note}")

@@ -30,21 +30,21 @@ from mhfa.employers.models import (
     SizeBand,
     VoucherStatus,
 )
-from mhfa.forecast.models import ForecastRun
+from mhfa.forecast.models import ForecastJob, ForecastRun
 from mhfa.notify.models import OutboxMessage, OutboxStatus, SentReminder
 from mhfa.outcomes.models import OutcomeAnswer, OutcomeCourseType, OutcomeInvite, OutcomeOptOut, Questionnaire
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, PersonSource, Sex
-from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth
+from mhfa.reach.models import ProgrammeSettings, ReachFirst, ReachGroupMonth, ReachMonth, ReachRelease
 from mhfa.security.ratelimit import RateLimitCounter
 
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent", "Booking",
     "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue", "ClosedCourseRequest",
     "Completion", "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
-    "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup", "FeedKind", "ForecastRun",
-    "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership", "NonCompletion", "Order",
-    "OrderStatus", "OutboxMessage", "OutboxStatus", "OutcomeAnswer", "OutcomeCourseType", "OutcomeInvite",
+    "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup", "FeedKind", "ForecastJob",
+    "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership", "NonCompletion",
+    "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "OutcomeAnswer", "OutcomeCourseType", "OutcomeInvite",
     "OutcomeOptOut", "Person", "PersonSource", "PlaceVoucher", "ProgrammeSettings", "Questionnaire",
-    "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth", "Role", "Sector", "SentReminder", "Sex",
-    "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
+    "RateLimitCounter", "ReachFirst", "ReachGroupMonth", "ReachMonth", "ReachRelease", "Role", "Sector",
+    "SentReminder", "Sex", "SizeBand", "User", "UserRole", "UserSession", "Venue", "VoucherStatus",
 ]

@@ -392,3 +392,13 @@ def pytest_terminal_summary(terminalreporter):
         text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "no tests"
         where = _psycopg_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)) if backend == "postgresql" else "file"
         terminalreporter.write_line(f"{backend} ({where}): {text}")
+
+
+@pytest.fixture(autouse=True)
+def _forecast_runs_end_with_their_test():
+    """A forecast run started from the page (a background thread) finishes before the next test empties tables."""
+    yield
+    from mhfa.forecast import jobs
+
+    while jobs.started:
+        jobs.started.pop().join(timeout=300)

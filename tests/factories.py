@@ -101,6 +101,7 @@ def instructor(person_: Person | None = None, *, expires_on: date | None = None)
         person=person_ or person("Ian", "Structor"),
         licence_number=f"MHFA-LIC-{next(_counter):05d}",
         licence_expires_on=expires_on or date.today() + timedelta(days=365),
+        course_types=list(db.session.scalars(sa.select(CourseType))),  # licensed for every course
     )
     db.session.add(record)
     db.session.flush()

@@ -23,7 +23,7 @@ from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
 from mhfa.locks import lock_course
 from mhfa.people.models import Person
-from mhfa.timeutil import to_london, utcnow
+from mhfa.timeutil import format_london, to_london, utcnow
 
 # --- who may take a register ------------------------------------------------------------------------
 
@@ -270,6 +270,20 @@ class CompletionResult:
     already_completed: bool = False
 
 
+def last_session_ends(course: Course) -> datetime | None:
+    return max((s.ends_at for s in course.sessions), default=None)
+
+
+def too_early_to_complete(course: Course, now: datetime | None = None) -> str | None:
+    """Why the course cannot be completed yet (its last session has not ended), or None. A register can
+    be taken from its session's start; completing, which issues the certificates, waits for the end."""
+    ends = last_session_ends(course)
+    if ends is not None and (now or utcnow()) < ends:
+        return (f"The course ends at {format_london(ends)}: complete it once its last session has ended. "
+                "You can take each session's register from its start.")
+    return None
+
+
 def complete_course(course: Course, by: User, now: datetime | None = None) -> CompletionResult:
     """Complete the course: Completion rows for those at every session, NonCompletion (missed sessions) for the rest.
 
@@ -283,6 +297,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
         return CompletionResult([], [], already_completed=True)
     if course.status is not CourseStatus.PUBLISHED:
         raise DomainError("Only a published course that has taken place can be completed")
+    if refusal := too_early_to_complete(course, now):
+        raise DomainError(refusal)
     preview = completion_preview(course)
     if not preview.ready:
         count = sum(len(missing) for _, missing in preview.unmarked)
@@ -290,9 +306,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
                           "missing")
     if not preview.completing and not preview.already_completed and not preview.not_completing:
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
-    with db.session.no_autoflush:  # one flush for the whole register, so the reach figures move once
-        completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
-        not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
+    completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
+    not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
     audit.record("course.completed", course, by, before=CourseStatus.PUBLISHED.value,

@@ -15,7 +15,7 @@ from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
 from mhfa.courses.feeds import feed_for
 from mhfa.courses.instructors import instructor_for
-from mhfa.courses.models import Course, CourseSession, FeedKind
+from mhfa.courses.models import Course, CourseSession, CourseStatus, FeedKind
 
 bp = Blueprint("attendance", __name__)
 
@@ -50,6 +50,7 @@ def course_registers(course_id: int):
         not_completed=services.non_completions(course),
         refusals={s.id: services.marking_refusal(s) for s in course.sessions},
         is_coordinator=current_user.has_role(Role.COORDINATOR),
+        too_early=services.too_early_to_complete(course),
     )
 
 
@@ -65,6 +66,10 @@ def _register_page(session: CourseSession, form: RegisterForm, status: int = 200
         prefix=MARK_PREFIX,
         sent=request.form if request.method == "POST" else {},
         is_coordinator=current_user.has_role(Role.COORDINATOR),
+        # The way on once every register is marked: check and complete (or when, if the course runs on).
+        all_marked=(session.course.status is CourseStatus.PUBLISHED
+                    and services.completion_preview(session.course).ready),
+        too_early=services.too_early_to_complete(session.course),
     ), status
 
 

@@ -20,6 +20,11 @@ def reset_password(user: User, token: str) -> None:
          user=user, url=absolute_url("auth.reset_password", token=token))
 
 
+def account_invitation(user: User, token: str, by: User | None, *, days: int) -> None:
+    send("account_invitation", to=user.email, subject="You are invited to MHFA Reach: set your password",
+         user=user, by=by, days=days, url=absolute_url("auth.accept_invitation", token=token))
+
+
 def password_changed(user: User, *, api_token_revoked: bool = False) -> None:
     send("password_changed", to=user.email, subject="Your MHFA Reach password has been changed", user=user,
          api_token_revoked=api_token_revoked)

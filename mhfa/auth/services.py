@@ -322,6 +322,53 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
+# --- invitations: an account an administrator made, whose owner sets the password ---------------------
+
+INVITATION_SALT = "mhfa-account-invitation"
+
+
+def invitation_days() -> int:
+    """How long an invitation link works: ``MHFA_INVITATION_DAYS``, as for an organisation's contacts."""
+    return current_app.config["MHFA_INVITATION_DAYS"]
+
+
+def invite(user: User, by: User | None) -> str:
+    """Email ``user`` a link to set their password (it works once, for ``invitation_days()``); returns the token."""
+    if not user.active:
+        raise DomainError("This account is inactive: make it active before inviting its owner", field="active")
+    token = _serializer(INVITATION_SALT).dumps({"u": user.id, "p": _password_fingerprint(user)})
+    emails.account_invitation(user, token, by, days=invitation_days())
+    audit.record("user.invited", user, by, days=invitation_days())
+    return token
+
+
+def user_for_invitation(token: str) -> User:
+    """The account an invitation link is for (reads only); refused with a reason its reader can act on."""
+    try:
+        data = _load(token, INVITATION_SALT, invitation_days() * 24 * 3600)
+    except DomainError as error:
+        if error.message == "This link has expired.":
+            raise DomainError(f"This invitation has expired: invitations work for {invitation_days()} days. Ask "
+                              "the administrator who invited you to send a new one.", field="token") from error
+        raise
+    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
+        raise DomainError("This invitation has already been used, or a newer one was sent. Sign in, or use "
+                          "\u201cForgotten your password?\u201d on the sign-in page.", field="token")
+    return user
+
+
+def accept_invitation(token: str, new_password: str) -> User:
+    """Set the password from an invitation link; reading the email confirms the address."""
+    user = user_for_invitation(token)
+    check_password_policy(new_password, user.email)
+    user.set_password(new_password)
+    _finish_confirmation(user)
+    db.session.flush()
+    audit.record("user.invitation_accepted", user, user)
+    return user
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password):
         raise DomainError("Your current password is not right", field="current_password")

@@ -177,6 +177,28 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form, email=user.email), flow.status(form)
 
 
+@bp.route("/account/invitation/<token>", methods=["GET", "POST"])
+@token_or_public
+@limiter.limit(auth_rate_limit, methods=["POST"])
+def accept_invitation(token: str):
+    """Set your password from the invitation an administrator sent (the link works once, for some days)."""
+    try:
+        user = services.user_for_invitation(token)  # reads only
+    except DomainError as error:
+        return render_template("auth/link_problem.html", message=error.message, kind="invitation"), 400
+    form = ResetPasswordForm()
+    form._policy_email = user.email
+    form.submit.label.text = "Set password"
+    if form.validate_on_submit() and flow.attempt(services.accept_invitation, token, form.password.data,
+                                                  form=form).ok:
+        if current_user.is_authenticated:
+            logout_user()
+        flash("Your password is set. Sign in with your email address and your new password.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, email=user.email, invitation=True), \
+        flow.status(form)
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.timeutil import london_to_utc, to_london
+from mhfa.timeutil import format_london, london_to_utc, to_london, utcnow
 
 #: When a course sets no cancellation cut-off, trainees can cancel online until this many calendar days
 #: before it starts, at the same London wall-clock time (9am Monday: 9am Saturday, across a clock change too).
@@ -29,6 +29,23 @@ def cancellation_cutoff(course: Course) -> datetime | None:
     # after the clocks go forward can be cancelled until 9am on the Saturday, not 8am.
     wall_clock = to_london(course.starts_at).replace(tzinfo=None)
     return london_to_utc(wall_clock - DEFAULT_CANCELLATION_CUTOFF)
+
+
+def cancellation_closed(course: Course, now: datetime | None = None) -> bool:
+    """Whether the time for cancelling online has passed."""
+    cutoff = cancellation_cutoff(course)
+    return cutoff is not None and (now or utcnow()) >= cutoff
+
+
+def cancellation_note(course: Course, now: datetime | None = None) -> str | None:
+    """What a trainee is told about cancelling: until when they can online, or that the deadline has
+    passed and whom to contact (never a date in the past as if it were still open)."""
+    cutoff = cancellation_cutoff(course)
+    if cutoff is None:
+        return None
+    if (now or utcnow()) < cutoff:
+        return f"You can cancel online until {format_london(cutoff)}."
+    return f"Online cancellation closed on {format_london(cutoff)}; to cancel, contact {contact_for(course)}."
 
 
 def contact_for(course: Course) -> str:

@@ -6,7 +6,7 @@ cancellations never show the link.
 """
 from __future__ import annotations
 
-from mhfa.bookings.deadlines import cancellation_cutoff
+from mhfa.bookings.deadlines import cancellation_closed, cancellation_cutoff, cancellation_note
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.calendar import course_attachment
 from mhfa.courses.models import Course
@@ -23,6 +23,7 @@ def booking_confirmed(booking: Booking) -> None:
     send("booking_confirmed", to=booking.person.email,
          subject=f"Booking confirmed: {_course_name(course)}, {format_london(course.starts_at, '%-d %B %Y')}",
          booking=booking, course=course, cancellation_cutoff=cancellation_cutoff(course),
+         cancellation_note=cancellation_note(course), cancellation_closed=cancellation_closed(course),
          show_joining_url=True, attachments=[course_attachment(course, include_joining_url=True)])
 
 

@@ -2,12 +2,13 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
+from mhfa.attendance.models import Completion, NonCompletion
 from mhfa.auth.models import User
 from mhfa.bookings.deadlines import waiting_list_moves
 from mhfa.bookings.models import Booking, BookingStatus
@@ -19,7 +20,7 @@ from mhfa.employers.models import USABLE_ORDER_STATUSES, Order, PlaceVoucher, Vo
 from mhfa.errors import NotFound
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import format_london, utcnow
 
 
 def course_for_booking(course_id: int, user, voucher_code: str | None = None) -> Course:
@@ -104,6 +105,38 @@ class MyCourses:
     cancelled: list[Booking]
     positions: dict[int, int]
     certificates: list[Certificate]
+    outcomes: dict[int, str] = field(default_factory=dict)   # a past booking's id: what came of it
+
+
+def _outcomes(past: list[Booking]) -> dict[int, str]:
+    """For each past booking, whether the trainee completed the course, and if not, why."""
+    ids = [b.id for b in past]
+    if not ids:
+        return {}
+    completed = set(db.session.scalars(sa.select(Completion.booking_id).where(Completion.booking_id.in_(ids))))
+    missed = dict(db.session.execute(
+        sa.select(NonCompletion.booking_id, NonCompletion.missed_session_ids).where(NonCompletion.booking_id.in_(ids))
+    ).all())
+    outcomes = {}
+    for booking in past:
+        course = booking.course
+        if booking.status is BookingStatus.WAITLISTED:
+            outcomes[booking.id] = "You were on the waiting list and did not get a place."
+        elif booking.id in completed:
+            outcomes[booking.id] = "Completed."
+        elif booking.id in missed:
+            days = [format_london(s.starts_at, "%-d %B %Y") for s in course.sessions
+                    if s.id in set(missed[booking.id] or [])]
+            outcomes[booking.id] = ("Did not complete: you were absent from the session on "
+                                    + (", ".join(days) or "one of its days") + ". A certificate needs every session.")
+        elif course.status is CourseStatus.CANCELLED:
+            outcomes[booking.id] = "Did not complete: the course was cancelled."
+        elif course.status is CourseStatus.PUBLISHED:
+            outcomes[booking.id] = ("Not completed yet: the instructor has still to complete the course. "
+                                    "You will be emailed your certificate when they do.")
+        else:
+            outcomes[booking.id] = "Did not complete."
+    return outcomes
 
 
 def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
@@ -121,11 +154,16 @@ def my_courses(person: Person | None, now: datetime | None = None) -> MyCourses:
             contains_eager(Booking.course).selectinload(Course.sessions),
         )
     ).unique())
-    cancelled = [b for b in bookings if b.status is BookingStatus.CANCELLED]
     live = [b for b in bookings if b.status is not BookingStatus.CANCELLED]
-    upcoming = [b for b in live if b.course.ends_at is None or b.course.ends_at >= now]
+    # A cancellation followed by a new booking of the same course is history: the course shows once, as booked.
+    rebooked = {b.course_id for b in live}
+    cancelled = [b for b in bookings if b.status is BookingStatus.CANCELLED and b.course_id not in rebooked]
+    # A completed course is past at once (its certificate is issued), whatever the clock says.
+    upcoming = [b for b in live if b.course.status is not CourseStatus.COMPLETED
+                and (b.course.ends_at is None or b.course.ends_at >= now)]
     past = [b for b in reversed(live) if b not in upcoming]
     certificates = list(db.session.scalars(
         sa.select(Certificate).where(Certificate.person_id == person.id).order_by(Certificate.issued_on.desc())
     ))
-    return MyCourses(upcoming, past, list(reversed(cancelled)), waiting_positions(live), certificates)
+    return MyCourses(upcoming, past, list(reversed(cancelled)), waiting_positions(live), certificates,
+                     _outcomes(past))

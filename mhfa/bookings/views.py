@@ -51,6 +51,7 @@ def book(course_id: int):
         places_left=services.places_left(course),
         closes_at=deadlines.booking_closes_at(course),
         cutoff=deadlines.cancellation_cutoff(course),
+        cancel_note=deadlines.cancellation_note(course),
     ), flow.status(form)
 
 

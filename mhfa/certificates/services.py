@@ -20,7 +20,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
-from mhfa.certificates import signals
+from mhfa.certificates import emails, signals
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, Forbidden, NotFound
@@ -84,14 +84,13 @@ def issue_for(completion: Completion, by: User | None = None, today: date | None
 
 
 def issue_all(completions: list[Completion], by: User | None = None, today: date | None = None) -> list[Certificate]:
-    """The certificates of these completions, written in one flush (so the reach figures move once)."""
+    """The certificates of these completions, written in one flush."""
     today = today or london_today()
     lock_status_indexes()
     certificates: list[Certificate] = []
-    with db.session.no_autoflush:
-        for completion in completions:
-            numbers = {c.number for c in certificates}
-            certificates.append(_new_certificate(completion, by, today, numbers))
+    for completion in completions:
+        numbers = {c.number for c in certificates}
+        certificates.append(_new_certificate(completion, by, today, numbers))
     db.session.add_all(certificates)
     db.session.flush()
     for certificate in certificates:
@@ -138,6 +137,8 @@ def complete_course_and_issue(course: Course, by: User, now: datetime | None = N
     """Complete the course (attendance's rules) and issue a certificate to each trainee who completed."""
     result = attendance.complete_course(course, by, now)
     certificates = issue_all(result.completions, by)
+    for certificate in certificates:
+        emails.certificate_issued(certificate)  # queued: sent only if the completion commits
     signals.course_completed.send(course, completions=result.completions, certificates=certificates)
     return CompletedCourse(result, certificates)
 

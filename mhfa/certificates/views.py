@@ -29,7 +29,7 @@ from mhfa.certificates.forms import (
 from mhfa.certificates.models import Certificate
 from mhfa.certificates.pdf import render_pdf
 from mhfa.certificates.signing import check_configured_key
-from mhfa.courses.models import Course, CourseSession
+from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.extensions import limiter
 
 bp = Blueprint("certificates", __name__)
@@ -78,10 +78,11 @@ def complete_course(course_id: int):
             else:
                 flash(f"Course completed: {len(done.certificates)} "
                       f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.", "success")
-            return redirect(url_for("attendance.course_registers", course_id=course.id))
+            return redirect(url_for("certificates.complete_course", course_id=course.id))  # the list issued
     return render_template(
         "certificates/complete.html", course=course, form=form, preview=attendance.completion_preview(course),
         certificates=services.certificates_of_course(course),
+        too_early=attendance.too_early_to_complete(course) if course.status is CourseStatus.PUBLISHED else None,
     ), flow.status(form)
 
 

@@ -19,11 +19,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
@@ -467,7 +469,20 @@ class InstructorForm(FlaskForm):
         DataRequired("Enter the licence number"), Length(max=40)])
     licence_expires_on = _date("Licence expiry date", "Enter the licence expiry date as a real date, like 2028-01-31",
                                "For example, 2028-01-31", required="Enter the licence expiry date")
+    licensed_types = SelectMultipleField(
+        "Courses the licence covers", coerce=int, choices=[], validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description="MHFA England licenses each course apart: an instructor can only be given, and publish, "
+                    "courses of these types.")
     active = BooleanField("Active (can be given courses)", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True))
+                                   .order_by(CourseType.name)).all()
+        self.licensed_types.choices = [(k.id, k.name) for k in kinds]
+        if not self.is_submitted() and self.licensed_types.data is None:
+            self.licensed_types.data = [k.id for k in kinds]  # a new instructor: every course, to narrow
 
     def validate_licence_number(self, field):
         if field.data and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 /-]*", field.data.strip()):
@@ -478,6 +493,7 @@ class InstructorForm(FlaskForm):
             first_name=self.first_name.data, last_name=self.last_name.data, email=self.email.data,
             licence_number=self.licence_number.data, licence_expires_on=self.licence_expires_on.data,
             active=self.active.data,
+            course_types=[_chosen(CourseType, ident) for ident in (self.licensed_types.data or [])],
         )
 
 

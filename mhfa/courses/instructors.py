@@ -15,8 +15,10 @@ from mhfa.auth.models import User
 from mhfa.auth.services import normalise_email, person_with_email
 from mhfa.courses.models import (
     Course,
+    CourseType,
     Instructor,
     course_instructor,
+    instructor_course_type,
 )
 from mhfa.courses.scheduling import instructor_problem, refuse_if_closed_for_changes
 from mhfa.courses.visibility import person_id_of
@@ -33,7 +35,8 @@ def assign_instructor(course: Course, instructor: Instructor, actor: User | None
     lock_instructor(instructor)  # before the clash check, so two assignments at once cannot both pass it
     if instructor in course.instructors:
         raise DomainError(f"{instructor.person.full_name} is already teaching this course.", field="instructor")
-    problem = instructor_problem(instructor, list(course.sessions), exclude_course=course)
+    problem = instructor_problem(instructor, list(course.sessions), exclude_course=course,
+                                 course_type=course.course_type)
     if problem:
         raise DomainError(problem, field="instructor")
     course.instructors.append(instructor)
@@ -60,7 +63,9 @@ def instructors_available_for(course: Course) -> list[Instructor]:
     last_day = max(london_today(), to_london(course.ends_at).date()) if course.ends_at else london_today()
     rows = db.session.scalars(
         sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
-        .where(Instructor.active.is_(True), Instructor.licence_expires_on >= last_day)
+        .join(instructor_course_type, instructor_course_type.c.instructor_id == Instructor.id)
+        .where(Instructor.active.is_(True), Instructor.licence_expires_on >= last_day,
+               instructor_course_type.c.course_type_id == course.course_type_id)
         .order_by(Person.last_name, Person.first_name)
         .options(joinedload(Instructor.person))
     )
@@ -75,6 +80,17 @@ class InstructorDetails:
     licence_number: str
     licence_expires_on: date
     active: bool = True
+    course_types: list[CourseType] | None = None   # None: every active course type (new), unchanged (update)
+
+
+def _licensed_types(details: InstructorDetails, instructor: Instructor | None) -> list[CourseType]:
+    if details.course_types is None:
+        if instructor is not None:
+            return list(instructor.course_types)
+        return list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True))))
+    if not details.course_types:
+        raise DomainError("Choose the courses the licence covers", field="licensed_types")
+    return list({kind.id: kind for kind in details.course_types}.values())
 
 
 def _licence_number(text: str) -> str:
@@ -111,11 +127,12 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
                         last_name=names.check(details.last_name, "Last name", field="last_name"), email=email)
         db.session.add(person)
     instructor = Instructor(person=person, licence_number=number, licence_expires_on=details.licence_expires_on,
-                            active=details.active)
+                            active=details.active, course_types=_licensed_types(details, None))
     db.session.add(instructor)
     db.session.flush()
     audit.record("instructor.created", instructor, actor, licence_number=number,
-                 licence_expires_on=details.licence_expires_on.isoformat())
+                 licence_expires_on=details.licence_expires_on.isoformat(),
+                 course_types=[kind.code for kind in instructor.course_types])
     return instructor
 
 
@@ -136,12 +153,14 @@ def update_instructor(instructor: Instructor, details: InstructorDetails, actor:
         person.email = email
     person.first_name = names.check(details.first_name, "First name", field="first_name")
     person.last_name = names.check(details.last_name, "Last name", field="last_name")
+    instructor.course_types = _licensed_types(details, instructor)
     instructor.licence_number = number
     instructor.licence_expires_on = details.licence_expires_on
     instructor.active = details.active
     db.session.flush()
     audit.record("instructor.updated", instructor, actor, licence_number=number,
-                 licence_expires_on=details.licence_expires_on.isoformat(), active=details.active)
+                 licence_expires_on=details.licence_expires_on.isoformat(), active=details.active,
+                 course_types=[kind.code for kind in instructor.course_types])
     return instructor
 
 

@@ -27,6 +27,15 @@ course_type_prerequisite = sa.Table(
 )
 
 
+# The course types an instructor's MHFA England licence covers (Adult, Youth, ... are licensed apart).
+instructor_course_type = sa.Table(
+    "instructor_course_type",
+    db.metadata,
+    sa.Column("instructor_id", sa.ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("course_type_id", sa.ForeignKey("course_type.id"), primary_key=True),
+)
+
+
 class CourseType(db.Model):
     """A course in the MHFA catalogue, with the rules every course of that type follows."""
 
@@ -94,9 +103,14 @@ class Instructor(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     person: Mapped[Person] = relationship()
+    course_types: Mapped[list[CourseType]] = relationship(secondary=instructor_course_type,
+                                                          order_by="CourseType.name")
 
     def licence_valid_on(self, day: date) -> bool:
         return self.active and self.licence_expires_on >= day
+
+    def licensed_for(self, course_type: CourseType) -> bool:
+        return any(kind.id == course_type.id for kind in self.course_types)
 
 
 class CourseStatus(enum.Enum):

@@ -168,8 +168,8 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
     elif course is not None:
         booked = places(course).confirmed
         if details.capacity < booked:
-            problems.append(("capacity", f"{booked} places are already booked, so capacity cannot be less "
-                                         f"than {booked}"))
+            already = "1 place is" if booked == 1 else f"{booked} places are"
+            problems.append(("capacity", f"{already} already booked, so capacity cannot be less than {booked}"))
     if details.price_pence < 0:
         problems.append(("price", "The price cannot be negative"))
     if details.delivery_cost_pence is not None and not 0 <= details.delivery_cost_pence <= MAX_DELIVERY_COST_PENCE:
@@ -184,9 +184,13 @@ def _course_problems(details: CourseDetails, course: Course | None, *, sessions_
             problems.append(("booking_deadline_date", "The booking deadline must be before the first session starts"))
         elif deadline_changed and details.booking_deadline <= now:
             problems.append(("booking_deadline_date", "The booking deadline must be in the future"))
-    if course is not None and sessions_changed and not any(f and f.startswith("session") for f, _ in problems):
+    type_changed = (course is not None and details.course_type is not None
+                    and details.course_type is not course.course_type)
+    if (course is not None and (sessions_changed or type_changed)
+            and not any(f and f.startswith("session") for f, _ in problems)):
         for instructor in course.instructors:
-            problem = instructor_problem(instructor, details.sessions, exclude_course=course)
+            problem = instructor_problem(instructor, details.sessions, exclude_course=course,
+                                         course_type=details.course_type)
             if problem:
                 problems.append(("sessions", problem))
     return problems
@@ -369,6 +373,8 @@ def publish_course(course: Course, actor: User | None = None, *, now: datetime |
         raise DomainError(f"Only a draft course can be published; this one is {course.status.value}.")
     if course.starts_at is None or course.starts_at <= now:
         raise DomainError("This course has already started, so it cannot be published. Change its dates first.")
+    if problem := teaching_problem(course):
+        raise DomainError(problem, field="instructor")
     course.status = CourseStatus.PUBLISHED
     db.session.flush()
     audit.record("course.published", course, actor)
@@ -408,12 +414,33 @@ def live_bookings(course: Course) -> list[Booking]:
     ))
 
 
+def teaching_problem(course: Course) -> str | None:
+    """Why nobody on the course can teach it (it needs an instructor licensed for its type on its dates), or None."""
+    kind = course.course_type.name
+    if not course.instructors:
+        return (f"Add an instructor before publishing: the course needs an instructor licensed for {kind} "
+                f"on its dates ({_date_span(course)}).")
+    problems = [instructor_problem(i, list(course.sessions), exclude_course=course, course_type=course.course_type)
+                for i in course.instructors]
+    if all(problems):
+        return (f"No instructor on this course can teach it, so it cannot be published: {'; '.join(problems)}. "
+                f"Add an instructor licensed for {kind} on its dates ({_date_span(course)}).")
+    return None
+
+
+def _date_span(course: Course) -> str:
+    first, last = to_london(course.starts_at).date(), to_london(course.ends_at).date()
+    return f"{first:%-d %B %Y}" if first == last else f"{first:%-d %B %Y} to {last:%-d %B %Y}"
+
+
 def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | list[CourseSession], *,
-                       exclude_course: Course | None = None) -> str | None:
+                       exclude_course: Course | None = None, course_type: CourseType | None = None) -> str | None:
     """Why the instructor cannot teach these sessions (licence, or a clashing course), or None."""
     name = instructor.person.full_name
     if not instructor.active:
         return f"{name} is not an active instructor"
+    if course_type is not None and not instructor.licensed_for(course_type):
+        return f"{name}'s licence does not cover {course_type.name}"
     if not sessions:
         return None
     last_day = to_london(max(s.ends_at for s in sessions)).date()

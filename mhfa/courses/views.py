@@ -263,7 +263,10 @@ def edit_course(course_id: int):
 def publish_course(course_id: int):
     """Open a draft course to the public finder and to booking."""
     course = flow.get_or_404(Course, course_id)
-    return _act(scheduling.publish_course, course, success="Course published: it is in the course finder now.",
+    success = ("Course published: it is in the course finder now." if course.employer_id is None else
+               f"Course published: {course.employer.name} can order its places now. It is a closed course, "
+               "so it is not in the public course finder.")
+    return _act(scheduling.publish_course, course, success=success,
                 back=url_for("courses.manage_course", course_id=course_id))
 
 
@@ -347,7 +350,9 @@ def _save(form, save, success: str, redirect_to: str, template: str, **context):
 def new_venue():
     """Add a venue."""
     form = VenueForm(areas=all_areas())
-    return _save(form, lambda details: venue_services.create_venue(details, current_user), "Venue added.",
+    # The form for a new venue has no "In use" box (an unticked box posts nothing): a new venue is in use.
+    return _save(form, lambda details: venue_services.create_venue(replace(details, active=True), current_user),
+                 "Venue added.",
                  "courses.venues", "courses/venue_form.html", venue=None)
 
 
@@ -398,7 +403,8 @@ def edit_instructor(instructor_id: int):
     instructor = flow.get_or_404(Instructor, instructor_id)
     person = instructor.person
     form = InstructorForm(obj=instructor, data={"first_name": person.first_name, "last_name": person.last_name,
-                                                "email": person.email})
+                                                "email": person.email,
+                                                "licensed_types": [kind.id for kind in instructor.course_types]})
     return _save(form, lambda details: instructor_services.update_instructor(instructor, details, current_user),
                  "Instructor updated.", "courses.instructors", "courses/instructor_form.html", instructor=instructor)
 

@@ -202,10 +202,9 @@ class _Organisations:
         }))
         paid = paid.astype("datetime64[D]")
         paid[unpaid] = np.datetime64("NaT")
-        years = issued.astype("datetime64[Y]").astype(int) + 1970
         self.frames.add("invoice", pd.DataFrame({
             "id": np.arange(1, count + 1),
-            "number": [f"INV-{y}-{i:06d}" for i, y in enumerate(years, start=1)],
+            "number": [f"INV-{i:06d}" for i in range(1, count + 1)],  # the app's own format (orders.py)
             "order_id": np.arange(1, count + 1),
             "amount_pence": places * price[:count],
             "net_pence": places * price[:count],

@@ -120,3 +120,10 @@ class _Population:
             "licence_expires_on": bulk.days(self._date(self.instructor_expiry)),
             "active": self.instructor_expiry >= self.today_index,  # a lapsed licence is not an active instructor
         }))
+        # Every demo instructor is licensed for every course in the catalogue (the schedule gives any of
+        # them any course).
+        types = np.asarray(self.ref.type_ids, dtype=np.int64)
+        self.frames.add("instructor_course_type", pd.DataFrame({
+            "instructor_id": np.repeat(np.asarray(self.instructor_ids, dtype=np.int64), len(types)),
+            "course_type_id": np.tile(types, len(self.instructor_ids)),
+        }))

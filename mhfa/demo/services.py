@@ -33,7 +33,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import latest_populations, load_council_areas
 from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseType
-from mhfa.demo import bulk
+from mhfa.demo import bulk, teaching
 from mhfa.demo.accounts import demo_accounts
 from mhfa.demo.enrolment import _Enrolment
 from mhfa.demo.organisations import _Organisations
@@ -115,6 +115,9 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     counts, checksum = sink.counts, sink.checksum
     logins = demo_accounts(builder)
     db.session.flush()
+    instructor_login = db.session.scalar(sa.select(Person.id).where(Person.email == dict(logins).get("instructor")))
+    recent = teaching.add_recent_teaching(today, instructor_login)
+    say(f"  recent teaching: {recent} courses that ran in the last fortnight, waiting for registers or completion")
     summary_counts = {
         "people": counts["person"] - builder.staff_people,
         "courses": counts["course"],

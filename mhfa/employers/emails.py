@@ -22,8 +22,9 @@ def registration_received(employer: Employer) -> None:
 
 
 def order_received(order: Order) -> None:
+    places = "1 place" if order.places == 1 else f"{order.places} places"
     send("employer_order", to=_programme_team(),
-         subject=f"New employer order: {order.employer.name}, {order.places} places", order=order,
+         subject=f"New employer order: {order.employer.name}, {places}", order=order,
          url=absolute_url("employers.manage_order", order_id=order.id))
 
 

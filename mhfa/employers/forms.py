@@ -19,9 +19,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, names
 from mhfa.courses.forms import options
-from mhfa.employers.models import OrderKind, Sector, SizeBand
+from mhfa.employers.models import OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
+from mhfa.employers.reports import FILTERS, SORTS
 from mhfa.employers.requests import PhoneBooking, RequestDetails
 from mhfa.security.input import NumberRange
 
@@ -185,6 +186,10 @@ class BookStaffForm(EmployerForm):
 
 class ClaimForm(EmployerForm):
     course = RadioField("Choose a course date", choices=[], validate_choice=False)
+    date_of_birth = DateField("Your date of birth", format=DATE_FORMATS,
+                              validators=[Optional(), dates.InRange(dates.BIRTH, label="Your date of birth")],
+                              description="The course has a minimum age. We keep it on your profile.",
+                              invalid_value_message="Enter your date of birth as a real date, like 1985-06-15")
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,3 +229,41 @@ class PhoneBookingForm(StaffMemberForm):
     def details(self) -> PhoneBooking:
         return PhoneBooking(self.first_name.data or "", self.last_name.data or "", self.email.data or "",
                             self.date_of_birth.data, (self.voucher_code.data or "").strip())
+
+
+class StaffSearchForm(FlaskForm):
+    """The staff list's search, filter and order (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or email address", validators=[Optional(), Length(max=100)])
+    show = SelectField("Show", choices=[("", "All staff"), *FILTERS.items()], default="")
+    sort = SelectField("Order by", choices=list(SORTS.items()), default="name")
+
+    def criteria(self) -> dict:
+        """What to search for; an unknown filter or order (a hand-made address) is the default."""
+        return {"q": (self.q.data or "")[:100], "show": self.show.data if self.show.data in FILTERS else "",
+                "sort": self.sort.data if self.sort.data in SORTS else "name"}
+
+
+class DateOfBirthForm(EmployerForm):
+    date_of_birth = DateField("Date of birth", format=DATE_FORMATS,
+                              validators=[InputRequired("Enter their date of birth"),
+                                          dates.InRange(dates.BIRTH, label="Date of birth")],
+                              description="Courses have a minimum age: we need it to book them.",
+                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
+
+
+class OrderSearchForm(FlaskForm):
+    """The programme team's orders list: a status and a search (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Organisation or purchase order number", validators=[Optional(), Length(max=100)])
+    status = SelectField("Status", default="", choices=options(
+        [("", "Any status")] + [(status.value, status.label) for status in OrderStatus]))
+
+    def chosen_status(self) -> OrderStatus | None:
+        return OrderStatus(self.status.data) if self.status.data in {s.value for s in OrderStatus} else None

@@ -8,17 +8,25 @@ amounts are those fixed on the invoice when it was issued, never re-read from th
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from mhfa.employers.models import CreditNote, Invoice
 from mhfa.employers.orders import money, order_description
+from mhfa.extensions import db
+from mhfa.reach.models import ProgrammeSettings
 
 
 def _supplier() -> dict:
     config = current_app.config
+    settings = db.session.scalar(sa.select(ProgrammeSettings).order_by(ProgrammeSettings.id).limit(1))
+    bank = None
+    if settings is not None and settings.bank_account_number:
+        bank = {"name": settings.bank_account_name or config["MHFA_SUPPLIER_NAME"],
+                "sort_code": settings.bank_sort_code, "account_number": settings.bank_account_number}
     return {"supplier_name": config["MHFA_SUPPLIER_NAME"],
             "supplier_address": config["MHFA_SUPPLIER_ADDRESS"].splitlines(),
-            "vat_number": config["MHFA_VAT_NUMBER"], "contact_email": config["MHFA_CONTACT_EMAIL"]}
+            "vat_number": config["MHFA_VAT_NUMBER"], "contact_email": config["MHFA_CONTACT_EMAIL"], "bank": bank}
 
 
 def invoice_html(invoice: Invoice) -> str:

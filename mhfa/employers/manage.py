@@ -2,7 +2,7 @@
 requests, and booking a named person onto a course (a phone booking)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -15,6 +15,7 @@ from mhfa.employers import orders, organisations, requests
 from mhfa.employers.forms import (
     ConfirmForm,
     EmailForm,
+    OrderSearchForm,
     OrganisationForm,
     PaidForm,
     PhoneBookingForm,
@@ -31,6 +32,7 @@ from mhfa.employers.models import (
     OrderStatus,
 )
 from mhfa.employers.views import _areas, bp
+from mhfa.pagination import page_url
 
 # --- organisations ------------------------------------------------------------------------------
 
@@ -146,9 +148,12 @@ def resend_contact_invitation(contact_id: int):
 @bp.route("/manage/orders")
 @role_required(Role.COORDINATOR)
 def manage_orders():
-    """Employer orders, those waiting for an invoice first."""
-    return render_template("employers/manage_orders.html", orders=orders.all_orders(), money=orders.money,
-                           describe=orders.order_description, OrderStatus=OrderStatus)
+    """Employer orders, those waiting for an invoice first: filtered by status, searched, a page at a time."""
+    form = OrderSearchForm(request.args)
+    text = form.q.data if form.validate() else ""
+    found = orders.search_orders(form.chosen_status(), text or "", request.args.get("page", 1, type=int))
+    return render_template("employers/manage_orders.html", form=form, page=found, money=orders.money,
+                           describe=orders.order_description, page_url=page_url("employers.manage_orders"))
 
 
 def _order_page(order, paid_form=None, reason_form=None):

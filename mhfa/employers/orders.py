@@ -47,6 +47,8 @@ from mhfa.employers.models import (
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_order, lock_vouchers
+from mhfa.pagination import Page, paginate
+from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import london_today, to_london, utcnow
 
 MAX_PLACES = 500
@@ -189,6 +191,12 @@ def next_credit_note_number() -> str:
     return f"CN-{_next_number(CREDIT_NOTE_COUNTER, CreditNote):06d}"
 
 
+def payment_terms_days() -> int:
+    """Days from an invoice's date to when it is due: the programme settings', else the server's setting."""
+    terms = db.session.scalar(sa.select(ProgrammeSettings.payment_terms_days).order_by(ProgrammeSettings.id).limit(1))
+    return terms if terms is not None else current_app.config["MHFA_INVOICE_DUE_DAYS"]
+
+
 def _time_of_supply(order: Order, issued_on: date) -> date:
     """The tax point: the invoice date (issued before the course, within 14 days of it, it is the invoice date)."""
     return issued_on
@@ -204,7 +212,7 @@ def issue_invoice(order: Order, *, by: User, today: date | None = None) -> Invoi
     employer = order.employer
     invoice = Invoice(
         number=next_invoice_number(), order=order, issued_on=today,
-        due_on=today + timedelta(days=current_app.config["MHFA_INVOICE_DUE_DAYS"]),
+        due_on=today + timedelta(days=payment_terms_days()),
         supplied_on=_time_of_supply(order, today), net_pence=order.net_pence, vat_pence=order.vat_pence,
         vat_rate_bp=order.vat_rate_bp, amount_pence=order.total_pence, customer_name=employer.name,
         customer_address=order.billing_address or employer.billing_address,
@@ -312,11 +320,23 @@ def order_of(employer: Employer, order_id: int) -> Order | None:
     return order if order is not None and order.employer_id == employer.id else None
 
 
-def all_orders(status: OrderStatus | None = None) -> list[Order]:
-    query = sa.select(Order).order_by(Order.status != OrderStatus.PENDING, Order.ordered_at.desc(), Order.id.desc())
+ORDERS_PER_PAGE = 25
+
+
+def search_orders(status: OrderStatus | None = None, text: str = "", page: int = 1) -> Page:
+    """The programme team's orders, a page at a time: those waiting for an invoice first, then newest;
+    narrowed to one status, and to organisations whose name, or orders whose purchase order number,
+    contains ``text``."""
+    query = (sa.select(Order).join(Employer, Employer.id == Order.employer_id)
+             .order_by(Order.status != OrderStatus.PENDING, Order.ordered_at.desc(), Order.id.desc()))
     if status is not None:
         query = query.where(Order.status == status)
-    return list(db.session.scalars(query.limit(500)))
+    text = " ".join((text or "").split()).lower()
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(sa.func.lower(Employer.name).like(like, escape="\\"),
+                                   sa.func.lower(Order.purchase_order_ref).like(like, escape="\\")))
+    return paginate(query, page, ORDERS_PER_PAGE)
 
 
 def courses_to_order(employer: Employer, *, closed: bool) -> list[Course]:

@@ -144,9 +144,12 @@ _MONTHS = {name: n for n, name in enumerate(
 _DATE_PATTERNS = (
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), lambda m: (int(m[1]), int(m[2]), int(m[3]))),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), lambda m: (int(m[3]), int(m[2]), int(m[1]))),
-    (re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3,9})\s+(\d{4})\b"),
-     lambda m: (int(m[3]), _month(m[2]), int(m[1]))),
 )
+# One or more days of a month: "3 March", "2 and 3 March 2027", "2nd, 3rd & 4th of June", "9-11 June".
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DAYS_OF_A_MONTH = re.compile(
+    rf"\b(?P<days>{_DAY}(?:\s*(?:,|and|&|\+|-|–|to)\s*{_DAY})*)\s+(?:of\s+)?(?P<month>[a-z]{{3,9}})\.?"
+    rf"(?:\s+(?P<year>\d{{4}}))?\b")
 
 
 def _month(word: str) -> int:
@@ -156,15 +159,49 @@ def _month(word: str) -> int:
 def preferred_date(text: str, today: date | None = None) -> date | None:
     """The first real date, today or later, that the request's preferred dates name (like 2027-03-02,
     2/3/2027 or 2 March 2027); None when they name none ("any Tuesday in March")."""
+    days = preferred_days(text, today)
+    return days[0] if days else None
+
+
+def preferred_days(text: str, today: date | None = None) -> list[date]:
+    """Every real date, today or later, that the preferred dates name, in the order written: "2 and 3
+    March" is both days, "9-11 June 2027" all three; a day and month without a year is its next one."""
     today = today or london_today()
-    found = []
+    text = (text or "").lower()
+    found: list[tuple[int, date]] = []
     for pattern, parts in _DATE_PATTERNS:
-        for match in pattern.finditer((text or "").lower()):
+        for match in pattern.finditer(text):
             try:
                 found.append((match.start(), date(*parts(match))))
             except ValueError:
                 continue
-    return next((day for _, day in sorted(found) if day >= today), None)
+    for match in _DAYS_OF_A_MONTH.finditer(text):
+        month = _month(match["month"])
+        if not month:
+            continue
+        numbers = [int(n) for n in re.findall(r"\d{1,2}", match["days"])]
+        if len(numbers) == 2 and re.search(r"\d\s*(?:-|–|to)\s*\d", match["days"]) and numbers[0] < numbers[1]:
+            numbers = list(range(numbers[0], numbers[1] + 1))
+        for offset, number in enumerate(numbers):
+            day = _next_day(number, month, int(match["year"]) if match["year"] else None, today)
+            if day is not None:
+                found.append((match.start() + offset, day))
+    ordered: list[date] = []
+    for _, day in sorted(found):
+        if day >= today and day not in ordered:
+            ordered.append(day)
+    return ordered
+
+
+def _next_day(number: int, month: int, year: int | None, today: date) -> date | None:
+    for candidate in ([year] if year else [today.year, today.year + 1]):
+        try:
+            day = date(candidate, month, number)
+        except ValueError:
+            continue
+        if year or day >= today:
+            return day
+    return None
 
 
 def _squashed(text: str) -> str:
@@ -221,9 +258,10 @@ def course_form_data(request: ClosedCourseRequest) -> dict:
         "notes": f"Closed course for {request.employer.name} (request {request.id}): "
                  f"preferred dates {request.preferred_dates}; location {request.location}."[:2000],
     }
-    day = preferred_date(request.preferred_dates)
-    if day is not None:
-        data["session_1_date"] = day
+    # Each date the request names fills the next session: "2 and 3 March" is a two-day course's both days.
+    sessions = scheduling.sessions_needed(kind, DeliveryMode.ONLINE if online else DeliveryMode.IN_PERSON)
+    for number, day in enumerate(preferred_days(request.preferred_dates)[:sessions], start=1):
+        data[f"session_{number}_date"] = day
     return data
 
 

@@ -20,10 +20,12 @@ from mhfa.employers.forms import (
     ClaimForm,
     ClosedCourseRequestForm,
     ConfirmForm,
+    DateOfBirthForm,
     EmailForm,
     OrderForm,
     OrganisationForm,
     StaffMemberForm,
+    StaffSearchForm,
     StaffUploadForm,
     form_id,
 )
@@ -98,16 +100,28 @@ def renew_invitation(token: str):
 @bp.route("/employer")
 @role_required(Role.EMPLOYER)
 def dashboard():
-    """Places bought, used and left; staff and their training; coverage against the 5% ask."""
+    """Places and coverage at the top; the staff as a table to search, filter, sort and page through."""
     employer = _organisation()
+    form = StaffSearchForm(request.args)
+    criteria = form.criteria()
     return render_template(
         "employers/dashboard.html", employer=employer, places=reports.places(employer),
-        staff=reports.staff_page(employer, request.args.get("page", 1, type=int)),
+        staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
+        criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
         page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
-        orders=orders.orders_of(employer), requests=requests.requests_of(employer), money=orders.money,
-        describe=orders.order_description,
+        order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
     )
+
+
+@bp.route("/employer/orders")
+@role_required(Role.EMPLOYER)
+def order_list():
+    """The organisation's orders, newest first, and its closed course requests."""
+    employer = _organisation()
+    return render_template("employers/orders.html", employer=employer, orders=orders.orders_of(employer),
+                           requests=requests.requests_of(employer), money=orders.money,
+                           describe=orders.order_description)
 
 
 @bp.route("/employer/staff.csv")
@@ -183,7 +197,8 @@ def new_order():
     if form.validate_on_submit():
         outcome = flow.attempt(orders.place_order, employer, form.request(), by=current_user, form=form)
         if outcome.ok:
-            flash(f"Order placed for {outcome.value.places} places. We will email you the invoice.", "success")
+            places = "1 place" if outcome.value.places == 1 else f"{outcome.value.places} places"
+            flash(f"Order placed for {places}. We will email you the invoice.", "success")
             return redirect(url_for(".order", order_id=outcome.value.id))
     return render_template("employers/new_order.html", employer=employer, form=form), flow.status(form)
 
@@ -200,6 +215,7 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
         holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
+        may_give_birth=vouchers.may_give_date_of_birth,
     ), status
 
 
@@ -243,7 +259,8 @@ def upload_staff(order_id: int):
         if outcome.ok:
             given = outcome.value.vouchers
             offered = sum(v.waiting_for_answer for v in given)
-            flash(f"{len(given)} places given out: we have emailed each person their link"
+            counted = "1 place was" if len(given) == 1 else f"{len(given)} places"
+            flash(f"{counted} given out: we have emailed each person their link"
                   + (f" ({offered} of them will accept or decline first)." if offered else "."), "success")
             return redirect(url_for(".order", order_id=order_.id))
         lines = getattr(outcome.error, "lines", [])
@@ -319,6 +336,23 @@ def reassign_place(voucher_id: int):
             flash(_given_message(voucher), "success")
             return redirect(url_for(".order", order_id=voucher.order_id))
     return render_template("employers/reassign.html", voucher=voucher, form=form), flow.status(form)
+
+
+@bp.route("/employer/places/<int:voucher_id>/date-of-birth", methods=["GET", "POST"])
+@role_required(Role.EMPLOYER)
+def place_date_of_birth(voucher_id: int):
+    """Give the date of birth of a member of staff you gave a place to, so you can book them."""
+    employer = _organisation()
+    voucher = _own_voucher(employer, voucher_id)
+    form = DateOfBirthForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(vouchers.give_date_of_birth, employer, voucher, form.date_of_birth.data,
+                               by=current_user, form=form)
+        if outcome.ok:
+            flash(f"{voucher.given_name}'s date of birth is saved: you can book them now.", "success")
+            return redirect(url_for(".order", order_id=voucher.order_id))
+    return render_template("employers/date_of_birth.html", voucher=voucher, form=form,
+                           may_give=vouchers.may_give_date_of_birth(voucher)), flow.status(form)
 
 
 @bp.route("/employer/book", methods=["GET", "POST"])
@@ -409,7 +443,7 @@ def claim_place(code: str):
     used = voucher.status in (VoucherStatus.REDEEMED, VoucherStatus.CANCELLED) or not voucher.order.places_usable
     if current_user.is_authenticated and not used and form.validate_on_submit():
         outcome = flow.attempt(vouchers.claim, current_user, code,
-                               form_id(form.course.data), form=form)
+                               form_id(form.course.data), date_of_birth=form.date_of_birth.data, form=form)
         if outcome.ok:
             booking = outcome.value
             flash(f"You are booked on {booking.course.course_type.name}." if booking.status is BookingStatus.CONFIRMED
@@ -417,4 +451,6 @@ def claim_place(code: str):
                        "kept for you.", "success")
             return redirect(url_for("bookings.my_courses"))
     return render_template("employers/claim.html", voucher=voucher, form=form, courses=courses, used=used,
-                           holder=vouchers.holder(voucher), code=code, answer_form=ConfirmForm()), flow.status(form)
+                           holder=vouchers.holder(voucher), code=code, answer_form=ConfirmForm(),
+                           ask_birth=current_user.is_authenticated and current_user.person is not None
+                           and current_user.person.date_of_birth is None), flow.status(form)

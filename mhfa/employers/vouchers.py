@@ -406,14 +406,63 @@ def _course_for_voucher(voucher: PlaceVoucher, course_id: int | None) -> Course:
     return course
 
 
-def claim(user: User, code: str, course_id: int | None) -> Booking:
+def claim(user: User, code: str, course_id: int | None, *, date_of_birth: date | None = None) -> Booking:
     """A member of staff uses their place on the course they chose (the bookings rules decide); choosing a
-    date for a place offered to them accepts it."""
+    date for a place offered to them accepts it. Someone whose date of birth we do not have gives it here
+    (it goes on their own record, checked by the one date rule)."""
     voucher = voucher_by_code(code)
     course = _course_for_voucher(voucher, course_id)
+    person = user.person
+    if person is not None and person.date_of_birth is None and date_of_birth is not None:
+        person.date_of_birth = dates.BIRTH.check(date_of_birth, "Your date of birth", field="date_of_birth")
+        audit.record("person.date_of_birth_given", person, user, voucher_id=voucher.id)
     if voucher.waiting_for_answer and user.person_id is not None and voucher.assigned_person_id == user.person_id:
         _answer(voucher, user, accept=True)
-    return bookings.book_for_user(user, course, voucher_code=voucher.code)
+    try:
+        return bookings.book_for_user(user, course, voucher_code=voucher.code)
+    except DomainError as error:
+        if error.field == "date_of_birth" and person is not None and person.date_of_birth is None:
+            raise DomainError(f"Enter your date of birth: {course.course_type.name} is for people aged "
+                              f"{course.course_type.min_age} and over", field="date_of_birth") from error
+        raise
+
+
+def _to_the_contact(voucher: PlaceVoucher, error: DomainError) -> str:
+    """A booking refusal worded for the contact who booked, not for the member of staff."""
+    person = voucher.assigned_person
+    if error.field == "date_of_birth" and person is not None and person.date_of_birth is None:
+        if may_give_date_of_birth(voucher):
+            return ("we do not have their date of birth, which the course's age rule needs: add it on the "
+                    "order's page (\u201cAdd their date of birth\u201d), then book them")
+        return ("we do not have their date of birth, which the course's age rule needs: they have their own "
+                "account, so ask them to book with the link we emailed them, where they are asked for it")
+    message = error.message
+    return message.replace("you are already", "they are already").replace("your profile", "their profile")
+
+
+def may_give_date_of_birth(voucher: PlaceVoucher) -> bool:
+    """Whether the organisation may give the date of birth of the person it gave this place to: only for a
+    record it made itself, and only while none is known (a contact can type any address)."""
+    person = voucher.assigned_person
+    return (person is not None and person.date_of_birth is None and person.source is PersonSource.EMPLOYER
+            and person.employer_id == voucher.order.employer_id and not person.is_erased)
+
+
+def give_date_of_birth(employer: Employer, voucher: PlaceVoucher, day: date | None, *, by: User) -> Person:
+    """The contact gives the date of birth of a member of staff they gave a place to (so they can book them)."""
+    if voucher.order.employer_id != employer.id or voucher.assigned_person is None:
+        raise NotFound("place not found")
+    if day is None:
+        raise DomainError("Enter their date of birth", field="date_of_birth")
+    person = voucher.assigned_person
+    if person.date_of_birth is not None:
+        raise Conflict(f"We already have {voucher.given_name}'s date of birth", field="date_of_birth")
+    if not may_give_date_of_birth(voucher):
+        raise DomainError(f"{voucher.given_name} has their own account: they give their date of birth themselves "
+                          "when they use the link we emailed them", field="date_of_birth")
+    person.date_of_birth = dates.BIRTH.check(day, "Date of birth", field="date_of_birth")
+    audit.record("person.date_of_birth_given", person, by, voucher_id=voucher.id, employer_id=employer.id)
+    return person
 
 
 # --- offers: answered by the person they were made to --------------------------------------------------------
@@ -493,7 +542,7 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
             booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
                                     source=BookingSource.EMPLOYER)
         except DomainError as error:
-            raise type(error)(f"{voucher.given_name}: {error.message}", field="vouchers") from error
+            raise type(error)(f"{voucher.given_name}: {_to_the_contact(voucher, error)}", field="vouchers") from error
         made.append(booking)
     audit.record("employer.staff_booked", employer, by, course_id=course.id, booking_ids=[b.id for b in made],
                  waitlisted=sum(b.status is BookingStatus.WAITLISTED for b in made))

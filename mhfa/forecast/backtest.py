@@ -1,15 +1,31 @@
-"""Rolling-origin backtest on the cumulative total: how far off each candidate was, and how honest its intervals.
+"""Rolling-origin backtest on the cumulative total: which candidate answers the question best, and how
+wide its intervals must be to be honest.
 
 From an origin of ``first_origin`` months (an expanding window: each origin keeps all the months
 before it), each candidate forecasts the next 1 to ``horizon`` months of cumulative reach by
-simulating its paths, and is compared with what happened:
+simulating its paths, and is compared with what happened. Every (origin, horizon) pair gives:
 
-- **MASE**: the absolute error of the median forecast of the cumulative total, divided by the
-  in-sample one-step error of the seasonal naive forecast up to that origin (the average size of a
-  year-on-year change in the monthly flow), averaged over every origin and horizon. Below 1 would
-  be better than a one-month-ahead seasonal naive; what matters is the ranking.
-- **coverage**: the share of (origin, horizon) pairs whose actual cumulative fell inside the 80%
-  and the 95% intervals. Honest intervals cover close to 80% and 95%.
+- a **scaled error**: the absolute error of the median forecast of the cumulative total, divided by
+  the in-sample one-step error of the seasonal naive forecast up to that origin (the average size of
+  a year-on-year change in the monthly flow). Averaged evenly it is the MASE shown beside each
+  candidate.
+- the model's own quantiles, from which the **raw coverage** of its 80% and 95% intervals is counted
+  and the calibration (below) is fitted.
+
+**Choosing** follows the question the board asks: will the target be met by the deadline. So the
+choice is the lowest *weighted* scaled error, each pair weighted by how much its horizon matters
+(full weight from two months before the deadline's horizon to six months after it, a quarter
+elsewhere) times how recent its origin is (the weight halves every ``RECENCY_HALF_LIFE`` months back
+from the latest origin).
+
+**Calibration** scales the chosen model's simulated spread so that its intervals hold the share of
+past outcomes they claim. Per horizon, a path's distance from the month's median, in units of the
+raw 80% interval's half-width on its side, is mapped through ``g(d) = k80·d`` inside the 80% interval
+and ``k80 + k95·(d − 1)`` beyond it: ``k80`` is the 80th percentile of the past outcomes' distances
+(so 80% of them fall inside), ``k95`` the factor that then brings 95% of them inside the 95%
+interval. The map is monotone, so every path keeps its rank and the bands are read off the
+calibrated paths themselves. The summary reports the coverage the calibrated intervals achieve on
+the backtest's own pairs (counted on the calibrated paths, not assumed), beside the raw coverage.
 
 Maximum-likelihood fits are re-estimated every ``refit_every`` origins (using only the months before
 that origin); in between, the last estimates run through the longer history, so no origin ever sees
@@ -17,7 +33,7 @@ its future.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +41,47 @@ from mhfa.forecast.candidates import PERIOD, Candidate, FitError
 
 QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 REPORTED_HORIZONS = (1, 3, 6, 12, 24)
+RECENCY_HALF_LIFE = 24        # months
+BEFORE_DEADLINE, AFTER_DEADLINE = 2, 6
+OTHER_HORIZON_WEIGHT = 0.25
+MIN_HORIZON, MAX_HORIZON = 12, 36
+#: Calibration: pairs pooled over neighbouring horizons until there are this many.
+MIN_CALIBRATION_PAIRS = 20
+#: The 95% interval's extra width beyond the 80% one is never shrunk below this share of the model's own.
+MIN_TAIL_FACTOR = 0.5
+
+
+def horizon_for(months_to_deadline: int, longest: int | None = None) -> int:
+    """How many months ahead to backtest: past the deadline by six months, within 12 to 36."""
+    if longest:
+        return longest
+    return int(min(max(months_to_deadline + AFTER_DEADLINE, MIN_HORIZON), MAX_HORIZON))
+
+
+def horizon_weights(horizon: int, months_to_deadline: int) -> np.ndarray:
+    """Weight of horizons 1..``horizon``: full around and just past the deadline, a quarter elsewhere."""
+    h = np.arange(1, horizon + 1)
+    focus = (h >= months_to_deadline - BEFORE_DEADLINE) & (h <= months_to_deadline + AFTER_DEADLINE)
+    if months_to_deadline <= 0 or not focus.any():
+        return np.ones(horizon)
+    return np.where(focus, 1.0, OTHER_HORIZON_WEIGHT)
+
+
+@dataclass
+class Pairs:
+    """Every (origin, horizon) pair of one candidate's backtest, as flat arrays."""
+
+    origin: np.ndarray
+    h: np.ndarray
+    actual: np.ndarray
+    quantiles: np.ndarray     # (pairs, 5): QUANTILES of the raw simulated cumulative
+    scaled_error: np.ndarray
+
+    def inside(self, quantiles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        q = self.quantiles if quantiles is None else quantiles
+        inside_80 = (self.actual >= q[:, 1]) & (self.actual <= q[:, 3])
+        inside_95 = (self.actual >= q[:, 0]) & (self.actual <= q[:, 4])
+        return inside_80, inside_95
 
 
 @dataclass
@@ -32,66 +89,132 @@ class Score:
     name: str
     label: str
     mase: float | None = None
+    weighted_error: float | None = None
     coverage_80: float | None = None
     coverage_95: float | None = None
     origins: int = 0
     pairs: int = 0
     mase_by_horizon: dict[str, float] = field(default_factory=dict)
     failed: str | None = None
-    stretch_by_horizon: dict[str, float] = field(default_factory=dict)
-    calibration: Calibration | None = field(default=None, repr=False)
+    detail: Pairs | None = field(default=None, repr=False)
+    raw_paths: list = field(default_factory=list, repr=False)   # per origin: (origin, raw cumulative paths)
 
     def as_dict(self) -> dict:
-        return {key: (round(value, 4) if isinstance(value, float) else value) for key, value in asdict(self).items()
-                if key != "calibration"}
+        out = {"name": self.name, "label": self.label, "mase": self.mase, "weighted_error": self.weighted_error,
+               "coverage_80": self.coverage_80, "coverage_95": self.coverage_95, "origins": self.origins,
+               "pairs": self.pairs, "mase_by_horizon": self.mase_by_horizon, "failed": self.failed}
+        return {key: (round(value, 4) if isinstance(value, float) else value) for key, value in out.items()}
 
 
-MIN_CALIBRATION_PAIRS = 6
+# --- calibration ---------------------------------------------------------------------------------
 
-
+@dataclass
 class Calibration:
-    """How much wider than the model's own 80% interval the errors were, horizon by horizon.
+    """Per horizon (index 0 = one month ahead): the factors of the monotone spread map (module docstring)."""
 
-    Each backtest pair (origin, horizon) adds its error over the half-width of the model's raw 80%
-    interval; the stretch for a horizon is the 80th percentile of those ratios (never below 1), so
-    that 80% of past errors would have fallen inside. At a backtest origin only pairs whose outcome
-    was already known count; the final forecast uses them all.
-    """
+    k80: np.ndarray
+    k95: np.ndarray
+    coverage_80: float | None = None     # achieved on the backtest pairs, counted on calibrated paths
+    coverage_95: float | None = None
+    pairs: int = 0
 
-    def __init__(self):
-        self.pairs: list[tuple[int, np.ndarray, np.ndarray]] = []
+    def resized(self, steps: int) -> Calibration:
+        """Factors for ``steps`` months: horizons past the backtest keep the last backtested factors."""
+        def grow(values):
+            values = np.asarray(values, dtype=float)
+            if len(values) >= steps:
+                return values[:steps]
+            return np.concatenate([values, np.full(steps - len(values), values[-1] if len(values) else 1.0)])
+        return Calibration(grow(self.k80), grow(self.k95), self.coverage_80, self.coverage_95, self.pairs)
 
-    def add(self, origin: int, errors: np.ndarray, half_widths: np.ndarray) -> None:
-        self.pairs.append((origin, errors, half_widths))
+    def as_dict(self) -> dict:
+        return {"k80": [round(float(k), 4) for k in self.k80], "k95": [round(float(k), 4) for k in self.k95]}
 
-    def factors(self, steps: int, known_at: int | None = None) -> np.ndarray:
-        ratios: list[list[float]] = [[] for _ in range(steps)]
-        for origin, errors, half_widths in self.pairs:
-            for h in range(min(steps, len(errors))):
-                if known_at is not None and origin + h + 1 > known_at:
-                    break
-                if half_widths[h] > 0:
-                    ratios[h].append(errors[h] / half_widths[h])
-        out = np.ones(steps)
-        previous = 1.0
-        for h in range(steps):
-            if len(ratios[h]) >= MIN_CALIBRATION_PAIRS:
-                previous = max(previous, float(np.quantile(ratios[h], 0.8)))
-            out[h] = previous
-        return np.maximum(out, 1.0)
+    @classmethod
+    def from_dict(cls, stored: dict) -> Calibration | None:
+        if not stored or "k80" not in stored:
+            return None
+        return cls(np.asarray(stored["k80"], dtype=float), np.asarray(stored["k95"], dtype=float))
 
 
-def stretch(paths: np.ndarray, factors: np.ndarray, *, floor: float) -> np.ndarray:
-    """Cumulative paths pulled away from their median by ``factors`` per month.
+def _distances(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Each outcome's distance from the median in raw 80% half-widths, and the raw 95% edge's, on its side."""
+    low95, low80, median, high80, high95 = pairs.quantiles.T
+    above = pairs.actual >= median
+    half = np.where(above, high80 - median, median - low80)
+    edge = np.where(above, high95 - median, median - low95)
+    gap = np.abs(pairs.actual - median)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(half > 0, gap / half, np.where(gap > 0, np.inf, 0.0))
+        d95 = np.where(half > 0, edge / half, 1.0)
+    return d, np.maximum(d95, 1.0)
+
+
+def _factors(d: np.ndarray, d95: np.ndarray) -> tuple[float, float]:
+    k80 = float(np.quantile(d, 0.8, method="inverted_cdf"))
+    k80 = k80 if np.isfinite(k80) and k80 > 0 else 1.0
+    outside = d > k80
+    need = np.zeros_like(d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need[outside] = np.where(d95[outside] > 1.0, (d[outside] - k80) / (d95[outside] - 1.0), np.inf)
+    k95 = float(np.quantile(need, 0.95, method="inverted_cdf"))
+    if not np.isfinite(k95):
+        k95 = float(np.max(need[np.isfinite(need)], initial=k80))
+    return k80, max(k95, MIN_TAIL_FACTOR * k80)
+
+
+def fit_calibration(pairs: Pairs, horizon: int) -> Calibration:
+    """The spread factors per horizon 1..``horizon`` from the backtest pairs (pooled with neighbours when few)."""
+    d, d95 = _distances(pairs)
+    k80, k95 = np.ones(horizon), np.ones(horizon)
+    for h in range(1, horizon + 1):
+        width = 0
+        chosen = pairs.h == h
+        while chosen.sum() < MIN_CALIBRATION_PAIRS and width < horizon:
+            width += 1
+            chosen = np.abs(pairs.h - h) <= width
+        if chosen.sum() == 0:
+            k80[h - 1], k95[h - 1] = (k80[h - 2], k95[h - 2]) if h > 1 else (1.0, 1.0)
+            continue
+        k80[h - 1], k95[h - 1] = _factors(d[chosen], d95[chosen])
+    return Calibration(k80, k95)
+
+
+def stretch(paths: np.ndarray, calibration: Calibration | None, *, floor: float) -> np.ndarray:
+    """Cumulative paths ``(repetitions, months)`` with their spread mapped by ``calibration`` month by month.
 
     Never below ``floor`` (the reach so far) and never going down (nobody is un-reached).
     """
-    if np.all(factors == 1.0):
+    if calibration is None:
         return paths
-    median = np.median(paths, axis=0)
-    stretched = np.maximum(median + factors[: paths.shape[1]] * (paths - median), floor)
+    factors = calibration.resized(paths.shape[1])
+    k80, k95 = factors.k80, factors.k95
+    low, median, high = np.quantile(paths, (0.1, 0.5, 0.9), axis=0)
+    above = paths >= median
+    half = np.where(above, high - median, median - low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(half > 0, np.abs(paths - median) / half, 0.0)
+    mapped = np.where(d <= 1.0, k80 * d, k80 + k95 * (d - 1.0))
+    stretched = median + np.where(above, 1.0, -1.0) * mapped * half
+    stretched = np.maximum(stretched, floor)
     return np.maximum.accumulate(stretched, axis=1)
 
+
+def calibrated_coverage(score: Score, calibration: Calibration, cumulative: np.ndarray) -> tuple[float, float]:
+    """Coverage of the calibrated 80% and 95% intervals on the backtest, counted on calibrated paths."""
+    inside_80 = inside_95 = total = 0
+    for origin, raw in score.raw_paths:
+        steps = raw.shape[1]
+        paths = stretch(raw, calibration.resized(steps), floor=cumulative[origin - 1])
+        low95, low80, _, high80, high95 = np.quantile(paths, QUANTILES, axis=0)
+        actual = cumulative[origin:origin + steps]
+        inside_80 += int(np.sum((actual >= low80) & (actual <= high80)))
+        inside_95 += int(np.sum((actual >= low95) & (actual <= high95)))
+        total += steps
+    return (inside_80 / total, inside_95 / total) if total else (None, None)
+
+
+# --- the backtest --------------------------------------------------------------------------------
 
 def seasonal_naive_scale(y: np.ndarray) -> float:
     """Mean absolute year-on-year change of the monthly flow (the MASE denominator); never zero."""
@@ -103,31 +226,38 @@ def seasonal_naive_scale(y: np.ndarray) -> float:
 
 
 def origins_for(n: int, first_origin: int, origin_step: int) -> list[int]:
-    return list(range(first_origin, n, max(origin_step, 1)))
+    """Every ``origin_step``-th origin, counted back from the latest (so the most recent is always in)."""
+    step = max(origin_step, 1)
+    return sorted(range(n - 1, first_origin - 1, -step)) if n > first_origin else []
 
 
 def backtest(y: np.ndarray, candidates: list[Candidate], *, rng: np.random.Generator, first_origin: int = 36,
-             horizon: int = 24, repetitions: int = 500, refit_every: int = 12,
-             origin_step: int = 1) -> dict[str, Score]:
-    """Score each candidate; empty when the series is too short for a single origin."""
+             horizon: int = 24, repetitions: int = 500, refit_every: int = 12, origin_step: int = 1,
+             months_to_deadline: int | None = None, progress=None) -> dict[str, Score]:
+    """Score each candidate; empty when the series is too short for a single origin.
+
+    ``progress(done, total)`` is called after each candidate.
+    """
     y = np.asarray(y, dtype=float)
     origins = origins_for(len(y), first_origin, origin_step)
     if not origins:
         return {}
     generators = rng.spawn(len(candidates))
-    return {
-        candidate.name: _score(candidate, y, origins, generators[i], horizon, repetitions, refit_every)
-        for i, candidate in enumerate(candidates)
-    }
+    weights_h = horizon_weights(horizon, horizon if months_to_deadline is None else months_to_deadline)
+    scores = {}
+    for i, candidate in enumerate(candidates):
+        scores[candidate.name] = _score(candidate, y, origins, generators[i], horizon, repetitions, refit_every,
+                                        weights_h)
+        if progress is not None:
+            progress(i + 1, len(candidates))
+    return scores
 
 
 def _score(candidate: Candidate, y: np.ndarray, origins: list[int], rng: np.random.Generator, horizon: int,
-           repetitions: int, refit_every: int) -> Score:
+           repetitions: int, refit_every: int, weights_h: np.ndarray) -> Score:
     score = Score(candidate.name, candidate.label)
     cumulative = np.cumsum(y)
-    calibration = Calibration()
-    scaled_errors: list[np.ndarray] = []
-    inside_80 = inside_95 = 0
+    rows: list[tuple] = []
     fitted = None
     fitted_at = None
     for origin in origins:
@@ -143,34 +273,36 @@ def _score(candidate: Candidate, y: np.ndarray, origins: list[int], rng: np.rand
         steps = min(horizon, len(y) - origin)
         flows = np.clip(fitted.simulate(horizon, repetitions, rng)[:, :steps], 0, None)
         raw = cumulative[origin - 1] + np.cumsum(flows, axis=1)
-        # Widen by what the earlier origins' errors (already known at this origin) showed.
-        paths = stretch(raw, calibration.factors(steps, known_at=origin), floor=cumulative[origin - 1])
-        low95, low80, median, high80, high95 = np.quantile(paths, QUANTILES, axis=0)
+        score.raw_paths.append((origin, raw))
+        quantiles = np.quantile(raw, QUANTILES, axis=0).T           # (steps, 5)
         actual = cumulative[origin:origin + steps]
-        raw_low, raw_median, raw_high = np.quantile(raw, (0.1, 0.5, 0.9), axis=0)
-        calibration.add(origin, np.abs(actual - raw_median), (raw_high - raw_low) / 2)
-        scaled_errors.append(np.abs(actual - median) / seasonal_naive_scale(history))
-        inside_80 += int(np.sum((actual >= low80) & (actual <= high80)))
-        inside_95 += int(np.sum((actual >= low95) & (actual <= high95)))
-    pairs = sum(len(errors) for errors in scaled_errors)
-    score.origins, score.pairs = len(origins), pairs
-    score.calibration = calibration
-    score.stretch_by_horizon = {str(h): round(float(k), 3) for h, k in
-                                zip(range(1, horizon + 1), calibration.factors(horizon), strict=True)
-                                if h in REPORTED_HORIZONS}
-    score.mase = float(np.mean(np.concatenate(scaled_errors)))
-    score.coverage_80 = inside_80 / pairs
-    score.coverage_95 = inside_95 / pairs
+        scale = seasonal_naive_scale(history)
+        for h in range(steps):
+            rows.append((origin, h + 1, actual[h], quantiles[h], abs(actual[h] - quantiles[h, 2]) / scale))
+    pairs = Pairs(
+        origin=np.array([r[0] for r in rows]), h=np.array([r[1] for r in rows]),
+        actual=np.array([r[2] for r in rows], dtype=float), quantiles=np.array([r[3] for r in rows]),
+        scaled_error=np.array([r[4] for r in rows], dtype=float),
+    )
+    latest = max(origins)
+    weights = weights_h[pairs.h - 1] * 0.5 ** ((latest - pairs.origin) / RECENCY_HALF_LIFE)
+    inside_80, inside_95 = pairs.inside()
+    score.detail = pairs
+    score.origins, score.pairs = len(origins), len(rows)
+    score.mase = float(np.mean(pairs.scaled_error))
+    score.weighted_error = float(np.sum(weights * pairs.scaled_error) / np.sum(weights))
+    score.coverage_80 = float(np.mean(inside_80))
+    score.coverage_95 = float(np.mean(inside_95))
     for h in REPORTED_HORIZONS:
-        at_h = [errors[h - 1] for errors in scaled_errors if len(errors) >= h]
-        if at_h:
+        at_h = pairs.scaled_error[pairs.h == h]
+        if len(at_h):
             score.mase_by_horizon[str(h)] = round(float(np.mean(at_h)), 4)
     return score
 
 
 def choose(scores: dict[str, Score], order: list[str]) -> str | None:
-    """The candidate with the lowest backtest MASE (the simpler one on a tie); None without scores."""
-    scored = [name for name in order if name in scores and scores[name].mase is not None]
+    """The candidate with the lowest weighted error (the simpler one on a tie); None without scores."""
+    scored = [name for name in order if name in scores and scores[name].weighted_error is not None]
     if not scored:
         return None
-    return min(scored, key=lambda name: (round(scores[name].mase, 6), order.index(name)))
+    return min(scored, key=lambda name: (round(scores[name].weighted_error, 6), order.index(name)))

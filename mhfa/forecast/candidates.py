@@ -3,6 +3,9 @@
 - ``ets_damped`` and ``ets_damped_seasonal``: statsmodels' ``ETSModel`` with additive error and a
   damped additive trend, without and with additive monthly seasonality (no multiplicative forms:
   months with nobody reached, as in the 2020 lockdown, would break them).
+- ``ets_trend_recent``: ETS with additive error and an additive (undamped) trend fitted on the last
+  three years only, so a monthly rate that has been rising or falling steadily is carried on along
+  that change rather than averaged with the years before it.
 - ``drift``: the straight line through the cumulative total (each future month draws the average
   monthly flow so far, with the flow's own spread).
 - ``seasonal_naive``: each month as the same month a year before, plus a random step as large as
@@ -75,6 +78,14 @@ def _ets_rng_keyword() -> str:
     return _ETS_RNG_KEYWORD
 
 
+def _simulate_ets(fitted: Fitted, horizon: int, repetitions: int, rng: np.random.Generator) -> np.ndarray:
+    """statsmodels' simulation of future months from the end of the fitted history: ``(repetitions, horizon)``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        paths = fitted.result.simulate(horizon, anchor="end", repetitions=repetitions, **{_ets_rng_keyword(): rng})
+    return np.asarray(paths, dtype=float).reshape(horizon, repetitions).T
+
+
 class ETS(Candidate):
     """ETS(A,Ad,N) or ETS(A,Ad,A) fitted by maximum likelihood."""
 
@@ -129,13 +140,57 @@ class ETS(Candidate):
         return Fitted(self, y, params, result)
 
     def simulate(self, fitted: Fitted, horizon: int, repetitions: int, rng: np.random.Generator) -> np.ndarray:
+        return _simulate_ets(fitted, horizon, repetitions, rng)
+
+
+RECENT_MONTHS = 36
+
+
+class RecentTrend(Candidate):
+    """ETS(A,A,N) on the last three years: follows a change of trend that older years would drown out."""
+
+    name = "ets_trend_recent"
+    label = "ETS: additive error and trend, fitted on the last three years (follows a change of trend)"
+    min_months = 24
+
+    @staticmethod
+    def _model(window: np.ndarray):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        # The heuristic start (from the window's own first months) keeps the estimates to the two
+        # smoothing weights, so a later, longer history can reuse them (``extend``).
+        return ETSModel(window, error="add", trend="add", damped_trend=False, initialization_method="heuristic")
+
+    def fit(self, y: np.ndarray, start: Fitted | None = None) -> Fitted:
+        if len(y) < self.min_months:
+            raise FitError(f"needs at least {self.min_months} months")
+        window = np.asarray(y[-RECENT_MONTHS:], dtype=float)
+        if np.ptp(window) == 0:
+            raise FitError("every recent month is the same: no trend to follow")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = self._model(window).fit(disp=False, maxiter=400)
+        except (ValueError, np.linalg.LinAlgError) as error:
+            raise FitError(f"statsmodels could not fit it ({error})") from error
+        if not (np.all(np.isfinite(result.params)) and np.isfinite(result.mse)):
+            raise FitError("statsmodels found no finite estimate")
+        params = {name: float(value) for name, value in zip(result.param_names, result.params, strict=True)}
+        params.update(window_months=len(window), residual_sd=float(np.sqrt(result.mse)))
+        return Fitted(self, y, params, result)
+
+    def extend(self, fitted: Fitted, y: np.ndarray) -> Fitted:
+        window = np.asarray(y[-RECENT_MONTHS:], dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            paths = fitted.result.simulate(
-                horizon, anchor="end", repetitions=repetitions, **{_ets_rng_keyword(): rng}
-            )
-        paths = np.asarray(paths, dtype=float).reshape(horizon, repetitions)
-        return paths.T
+            model = self._model(window)
+            result = model.smooth(np.asarray([fitted.params[name] for name in model.param_names]))
+        params = dict(fitted.params)
+        params.update(window_months=len(window), residual_sd=float(np.sqrt(result.mse)))
+        return Fitted(self, y, params, result)
+
+    def simulate(self, fitted: Fitted, horizon: int, repetitions: int, rng: np.random.Generator) -> np.ndarray:
+        return _simulate_ets(fitted, horizon, repetitions, rng)
 
 
 class Drift(Candidate):
@@ -185,7 +240,7 @@ class SeasonalNaive(Candidate):
 
 def all_candidates() -> list[Candidate]:
     """In order of preference when backtest scores tie: simplest first."""
-    return [SeasonalNaive(), Drift(), ETS(seasonal=False), ETS(seasonal=True)]
+    return [SeasonalNaive(), Drift(), ETS(seasonal=False), ETS(seasonal=True), RecentTrend()]
 
 
 def by_name(name: str) -> Candidate:

@@ -7,14 +7,20 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask import current_app
 
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.forecast import areas as area_forecast
 from mhfa.forecast import series as monthly
 from mhfa.forecast.report import write_outputs
-from mhfa.forecast.services import MIN_PATHS, Options, make_forecast, settings_from_config, store_run
+from mhfa.forecast.services import (
+    MIN_PATHS,
+    Options,
+    forecast_from_database,
+    make_forecast,
+    programme_from_settings,
+    store_run,
+)
 from mhfa.timeutil import london_today
 
 
@@ -33,8 +39,8 @@ def run_forecast(*, out: str | Path, input_path: str | None = None, as_of: str |
     else:
         series = monthly.from_database(through)
         region = area_forecast.region_from_database()
-    programme = settings_from_config(current_app.config, region=region, target_people=target_people,
-                                     start=target_start, end=target_end)
+    programme = programme_from_settings(region=region, target_people=target_people, start=target_start,
+                                        end=target_end)
     base = options or Options()
     options = Options(**{**base.__dict__, "seed": seed, "paths": paths, "what_ifs": tuple(what_ifs)})
     forecast = make_forecast(series, programme, options)
@@ -52,6 +58,11 @@ def run_forecast(*, out: str | Path, input_path: str | None = None, as_of: str |
     deadline = summary["at_deadline"]
     echo(f"Projected at the deadline: {deadline['median']:,} (80% {deadline['lower_80']:,}-{deadline['upper_80']:,}, "
          f"95% {deadline['lower_95']:,}-{deadline['upper_95']:,})")
+    coverage = summary["coverage"]
+    if coverage["coverage_80"] is not None:
+        echo(f"Backtest coverage of the calibrated intervals: 80% interval {coverage['coverage_80']:.0%}, "
+             f"95% interval {coverage['coverage_95']:.0%} of {coverage['pairs']:,} outcomes (the model's own: "
+             f"{coverage['raw_coverage_80']:.0%} and {coverage['raw_coverage_95']:.0%})")
     echo(f"Target reached: {summary['month_target_reached']['text']}")
     if summary["rate_needed_per_month"]:
         echo(f"Needed from now: {summary['rate_needed_per_month']:,} a month "
@@ -62,6 +73,23 @@ def run_forecast(*, out: str | Path, input_path: str | None = None, as_of: str |
     echo(f"Wrote {Path(out) / 'forecast.csv'}, summary.json and forecast.png"
          + (f"; stored as forecast run {run.id}" if run else "") + f" ({seconds:.1f} s)")
     return forecast, run, seconds
+
+
+def store_demo_forecast(today: date) -> list[str]:
+    """The forecast a fresh install starts with (``flask mhfa demo-data`` ends with it): stored, committed,
+    and what it said and how long it took, as lines to print."""
+    began = time.perf_counter()
+    forecast = forecast_from_database(as_of=monthly.last_complete_month(today))
+    run = store_run(forecast)
+    db.session.commit()
+    summary = forecast.summary
+    coverage = summary["coverage"]
+    held = ("" if coverage["coverage_80"] is None else
+            f"; in the backtest its 80% interval held {coverage['coverage_80']:.0%} and its 95% interval "
+            f"{coverage['coverage_95']:.0%}")
+    return [f"Forecast stored (run {run.id}): {summary['probability_of_target']:.0%} chance of "
+            f"{forecast.programme.target_people:,} people by {forecast.programme.end:%d %b %Y}, model "
+            f"{summary['model']['name']}{held} ({time.perf_counter() - began:.1f} s)"]
 
 
 def _what_if(value: str) -> tuple[int, str]:
@@ -80,11 +108,12 @@ def _what_if(value: str) -> tuple[int, str]:
 @click.option("--seed", default=2017, show_default=True, type=int, help="Same seed, same answer.")
 @click.option("--paths", default=MIN_PATHS, show_default=True, type=click.IntRange(100, 200_000),
               help="Simulated future paths.")
-@click.option("--target-people", type=int, default=None, help="Override MHFA_TARGET_PEOPLE.")
+@click.option("--target-people", type=int, default=None,
+              help="Instead of the programme settings' target (this run only).")
 @click.option("--target-start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Override MHFA_TARGET_START.")
+              help="Instead of the programme settings' start date.")
 @click.option("--target-end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Override MHFA_TARGET_END (the deadline).")
+              help="Instead of the programme settings' end date (the deadline).")
 @click.option("--what-if", "what_ifs", multiple=True, metavar="N@YYYY-MM",
               help="N more people a month from month YYYY-MM; repeatable.")
 @click.option("--store/--no-store", default=None, help="Keep the run in the database (default: yes, not with --input).")

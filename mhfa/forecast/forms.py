@@ -22,3 +22,7 @@ class WhatIfForm(FlaskForm):
         validators=[InputRequired("Enter the month it starts, like 2027-03"),
                     Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Enter the month as year and month, like 2027-03")],
     )
+
+
+class RunForecastForm(FlaskForm):
+    """Run the forecast now (a POST with the CSRF token: it starts a run)."""

@@ -20,6 +20,7 @@ from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.reach import counted
 
 UNKNOWN_AREA = "Unknown"
 
@@ -134,53 +135,20 @@ def from_csv(path: str | Path, *, through: pd.Period | None = None) -> Series:
     return from_frame(rows, str(path), through=through)
 
 
-# The month of a date, per dialect: the query below groups by it in the database.
-_MONTH_SQL = {
-    "sqlite": "strftime('%Y-%m', first_reach.reached_on)",
-    "postgresql": "to_char(first_reach.reached_on, 'YYYY-MM')",
-}
-
-# A person counts once, on the date of their first completion of a course type that counts toward
-# the target; a completion whose certificates were all revoked (none reissued) does not count.
-# Attributed to the person's home council area, "Unknown" when none. Erased people keep counting.
-_FIRST_REACH_SQL = """
-WITH first_reach AS (
-    SELECT c.person_id, MIN(c.completed_on) AS reached_on
-    FROM completion c
-    JOIN course_type ct ON ct.id = c.course_type_id
-    WHERE ct.counts_toward_target
-      AND NOT EXISTS (
-          SELECT 1 FROM certificate revoked
-          WHERE revoked.completion_id = c.id AND revoked.revoked_at IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM certificate valid
-                            WHERE valid.completion_id = c.id AND valid.revoked_at IS NULL))
-    GROUP BY c.person_id
-)
-SELECT {month} AS month, COALESCE(ca.name, :unknown) AS council_area, COUNT(*) AS new_people
-FROM first_reach
-JOIN person p ON p.id = first_reach.person_id
-LEFT JOIN council_area ca ON ca.id = p.home_council_area_id
-WHERE first_reach.reached_on <= :through
-GROUP BY 1, 2
-ORDER BY 1, 2
-"""
-
-
 def from_database(through: pd.Period, *, connection=None) -> Series:
-    """Newly reached people per month and home council area, counted from the raw rows.
-
-    The one place the forecast reads the database's reach: point it at the kept monthly figures
-    instead and everything downstream stays the same. Every council area is a column (zeros
+    """Newly reached people per month and home council area: the people counted toward the target
+    (target region plus area not known), read through ``mhfa.reach.counted`` so the forecast starts from
+    the same figure as the dashboard. Every council area of the target region is a column (zeros
     included), plus "Unknown" when anyone has no home area.
     """
-
     bind = connection if connection is not None else db.session
-    dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
-    query = sa.text(_FIRST_REACH_SQL.format(month=_MONTH_SQL.get(dialect, _MONTH_SQL["postgresql"])))
-    result = bind.execute(query, {"through": through.end_time.date(), "unknown": UNKNOWN_AREA}).all()
+    names = dict(bind.execute(sa.select(CouncilArea.id, CouncilArea.name)).all())
+    through_key = through.year * 100 + through.month
     rows = pd.DataFrame(
-        [(pd.Period(month, freq="M"), area, int(count)) for month, area, count in result],
+        [(pd.Period(year=month // 100, month=month % 100, freq="M"),
+          names.get(area, UNKNOWN_AREA) if area != counted.UNKNOWN_AREA else UNKNOWN_AREA, n)
+         for month, area, n in counted.home_month_area(through_key, connection=connection)],
         columns=["month", "council_area", "new_people"],
     )
-    areas = list(bind.execute(sa.select(CouncilArea.name)).scalars())
+    areas = list(bind.execute(sa.select(CouncilArea.name).where(CouncilArea.in_target_region.is_(True))).scalars())
     return from_frame(rows, "database", through=through, areas=areas)

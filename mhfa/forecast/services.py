@@ -6,6 +6,7 @@ CLI, ``scripts/forecast.py`` and the tests all call it. ``store_run`` keeps the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,17 +15,23 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mhfa import dates
+from mhfa.areas.models import CouncilArea
+from mhfa.courses.models import CourseType
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.forecast import areas as area_forecast
 from mhfa.forecast import backtest as bt
+from mhfa.forecast import series as monthly
 from mhfa.forecast.candidates import Candidate, FitError, Fitted, all_candidates, by_name
 from mhfa.forecast.models import ForecastRun
 from mhfa.forecast.series import Series
 from mhfa.forecast.simulate import Outlook, bands, calibrated, month_text, read_off, simulate_outlook
 from mhfa.forecast.whatif import what_if
+from mhfa.reach.settings import current_settings
+from mhfa.timeutil import london_today
 
 MIN_PATHS = 5000
+Progress = Callable[[int, str], None]
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Options:
     seed: int = 2017
     paths: int = MIN_PATHS
     first_origin: int = 36
-    backtest_horizon: int = 24
+    backtest_horizon: int | None = None   # None: from the months to the deadline (backtest.horizon_for)
     backtest_paths: int = 500
     refit_every: int = 12
     origin_step: int = 1
@@ -76,14 +83,46 @@ class Forecast:
         return self.summary["bands"]
 
 
-def settings_from_config(config, *, region: area_forecast.Region | None = None, target_people: int | None = None,
-                         start: date | None = None, end: date | None = None) -> Programme:
-    programme = Programme(
-        target_people=target_people or config["MHFA_TARGET_PEOPLE"],
-        start=start or config["MHFA_TARGET_START"],
-        end=end or config["MHFA_TARGET_END"],
+#: What a probability of the target means on the page: its words and colour (a low chance is never green).
+CHANCE_STATUSES = ((0.8, "likely", "green", "Likely"), (0.5, "uncertain", "yellow", "Uncertain"),
+                   (0.0, "unlikely", "red", "Unlikely"))
+
+
+def chance_status(probability: float | None) -> dict:
+    """``{"key", "colour", "label"}`` for a probability: likely (80% or more, green), uncertain (50% to
+    under 80%, yellow), unlikely (under 50%, red)."""
+    value = probability or 0.0
+    for floor, key, colour, label in CHANCE_STATUSES:
+        if value >= floor:
+            return {"key": key, "colour": colour, "label": label}
+    raise AssertionError("unreachable")
+
+
+def programme_from_settings(*, region: area_forecast.Region | None = None, target_people: int | None = None,
+                           start: date | None = None, end: date | None = None) -> Programme:
+    """The programme's target, start and deadline from its settings in the database (``reach.settings``).
+
+    ``target_people``, ``start`` and ``end`` override them for one run (the command line's
+    ``--target-*``); nothing is read from the environment.
+    """
+    if target_people and start and end:
+        settings = None     # all three given: a run on a CSV needs no database
+    else:
+        try:
+            settings = current_settings()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            db.session.rollback()
+            raise DomainError("The database has no programme settings yet (run 'flask --app wsgi db upgrade'), "
+                              "or give the target, start and end dates for this run", field="target_people") from error
+    return check_programme(Programme(
+        target_people=target_people or settings.target_people,
+        start=start or settings.start_on,
+        end=end or settings.end_on,
         region=region if region is not None else area_forecast.Region({}, "no region given"),
-    )
+    ))
+
+
+def check_programme(programme: Programme) -> Programme:
     dates.PROGRAMME.check(programme.start, "The target's start date", field="target_start")
     dates.PROGRAMME.check(programme.end, "The target's end date", field="target_end")
     if programme.end <= programme.start:
@@ -93,29 +132,65 @@ def settings_from_config(config, *, region: area_forecast.Region | None = None, 
     return programme
 
 
-def _choose(y: np.ndarray, options: Options, rng: np.random.Generator) -> tuple[Fitted, str, dict[str, bt.Score]]:
-    """Fit the candidate with the best backtest (or, too short for one, the one the history supports)."""
+def settings_fingerprint() -> dict:
+    """What a forecast from the database depends on in the programme's settings, as plain values."""
+    settings = current_settings()
+    region = sorted(db.session.scalars(sa.select(CouncilArea.gss_code).where(CouncilArea.in_target_region)))
+    counting = sorted(db.session.scalars(sa.select(CourseType.code).where(CourseType.counts_toward_target)))
+    return {"target_people": settings.target_people, "start": settings.start_on.isoformat(),
+            "end": settings.end_on.isoformat(), "region": region, "counting": counting}
+
+
+_SETTING_NAMES = {"target_people": "the target", "start": "the start date", "end": "the deadline",
+                  "region": "the target region", "counting": "the course types that count"}
+
+
+def settings_changed_since(run) -> list[str]:
+    """What has changed in the programme's settings since ``run`` was made (empty: it is up to date).
+
+    A run from a CSV (``--input``) is compared on the target and dates only.
+    """
+    now = settings_fingerprint()
+    used = dict(run.settings or {})
+    used.setdefault("target_people", run.target_people)
+    used.setdefault("end", run.target_date.isoformat())
+    if run.target_start is not None:
+        used.setdefault("start", run.target_start.isoformat())
+    return [label for key, label in _SETTING_NAMES.items() if key in used and used[key] != now[key]]
+
+
+def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months_to_deadline: int,
+            progress: Progress) -> tuple[Fitted, str, dict[str, bt.Score], int]:
+    """Fit the candidate with the best weighted backtest (or, too short for one, the one the history supports)."""
     candidates = all_candidates()
     order = [c.name for c in candidates]
     n = len(y)
+    horizon = bt.horizon_for(months_to_deadline, options.backtest_horizon)
     scores = bt.backtest(
         y, [c for c in candidates if c.min_months <= options.first_origin], rng=rng,
-        first_origin=options.first_origin, horizon=options.backtest_horizon, repetitions=options.backtest_paths,
-        refit_every=options.refit_every, origin_step=options.origin_step,
+        first_origin=options.first_origin, horizon=horizon, repetitions=options.backtest_paths,
+        refit_every=options.refit_every, origin_step=options.origin_step, months_to_deadline=months_to_deadline,
+        progress=lambda done, total: progress(5 + int(75 * done / total),
+                                              f"Testing the models on the past ({done} of {total})"),
     )
-    ranked = sorted((s for s in scores.values() if s.mase is not None), key=lambda s: (s.mase, order.index(s.name)))
+    ranked = sorted((s for s in scores.values() if s.weighted_error is not None),
+                    key=lambda s: (round(s.weighted_error, 6), order.index(s.name)))
     if ranked:
         for position, score in enumerate(ranked):
             try:
                 fitted = by_name(score.name).fit(y)
             except FitError:
                 continue
-            reason = (f"lowest backtest MASE ({score.mase:.2f}) of {len(ranked)} candidates over "
-                      f"{score.origins} origins from month {options.first_origin}, horizons 1-"
-                      f"{options.backtest_horizon}")
+            focus = (f"months {max(months_to_deadline - bt.BEFORE_DEADLINE, 1)}-"
+                     f"{months_to_deadline + bt.AFTER_DEADLINE} ahead (around and just past the deadline)"
+                     if months_to_deadline > 0 else "every horizon")
+            reason = (f"lowest weighted backtest error ({score.weighted_error:.2f}) of {len(ranked)} candidates over "
+                      f"{score.origins} origins from month {options.first_origin}, horizons 1-{horizon}, weighted "
+                      f"toward {focus} and toward recent origins (half the weight every {bt.RECENCY_HALF_LIFE} "
+                      f"months back)")
             if position:
                 reason += f"; the better-scoring {ranked[0].name} could not be fitted to the whole history"
-            return fitted, reason, scores
+            return fitted, reason, scores, horizon
     why = (f"only {n} months of history: a rolling-origin backtest needs more than {options.first_origin}"
            if n <= options.first_origin else "no candidate could be scored by the backtest")
     fallbacks: list[tuple[Candidate, str]] = [
@@ -128,14 +203,23 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator) -> tuple[
         if n < candidate.min_months:
             continue
         try:
-            return candidate.fit(y), f"{why}, {what}", scores
+            return candidate.fit(y), f"{why}, {what}", scores, horizon
         except FitError as error:
             why = f"{why}; {candidate.name} could not be fitted ({error})"
-    return by_name("drift").fit(y), f"{why}, so the straight line through the cumulative total was used", scores
+    return (by_name("drift").fit(y), f"{why}, so the straight line through the cumulative total was used", scores,
+            horizon)
 
 
-def make_forecast(series: Series, programme: Programme, options: Options = Options()) -> Forecast:
-    """The whole forecast from a monthly series: backtest, choice, simulation, areas, what-ifs."""
+def _no_progress(percent: int, step: str) -> None:
+    return None
+
+
+def make_forecast(series: Series, programme: Programme, options: Options = Options(),
+                  progress: Progress = _no_progress) -> Forecast:
+    """The whole forecast from a monthly series: backtest, choice, calibration, simulation, areas, what-ifs.
+
+    ``progress(percent, step)`` is told how far it has got (the page's job shows it).
+    """
     if series.last_month is None or series.reached == 0:
         raise DomainError("Nobody has been reached in the data yet, so there is nothing to forecast from",
                           field="input")
@@ -144,20 +228,28 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
     y = series.total
     as_of = series.last_month
     backtest_seed, outlook_seed, area_seed = np.random.SeedSequence(options.seed).spawn(3)
-    fitted, reason, scores = _choose(y, options, np.random.default_rng(backtest_seed))
-
     months_to_deadline = (programme.deadline - as_of).n
+    progress(5, "Testing the models on the past")
+    fitted, reason, scores, backtest_horizon = _choose(y, options, np.random.default_rng(backtest_seed),
+                                                       months_to_deadline=max(months_to_deadline, 0),
+                                                       progress=progress)
+
+    progress(82, "Simulating possible futures")
     horizon = max(12 * options.horizon_years, months_to_deadline, 1)
     outlook = simulate_outlook(fitted, as_of=as_of, reached=series.reached, horizon=horizon,
                                repetitions=options.paths, rng=np.random.default_rng(outlook_seed))
     chosen_score = scores.get(fitted.candidate.name)
-    factors = None
-    if chosen_score is not None and chosen_score.calibration is not None:
-        factors = chosen_score.calibration.factors(horizon)
-        outlook = calibrated(outlook, factors)
+    calibration = None
+    if chosen_score is not None and chosen_score.detail is not None:
+        calibration = bt.fit_calibration(chosen_score.detail, backtest_horizon)
+        calibration.coverage_80, calibration.coverage_95 = bt.calibrated_coverage(
+            chosen_score, calibration, np.cumsum(y))
+        calibration.pairs = chosen_score.pairs
+        outlook = calibrated(outlook, calibration)
     history = pd.Series(np.cumsum(y).astype(int), index=series.months)
     figures = read_off(outlook, target=programme.target_people, deadline=programme.deadline, history=history)
 
+    progress(90, "Splitting the futures among council areas")
     shown = min(horizon, max(months_to_deadline, 24))
     total_bands = bands(outlook, shown)
     area_paths = area_forecast.reconcile(outlook, series, np.random.default_rng(area_seed))
@@ -168,6 +260,13 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
             for band in total_bands]
     rows += area_forecast.area_rows(area_paths, outlook.months[:shown])
 
+    coverage = {
+        "coverage_80": None if calibration is None else round(calibration.coverage_80, 4),
+        "coverage_95": None if calibration is None else round(calibration.coverage_95, 4),
+        "raw_coverage_80": None if chosen_score is None else round(chosen_score.coverage_80, 4),
+        "raw_coverage_95": None if chosen_score is None else round(chosen_score.coverage_95, 4),
+        "pairs": 0 if chosen_score is None else chosen_score.pairs,
+    }
     summary = {
         "as_of": month_text(as_of),
         "source": series.source,
@@ -176,22 +275,26 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
         "target": {"people": programme.target_people, "start": programme.start.isoformat(),
                    "deadline": programme.end.isoformat(), "deadline_month": month_text(programme.deadline)},
         **figures,
+        "coverage": coverage,
         "required_now": programme.required(as_of),
         "model": {"name": fitted.candidate.name, "label": fitted.candidate.label, "reason": reason,
                   "months_of_history": len(y), "parameters": _rounded(fitted.params)},
         "backtest": {
-            "first_origin": options.first_origin, "horizons": f"1-{options.backtest_horizon}",
+            "first_origin": options.first_origin, "horizons": f"1-{backtest_horizon}",
             "paths_per_origin": options.backtest_paths, "refit_every": options.refit_every,
-            "origin_step": options.origin_step,
+            "origin_step": options.origin_step, "recency_half_life_months": bt.RECENCY_HALF_LIFE,
+            "focus_horizons": (f"{max(months_to_deadline - bt.BEFORE_DEADLINE, 1)}-"
+                               f"{months_to_deadline + bt.AFTER_DEADLINE}" if months_to_deadline > 0 else None),
             "candidates": [score.as_dict() for score in scores.values()],
         },
         "interval_calibration": (
-            {"method": "model intervals widened per horizon to the 80th percentile of backtest errors over "
-                       "the raw 80% half-width (never narrowed)",
-             "stretch_at_horizon": {str(h): round(float(factors[h - 1]), 3) for h in bt.REPORTED_HORIZONS
-                                    if h <= len(factors)},
-             "factors": [round(float(k), 4) for k in factors]}
-            if factors is not None else
+            {"method": "the chosen model's spread mapped per horizon so that 80% of past outcomes fall inside the "
+                       "80% interval and 95% inside the 95% interval in the rolling-origin backtest",
+             "achieved_coverage_80": coverage["coverage_80"], "achieved_coverage_95": coverage["coverage_95"],
+             "k80_at_horizon": {str(h): round(float(calibration.k80[h - 1]), 3) for h in bt.REPORTED_HORIZONS
+                                if h <= len(calibration.k80)},
+             **calibration.as_dict()}
+            if calibration is not None else
             {"method": "none: no backtest, so the intervals are the model's own and may be too narrow"}),
         "areas": area_figures,
         "area_method": "top-down: each simulated total path split by Dirichlet shares of the last 12 months",
@@ -205,6 +308,7 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
             for extra, month in options.what_ifs
         ],
     }
+    progress(97, "Writing the results")
     return Forecast(series, programme, options, fitted, outlook, history, summary, rows)
 
 
@@ -233,12 +337,21 @@ def what_if_for_run(run, *, extra_per_month: int, from_month: str) -> dict:
     outlook = simulate_outlook(fitted, as_of=months[-1], reached=int(y.sum()), horizon=horizon,
                                repetitions=summary.get("paths", MIN_PATHS),
                                rng=np.random.default_rng(outlook_seed))
-    factors = summary.get("interval_calibration", {}).get("factors")
-    if factors:
-        outlook = calibrated(outlook, np.resize(np.asarray(factors, dtype=float), horizon))
+    outlook = calibrated(outlook, bt.Calibration.from_dict(summary.get("interval_calibration", {})))
     history = pd.Series(np.cumsum(y).astype(int), index=months)
     return what_if(outlook, extra_per_month=extra_per_month, from_month=from_month, target=run.target_people,
                    deadline=deadline, history=history)
+
+
+def forecast_from_database(options: Options = Options(), *, as_of: pd.Period | None = None,
+                           progress: Progress = _no_progress) -> Forecast:
+    """The forecast of the programme's own reach: the series to the last complete month (or ``as_of``),
+    the target region's areas, and the target, start and deadline from the programme settings."""
+    progress(1, "Reading the monthly figures")
+    through = as_of if as_of is not None else monthly.last_complete_month(london_today())
+    series = monthly.from_database(through)
+    programme = programme_from_settings(region=area_forecast.region_from_database())
+    return make_forecast(series, programme, options, progress)
 
 
 # --- stored runs ----------------------------------------------------------------------------------
@@ -247,10 +360,18 @@ def store_run(forecast: Forecast):
     """Keep the forecast as a ``ForecastRun`` (the dashboard, the API and the method page read the latest)."""
 
     summary = forecast.summary
+    programme = forecast.programme
+    used = {"target_people": programme.target_people, "start": programme.start.isoformat(),
+            "end": programme.end.isoformat()}
+    if forecast.series.source == "database":
+        now = settings_fingerprint()
+        used.update(region=now["region"], counting=now["counting"])
     run = ForecastRun(
         data_through=forecast.series.last_month.end_time.date(),
-        target_people=forecast.programme.target_people,
-        target_date=forecast.programme.end,
+        target_people=programme.target_people,
+        target_date=programme.end,
+        target_start=programme.start,
+        settings=used,
         method=summary["model"]["name"],
         projected_at_target_date=summary["at_deadline"]["median"],
         lower_80=summary["at_deadline"]["lower_80"],

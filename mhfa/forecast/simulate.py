@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mhfa.forecast.backtest import stretch
+from mhfa.forecast.backtest import Calibration, stretch
 from mhfa.forecast.candidates import Fitted
 
 
@@ -47,10 +47,11 @@ class Outlook:
         return Outlook(self.as_of, self.reached, flow, self.reached + np.cumsum(flow, axis=1))
 
 
-def calibrated(outlook: Outlook, factors: np.ndarray) -> Outlook:
-    """The outlook with its spread widened by the backtest's calibration factors (see backtest.stretch)."""
-
-    cumulative = stretch(outlook.cumulative, factors, floor=outlook.reached)
+def calibrated(outlook: Outlook, calibration: Calibration | None) -> Outlook:
+    """The outlook with its spread scaled by the backtest's calibration (see backtest.stretch)."""
+    if calibration is None:
+        return outlook
+    cumulative = stretch(outlook.cumulative, calibration, floor=outlook.reached)
     flow = np.diff(cumulative, axis=1, prepend=outlook.reached)
     return Outlook(outlook.as_of, outlook.reached, flow, cumulative)
 

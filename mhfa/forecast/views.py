@@ -1,21 +1,27 @@
-"""The forecast's pages: how it is made, in plain words, with the latest run's figures and a what-if."""
+"""The forecast page: the latest run's figures and how they were made, a what-if, and a button to run it again."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from mhfa import flow
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
 from mhfa.errors import DomainError, show_on_form
-from mhfa.forecast.forms import WhatIfForm
-from mhfa.forecast.services import latest_run, what_if_for_run
+from mhfa.forecast import jobs
+from mhfa.forecast.forms import RunForecastForm, WhatIfForm
+from mhfa.forecast.services import chance_status, latest_run, settings_changed_since, what_if_for_run
 
 bp = Blueprint("forecast", __name__, url_prefix="/forecast")
+
+#: Seconds between the page's refreshes while a run goes on.
+REFRESH_SECONDS = 3
 
 
 @bp.route("/method")
 @role_required(Role.BOARD, Role.COORDINATOR)
 def method():
-    """How this forecast is made: the model, its backtest scores and what the intervals mean; what-ifs."""
+    """The latest forecast, how it is made, its backtest and calibration; what-ifs; a run in progress."""
     run = latest_run()
     asked = "extra_per_month" in request.args
     form = WhatIfForm(formdata=request.args if asked else None)
@@ -31,5 +37,26 @@ def method():
                 status = 422
         else:
             status = 422
-    return render_template("forecast/method.html", run=run, summary=(run.summary if run else {}), form=form,
-                           answer=answer), status
+    job = jobs.latest_job()
+    summary = run.summary if run else {}
+    return render_template(
+        "forecast/method.html", run=run, summary=summary, form=form, answer=answer, job=job,
+        run_form=RunForecastForm(), changed=settings_changed_since(run) if run else [],
+        chance=chance_status(summary.get("probability_of_target")) if run else None,
+        answer_chance=chance_status(answer["probability_of_target"]) if answer else None,
+        refresh=REFRESH_SECONDS if job is not None and job.is_open else None,
+    ), status
+
+
+@bp.route("/run", methods=["POST"])
+@role_required(Role.BOARD, Role.COORDINATOR)
+def run_forecast():
+    """Start a forecast run in the background (or show the one already going) and go back to the page."""
+    form = RunForecastForm()
+    if not form.validate_on_submit():
+        flash("The request to run the forecast had expired: press the button again.", "error")
+        return redirect(url_for(".method"))
+    outcome = flow.attempt(jobs.request_run, by=current_user)
+    jobs.start_in_background(current_app._get_current_object(), outcome.value)
+    flash("The forecast is running. This page shows how far it has got.", "success")
+    return redirect(url_for(".method", _anchor="run"))

@@ -28,13 +28,15 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
-def trajectory_svg(series: list[dict], *, start: str, end: str, target: int, bands: list[dict] | None = None,
-                   title: str = "Cumulative people reached against the required path") -> Markup:
-    """``series``: rows with month (YYYY-MM), cumulative and required; ``bands``: forecast rows (cumulative)."""
+def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | None, bands: list[dict] | None = None,
+                   summary: str = "",
+                   title: str = "People counted toward the target, cumulative, against the required path") -> Markup:
+    """``series``: rows with month (YYYY-MM), cumulative and required; ``bands``: forecast rows (cumulative);
+    ``target`` None: no required path (an area with no share of the target)."""
     bands = bands or []
     first, last = _month_index(start), max(_month_index(end), *(_month_index(b["month"]) for b in bands), 0)
     span = max(1, last - first)
-    top = _nice_max(max([target, *(r["cumulative"] for r in series), *(b["upper_95"] for b in bands)]))
+    top = _nice_max(max([target or 0, *(r["cumulative"] for r in series), *(b["upper_95"] for b in bands)]))
 
     def x(label: str) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * (_month_index(label) - first) / span
@@ -49,7 +51,7 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int, ban
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="reach-chart" role="img" '
         'aria-labelledby="chart-title chart-desc" focusable="false">',
         f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(describe(series, target, bands))}</desc>',
+        f'<desc id="chart-desc">{escape(summary)}</desc>',
     ]
     for i in range(6):
         value = top * i / 5
@@ -69,9 +71,10 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int, ban
             parts.append(f'<polygon points="{outline}" fill="{colour}" stroke="none"/>')
         parts.append(f'<polyline points="{points(bands, "median")}" fill="none" stroke="#1d70b8" stroke-width="2" '
                      'stroke-dasharray="2 3"/>')
-    required_path = [{"month": start, "required": 0}, {"month": end, "required": target}]
-    parts.append(f'<polyline points="{points(required_path, "required")}" fill="none" stroke="#d4351c" '
-                 'stroke-width="2" stroke-dasharray="8 5"/>')
+    if target is not None:
+        required_path = [{"month": start, "required": 0}, {"month": end, "required": target}]
+        parts.append(f'<polyline points="{points(required_path, "required")}" fill="none" stroke="#d4351c" '
+                     'stroke-width="2" stroke-dasharray="8 5"/>')
     if series:
         parts.append(f'<polyline points="{points(series, "cumulative")}" fill="none" stroke="#0b0c0c" '
                      'stroke-width="3"/>')
@@ -87,14 +90,19 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int, ban
     return Markup("".join(parts))  # noqa: S704  (every text part escaped above; numbers formatted here)
 
 
-def describe(series: list[dict], target: int, bands: list[dict] | None = None) -> str:
-    """The chart's text summary."""
-    if not series:
-        return "No people have been reached yet."
-    latest = series[-1]
-    gap = latest["cumulative"] - latest["required"]
-    text = (f"By {latest['month']}, {latest['cumulative']:,} people reached against {latest['required']:,} on the "
-            f"required path to {target:,}: {abs(gap):,} {'ahead of' if gap >= 0 else 'behind'} the path.")
+def describe(position, bands: list[dict] | None = None) -> str:
+    """The chart's text summary: the headline's own figures (``mhfa.reach.counted.Position``)."""
+    where = f" in {position.area_name}" if position.area_name else ""
+    day = f"{position.as_of.day} {position.as_of:%B %Y}"
+    text = f"On {day}, {position.counted:,} people{where} counted toward the target"
+    if position.target is None:
+        text += f" ({position.area_name} has no share of the target: it is not in the target region)."
+    else:
+        gap = position.gap
+        text += (f" against {position.required:,} needed by then on the required path to {position.target:,}: "
+                 f"{abs(gap):,} {'ahead of' if gap >= 0 else 'behind'} the path.")
+    if position.outside:
+        text += f" Beside it, not counted: {position.outside:,} people in areas outside the target region."
     if bands:
         final = bands[-1]
         text += (f" The forecast median reaches {final['median']:,.0f} by {final['month']} "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
+from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
@@ -18,7 +19,15 @@ from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
 from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, UNKNOWN_AREA, ReachGroupMonth, ReachMonth, ReachSpendMonth
+from mhfa.reach.models import (
+    BASES,
+    GROUP_DIMENSIONS,
+    UNKNOWN_AREA,
+    ReachFirst,
+    ReachGroupMonth,
+    ReachMonth,
+    ReachSpendMonth,
+)
 
 GROUPINGS = ("month", "area", "course_type")
 
@@ -44,8 +53,9 @@ class Filters:
 
 # --- kept ---------------------------------------------------------------------------------------
 
-def kept_counts(group_by: str, filters: Filters) -> dict[int, int]:
-    """People reached, grouped by month (yyyymm), area (key) or course type (id)."""
+def kept_counts(group_by: str, filters: Filters, *, areas: frozenset[int] | None = None) -> dict[int, int]:
+    """People reached, grouped by month (yyyymm), area (key) or course type (id); ``areas``: only these area keys
+    (``mhfa.reach.counted.counted_keys()`` for the people counted toward the target)."""
     t = ReachMonth
     column = {"month": t.month, "area": t.area, "course_type": t.course_type_id}[group_by]
     query = sa.select(column, sa.func.sum(t.people)).where(
@@ -54,6 +64,8 @@ def kept_counts(group_by: str, filters: Filters) -> dict[int, int]:
     query = _month_filters(query, t, filters)
     if filters.area is not None:
         query = query.where(t.area == filters.area)
+    if areas is not None:
+        query = query.where(t.area.in_(sorted(areas)))
     return {key: int(n) for key, n in db.session.execute(query) if n}
 
 
@@ -67,11 +79,13 @@ def kept_month_area(filters: Filters) -> dict[tuple[int, int], int]:
     return {(month, area): int(n) for month, area, n in db.session.execute(query) if n}
 
 
-def kept_all_group_counts(filters: Filters) -> dict[str, dict[str, int]]:
-    """Every group table's counts in one query: dimension → value → people."""
+def kept_all_group_counts(filters: Filters, *, include_outside: bool = False) -> dict[str, dict[str, int]]:
+    """Every group table's counts in one query: dimension → value → people counted toward the target on the
+    filters' basis (``include_outside``: and the people outside the target region too)."""
     t = ReachGroupMonth
     query = sa.select(t.dimension, t.value, sa.func.sum(t.people)).where(
-        t.include_awareness.is_(filters.include_awareness)).group_by(t.dimension, t.value)
+        t.include_awareness.is_(filters.include_awareness), t.basis == filters.basis,
+        *_counted_only(t, include_outside)).group_by(t.dimension, t.value)
     query = _month_filters(query, t, filters)
     out: dict[str, dict[str, int]] = {d: {} for d in GROUP_DIMENSIONS}
     for dimension, value, n in db.session.execute(query):
@@ -80,16 +94,37 @@ def kept_all_group_counts(filters: Filters) -> dict[str, dict[str, int]]:
     return out
 
 
-def kept_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
-    """People reached by employer sector or an equality answer ("" = not known). Not split by area."""
+def kept_group_counts(dimension: str, filters: Filters, *, include_outside: bool = False) -> dict[str, int]:
+    """People reached by employer sector or an equality answer ("" = not known), counted toward the target on
+    the filters' basis (``include_outside``: and those outside the region). Not split by area."""
     if dimension not in GROUP_DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     t = ReachGroupMonth
     query = sa.select(t.value, sa.func.sum(t.people)).where(
-        t.include_awareness.is_(filters.include_awareness), t.dimension == dimension
-    ).group_by(t.value)
+        t.include_awareness.is_(filters.include_awareness), t.dimension == dimension, t.basis == filters.basis,
+        *_counted_only(t, include_outside)).group_by(t.value)
     query = _month_filters(query, t, filters)
     return {key: int(n) for key, n in db.session.execute(query) if n}
+
+
+def first_group_counts(filters: Filters, *, areas: frozenset[int] | None = None) -> dict[str, dict[str, int]]:
+    """As :func:`kept_all_group_counts`, for one area (``filters.area``): counted over the kept first-reach rows
+    of the people attributed to it on the basis (``areas``: only when the area is one of these keys)."""
+    t = ReachFirst
+    area = getattr(t, {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}[filters.basis])
+    out: dict[str, dict[str, int]] = {d: {} for d in GROUP_DIMENSIONS}
+    if areas is not None and filters.area is not None and filters.area not in areas:
+        return out
+    for dimension in GROUP_DIMENSIONS:
+        column = getattr(t, dimension)
+        query = sa.select(column, sa.func.count()).where(t.include_awareness.is_(filters.include_awareness))
+        query = _month_filters(query, t, filters).group_by(column)
+        if filters.area is not None:
+            query = query.where(area == filters.area)
+        elif areas is not None:
+            query = query.where(area.in_(sorted(areas)))
+        out[dimension] = {value: int(n) for value, n in db.session.execute(query) if n}
+    return out
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,10 @@ def kept_spend(filters: Filters) -> dict[str, Spend]:
         query = query.where(t.course_type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
     return {stream: Spend(int(pence or 0), int(items or 0), int(uncosted or 0))
             for stream, pence, items, uncosted in db.session.execute(query) if items or uncosted}
+
+
+def _counted_only(t, include_outside: bool) -> list:
+    return [] if include_outside else [t.counted.is_(True)]
 
 
 def _month_filters(query, t, filters: Filters):
@@ -194,9 +233,12 @@ def bare_counts(group_by: str, filters: Filters) -> dict[int, int]:
     return {key: int(n) for key, n in db.session.execute(query) if n}
 
 
-def bare_group_counts(dimension: str, filters: Filters) -> dict[str, int]:
+def bare_group_counts(dimension: str, filters: Filters, *, include_outside: bool = False) -> dict[str, int]:
     """The same as :func:`kept_group_counts`, by COUNT(DISTINCT person) over the raw rows."""
-    counting, joined, _area, _month, conditions = _bare_base(replace(filters, area=None))
+    counting, joined, area, _month, conditions = _bare_base(replace(filters, area=None))
+    if not include_outside:
+        in_region = sa.select(CouncilArea.id).where(CouncilArea.in_target_region.is_(True)).scalar_subquery()
+        conditions.append(sa.or_(area == UNKNOWN_AREA, area.in_(in_region)))
     if dimension == "sector":
         joined = joined.outerjoin(Employer, Employer.id == Person.employer_id)
         column = Employer.__table__.c.sector

@@ -1,14 +1,10 @@
 """The dashboard's figures, built only from the kept counts (see ``counts.py``).
 
-Rules written here once, shown beside the figures:
-
-- *Toward the target*: every person reached except those attributed (on the chosen basis) to an
-  area outside the target region; "Unknown" counts toward the target and is shown as its own row.
-- *Required path*: linear from 0 on the start date to the target on the end date.
-- *Monthly rate needed*: people still to reach ÷ months left to the end date.
-- *Actual rate*: people reached toward the target in the last 3 (12) complete months, per month.
-- *Status*: green when reach is at or above the required path today; amber when within 10% below
-  it, or when the last 3 months' rate is at least the rate needed; red otherwise.
+The figure set against the target, and the target, required path, rate needed and status, are
+``counted.py``'s (one definition, one place); this module lays them out as the headline, the chart's
+series and the tables. Every breakdown table counts the same people as the headline (counted toward
+the target, under the same filters) and ends with a total row equal to the headline's people reached
+in the period; ``include_outside`` adds the people outside the target region, labelled.
 """
 from __future__ import annotations
 
@@ -16,23 +12,22 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 
-from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
+from mhfa.areas.models import CouncilArea, EqualityPopulation
 from mhfa.courses.models import CourseType, FundingStream
 from mhfa.employers.models import Sector
 from mhfa.extensions import db
 from mhfa.forecast.models import ForecastRun
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
-from mhfa.reach.counts import Filters, Spend, kept_all_group_counts, kept_counts, kept_month_area, kept_spend
+from mhfa.reach import counted
+from mhfa.reach.counted import Position, add_months, month_end, month_key
+from mhfa.reach.counts import Filters, Spend, first_group_counts, kept_all_group_counts, kept_counts, kept_spend
 from mhfa.reach.models import UNKNOWN_AREA
-from mhfa.reach.settings import current_settings, region_area_ids
-from mhfa.timeutil import london_today
 
-RAG_RULE = ("Green: at or above the required path today. Amber: less than 10% below it, or the last 3 months' "
-            "rate is at least the monthly rate needed. Red: otherwise.")
-TARGET_RULE = ("Counted toward the target: everyone reached except people attributed to an area outside the "
-               "target region; people whose area is not known count and are shown as Unknown.")
+RAG_RULE = counted.STATUS_RULE
+TARGET_RULE = counted.RULE
+OUTSIDE_NOTE = ("People outside the target region are included in this table (switch: include people outside the "
+                "region); its total is then more than the headline's figure counted toward the target.")
 SUPPRESSION_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10' (ONS practice); when only one cell of a table "
                     "would be hidden, the next smallest is hidden too, so no hidden count can be worked out from "
                     "the total.")
@@ -57,29 +52,13 @@ FEWER_THAN_10 = "fewer than 10"
 NOT_KNOWN = "not known"
 
 
-def _memo(key, compute):
-    """Within one request, each reference read and kept query runs once however many tables use it."""
-    if not has_request_context():
-        return compute()
-    store = request.environ.setdefault("mhfa.reach.memo", {})
-    if key not in store:
-        store[key] = compute()
-    return store[key]
-
-
-def _settings():
-    return _memo("settings", current_settings)
-
-
-def _region() -> set[int]:
-    return _memo("region", region_area_ids)
-
-
-def month_area(filters: Filters) -> dict[tuple[int, int], int]:
-    """(month, area) → people on the filters' basis, variant and course types, every month (memoised)."""
-    key = ("month_area", filters.basis, filters.include_awareness, filters.course_type_ids)
-    return _memo(key, lambda: kept_month_area(Filters(basis=filters.basis, include_awareness=filters.include_awareness,
-                                                      course_type_ids=filters.course_type_ids)))
+_memo = counted.memo
+_settings = counted.settings
+_region = counted.region
+month_area = counted.month_area
+populations = counted.populations
+pro_rata_targets = counted.pro_rata_targets
+month_of = month_key
 
 
 def _areas_between(filters: Filters, first: int | None, last: int | None) -> dict[int, int]:
@@ -100,17 +79,8 @@ def course_types() -> list[CourseType]:
     return _memo("types", lambda: db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all())
 
 
-def month_of(day: date) -> int:
-    return day.year * 100 + day.month
-
-
 def month_label(key: int) -> str:
     return f"{key // 100:04d}-{key % 100:02d}"
-
-
-def add_months(key: int, n: int) -> int:
-    index = (key // 100) * 12 + key % 100 - 1 + n
-    return (index // 12) * 100 + index % 12 + 1
 
 
 def months_between(first: int, last: int) -> list[int]:
@@ -132,140 +102,63 @@ class Table:
     note: str = ""
 
 
-@dataclass
-class Headline:
-    reached: int
-    reached_all: int
-    target_people: int
-    share_of_target: float
-    share_of_time: float
-    required_today: int
-    rate_needed: float
-    rate_3: float
-    rate_12: float
-    status: str
-    as_of: date
-    end_on: date
-    start_on: date
-    note: str
+Headline = Position
 
 
-def _today(as_of: date | None) -> date:
-    return as_of or london_today()
+def headline(filters: Filters, as_of: date | None = None) -> Position:
+    """Counted toward the target, people outside the region beside it, the target (the area's share when an
+    area is chosen), required path, rates and status at the as-of date (``counted.position``)."""
+    return _memo(("position", filters, as_of), lambda: counted.position(filters, as_of))
 
 
-def headline(filters: Filters, as_of: date | None = None) -> Headline:
-    """Reached to date, share of target and time, rates and the red/amber/green status."""
-    settings = _settings()
-    today = _today(as_of)
-    current = month_of(today)
-    end = min(current, filters.end_month or current)
-    by_area = _areas_between(filters, None, end)
-    region = _region()
-    toward = sum(n for area, n in by_area.items() if area == UNKNOWN_AREA or area in region)
-    monthly: dict[int, int] = {}
-    for (month, area), n in month_area(filters).items():
-        if month <= end and (area == UNKNOWN_AREA or area in region) and filters.area in (None, area):
-            monthly[month] = monthly.get(month, 0) + n
-    last_complete = add_months(current, -1)
-
-    def rate(months: int) -> float:
-        first = add_months(last_complete, -(months - 1))
-        return sum(n for m, n in monthly.items() if first <= m <= last_complete) / months
-
-    span = (settings.end_on - settings.start_on).days or 1
-    elapsed = min(max((today - settings.start_on).days, 0), span)
-    share_time = elapsed / span
-    required = round(settings.target_people * share_time)
-    months_left = max(1, (settings.end_on.year - today.year) * 12 + settings.end_on.month - today.month)
-    rate_needed = max(0, settings.target_people - toward) / months_left
-    rate_3, rate_12 = rate(3), rate(12)
-    if toward >= required:
-        status = "green"
-    elif toward >= 0.9 * required or rate_3 >= rate_needed:
-        status = "amber"
-    else:
-        status = "red"
-    return Headline(
-        reached=toward, reached_all=sum(by_area.values()), target_people=settings.target_people,
-        share_of_target=toward / settings.target_people if settings.target_people else 0.0,
-        share_of_time=share_time, required_today=required, rate_needed=rate_needed, rate_3=rate_3,
-        rate_12=rate_12, status=status, as_of=today, end_on=settings.end_on, start_on=settings.start_on,
-        note=settings.note,
-    )
+def _window(filters: Filters, as_of: date | None) -> Filters:
+    """The filters' months, ending at the as-of date's month."""
+    return filters.with_months(filters.start_month, month_key(counted.as_of_for(filters, as_of)))
 
 
 def cumulative_series(filters: Filters, as_of: date | None = None) -> list[dict]:
-    """Month by month from the programme start: people reached that month, cumulative, and the required path.
-
-    Counts everyone reached on the basis (or only the chosen area); the required path is the
-    programme's (or the area's pro-rata share of it when an area is chosen).
-    """
-    settings = _settings()
-    today = _today(as_of)
-    first = month_of(settings.start_on)
-    last = min(month_of(today), filters.end_month or month_of(today))
-    monthly: dict[int, int] = {}
-    for (month, area), n in month_area(filters).items():
-        if month <= last and filters.area in (None, area):
-            monthly[month] = monthly.get(month, 0) + n
-    before = sum(n for m, n in monthly.items() if m < first)
-    target = settings.target_people
-    if filters.area is not None:
-        target = pro_rata_targets().get(filters.area, 0)
-    span = (settings.end_on - settings.start_on).days or 1
-    rows, total = [], before
+    """Month by month from the programme start to the as-of date: people counted toward the target that month,
+    cumulative, the required path (at each month's end; at the as-of date in its month), and beside them the
+    people outside the region (cumulative, never added). An area chosen: its people and its share of the target.
+    The last row equals the headline."""
+    programme = _settings()
+    position = headline(filters, as_of)
+    first, last = month_key(programme.start_on), month_key(position.as_of)
+    inside, outside = counted.monthly(filters), counted.monthly(filters, outside=True)
+    total = sum(n for m, n in inside.items() if m < first)
+    total_out = sum(n for m, n in outside.items() if m < first)
+    target = position.target
+    rows = []
     for key in months_between(first, last):
-        total += monthly.get(key, 0)
-        month_end = date(key // 100 + (key % 100 == 12), key % 100 % 12 + 1, 1)
-        share = min(max((month_end - settings.start_on).days, 0), span) / span
-        rows.append({"month": month_label(key), "reached": monthly.get(key, 0), "cumulative": total,
-                     "required": round(target * share)})
+        total += inside.get(key, 0)
+        total_out += outside.get(key, 0)
+        day = min(month_end(key), position.as_of)
+        rows.append({"month": month_label(key), "reached": inside.get(key, 0), "cumulative": total,
+                     "required": None if target is None else counted.required_at(day, target),
+                     "outside": total_out})
     return rows
 
 
-def populations() -> dict[int, tuple[int, str]]:
-    """Each area's latest population: aged 16+ where published for that year, else all ages (labelled)."""
-    return _memo("populations", _populations)
-
-
-def _populations() -> dict[int, tuple[int, str]]:
-    rows = db.session.execute(sa.select(AreaPopulation.council_area_id, AreaPopulation.year,
-                                        AreaPopulation.age_group, AreaPopulation.population)).all()
-    best: dict[int, tuple] = {}
-    for area_id, year, group, population in rows:
-        rank = (year, group is AgeGroup.AGED_16_PLUS)
-        if area_id not in best or rank > best[area_id][0]:
-            label = f"{year}, {'16+' if group is AgeGroup.AGED_16_PLUS else 'all ages'}"
-            best[area_id] = (rank, population, label)
-    return {area_id: (value[1], value[2]) for area_id, value in best.items()}
-
-
-def pro_rata_targets() -> dict[int, int]:
-    """Each target-region area's share of the target, pro rata to its population."""
-    settings = _settings()
-    region = _region()
-    pops = {a: p for a, (p, _label) in populations().items() if a in region}
-    total = sum(pops.values())
-    return {a: round(settings.target_people * p / total) for a, p in pops.items()} if total else {}
-
-
 def area_table(filters: Filters, as_of: date | None = None) -> Table:
-    today = _today(as_of)
-    end = min(filters.end_month or month_of(today), month_of(today))
+    end = month_key(counted.as_of_for(filters, as_of))
     in_range = _areas_between(filters, filters.start_month, end)
     to_date = _areas_between(filters, None, end)
     last_12 = _areas_between(filters, add_months(end, -11), end)
     prev_12 = _areas_between(filters, add_months(end, -23), add_months(end, -12))
     areas = areas_in_order()
     pops, targets = populations(), pro_rata_targets()
+    region = _region()
     table = Table("areas", "People reached by council area", [
-        "Council area", "GSS code", "In target region", "Reached in period", "Reached to date", "Population",
-        "Population (year, ages)", "Per 1,000 residents", "Pro-rata target", "Share of pro-rata target",
-        "Last 12 months", "Trend (last 12 vs previous 12 months)"],
-        note="Areas outside the target region are shown but do not count toward the regional target. " + TARGET_RULE)
-    keys = [(a.id, a.name, a.gss_code, a.in_target_region) for a in areas] + [(UNKNOWN_AREA, "Unknown", "", "")]
-    for key, name, code, in_region in keys:
+        "Council area", "GSS code", "Counted toward the target", "Reached in period", "Reached to date",
+        "Population", "Population (year, ages)", "Per 1,000 residents (population shown)", "Pro-rata target",
+        "Share of pro-rata target", "Last 12 months", "Trend (last 12 vs previous 12 months)"],
+        note=("Areas outside the target region are shown but never counted toward the target; the last two rows "
+              "give the figure counted toward the target and the people outside the region. Per 1,000 residents "
+              "uses the population aged 16 and over where the reference data has it, else all ages (said in "
+              "the population column). " + TARGET_RULE))
+    keys = [(a.id, a.name, a.gss_code) for a in areas] + [(UNKNOWN_AREA, "Unknown", "")]
+    sums = {True: [0, 0, 0], False: [0, 0, 0]}
+    for key, name, code in keys:
         if filters.area is not None and key != filters.area:
             continue
         reached, to_date_n = in_range.get(key, 0), to_date.get(key, 0)
@@ -273,25 +166,45 @@ def area_table(filters: Filters, as_of: date | None = None) -> Table:
         target = targets.get(key)
         recent, earlier = last_12.get(key, 0), prev_12.get(key, 0)
         trend = "up" if recent > earlier else "down" if recent < earlier else "level"
+        inside = counted.is_counted(key, region)
+        for i, n in enumerate((reached, to_date_n, recent)):
+            sums[inside][i] += n
         table.rows.append([
-            name, code, "" if key == UNKNOWN_AREA else ("yes" if in_region else "no"), reached, to_date_n,
+            name, code, "yes" if inside else "no (outside the target region)", reached, to_date_n,
             population, pop_label, round(1000 * to_date_n / population, 2) if population else None,
             target, round(to_date_n / target, 4) if target else None, recent, trend,
         ])
+    for inside, label in ((True, "Total counted toward the target"),
+                          (False, "Outside the target region (not counted)")):
+        reached, to_date_n, recent = sums[inside]
+        table.rows.append([label, "", "yes" if inside else "no", reached, to_date_n, None, "", None, None, None,
+                           recent, ""])
     return table
 
 
-def course_type_table(filters: Filters, as_of: date | None = None) -> Table:
-    end = min(filters.end_month or month_of(_today(as_of)), month_of(_today(as_of)))
-    counts = kept_counts("course_type", filters.with_months(filters.start_month, end))
+def _scope(filters: Filters, include_outside: bool) -> frozenset[int] | None:
+    """The area keys a breakdown counts: those counted toward the target, or every area."""
+    return None if include_outside else counted.counted_keys()
+
+
+def _total_label(include_outside: bool) -> str:
+    return "Total (including people outside the region)" if include_outside else "Total counted toward the target"
+
+
+def course_type_table(filters: Filters, as_of: date | None = None, *, include_outside: bool = False) -> Table:
+    window = _window(filters, as_of)
+    counts = _memo(("types", window, include_outside),
+                   lambda: kept_counts("course_type", window, areas=_scope(filters, include_outside)))
     types = course_types()
     table = Table("course_types", "People reached by the course that first reached them",
-                  ["Course type", "Code", "Counts toward target", "Awareness course", "People reached"])
+                  ["Course type", "Code", "Counts toward target", "Awareness course", "People reached"],
+                  note=OUTSIDE_NOTE if include_outside else TARGET_RULE)
     for kind in types:
         if filters.course_type_ids is not None and kind.id not in filters.course_type_ids:
             continue
         table.rows.append([kind.name, kind.code, "yes" if kind.counts_toward_target else "no",
                            "yes" if kind.is_awareness else "no", counts.get(kind.id, 0)])
+    table.rows.append([_total_label(include_outside), "", "", "", sum(counts.values())])
     return table
 
 
@@ -306,43 +219,53 @@ GROUP_LABELS = {
 EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
 
 
-def _window(filters: Filters, as_of: date | None) -> Filters:
-    end = min(filters.end_month or month_of(_today(as_of)), month_of(_today(as_of)))
-    return filters.with_months(filters.start_month, end)
-
-
-def _group_counts(filters: Filters, as_of: date | None) -> dict[str, dict[str, int]]:
+def _group_counts(filters: Filters, as_of: date | None, include_outside: bool = False) -> dict[str, dict[str, int]]:
+    """dimension → value → people, under the filters (the kept group rows; with an area chosen, the kept
+    first-reach rows of that area)."""
     window = _window(filters, as_of)
-    return _memo(("groups", window), lambda: kept_all_group_counts(window))
+    if filters.area is not None:
+        return _memo(("groups", window, include_outside), lambda: first_group_counts(
+            window, areas=None if include_outside else counted.counted_keys()))
+    return _memo(("groups", window, include_outside),
+                 lambda: kept_all_group_counts(window, include_outside=include_outside))
 
 
-def group_table(dimension: str, filters: Filters, as_of: date | None = None) -> Table:
-    """People reached by sector or an equality group (all areas); equality tables are suppressed and set
-    against the population where a published figure is known."""
-    counts = _group_counts(filters, as_of)[dimension]
+def _group_title(heading: str, filters: Filters, include_outside: bool) -> str:
+    who = "People reached" if include_outside else "People counted toward the target"
+    where = f" in {counted.area_name(filters.area)}" if filters.area is not None else ""
+    return f"{who}{where} by {heading.lower()}" + (" (including people outside the region)" if include_outside
+                                                    else "")
+
+
+def group_table(dimension: str, filters: Filters, as_of: date | None = None, *,
+                include_outside: bool = False) -> Table:
+    """People by sector or an equality group; equality tables are suppressed and set against the population
+    where a published figure is known."""
+    counts = _group_counts(filters, as_of, include_outside)[dimension]
+    scope_note = OUTSIDE_NOTE if include_outside else TARGET_RULE
     heading, labels = GROUP_LABELS[dimension]
     unknown = "Not known (no employer)" if dimension == "sector" else "Not answered"
     values = [(v, labels[v], counts.get(v, 0)) for v in labels] + [("", unknown, counts.get("", 0))]
     total = sum(n for _v, _label, n in values)
     if dimension not in EQUALITY:
-        table = Table(dimension, f"People reached by {heading.lower()} (all areas, every basis)",
-                      [heading, "People reached"], [[label, n] for _v, label, n in values])
-        table.rows.append(["Total", total])
+        table = Table(dimension, _group_title(heading, filters, include_outside),
+                      [heading, "People reached"], [[label, n] for _v, label, n in values], note=scope_note)
+        table.rows.append([_total_label(include_outside), total])
         return table
     cells = suppress([n for _v, _label, n in values])
     answered = [i for i, (v, _label, _n) in enumerate(values) if v and v != "prefer-not-to-say"]
     shares = reached_shares([n for _v, _label, n in values], cells, answered)
     population = population_shares(dimension)
     source = population_source(dimension)
-    table = Table(dimension, f"People reached by {heading.lower()} (all areas, every basis)",
+    table = Table(dimension, _group_title(heading, filters, include_outside),
                   [heading, "People reached", "Share of those who answered (%)",
                    "Population share, aged 16+ (%)"],
-                  note=" ".join((SUPPRESSION_RULE, SHARE_RULE, source)))
+                  note=" ".join((scope_note, SUPPRESSION_RULE, SHARE_RULE, source)))
     for i, (value, label, _n) in enumerate(values):
         known = i in answered
         pop = (population.get(value, 0.0) if population is not None else NOT_KNOWN) if known else ""
         table.rows.append([label, cells[i], shares[i] if known else "", pop])
-    table.rows.append(["Total", total, "", ""])
+    table.rows.append([_total_label(include_outside), total, "", ""])
     return table
 
 
@@ -404,27 +327,39 @@ def population_source(dimension: str) -> str:
 STREAM_ROWS = [(s.value, s.label) for s in FundingStream] + [("", "Not recorded (historical imports)")]
 
 
-def funding_table(filters: Filters, as_of: date | None = None) -> Table:
-    """People reached, spend and the cost per person reached by funding stream (all areas)."""
+def funding_table(filters: Filters, as_of: date | None = None, *, include_outside: bool = False) -> Table:
+    """People reached, spend and the cost per person reached by funding stream.
+
+    The people are those of the headline (counted toward the target) unless ``include_outside``; the
+    spend is the programme's whole spend, so the cost per person divides it by everyone it reached
+    (outside the region too), whichever people are shown."""
     window = _window(filters, as_of)
-    people = _group_counts(filters, as_of)["funding_stream"]
+    people = _group_counts(filters, as_of, include_outside)["funding_stream"]
+    everyone = Filters(basis=filters.basis, include_awareness=filters.include_awareness,
+                       course_type_ids=filters.course_type_ids, start_month=window.start_month,
+                       end_month=window.end_month)
+    reached_by_spend = _group_counts(everyone, as_of, True)["funding_stream"]
     spend = _memo(("spend", window), lambda: kept_spend(window))
     table = Table("funding_stream",
-                  "By funding stream: people reached, spend and cost per person reached (all areas, every basis)",
+                  "By funding stream: " + _group_title("funding stream", filters, include_outside).lower()
+                  + ", spend and cost per person reached",
                   ["Funding stream", "People reached", "Spend known (£)", "Courses with no delivery cost recorded",
-                   "Cost per person reached (£)", "About the cost"], note=FUNDING_RULE)
+                   "Cost per person reached, everyone the spend reached (£)", "About the cost"],
+                  note=" ".join((OUTSIDE_NOTE if include_outside else TARGET_RULE, FUNDING_RULE)))
     complete = True
     for value, label in STREAM_ROWS:
         reached = people.get(value, 0)
         money = spend.get(value, Spend())
-        cost, about = _cost(value, reached, money)
+        cost, about = _cost(value, reached_by_spend.get(value, 0), money)
         complete = complete and (cost is not None or (reached == 0 and money.uncosted == 0))
         table.rows.append([label, reached, money.pence / 100 if value else None,
                            money.uncosted if value else None, cost, about])
     reached_all = sum(people.values())
+    by_spend_all = sum(reached_by_spend.values())
     pence_all = sum(m.pence for m in spend.values())
-    total_cost = round(pence_all / 100 / reached_all, 2) if complete and reached_all and pence_all else None
-    table.rows.append(["Total", reached_all, pence_all / 100, sum(m.uncosted for m in spend.values()), total_cost,
+    total_cost = round(pence_all / 100 / by_spend_all, 2) if complete and by_spend_all and pence_all else None
+    table.rows.append([_total_label(include_outside), reached_all, pence_all / 100,
+                       sum(m.uncosted for m in spend.values()), total_cost,
                        "" if total_cost is not None else "Not known: some streams' spend is not known"])
     return table
 
@@ -475,24 +410,28 @@ def latest_forecast() -> dict | None:
 
 
 def series_table(series: list[dict]) -> Table:
-    return Table("trajectory", "Cumulative people reached against the required path",
-                 ["Month", "Reached in month", "Cumulative reached", "Required path"],
-                 [[r["month"], r["reached"], r["cumulative"], r["required"]] for r in series])
+    return Table("trajectory", "People counted toward the target, cumulative, against the required path",
+                 ["Month", "Counted toward the target in month", "Counted toward the target (cumulative)",
+                  "Required path (month end; the as-of date in its month)",
+                  "Outside the target region, cumulative (not counted)"],
+                 [[r["month"], r["reached"], r["cumulative"], r["required"], r["outside"]] for r in series],
+                 note=TARGET_RULE)
 
 
-def all_tables(filters: Filters, *, equality: bool = True, as_of: date | None = None) -> list[Table]:
+def all_tables(filters: Filters, *, equality: bool = True, as_of: date | None = None,
+               include_outside: bool = False) -> list[Table]:
     tables = [series_table(cumulative_series(filters, as_of)), area_table(filters, as_of),
-              course_type_table(filters, as_of)]
+              course_type_table(filters, as_of, include_outside=include_outside)]
     if equality:
-        tables.append(group_table("sector", filters, as_of))
-        tables.append(funding_table(filters, as_of))
-        tables += [group_table(d, filters, as_of) for d in EQUALITY]
+        tables.append(group_table("sector", filters, as_of, include_outside=include_outside))
+        tables.append(funding_table(filters, as_of, include_outside=include_outside))
+        tables += [group_table(d, filters, as_of, include_outside=include_outside) for d in EQUALITY]
     return tables
 
 
 def home_summary() -> dict:
     """The board's home-page panel: the same figures as the dashboard's headline."""
     figures = headline(Filters())
-    return {"reached": figures.reached, "required_today": figures.required_today,
-            "target_people": figures.target_people, "target_end": figures.end_on,
+    return {"reached": figures.counted, "required_today": figures.required,
+            "target_people": figures.target, "target_end": figures.end_on,
             "share_of_target": figures.share_of_target}

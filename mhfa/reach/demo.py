@@ -6,7 +6,7 @@ from flask import current_app
 
 from mhfa.extensions import db
 from mhfa.reach.keeping import rebuild
-from mhfa.reach.settings import record_scaled_target
+from mhfa.reach.settings import current_settings, record_scaled_target
 
 FULL_SCALE_PEOPLE = 500_000
 
@@ -24,6 +24,10 @@ def keep_demo_reach(people: int) -> list[str]:
     if db.session.connection().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month"))
     configured = current_app.config["MHFA_TARGET_PEOPLE"]
+    settings = current_settings(persist=True)  # the invoices' payment details: plainly not a real account
+    settings.bank_account_name = settings.bank_account_name or "Demo data: not a real account"
+    settings.bank_sort_code = settings.bank_sort_code or "00-00-00"
+    settings.bank_account_number = settings.bank_account_number or "00000000"
     if people >= FULL_SCALE_PEOPLE:
         record_scaled_target(configured, "")
         return ["Reach figures built."]

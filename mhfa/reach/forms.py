@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField
-from wtforms.validators import DataRequired
+from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates
@@ -27,6 +27,8 @@ class ParsedFilters:
     filters: Filters
     errors: dict[str, str] = field(default_factory=dict)
     values: dict = field(default_factory=dict)
+    include_outside: bool = False  # breakdown tables add the people outside the target region
+    area_name: str = ""
 
     def query_args(self) -> dict:
         """The filters as query-string arguments (for download links)."""
@@ -40,9 +42,21 @@ class ParsedFilters:
             parts.append(f"months {self.values.get('from') or 'start'} to {self.values.get('to') or 'now'}")
         if self.values.get("type"):
             parts.append("course types " + ", ".join(self.values["type"]))
-        if self.values.get("area"):
-            parts.append(f"area {self.values['area']}")
+        if self.area_name:
+            parts.append(f"council area {self.area_name}")
+        if self.include_outside:
+            parts.append("breakdown tables include people outside the target region")
         return "Filters: " + "; ".join(parts)
+
+    def period_text(self) -> str:
+        """What a chosen period means, said plainly (empty when no period is chosen)."""
+        first, last = self.values.get("from"), self.values.get("to")
+        if not first and not last:
+            return ""
+        span = f"from {first or 'the start'} to {last or 'now'}"
+        return (f"Period {span}: the tables count people first reached in these months; the headline and the "
+                "chart show the position against the required path at the end of the period (or today, if "
+                "that is earlier), not today.")
 
 
 def _month(text: str) -> int | None:
@@ -91,17 +105,25 @@ def parse_filters(args) -> ParsedFilters:
         type_ids = frozenset(known.values()) or None
     area_text = one("area")
     area = None
+    area_name = ""
     if area_text:
         if area_text.lower() == "unknown":
-            area = UNKNOWN_AREA
+            area, area_name = UNKNOWN_AREA, "Unknown"
         else:
-            area = db.session.scalar(sa.select(CouncilArea.id).where(CouncilArea.gss_code == area_text.upper()))
-            if area is None:
+            found = db.session.execute(sa.select(CouncilArea.id, CouncilArea.name)
+                                       .where(CouncilArea.gss_code == area_text.upper())).first()
+            if found is None:
                 errors["area"] = "Choose a council area from the list"
-    values.update(basis=basis, awareness=awareness)
+            else:
+                area, area_name = found
+    outside_text = one("include_outside").lower()
+    if outside_text not in ("", "true", "false"):
+        errors["include_outside"] = "include_outside must be true or false"
+    include_outside = outside_text == "true"
+    values.update(basis=basis, awareness=awareness, include_outside="true" if include_outside else "")
     filters = Filters(basis=basis, include_awareness=awareness == "include", course_type_ids=type_ids,
                       start_month=months["from"], end_month=months["to"], area=area)
-    return ParsedFilters(filters, errors, values)
+    return ParsedFilters(filters, errors, values, include_outside, area_name)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -120,6 +142,14 @@ class SettingsForm(FlaskForm):
     region = MultiCheckboxField("Council areas in the target region", coerce=int)
     counting = MultiCheckboxField("Course types that count toward the target", coerce=int)
     awareness = MultiCheckboxField("Awareness courses (shown with or without in every figure)", coerce=int)
+    bank_account_name = StringField("Account name", validators=[Optional(), Length(max=120)])
+    bank_sort_code = StringField("Sort code", validators=[Optional(), Length(max=20)],
+                                 description="6 digits, like 20-00-00.")
+    bank_account_number = StringField("Account number", validators=[Optional(), Length(max=20)],
+                                      description="8 digits.")
+    payment_terms_days = IntegerField("Payment terms (days)", validators=[
+        Optional(), NumberRange(min=0, max=120, message="Payment terms must be between 0 and 120 days")],
+        description="Days from the invoice date to when it is due. Leave empty for the server's setting.")
 
 
 class UploadForm(FlaskForm):

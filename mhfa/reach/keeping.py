@@ -27,11 +27,20 @@ Spend (``reach_spend_month``), per funding stream, month and course type:
   streams with no cost recorded is counted as *uncosted*, so a total with gaps is never shown as
   complete. An employer-paid course's money is its employer's order, so its cost is not added again.
 
-A SQLAlchemy ``after_flush`` listener (registered at app creation by :func:`register`) collects the
-people whose figures a flush may move (completions inserted or deleted, certificates revoked,
-profile areas or equality answers changed, a course type's counting setting changed) and
-recomputes their contribution set-based in SQL on the flush's own connection, so lower areas never
-call reach. Bulk paths (imports, scripts writing with Core) call :func:`refresh_people`.
+The kept figures follow every change in the same transaction, once per transaction. What moves them is
+declared in one place, :func:`affected_people` and :func:`affected_spend_months` (completions inserted
+or deleted, certificates revoked, profile areas or equality answers changed, a course type's counting
+setting changed, an order's funding or money, a course's area, stream or cost). Session listeners
+(registered at app creation by :func:`register`) do the rest, so lower areas never call reach and
+need not shape their code around it:
+
+- after each flush, the people and months that flush may have moved are noted on the session;
+- before the transaction commits, and before anything reads the kept tables inside it, the noted
+  people's contributions and months are recomputed set-based in SQL on the transaction's connection
+  (:func:`settle`), once for however many flushes came first;
+- when the transaction ends without committing, what was noted is forgotten.
+
+Bulk paths (imports, scripts writing with Core) call :func:`refresh_people` themselves.
 """
 from __future__ import annotations
 
@@ -45,6 +54,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
@@ -82,6 +92,7 @@ spend_t = ReachSpendMonth.__table__
 first_t = ReachFirst.__table__
 month_t = ReachMonth.__table__
 group_t = ReachGroupMonth.__table__
+area_t = CouncilArea.__table__
 
 FIRST_COLUMNS = [
     "person_id", "include_awareness", "completion_id", "reached_on", "month", "course_type_id",
@@ -168,7 +179,7 @@ def first_reach_select(include_awareness: bool, person_ids: list[int] | None = N
 # --- contributions ------------------------------------------------------------------------------
 
 _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
-_GROUP_KEYS = ("include_awareness", "dimension", "value", "month", "course_type_id")
+_GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "month", "course_type_id")
 
 
 def among(column, ids: list[int], dialect: str):
@@ -196,17 +207,35 @@ def _month_contributions(where, sign: int = 1) -> sa.Select:
     return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
 
 
+def counted_area(area_column):
+    """True when an area key counts toward the target: in the target region, or not known (0).
+
+    The rule itself is ``mhfa.reach.counted``'s; this is its SQL form for the kept group rows, which
+    are recomputed whenever a council area joins or leaves the region."""
+    in_region = sa.select(area_t.c.id).where(area_t.c.in_target_region.is_(True)).scalar_subquery()
+    return sa.case((sa.or_(area_column == UNKNOWN_AREA, area_column.in_(in_region)), True), else_=False)
+
+
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
     parts = [
         sa.select(first_t.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"),
+                  counted_area(first_t.c[_BASIS_COLUMN[basis]]).label("counted"),
                   sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
                   first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
-        for dimension in GROUP_DIMENSIONS
+        for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _GROUP_KEYS]
     return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def regroup(connection: Connection | None = None) -> None:
+    """Recompute every kept group row from ``reach_first`` (when the target region changes)."""
+    conn = connection if connection is not None else db.session.connection()
+    conn.execute(group_t.delete())
+    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
 
 
 def _insert_for(conn: Connection):
@@ -389,7 +418,7 @@ def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
     firsts = Counter(dict(conn.execute(
         sa.select(first_t.c.include_awareness, sa.func.count()).group_by(first_t.c.include_awareness)).all()))
     return Counter({(bool(k[0]), *k[1:]): v for k, v in months.items()}), \
-        Counter({(bool(k[0]), *k[1:]): v for k, v in groups.items()}), \
+        Counter({(bool(k[0]), k[1], bool(k[2]), *k[3:]): v for k, v in groups.items()}), \
         Counter({bool(k): v for k, v in firsts.items()})
 
 
@@ -504,18 +533,59 @@ def affected_people(session: Session) -> set[int]:
     return people
 
 
+#: Where a session keeps what its flushes moved until :func:`settle` recomputes it.
+PENDING = "reach_pending"
+KEPT_TABLES = frozenset({ReachFirst.__table__, ReachMonth.__table__, ReachGroupMonth.__table__,
+                         ReachSpendMonth.__table__})
+
+
 def _after_flush(session: Session, flush_context) -> None:
     if not session.info.get("reach_listener", True):
         return
     people = affected_people(session)
+    months = affected_spend_months(session)
+    if people or months:
+        pending_people, pending_months = session.info.setdefault(PENDING, (set(), set()))
+        pending_people.update(people)
+        pending_months.update(months)
+
+
+def settle(session: Session) -> None:
+    """Recompute the kept figures of the people and months this transaction's flushes moved (once)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    people, months = session.info.pop(PENDING, (set(), set()))
     if people:
         refresh_people(people, connection=session.connection())
-    months = affected_spend_months(session)
     if months:
         refresh_spend(months, connection=session.connection())
+    if any(isinstance(obj, CouncilArea) and obj in session.dirty and _changed(obj, "in_target_region")
+           for obj in session.dirty) or any(isinstance(obj, CouncilArea) for obj in session.deleted):
+        regroup(session.connection())
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def _before_reading_kept_figures(state) -> None:
+    session = state.session
+    unsettled = PENDING in session.info or (session.autoflush and (session.new or session.dirty or session.deleted))
+    if unsettled and state.is_select and KEPT_TABLES.intersection(mapper.local_table for mapper in state.all_mappers):
+        settle(session)
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a savepoint's end leaves the rest noted)
+        session.info.pop(PENDING, None)
+
+
+LISTENERS = (("after_flush", _after_flush), ("before_commit", _before_commit),
+             ("do_orm_execute", _before_reading_kept_figures), ("after_transaction_end", _forget))
 
 
 def register(app) -> None:
-    """Keep the reach figures on every flush of every session (called once by create_app)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    """Keep the reach figures in every transaction of every session (called once by create_app)."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

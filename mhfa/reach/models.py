@@ -7,7 +7,8 @@ Kept figures (see ``keeping.py`` for the rules that maintain them):
   figures attribute them to.
 - ``reach_month``: people reached per month, basis (home, work, delivery), area and course type.
 - ``reach_group_month``: people reached per month, course type and group (employer sector, the
-  equality answers and the funding stream), for the tables that are not split by area.
+  equality answers and the funding stream), per basis and split by whether they count toward the
+  target (``counted``), for the tables that are not split by area.
 - ``reach_spend_month``: spend per funding stream, month and course type, from orders and from the
   delivery costs recorded on courses (the rule is in ``keeping.py``).
 
@@ -46,6 +47,12 @@ class ProgrammeSettings(db.Model):
     end_on: Mapped[date]
     # Said on the dashboard when the target is not the real one (the demo scales it to its size).
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # How employers pay their invoices (printed on every invoice); empty until the programme team sets them.
+    bank_account_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    bank_sort_code: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    bank_account_number: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    #: Days from an invoice's date to when it is due (none: the MHFA_INVOICE_DUE_DAYS setting).
+    payment_terms_days: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -87,11 +94,14 @@ class ReachMonth(db.Model):
 
 
 class ReachGroupMonth(db.Model):
-    """People first reached in a month, by course type and group (sector or an equality answer)."""
+    """People first reached in a month, by course type and group (sector or an equality answer), on a basis,
+    split by whether they are counted toward the target there (in the target region or area not known)."""
 
     __tablename__ = "reach_group_month"
 
     include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
     dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -115,3 +125,29 @@ class ReachSpendMonth(db.Model):
     spend_pence: Mapped[int] = mapped_column(sa.BigInteger)
     items: Mapped[int]  # orders or courses whose money is counted
     uncosted: Mapped[int]  # courses with no delivery cost recorded
+
+
+class ReachRelease(db.Model):
+    """A monthly release of the public progress figures, frozen at the month's end and kept.
+
+    A later change to the figures of a month already released (a late import, a revoked certificate)
+    is published as a new revision of that month, never by changing a release: ``2026-11`` stays what
+    it was, ``2026-11-r2`` is the correction.
+    """
+
+    __tablename__ = "reach_release"
+    __table_args__ = (sa.UniqueConstraint("month", "revision", name="uq_reach_release_month_revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[int]  # yyyymm
+    revision: Mapped[int] = mapped_column(default=1)
+    as_of: Mapped[date]  # the month's last day
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict] = mapped_column(sa.JSON)  # the tables as published: {"tables": {name: {"columns", "rows"}}}
+
+    @property
+    def key(self) -> str:
+        """How the release is named and addressed: ``2026-11``, a correction ``2026-11-r2``."""
+        label = f"{self.month // 100:04d}-{self.month % 100:02d}"
+        return label if self.revision == 1 else f"{label}-r{self.revision}"

@@ -38,7 +38,8 @@ def current_settings(*, persist: bool = False) -> ProgrammeSettings:
 def settings_from_config() -> ProgrammeSettings:
     cfg = current_app.config
     return ProgrammeSettings(target_people=cfg["MHFA_TARGET_PEOPLE"], start_on=cfg["MHFA_TARGET_START"],
-                             end_on=cfg["MHFA_TARGET_END"], note="")
+                             end_on=cfg["MHFA_TARGET_END"], note="", bank_account_name="", bank_sort_code="",
+                             bank_account_number="", payment_terms_days=None)
 
 
 def region_area_ids() -> set[int]:
@@ -53,6 +54,38 @@ class SettingsChanges:
     region_area_ids: set[int]
     counting_type_ids: set[int]
     awareness_type_ids: set[int]
+    payment: PaymentDetails | None = None
+
+
+@dataclass
+class PaymentDetails:
+    """How employers pay their invoices: printed on each one, with its number as the reference."""
+
+    bank_account_name: str = ""
+    bank_sort_code: str = ""
+    bank_account_number: str = ""
+    payment_terms_days: int | None = None
+
+
+def _checked_payment(details: PaymentDetails) -> PaymentDetails:
+    name = " ".join((details.bank_account_name or "").split())
+    sort_code = "".join(ch for ch in (details.bank_sort_code or "") if ch not in " -")
+    account = "".join(ch for ch in (details.bank_account_number or "") if ch != " ")
+    if len(name) > 120:
+        raise DomainError("The account name must be 120 characters or fewer", field="bank_account_name")
+    if sort_code and not (len(sort_code) == 6 and sort_code.isascii() and sort_code.isdigit()):
+        raise DomainError("Enter the sort code as 6 digits, like 20-00-00", field="bank_sort_code")
+    if account and not (len(account) == 8 and account.isascii() and account.isdigit()):
+        raise DomainError("Enter the account number as 8 digits", field="bank_account_number")
+    if bool(sort_code) != bool(account) or (name and not account):
+        raise DomainError("Enter the account name, sort code and account number together, or none of them",
+                          field="bank_account_name")
+    terms = details.payment_terms_days
+    if terms is not None and not 0 <= terms <= 120:
+        raise DomainError("Payment terms must be between 0 and 120 days", field="payment_terms_days")
+    if sort_code:
+        sort_code = f"{sort_code[:2]}-{sort_code[2:4]}-{sort_code[4:]}"
+    return PaymentDetails(name, sort_code, account, terms)
 
 
 def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
@@ -68,8 +101,13 @@ def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
     if not changes.region_area_ids or not changes.region_area_ids <= known:
         raise DomainError("Choose at least one council area for the target region", field="region")
     types = db.session.scalars(sa.select(CourseType)).all()
+    payment = _checked_payment(changes.payment) if changes.payment is not None else None
     settings = current_settings(persist=True)
     before = _snapshot(settings, areas, types)
+    if payment is not None:
+        settings.bank_account_name, settings.bank_sort_code = payment.bank_account_name, payment.bank_sort_code
+        settings.bank_account_number = payment.bank_account_number
+        settings.payment_terms_days = payment.payment_terms_days
     settings.target_people = changes.target_people
     settings.start_on, settings.end_on = changes.start_on, changes.end_on
     for area in areas:
@@ -95,6 +133,8 @@ def _snapshot(settings: ProgrammeSettings, areas, types) -> dict:
         "region": sorted(a.gss_code for a in areas if a.in_target_region),
         "counting": sorted(t.code for t in types if t.counts_toward_target),
         "awareness": sorted(t.code for t in types if t.is_awareness),
+        "payment": [settings.bank_account_name or "", settings.bank_sort_code or "", settings.bank_account_number or "",
+                    settings.payment_terms_days],
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,11 +10,17 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.reach import dashboard, exports, importing
+from mhfa.reach import counted, dashboard, exports, importing, opendata, releases
 from mhfa.reach.chart import describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
-from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
+from mhfa.reach.settings import (
+    PaymentDetails,
+    SettingsChanges,
+    current_settings,
+    region_area_ids,
+    update_settings,
+)
 from mhfa.security.input import body_limit
 
 bp = Blueprint("reach", __name__)
@@ -37,12 +44,13 @@ def reach_cell(value) -> str:
 
 def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
     settings = current_settings()
+    position = dashboard.headline(filters)
     forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
     bands = forecast["bands"] if forecast else []
-    target = settings.target_people if filters.area is None else dashboard.pro_rata_targets().get(filters.area, 0)
+    summary = describe(position, bands)
     svg = trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
-                         target=target, bands=bands)
-    return {"svg": svg, "summary": describe(series, target, bands), "forecast": forecast}
+                         target=position.target, bands=bands, summary=summary)
+    return {"svg": svg, "summary": summary, "forecast": forecast}
 
 
 def _choices():
@@ -57,7 +65,7 @@ def dashboard_page():
     filters = parsed.filters
     headline = dashboard.headline(filters)
     series = dashboard.cumulative_series(filters)
-    tables = dashboard.all_tables(filters)
+    tables = dashboard.all_tables(filters, include_outside=parsed.include_outside)
     areas, types = _choices()
     return render_template(
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
@@ -73,7 +81,7 @@ def download(name: str, fmt: str):
     parsed = parse_filters(request.args)
     if parsed.errors:
         abort(400)
-    tables = dashboard.all_tables(parsed.filters)
+    tables = dashboard.all_tables(parsed.filters, include_outside=parsed.include_outside)
     if fmt == "xlsx" and name == "all":
         body = exports.tables_xlsx(tables, filters_text=parsed.describe())
         return _attachment(body, "reach.xlsx",
@@ -104,14 +112,18 @@ def programme_settings():
     form = SettingsForm(data=None if request.method == "POST" else {
         "target_people": settings.target_people, "start_on": settings.start_on, "end_on": settings.end_on,
         "region": sorted(region_area_ids()), "counting": [t.id for t in types if t.counts_toward_target],
-        "awareness": [t.id for t in types if t.is_awareness]})
+        "awareness": [t.id for t in types if t.is_awareness],
+        "bank_account_name": settings.bank_account_name, "bank_sort_code": settings.bank_sort_code,
+        "bank_account_number": settings.bank_account_number, "payment_terms_days": settings.payment_terms_days})
     form.region.choices = [(a.id, a.name) for a in areas]
     form.counting.choices = [(t.id, t.name) for t in types]
     form.awareness.choices = [(t.id, t.name) for t in types]
     if form.validate_on_submit():
         changes = SettingsChanges(form.target_people.data, form.start_on.data, form.end_on.data,
                                   set(form.region.data or []), set(form.counting.data or []),
-                                  set(form.awareness.data or []))
+                                  set(form.awareness.data or []),
+                                  PaymentDetails(form.bank_account_name.data or "", form.bank_sort_code.data or "",
+                                                 form.bank_account_number.data or "", form.payment_terms_days.data))
         if flow.attempt(update_settings, changes, by=current_user, form=form).ok:
             flash("Programme settings saved; reach figures updated.", "success")
             return redirect(url_for(".programme_settings"))
@@ -159,21 +171,69 @@ def progress():
     body = render_template(
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
-        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, page_title="Programme progress")
+        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
+        releases=releases.all_releases(), page_title="Programme progress")
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 
-@bp.route("/progress/open-data.csv")
+@bp.route("/progress/counted")
 @public
-def open_data():
-    """The progress figures as open data (Open Government Licence v3.0)."""
-    filters = Filters()
-    headline = dashboard.headline(filters)
-    preface = [exports.OGL, "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-               f"People reached toward the target: {headline.reached} of {headline.target_people} by "
-               f"{headline.end_on.isoformat()}, as of {headline.as_of.isoformat()}"]
-    body = exports.table_csv(dashboard.area_table(filters), preface) + "\r\n" + exports.table_csv(
-        dashboard.series_table(dashboard.cumulative_series(filters)))
-    response = Response(body.encode("utf-8-sig"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="mhfa-reach-progress.csv"'
-    return _cached(response, shared=True)
+def counted_rule():
+    """What is counted toward the target: the one definition every figure set against the target uses."""
+    body = render_template("reach/counted.html", rule=dashboard.TARGET_RULE, status_rule=dashboard.RAG_RULE,
+                           days_per_month=counted.DAYS_PER_MONTH, page_title="What is counted toward the target")
+    return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
+
+
+OPEN_FILES = {f"{name}.csv" for name in opendata.NAMES} | {"progress.json", "datapackage.json"}
+
+
+def _open_file(filename: str, data: dict[str, list[dict]], *, release: str | None, base: str) -> Response:
+    if filename not in OPEN_FILES:
+        abort(404)
+    if filename == "progress.json":
+        response = Response(opendata.to_json(data, release=release), mimetype="application/json")
+    elif filename == "datapackage.json":
+        title = f"MHFA Reach: progress toward the target, release {release}" if release else \
+            "MHFA Reach: progress toward the target (latest figures)"
+        name = f"mhfa-reach-progress-{release}" if release else "mhfa-reach-progress"
+        response = Response(json.dumps(opendata.datapackage(name=name, title=title, base=base), indent=1),
+                            mimetype="application/json")
+    else:
+        name = filename.removesuffix(".csv")
+        response = Response(opendata.to_csv(name, data[name]).encode("utf-8"), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="mhfa-reach-{name}{"-" + release if release else ""}.csv"')
+    response.headers["Link"] = f'<{opendata.LICENCE["path"]}>; rel="license"'
+    return response
+
+
+@bp.route("/progress/data/<filename>")
+@public
+def open_data(filename: str):
+    """The latest progress figures as open data: a tidy CSV per table, JSON and a data package (OGL v3.0)."""
+    if filename not in OPEN_FILES:
+        abort(404)
+    data = {} if filename == "datapackage.json" else opendata.tables()
+    return _cached(_open_file(filename, data, release=None, base=""), shared=True)
+
+
+@bp.route("/progress/releases/<key>/")
+@public
+def release_page(key: str):
+    """One monthly release: its headline, its files and the note of any correction."""
+    kept = flow.found_or_404(releases.release, key)
+    headline = kept.data["tables"]["headline"][0]
+    body = render_template("reach/release.html", release=kept, headline=headline, files=sorted(OPEN_FILES),
+                           later=[r for r in releases.all_releases() if r.month == kept.month
+                                  and r.revision > kept.revision],
+                           page_title=f"Progress release {kept.key}")
+    return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
+
+
+@bp.route("/progress/releases/<key>/<filename>")
+@public
+def release_file(key: str, filename: str):
+    """A file of a monthly release, exactly as it was frozen."""
+    kept = flow.found_or_404(releases.release, key)
+    return _cached(_open_file(filename, kept.data["tables"], release=kept.key, base=""), shared=True)

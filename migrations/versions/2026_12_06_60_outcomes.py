@@ -1,7 +1,7 @@
 """outcomes: questionnaires (version 1 of the evaluation and the six-month follow-up), invitations, answers, settings
 
 Revision ID: 2026_12_06_60
-Revises: 2026_12_06_41
+Revises: 2026_12_06_50
 Create Date: 2026-12-06 17:20:00
 
 The questions are data: version 1 of each kind is stored here, and the programme adds later versions
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_60"
-down_revision = "2026_12_06_41"
+down_revision = "2026_12_06_50"
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,12 @@ def test_admin_grants_and_removes_roles_with_an_audit_entry(client, auth, post_f
     db.session.commit()
     auth.login(admin)
     url = f"/admin/users/{person.id}"
-    response = post_form(url, {"roles": ["instructor", "coordinator"], "active": "y"})
+    refused = post_form(url, {"roles": ["instructor", "coordinator"], "active": "y"})
+    assert refused.status_code == 422 and "licence number" in refused.get_data(as_text=True)  # asked, same step
+    db.session.refresh(person)
+    assert person.roles == {Role.TRAINEE}
+    response = post_form(url, {"roles": ["instructor", "coordinator"], "active": "y", "licence_number": "LIC-77",
+                               "licence_expires_on": "2030-01-31"})
     assert response.status_code == 302
     db.session.refresh(person)
     assert person.roles == {Role.INSTRUCTOR, Role.COORDINATOR}

@@ -66,10 +66,24 @@ def schedule_course(page, *, day: date, kind: str = "Mental Health Aware (half d
 
 
 def publish(page, course_id: int) -> None:
+    """Publish a draft, first giving it the first instructor offered if it has none (publishing needs one)."""
     page.goto(f"/manage/courses/{course_id}")
+    if "No instructor yet." in page.content():
+        assign_instructor(page)
     navigate(page.get_by_role("button", name="Publish"))
     assert "Course published" in page.content()
 
 
 def in_a_few_weeks(live_server, days: int = 30) -> date:
     return live_server.today + timedelta(days=days)
+
+
+def assign_instructor(page, name: str | None = None) -> None:
+    """On a course's page: assign the named instructor (or the first one offered)."""
+    chooser = page.get_by_label("Instructor", exact=True)
+    if name is None:
+        chooser.select_option(index=1)
+    else:
+        chooser.select_option(chooser.locator("option", has_text=name).first.get_attribute("value"))
+    navigate(page.get_by_role("button", name="Assign instructor"))
+    assert "There is a problem" not in page.content(), "the instructor was refused"

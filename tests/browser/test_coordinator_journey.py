@@ -3,7 +3,7 @@ waiting list: a second person joins a full course and is promoted when a place f
 from datetime import timedelta
 
 from tests.browser.conftest import check_page, login, navigate, unique_email, visit
-from tests.browser.journeys import in_a_few_weeks, publish, schedule_course
+from tests.browser.journeys import assign_instructor, in_a_few_weeks, publish, schedule_course
 
 PASSWORD = "another long walk by the canal"  # noqa: S105  (test accounts' password)
 
@@ -60,6 +60,10 @@ def test_coordinator_schedules_meets_every_error_publishes_reschedules_and_cance
     course_url = page.url
     check_page(page, "draft")
 
+    # Publishing needs an instructor licensed for the course: refused, with the reason, until one is assigned.
+    navigate(page.get_by_role("button", name="Publish"))
+    assert "Add an instructor before publishing" in page.content()
+    assign_instructor(page)
     navigate(page.get_by_role("button", name="Publish"))
     assert "Course published" in page.content()
     check_page(page, "published")

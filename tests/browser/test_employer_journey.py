@@ -128,11 +128,11 @@ def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_bo
 
     # The contact's staff view shows them booked, and the place used.
     visit(page, "/employer", "employer-dashboard-booked")
-    card = page.locator("h3", has_text=f"{first} {last}").locator("xpath=following-sibling::dl[1]")
+    card = page.locator("tr", has_text=f"{first} {last}")
     assert "Confirmed" in card.inner_text() and COURSE_TYPE in card.inner_text(), card.inner_text()
     stats = page.locator(".reach-panel-grid").inner_text()
     assert re.search(r"5\s+places bought", stats) and re.search(r"3\s+given to staff", stats), stats
-    assert re.search(r"1\s+used for a booking", stats), stats
+    assert re.search(r"1\s+used for a seat on a course", stats), stats
 
 
 def test_a_coordinator_schedules_a_closed_course_request_in_one_step(page, new_page, live_server, width):
@@ -180,6 +180,8 @@ def test_a_coordinator_schedules_a_closed_course_request_in_one_step(page, new_p
     check_page(coordinator, "closed-course-scheduled")
 
     visit(page, "/employer", "employer-dashboard-request-scheduled")
+    navigate(page.get_by_role("link", name=re.compile(r"^Your orders")))
+    check_page(page, "employer-orders")
     requests_section = page.locator("h2", has_text="Closed course requests").locator("xpath=following-sibling::dl[1]")
     assert "Scheduled" in requests_section.inner_text()
     assert any(str(m["Subject"]).startswith("Your closed course is scheduled")

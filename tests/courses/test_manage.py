@@ -266,7 +266,7 @@ def test_instructor_pages_need_a_unique_licence_and_a_real_expiry_date(client, c
     taken = db.session.scalar(sa.select(Instructor.licence_number))
     db.session.commit()
     data = {"first_name": "Nia", "last_name": "New", "email": "nia@example.org", "licence_number": taken.lower(),
-            "licence_expires_on": "2031-02-30"}
+            "licence_expires_on": "2031-02-30", "licensed_types": [factories.course_type("ADULT_2DAY").id]}
     refused = post_form("/manage/instructors/new", data)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
+from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceMark, Completion
 from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking, BookingStatus
@@ -93,10 +94,13 @@ def history(app_ctx):
 def test_history_runs_from_the_launch_to_courses_bookable_ahead(history):
     first = db.session.scalar(sa.select(sa.func.min(Course.starts_at)))
     assert date(2017, 2, 1) <= first.date() < date(2017, 4, 1)
-    ahead = db.session.scalars(
+    published = db.session.scalars(
         sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, Course.employer_id.is_(None))
     ).all()
-    assert ahead and all(c.starts_at.date() > TODAY for c in ahead)
+    # Published courses start after today, but for the recent teaching left to instructors (below).
+    fortnight = datetime.combine(TODAY - timedelta(days=14), time(), tzinfo=UTC)
+    ahead = [c for c in published if c.starts_at.date() > TODAY]
+    assert ahead and all(c.starts_at.date() > TODAY or c.starts_at >= fortnight for c in published)
     assert all(c.starts_at.date() <= TODAY + timedelta(days=demo.HORIZON_DAYS + 40) for c in ahead)
     confirmed = dict(db.session.execute(
         sa.select(Booking.course_id, sa.func.count()).where(Booking.status == BookingStatus.CONFIRMED)
@@ -105,7 +109,31 @@ def test_history_runs_from_the_launch_to_courses_bookable_ahead(history):
     with_room = {c.course_type.code for c in ahead if confirmed.get(c.id, 0) < c.capacity}
     assert with_room >= {"ADULT_2DAY", "ADULT_CHAMPION", "AWARE", "YOUTH_2DAY", "REFRESHER"}
     past = db.session.scalars(sa.select(Course).where(Course.ends_at < datetime.combine(TODAY, time(), tzinfo=UTC)))
-    assert all(c.status in (CourseStatus.COMPLETED, CourseStatus.CANCELLED) for c in past)
+    assert all(c.status in (CourseStatus.COMPLETED, CourseStatus.CANCELLED)
+               or (c.status is CourseStatus.PUBLISHED and c.starts_at >= fortnight) for c in past)
+
+
+def test_instructors_have_recent_registers_to_take_and_courses_to_complete(history):
+    """On the day it is built, the demo leaves courses of the last fortnight for instructors: some with
+    registers to take, some with every register taken, waiting to be completed; the demo instructor has both."""
+    now = datetime.combine(TODAY, time(), tzinfo=UTC)
+    recent = db.session.scalars(sa.select(Course).where(
+        Course.status == CourseStatus.PUBLISHED, Course.ends_at < now,
+        Course.starts_at >= now - timedelta(days=14))).all()
+    demo_instructor = db.session.scalar(sa.select(Instructor).join(Person, Person.id == Instructor.person_id)
+                                        .where(Person.email == "instructor@example.org"))
+
+    def state(course):
+        preview = attendance.completion_preview(course)
+        return "to complete" if preview.ready else "registers to take"
+
+    states = {(state(c), demo_instructor in c.instructors) for c in recent}
+    assert {("to complete", True), ("registers to take", True)} <= states
+    assert {s for s, mine in states if not mine}, "other instructors have work too"
+    assert all(c.instructors and db.session.scalar(sa.select(sa.func.count(Booking.id))
+                                                   .where(Booking.course_id == c.id)) >= 2 for c in recent)
+    assert not db.session.scalar(sa.select(sa.func.count(Completion.id))
+                                 .where(Completion.course_id.in_([c.id for c in recent])))
 
 
 def test_no_course_runs_during_lockdown_and_online_starts_in_may_2020(history):
@@ -317,3 +345,10 @@ def test_instructors_with_a_lapsed_licence_are_not_active_nor_offered(history):
         assert all(i.licence_expires_on >= ahead.ends_at.date() for i in offered)
     finally:
         db.session.rollback()
+
+
+def test_demo_invoices_are_numbered_like_new_ones(history):
+    from mhfa.employers.models import Invoice
+
+    numbers = list(db.session.scalars(sa.select(Invoice.number).order_by(Invoice.id)))
+    assert numbers and all(n == f"INV-{i:06d}" for i, n in enumerate(numbers, start=1))  # orders.next_invoice_number

@@ -113,7 +113,7 @@ def test_registration_and_approval_through_the_pages(client, auth, post_form, sm
     auth.logout()
     auth.login(coordinator)
     home = client.get("/").get_data(as_text=True)
-    assert "employers waiting for approval" in home
+    assert "1</span> <a class=\"govuk-link\" href=\"/manage/employers\">employer waiting for approval" in home
     employer = db.session.query(Employer).one()
     page = f"/manage/employers/{employer.id}"
     assert post_form(f"{page}/approve", {}, page=page).status_code == 302

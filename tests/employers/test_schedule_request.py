@@ -4,7 +4,7 @@ import re
 from datetime import date, timedelta
 
 from mhfa.auth.models import Role
-from mhfa.courses import scheduling
+from mhfa.courses import instructors, scheduling
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers import orders, requests
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus
@@ -70,7 +70,8 @@ def test_the_form_is_filled_in_from_the_request_and_saving_schedules_it_in_one_s
     assert "/employer/orders/new" not in smtp.text(scheduled), "a draft course's places cannot be ordered yet"
     assert "We will email you again when it is" in smtp.text(scheduled)
 
-    # Published, it is open for ordering: the contact is told, with the order link.
+    # Staffed and published, it is open for ordering: the contact is told, with the order link.
+    instructors.assign_instructor(course, factories.instructor(), coordinator)
     scheduling.publish_course(course, coordinator)
     db.session.commit()
     assert smtp.subjects(contact.email)[-1] == "Your closed course is open for ordering: Mental Health Aware (half day)"
@@ -130,6 +131,27 @@ def test_the_first_date_the_preferred_dates_name_today_or_later(app_ctx):
     assert requests.preferred_date("the 9th March 2027", today) == date(2027, 3, 9)
     assert requests.preferred_date("1 November 2026 or 5 Jan 2027", today) == date(2027, 1, 5)  # past skipped
     assert requests.preferred_date("31/02/2027", today) is None  # not a real date
+
+
+def test_every_date_the_preferred_dates_name_in_order(app_ctx):
+    today = date(2026, 12, 1)
+    assert requests.preferred_days("2 and 3 March", today) == [date(2027, 3, 2), date(2027, 3, 3)]
+    assert requests.preferred_days("2 and 3 March 2027", today) == [date(2027, 3, 2), date(2027, 3, 3)]
+    assert requests.preferred_days("2nd, 3rd & 4th of June", today) == [date(2027, 6, d) for d in (2, 3, 4)]
+    assert requests.preferred_days("9-11 June 2027", today) == [date(2027, 6, d) for d in (9, 10, 11)]
+    assert requests.preferred_days("14 December or 2 March", today) == [date(2026, 12, 14), date(2027, 3, 2)]
+    assert requests.preferred_days("for 10 to 12 people in March", today) == []
+
+
+def test_a_two_day_request_for_2_and_3_march_fills_both_sessions(app_ctx):
+    acme = factories.employer("Acme")
+    details = requests.RequestDetails(course_type_id=factories.course_type("ADULT_2DAY").id,
+                                      preferred_dates="2 and 3 March", location="online", learners=8)
+    made = requests.request_closed_course(acme, details, by=factories.contact(acme))
+    data = requests.course_form_data(made)
+    year = date.today().year + (1 if date.today() > date(date.today().year, 3, 2) else 0)
+    assert data["session_1_date"] == date(year, 3, 2) and data["session_2_date"] == date(year, 3, 3)
+    assert "session_3_date" not in data, "online, the course has four sessions: two dates fill two"
 
 
 def test_the_location_names_a_venue_by_whole_words_and_online_unless_it_says_not(app_ctx):

@@ -96,7 +96,8 @@ def test_a_member_of_staff_claims_the_place_from_the_email_link_and_picks_a_date
     db.session.commit()
     auth.login(staff)
     no_age = post_form(link, {"course": str(later.id)})  # staff named by their employer: no date of birth yet
-    assert no_age.status_code == 422 and "add your date of birth to your profile" in no_age.get_data(as_text=True)
+    assert no_age.status_code == 422 and "Enter your date of birth: Mental Health Aware (half day) is for people " \
+        "aged 16 and over" in no_age.get_data(as_text=True)  # asked on the form, where they can give it
     voucher.assigned_person.date_of_birth = factories.date(1990, 5, 1)
     db.session.commit()
     page = client.get(link).get_data(as_text=True)

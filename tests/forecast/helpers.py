@@ -35,3 +35,29 @@ def trend_and_noise(n: int, seed: int, level=500.0, slope=20.0, noise=150.0) -> 
 
 def programme(target: int, start=date(2017, 1, 31), end=date(2027, 1, 31)) -> Programme:
     return Programme(target, start, end, REGION)
+
+
+def accelerating(seed: int = 0) -> np.ndarray:
+    """Six flat years near 2,600 a month, then a steady two-year rise to about 11,500 a month (96 months)."""
+    rng = np.random.default_rng(seed)
+    flat = 2600 + rng.normal(0, 300, 72)
+    rise = np.linspace(2600, 11500, 24) + rng.normal(0, 400, 24)
+    return np.clip(np.concatenate([flat, rise]), 0, None).round()
+
+
+def decelerating(seed: int = 0) -> np.ndarray:
+    """Six flat years near 8,000 a month, then a steady two-year fall to about 2,000 a month (96 months)."""
+    rng = np.random.default_rng(seed)
+    flat = 8000 + rng.normal(0, 400, 72)
+    fall = np.linspace(8000, 2000, 24) + rng.normal(0, 300, 24)
+    return np.clip(np.concatenate([flat, fall]), 0, None).round()
+
+
+def steady(seed: int = 0, n: int = 96, level: float = 3000.0, noise: float = 300.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(level + rng.normal(0, noise, n), 0, None).round()
+
+
+def deadline_after(series, months: int) -> date:
+    """The last day of the month ``months`` after the series' last month."""
+    return (series.last_month + months).end_time.date()

@@ -94,10 +94,12 @@ def test_the_method_page_explains_the_latest_run_in_plain_words(client, auth):
     assert "Birmingham" in page and "81.6%" in page
 
 
-def test_the_method_page_before_any_run_says_how_to_make_one(client, auth):
+def test_the_page_before_any_run_offers_the_run_button_not_a_command(client, auth):
     auth.login(factories.user(Role.COORDINATOR))
     page = client.get("/forecast/method").get_data(as_text=True)
-    assert "No forecast has been run yet" in page
+    assert "No forecast has been made yet" in page
+    assert "Run the forecast now" in page and 'action="/forecast/run"' in page
+    assert "flask" not in page
 
 
 def test_trainees_cannot_see_the_method_page(client, auth):
@@ -111,3 +113,36 @@ def test_a_what_if_on_a_run_without_its_history_asks_for_a_new_run(client, auth)
     response = client.get("/forecast/method?extra_per_month=1000&from_month=2027-01")
     assert response.status_code == 422
     assert "run the forecast again" in response.get_data(as_text=True)
+
+
+def test_the_latest_forecast_matches_its_openapi_schema_and_names_its_target(client):
+    import jsonschema
+
+    run = _run(coverage={"coverage_80": 0.8, "coverage_95": 0.95, "raw_coverage_80": 0.6,
+                         "raw_coverage_95": 0.7, "pairs": 900})
+    run.target_start = date(2017, 1, 31)
+    db.session.commit()
+    body = client.get("/api/v1/forecast/latest", headers=_token(Role.BOARD)).get_json()
+    document = client.get("/api/v1/openapi.json").get_json()      # the document the app serves
+    jsonschema.validate(body, {**document["components"]["schemas"]["ForecastRun"],
+                               "components": document["components"]})
+    assert body["target"] == {"people": 500_000, "start": "2017-01-31", "deadline": "2027-01-31"}
+    assert body["summary"]["coverage"]["coverage_80"] == 0.8
+
+
+@pytest.mark.parametrize(("probability", "key", "colour", "words"), [
+    (0.0, "unlikely", "red", "Unlikely"), (0.03, "unlikely", "red", "Unlikely"), (0.49, "unlikely", "red", "Unlikely"),
+    (0.5, "uncertain", "yellow", "Uncertain"), (0.79, "uncertain", "yellow", "Uncertain"),
+    (0.8, "likely", "green", "Likely"), (1.0, "likely", "green", "Likely"),
+])
+def test_the_chance_is_coloured_by_what_it_means_never_green_when_low(client, auth, probability, key, colour, words):
+    from mhfa.forecast.services import chance_status
+
+    assert chance_status(probability) == {"key": key, "colour": colour, "label": words}
+    _run(probability_of_target=probability)
+    auth.login(factories.user(Role.BOARD))
+    page = client.get("/forecast/method").get_data(as_text=True)
+    assert f"forecast-chance--{key}" in page and f"govuk-tag--{colour}\">{words}</strong>" in page
+    assert "govuk-panel--confirmation" not in page
+    if probability < 0.5:
+        assert "govuk-tag--green" not in page and "forecast-chance--likely" not in page

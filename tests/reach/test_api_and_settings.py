@@ -84,7 +84,7 @@ def test_coordinator_changes_the_settings_audited_and_reach_follows(client, auth
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "programme.settings_changed")) == 1
     headline = dashboard.headline(Filters())
-    assert headline.target_people == 1000
+    assert headline.target == 1000
 
 
 def test_bad_settings_are_refused_on_their_field(client, auth, post_form, app_ctx):

@@ -43,16 +43,18 @@ def board_login(auth, role=Role.BOARD):
 
 def test_headline_counts_the_region_and_unknown_but_not_areas_outside(reached):
     figures = dashboard.headline(Filters(), as_of=date(2026, 12, 1))
-    assert figures.reached == 16 and figures.reached_all == 17
-    assert dashboard.headline(Filters(include_awareness=False), as_of=date(2026, 12, 1)).reached == 13
+    assert figures.counted == 16 and figures.outside == 1  # Shropshire beside it, never added
+    assert dashboard.headline(Filters(include_awareness=False), as_of=date(2026, 12, 1)).counted == 13
     assert figures.status in {"green", "amber", "red"}
 
 
 def test_area_table_shows_unknown_and_outside_areas(reached):
     rows = {row[0]: row for row in dashboard.area_table(Filters()).rows}
     assert rows["Birmingham"][4] == 12 and rows["Unknown"][4] == 1
-    assert rows["Shropshire"][2] == "no" and rows["Shropshire"][4] == 1
+    assert rows["Shropshire"][2] == "no (outside the target region)" and rows["Shropshire"][4] == 1
     assert rows["Birmingham"][8] > 0  # pro-rata target
+    assert rows["Total counted toward the target"][4] == 16
+    assert rows["Outside the target region (not counted)"][4] == 1
 
 
 def test_equality_tables_hide_small_counts_and_one_more_so_none_can_be_worked_out(reached):
@@ -60,8 +62,12 @@ def test_equality_tables_hide_small_counts_and_one_more_so_none_can_be_worked_ou
     cells = {row[0]: row[1] for row in table.rows}
     assert cells["25 to 34"] == 11
     assert cells["65+"] == dashboard.FEWER_THAN_10
-    assert cells["Not answered"] == dashboard.FEWER_THAN_10  # 5 people (3 Coventry, Shropshire, unknown)
-    assert cells["Total"] == 17
+    assert cells["Not answered"] == dashboard.FEWER_THAN_10  # 4 counted people (3 Coventry, unknown)
+    assert cells["Total counted toward the target"] == 16  # the headline's figure
+    table = dashboard.group_table("age_band", Filters(), include_outside=True)
+    cells = {row[0]: row[1] for row in table.rows}
+    assert cells["Total (including people outside the region)"] == 17  # Shropshire added, labelled
+    assert "outside the target region are included" in table.note
 
 
 def test_secondary_suppression_hides_the_next_smallest_cell():
@@ -148,7 +154,7 @@ def test_public_progress_shows_areas_never_equality_and_caches(client, reached):
     assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
     again = client.get("/progress", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
-    data = client.get("/progress/open-data.csv")
+    data = client.get("/progress/data/datapackage.json")
     assert data.status_code == 200 and "Open Government Licence" in data.get_data(as_text=True)
 
 

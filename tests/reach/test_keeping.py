@@ -59,3 +59,41 @@ def test_refresher_never_adds_a_person_and_area_changes_move_them(app_ctx):
     factories.course_type("AWARE").counts_toward_target = False
     db.session.flush()
     assert by_area() == {}
+
+
+def _recounts(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("DELETE FROM REACH_FIRST"))
+
+
+def test_many_flushes_in_one_transaction_recount_reach_once_at_commit(app_ctx, count_queries):
+    kind = factories.course_type()
+    people = [factories.person(home_council_area=factories.area()) for _ in range(3)]
+    db.session.commit()
+    with count_queries() as statements:
+        for person in people:
+            db.session.add(Completion(person=person, course_type=kind, completed_on=date(2022, 1, 3)))
+            db.session.flush()
+        assert _recounts(statements) == 0
+        db.session.commit()
+    assert _recounts(statements) == 1
+    assert sum(by_area().values()) == 3
+    assert rebuild() == []
+
+
+def test_a_read_of_the_kept_figures_inside_the_transaction_sees_its_own_changes(app_ctx):
+    person = factories.person(home_council_area=factories.area())
+    db.session.commit()
+    db.session.add(Completion(person=person, course_type=factories.course_type(), completed_on=date(2022, 1, 3)))
+    assert sum(by_area().values()) == 1  # the completion is flushed and counted before the read
+
+
+def test_a_rolled_back_change_leaves_nothing_to_recount(app_ctx, count_queries):
+    person = factories.person(home_council_area=factories.area())
+    db.session.commit()
+    db.session.add(Completion(person=person, course_type=factories.course_type(), completed_on=date(2022, 1, 3)))
+    db.session.flush()
+    db.session.rollback()
+    with count_queries() as statements:
+        db.session.commit()
+    assert _recounts(statements) == 0
+    assert by_area() == {}

@@ -9,6 +9,7 @@ bookings, checked after every step on SQLite and on PostgreSQL (people by stream
 """
 from __future__ import annotations
 
+import io
 import secrets
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mhfa.attendance.models import Completion, CompletionSource
+from mhfa.auth.models import User
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FundingStream
@@ -75,10 +77,11 @@ step = st.one_of(
 )
 
 
-def _reset():
+def _reset(keep_people: tuple[int, ...] = ()):
     for model in (ReachFirst, ReachMonth, ReachGroupMonth, ReachSpendMonth, Certificate, Completion, Booking,
                   PlaceVoucher, Order, CourseSession, Course, Person):
-        db.session.execute(sa.delete(model))
+        db.session.execute(sa.delete(model).where(Person.id.not_in(keep_people)) if model is Person
+                           else sa.delete(model))
     for kind in db.session.scalars(sa.select(CourseType)):
         kind.counts_toward_target = kind.code != "REFRESHER"
         kind.is_awareness = kind.code == "AWARE"
@@ -248,3 +251,146 @@ def test_kept_figures_equal_the_bare_count_after_every_step(app_ctx, steps):
         assert_every_figure_is_exact()
     assert keeping.rebuild() == []
     db.session.rollback()
+
+
+# --- every surface gives the same figure ------------------------------------------------------------
+
+months = st.sampled_from([None, "2020-01", "2020-03", "2020-07", "2021-01", "2021-05"])
+question = st.fixed_dictionaries({
+    "basis": st.sampled_from(BASES),
+    "awareness": st.sampled_from(["include", "exclude"]),
+    "area": st.sampled_from([None, "E08000025", "E08000026", "E06000051", "unknown"]),
+    "from": months,
+    "to": months,
+    "type": st.sampled_from([[], ["ADULT_2DAY"], ["ADULT_2DAY", "AWARE"]]),
+})
+SURFACE_TABLES = ("course_types", "sector", "funding_stream", "age_band", "sex", "ethnic_group", "disability")
+API_GROUPS = ("council_area", "month", "course_type", "sector", "funding_stream")
+
+
+def _query(answer: dict, **extra) -> str:
+    from urllib.parse import urlencode
+
+    pairs = [(k, v) for k, v in answer.items() if k != "type" and v]
+    pairs += [("type", code) for code in answer["type"]] + list(extra.items())
+    return urlencode(pairs)
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.status_code
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def _total(rows: list[list[str]]) -> int:
+    header = next(r for r in rows if "People reached" in r)
+    return int(next(r for r in rows if r and r[0].startswith("Total"))[header.index("People reached")])
+
+
+def _bare_counted(answer: dict, *, first: int | None, through: int) -> tuple[int, int]:
+    """(counted toward the target, outside the region): a bare COUNT(DISTINCT person) over the raw rows."""
+    from mhfa.areas.models import CouncilArea
+    from mhfa.reach.models import UNKNOWN_AREA
+
+    types = frozenset(factories.course_type(code).id for code in answer["type"]) or None
+    area = None
+    if answer["area"] == "unknown":
+        area = UNKNOWN_AREA
+    elif answer["area"]:
+        area = db.session.scalar(sa.select(CouncilArea.id).where(CouncilArea.gss_code == answer["area"]))
+    filters = Filters(basis=answer["basis"], include_awareness=answer["awareness"] == "include",
+                      course_type_ids=types, start_month=first, end_month=through, area=area)
+    region = set(db.session.scalars(sa.select(CouncilArea.id).where(CouncilArea.in_target_region.is_(True))))
+    by_area = bare_counts("area", filters)
+    inside = sum(n for a, n in by_area.items() if a == UNKNOWN_AREA or a in region)
+    return inside, sum(by_area.values()) - inside
+
+
+def assert_every_surface_agrees(client, headers, answer: dict) -> None:
+    """The headline, the chart's data table, every breakdown's total, the CSV and Excel downloads, the reach API
+    (every group_by) and, without filters, the public progress page and its open data: one figure."""
+    import re
+
+    import openpyxl
+
+    from mhfa.reach import counted
+
+    if answer["from"] and answer["to"] and answer["from"] > answer["to"]:
+        answer = {**answer, "to": answer["from"]}
+    query = _query(answer)
+    page = client.get("/reach?" + query)
+    assert page.status_code == 200, query
+    html = page.get_data(as_text=True)
+    shown = int(re.search(r'data-figure="counted">([\d,]+)<', html).group(1).replace(",", ""))
+    outside = int(re.search(r'data-figure="outside">([\d,]+)<', html).group(1).replace(",", ""))
+    api = {g: client.get(f"/api/v1/reach?group_by={g}&{query}", headers=headers).get_json() for g in API_GROUPS}
+    headline = api["council_area"]["headline"]
+    as_of = date.fromisoformat(headline["as_of"])
+    through = as_of.year * 100 + as_of.month
+    first = int(answer["from"].replace("-", "")) if answer["from"] else None
+    bare_inside, bare_outside = _bare_counted(answer, first=None, through=through)
+    in_period, _ = _bare_counted(answer, first=first, through=through)
+    assert (shown, outside) == (bare_inside, bare_outside) == (headline["counted_toward_target"],
+                                                               headline["outside_region"]), query
+    for group_by, body in api.items():
+        assert body["headline"] == headline, group_by
+        assert body["total"] == in_period, (group_by, query)
+    trajectory = _csv_rows(client.get("/reach/download/trajectory.csv?" + query))
+    assert int(trajectory[-1][2]) == shown and int(trajectory[-1][4]) == outside
+    if headline["required_to_date"] is not None:
+        assert int(trajectory[-1][3]) == headline["required_to_date"]
+    for name in SURFACE_TABLES:
+        assert _total(_csv_rows(client.get(f"/reach/download/{name}.csv?" + query))) == in_period, (name, query)
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/reach/download/all.xlsx?" + query).data))
+    for name in SURFACE_TABLES:
+        sheet = workbook[name]
+        header = [c.value for c in sheet[3]]
+        totals = [row for row in sheet.iter_rows(min_row=4, values_only=True) if str(row[0]).startswith("Total")]
+        assert totals[0][header.index("People reached")] == in_period, name
+    assert workbook["trajectory"].cell(workbook["trajectory"].max_row, 3).value == shown
+    wide = client.get("/api/v1/reach?group_by=course_type&include_outside=true&" + query, headers=headers).get_json()
+    assert wide["total"] == in_period + _bare_counted(answer, first=first, through=through)[1]
+    if not any(answer[k] for k in ("area", "from", "to", "type")) and answer["basis"] == "home" \
+            and answer["awareness"] == "include":
+        public = client.get("/progress").get_data(as_text=True)
+        assert int(re.search(r'data-figure="counted">([\d,]+)<', public).group(1).replace(",", "")) == shown
+        assert headline["target_people"] == counted.settings().target_people
+        import pandas as pd
+
+        frames = {name: pd.read_csv(io.BytesIO(client.get(f"/progress/data/{name}.csv").data))
+                  for name in ("headline", "trajectory", "areas")}
+        assert frames["headline"].loc[0, "counted_toward_target"] == shown
+        assert frames["headline"].loc[0, "outside_region"] == outside
+        assert frames["trajectory"]["counted_cumulative"].iloc[-1] == shown
+        areas = frames["areas"]
+        assert areas.loc[areas["counted_toward_target"], "people_reached"].sum() == shown
+        assert client.get("/progress/data/progress.json").get_json()["headline"][0]["counted_toward_target"] == shown
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                               HealthCheck.too_slow])
+@given(steps=st.lists(step, min_size=1, max_size=6), answers=st.lists(question, min_size=1, max_size=3),
+       whole=st.booleans())
+def test_every_surface_gives_the_same_figure_for_the_same_question(client, auth, steps, answers, whole):
+    from mhfa.auth.models import Role
+    from mhfa.auth.services import issue_api_token
+
+    board = db.session.scalar(sa.select(User).where(User.email == "board-surfaces@example.org"))
+    if board is None:
+        board = factories.user(Role.BOARD, email="board-surfaces@example.org")
+        db.session.commit()
+        auth.login(board)
+    token = issue_api_token(board)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    _reset(keep_people=(board.person_id,))
+    world = World()
+    for action in steps:
+        world.apply(action)
+    if whole:
+        answers = [{"basis": "home", "awareness": "include", "area": None, "from": None, "to": None, "type": []},
+                   *answers]
+    for answer in answers:
+        assert_every_surface_agrees(client, headers, answer)
