@@ -241,10 +241,8 @@ def existing_completion(course: Course, booking: Booking) -> Completion | None:
         Completion.completed_on == completed_on(course)).order_by(Completion.id).limit(1))
 
 
-def _complete_booking(course: Course, booking: Booking) -> Completion | None:
-    """The trainee's Completion of this course, made if :func:`existing_completion` finds none."""
-    if existing_completion(course, booking) is not None:
-        return None
+def _complete_booking(course: Course, booking: Booking) -> Completion:
+    """The trainee's Completion of this course (the preview, read under the course lock, found none yet)."""
     completion = Completion(
         person_id=booking.person_id, course_type_id=course.course_type_id, course_id=course.id,
         booking_id=booking.id, completed_on=completed_on(course),
@@ -306,8 +304,9 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
                           "missing")
     if not preview.completing and not preview.already_completed and not preview.not_completing:
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
-    completions = [c for b in preview.completing if (c := _complete_booking(course, b)) is not None]
-    not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
+    with db.session.no_autoflush:  # the register's rows are inserted together, in one flush
+        completions = [_complete_booking(course, b) for b in preview.completing]
+        not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
     audit.record("course.completed", course, by, before=CourseStatus.PUBLISHED.value,
@@ -363,7 +362,8 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
             db.session.delete(existing_non)
             correction.now_completed = True
         if completion is None:
-            correction.completion = _complete_booking(course, booking)
+            held = existing_completion(course, booking)  # of that day, imported say: kept, none made
+            correction.completion = None if held is not None else _complete_booking(course, booking)
             correction.now_completed = True
             db.session.flush()
             if correction.completion is not None:  # None: they hold that day's completion already (imported)

@@ -88,9 +88,10 @@ def issue_all(completions: list[Completion], by: User | None = None, today: date
     today = today or london_today()
     lock_status_indexes()
     certificates: list[Certificate] = []
-    for completion in completions:
-        numbers = {c.number for c in certificates}
-        certificates.append(_new_certificate(completion, by, today, numbers))
+    with db.session.no_autoflush:  # the certificates are inserted together, in one flush
+        for completion in completions:
+            numbers = {c.number for c in certificates}
+            certificates.append(_new_certificate(completion, by, today, numbers))
     db.session.add_all(certificates)
     db.session.flush()
     for certificate in certificates:

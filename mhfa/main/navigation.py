@@ -64,7 +64,9 @@ SECTIONS: tuple[Section, ...] = (
         Link("Add an instructor", "courses.new_instructor"),
         Link("Area calendars", "courses.area_calendars"),
         Link("Certificates", "certificates.find_certificate"),
-    ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking")),
+        Link("Course evaluations", "outcomes.evaluation_settings"),
+    ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking",
+             "outcomes.evaluation_settings")),
     Section("Employers", "employers.manage_organisations", COORDINATOR, (
         Link("Organisations", "employers.manage_organisations"),
         Link("Orders", "employers.manage_orders"),

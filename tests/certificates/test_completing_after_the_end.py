@@ -44,7 +44,7 @@ def test_each_trainee_is_emailed_their_certificate_with_its_page_pdf_and_badge(a
     done = services.complete_course_and_issue(course, teacher)
     db.session.commit()
     for certificate in done.certificates:
-        [message] = smtp.to(certificate.person.email)
+        [message] = [m for m in smtp.to(certificate.person.email) if m["Subject"].startswith("Your certificate")]
         text = smtp.text(message)
         assert message["Subject"] == f"Your certificate: {certificate.title}"
         assert "Mental Health Aware (half day)" in text and certificate.number in text
