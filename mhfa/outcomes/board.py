@@ -261,7 +261,7 @@ def all_tables(filters: Filters, today: date | None = None) -> list[Table]:
 
 
 def public_region(region: set[int]) -> dict:
-    """The public page's region-level figures: evaluations, follow-ups and current first aiders, suppressed below 10."""
+    """The public page's region-level figures (evaluations, follow-ups, current first aiders), suppressed below 10."""
     figures = group_figures("area")
     total = Figures()
     for key, f in figures.items():
@@ -275,3 +275,19 @@ def public_region(region: set[int]) -> dict:
     shown = total.answered >= 10
     current = sum(n for key, n in firstaiders.current_by_area().items() if key in region)
     return {"figures": total if shown else None, "answered": total.answered, "current_first_aiders": current}
+
+
+@dataclass
+class Section:
+    """The dashboard's outcomes section: the summary (None when fewer than 10 answered), funnel, first aiders."""
+
+    summary: Figures | None
+    answered: int
+    funnel_total: object
+    current_first_aiders: int
+
+
+def section(filters: Filters) -> Section:
+    figures = summary(filters)
+    return Section(figures if figures.answered >= 10 else None, figures.answered, funnel(filters).total,
+                   firstaiders.current_total())
