@@ -37,6 +37,7 @@ from mhfa.demo import bulk, teaching
 from mhfa.demo.accounts import demo_accounts
 from mhfa.demo.enrolment import _Enrolment
 from mhfa.demo.organisations import _Organisations
+from mhfa.demo.outcomes import add_outcomes
 from mhfa.demo.population import _Population
 from mhfa.demo.schedule import _Schedule
 from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
@@ -113,6 +114,10 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     builder.build(say)
     bulk.reset_sequences(sink.connection, list(sink.counts))
     counts, checksum = sink.counts, sink.checksum
+    began = time.perf_counter()
+    outcomes = add_outcomes(seed, today)
+    say(f"  outcomes: {outcomes['outcome_invite']:,} invitations, {outcomes['outcome_answer']:,} answers "
+        f"in {time.perf_counter() - began:.1f} s")
     logins = demo_accounts(builder)
     db.session.flush()
     instructor_login = db.session.scalar(sa.select(Person.id).where(Person.email == dict(logins).get("instructor")))
@@ -131,6 +136,7 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
         "place vouchers": counts["place_voucher"],
         "venues": counts["venue"],
         "instructors": counts["instructor"],
+        "evaluation and follow-up answers": outcomes["outcome_answer"],
     }
     return DemoSummary(counts=summary_counts, checksum=checksum, logins=logins)
 
