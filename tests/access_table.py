@@ -144,6 +144,7 @@ EXPECTED_ACCESS = {
     "privacy.my_data": LOGIN,
     "privacy.people": {Role.COORDINATOR},
     "privacy.person_data": {Role.COORDINATOR},
+    "reach.board_pack": {Role.BOARD, Role.COORDINATOR},
     "reach.counted_rule": PUBLIC,
     "reach.dashboard": {Role.BOARD, Role.COORDINATOR},
     "reach.download": {Role.BOARD, Role.COORDINATOR},
