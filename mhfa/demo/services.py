@@ -40,6 +40,7 @@ from mhfa.demo.employer_work import employer_work
 from mhfa.demo.enrolment import _Enrolment
 from mhfa.demo.features import fill_features
 from mhfa.demo.organisations import _Organisations
+from mhfa.demo.outcomes import add_outcomes
 from mhfa.demo.population import _Population
 from mhfa.demo.renewals import renew_refreshed_certificates
 from mhfa.demo.schedule import _Schedule
@@ -118,6 +119,10 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     bulk.reset_sequences(sink.connection, list(sink.counts))
     counts, checksum = sink.counts, sink.checksum
     renew_refreshed_certificates()
+    began = time.perf_counter()
+    outcomes = add_outcomes(seed, today)
+    say(f"  outcomes: {outcomes['outcome_invite']:,} invitations, {outcomes['outcome_answer']:,} answers "
+        f"in {time.perf_counter() - began:.1f} s")
     logins = demo_accounts(builder)
     db.session.flush()
     instructor_login = db.session.scalar(sa.select(Person.id).where(Person.email == dict(logins).get("instructor")))
@@ -140,6 +145,7 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
         "place vouchers": counts["place_voucher"],
         "venues": counts["venue"],
         "instructors": counts["instructor"],
+        "evaluation and follow-up answers": outcomes["outcome_answer"],
     }
     return DemoSummary(counts=summary_counts, checksum=checksum, logins=logins)
 

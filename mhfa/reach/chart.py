@@ -6,10 +6,33 @@ data table behind it and a text summary beside it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 800, 380
-LEFT, RIGHT, TOP, BOTTOM = 80, 20, 20, 50
+RIGHT, TOP = 20, 20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The chart's drawing box. ``narrow`` is drawn for phones: a viewBox about as wide as the screen, so its
+    16-unit text is at least 12 px on a 375 px screen, year labels every other year, and the legend one entry
+    a line so none is clipped."""
+
+    name: str
+    width: int
+    height: int
+    left: int
+    font: int
+    year_step: int
+    legend_rows: bool
+    labels: tuple[str, str, str]
+
+
+WIDE = Layout("wide", 800, 380, 80, 13, 1, False,
+              ("Counted toward the target", "Required path", "Forecast median (bands: 80% and 95%)"))
+NARROW = Layout("narrow", 400, 420, 64, 16, 2, True,
+                ("Counted toward the target", "Required path", "Forecast median, 80%/95% bands"))
 
 
 def _month_index(label: str) -> int:
@@ -29,7 +52,7 @@ def _nice_max(value: float) -> float:
 
 
 def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | None, bands: list[dict] | None = None,
-                   summary: str = "",
+                   summary: str = "", layout: Layout = WIDE,
                    title: str = "People counted toward the target, cumulative, against the required path") -> Markup:
     """``series``: rows with month (YYYY-MM), cumulative and required; ``bands``: forecast rows (cumulative);
     ``target`` None: no required path (an area with no share of the target)."""
@@ -37,33 +60,44 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     first, last = _month_index(start), max(_month_index(end), *(_month_index(b["month"]) for b in bands), 0)
     span = max(1, last - first)
     top = _nice_max(max([target or 0, *(r["cumulative"] for r in series), *(b["upper_95"] for b in bands)]))
+    legend = [("#0b0c0c", "", layout.labels[0])]
+    if target is not None:
+        legend.append(("#d4351c", "8 5", layout.labels[1]))
+    if bands:
+        legend.append(("#1d70b8", "2 3", layout.labels[2]))
+    line = layout.font + 8
+    bottom = 30 + line * (len(legend) if layout.legend_rows else 1)
+    width, height, left, font = layout.width, layout.height, layout.left, layout.font
+    plot_bottom = height - bottom
 
     def x(label: str) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * (_month_index(label) - first) / span
+        return left + (width - left - RIGHT) * (_month_index(label) - first) / span
 
     def y(value: float) -> float:
-        return TOP + (HEIGHT - TOP - BOTTOM) * (1 - value / top)
+        return TOP + (plot_bottom - TOP) * (1 - value / top)
 
     def points(rows, key):
         return " ".join(f"{x(r['month']):.1f},{y(r[key]):.1f}" for r in rows)
 
+    ids = f"chart-{layout.name}"
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="reach-chart" role="img" '
-        'aria-labelledby="chart-title chart-desc" focusable="false">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(summary)}</desc>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'class="reach-chart reach-chart--{layout.name}" role="img" aria-labelledby="{ids}-title {ids}-desc" '
+        'focusable="false">',
+        f'<title id="{ids}-title">{escape(title)}</title>',
+        f'<desc id="{ids}-desc">{escape(summary)}</desc>',
     ]
     for i in range(6):
         value = top * i / 5
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+        parts.append(f'<line x1="{left}" x2="{width - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      'stroke="#b1b4b6" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 8}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="13" '
+        parts.append(f'<text x="{left - 6}" y="{y(value) + font / 3:.1f}" text-anchor="end" font-size="{font}" '
                      f'fill="#0b0c0c">{value:,.0f}</text>')
-    for year in range(first // 12, last // 12 + 1):
+    for year in range(first // 12, last // 12 + 1, layout.year_step):
         label = f"{year:04d}-01"
         if first <= _month_index(label) <= last:
-            parts.append(f'<text x="{x(label):.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" font-size="13" '
-                         f'fill="#0b0c0c">{year}</text>')
+            parts.append(f'<text x="{x(label):.1f}" y="{plot_bottom + font + 6}" text-anchor="middle" '
+                         f'font-size="{font}" fill="#0b0c0c">{year}</text>')
     if bands:
         for lower, upper, colour in (("lower_95", "upper_95", "#d2e2f1"), ("lower_80", "upper_80", "#a6c5e3")):
             outline = points(bands, upper) + " " + " ".join(
@@ -78,14 +112,19 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     if series:
         parts.append(f'<polyline points="{points(series, "cumulative")}" fill="none" stroke="#0b0c0c" '
                      'stroke-width="3"/>')
-    legend = [("#0b0c0c", "", "People reached (cumulative)"), ("#d4351c", "8 5", "Required path")]
-    if bands:
-        legend += [("#1d70b8", "2 3", "Forecast median (bands: 80% and 95%)")]
+    # Wide: entries side by side, each placed after the one before it (text about 0.6 em a character).
+    lx = left
     for i, (colour, dash, text) in enumerate(legend):
-        lx = LEFT + 10 + i * 240
-        parts.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{HEIGHT - 12}" y2="{HEIGHT - 12}" stroke="{colour}" '
-                     f'stroke-width="3"{f" stroke-dasharray={chr(34)}{dash}{chr(34)}" if dash else ""}/>')
-        parts.append(f'<text x="{lx + 36}" y="{HEIGHT - 8}" font-size="13" fill="#0b0c0c">{escape(text)}</text>')
+        if layout.legend_rows:
+            lx, ly = 10, height - bottom + 30 + i * line
+        else:
+            ly = height - 14
+        dashes = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly - font / 3:.1f}" y2="{ly - font / 3:.1f}" '
+                     f'stroke="{colour}" stroke-width="3"{dashes}/>')
+        parts.append(f'<text x="{lx + 36}" y="{ly}" font-size="{font}" fill="#0b0c0c">{escape(text)}</text>')
+        if not layout.legend_rows:
+            lx += 36 + round(len(text) * font * 0.6) + 24
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  (every text part escaped above; numbers formatted here)
 

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import has_request_context, request
 
-from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea
+from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
 from mhfa.extensions import db
 from mhfa.reach.counts import Filters, kept_month_area
 from mhfa.reach.models import UNKNOWN_AREA, ReachMonth
@@ -104,26 +104,48 @@ def between(filters: Filters, first: int | None, last: int | None, *, outside: b
 # --- targets -------------------------------------------------------------------------------------
 
 def populations() -> dict[int, tuple[int, str]]:
-    """Each area's latest population: aged 16+ where published for that year, else all ages (labelled)."""
-    return memo("populations", _populations)
+    """Each area's population for per-1,000 figures: aged 16 and over where the reference data has it (the
+    latest such year), else all ages; the label says which ("2021, aged 16+" or "2021, all ages")."""
+    out = {}
+    for area, kinds in _population_sets().items():
+        kind = "16+" if "16+" in kinds else "all"
+        year, population = kinds[kind]
+        out[area] = (population, f"{year}, {'aged 16+' if kind == '16+' else 'all ages'}")
+    return out
 
 
-def _populations() -> dict[int, tuple[int, str]]:
-    rows = db.session.execute(sa.select(AreaPopulation.council_area_id, AreaPopulation.year,
-                                        AreaPopulation.age_group, AreaPopulation.population)).all()
-    best: dict[int, tuple] = {}
-    for area_id, year, group, population in rows:
-        rank = (year, group is AgeGroup.AGED_16_PLUS)
-        if area_id not in best or rank > best[area_id][0]:
-            label = f"{year}, {'aged 16+' if group is AgeGroup.AGED_16_PLUS else 'all ages'}"
-            best[area_id] = (rank, population, label)
-    return {area_id: (value[1], value[2]) for area_id, value in best.items()}
+def _population_sets() -> dict[int, dict[str, tuple[int, int]]]:
+    return memo("population_sets", _read_population_sets)
+
+
+def _read_population_sets() -> dict[int, dict[str, tuple[int, int]]]:
+    """area → {"16+": (year, people), "all": (year, people)}, the latest year of each that is known. Aged 16+
+    comes from the area populations, else from the residents aged 16+ by age band (added up) when loaded."""
+    sets: dict[int, dict[str, tuple[int, int]]] = {}
+
+    def keep(area: int, kind: str, year: int, population: int) -> None:
+        if kind not in sets.setdefault(area, {}) or year > sets[area][kind][0]:
+            sets[area][kind] = (year, population)
+
+    for area, year, group, population in db.session.execute(sa.select(
+            AreaPopulation.council_area_id, AreaPopulation.year, AreaPopulation.age_group, AreaPopulation.population)):
+        keep(area, "16+" if group is AgeGroup.AGED_16_PLUS else "all", year, population)
+    e = EqualityPopulation
+    banded = db.session.execute(sa.select(e.council_area_id, e.year, sa.func.sum(e.population))
+                                .where(e.dimension == "age_band").group_by(e.council_area_id, e.year)).all()
+    for area, year, population in banded:
+        if population and "16+" not in sets.get(area, {}):
+            keep(area, "16+", year, int(population))
+    return sets
 
 
 def pro_rata_targets() -> dict[int, int]:
-    """Each target-region area's share of the target, pro rata to its population."""
+    """Each target-region area's share of the target, pro rata to its population aged 16+ when every area of
+    the region has that figure, else to all ages (the same kind for every area)."""
     region_ids = region()
-    pops = {a: p for a, (p, _label) in populations().items() if a in region_ids}
+    sets = {a: kinds for a, kinds in _population_sets().items() if a in region_ids}
+    kind = "16+" if sets and all("16+" in kinds for kinds in sets.values()) else "all"
+    pops = {a: kinds[kind][1] for a, kinds in sets.items() if kind in kinds}
     total = sum(pops.values())
     target = settings().target_people
     return {a: round(target * p / total) for a, p in pops.items()} if total else {}

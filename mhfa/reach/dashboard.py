@@ -150,7 +150,7 @@ def area_table(filters: Filters, as_of: date | None = None) -> Table:
     region = _region()
     table = Table("areas", "People reached by council area", [
         "Council area", "GSS code", "Counted toward the target", "Reached in period", "Reached to date",
-        "Population", "Population (year, ages)", "Per 1,000 residents (population shown)", "Pro-rata target",
+        "Population", "Population (year, ages)", "Per 1,000 of the population shown", "Pro-rata target",
         "Share of pro-rata target", "Last 12 months", "Trend (last 12 vs previous 12 months)"],
         note=("Areas outside the target region are shown but never counted toward the target; the last two rows "
               "give the figure counted toward the target and the people outside the region. Per 1,000 residents "

@@ -6,12 +6,14 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.reach import counted, dashboard, exports, importing, opendata, releases
-from mhfa.reach.chart import describe, trajectory_svg
+from mhfa.outcomes import board as outcomes_board
+from mhfa.reach import boardpack, counted, dashboard, exports, importing, opendata, releases
+from mhfa.reach.chart import NARROW, WIDE, describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
 from mhfa.reach.settings import (
@@ -48,8 +50,10 @@ def _chart(filters: Filters, series: list[dict], *, with_forecast: bool = True):
     forecast = dashboard.latest_forecast() if with_forecast and filters.area is None else None
     bands = forecast["bands"] if forecast else []
     summary = describe(position, bands)
-    svg = trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
-                         target=position.target, bands=bands, summary=summary)
+    svg = Markup("").join(
+        trajectory_svg(series, start=f"{settings.start_on:%Y-%m}", end=f"{settings.end_on:%Y-%m}",
+                       target=position.target, bands=bands, summary=summary, layout=layout)
+        for layout in (WIDE, NARROW))  # CSS shows one: the narrow drawing on phones, so its text stays legible
     return {"svg": svg, "summary": summary, "forecast": forecast}
 
 
@@ -70,7 +74,8 @@ def dashboard_page():
     return render_template(
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
         areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
-        target_rule=dashboard.TARGET_RULE, page_title="Reach dashboard",
+        target_rule=dashboard.TARGET_RULE, releases=releases.all_releases()[:6], page_title="Reach dashboard",
+        outcomes=None if parsed.errors else outcomes_board.section(filters),
     ), 400 if parsed.errors else 200
 
 
@@ -94,6 +99,14 @@ def download(name: str, fmt: str):
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
                        f"reach-{name}.csv", "text/csv; charset=utf-8")
+
+
+@bp.route("/reach/board-pack/<key>.pdf")
+@role_required(*DASHBOARD_ROLES)
+def board_pack(key: str):
+    """The board pack of a month-end release: one printable PDF."""
+    kept = flow.found_or_404(releases.release, key)
+    return _attachment(boardpack.render(kept), f"board-pack-{kept.key}.pdf", "application/pdf")
 
 
 def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
@@ -172,7 +185,8 @@ def progress():
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
         target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
-        releases=releases.all_releases(), page_title="Programme progress")
+        releases=releases.all_releases(), page_title="Programme progress",
+        outcomes=outcomes_board.public_region(counted.region()))
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 

@@ -19,9 +19,31 @@ def _chart_table_last(page) -> list[str]:
     return [cell.replace(",", "") for cell in row.locator("td").all_inner_texts()]
 
 
+CHART_TEXT = """() => {
+  const svg = [...document.querySelectorAll('svg.reach-chart')].find(s => s.getBoundingClientRect().width > 0);
+  const box = svg.getBoundingClientRect();
+  const scale = svg.getScreenCTM().a;
+  return [...svg.querySelectorAll('text')].map(t => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, px: scale * parseFloat(t.getAttribute('font-size')),
+            inside: r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.bottom <= box.bottom + 0.5};
+  });
+}"""
+
+
+def _check_chart_text(page) -> None:
+    """Every word of the visible chart at least 12 px on screen and inside the chart (legend not clipped)."""
+    texts = page.evaluate(CHART_TEXT)
+    assert any(t["text"].startswith("Counted toward the target") for t in texts)
+    small = [t for t in texts if t["px"] < 12]
+    clipped = [t["text"] for t in texts if not t["inside"]]
+    assert not small and not clipped, (small, clipped)
+
+
 def test_board_member_reads_the_same_figure_everywhere_and_an_areas_share(page, live_server, width):
     login(page, "board@example.org")
     visit(page, "/reach", "dashboard")
+    _check_chart_text(page)
     counted, outside, required = _figure(page, "counted"), _figure(page, "outside"), _figure(page, "required")
     assert counted > 0
     caption = page.locator("figure figcaption").inner_text()
@@ -35,6 +57,7 @@ def test_board_member_reads_the_same_figure_everywhere_and_an_areas_share(page, 
 
     visit(page, "/progress", "progress")
     assert _figure(page, "counted") == counted and _figure(page, "outside") == outside
+    _check_chart_text(page)
     navigate(page.get_by_role("link", name="What is counted toward the target"))
     assert "plus people whose area is not known" in page.content()
     check_page(page, "counted-rule")
@@ -58,3 +81,29 @@ def test_board_member_reads_the_same_figure_everywhere_and_an_areas_share(page, 
         has=page.locator("th", has_text=re.compile("^Coventry$")))
     assert int(coventry.locator("td").nth(7).inner_text().replace(",", "")) == share  # pro-rata target column
     assert "council area Coventry" in page.content()
+
+
+def test_board_member_finds_a_release_and_reads_its_figure_in_the_board_pack(page, live_server, width, tmp_path):
+    import shutil
+    import subprocess
+
+    live_server.flask("mhfa", "freeze-release")  # the monthly job (idempotent: a second run adds nothing)
+    visit(page, "/progress", "progress-releases")
+    release = page.locator("#releases ~ table tbody tr th a").first
+    key = release.inner_text()
+    navigate(release)
+    check_page(page, "release")
+    frozen = _figure(page, "counted")
+    assert f"Progress release {key}" in page.content()
+
+    login(page, "board@example.org")
+    visit(page, "/reach", "dashboard-board-pack")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Board pack, release {key} (PDF)").click()
+    pdf = tmp_path / "pack.pdf"
+    download_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = " ".join(subprocess.run([shutil.which("pdftotext"), "-layout", str(pdf), "-"], capture_output=True,
+                                       check=True, text=True).stdout.split())
+        assert f"Progress release {key}" in text and f"Counted toward the target {frozen:,} of" in text

@@ -146,3 +146,24 @@ def test_status_colours_follow_meaning(client, auth, reached):
     page = client.get("/reach").get_data(as_text=True)
     assert 'govuk-tag--red" data-figure="status">Red: behind' in page
     assert "govuk-tag--green" not in page
+
+
+def test_per_1000_uses_the_population_aged_16_and_over_when_known_and_says_which(reached):
+    from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea
+
+    birmingham = factories.area("Birmingham")
+    db.session.add(AreaPopulation(council_area_id=birmingham.id, year=2020, age_group=AgeGroup.AGED_16_PLUS,
+                                  population=880_000, source="test"))
+    db.session.commit()
+    rows = {row[0]: row for row in dashboard.area_table(Filters()).rows}
+    assert rows["Birmingham"][5:8] == [880_000, "2020, aged 16+", round(1000 * 12 / 880_000, 2)]
+    assert rows["Coventry"][6].endswith("all ages")  # no 16+ figure: all ages, said so
+    all_ages = dict(counted.pro_rata_targets())  # not every area has 16+: every share on all ages
+    for area in db.session.query(CouncilArea).filter(CouncilArea.in_target_region.is_(True)):
+        if area.id != birmingham.id:
+            db.session.add(AreaPopulation(council_area_id=area.id, year=2020, age_group=AgeGroup.AGED_16_PLUS,
+                                          population=100_000, source="test"))
+    db.session.commit()
+    shares = counted.pro_rata_targets()
+    assert shares != all_ages
+    assert shares[birmingham.id] == round(current_settings().target_people * 880_000 / (880_000 + 6 * 100_000))

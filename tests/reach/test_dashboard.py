@@ -79,7 +79,7 @@ def test_secondary_suppression_hides_the_next_smallest_cell():
 def test_board_sees_the_dashboard_with_chart_table_and_rag_rule(client, auth, reached):
     board_login(auth)
     page = client.get("/reach").get_data(as_text=True)
-    assert "<svg" in page and "<title id=\"chart-title\">" in page
+    assert "<svg" in page and "<title id=\"chart-wide-title\">" in page and "chart-narrow-title" in page
     assert "Green: at or above the required path" in page
     assert "Unknown" in page and "Shropshire" in page
     assert "The data behind the chart" in page
