@@ -27,7 +27,7 @@ from benchmarks.harness import Context, Figure, ensure_demo_database, machine, t
 # In the order they run; each names a module in benchmarks/ with NAME and run(ctx).
 MODULES = {"demo_data": "demo_data", "finder": "finder", "reach": "dashboard", "imports": "imports",
            "certificates": "certificates", "employers": "employers",
-           "forecast": "forecast_run", "booking": "booking"}
+           "forecast": "forecast_run", "booking": "booking", "outcomes": "outcomes"}
 
 
 def _available() -> list[str]:

@@ -163,7 +163,8 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
     if correction.no_longer_completed and current is not None and current.revoked_at is None:
         revoke(current, f"Register corrected: {reason.strip()}", by, now)
     elif correction.now_completed and (current is None or current.revoked_at is not None):
-        issue_for(completion, by)
+        certificate = issue_for(completion, by)
+        signals.course_completed.send(session.course, completions=[completion], certificates=[certificate])
     return correction
 
 

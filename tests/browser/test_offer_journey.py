@@ -68,7 +68,7 @@ def test_a_place_for_an_account_holder_waits_for_their_answer(page, new_page, li
     trainee = new_page()
     login(trainee, "trainee@example.org")
     visit(trainee, "/account")
-    navigate(trainee.get_by_role("link", name=re.compile("See.*places offered")))
+    navigate(trainee.get_by_role("link", name=re.compile("places offered to you")))
     check_page(trainee, "place-offers")
     navigate(trainee.get_by_role("button", name=re.compile("^Decline")).first)
     assert "Nothing was booked" in trainee.content()

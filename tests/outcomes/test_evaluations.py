@@ -172,3 +172,20 @@ def test_reach_never_depends_on_the_evaluation(app_ctx):
     assert reached >= 2
     answer_all(course, count=1)
     assert _count(ReachFirst) == reached
+
+
+def test_a_trainee_completed_by_a_corrected_register_is_invited_too(app_ctx):
+    from mhfa.attendance.models import AttendanceMark, AttendanceStatus
+
+    course, teacher, (a, b) = factories.taught_course(trainees=2)
+    for session in course.sessions:
+        for booking in (a, b):
+            missed = booking is b and session is course.sessions[-1]
+            status = AttendanceStatus.ABSENT if missed else AttendanceStatus.PRESENT
+            db.session.add(AttendanceMark(booking_id=booking.id, session_id=session.id, status=status))
+    db.session.flush()
+    certificates.complete_course_and_issue(course, teacher)
+    assert [i.person_id for i in invites_of(course)] == [a.person_id]
+    coordinator = factories.user(Role.COORDINATOR)
+    certificates.correct_mark(course.sessions[-1], b.id, AttendanceStatus.PRESENT, coordinator, "came after lunch")
+    assert sorted(i.person_id for i in invites_of(course)) == sorted([a.person_id, b.person_id])
