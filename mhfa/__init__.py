@@ -146,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.forecast import api as forecast_api
     from mhfa.forecast.views import bp as forecast_bp
     from mhfa.main.views import bp as main_bp
+    from mhfa.outcomes import api as outcomes_api
     from mhfa.people.views import bp as people_bp
     from mhfa.reach import api as reach_api
     from mhfa.reach.views import bp as reach_bp
@@ -164,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     bookings_api.register(api_bp)
     forecast_api.register(api_bp)
     reach_api.register(api_bp)
+    outcomes_api.register(api_bp)
     app.register_blueprint(forecast_bp)
     app.register_blueprint(reach_bp)
     app.register_blueprint(api_bp)

@@ -137,11 +137,14 @@ def _print_logins(logins, password):
 
 
 @mhfa_cli.command("send-reminders")
-def send_reminders():
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Then send the outbox's due emails, these reminders among them (as deliver-mail does).")
+def send_reminders(deliver):
     """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
     (cron-safe).
 
-    Also gives back the place vouchers held by waiting-list places whose course has started.
+    Also gives back the place vouchers held by waiting-list places whose course has started, then
+    delivers the outbox (unless --no-deliver: a deliver-mail worker does it).
     """
     from mhfa.bookings.vouchers import return_vouchers_of_closed_waiting_lists
     from mhfa.reminders import send_due_reminders
@@ -154,6 +157,17 @@ def send_reminders():
         f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
+    if deliver:
+        from mhfa.notify.outbox import DeliveryReport, deliver_due
+
+        total = DeliveryReport()
+        while True:
+            report = deliver_due(limit=100)
+            for name in ("sent", "retrying", "failed", "released"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.sent < 100:
+                break
+        click.echo(str(total))
 
 
 def _add_forecast_command():

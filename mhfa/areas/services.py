@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 from pathlib import Path
 
@@ -167,3 +168,57 @@ def normalise_postcode(text: str | None, *, required: bool = False) -> str | Non
     if not _POSTCODE.match(compact):
         raise DomainError("Enter a real postcode, like B1 2ND", field="postcode")
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+# --- where a postcode is: its district, the council area it lies in, distances between areas ---------
+
+COUNCIL_AREA_CENTRES_CSV = Path(__file__).parent / "data" / "council_area_centres.csv"
+POSTCODE_DISTRICTS_CSV = Path(__file__).parent / "data" / "postcode_districts.csv"
+_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+
+def postcode_district(text: str | None) -> str | None:
+    """The district (outward code) of a full postcode or of a district typed alone: "b15 2tt" → "B15",
+    "cv1" → "CV1"; None for anything else."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if _POSTCODE.match(compact):
+        return compact[:-3]
+    return compact if _DISTRICT.match(compact) else None
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+_REFERENCE: dict[str, dict] = {}
+
+
+def _reference(name: str) -> dict:
+    if name not in _REFERENCE:
+        if name == "centres":
+            _REFERENCE[name] = {row["gss_code"]: (float(row["latitude"]), float(row["longitude"]))
+                                for row in _read(COUNCIL_AREA_CENTRES_CSV)}
+        else:
+            _REFERENCE[name] = {row["prefix"]: row["gss_code"] for row in _read(POSTCODE_DISTRICTS_CSV)}
+    return _REFERENCE[name]
+
+
+def district_area_code(district: str) -> str | None:
+    """The GSS code of the council area a postcode district is in, from the reference table: the
+    district's own line, else its postcode area's (the letters: "CV" for "CV4")."""
+    table = _reference("districts")
+    letters = re.match(r"[A-Z]+", district)
+    return table.get(district) or (table.get(letters.group(0)) if letters else None)
+
+
+def distance_km(from_code: str, to_code: str) -> float | None:
+    """The great-circle distance between two council areas' centres, in kilometres (None if unknown)."""
+    centres = _reference("centres")
+    if from_code not in centres or to_code not in centres:
+        return None
+    (lat1, lon1), (lat2, lon2) = centres[from_code], centres[to_code]
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))

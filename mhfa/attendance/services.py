@@ -47,6 +47,8 @@ def _require_register_access(course: Course, user) -> None:
 class Teaching:
     upcoming: list[Course]
     past: list[Course]
+    # Courses that have started and are not completed: (course, what is left: "registers" or "complete").
+    to_do: list[tuple[Course, str]] = field(default_factory=list)
 
 
 def teaching(user: User, now: datetime | None = None) -> Teaching:
@@ -64,7 +66,22 @@ def teaching(user: User, now: datetime | None = None) -> Teaching:
     ).unique())
     upcoming = [c for c in courses if c.ends_at is None or c.ends_at >= now]
     past = [c for c in reversed(courses) if c not in upcoming]
-    return Teaching(upcoming, past)
+    return Teaching(upcoming, past, work_left(courses, now))
+
+
+def work_left(courses: list[Course], now: datetime | None = None) -> list[tuple[Course, str]]:
+    """Of these courses, those that have started and are not completed, oldest first, each with what is
+    left: ``"registers"`` (a register to take) or ``"complete"`` (every register taken, the course ended)."""
+    now = now or utcnow()
+    left = []
+    for course in sorted(courses, key=lambda c: c.starts_at or now):
+        if course.status is not CourseStatus.PUBLISHED or course.starts_at is None or course.starts_at > now:
+            continue
+        if not completion_preview(course).ready:
+            left.append((course, "registers"))
+        elif too_early_to_complete(course, now) is None:
+            left.append((course, "complete"))
+    return left
 
 
 # --- the register ---------------------------------------------------------------------------------

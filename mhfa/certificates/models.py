@@ -76,7 +76,7 @@ class Certificate(db.Model):
     revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The certificate's bit in the revocation status list: random and unique, assigned at issue.
     status_index: Mapped[int] = mapped_column(unique=True, default=_unused_status_index)
-    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"))
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certificate.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Reissues (e.g. a name correction) keep the number and token and count up the revision.
     revision: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -31,13 +31,13 @@ from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, postcode_is_valid
 from mhfa.courses.instructors import InstructorDetails
-from mhfa.courses.listings import FinderFilters, ManageFilters
+from mhfa.courses.listings import FinderFilters, ManageFilters, nearness
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, FundingStream, Instructor, Venue
 from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
 from mhfa.courses.venues import VenueDetails
 from mhfa.db_types import MAX_ID
 from mhfa.employers.models import Employer
-from mhfa.errors import NotFound
+from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.timeutil import london_to_utc, to_london
 
@@ -99,6 +99,8 @@ class FinderForm(FlaskForm):
                       choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
     from_date = _date("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
     to_date = _date("To", "Enter the 'to' date as a real date, like 2027-04-30", "For example, 2027-04-30")
+    postcode = StringField("Your postcode (optional)", validators=[Optional(), Length(max=10)],
+                           description="The nearest venues come first. The first half is enough, like CV1.")
     free_places = BooleanField("Only courses with free places", false_values=("false", "", "0", "no", "n", "off"))
     sort = SelectField("Sort by", default="date",
                        choices=options([("date", "Soonest first"), ("-date", "Latest first")]))
@@ -113,6 +115,14 @@ class FinderForm(FlaskForm):
     def validate_to_date(self, field):
         if field.data and self.from_date.data and field.data < self.from_date.data:
             raise ValidationError("The 'to' date must be the same as or after the 'from' date")
+
+    def validate_postcode(self, field):
+        self.near = None
+        if (field.data or "").strip():
+            try:
+                self.near = nearness(field.data)
+            except DomainError as error:
+                raise ValidationError(error.message) from None
 
     def filters(self) -> FinderFilters:
         """The filters of the fields that are valid (an invalid field filters nothing)."""
@@ -130,6 +140,7 @@ class FinderForm(FlaskForm):
             delivery_mode=DeliveryMode(mode) if mode else None,
             free_places=bool(self.free_places.data),
             latest_first=self.sort.data == "-date",
+            near=getattr(self, "near", None) if not self.postcode.errors else None,
         )
 
 

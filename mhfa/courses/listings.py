@@ -9,15 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from mhfa.areas.models import CouncilArea
-from mhfa.areas.services import all_areas
+from mhfa.areas.services import all_areas, distance_km, district_area_code, postcode_district
 from mhfa.courses.models import (
     Course,
     CourseStatus,
     CourseType,
     DeliveryMode,
+    Venue,
 )
 from mhfa.courses.places import CONFIRMED_COUNT, WAITLISTED_COUNT, Places
 from mhfa.courses.visibility import visible_in_lists
+from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.pagination import Page
 from mhfa.timeutil import london_to_utc, utcnow
@@ -32,6 +34,44 @@ class FinderFilters:
     delivery_mode: DeliveryMode | None = None
     free_places: bool = False
     latest_first: bool = False
+    near: Nearness | None = None   # a postcode: the nearest venues first
+
+
+@dataclass
+class Nearness:
+    """Where a postcode is, for putting the nearest venues first: its district, the council area it
+    lies in, and each council area's distance from there (between the areas' centres)."""
+
+    district: str
+    area: CouncilArea
+    km_by_area: dict[int, float]
+
+    def km(self, course: Course) -> float | None:
+        return self.km_by_area.get(course.council_area_id) if course.venue is not None else None
+
+    def same_district(self, course: Course) -> bool:
+        return course.venue is not None and postcode_district(course.venue.postcode) == self.district
+
+
+def nearness(postcode: str) -> Nearness:
+    """Where ``postcode`` (or a district alone) is. The council area comes from the programme's venues
+    in that district when there are any, else from the reference table of districts (mhfa/areas/data)."""
+    district = postcode_district(postcode)
+    if district is None:
+        raise DomainError("Enter a postcode or the first half of one, like B15 2TT or CV1", field="postcode")
+    counted = db.session.execute(
+        sa.select(Venue.council_area_id, sa.func.count()).where(Venue.postcode.like(f"{district} %"))
+        .group_by(Venue.council_area_id).order_by(sa.func.count().desc(), Venue.council_area_id).limit(1)
+    ).first()
+    area = db.session.get(CouncilArea, counted[0]) if counted else None
+    if area is None and (code := district_area_code(district)) is not None:
+        area = db.session.scalar(sa.select(CouncilArea).where(CouncilArea.gss_code == code))
+    if area is None:
+        raise DomainError(f"We cannot place {district} yet: MHFA Reach runs courses in the West Midlands. "
+                          "Choose a council area instead, or look at courses online.", field="postcode")
+    km = {other.id: distance for other in all_areas()
+          if (distance := distance_km(area.gss_code, other.gss_code)) is not None}
+    return Nearness(district, area, km)
 
 
 @dataclass
@@ -90,6 +130,16 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     if filters.free_places:
         conditions.append(Course.capacity > CONFIRMED_COUNT)
     order = [Course.starts_at.desc(), Course.id.desc()] if filters.latest_first else [Course.starts_at, Course.id]
+    if filters.near is not None:
+        # Nearest first: venues in the postcode's own district, then by the distance between council
+        # areas' centres; online courses (no distance) after every venue; by date within each.
+        near = filters.near
+        in_district = sa.and_(Course.venue_id.is_not(None), Course.venue_id.in_(
+            sa.select(Venue.id).where(Venue.postcode.like(f"{near.district} %"))))
+        km = sa.case({area_id: round(d, 1) for area_id, d in near.km_by_area.items()},
+                     value=Course.council_area_id, else_=100000.0) if near.km_by_area else sa.literal(0.0)
+        order = [sa.case((Course.delivery_mode == DeliveryMode.ONLINE, 1), else_=0),
+                 sa.case((in_district, 0), else_=1), km, *order]
     return _listing_page(conditions, order=order, page=page, per_page=per_page)
 
 

@@ -6,6 +6,7 @@ back and puts every problem on its field), then render or redirect.
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -65,9 +66,30 @@ def finder():
     areas, course_types = listings.finder_choices()
     form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
     form.validate()
+    query = request.query_string.decode("utf-8", "replace")[:1000]
+    if session.get(_FINDER_QUERY, "") != query:
+        session[_FINDER_QUERY] = query  # the course page's back link returns to this search
     page = listings.find_courses(form.filters(), current_user, page=request.args.get("page", 1, type=int))
     return render_template("courses/finder.html", form=form, page=page, page_url=page_url("courses.finder"),
-                           filtered=bool(request.args))
+                           filtered=bool(request.args), near=form.filters().near)
+
+
+FINDER_KEYS = ("area", "type", "mode", "from_date", "to_date", "postcode", "free_places", "sort", "page")
+
+
+_FINDER_QUERY = "finder_query"
+
+
+def finder_back(query: str | None) -> str:
+    """The finder with the filters of the visitor's last search (its query string, kept in their
+    session), so "back" returns to the same list; only the finder's own keys are kept."""
+    kept = {k: v[:100] for k, v in parse_qsl(query or "", keep_blank_values=False)[:20] if k in FINDER_KEYS}
+    return url_for("courses.finder", **kept)
+
+
+@bp.app_template_global("finder_back")
+def _finder_back_global() -> str:
+    return finder_back(session.get(_FINDER_QUERY))
 
 
 @bp.route("/courses/<int:course_id>")

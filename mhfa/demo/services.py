@@ -31,13 +31,18 @@ import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import latest_populations, load_council_areas
+from mhfa.auth.models import Role, User
 from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseType
 from mhfa.demo import bulk, teaching
 from mhfa.demo.accounts import demo_accounts
+from mhfa.demo.employer_work import employer_work
 from mhfa.demo.enrolment import _Enrolment
+from mhfa.demo.features import fill_features
 from mhfa.demo.organisations import _Organisations
+from mhfa.demo.outcomes import add_outcomes
 from mhfa.demo.population import _Population
+from mhfa.demo.renewals import renew_refreshed_certificates
 from mhfa.demo.schedule import _Schedule
 from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
 from mhfa.errors import DomainError
@@ -113,11 +118,20 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     builder.build(say)
     bulk.reset_sequences(sink.connection, list(sink.counts))
     counts, checksum = sink.counts, sink.checksum
+    renew_refreshed_certificates()
+    began = time.perf_counter()
+    outcomes = add_outcomes(seed, today)
+    say(f"  outcomes: {outcomes['outcome_invite']:,} invitations, {outcomes['outcome_answer']:,} answers "
+        f"in {time.perf_counter() - began:.1f} s")
     logins = demo_accounts(builder)
     db.session.flush()
     instructor_login = db.session.scalar(sa.select(Person.id).where(Person.email == dict(logins).get("instructor")))
     recent = teaching.add_recent_teaching(today, instructor_login)
     say(f"  recent teaching: {recent} courses that ran in the last fortnight, waiting for registers or completion")
+    contact = db.session.scalar(sa.select(User).where(User.email == dict(logins).get(Role.EMPLOYER.value)))
+    if contact is not None:
+        employer_work(builder, contact)
+    fill_features(builder, dict(logins))
     summary_counts = {
         "people": counts["person"] - builder.staff_people,
         "courses": counts["course"],
@@ -131,6 +145,7 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
         "place vouchers": counts["place_voucher"],
         "venues": counts["venue"],
         "instructors": counts["instructor"],
+        "evaluation and follow-up answers": outcomes["outcome_answer"],
     }
     return DemoSummary(counts=summary_counts, checksum=checksum, logins=logins)
 

@@ -145,6 +145,8 @@ class StaffRow:
     certificate_issued_on: date | None = None
     certificate_expired: bool = False
     next_starts_on: date | None = None
+    #: The place the contact can book them onto a course with now, if any.
+    bookable_voucher_id: int | None = None
 
     @property
     def certificate(self) -> str:
@@ -264,6 +266,7 @@ def _staff_rows(employer: Employer, people: list[Person], today: date | None = N
     for voucher in db.session.scalars(
             sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
             .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.in_(person_ids))
+            .options(selectinload(PlaceVoucher.order))
             .order_by(PlaceVoucher.id)):
         vouchers[voucher.assigned_person_id] = voucher  # the latest place given to each person
     completed_bookings = set(db.session.scalars(
@@ -327,6 +330,9 @@ def _staff_rows(employer: Employer, people: list[Person], today: date | None = N
             certificate_issued_on=cert.issued_on if cert else None,
             certificate_expired=cert is not None and person.id not in current,
             next_starts_on=to_london(course.starts_at).date() if course is not None and course.starts_at else None,
+            bookable_voucher_id=voucher.id if voucher is not None and voucher.status is VoucherStatus.ASSIGNED
+            and voucher.usable_by_employer and voucher.order.places_usable
+            and (booking is None or booking.voucher_id != voucher.id) else None,
         ))
     return rows
 

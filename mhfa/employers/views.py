@@ -369,6 +369,8 @@ def book_staff():
     form = BookStaffForm(
         courses=[(c, orders.course_label(c)) for c in sorted(courses.values(), key=lambda c: c.starts_at)],
         staff=[(v, f"{v.given_name} ({v.order.course_type.name})") for v in unused])
+    if request.method == "GET" and request.args.get("voucher"):  # from the staff list's "Book" link
+        form.vouchers.data = [request.args["voucher"][:20]]
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.book_staff, employer, form.voucher_ids(),
                                form_id(form.course.data),

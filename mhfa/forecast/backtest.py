@@ -25,7 +25,9 @@ and ``k80 + k95·(d − 1)`` beyond it: ``k80`` is the 80th percentile of the pa
 (so 80% of them fall inside), ``k95`` the factor that then brings 95% of them inside the 95%
 interval. The map is monotone, so every path keeps its rank and the bands are read off the
 calibrated paths themselves. The summary reports the coverage the calibrated intervals achieve on
-the backtest's own pairs (counted on the calibrated paths, not assumed), beside the raw coverage.
+the backtest's own pairs (counted on the calibrated paths, not assumed), beside the raw coverage,
+and a held-out check the calibration cannot flatter: calibrated only on outcomes known two years
+before the latest origin, counted on the origins since.
 
 Maximum-likelihood fits are re-estimated every ``refit_every`` origins (using only the months before
 that origin); in between, the last estimates run through the longer history, so no origin ever sees
@@ -45,10 +47,16 @@ RECENCY_HALF_LIFE = 24        # months
 BEFORE_DEADLINE, AFTER_DEADLINE = 2, 6
 OTHER_HORIZON_WEIGHT = 0.25
 MIN_HORIZON, MAX_HORIZON = 12, 36
+#: Fewer (origin, horizon) outcomes than this and the backtest is not used at all (too few to choose or calibrate).
+MIN_BACKTEST_PAIRS = 40
 #: Calibration: pairs pooled over neighbouring horizons until there are this many.
 MIN_CALIBRATION_PAIRS = 20
 #: The 95% interval's extra width beyond the 80% one is never shrunk below this share of the model's own.
 MIN_TAIL_FACTOR = 0.5
+#: The held-out check: the last this many months of origins, calibrated only on what was known before them.
+HOLD_OUT_MONTHS = 24
+#: Calibration weighs recent origins' errors more: the weight halves every this many months back (None: evenly).
+CALIBRATION_HALF_LIFE: float | None = 24
 
 
 def horizon_for(months_to_deadline: int, longest: int | None = None) -> int:
@@ -150,22 +158,35 @@ def _distances(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     return d, np.maximum(d95, 1.0)
 
 
-def _factors(d: np.ndarray, d95: np.ndarray) -> tuple[float, float]:
-    k80 = float(np.quantile(d, 0.8, method="inverted_cdf"))
+def _quantile(values: np.ndarray, q: float, weights: np.ndarray | None) -> float:
+    """The ``q`` quantile of ``values`` (inverted CDF), each value counting by its weight when given."""
+    if weights is None:
+        return float(np.quantile(values, q, method="inverted_cdf"))
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
+
+
+def _factors(d: np.ndarray, d95: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
+    k80 = _quantile(d, 0.8, weights)
     k80 = k80 if np.isfinite(k80) and k80 > 0 else 1.0
     outside = d > k80
     need = np.zeros_like(d)
     with np.errstate(divide="ignore", invalid="ignore"):
         need[outside] = np.where(d95[outside] > 1.0, (d[outside] - k80) / (d95[outside] - 1.0), np.inf)
-    k95 = float(np.quantile(need, 0.95, method="inverted_cdf"))
+    k95 = _quantile(need, 0.95, weights)
     if not np.isfinite(k95):
         k95 = float(np.max(need[np.isfinite(need)], initial=k80))
     return k80, max(k95, MIN_TAIL_FACTOR * k80)
 
 
-def fit_calibration(pairs: Pairs, horizon: int) -> Calibration:
-    """The spread factors per horizon 1..``horizon`` from the backtest pairs (pooled with neighbours when few)."""
+def fit_calibration(pairs: Pairs, horizon: int, *, half_life: float | None = CALIBRATION_HALF_LIFE) -> Calibration:
+    """The spread factors per horizon 1..``horizon`` from the backtest pairs (pooled with neighbours when few).
+
+    With ``half_life``, recent origins count more (the weight halves every ``half_life`` months back).
+    """
     d, d95 = _distances(pairs)
+    recency = None if half_life is None else 0.5 ** ((pairs.origin.max() - pairs.origin) / half_life)
     k80, k95 = np.ones(horizon), np.ones(horizon)
     for h in range(1, horizon + 1):
         width = 0
@@ -176,7 +197,7 @@ def fit_calibration(pairs: Pairs, horizon: int) -> Calibration:
         if chosen.sum() == 0:
             k80[h - 1], k95[h - 1] = (k80[h - 2], k95[h - 2]) if h > 1 else (1.0, 1.0)
             continue
-        k80[h - 1], k95[h - 1] = _factors(d[chosen], d95[chosen])
+        k80[h - 1], k95[h - 1] = _factors(d[chosen], d95[chosen], None if recency is None else recency[chosen])
     return Calibration(k80, k95)
 
 
@@ -200,10 +221,14 @@ def stretch(paths: np.ndarray, calibration: Calibration | None, *, floor: float)
     return np.maximum.accumulate(stretched, axis=1)
 
 
-def calibrated_coverage(score: Score, calibration: Calibration, cumulative: np.ndarray) -> tuple[float, float]:
-    """Coverage of the calibrated 80% and 95% intervals on the backtest, counted on calibrated paths."""
+def calibrated_coverage(score: Score, calibration: Calibration, cumulative: np.ndarray, *,
+                        after: int | None = None) -> tuple[float | None, float | None]:
+    """Coverage of the calibrated 80% and 95% intervals on the backtest, counted on calibrated paths
+    (only origins after ``after`` when given)."""
     inside_80 = inside_95 = total = 0
     for origin, raw in score.raw_paths:
+        if after is not None and origin <= after:
+            continue
         steps = raw.shape[1]
         paths = stretch(raw, calibration.resized(steps), floor=cumulative[origin - 1])
         low95, low80, _, high80, high95 = np.quantile(paths, QUANTILES, axis=0)
@@ -212,6 +237,26 @@ def calibrated_coverage(score: Score, calibration: Calibration, cumulative: np.n
         inside_95 += int(np.sum((actual >= low95) & (actual <= high95)))
         total += steps
     return (inside_80 / total, inside_95 / total) if total else (None, None)
+
+
+def held_out_coverage(score: Score, horizon: int, cumulative: np.ndarray, *,
+                      hold_out: int = HOLD_OUT_MONTHS) -> dict:
+    """A check the calibration cannot flatter: calibrated only on outcomes known ``hold_out`` months
+    before the latest origin, counted on the origins after that. Empty when too little came before."""
+    pairs = score.detail
+    if pairs is None or not len(pairs.origin):
+        return {}
+    cutoff = int(pairs.origin.max()) - hold_out
+    known = pairs.origin + pairs.h <= cutoff
+    later = int(np.sum(pairs.origin > cutoff))
+    if known.sum() < MIN_CALIBRATION_PAIRS or not later:
+        return {}
+    earlier = Pairs(pairs.origin[known], pairs.h[known], pairs.actual[known], pairs.quantiles[known],
+                    pairs.scaled_error[known])
+    coverage_80, coverage_95 = calibrated_coverage(score, fit_calibration(earlier, horizon), cumulative,
+                                                   after=cutoff)
+    return {"coverage_80": round(coverage_80, 4), "coverage_95": round(coverage_95, 4), "pairs": later,
+            "months": hold_out}
 
 
 # --- the backtest --------------------------------------------------------------------------------

@@ -173,6 +173,10 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months
         progress=lambda done, total: progress(5 + int(75 * done / total),
                                               f"Testing the models on the past ({done} of {total})"),
     )
+    checked = max((score.pairs for score in scores.values()), default=0)
+    too_few = bool(scores) and checked < bt.MIN_BACKTEST_PAIRS
+    if too_few:
+        scores = {}   # a handful of outcomes can neither choose a model nor calibrate its intervals
     ranked = sorted((s for s in scores.values() if s.weighted_error is not None),
                     key=lambda s: (round(s.weighted_error, 6), order.index(s.name)))
     if ranked:
@@ -191,8 +195,13 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months
             if position:
                 reason += f"; the better-scoring {ranked[0].name} could not be fitted to the whole history"
             return fitted, reason, scores, horizon
-    why = (f"only {n} months of history: a rolling-origin backtest needs more than {options.first_origin}"
-           if n <= options.first_origin else "no candidate could be scored by the backtest")
+    if too_few:
+        why = (f"only {n} months of history: the rolling-origin backtest from month {options.first_origin} has "
+               f"{checked} outcomes to check against and needs at least {bt.MIN_BACKTEST_PAIRS}")
+    elif n <= options.first_origin:
+        why = f"only {n} months of history: a rolling-origin backtest needs more than {options.first_origin}"
+    else:
+        why = "no candidate could be scored by the backtest"
     fallbacks: list[tuple[Candidate, str]] = [
         (by_name("ets_damped"), "so the damped-trend ETS without seasonality was used (seasonality needs "
                                 "several years to estimate)"),
@@ -208,6 +217,20 @@ def _choose(y: np.ndarray, options: Options, rng: np.random.Generator, *, months
             why = f"{why}; {candidate.name} could not be fitted ({error})"
     return (by_name("drift").fit(y), f"{why}, so the straight line through the cumulative total was used", scores,
             horizon)
+
+
+def _calibrate(score: bt.Score, horizon: int, cumulative: np.ndarray) -> tuple[bt.Calibration, str]:
+    """The chosen model's calibration: recent origins' errors counting most, unless that leaves the
+    backtest's coverage outside 70-90% (80% interval) or 88-99% (95%); then every origin evenly."""
+    for half_life, words in ((bt.CALIBRATION_HALF_LIFE, f"recent origins weighted (half the weight every "
+                                                         f"{bt.CALIBRATION_HALF_LIFE} months back)"),
+                             (None, "every origin evenly")):
+        calibration = bt.fit_calibration(score.detail, horizon, half_life=half_life)
+        calibration.coverage_80, calibration.coverage_95 = bt.calibrated_coverage(score, calibration, cumulative)
+        calibration.pairs = score.pairs
+        if 0.70 <= calibration.coverage_80 <= 0.90 and 0.88 <= calibration.coverage_95 <= 0.99:
+            return calibration, words
+    return calibration, "every origin evenly"
 
 
 def _no_progress(percent: int, step: str) -> None:
@@ -240,11 +263,9 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
                                repetitions=options.paths, rng=np.random.default_rng(outlook_seed))
     chosen_score = scores.get(fitted.candidate.name)
     calibration = None
+    weighting = None
     if chosen_score is not None and chosen_score.detail is not None:
-        calibration = bt.fit_calibration(chosen_score.detail, backtest_horizon)
-        calibration.coverage_80, calibration.coverage_95 = bt.calibrated_coverage(
-            chosen_score, calibration, np.cumsum(y))
-        calibration.pairs = chosen_score.pairs
+        calibration, weighting = _calibrate(chosen_score, backtest_horizon, np.cumsum(y))
         outlook = calibrated(outlook, calibration)
     history = pd.Series(np.cumsum(y).astype(int), index=series.months)
     figures = read_off(outlook, target=programme.target_people, deadline=programme.deadline, history=history)
@@ -266,6 +287,8 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
         "raw_coverage_80": None if chosen_score is None else round(chosen_score.coverage_80, 4),
         "raw_coverage_95": None if chosen_score is None else round(chosen_score.coverage_95, 4),
         "pairs": 0 if chosen_score is None else chosen_score.pairs,
+        "held_out": {} if calibration is None else bt.held_out_coverage(chosen_score, backtest_horizon,
+                                                                         np.cumsum(y)),
     }
     summary = {
         "as_of": month_text(as_of),
@@ -290,6 +313,7 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
         "interval_calibration": (
             {"method": "the chosen model's spread mapped per horizon so that 80% of past outcomes fall inside the "
                        "80% interval and 95% inside the 95% interval in the rolling-origin backtest",
+             "weighting": weighting,
              "achieved_coverage_80": coverage["coverage_80"], "achieved_coverage_95": coverage["coverage_95"],
              "k80_at_horizon": {str(h): round(float(calibration.k80[h - 1]), 3) for h in bt.REPORTED_HORIZONS
                                 if h <= len(calibration.k80)},

@@ -47,7 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
         Link("My teaching", "attendance.my_teaching"),
         Link("Add my teaching to my calendar", "courses.instructor_calendar"),
-    ), also=("attendance.", "certificates.complete_course")),
+    ), also=("attendance.", "certificates.complete_course", "outcomes.course_results")),
     Section("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER}), (
         Link("Staff and orders", "employers.dashboard"),
         Link("Order places", "employers.new_order"),
@@ -74,11 +74,12 @@ SECTIONS: tuple[Section, ...] = (
     ), also=("employers.",)),
     Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
         Link("Dashboard", "reach.dashboard"),
+        Link("Outcomes", "outcomes.board_outcomes"),
         Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"}),
         Link("Import completions", "reach.upload", COORDINATOR),
         Link("Programme settings", "reach.programme_settings", COORDINATOR),
         Link("Public progress page", "reach.progress"),
-    ), also=("reach.",)),
+    ), also=("reach.", "outcomes.board_outcomes", "outcomes.download")),
     Section("Forecast", "forecast.method", BOARD_AND_COORDINATOR, also=("forecast.",)),
     Section("Records", "privacy.people", COORDINATOR, (
         Link("People's records", "privacy.people"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from mhfa.attendance import services as attendance
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
@@ -60,7 +61,12 @@ def instructor_summary(user: User) -> dict:
         .limit(5)
     ).all()
     instructor = db.session.scalar(sa.select(Instructor).where(Instructor.person_id == user.person_id))
-    return {"courses": courses, "instructor": instructor}
+    started = db.session.scalars(
+        sa.select(Course).join(course_instructor).join(Instructor)
+        .where(Instructor.person_id == user.person_id, Course.status == CourseStatus.PUBLISHED,
+               Course.starts_at <= now)
+    ).all()
+    return {"courses": courses, "instructor": instructor, "to_do": attendance.work_left(list(started), now)}
 
 
 def employer_summary(user: User) -> dict:

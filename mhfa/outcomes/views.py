@@ -1,7 +1,7 @@
 """Outcomes pages: answering an evaluation from its email link, a course's results, the programme team's settings."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -10,9 +10,15 @@ from mhfa.auth.access import role_required, token_or_public
 from mhfa.auth.models import Role
 from mhfa.courses.models import Course, CourseType
 from mhfa.extensions import db
-from mhfa.outcomes import evaluations, followups, questionnaires
+from mhfa.outcomes import board, evaluations, followups, questionnaires
 from mhfa.outcomes.forms import ActionForm, EvaluationSettingsForm, answers_of, questionnaire_form
 from mhfa.outcomes.models import EVALUATION, FOLLOW_UP
+from mhfa.reach import exports
+from mhfa.reach.dashboard import areas_in_order, course_types
+from mhfa.reach.forms import BASIS_LABELS, parse_filters
+
+BOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp = Blueprint("outcomes", __name__)
 
@@ -99,3 +105,42 @@ def evaluation_settings():
             flash("Evaluation settings saved.", "success")
             return redirect(url_for(".evaluation_settings"))
     return render_template("outcomes/settings.html", form=form), flow.status(form)
+
+
+# --- the board -----------------------------------------------------------------------------------------
+
+@bp.route("/reach/outcomes")
+@role_required(*BOARD_ROLES)
+def board_outcomes():
+    """What the training did: evaluations, follow-ups, the funnel and current first aiders, under the filters."""
+    parsed = parse_filters(request.args)
+    tables = board.all_tables(parsed.filters)
+    return render_template("outcomes/board.html", parsed=parsed, summary=board.summary(parsed.filters),
+                           tables=tables, areas=areas_in_order(), types=course_types(), basis_labels=BASIS_LABELS,
+                           page_title="Outcomes"), 400 if parsed.errors else 200
+
+
+@bp.route("/reach/outcomes/download/<name>.<fmt>")
+@role_required(*BOARD_ROLES)
+def download(name: str, fmt: str):
+    """One outcomes table as CSV or Excel, or every one as one workbook (``all.xlsx``)."""
+    parsed = parse_filters(request.args)
+    if parsed.errors:
+        abort(400)
+    tables = board.all_tables(parsed.filters)
+    if fmt == "xlsx" and name == "all":
+        return _attachment(exports.tables_xlsx(tables, filters_text=parsed.describe()), "outcomes.xlsx", XLSX)
+    table = next((t for t in tables if t.name == name), None)
+    if table is None or fmt not in ("csv", "xlsx"):
+        abort(404)
+    if fmt == "xlsx":
+        return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"{name}.xlsx", XLSX)
+    return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
+                       f"{name}.csv", "text/csv; charset=utf-8")
+
+
+def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -39,6 +39,7 @@ from mhfa.extensions import db
 from mhfa.notify.erasure import files_naming, forget_mail
 from mhfa.notify.models import OutboxMessage, OutboxStatus
 from mhfa.notify.outbox import purge_delivered
+from mhfa.outcomes import privacy as outcome_answers
 from mhfa.people.models import Person
 from mhfa.security.ratelimit import purge_expired
 from mhfa.timeutil import utcnow
@@ -200,6 +201,7 @@ def erase_person(person: Person, actor: User | None, reason: str) -> Person:
         user.active = False
         user.role_rows = []
         erased_fields.append("account")
+    copies["outcome_invites_unlinked"] = outcome_answers.forget_person(person)
     db.session.flush()
     audit.record("person.erased", person, actor, reason=reason.strip()[:500], fields=erased_fields, copies=copies)
     certificates.revoke_status_for_erasure(person, actor)
@@ -312,6 +314,7 @@ class RetentionReport:
     sessions_purged: int = 0
     idempotency_keys_purged: int = 0
     rate_limit_windows_purged: int = 0
+    outcome_answers_unlinked: int = 0
     dry_run: bool = False
     erased_ids: list[int] = field(default_factory=list)
 
@@ -324,6 +327,8 @@ class RetentionReport:
             f"Ended sign-in sessions purged: {self.sessions_purged}",
             f"API idempotency keys purged: {self.idempotency_keys_purged}",
             f"Ended rate-limit windows purged: {self.rate_limit_windows_purged}",
+            f"Course evaluation and follow-up answers past the retention period unlinked from their person "
+            f"(comments removed, scores kept): {self.outcome_answers_unlinked}",
         ]
 
 
@@ -351,7 +356,9 @@ def apply_retention(*, years: int, outbox_days: int, session_days: int, dry_run:
     report.erased_ids = [p.id for p in due]
     sent_cutoff = utcnow() - timedelta(days=outbox_days)
     session_cutoff = utcnow() - timedelta(days=session_days)
+    answers_cutoff = utcnow() - timedelta(days=round(365.25 * years))
     if dry_run:
+        report.outcome_answers_unlinked = outcome_answers.answers_to_forget(answers_cutoff)
         report.emails_purged = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
             OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < sent_cutoff)) or 0
         report.sessions_purged = db.session.scalar(sa.select(sa.func.count(UserSession.id)).where(
@@ -365,6 +372,7 @@ def apply_retention(*, years: int, outbox_days: int, session_days: int, dry_run:
         sa.delete(UserSession).where(UserSession.ended_at < session_cutoff)).rowcount
     report.idempotency_keys_purged = purge_older_than(1)
     report.rate_limit_windows_purged = purge_expired(db.session)
+    report.outcome_answers_unlinked = outcome_answers.forget_answered_before(answers_cutoff)
     return report
 
 

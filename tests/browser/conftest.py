@@ -282,14 +282,18 @@ _AXE_SOURCE: str | None = None
 
 
 def check_axe(page, allow: dict[str, str] | None = None) -> None:
-    """No axe-core violation of any impact, except the rules in ``allow`` (rule id -> the reason)."""
+    """No axe-core violation of any impact, WCAG 2.2 AA rules included, except the rules in ``allow``
+    (rule id -> the reason)."""
     global _AXE_SOURCE
     if _AXE_SOURCE is None:
         _AXE_SOURCE = AXE.read_text()
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(_AXE_SOURCE)  # Playwright evaluates outside the page's CSP, so no inline script is needed
     result = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
+        // axe's default rules plus every WCAG 2.2 rule (target-size and the rest), on by default or not.
+        const wcag22 = axe.getRules(['wcag22a', 'wcag22aa']).map(rule => rule.ruleId);
+        const rules = Object.fromEntries(wcag22.map(id => [id, {enabled: true}]));
+        const r = await axe.run(document, {resultTypes: ['violations'], rules});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")

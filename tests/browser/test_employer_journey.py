@@ -65,7 +65,7 @@ def test_employer_registers_orders_five_hands_out_three_and_a_member_of_staff_bo
 
     # The contact orders five places on a course type.
     visit(page, "/employer", "employer-dashboard-empty")
-    navigate(page.get_by_role("link", name="Order places"))
+    navigate(page.locator("#main-content").get_by_role("link", name="Order places"))
     check_page(page, "new-order")
     page.get_by_label("Places on any public course of a type").check()
     option = page.locator("#course_type option", has_text=COURSE_TYPE).first.inner_text()

@@ -102,3 +102,18 @@ def test_the_complete_page_says_when_the_course_can_be_completed(app_ctx, client
     assert "complete it once its last session has ended" in html
     assert "Confirm the registers and complete the course" not in html
     assert course.ends_at > utcnow()
+
+
+def test_my_teaching_and_the_home_page_show_what_is_waiting(app_ctx, client, auth):
+    course, teacher, _bookings = factories.taught_course("AWARE", trainees=2)
+    db.session.commit()
+    auth.login(teacher)
+    assert attendance.teaching(teacher).to_do == [(course, "registers")]
+    html = client.get("/teaching").get_data(as_text=True)
+    assert "Waiting for you" in html and "Registers to take" in html
+    assert "1 course with registers to take" in client.get("/").get_data(as_text=True)
+    factories.mark_everyone(course)
+    db.session.commit()
+    assert attendance.teaching(teacher).to_do == [(course, "complete")]
+    assert f'href="/teaching/courses/{course.id}/complete"' in client.get("/teaching").get_data(as_text=True)
+    assert "1 course ready to complete" in client.get("/").get_data(as_text=True)

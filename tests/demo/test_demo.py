@@ -202,11 +202,48 @@ def test_completion_needs_every_session_and_no_shows_are_five_to_ten_percent(his
 def test_certificates_expire_after_the_course_type_validity(history):
     for certificate in db.session.scalars(sa.select(Certificate).limit(300)):
         years = certificate.course_type.certificate_valid_years
+        renewals = [r.expires_on for r in db.session.scalars(
+            sa.select(Certificate).where(Certificate.refreshes_id == certificate.id))]
         if years is None:
             assert certificate.expires_on is None
+        elif renewals:  # a refresher renewed it: it runs as long as the longest refresher
+            assert certificate.expires_on == max(renewals) or certificate.expires_on.year == max(
+                certificate.issued_on.year + years, *(r.year for r in renewals))
         else:
             assert certificate.expires_on.year == certificate.issued_on.year + years
         assert len(certificate.verification_token) >= 32
+
+
+def test_refreshers_renew_the_certificate_they_refresh_as_the_app_does(app_ctx):
+    _generate(people=1500)
+    refresher = db.session.scalar(sa.select(CourseType).where(CourseType.code == "REFRESHER"))
+    renewed = db.session.scalars(sa.select(Certificate).where(Certificate.course_type_id == refresher.id)).all()
+    assert renewed
+    for certificate in renewed:
+        refreshed = certificate.refreshes
+        assert refreshed is not None, certificate.number
+        assert refreshed.person_id == certificate.person_id and refreshed.issued_on <= certificate.issued_on
+        assert refreshed.expires_on >= certificate.expires_on  # renewed to at least the refresher's expiry
+        assert certificate.refreshed_expiry_was is not None
+
+
+def test_the_demo_fills_the_tables_behind_visible_features(history):
+    from mhfa.areas.models import EqualityPopulation
+    from mhfa.attendance.models import NonCompletion
+    from mhfa.certificates.models import CertificateReissue
+    from mhfa.courses.models import CalendarFeed
+    from mhfa.employers.models import ClosedCourseRequest, CreditNote
+    from mhfa.reach.dashboard import population_source
+
+    for model in (ClosedCourseRequest, CreditNote, CertificateReissue, NonCompletion, CalendarFeed,
+                  EqualityPopulation):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)), model.__name__
+    statuses = set(db.session.scalars(sa.select(ClosedCourseRequest.status)))
+    assert "open" in {s.value for s in statuses} and len(statuses) >= 2  # one answered, scheduled or declined
+    assert "Illustrative demo figures, not official statistics" in population_source("sex")
+    # A no-show's non-completion names the sessions they missed.
+    missed = db.session.scalars(sa.select(NonCompletion).limit(20)).all()
+    assert all(n.missed_session_ids for n in missed)
 
 
 def test_refreshers_come_about_three_years_after_a_first_aider_certificate(app_ctx):

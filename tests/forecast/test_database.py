@@ -85,6 +85,8 @@ def test_on_the_demo_history_the_chosen_model_is_no_worse_than_seasonal_naive(de
     scores = {score["name"]: score for score in summary["backtest"]["candidates"]}
     assert scores[summary["model"]["name"]]["weighted_error"] <= scores["seasonal_naive"]["weighted_error"]
     assert summary["probability_of_target"] < 0.01          # 400 people against 500,000
+    coverage = summary["coverage"]                          # calibrated on the project's own data
+    assert 0.70 <= coverage["coverage_80"] <= 0.90 and 0.88 <= coverage["coverage_95"] <= 0.99, coverage
     areas = {area["area"]: area for area in summary["areas"]}
     assert sum(area["pro_rata_target"] or 0 for area in areas.values()) == pytest.approx(500_000, abs=10)
 

@@ -129,3 +129,31 @@ def test_a_deadline_already_passed_reports_what_happened():
     assert missed["at_deadline"]["median"] == int(flow[:36].sum())
     made = make_forecast(series_of(flow), programme(int(flow[:30].sum()), end=date(2020, 1, 31)), QUICK).summary
     assert made["probability_of_target"] == 1.0
+
+
+def test_the_summary_carries_a_held_out_coverage_check_the_calibration_cannot_flatter():
+    """Calibrated only on outcomes known two years before the latest origin, counted on the origins since."""
+    summary = make_forecast(series_of(trend_and_noise(96, 0)), programme(500_000), QUICK).summary
+    held_out = summary["coverage"]["held_out"]
+    assert held_out["months"] == 24 and held_out["pairs"] > 0
+    assert 0 <= held_out["coverage_80"] <= held_out["coverage_95"] <= 1
+    assert summary["interval_calibration"]["weighting"] in (
+        "recent origins weighted (half the weight every 24 months back)", "every origin evenly")
+
+
+@pytest.mark.parametrize("months", [38, 40])
+def test_a_backtest_with_a_handful_of_outcomes_is_not_used_to_choose_or_calibrate(months):
+    summary = make_forecast(series_of(trend_and_noise(months, 0), start="2019-01"), programme(500_000),
+                            QUICK).summary
+    assert summary["model"]["name"] == "ets_damped"
+    assert "outcomes to check against and needs at least 40" in summary["model"]["reason"]
+    assert summary["backtest"]["candidates"] == [] and summary["coverage"]["coverage_80"] is None
+    assert "may be too narrow" in summary["interval_calibration"]["method"]
+
+
+@pytest.mark.parametrize("months", [48, 60])
+def test_a_short_backtest_still_calibrates_into_range(months):
+    options = Options(**{**QUICK.__dict__, "origin_step": 1})
+    coverage = make_forecast(series_of(trend_and_noise(months, 1), start="2019-01"), programme(500_000),
+                             options).summary["coverage"]
+    assert 0.70 <= coverage["coverage_80"] <= 0.90 and 0.88 <= coverage["coverage_95"] <= 0.99, coverage

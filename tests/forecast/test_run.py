@@ -13,6 +13,7 @@ from mhfa.demo import services as demo
 from mhfa.extensions import db
 from mhfa.forecast import jobs
 from mhfa.forecast.models import ForecastJob, ForecastRun, JobState
+from mhfa.reach import keeping
 from mhfa.reach.settings import current_settings
 from mhfa.timeutil import utcnow
 from tests import factories
@@ -30,6 +31,7 @@ def quick_runs(app):
 @pytest.fixture()
 def history(app_ctx):
     demo.generate(people=300, seed=3, today=date.today())
+    keeping.rebuild()  # as the demo-data command does: the bulk load is below the session listener
     db.session.commit()
     return app_ctx
 

@@ -1,0 +1,162 @@
+"""The demo history fills the tables behind the features a visitor can see, through the app's own services
+where one exists: closed-course requests (one open, one scheduled), a credit note (an order cancelled),
+certificate reissues, the non-completions of the history's no-shows, calendar feeds, and equality
+population figures — illustrative ones, labelled so on every page that shows them, as no official
+figures ship with the app (mhfa/areas/data/SOURCES.md)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
+from mhfa.auth.models import Role, User
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.certificates import services as certificates
+from mhfa.certificates.models import Certificate
+from mhfa.courses import feeds
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FeedKind
+from mhfa.employers import orders, requests
+from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.errors import DomainError
+from mhfa.extensions import db
+
+ILLUSTRATIVE_SOURCE = ("Illustrative demo figures, not official statistics: no ONS figures ship with MHFA Reach "
+                       "(load the Census 2021 tables to replace them)")
+#: Illustrative shares of residents aged 16 and over, by equality group (not official figures).
+ILLUSTRATIVE_SHARES = {
+    "age_band": {"16-24": 0.15, "25-34": 0.18, "35-44": 0.16, "45-54": 0.16, "55-64": 0.15, "65+": 0.20},
+    "sex": {"female": 0.51, "male": 0.49},
+    "ethnic_group": {"asian": 0.15, "black": 0.05, "mixed": 0.03, "white": 0.74, "other": 0.03},
+    "disability": {"yes": 0.19, "no": 0.81},
+}
+
+
+def fill_features(builder, logins: dict[str, str]) -> None:
+    users = {role: db.session.scalar(sa.select(User).where(User.email == email)) for role, email in logins.items()}
+    coordinator = users.get(Role.COORDINATOR.value)
+    _non_completions()
+    _equality_population()
+    if coordinator is not None:
+        _calendar_feeds(users)
+        _closed_course_requests(builder, users.get(Role.EMPLOYER.value) or coordinator)
+        _credit_note(builder, coordinator)
+        _reissues(coordinator, builder.today)
+    db.session.flush()
+
+
+def _non_completions() -> None:
+    """A confirmed booking on a completed course without a completion: the sessions it missed."""
+    sessions: dict[int, list[int]] = {}
+    for course_id, session_id in db.session.execute(
+            sa.select(CourseSession.course_id, CourseSession.id).join(Course, Course.id == CourseSession.course_id)
+            .where(Course.status == CourseStatus.COMPLETED).order_by(CourseSession.starts_at)):
+        sessions.setdefault(course_id, []).append(session_id)
+    missing = db.session.execute(
+        sa.select(Booking.id, Booking.course_id, Booking.person_id, Course.ends_at)
+        .join(Course, Course.id == Booking.course_id)
+        .where(Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
+               ~sa.exists().where(Completion.booking_id == Booking.id),
+               ~sa.exists().where(NonCompletion.booking_id == Booking.id))).all()
+    if not missing:
+        return
+    present = set(db.session.execute(
+        sa.select(AttendanceMark.booking_id, AttendanceMark.session_id)
+        .where(AttendanceMark.booking_id.in_([m[0] for m in missing]),
+               AttendanceMark.status == AttendanceStatus.PRESENT)).all())
+    rows = [{"booking_id": booking_id, "course_id": course_id, "person_id": person_id,
+             "missed_session_ids": [s for s in sessions.get(course_id, []) if (booking_id, s) not in present],
+             "recorded_at": ends_at} for booking_id, course_id, person_id, ends_at in missing]
+    db.session.execute(sa.insert(NonCompletion), rows)
+
+
+def _equality_population() -> None:
+    """Illustrative figures for every area of the target region, unless official ones are loaded."""
+    if db.session.scalar(sa.select(sa.func.count(EqualityPopulation.id))):
+        return
+    latest, published = {}, set()
+    for area_id, age_group, _year, population in db.session.execute(
+            sa.select(AreaPopulation.council_area_id, AreaPopulation.age_group, AreaPopulation.year,
+                      AreaPopulation.population)
+            .join(CouncilArea, CouncilArea.id == AreaPopulation.council_area_id)
+            .where(CouncilArea.in_target_region.is_(True)).order_by(AreaPopulation.year)):
+        # Residents aged 16 and over: the published figure, else (illustratively) four in five of all ages.
+        aged_16_plus = population if age_group is AgeGroup.AGED_16_PLUS else round(population * 0.8)
+        if age_group is AgeGroup.AGED_16_PLUS or area_id not in published:  # the latest year, 16+ first
+            latest[area_id] = aged_16_plus
+            if age_group is AgeGroup.AGED_16_PLUS:
+                published.add(area_id)
+    for area_id, population in latest.items():
+        for dimension, shares in ILLUSTRATIVE_SHARES.items():
+            for value, share in shares.items():
+                db.session.add(EqualityPopulation(council_area_id=area_id, dimension=dimension, value=value,
+                                                  year=2021, population=round(population * share, -2),
+                                                  source=ILLUSTRATIVE_SOURCE))
+
+
+def _calendar_feeds(users: dict) -> None:
+    for role, kind in ((Role.TRAINEE, FeedKind.TRAINEE), (Role.INSTRUCTOR, FeedKind.INSTRUCTOR)):
+        if users.get(role.value) is not None:
+            feeds.reset_feed(users[role.value], kind)
+    area = db.session.scalar(sa.select(CouncilArea).where(CouncilArea.name == "Birmingham"))
+    if area is not None and users.get(Role.COORDINATOR.value) is not None:
+        feeds.reset_feed(users[Role.COORDINATOR.value], FeedKind.AREA, area)
+
+
+def _closed_course_requests(builder, contact: User) -> None:
+    """The demo employer's open request, and another organisation's request answered with its closed course."""
+    top = db.session.get(Employer, builder.top_employer)
+    aware = db.session.scalar(sa.select(CourseType).where(CourseType.code == "AWARE"))
+    if top is not None and aware is not None:
+        requests.request_closed_course(top, requests.RequestDetails(
+            aware.id, "Any Tuesday or Wednesday next month", "Our head office, or online", 12,
+            "Managers first, please."), by=contact)
+    closed = db.session.scalar(
+        sa.select(Course).where(Course.employer_id.is_not(None),
+                                Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED]),
+                                Course.starts_at > datetime.combine(builder.today, time(), tzinfo=UTC))
+        .order_by(Course.starts_at).limit(1))
+    if closed is None:  # no closed course ahead to answer it with: another organisation's request, declined
+        other = db.session.scalar(sa.select(Employer).where(Employer.id != builder.top_employer).order_by(Employer.id))
+        coordinator = db.session.scalar(sa.select(User).where(User.email.like("coordinator@%")))
+        if other is not None and aware is not None and coordinator is not None:
+            declined = requests.request_closed_course(other, requests.RequestDetails(
+                aware.id, "The last week of August", "Our depot", 20, ""), by=contact)
+            requests.decline_request(declined, by=coordinator)
+        return
+    staff_contact = db.session.scalar(sa.select(User).where(User.id == contact.id))
+    request = requests.request_closed_course(closed.employer, requests.RequestDetails(
+        closed.course_type_id, "Early in the new year", closed.venue.name if closed.venue else "Online", None, ""),
+        by=staff_contact)
+    coordinator = db.session.scalar(sa.select(User).where(User.email.like("coordinator@%")))
+    try:
+        requests.schedule_request(request, closed.id, by=coordinator or contact)
+    except DomainError:
+        db.session.delete(request)
+
+
+def _credit_note(builder, coordinator: User) -> None:
+    """An invoiced or paid order with places never given out, cancelled: its credit note."""
+    order = db.session.scalar(
+        sa.select(Order).where(Order.status.in_([OrderStatus.INVOICED, OrderStatus.PAID]),
+                               Order.employer_id != builder.top_employer,
+                               sa.exists().where(PlaceVoucher.order_id == Order.id,
+                                                 PlaceVoucher.status == VoucherStatus.AVAILABLE))
+        .order_by(Order.ordered_at.desc()).limit(1))
+    if order is not None:
+        orders.cancel_order(order, by=coordinator, reason="The organisation could not release the staff this year")
+
+
+def _reissues(coordinator: User, today) -> None:
+    """Two certificates reissued with the holder's name corrected (same number and link, next revision)."""
+    found = db.session.scalars(
+        sa.select(Certificate).where(Certificate.revoked_at.is_(None), Certificate.issued_on >= today - timedelta(
+            days=400)).order_by(Certificate.id).limit(2)).all()
+    for certificate in found:
+        person = certificate.person
+        try:
+            certificates.reissue(certificate, person.first_name, f"{person.last_name}-Smith",
+                                 "Name corrected at the holder's request (double-barrelled surname)", coordinator)
+        except DomainError:
+            continue

@@ -1,0 +1,128 @@
+"""``GET /api/v1/outcomes``: the funnel, evaluation figures and current first aiders (board and coordinator tokens)."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from mhfa.api import add_paths, api_error, token_required
+from mhfa.auth.models import Role
+from mhfa.outcomes import board, firstaiders
+from mhfa.outcomes.funnel import funnel
+from mhfa.reach.dashboard import month_label
+from mhfa.reach.forms import parse_filters
+
+
+def _mean(mean: board.Mean) -> dict:
+    interval = mean.interval
+    return {"n": mean.n, "mean": None if mean.mean is None else round(mean.mean, 4),
+            "ci95": None if interval is None else [round(interval[0], 4), round(interval[1], 4)]}
+
+
+@token_required
+def outcomes():
+    """The funnel (by course type and by month), the evaluation summary and current first aiders today."""
+    if not g.api_user.has_role(Role.BOARD, Role.COORDINATOR):
+        return api_error("Outcome figures are for the programme board and coordinators.", 403)
+    parsed = parse_filters(request.args)
+    if parsed.errors:
+        return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
+    filters = parsed.filters
+    result = funnel(filters)
+    summary = board.summary(filters)
+    shown = summary.answered >= 10
+    return jsonify({
+        "from": parsed.values.get("from") or None, "to": parsed.values.get("to") or None,
+        "area": parsed.values.get("area") or None, "basis": filters.basis,
+        "include_awareness": filters.include_awareness, "as_of": result.as_of.isoformat(),
+        "funnel": {
+            "total": result.total.as_dict(),
+            "by_course_type": [{"key": t.code, "label": t.name, **s.as_dict()} for t, s in result.by_course_type],
+            "by_month": [{"key": month_label(k), **s.as_dict()} for k, s in result.by_month],
+        },
+        "evaluation": {
+            "invited": summary.invited, "answered": summary.answered, "response_rate": summary.response_rate,
+            "suppressed": not shown,
+            "confidence_before": _mean(summary.scores["confidence_before"]) if shown else None,
+            "confidence_now": _mean(summary.scores["confidence_now"]) if shown else None,
+            "good_or_very_good": summary.good_share if shown else None,
+        },
+        "follow_up": {
+            "sent": summary.follow_ups, "answered": summary.follow_ups_answered,
+            "response_rate": summary.follow_up_response_rate,
+            "used_skills_rate": summary.use_rate if summary.use_answered >= 10 else None,
+        },
+        "current_first_aiders": firstaiders.current_total(),
+    })
+
+
+_STEP = {"type": "object", "properties": {
+    **{name: {"type": "integer"} for name in ("booked", "attended", "completed", "certified", "current")},
+    **{name: {"type": ["number", "null"]} for name in ("no_show_rate", "completion_rate", "certified_rate",
+                                                       "current_rate")}}}
+_MEAN = {"type": ["object", "null"], "properties": {"n": {"type": "integer"}, "mean": {"type": ["number", "null"]},
+                                                    "ci95": {"type": ["array", "null"], "items": {"type": "number"}}}}
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_OPENAPI = (
+    {
+        "/outcomes": {
+            "get": {
+                "summary": "What the training did: the funnel from booked to certified, evaluations, follow-ups and "
+                           "current first aiders",
+                "operationId": "getOutcomes",
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    {"name": "basis", "in": "query", "description": "Whose area the funnel's area filter reads",
+                     "schema": {"type": "string", "enum": ["home", "work", "delivery"], "default": "home"}},
+                    {"name": "awareness", "in": "query", "schema": {"type": "string", "enum": ["include", "exclude"],
+                                                                    "default": "include"}},
+                    {"name": "from", "in": "query", "description": "First month, YYYY-MM (the course's start month)",
+                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                    {"name": "to", "in": "query", "description": "Last month, YYYY-MM",
+                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                    {"name": "type", "in": "query", "description": "Course type codes (repeat)", "explode": True,
+                     "schema": {"type": "array", "items": {"type": "string"}}},
+                    {"name": "area", "in": "query", "description": "A council area's GSS code, or 'unknown'",
+                     "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "Outcome figures", "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Outcomes"}}}},
+                    "400": {"description": "A filter was not understood", "content": _ERROR},
+                    "401": {"description": "No valid API token", "content": _ERROR},
+                    "403": {"description": "The token's user is not board or coordinator", "content": _ERROR},
+                },
+            }
+        }
+    },
+    {
+        "Outcomes": {
+            "type": "object",
+            "required": ["funnel", "evaluation", "follow_up", "current_first_aiders", "as_of"],
+            "properties": {
+                "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+                "area": {"type": ["string", "null"]}, "basis": {"type": "string"},
+                "include_awareness": {"type": "boolean"}, "as_of": {"type": "string", "format": "date"},
+                "funnel": {"type": "object", "properties": {
+                    "total": _STEP,
+                    "by_course_type": {"type": "array", "items": {"allOf": [_STEP, {"type": "object", "properties": {
+                        "key": {"type": "string"}, "label": {"type": "string"}}}]}},
+                    "by_month": {"type": "array", "items": {"allOf": [_STEP, {"type": "object", "properties": {
+                        "key": {"type": "string"}}}]}}}},
+                "evaluation": {"type": "object", "properties": {
+                    "invited": {"type": "integer"}, "answered": {"type": "integer"},
+                    "response_rate": {"type": ["number", "null"]}, "suppressed": {"type": "boolean"},
+                    "confidence_before": _MEAN, "confidence_now": _MEAN,
+                    "good_or_very_good": {"type": ["number", "null"]}}},
+                "follow_up": {"type": "object", "properties": {
+                    "sent": {"type": "integer"}, "answered": {"type": "integer"},
+                    "response_rate": {"type": ["number", "null"]}, "used_skills_rate": {"type": ["number", "null"]}}},
+                "current_first_aiders": {"type": "integer"},
+            },
+        }
+    },
+)
+
+
+def register(api: Blueprint) -> None:
+    """Add GET /outcomes and its OpenAPI path to the app's API blueprint (called by the factory)."""
+    api.add_url_rule("/outcomes", view_func=outcomes)
+    add_paths(*_OPENAPI, api=api)

@@ -1,0 +1,293 @@
+"""The outcomes section of the board's dashboard, its downloads and the public page's region-level figures.
+
+Every figure comes from the raw answers in one place (:func:`group_figures`): a count, a mean with its 95%
+interval (normal approximation: mean ± 1.96 × standard deviation ÷ √n), or a share. Groups are suppressed
+as reach's tables are (``mhfa.reach.dashboard.suppress``: a group answered by 1 to 9 people is hidden, and
+a second group with it when one alone could be recovered from the total); a hidden group shows no figure
+derived from its answers. Evaluations and follow-ups are attributed by the completion's month (the
+period filter), its course type, the course's funding stream, and the person's record (area where they
+live, equality answers); answers unlinked by erasure stay in every total and under "Not known".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from mhfa.areas.models import CouncilArea
+from mhfa.attendance.models import Completion
+from mhfa.courses.models import Course, CourseType, FundingStream
+from mhfa.extensions import db
+from mhfa.outcomes import firstaiders
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
+from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite
+from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
+from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
+from mhfa.reach.counts import Filters
+from mhfa.reach.dashboard import Table, month_label, suppress
+from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.timeutil import london_today
+
+Z_95 = 1.96
+NOT_KNOWN = "Not known"
+DIMENSIONS = ("area", "course_type", "funding_stream", "sex", "age_band", "ethnic_group", "disability")
+DIMENSION_TITLES = {"area": "Council area (where they live)", "course_type": "Course type",
+                    "funding_stream": "Funding stream", "sex": "Sex", "age_band": "Age band",
+                    "ethnic_group": "Ethnic group", "disability": "Disability"}
+SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
+
+
+@dataclass
+class Mean:
+    n: int
+    total: float
+    squares: float
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.n else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% interval of the mean (None below two answers)."""
+        if self.n < 2:
+            return None
+        variance = max((self.squares - self.total * self.total / self.n) / (self.n - 1), 0.0)
+        half = Z_95 * math.sqrt(variance / self.n)
+        return (self.mean - half, self.mean + half)
+
+
+@dataclass
+class Figures:
+    """One group's outcome figures, each from the raw rows."""
+
+    invited: int = 0
+    answered: int = 0
+    follow_ups: int = 0
+    follow_ups_answered: int = 0
+    good: int = 0
+    rated: int = 0
+    used: int = 0
+    use_answered: int = 0
+
+    def __post_init__(self):
+        self.scores: dict[str, Mean] = {key: Mean(0, 0.0, 0.0) for key in SCORES}
+
+    @staticmethod
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.share(self.answered, self.invited)
+
+    @property
+    def good_share(self) -> float | None:
+        return self.share(self.good, self.rated)
+
+    @property
+    def follow_up_response_rate(self) -> float | None:
+        return self.share(self.follow_ups_answered, self.follow_ups)
+
+    @property
+    def use_rate(self) -> float | None:
+        return self.share(self.used, self.use_answered)
+
+
+def _group_column(dimension: str):
+    return {
+        "area": sa.func.coalesce(Person.home_council_area_id, UNKNOWN_AREA),
+        "course_type": OutcomeInvite.course_type_id,
+        "funding_stream": Course.funding_stream,
+        "sex": Person.sex, "age_band": Person.age_band, "ethnic_group": Person.ethnic_group,
+        "disability": Person.disability,
+    }.get(dimension, sa.literal("all"))
+
+
+def _filtered(query, filters: Filters):
+    query = (query.join(Completion, Completion.id == OutcomeInvite.completion_id)
+             .outerjoin(Person, Person.id == OutcomeInvite.person_id)
+             .outerjoin(Course, Course.id == OutcomeInvite.course_id))
+    if filters.start_month:
+        query = query.where(Completion.completed_on >= date(filters.start_month // 100, filters.start_month % 100, 1))
+    if filters.end_month:
+        year, month = divmod(filters.end_month, 100)
+        after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        query = query.where(Completion.completed_on < after)
+    if filters.course_type_ids:
+        query = query.where(OutcomeInvite.course_type_id.in_(filters.course_type_ids))
+    if filters.area is not None:
+        home = Person.home_council_area_id
+        query = query.where(home.is_(None) if filters.area == UNKNOWN_AREA else home == filters.area)
+    return query
+
+
+def group_figures(dimension: str | None, filters: Filters | None = None) -> dict:
+    """Each group's Figures (dimension None: one group, ``"all"``): two grouped queries over the raw rows."""
+    filters = filters or Filters()
+    group = _group_column(dimension or "").label("group")
+    figures: dict = {}
+    invites = db.session.execute(_filtered(
+        sa.select(group, OutcomeInvite.kind, sa.func.count(OutcomeInvite.id), sa.func.count(OutcomeInvite.answered_at))
+        .select_from(OutcomeInvite), filters).group_by(group, OutcomeInvite.kind)).all()
+    for key, kind, invited, answered in invites:
+        f = figures.setdefault(_key(key), Figures())
+        if kind == EVALUATION:
+            f.invited, f.answered = f.invited + invited, f.answered + answered
+        else:
+            f.follow_ups, f.follow_ups_answered = f.follow_ups + invited, f.follow_ups_answered + answered
+    number = OutcomeAnswer.number
+    answers = db.session.execute(_filtered(
+        sa.select(group, OutcomeAnswer.key, sa.func.count(number), sa.func.sum(number), sa.func.sum(number * number),
+                  sa.func.sum(sa.case((number >= GOOD_OR_BETTER, 1), else_=0)))
+        .select_from(OutcomeAnswer).join(OutcomeInvite, OutcomeInvite.id == OutcomeAnswer.invite_id)
+        .where(OutcomeAnswer.key.in_([*SCORES, "rating", "used_skills"]), number.is_not(None)), filters)
+        .group_by(group, OutcomeAnswer.key)).all()
+    for key, question, n, total, squares, good in answers:
+        f = figures.setdefault(_key(key), Figures())
+        if question in SCORES:
+            f.scores[question] = Mean(int(n), float(total or 0), float(squares or 0))
+        elif question == "rating":
+            f.rated, f.good = int(n), int(good or 0)
+        else:
+            f.use_answered, f.used = int(n), int(total or 0)
+    return figures
+
+
+def _key(value):
+    if value is None:
+        return None
+    return getattr(value, "value", value)
+
+
+def _labels(dimension: str) -> list[tuple[object, str]]:
+    """Every group of a dimension, in order, with its label (and "Not known")."""
+    if dimension == "area":
+        areas = db.session.scalars(sa.select(CouncilArea).order_by(CouncilArea.in_target_region.desc(),
+                                                                   CouncilArea.name))
+        return [(a.id, a.name) for a in areas] + [(UNKNOWN_AREA, "Unknown")]
+    if dimension == "course_type":
+        return [(t.id, t.name) for t in db.session.scalars(sa.select(CourseType).order_by(CourseType.name))]
+    enum = {"funding_stream": FundingStream, "sex": Sex, "age_band": AgeBand, "ethnic_group": EthnicGroup,
+            "disability": Disability}[dimension]
+    return [(member.value, getattr(member, "label", member.value)) for member in enum] + [(None, NOT_KNOWN)]
+
+
+def _fmt_mean(mean: Mean) -> tuple:
+    if mean.mean is None:
+        return (None, None, None)
+    low_high = mean.interval or (None, None)
+    return (round(mean.mean, 2), *(round(v, 2) if v is not None else None for v in low_high))
+
+
+COLUMNS = ["Group", "Invited to evaluate", "Answered", "Response rate",
+           "Confidence before (mean)", "before: 95% low", "before: 95% high",
+           "Confidence now (mean)", "now: 95% low", "now: 95% high",
+           "Rated good or very good", "Follow-ups sent", "Follow-ups answered", "Follow-up response rate",
+           "Used their skills (six months on)"]
+
+
+def _row(label: str, f: Figures, shown) -> list:
+    """A table row; when the group is suppressed only its label and the suppression mark show."""
+    if not isinstance(shown, int):
+        return [label, f.invited, shown] + [None] * (len(COLUMNS) - 3)
+    return [label, f.invited, f.answered, f.response_rate, *_fmt_mean(f.scores["confidence_before"]),
+            *_fmt_mean(f.scores["confidence_now"]), f.good_share, f.follow_ups, f.follow_ups_answered,
+            f.follow_up_response_rate, f.use_rate if f.use_answered >= 10 or f.use_answered == 0 else None]
+
+
+def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
+    """Outcomes by one dimension, with reach's suppression on the number who answered."""
+    figures = group_figures(dimension, filters)
+    labels = _labels(dimension)
+    known = {key for key, _ in labels}
+    extra = [k for k in figures if k not in known]  # e.g. an enum value no longer listed
+    groups = labels + [(k, str(k)) for k in extra]
+    counts = [figures.get(key, Figures()).answered for key, _ in groups]
+    shown = suppress(counts)
+    table = Table(f"outcomes-{dimension}", f"Outcomes by {DIMENSION_TITLES[dimension].lower()}", COLUMNS,
+                  note="Groups answered by fewer than 10 people are suppressed (and one more where a total would "
+                       "reveal them). Means are on the 0 to 10 scale, with a 95% interval.")
+    for (key, label), mark in zip(groups, shown, strict=True):
+        f = figures.get(key, Figures())
+        table.rows.append(_row(label, f, mark))
+    return table
+
+
+def summary(filters: Filters | None = None) -> Figures:
+    """The whole programme's figures under the filters."""
+    return group_figures(None, filters).get("all", Figures())
+
+
+def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
+    result = funnel(filters, today)
+    columns = ["Group", *[STEP_LABELS[s] for s in STEPS], "No-show rate", "Completion rate"]
+
+    def row(label, step):
+        return [label, *[getattr(step, s) for s in STEPS], step.no_show_rate, step.completion_rate]
+
+    by_type = Table("funnel", "From booked to certified, by course type", columns,
+                    note="A place is a confirmed booking on a course that has started; the period is the course's "
+                         "start month. No-show rate: booked but at no session. Completion rate: completed of those "
+                         "who attended.")
+    by_type.rows = [row(t.name, s) for t, s in result.by_course_type] + [row("All course types", result.total)]
+    by_month = Table("funnel-months", "From booked to certified, by month", columns)
+    by_month.rows = [row(month_label(k), s) for k, s in result.by_month]
+    return [by_type, by_month]
+
+
+def first_aider_tables(basis: str = "home", today: date | None = None) -> list[Table]:
+    today = today or london_today()
+    rows = firstaiders.area_rows(today, "work" if basis == "work" else "home")
+    by_area = Table("first-aiders", "Current first aiders by council area", [
+        "Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)",
+        "Per 1,000 of the population", "1 in N of the population"],
+        note="People holding a certificate that is issued, not revoked and not expired today, counted once each, "
+             "by where they live. Population: the area's latest published figure for people aged 16 and over "
+             "(all ages where 16+ is not published; the column says which).")
+    by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label, r.per_1000, r.one_in]
+                    for r in rows]
+    trend = Table("first-aiders-trend", "Current first aiders at the end of each month",
+                  ["Month", "Current first aiders"], note="This month: today.")
+    trend.rows = [[month_label(k), n] for k, n in firstaiders.trend(24, today)]
+    return [by_area, trend]
+
+
+def all_tables(filters: Filters, today: date | None = None) -> list[Table]:
+    return ([outcomes_table(d, filters) for d in DIMENSIONS] + funnel_tables(filters, today)
+            + first_aider_tables(filters.basis, today))
+
+
+def public_region(region: set[int]) -> dict:
+    """The public page's region-level figures (evaluations, follow-ups, current first aiders), suppressed below 10."""
+    figures = group_figures("area")
+    total = Figures()
+    for key, f in figures.items():
+        if key in region:
+            for name in ("invited", "answered", "follow_ups", "follow_ups_answered", "good", "rated", "used",
+                         "use_answered"):
+                setattr(total, name, getattr(total, name) + getattr(f, name))
+            for score in SCORES:
+                mean, add = total.scores[score], f.scores[score]
+                total.scores[score] = Mean(mean.n + add.n, mean.total + add.total, mean.squares + add.squares)
+    shown = total.answered >= 10
+    current = sum(n for key, n in firstaiders.current_by_area().items() if key in region)
+    return {"figures": total if shown else None, "answered": total.answered, "current_first_aiders": current}
+
+
+@dataclass
+class Section:
+    """The dashboard's outcomes section: the summary (None when fewer than 10 answered), funnel, first aiders."""
+
+    summary: Figures | None
+    answered: int
+    funnel_total: object
+    current_first_aiders: int
+
+
+def section(filters: Filters) -> Section:
+    figures = summary(filters)
+    return Section(figures if figures.answered >= 10 else None, figures.answered, funnel(filters).total,
+                   firstaiders.current_total())

@@ -1,0 +1,117 @@
+"""Current first aiders: people holding a certificate that is issued, not revoked and not expired, on a day.
+
+Counted once per person (someone holding two current certificates is one first aider), by the council
+area of their record (where they live, or with the work basis where they work; "Unknown" when not
+recorded), per 1,000 of the area's latest published population aged 16 and over (all ages where 16+ is
+not published for that year: each row says which), and as "1 in N". The trend: the same count at the
+end of each month (a certificate revoked later was current then).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from mhfa.certificates.models import Certificate
+from mhfa.extensions import db
+from mhfa.people.models import Person
+from mhfa.reach.dashboard import add_months, areas_in_order, month_of, populations
+from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.timeutil import LONDON, london_today
+
+
+def _cutoff(day: date) -> datetime:
+    """The first moment after the London day ``day``, as stored (naive UTC)."""
+    moment = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def current_on(day: date):
+    """A condition on Certificate: issued by ``day``, not expired on it, not revoked by its end."""
+    return sa.and_(Certificate.issued_on <= day,
+                   sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day),
+                   Certificate.revoked_at.is_(None) if day >= london_today() else
+                   sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= _cutoff(day)))
+
+
+def _area_column(basis: str):
+    return Person.work_council_area_id if basis == "work" else Person.home_council_area_id
+
+
+def current_by_area(day: date | None = None, basis: str = "home") -> dict[int, int]:
+    """People holding a current certificate on ``day`` (today), by area key (UNKNOWN_AREA: not recorded)."""
+    day = day or london_today()
+    area = sa.func.coalesce(_area_column(basis), UNKNOWN_AREA)
+    rows = db.session.execute(
+        sa.select(area, sa.func.count(sa.distinct(Certificate.person_id)))
+        .join(Person, Person.id == Certificate.person_id).where(current_on(day)).group_by(area)).all()
+    return {int(key): int(n) for key, n in rows}
+
+
+def current_total(day: date | None = None) -> int:
+    day = day or london_today()
+    return int(db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id)))
+                                 .where(current_on(day))) or 0)
+
+
+@dataclass
+class AreaRow:
+    key: int
+    name: str
+    gss_code: str
+    in_target_region: bool | None
+    current: int
+    population: int | None
+    population_label: str
+
+    @property
+    def per_1000(self) -> float | None:
+        return round(1000 * self.current / self.population, 2) if self.population else None
+
+    @property
+    def one_in(self) -> int | None:
+        return round(self.population / self.current) if self.population and self.current else None
+
+
+def area_rows(day: date | None = None, basis: str = "home") -> list[AreaRow]:
+    counts, pops = current_by_area(day, basis), populations()
+    rows = []
+    for area in areas_in_order():
+        population, label = pops.get(area.id, (None, ""))
+        rows.append(AreaRow(area.id, area.name, area.gss_code, area.in_target_region, counts.get(area.id, 0),
+                            population, label))
+    rows.append(AreaRow(UNKNOWN_AREA, "Unknown", "", None, counts.get(UNKNOWN_AREA, 0), None, ""))
+    return rows
+
+
+def month_end(key: int) -> date:
+    year, month = divmod(add_months(key, 1), 100)
+    return date(year, month, 1) - timedelta(days=1)
+
+
+def trend(months: int = 24, today: date | None = None, area: int | None = None,
+          basis: str = "home") -> list[tuple[int, int]]:
+    """(yyyymm, people holding a current certificate at the month's end; today for this month), oldest first.
+
+    One query: the months are a small derived table joined to the certificates.
+    """
+    today = today or london_today()
+    last = month_of(today)
+    keys = [add_months(last, -i) for i in range(months - 1, -1, -1)]
+    ends = {key: min(month_end(key), today) for key in keys}
+    month_table = sa.union_all(*[
+        sa.select(sa.literal(key).label("key"), sa.literal(end, sa.Date).label("day"),
+                  sa.literal(_cutoff(end), sa.DateTime).label("cutoff"))
+        for key, end in ends.items()]).subquery("months")
+    condition = sa.and_(Certificate.issued_on <= month_table.c.day,
+                        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= month_table.c.day),
+                        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= month_table.c.cutoff))
+    query = (sa.select(month_table.c.key, sa.func.count(sa.distinct(Certificate.person_id)))
+             .select_from(month_table).join(Certificate, condition).group_by(month_table.c.key))
+    if area is not None:
+        column = _area_column(basis)
+        query = query.join(Person, Person.id == Certificate.person_id).where(
+            column.is_(None) if area == UNKNOWN_AREA else column == area)
+    counts = {int(k): int(n) for k, n in db.session.execute(query).all()}
+    return [(key, counts.get(key, 0)) for key in keys]

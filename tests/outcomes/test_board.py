@@ -1,0 +1,115 @@
+"""The board's outcomes page, its downloads and GET /api/v1/outcomes: the same figures, suppressed below 10."""
+import csv
+import io
+
+import pytest
+
+from mhfa.auth.models import Role
+from mhfa.auth.services import issue_api_token
+from mhfa.extensions import db
+from mhfa.outcomes import board
+from mhfa.outcomes.funnel import funnel
+from mhfa.reach.counts import Filters
+from tests import factories
+from tests.outcomes.helpers import GOOD, answer_all, completed_course
+
+
+def _token(role):
+    token = issue_api_token(factories.user(role))
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture()
+def answered(app_ctx):
+    """Twelve trainees on one course, eleven of whom answered (confidence 4 before, 8 after; rated very good)."""
+    course, *_ = completed_course(trainees=12)
+    answer_all(course, GOOD, count=11)
+    return course
+
+
+def test_the_api_gives_the_funnel_and_figures_and_matches_its_openapi_schema(client, answered):
+    import jsonschema
+
+    response = client.get("/api/v1/outcomes", headers=_token(Role.BOARD))
+    assert response.status_code == 200
+    body = response.get_json()
+    document = client.get("/api/v1/openapi.json").get_json()
+    jsonschema.validate(body, {**document["components"]["schemas"]["Outcomes"], "components": document["components"]})
+    assert body["funnel"]["total"]["booked"] == 12 and body["funnel"]["total"]["completion_rate"] == 1.0
+    assert body["funnel"]["by_course_type"][0]["key"] == "ADULT_2DAY"
+    assert body["evaluation"]["answered"] == 11 and body["evaluation"]["invited"] == 12
+    assert body["evaluation"]["confidence_before"]["mean"] == 4.0
+    assert body["evaluation"]["confidence_now"]["ci95"] == [8.0, 8.0]
+    assert body["evaluation"]["good_or_very_good"] == 1.0
+    assert body["current_first_aiders"] == 12
+    assert funnel(Filters()).total.as_dict() == body["funnel"]["total"]
+
+
+def test_the_api_refuses_bad_filters_and_other_roles(client, answered):
+    assert client.get("/api/v1/outcomes").status_code == 401
+    assert client.get("/api/v1/outcomes", headers=_token(Role.TRAINEE)).status_code == 403
+    headers = _token(Role.COORDINATOR)
+    for query in ("from=2024-13", "basis=moon", "area=NOWHERE", "type=X" * 50):
+        response = client.get(f"/api/v1/outcomes?{query}", headers=headers)
+        assert response.status_code == 400 and "error" in response.get_json()
+
+
+def test_fewer_than_ten_answers_are_suppressed_in_the_api(client):
+    course, *_ = completed_course(trainees=9)
+    answer_all(course, GOOD)
+    body = client.get("/api/v1/outcomes", headers=_token(Role.BOARD)).get_json()
+    assert body["evaluation"]["suppressed"] is True and body["evaluation"]["confidence_before"] is None
+
+
+def test_the_board_reads_the_outcomes_page_and_downloads_it(client, auth, answered):
+    auth.login(factories.user(Role.BOARD))
+    page = client.get("/reach/outcomes")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Outcomes: what the training did" in html
+    assert "4.0 (95% interval 4.0 to 4.0) out of 10" in html and "8.0 (95% interval" in html and "100.0%" in html
+    response = client.get("/reach/outcomes/download/funnel.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[2][0] == "Group" and rows[-1][:2] == ["All course types", "12"]
+    workbook = client.get("/reach/outcomes/download/all.xlsx")
+    assert workbook.status_code == 200 and workbook.data[:2] == b"PK"
+    assert client.get("/reach/outcomes/download/nothing.csv").status_code == 404
+    assert client.get("/reach/outcomes/download/funnel.csv?from=2024-99").status_code == 400
+    bad = client.get("/reach/outcomes?from=soon")
+    assert bad.status_code == 400 and "Enter a month as YYYY-MM" in bad.get_data(as_text=True)
+
+
+def test_by_area_a_group_under_ten_is_suppressed_with_one_more_so_it_cannot_be_recovered(app_ctx):
+    birmingham, coventry, dudley = (factories.area(n) for n in ("Birmingham", "Coventry", "Dudley"))
+    for area, n in ((birmingham, 12), (coventry, 11), (dudley, 3)):
+        course, _, bookings = factories.taught_course(trainees=n)
+        for b in bookings:
+            b.person.home_council_area = area
+        factories.mark_everyone(course)
+        from mhfa.certificates import services as certificates
+        certificates.complete_course_and_issue(course, factories.user(Role.COORDINATOR))
+        db.session.commit()
+        answer_all(course, GOOD)
+    table = board.outcomes_table("area")
+    rows = {r[0]: r for r in table.rows}
+    assert rows["Dudley"][2] == "fewer than 10" and rows["Dudley"][4] is None
+    assert rows["Coventry"][2] == "hidden" and rows["Coventry"][4] is None  # the smallest other group goes too
+    assert rows["Birmingham"][2] == 12 and rows["Birmingham"][4] == 4.0
+
+
+def test_the_reach_dashboard_shows_the_outcomes_section_and_the_public_page_the_region(client, auth, answered):
+    public = client.get("/progress").get_data(as_text=True)
+    assert "What the training did" in public and "4.0 (95% interval" in public
+    assert "12 people living in the region hold a current certificate" in public
+    auth.login(factories.user(Role.BOARD))
+    page = client.get("/reach").get_data(as_text=True)
+    assert "Outcomes: what the training did" in page and "12 booked, 12 attended, 12 completed" in page
+    assert "/reach/outcomes" in page
+
+
+def test_the_public_page_hides_outcomes_below_ten_answers(client):
+    course, *_ = completed_course(trainees=9)
+    answer_all(course, GOOD)
+    public = client.get("/progress").get_data(as_text=True)
+    assert "Fewer than 10 trainees in the region have answered" in public and "95% interval" not in public

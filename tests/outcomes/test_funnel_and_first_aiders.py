@@ -1,0 +1,107 @@
+"""The funnel from booked to certified, and current first aiders per 1,000 adults: each equals a bare count."""
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
+from mhfa.auth.models import Role
+from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.certificates import services as certificates
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseStatus
+from mhfa.extensions import db
+from mhfa.outcomes import firstaiders
+from mhfa.outcomes.funnel import funnel
+from mhfa.reach.counts import Filters
+from mhfa.reach.dashboard import month_of
+from mhfa.timeutil import london_today, utcnow
+from tests import factories
+from tests.outcomes.helpers import completed_course
+
+PRESENT, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.ABSENT
+
+
+def _bare_funnel(today: date) -> tuple[int, int, int, int, int]:
+    """Read every place and decide each step in Python: the definition, written the plain way."""
+    places = db.session.execute(sa.select(Booking.id).join(Course, Course.id == Booking.course_id).where(
+        Booking.status == BookingStatus.CONFIRMED, Course.status.in_([CourseStatus.PUBLISHED, CourseStatus.COMPLETED]),
+        Course.starts_at <= utcnow())).scalars().all()
+    booked = attended = completed = certified = current = 0
+    for booking_id in places:
+        booked += 1
+        marks = db.session.scalars(sa.select(AttendanceMark.status).where(AttendanceMark.booking_id == booking_id))
+        attended += any(m is PRESENT for m in marks)
+        completion = db.session.scalar(sa.select(Completion).where(Completion.booking_id == booking_id))
+        if completion is None:
+            continue
+        completed += 1
+        certs = db.session.scalars(sa.select(Certificate).where(Certificate.completion_id == completion.id)).all()
+        certified += bool(certs)
+        current += any(c.revoked_at is None and c.issued_on <= today and (c.expires_on is None or c.expires_on >= today)
+                       for c in certs)
+    return booked, attended, completed, certified, current
+
+
+def test_the_funnel_counts_each_step_and_its_rates(app_ctx):
+    # 4 booked: one never came, one came to the first session only, two completed; one certificate revoked.
+    course, teacher, bookings = factories.taught_course(trainees=4)
+    first, last = course.sessions[0], course.sessions[-1]
+    marks = {first.id: [ABSENT, PRESENT, PRESENT, PRESENT], last.id: [ABSENT, ABSENT, PRESENT, PRESENT]}
+    for session_id, statuses in marks.items():
+        for booking, status in zip(bookings, statuses, strict=True):
+            db.session.add(AttendanceMark(booking_id=booking.id, session_id=session_id, status=status))
+    db.session.flush()
+    done = certificates.complete_course_and_issue(course, teacher)
+    certificates.revoke(done.certificates[0], "Issued in error", factories.user(Role.COORDINATOR))
+    factories.course(start=None)  # a future course: not in the funnel yet
+    db.session.commit()
+    result = funnel(Filters())
+    total = result.total
+    assert (total.booked, total.attended, total.completed, total.certified, total.current) == (4, 3, 2, 2, 1)
+    assert total.no_show_rate == 0.25 and total.completion_rate == round(2 / 3, 4)
+    assert [(t.code, s.booked) for t, s in result.by_course_type] == [("ADULT_2DAY", 4)]
+    assert result.by_month == [(month_of(london_today() - timedelta(days=3)), total)] or len(result.by_month) == 1
+    assert (total.booked, total.attended, total.completed, total.certified, total.current) == _bare_funnel(
+        london_today())
+
+
+def test_the_funnel_follows_the_period_area_and_course_type(app_ctx):
+    completed_course(trainees=2)
+    completed_course(trainees=3, code="AWARE")
+    this_month = month_of(london_today() - timedelta(days=3))
+    assert funnel(Filters()).total.booked == 5
+    assert funnel(Filters(include_awareness=False)).total.booked == 2
+    assert funnel(Filters(start_month=this_month + 100)).total.booked == 0
+    birmingham = factories.area("Birmingham").id
+    assert funnel(Filters(basis="delivery", area=birmingham)).total.booked == 5  # the factory's venues
+    assert funnel(Filters(basis="home", area=birmingham)).total.booked == 5  # the factory's trainees live there
+    assert funnel(Filters(basis="home", area=factories.area("Coventry").id)).total.booked == 0
+    assert funnel(Filters(basis="work", area=0)).total.booked == 5  # no workplace recorded: "unknown"
+
+
+def test_current_first_aiders_count_people_once_by_where_they_live(app_ctx):
+    birmingham, coventry = factories.area("Birmingham"), factories.area("Coventry")
+    a = factories.person("Ann", home_council_area_id=birmingham.id)
+    b = factories.person("Ben", home_council_area_id=coventry.id)
+    c = factories.person("Cat", home_council_area=None)
+    today = london_today()
+    factories.certificate(a, issued_on=today - timedelta(days=100))
+    factories.certificate(a, "AWARE", issued_on=today - timedelta(days=50), expires_on=None)  # still one person
+    factories.certificate(b, issued_on=today - timedelta(days=2000))  # expired
+    factories.certificate(c, issued_on=today - timedelta(days=10), revoked=True)
+    db.session.commit()
+    assert firstaiders.current_by_area() == {birmingham.id: 1}
+    assert firstaiders.current_total() == 1
+    rows = {r.key: r for r in firstaiders.area_rows()}
+    row = rows[birmingham.id]
+    assert row.current == 1 and row.population and row.per_1000 == round(1000 / row.population, 2)
+    # The reference data publishes all-ages populations only (Census 2021); a 16+ figure is preferred when loaded.
+    assert row.one_in == row.population and row.population_label == "2021, all ages"
+    trend = dict(firstaiders.trend(24))
+    assert trend[month_of(today)] == 1
+    # The revoked certificate was current at the end of last month only if issued by then.
+    issued_c = today - timedelta(days=10)
+    last_month_end = firstaiders.month_end(month_of(today.replace(day=1) - timedelta(days=1)))
+    expected = 1 + (issued_c <= last_month_end)
+    expected_a = 1 if today - timedelta(days=100) <= last_month_end else 0
+    assert trend[month_of(last_month_end)] == expected - 1 + expected_a

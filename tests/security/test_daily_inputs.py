@@ -1,0 +1,48 @@
+"""Hostile input to the daily-work pages: a clear answer, never a 500, and nothing changed."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from mhfa.auth.models import Role
+from mhfa.courses.models import Instructor
+from mhfa.extensions import db
+from tests import factories
+
+
+@pytest.fixture()
+def coordinator(client, auth, app_ctx):
+    user = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    auth.login(user)
+    return user
+
+
+@pytest.mark.parametrize("types", [["999999999"], ["-1"], ["abc"], ["1e309"], ["99999999999999999999"], []])
+def test_an_instructor_with_hostile_course_types_is_refused_and_not_saved(coordinator, post_form, types):
+    data = {"first_name": "Nia", "last_name": "New", "email": "nia@example.org", "licence_number": "MHFA 1",
+            "licence_expires_on": "2031-01-31", "licensed_types": types}
+    response = post_form("/manage/instructors/new", data)
+    assert response.status_code in (400, 404, 422)
+    assert db.session.scalar(sa.select(sa.func.count(Instructor.id))) == 0
+
+
+@pytest.mark.parametrize("postcode", ["a" * 5000, "\x00", "' OR 1=1 --", "CV1\u202e", "%", "B1 2ND" * 3, "ZZ99 9ZZ"])
+def test_the_finder_takes_any_postcode_without_an_error(app_ctx, client, postcode):
+    response = client.get("/courses", query_string={"postcode": postcode})
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("query", ["q=%25", "q=_", "q=" + "a" * 5000, "status=pending%00", "page=0", "page=abc"])
+def test_the_orders_search_takes_any_text_without_an_error(coordinator, client, query):
+    assert client.get(f"/manage/orders?{query}").status_code in (200, 400)
+
+
+def test_the_back_link_only_ever_leads_to_the_finder(app_ctx, client):
+    course = factories.course("AWARE")
+    db.session.commit()
+    client.get("/courses?area=//evil.example&next=https://evil.example&type=%3Cscript%3E")
+    html = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    back = re.search(r'<a href="([^"]*)" class="govuk-back-link"', html).group(1)
+    assert back.startswith("/courses?") and "next=" not in back, "the finder's own keys, on this site only"
+    assert "%3Cscript%3E" in back and "<script>" not in back
