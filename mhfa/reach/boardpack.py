@@ -11,7 +11,7 @@ from flask import render_template
 from weasyprint import HTML
 
 from mhfa.forecast.services import latest_run
-from mhfa.reach import counted, releases
+from mhfa.reach import counted, dashboard, releases
 from mhfa.reach.chart import trajectory_svg
 from mhfa.reach.models import ReachRelease
 
@@ -38,8 +38,11 @@ def forecast_summary() -> dict | None:
     run = latest_run()
     if run is None:
         return None
+    coverage = (run.summary or {}).get("coverage") or {}
     return {"probability": run.probability_of_target, "created_at": run.created_at,
-            "data_through": run.data_through, "target_people": run.target_people, "method": run.method}
+            "data_through": run.data_through, "target_people": run.target_people, "method": run.method,
+            "lower_80": run.lower_80, "upper_80": run.upper_80, "target_date": run.target_date,
+            "coverage_80": coverage.get("coverage_80"), "coverage_95": coverage.get("coverage_95")}
 
 
 def render(release: ReachRelease, programme: str = "MHFA Reach") -> bytes:
@@ -48,8 +51,9 @@ def render(release: ReachRelease, programme: str = "MHFA Reach") -> bytes:
     series = [{"month": r["month"], "cumulative": r["counted_cumulative"], "required": r["required_path"]}
               for r in tables["trajectory"]]
     settings = counted.settings()
+    latest = dashboard.latest_forecast()
     chart = trajectory_svg(series, start=headline["start_on"][:7], end=headline["end_on"][:7],
-                           target=headline["target_people"],
+                           target=headline["target_people"], bands=latest["bands"] if latest else [],
                            summary=f"{headline['counted_toward_target']:,} people counted toward the target by "
                                    f"{headline['as_of']}, against {headline['required_to_date']:,} on the required "
                                    f"path to {headline['target_people']:,}.")

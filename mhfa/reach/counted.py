@@ -105,38 +105,49 @@ def between(filters: Filters, first: int | None, last: int | None, *, outside: b
 
 def populations() -> dict[int, tuple[int, str]]:
     """Each area's population for per-1,000 figures: aged 16 and over where the reference data has it (the
-    latest such year), else all ages; the label says which ("2021, aged 16+" or "2021, all ages")."""
+    latest such year), else all ages; the label says which ("2021, aged 16+" or "2021, all ages"), and when the
+    16+ figure is the residents by age band added up, that it is, and whether those are illustrative."""
     out = {}
-    for area, kinds in _population_sets().items():
+    sets, banded = memo("population_sets", _read_population_sets)
+    for area, kinds in sets.items():
         kind = "16+" if "16+" in kinds else "all"
         year, population = kinds[kind]
-        out[area] = (population, f"{year}, {'aged 16+' if kind == '16+' else 'all ages'}")
+        label = f"{year}, {'aged 16+' if kind == '16+' else 'all ages'}"
+        out[area] = (population, label + _BANDED.get(banded.get(area, ""), "") if kind == "16+" else label)
     return out
 
 
+_BANDED = {"official": " (age bands added up)", "illustrative": " (age bands added up; illustrative, not official)"}
+
+
 def _population_sets() -> dict[int, dict[str, tuple[int, int]]]:
-    return memo("population_sets", _read_population_sets)
+    return memo("population_sets", _read_population_sets)[0]
 
 
-def _read_population_sets() -> dict[int, dict[str, tuple[int, int]]]:
-    """area → {"16+": (year, people), "all": (year, people)}, the latest year of each that is known. Aged 16+
-    comes from the area populations, else from the residents aged 16+ by age band (added up) when loaded."""
+def _read_population_sets() -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, str]]:
+    """(area → {"16+": (year, people), "all": (year, people)}, the latest year of each that is known; area →
+    "official"/"illustrative" where the 16+ figure is residents by age band added up). Aged 16+ comes from the
+    area populations, else from the residents aged 16+ by age band when loaded."""
     sets: dict[int, dict[str, tuple[int, int]]] = {}
+    banded_sources: dict[int, str] = {}
 
-    def keep(area: int, kind: str, year: int, population: int) -> None:
+    def keep(area: int, kind: str, year: int, population: int) -> bool:
         if kind not in sets.setdefault(area, {}) or year > sets[area][kind][0]:
             sets[area][kind] = (year, population)
+            return True
+        return False
 
     for area, year, group, population in db.session.execute(sa.select(
             AreaPopulation.council_area_id, AreaPopulation.year, AreaPopulation.age_group, AreaPopulation.population)):
         keep(area, "16+" if group is AgeGroup.AGED_16_PLUS else "all", year, population)
+    published = {area for area, kinds in sets.items() if "16+" in kinds}
     e = EqualityPopulation
-    banded = db.session.execute(sa.select(e.council_area_id, e.year, sa.func.sum(e.population))
+    banded = db.session.execute(sa.select(e.council_area_id, e.year, sa.func.sum(e.population), sa.func.max(e.source))
                                 .where(e.dimension == "age_band").group_by(e.council_area_id, e.year)).all()
-    for area, year, population in banded:
-        if population and "16+" not in sets.get(area, {}):
-            keep(area, "16+", year, int(population))
-    return sets
+    for area, year, population, source in banded:
+        if population and area not in published and keep(area, "16+", year, int(population)):
+            banded_sources[area] = "illustrative" if "illustrative" in (source or "").lower() else "official"
+    return sets, banded_sources
 
 
 def pro_rata_targets() -> dict[int, int]:

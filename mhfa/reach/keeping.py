@@ -535,6 +535,8 @@ def affected_people(session: Session) -> set[int]:
 
 #: Where a session keeps what its flushes moved until :func:`settle` recomputes it.
 PENDING = "reach_pending"
+#: Set when a flush moved a council area into or out of the target region: every group row is recomputed.
+REGROUP = "reach_regroup"
 KEPT_TABLES = frozenset({ReachFirst.__table__, ReachMonth.__table__, ReachGroupMonth.__table__,
                          ReachSpendMonth.__table__})
 
@@ -548,6 +550,9 @@ def _after_flush(session: Session, flush_context) -> None:
         pending_people, pending_months = session.info.setdefault(PENDING, (set(), set()))
         pending_people.update(people)
         pending_months.update(months)
+    if any(isinstance(obj, CouncilArea) and _changed(obj, "in_target_region") for obj in session.dirty) or any(
+            isinstance(obj, CouncilArea) for obj in session.deleted):
+        session.info[REGROUP] = True
 
 
 def settle(session: Session) -> None:
@@ -559,8 +564,7 @@ def settle(session: Session) -> None:
         refresh_people(people, connection=session.connection())
     if months:
         refresh_spend(months, connection=session.connection())
-    if any(isinstance(obj, CouncilArea) and obj in session.dirty and _changed(obj, "in_target_region")
-           for obj in session.dirty) or any(isinstance(obj, CouncilArea) for obj in session.deleted):
+    if session.info.pop(REGROUP, False):
         regroup(session.connection())
 
 
@@ -570,7 +574,8 @@ def _before_commit(session: Session) -> None:
 
 def _before_reading_kept_figures(state) -> None:
     session = state.session
-    unsettled = PENDING in session.info or (session.autoflush and (session.new or session.dirty or session.deleted))
+    unsettled = PENDING in session.info or REGROUP in session.info or (
+        session.autoflush and (session.new or session.dirty or session.deleted))
     if unsettled and state.is_select and KEPT_TABLES.intersection(mapper.local_table for mapper in state.all_mappers):
         settle(session)
 
@@ -578,6 +583,7 @@ def _before_reading_kept_figures(state) -> None:
 def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:  # the whole transaction ended (a savepoint's end leaves the rest noted)
         session.info.pop(PENDING, None)
+        session.info.pop(REGROUP, None)
 
 
 LISTENERS = (("after_flush", _after_flush), ("before_commit", _before_commit),

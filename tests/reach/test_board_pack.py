@@ -36,7 +36,11 @@ def test_the_board_pack_of_a_release_carries_its_headline_chart_areas_changes_an
     releases.freeze(releases.parse_month("2026-10"), today=date(2026, 12, 6))
     complete(factories.person("Nov"), on=date(2026, 11, 12))
     db.session.add(ForecastRun(data_through=date(2026, 10, 31), target_people=500000, target_date=date(2027, 1, 31),
-                               method="test", projected_at_target_date=20, probability_of_target=0.03, summary={}))
+                               method="test", projected_at_target_date=20, probability_of_target=0.03,
+                               lower_80=15, upper_80=25,
+                               summary={"coverage": {"coverage_80": 0.81, "coverage_95": 0.94}, "bands": [
+                                   {"month": "2027-01", "median": 19, "lower_80": 17, "upper_80": 21,
+                                    "lower_95": 15, "upper_95": 23}]}))
     releases.freeze(today=date(2026, 12, 6))
     db.session.commit()
     board_login(auth)
@@ -49,10 +53,13 @@ def test_the_board_pack_of_a_release_carries_its_headline_chart_areas_changes_an
     assert "Counted toward the target 17 of 500,000" in text
     assert "Outside the target region (not counted) 1" in text
     assert "People counted toward the target against the required path" in text
+    assert "Forecast median (bands: 80% and 95%)" in text  # the band drawn, with its legend
     assert "1 people counted toward the target were first reached in the month" in text
     assert "Since release 2026-10: +1 counted toward the target" in text
     assert "Birmingham 12 13 +1" in text and "Shropshire (outside the region)" in text
     assert "Probability of reaching the target: 3%" in text
+    assert "80% interval at 2027-01-31: 15 to 25" in text
+    assert "the 80% interval held 81% of past outcomes and the 95% interval 94%" in text
     assert client.get("/reach/board-pack/2026-09.pdf").status_code == 404
 
 

@@ -167,3 +167,16 @@ def test_per_1000_uses_the_population_aged_16_and_over_when_known_and_says_which
     shares = counted.pro_rata_targets()
     assert shares != all_ages
     assert shares[birmingham.id] == round(current_settings().target_people * 880_000 / (880_000 + 6 * 100_000))
+
+
+def test_a_16_plus_figure_added_up_from_illustrative_age_bands_says_so(reached):
+    from mhfa.areas.models import EqualityPopulation
+
+    coventry = factories.area("Coventry")
+    for value, people in (("16-24", 50_000), ("25-34", 150_000)):
+        db.session.add(EqualityPopulation(council_area_id=coventry.id, dimension="age_band", value=value, year=2021,
+                                          population=people, source="Illustrative demo figures, not official"))
+    db.session.commit()
+    rows = {row[0]: row for row in dashboard.area_table(Filters()).rows}
+    assert rows["Coventry"][5:7] == [200_000, "2021, aged 16+ (age bands added up; illustrative, not official)"]
+    assert rows["Birmingham"][6].endswith("all ages")
