@@ -258,36 +258,3 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
 def all_tables(filters: Filters, today: date | None = None) -> list[Table]:
     return ([outcomes_table(d, filters) for d in DIMENSIONS] + funnel_tables(filters, today)
             + first_aider_tables(filters.basis, today))
-
-
-def public_region(region: set[int]) -> dict:
-    """The public page's region-level figures (evaluations, follow-ups, current first aiders), suppressed below 10."""
-    figures = group_figures("area")
-    total = Figures()
-    for key, f in figures.items():
-        if key in region:
-            for name in ("invited", "answered", "follow_ups", "follow_ups_answered", "good", "rated", "used",
-                         "use_answered"):
-                setattr(total, name, getattr(total, name) + getattr(f, name))
-            for score in SCORES:
-                mean, add = total.scores[score], f.scores[score]
-                total.scores[score] = Mean(mean.n + add.n, mean.total + add.total, mean.squares + add.squares)
-    shown = total.answered >= 10
-    current = sum(n for key, n in firstaiders.current_by_area().items() if key in region)
-    return {"figures": total if shown else None, "answered": total.answered, "current_first_aiders": current}
-
-
-@dataclass
-class Section:
-    """The dashboard's outcomes section: the summary (None when fewer than 10 answered), funnel, first aiders."""
-
-    summary: Figures | None
-    answered: int
-    funnel_total: object
-    current_first_aiders: int
-
-
-def section(filters: Filters) -> Section:
-    figures = summary(filters)
-    return Section(figures if figures.answered >= 10 else None, figures.answered, funnel(filters).total,
-                   firstaiders.current_total())
