@@ -27,7 +27,7 @@ from mhfa.bookings.vouchers import return_voucher, usable_voucher
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.courses.places import places
-from mhfa.employers.models import OfferState, VoucherStatus
+from mhfa.employers.models import OfferState
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course, lock_person, lock_vouchers
@@ -226,11 +226,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     if voucher is not None:
         booking.voucher = voucher
         booking.source = BookingSource.EMPLOYER
-        # A seat spends the voucher; a waiting-list place only holds it, until promoted.
-        voucher.status = (VoucherStatus.REDEEMED if booking.status is BookingStatus.CONFIRMED
-                          else VoucherStatus.ASSIGNED)
-        if voucher.assigned_person_id is None:
-            voucher.assigned_person_id, voucher.assigned_at = person.id, now
+        voucher.use(seat=booking.status is BookingStatus.CONFIRMED, person_id=person.id, now=now)
     try:
         with db.session.begin_nested():
             db.session.add(booking)
@@ -341,8 +337,8 @@ def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
     for booking in promoted:
         booking.status = BookingStatus.CONFIRMED
         booking.confirmed_at = now
-        if booking.voucher is not None and booking.voucher.status is VoucherStatus.ASSIGNED:
-            booking.voucher.status = VoucherStatus.REDEEMED  # the held voucher now pays for the seat
+        if booking.voucher is not None:
+            booking.voucher.spend()  # the held voucher now pays for the seat
     db.session.flush()
     for booking in promoted:
         emails.booking_promoted(booking)

@@ -15,14 +15,12 @@ import sqlalchemy as sa
 from mhfa.bookings.deadlines import waiting_list_moves
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.models import PlaceVoucher
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course, lock_voucher_by_code, lock_vouchers
 from mhfa.people.models import Person
-from mhfa.timeutil import format_london, to_london, utcnow
-
-USABLE_VOUCHER = (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED)
+from mhfa.timeutil import format_london, utcnow
 
 
 def waiting_list_closed(booking: Booking, now: datetime) -> bool:
@@ -35,8 +33,7 @@ def return_voucher(booking: Booking) -> PlaceVoucher | None:
     voucher = booking.voucher
     if voucher is None:
         return None
-    if voucher.status in (VoucherStatus.ASSIGNED, VoucherStatus.REDEEMED):
-        voucher.status = VoucherStatus.ASSIGNED
+    voucher.give_back()
     booking.voucher = None
     return voucher
 
@@ -96,32 +93,14 @@ def usable_voucher(code: str | None, person: Person, course: Course, *, lock: bo
     if voucher is None:
         raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
                           field="voucher_code")
-    order: Order = voucher.order
     holder = voucher_holder(voucher)
     if holder is not None and (holder.status is BookingStatus.CANCELLED or waiting_list_closed(holder, now)):
         return_voucher(holder)  # held by a waiting-list place that can no longer become a seat
         holder = None
-    if voucher.status is VoucherStatus.REDEEMED or (holder is not None and holder.status is BookingStatus.CONFIRMED):
+    if holder is not None and holder.status is BookingStatus.CONFIRMED:
         raise Conflict("that place voucher has already been used", field="voucher_code")
-    if voucher.status not in USABLE_VOUCHER or order.status is OrderStatus.CANCELLED:
-        raise DomainError("that place voucher has been cancelled", field="voucher_code")
-    if not order.places_usable:
-        raise DomainError("that place voucher cannot be used yet: your employer's order for it has not been confirmed",
-                          field="voucher_code")
-    if order.course_id is not None and order.course_id != course.id:
-        raise DomainError("that place voucher is for another course: use it on the course your employer chose",
-                          field="voucher_code")
-    if voucher.expires_on is not None and voucher.expires_on < to_london(course.starts_at).date():
-        raise DomainError(f"that place voucher expires on {voucher.expires_on:%-d %B %Y}, before this course",
-                          field="voucher_code")
-    if course.is_closed and order.employer_id != course.employer_id:
-        raise DomainError("that place voucher is not for this course: it belongs to another employer",
-                          field="voucher_code")
-    if order.course_type_id != course.course_type_id:
-        raise DomainError(f"that place voucher is for {order.course_type.name}, not this course",
-                          field="voucher_code")
-    if voucher.assigned_person_id is not None and voucher.assigned_person_id != person.id:
-        raise DomainError("that place voucher has been given to someone else", field="voucher_code")
+    if refused := voucher.refusal(person, course, now):
+        raise (Conflict if refused.taken else DomainError)(refused.message, field="voucher_code")
     if holder is not None:
         held_on = holder.course
         raise Conflict(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mhfa.courses.models import FundingStream
 from mhfa.db_types import UTCDateTime, str_enum
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import to_london, utcnow
 
 if TYPE_CHECKING:
     from mhfa.areas.models import CouncilArea
@@ -341,6 +342,74 @@ class PlaceVoucher(db.Model):
     def usable_by_employer(self) -> bool:
         """Whether the contact may book with it: given to someone who needs no consent, or who accepted."""
         return self.assigned_person_id is not None and self.offer in (None, OfferState.ACCEPTED)
+
+    # --- its state changes here, and only here ---------------------------------------------------------
+
+    def give(self, person: Person | None, now: datetime) -> None:
+        """Hand the place to a member of staff: theirs, unspent, until a booking uses it."""
+        self.status = VoucherStatus.ASSIGNED
+        self.assigned_person = person
+        self.assigned_at = now
+
+    def take_back(self) -> None:
+        """The place goes back to its organisation unused (an offer declined), to give to someone else."""
+        self.status = VoucherStatus.AVAILABLE
+        self.assigned_person = None
+        self.assigned_at = None
+
+    def use(self, *, seat: bool, person_id: int, now: datetime) -> None:
+        """A booking uses the place: a seat spends it; a waiting-list place holds it until promoted."""
+        self.status = VoucherStatus.REDEEMED if seat else VoucherStatus.ASSIGNED
+        if self.assigned_person_id is None:
+            self.assigned_person_id, self.assigned_at = person_id, now
+
+    def spend(self) -> None:
+        """The waiting-list place holding it became a seat: the place is spent."""
+        if self.status is VoucherStatus.ASSIGNED:
+            self.status = VoucherStatus.REDEEMED
+
+    def give_back(self) -> None:
+        """Its booking ended without using it: the place is its holder's again (a cancelled one stays so)."""
+        if self.status in (VoucherStatus.ASSIGNED, VoucherStatus.REDEEMED):
+            self.status = VoucherStatus.ASSIGNED
+
+    def cancel(self) -> None:
+        """Its order was cancelled before the place was used."""
+        self.status = VoucherStatus.CANCELLED
+
+    def refusal(self, person: Person, course: Course, now: datetime | None = None) -> VoucherRefusal | None:
+        """Why this place cannot pay for ``person``'s place on ``course``, or None when it can.
+
+        The voucher's own answer; a place held by a waiting-list booking is the bookings area's to refuse
+        (``mhfa.bookings.vouchers.usable_voucher``), as only it knows whether that place can still move.
+        """
+        order = self.order
+        if self.status is VoucherStatus.REDEEMED:
+            return VoucherRefusal("that place voucher has already been used", taken=True)
+        if self.status is VoucherStatus.CANCELLED or order.status is OrderStatus.CANCELLED:
+            return VoucherRefusal("that place voucher has been cancelled")
+        if not order.places_usable:
+            return VoucherRefusal("that place voucher cannot be used yet: your employer's order for it has not been "
+                                  "confirmed")
+        if order.course_id is not None and order.course_id != course.id:
+            return VoucherRefusal("that place voucher is for another course: use it on the course your employer chose")
+        if self.expires_on is not None and self.expires_on < to_london(course.starts_at).date():
+            return VoucherRefusal(f"that place voucher expires on {self.expires_on:%-d %B %Y}, before this course")
+        if course.employer_id is not None and order.employer_id != course.employer_id:
+            return VoucherRefusal("that place voucher is not for this course: it belongs to another employer")
+        if order.course_type_id != course.course_type_id:
+            return VoucherRefusal(f"that place voucher is for {order.course_type.name}, not this course")
+        if self.assigned_person_id is not None and self.assigned_person_id != person.id:
+            return VoucherRefusal("that place voucher has been given to someone else")
+        return None
+
+
+@dataclass(frozen=True)
+class VoucherRefusal:
+    """Why a place voucher cannot be used; ``taken``: it was used already (a conflict, not a rule)."""
+
+    message: str
+    taken: bool = False
 
 
 class ClosedCourseRequestStatus(enum.Enum):

@@ -151,7 +151,7 @@ def place_order(employer: Employer, request: OrderRequest, *, by: User) -> Order
                   created_by_user_id=by.id)
     db.session.add(order)
     for _ in range(places):
-        order.vouchers.append(PlaceVoucher(code=secrets.token_urlsafe(16), status=VoucherStatus.AVAILABLE))
+        order.vouchers.append(PlaceVoucher(code=secrets.token_urlsafe(16)))
     db.session.flush()
     audit.record("order.placed", order, by, employer_id=employer.id, kind=request.kind.value, places=places,
                  course_type=kind.code, course_id=getattr(course, "id", None), price_per_place_pence=price,
@@ -275,7 +275,7 @@ def cancel_order(order: Order, *, by: User, reason: str) -> list[PlaceVoucher]:
     for voucher in db.session.scalars(sa.select(PlaceVoucher).where(PlaceVoucher.id.in_(voucher_ids))
                                       .execution_options(populate_existing=True)):
         if voucher.status in (VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED) and voucher.id not in held:
-            voucher.status = VoucherStatus.CANCELLED
+            voucher.cancel()
             released.append(voucher)
     db.session.flush()
     credit = issue_credit_note(order, len(released), by=by, reason=reason) if invoiced and released else None

@@ -223,9 +223,8 @@ def _with_accounts(people: list[Person]) -> set[int]:
 
 
 def _give(voucher: PlaceVoucher, person: Person, member: StaffMember, by: User, *, offer: bool) -> PlaceVoucher:
-    voucher.status = VoucherStatus.ASSIGNED
-    voucher.assigned_person = person
-    voucher.assigned_at = voucher.sent_at = utcnow()
+    voucher.give(person, utcnow())
+    voucher.sent_at = voucher.assigned_at
     voucher.given_first_name, voucher.given_last_name = member.first_name, member.last_name
     voucher.given_email = member.email
     voucher.offer = OfferState.OFFERED if offer else None
@@ -501,9 +500,8 @@ def _answer(voucher: PlaceVoucher, user: User, *, accept: bool) -> PlaceVoucher:
     voucher.offer = OfferState.ACCEPTED if accept else OfferState.DECLINED
     voucher.offer_answered_at = utcnow()
     if not accept:
-        voucher.status = VoucherStatus.AVAILABLE
-        voucher.assigned_person = None
-        voucher.assigned_at = voucher.sent_at = None
+        voucher.take_back()
+        voucher.sent_at = None
     db.session.flush()
     audit.record("voucher.offer_accepted" if accept else "voucher.offer_declined", voucher, user,
                  order_id=voucher.order_id)
