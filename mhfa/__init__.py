@@ -277,7 +277,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["pounds"] = lambda pence: f"£{pence / 100:,.2f}" if pence else "Free"
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["section_links_for"] = section_links_for
-    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     # {{ plural(n, "draft course") }}: "draft course" for 1, "draft courses" otherwise (or the plural given).
     app.jinja_env.globals["plural"] = lambda count, singular, many=None: (
         singular if count == 1 else (many or singular + "s"))

@@ -8,7 +8,6 @@ from mhfa.auth.models import Role
 from mhfa.bookings import deadlines, listings, services
 from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm
 from mhfa.bookings.models import BookingStatus
-from mhfa.courses.models import Course
 
 bp = Blueprint("bookings", __name__)
 
@@ -99,12 +98,6 @@ def cancel(booking_id: int):
 
 
 # --- the programme team --------------------------------------------------------------------------
-
-@bp.app_template_global()
-def course_bookings(course: Course) -> listings.CourseBookings:
-    """For the coordinator's course page (``bookings/_course_bookings.html``): its bookings, in one query."""
-    return listings.course_bookings(course)
-
 
 @bp.route("/manage/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)

@@ -35,3 +35,6 @@ course_cancelled = Hook("course-cancelled")
 course_published = Hook("course-published")
 #: A published course (locked) whose capacity went up, and ``now``; receivers fill the new seats.
 capacity_raised = Hook("capacity-raised")
+#: The programme team's course page asks what the areas above courses show on it; each receiver returns
+#: (its partial template, what that partial shows), included in order as ``section`` (bookings: the roster).
+course_page_sections = Hook("course-page-sections")

@@ -16,7 +16,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas
 from mhfa.auth.access import public, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.courses import calendar, feeds, forms, listings, places, scheduling, visibility
+from mhfa.courses import calendar, feeds, forms, listings, places, scheduling, signals, visibility
 from mhfa.courses import instructors as instructor_services
 from mhfa.courses import venues as venue_services
 from mhfa.courses.forms import (
@@ -260,6 +260,7 @@ def _manage_course_page(course: Course, assign_form: AssignInstructorForm, statu
     return render_template(
         "courses/manage_course.html", course=course, places=places.places(course), assign_form=assign_form,
         action_form=ActionForm(), history=scheduling.course_history(course), now=utcnow(),
+        sections=signals.course_page_sections.send(course),
     ), status
 
 
