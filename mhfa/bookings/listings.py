@@ -127,7 +127,8 @@ def _outcomes(past: list[Booking]) -> dict[int, str]:
         elif booking.id in missed:
             days = [format_london(s.starts_at, "%-d %B %Y") for s in course.sessions
                     if s.id in set(missed[booking.id] or [])]
-            outcomes[booking.id] = ("Did not complete: you were absent from the session on "
+            sessions = "sessions" if len(days) > 1 else "session"
+            outcomes[booking.id] = (f"Did not complete: you were absent from the {sessions} on "
                                     + (", ".join(days) or "one of its days") + ". A certificate needs every session.")
         elif course.status is CourseStatus.CANCELLED:
             outcomes[booking.id] = "Did not complete: the course was cancelled."

@@ -100,9 +100,10 @@ class FinderForm(FlaskForm):
     from_date = _date("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
     to_date = _date("To", "Enter the 'to' date as a real date, like 2027-04-30", "For example, 2027-04-30")
     postcode = StringField("Your postcode (optional)", validators=[Optional(), Length(max=10)],
-                           description="The nearest venues come first. The first half is enough, like CV1.")
+                           description="The nearest venues come first, then each distance in the date order below. "
+                                       "The first half is enough, like CV1.")
     free_places = BooleanField("Only courses with free places", false_values=("false", "", "0", "no", "n", "off"))
-    sort = SelectField("Sort by", default="date",
+    sort = SelectField("Dates", default="date",
                        choices=options([("date", "Soonest first"), ("-date", "Latest first")]))
 
     def __init__(self, *args, areas=(), course_types=(), **kwargs):

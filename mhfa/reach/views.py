@@ -29,9 +29,19 @@ DASHBOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
 PUBLIC_MAX_AGE = 300
 
 
+#: Columns holding a share from 0 to 1 (the outcomes' rates): a percentage on the page, a fraction in downloads.
+SHARE_COLUMNS = ("Response rate", "Rated good or very good", "Follow-up response rate",
+                 "Used their skills (six months on)", "No-show rate", "Completion rate")
+
+
+def _is_share(column: str) -> bool:
+    return column in SHARE_COLUMNS
+
+
 @bp.app_template_filter("reach_cell")
-def reach_cell(value) -> str:
-    """A table cell as shown: thousands separated, two decimals, a dash when there is no figure."""
+def reach_cell(value, column: str = "") -> str:
+    """A table cell as shown: thousands separated, two decimals (a share as a percentage), a dash when there is
+    no figure."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -39,7 +49,7 @@ def reach_cell(value) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:.1%}" if _is_share(column) else f"{value:,.2f}"
     return str(value)
 
 
