@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from mhfa import config as settings
-from mhfa import flow
+from mhfa import flow, money
 from mhfa.extensions import csrf, db, limiter, login_manager, migrate, refuse_per_process_limits
 from mhfa.security.files import private_folder, private_sqlite
 from mhfa.security.logs import install_werkzeug_filter
@@ -274,7 +274,7 @@ def register_template_helpers(app: Flask) -> None:
     from mhfa.timeutil import format_london
 
     app.jinja_env.filters["london"] = format_london
-    app.jinja_env.filters["pounds"] = lambda pence: f"£{pence / 100:,.2f}" if pence else "Free"
+    app.jinja_env.filters["pounds"] = lambda pence: money.pounds(pence) if pence else "Free"
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["section_links_for"] = section_links_for
     # {{ plural(n, "draft course") }}: "draft course" for 1, "draft courses" otherwise (or the plural given).

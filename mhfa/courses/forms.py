@@ -27,7 +27,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mhfa import dates, names
+from mhfa import dates, money, names
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, postcode_is_valid
 from mhfa.courses.instructors import InstructorDetails
@@ -179,7 +179,7 @@ class ManageFilterForm(FlaskForm):
 
 def delivery_cost_text(course: Course) -> str:
     """A course's recorded delivery cost as the forms show it (pounds, two decimals), or empty."""
-    return "" if course.delivery_cost_pence is None else f"{course.delivery_cost_pence / 100:.2f}"
+    return money.amount(course.delivery_cost_pence)
 
 
 def delivery_cost_pence(text: str | None) -> int | None:
@@ -265,7 +265,7 @@ class CourseForm(FlaskForm):
             "council_area": str(course.council_area_id or ""),
             "joining_url": course.joining_url or "",
             "capacity": course.capacity,
-            "price": f"{course.price_pence / 100:.2f}",
+            "price": money.amount(course.price_pence),
             "employer": str(course.employer_id or ""),
             # "Standard" while the stream is the one the course's bookers imply, so it follows a later change.
             "funding_stream": "" if course.funding_stream is standard else course.funding_stream.value,

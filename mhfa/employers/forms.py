@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mhfa import dates, names
+from mhfa import dates, money, names
 from mhfa.courses.forms import options
 from mhfa.employers.models import OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
@@ -136,7 +136,7 @@ class OrderForm(EmployerForm):
     def __init__(self, *args, prices=(), courses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.course_type.choices = options([("", "Choose a course")] + [
-            (str(kind.id), f"{kind.name}: £{price / 100:,.2f} a place + VAT") for kind, price in prices if price])
+            (str(kind.id), f"{kind.name}: {money.pounds(price)} a place + VAT") for kind, price in prices if price])
         self.course.choices = options([("", "Choose a course date")] + [(str(c.id), label) for c, label in courses])
 
     def request(self) -> OrderRequest:

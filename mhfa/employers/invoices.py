@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 
 from mhfa.employers.models import CreditNote, Invoice
-from mhfa.employers.orders import money, order_description
+from mhfa.employers.orders import order_description
 from mhfa.extensions import db
+from mhfa.money import pounds as money
 from mhfa.reach.models import ProgrammeSettings
 
 

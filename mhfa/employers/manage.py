@@ -32,6 +32,7 @@ from mhfa.employers.models import (
     OrderStatus,
 )
 from mhfa.employers.views import _areas, bp
+from mhfa.money import pounds
 from mhfa.pagination import page_url
 
 # --- organisations ------------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def _organisation_page(employer, form=None, contact_form=None, reason_form=None)
         "employers/manage_organisation.html", employer=employer, form=form, contact_form=contact_form or EmailForm(),
         reason_form=reason_form or ReasonForm(), confirm=ConfirmForm(), orders=orders.orders_of(employer),
         expires_at=organisations.invitation_expires_at, expired=organisations.invitation_expired,
-        money=orders.money, describe=orders.order_description,
+        money=pounds, describe=orders.order_description,
     ), status
 
 
@@ -152,14 +153,14 @@ def manage_orders():
     form = OrderSearchForm(request.args)
     text = form.q.data if form.validate() else ""
     found = orders.search_orders(form.chosen_status(), text or "", request.args.get("page", 1, type=int))
-    return render_template("employers/manage_orders.html", form=form, page=found, money=orders.money,
+    return render_template("employers/manage_orders.html", form=form, page=found, money=pounds,
                            describe=orders.order_description, page_url=page_url("employers.manage_orders"))
 
 
 def _order_page(order, paid_form=None, reason_form=None):
     forms = [f for f in (paid_form, reason_form) if f is not None]
     status = max((flow.status(f) for f in forms), default=200)
-    return render_template("employers/manage_order.html", order=order, money=orders.money,
+    return render_template("employers/manage_order.html", order=order, money=pounds,
                            description=orders.order_description(order), confirm=ConfirmForm(),
                            paid_form=paid_form or PaidForm(), reason_form=reason_form or ReasonForm(),
                            OrderStatus=OrderStatus), status

@@ -357,8 +357,3 @@ def order_description(order: Order) -> str:
     if order.kind is OrderKind.CLOSED_COURSE:
         return f"Closed course for {order.employer.name}: {course_label(order.course)}"
     return f"Places on {course_label(order.course)}"
-
-
-def money(pence: int) -> str:
-    """Pounds as on an invoice: £1,234.50, and -£120.00 for an amount credited."""
-    return f"-£{-pence / 100:,.2f}" if pence < 0 else f"£{pence / 100:,.2f}"

@@ -15,6 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from mhfa import money
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
@@ -254,7 +255,7 @@ def course_form_data(request: ClosedCourseRequest) -> dict:
         "venue": str(venue.id) if venue else "",
         "council_area": str(request.employer.council_area_id or "") if online else "",
         "capacity": min(request.learners or kind.max_learners, kind.max_learners),
-        "price": f"{place_price(kind) / 100:.2f}",
+        "price": money.amount(place_price(kind)),
         "notes": f"Closed course for {request.employer.name} (request {request.id}): "
                  f"preferred dates {request.preferred_dates}; location {request.location}."[:2000],
     }

@@ -31,6 +31,7 @@ from mhfa.employers.forms import (
 )
 from mhfa.employers.models import Order, VoucherStatus
 from mhfa.extensions import db
+from mhfa.money import pounds
 from mhfa.pagination import page_url
 from mhfa.security.input import body_limit
 
@@ -120,7 +121,7 @@ def order_list():
     """The organisation's orders, newest first, and its closed course requests."""
     employer = _organisation()
     return render_template("employers/orders.html", employer=employer, orders=orders.orders_of(employer),
-                           requests=requests.requests_of(employer), money=orders.money,
+                           requests=requests.requests_of(employer), money=pounds,
                            describe=orders.order_description)
 
 
@@ -211,7 +212,7 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
     forms = (one_form, upload_form)
     status = max((flow.status(f) for f in forms if f is not None), default=200)
     return render_template(
-        "employers/order.html", employer=employer, order=order, money=orders.money,
+        "employers/order.html", employer=employer, order=order, money=pounds,
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
         holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
