@@ -52,8 +52,8 @@ def _in_process(app, areas: list[str], password: str, rng: random.Random) -> dic
     from werkzeug.datastructures import MultiDict
 
     from mhfa.extensions import db
-    from mhfa.reach.counts import bare_counts
     from mhfa.reach.forms import parse_filters
+    from tests.reach.bare import bare_counts
 
     mixes = [random_filters(rng, areas, TYPES) for _ in range(REQUESTS)]
     # Requests outside an app context of the benchmark's own (each request has its own, as in production).

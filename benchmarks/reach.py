@@ -110,7 +110,7 @@ def measure(url: str, args) -> int:
     from mhfa.auth.models import Role
     from mhfa.auth.services import issue_api_token
     from mhfa.extensions import db
-    from mhfa.reach.counts import bare_counts
+    from tests.reach.bare import bare_counts
     from mhfa.reach.forms import parse_filters
     from mhfa.reach.importing import import_completions
 

@@ -50,6 +50,3 @@ def load_course_types(path: Path = COURSE_TYPES_CSV) -> dict[str, int]:
     db.session.flush()
     return {"course types added": added}
 
-
-def course_type_by_code(code: str) -> CourseType | None:
-    return db.session.scalar(sa.select(CourseType).where(CourseType.code == code.strip().upper()))

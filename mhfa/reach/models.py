@@ -30,7 +30,6 @@ UNKNOWN_AREA = 0  # area key of people whose area is not known ("Unknown", never
 BASES = ("home", "work", "delivery")
 PERSON_DIMENSIONS = ("sector", "age_band", "sex", "ethnic_group", "disability")  # from the person's record
 GROUP_DIMENSIONS = (*PERSON_DIMENSIONS, "funding_stream")  # funding_stream: of the completion that reached them
-SPEND_SOURCES = ("order", "course")
 
 
 class ProgrammeSettings(db.Model):

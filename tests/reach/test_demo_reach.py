@@ -1,10 +1,11 @@
 """The demo history comes with kept reach figures and a target scaled to its size, said on the dashboard."""
 from mhfa.auth.models import Role
 from mhfa.extensions import db
-from mhfa.reach.counts import GROUPINGS, Filters, bare_counts, kept_counts
+from mhfa.reach.counts import GROUPINGS, Filters, kept_counts
 from mhfa.reach.keeping import rebuild
 from mhfa.reach.settings import current_settings
 from tests import factories
+from tests.reach.bare import bare_counts
 
 
 def test_demo_data_builds_the_kept_figures_and_a_scaled_target(runner, client, auth):

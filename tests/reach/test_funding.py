@@ -18,8 +18,9 @@ from mhfa.employers import orders
 from mhfa.employers.models import Invoice, Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.reach import dashboard, keeping
-from mhfa.reach.counts import Filters, Spend, bare_group_counts, bare_spend, kept_group_counts, kept_spend
+from mhfa.reach.counts import Filters, Spend, kept_group_counts, kept_spend
 from tests import factories
+from tests.reach.bare import bare_group_counts, bare_spend
 from tests.reach.test_api_and_settings import token_for
 
 

@@ -30,9 +30,6 @@ from mhfa.reach import keeping
 from mhfa.reach.counts import (
     GROUPINGS,
     Filters,
-    bare_counts,
-    bare_group_counts,
-    bare_spend,
     kept_all_group_counts,
     kept_counts,
     kept_group_counts,
@@ -42,6 +39,7 @@ from mhfa.reach.counts import (
 from mhfa.reach.models import BASES, GROUP_DIMENSIONS, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
 from mhfa.timeutil import utcnow
 from tests import factories
+from tests.reach.bare import bare_counts, bare_group_counts, bare_spend
 
 AREAS = ["Birmingham", "Coventry", "Shropshire", None]
 TYPES = ["ADULT_2DAY", "AWARE", "YOUTH_CHAMPION", "REFRESHER"]
