@@ -66,9 +66,10 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     if bands:
         legend.append(("#1d70b8", "2 3", layout.labels[2]))
     line = layout.font + 8
-    bottom = 30 + line * (len(legend) if layout.legend_rows else 1)
+    bottom = 34 + line * (len(legend) if layout.legend_rows else 1)
     width, height, left, font = layout.width, layout.height, layout.left, layout.font
     plot_bottom = height - bottom
+    year_y = plot_bottom + font + 10  # the year labels' baseline, clear of the axis's 0
 
     def x(label: str) -> float:
         return left + (width - left - RIGHT) * (_month_index(label) - first) / span
@@ -96,7 +97,7 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     for year in range(first // 12, last // 12 + 1, layout.year_step):
         label = f"{year:04d}-01"
         if first <= _month_index(label) <= last:
-            parts.append(f'<text x="{x(label):.1f}" y="{plot_bottom + font + 6}" text-anchor="middle" '
+            parts.append(f'<text x="{x(label):.1f}" y="{year_y}" text-anchor="middle" '
                          f'font-size="{font}" fill="#0b0c0c">{year}</text>')
     if bands:
         for lower, upper, colour in (("lower_95", "upper_95", "#d2e2f1"), ("lower_80", "upper_80", "#a6c5e3")):
@@ -116,7 +117,7 @@ def trajectory_svg(series: list[dict], *, start: str, end: str, target: int | No
     lx = left
     for i, (colour, dash, text) in enumerate(legend):
         if layout.legend_rows:
-            lx, ly = 10, height - bottom + 30 + i * line
+            lx, ly = 10, year_y + (i + 1) * line  # each a line below the year labels
         else:
             ly = height - 14
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
