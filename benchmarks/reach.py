@@ -110,9 +110,9 @@ def measure(url: str, args) -> int:
     from mhfa.auth.models import Role
     from mhfa.auth.services import issue_api_token
     from mhfa.extensions import db
-    from tests.reach.bare import bare_counts
     from mhfa.reach.forms import parse_filters
     from mhfa.reach.importing import import_completions
+    from tests.reach.bare import bare_counts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     rng = random.Random(args.seed)
