@@ -123,6 +123,12 @@ def demo_data(people, seed, today, if_empty):
             click.echo(line)
     except DomainError as error:  # a history too short to forecast: the page says so and offers a run
         click.echo(f"No forecast stored: {error.message}")
+    from mhfa.reach import releases
+
+    released = releases.freeze(today=today.date() if today else None)  # the last complete month: a board pack
+    db.session.commit()
+    if released is not None:
+        click.echo(f"Release {released.key} frozen: the progress page lists it and the board pack prints it")
     click.echo("Demo history: " + ", ".join(f"{name} {count:,}" for name, count in summary.counts.items()))
     for assumption in summary.assumptions:
         click.echo(f"  {assumption}")
