@@ -7,6 +7,7 @@ from mhfa.api import add_paths, api_error, token_required
 from mhfa.auth.models import Role
 from mhfa.outcomes import board, firstaiders
 from mhfa.outcomes.funnel import funnel
+from mhfa.reach.api import filter_parameters
 from mhfa.reach.dashboard import month_label
 from mhfa.reach.forms import parse_filters
 
@@ -69,20 +70,8 @@ _OPENAPI = (
                            "current first aiders",
                 "operationId": "getOutcomes",
                 "security": [{"bearerAuth": []}],
-                "parameters": [
-                    {"name": "basis", "in": "query", "description": "Whose area the funnel's area filter reads",
-                     "schema": {"type": "string", "enum": ["home", "work", "delivery"], "default": "home"}},
-                    {"name": "awareness", "in": "query", "schema": {"type": "string", "enum": ["include", "exclude"],
-                                                                    "default": "include"}},
-                    {"name": "from", "in": "query", "description": "First month, YYYY-MM (the course's start month)",
-                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                    {"name": "to", "in": "query", "description": "Last month, YYYY-MM",
-                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                    {"name": "type", "in": "query", "description": "Course type codes (repeat)", "explode": True,
-                     "schema": {"type": "array", "items": {"type": "string"}}},
-                    {"name": "area", "in": "query", "description": "A council area's GSS code, or 'unknown'",
-                     "schema": {"type": "string"}},
-                ],
+                "parameters": filter_parameters("Whose area the funnel's area filter reads",
+                                                "First month, YYYY-MM (the course's start month)"),
                 "responses": {
                     "200": {"description": "Outcome figures", "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Outcomes"}}}},

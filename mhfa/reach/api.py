@@ -18,6 +18,24 @@ from mhfa.reach.forms import parse_filters
 GROUP_BY = ("council_area", "month", "course_type", "sector", "funding_stream")
 
 
+def filter_parameters(basis: str = "Whose area counts: where they live, work or were trained",
+                      first_month: str = "First month, YYYY-MM") -> list[dict]:
+    """The OpenAPI query parameters of the dashboard's filters, shared by every figure endpoint."""
+    month = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}
+    return [
+        {"name": "basis", "in": "query", "description": basis,
+         "schema": {"type": "string", "enum": ["home", "work", "delivery"], "default": "home"}},
+        {"name": "awareness", "in": "query",
+         "schema": {"type": "string", "enum": ["include", "exclude"], "default": "include"}},
+        {"name": "from", "in": "query", "description": first_month, "schema": month},
+        {"name": "to", "in": "query", "description": "Last month, YYYY-MM", "schema": month},
+        {"name": "type", "in": "query", "description": "Course type codes (repeat)", "explode": True,
+         "schema": {"type": "array", "items": {"type": "string"}}},
+        {"name": "area", "in": "query", "description": "A council area's GSS code, or 'unknown'",
+         "schema": {"type": "string"}},
+    ]
+
+
 @token_required
 def reach():
     """People reached, grouped by council area, month, course type, employer sector or funding stream."""
@@ -115,18 +133,7 @@ _OPENAPI = (
                 "parameters": [
                     {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(GROUP_BY),
                                                                    "default": "council_area"}},
-                    {"name": "basis", "in": "query", "schema": {"type": "string", "enum": ["home", "work", "delivery"],
-                                                                "default": "home"}},
-                    {"name": "awareness", "in": "query", "schema": {"type": "string", "enum": ["include", "exclude"],
-                                                                    "default": "include"}},
-                    {"name": "from", "in": "query", "description": "First month, YYYY-MM",
-                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                    {"name": "to", "in": "query", "description": "Last month, YYYY-MM",
-                     "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
-                    {"name": "type", "in": "query", "description": "Course type codes (repeat)", "explode": True,
-                     "schema": {"type": "array", "items": {"type": "string"}}},
-                    {"name": "area", "in": "query", "description": "A council area's GSS code, or 'unknown'",
-                     "schema": {"type": "string"}},
+                    *filter_parameters(),
                     {"name": "include_outside", "in": "query",
                      "description": "true: the rows also count people outside the target region (then total is "
                                     "more than headline.counted_toward_target); default: only people counted "
