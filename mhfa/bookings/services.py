@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
+from mhfa.attendance.models import NonCompletion, NonCompletionReason
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import emails, offers
@@ -310,6 +311,10 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
         .execution_options(populate_existing=True)
     ))
     for booking in released:
+        if booking.status is BookingStatus.CONFIRMED:  # why this place ended without completion
+            db.session.add(NonCompletion(course_id=course.id, booking_id=booking.id, person_id=booking.person_id,
+                                         missed_session_ids=[], reason=NonCompletionReason.COURSE_CANCELLED,
+                                         detail=reason[:200], recorded_at=now))
         return_voucher(booking)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
-from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion, NonCompletionReason
 from mhfa.auth.models import Role, User
 from mhfa.bookings import offers, transfers
 from mhfa.bookings import services as bookings
@@ -72,6 +72,19 @@ def _non_completions() -> None:
     rows = [{"booking_id": booking_id, "course_id": course_id, "person_id": person_id,
              "missed_session_ids": [s for s in sessions.get(course_id, []) if (booking_id, s) not in present],
              "recorded_at": ends_at} for booking_id, course_id, person_id, ends_at in missing]
+    withdrew = None  # the first who came and then missed a session left part-way, with a reason
+    for row in rows:
+        every = len(row["missed_session_ids"]) == len(sessions.get(row["course_id"], []))
+        row["reason"] = (NonCompletionReason.DID_NOT_ATTEND if every else NonCompletionReason.ABSENT_FROM_SESSION).value
+        row["detail"] = None
+        if withdrew is None and not every:
+            mark = db.session.scalar(sa.select(AttendanceMark).where(
+                AttendanceMark.booking_id == row["booking_id"],
+                AttendanceMark.session_id == row["missed_session_ids"][0]))
+            if mark is not None:
+                mark.status, mark.reason = AttendanceStatus.WITHDREW, "Felt unwell and went home at lunchtime"
+                row["reason"], row["detail"] = NonCompletionReason.WITHDREW.value, mark.reason
+                withdrew = row
     db.session.execute(sa.insert(NonCompletion), rows)
 
 
