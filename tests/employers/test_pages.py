@@ -114,7 +114,7 @@ def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_
                                   b"B,Two,b@acme.example\nC,Three,c@acme.example\n", by=contact).vouchers
     course = factories.course("AWARE", start=None)
     given[0].assigned_person.date_of_birth = date(1990, 1, 1)
-    bookings.book(given[0].assigned_person, course, voucher_code=given[0].code)
+    bookings.book(given[0].assigned_person, course, voucher=given[0])
     expiring_soon = date.today() - timedelta(days=3 * 365 - 30)
     factories.arranged_certificate(acme, given[1].assigned_person, issued_on=expiring_soon)
     factories.arranged_certificate(acme, given[2].assigned_person, issued_on=date.today() - timedelta(days=30))
@@ -259,7 +259,7 @@ def test_a_used_or_cancelled_voucher_link_says_so_and_books_nothing(client, auth
     order = factories.order(acme, places=1, by=contact)
     course = factories.course("AWARE", start=None)
     [used] = order.vouchers
-    bookings.book(factories.person(), course, voucher_code=used.code)
+    bookings.book(factories.person(), course, voucher=used)
     other_order = factories.order(acme, places=1, by=contact)
     orders.cancel_order(other_order, by=factories.user(Role.COORDINATOR), reason="Ordered twice")
     trainee = factories.user(Role.TRAINEE)
