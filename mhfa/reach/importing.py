@@ -155,6 +155,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
             problems.append("line 1: a column is named twice")
         raise ImportRejected(problems)
     lookups = _Lookups()
+    latest = min(today, dates.PROGRAMME.last())
     rows: list[_Row] = []
     problems: list[str] = []
     line = 1
@@ -168,7 +169,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
                 continue
             row = dict(zip(names, (cell.strip() for cell in record), strict=True))
             reasons: list[str] = []
-            parsed = _check_row(row, line, lookups, today, reasons)
+            parsed = _check_row(row, line, lookups, latest, reasons)
             if reasons:
                 problems.append(f"line {line}: " + "; ".join(reasons))
             elif parsed is not None:
@@ -182,7 +183,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
     return rows
 
 
-def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: list[str]) -> _Row | None:
+def _check_row(row: dict, line: int, lookups: _Lookups, latest: date, reasons: list[str]) -> _Row | None:
     first, last = row["first_name"], row["last_name"]
     for column, value in (("first_name", first), ("last_name", last)):
         if not value:
@@ -210,7 +211,7 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
     completed = _date(row["completed_on"])
     if completed is None:
         reasons.append("completed_on is not a date (use YYYY-MM-DD)")
-    elif not dates.PROGRAMME.earliest <= completed <= min(today, dates.PROGRAMME.last()):
+    elif not dates.PROGRAMME.earliest <= completed <= latest:
         reasons.append(f"completed_on must be between {dates.spoken(dates.PROGRAMME.earliest)} and today")
     areas = {}
     for column in ("council_area", "work_council_area", "delivery_council_area"):

@@ -193,18 +193,26 @@ def among(column, ids: list[int], dialect: str):
     return column.in_(list(ids))
 
 
+def _kept(where, columns: tuple[str, ...]):
+    """The kept rows matching ``where`` counted by ``columns``: read once per statement (a common table
+    expression), so the bases and dimensions below add up a few grouped rows, not every row again."""
+    keys = [first_t.c[c] for c in columns]
+    return sa.select(*keys, sa.func.count().label("n")).where(where).group_by(*keys).cte("kept")
+
+
 def _month_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values()))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
-                  sa.literal(basis, sa.String(10)).label("basis"), first_t.c.month.label("month"),
-                  first_t.c[_BASIS_COLUMN[basis]].label("area"),
-                  first_t.c.course_type_id.label("course_type_id")).where(where)
+        sa.select(kept.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"), kept.c.month.label("month"),
+                  kept.c[_BASIS_COLUMN[basis]].label("area"),
+                  kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _MONTH_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def counted_area(area_column):
@@ -218,17 +226,19 @@ def counted_area(area_column):
 
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values(),
+                         *GROUP_DIMENSIONS))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
+        sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"),
-                  counted_area(first_t.c[_BASIS_COLUMN[basis]]).label("counted"),
-                  sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
-                  first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
+                  counted_area(kept.c[_BASIS_COLUMN[basis]]).label("counted"),
+                  sa.literal(dimension, sa.String(20)).label("dimension"), kept.c[dimension].label("value"),
+                  kept.c.month.label("month"), kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _GROUP_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def regroup(connection: Connection | None = None) -> None:
