@@ -98,15 +98,35 @@ def test_by_area_a_group_under_ten_is_suppressed_with_one_more_so_it_cannot_be_r
     assert rows["Birmingham"][2] == 12 and rows["Birmingham"][4] == 4.0
 
 
-def test_the_dashboard_and_the_public_page_point_to_the_outcomes_without_counting_the_answers(
+#: Only this month's expiries are read from ``first_aider_kept`` (an indexed range of it).
+RAW_TABLES = ("outcome_answer", "outcome_invite", "certificate", "outcome_kept")
+
+
+def _raw_reads(statements) -> list[str]:
+    """Statements reading the raw answers or certificates (or the kept per-invitation rows)."""
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")
+            and any(f"FROM {t}" in s or f"JOIN {t}" in s for t in RAW_TABLES)]
+
+
+def test_the_reach_dashboard_shows_the_outcomes_section_and_the_public_page_the_region(
         client, auth, answered, count_queries):
-    """The outcomes are counted from the raw answers on each visit (1.7 s at 50,000 people): the dashboard links
-    the outcomes page instead of counting them, and the public page, which anyone can load, leaves them out."""
+    """Both pages read the kept outcome figures only: never the answers, invitations or certificates."""
     with count_queries() as statements:
         public = client.get("/progress").get_data(as_text=True)
-    assert "95% interval" not in public and not [s for s in statements if "outcome_answer" in s]
+    assert "What the training did" in public and "4.0 (95% interval" in public
+    assert "12 people living in the region hold a current certificate" in public
+    assert not _raw_reads(statements), _raw_reads(statements)
     auth.login(factories.user(Role.BOARD))
     with count_queries() as statements:
         page = client.get("/reach").get_data(as_text=True)
-    assert "Outcomes: what the training did" in page and "/reach/outcomes" in page
-    assert not [s for s in statements if "outcome_answer" in s]
+    assert "Outcomes: what the training did" in page and "4.0 (95% interval 4.0 to 4.0)" in page
+    assert "91.7% (11 of 12 invited)" in page and "12 people hold a certificate" in page
+    assert "/reach/outcomes" in page
+    assert not _raw_reads(statements), _raw_reads(statements)
+
+
+def test_the_public_page_hides_outcomes_below_ten_answers(client):
+    course, *_ = completed_course(trainees=9)
+    answer_all(course, GOOD)
+    public = client.get("/progress").get_data(as_text=True)
+    assert "Fewer than 10 trainees living in the region have answered" in public and "95% interval" not in public
