@@ -23,7 +23,7 @@ from mhfa.extensions import db
 from mhfa.outcomes import firstaiders
 from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
 from mhfa.outcomes.keeping import MONTH_VALUES
-from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth
+from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
@@ -223,10 +223,12 @@ def summary(filters: Filters | None = None) -> Figures:
 
 
 def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) -> Figures:
-    """Figures summed from ``outcome_month`` (the completion's month, the person's home area, the course type):
-    a few kept rows whatever the size of the programme. ``areas``: only these home area keys."""
+    """Figures summed from ``outcome_month`` (the completion's month, the person's home area, the course type), or
+    without an area from ``outcome_type_month``: a few kept rows whatever the size of the programme. ``areas``:
+    only these home area keys."""
     filters = filters or Filters()
-    m = OutcomeMonth
+    by_area = filters.area is not None or areas is not None
+    m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
     query = sa.select(m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(m.kind)
     if filters.start_month:
         query = query.where(m.month >= filters.start_month)
@@ -235,9 +237,9 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
     if filters.course_type_ids:
         query = query.where(m.course_type_id.in_(filters.course_type_ids))
     if filters.area is not None:
-        query = query.where(m.area == filters.area)
+        query = query.where(OutcomeMonth.area == filters.area)
     if areas is not None:
-        query = query.where(m.area.in_(sorted(areas)))
+        query = query.where(OutcomeMonth.area.in_(sorted(areas)))
     figures = Figures()
     sums: dict[str, int] = dict.fromkeys(MONTH_VALUES, 0)
     for kind, *values in db.session.execute(query):
@@ -312,11 +314,12 @@ class Section:
 
 def section(filters: Filters) -> Section:
     figures = kept_figures(filters)
+    home = firstaiders.kept_current_by_area(None, "home")
     area = None
     if filters.area is not None and filters.basis in ("home", "work"):
-        area = firstaiders.kept_current_by_area(None, filters.basis).get(filters.area, 0)
-    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered,
-                   firstaiders.kept_current_total(), area)
+        by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
+        area = by_area.get(filters.area, 0)
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area)
 
 
 @dataclass

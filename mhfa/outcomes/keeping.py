@@ -7,7 +7,8 @@ Two kept figures, each a per-row table and a summary that every reader sums:
   type, whether it was answered, and the numbers its answers gave to the questions the figures read);
   ``outcome_month`` holds per kind, month, area and course type the invitations, the answers, and for
   each score its count, sum and sum of squares (so a mean and its 95% interval come from a few rows),
-  the ratings and how many were good or very good, the follow-up answers and how many used their skills.
+  the ratings and how many were good or very good, the follow-up answers and how many used their skills;
+  ``outcome_type_month`` the same for all areas together (read when no area is chosen).
 - Current first aiders: ``first_aider_kept`` holds one row per person holding an unrevoked certificate,
   with their home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
   certificate that never expires); ``first_aider_month`` counts them per basis, area and month of that
@@ -44,6 +45,7 @@ from mhfa.outcomes.models import (
     OutcomeInvite,
     OutcomeKept,
     OutcomeMonth,
+    OutcomeTypeMonth,
 )
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import Person
@@ -62,11 +64,13 @@ person_t = Person.__table__
 cert_t = Certificate.__table__
 kept_t = OutcomeKept.__table__
 month_t = OutcomeMonth.__table__
+type_month_t = OutcomeTypeMonth.__table__
 aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
 
 KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS]
 MONTH_KEYS = ("kind", "month", "area", "course_type_id")
+TYPE_MONTH_KEYS = ("kind", "month", "course_type_id")
 MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n", "sum", "sq")),
                 "rated", "good", "use_answered", "used")
 AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
@@ -107,7 +111,7 @@ def kept_select(where=None) -> sa.Select:
     return query if where is None else query.where(where)
 
 
-def _month_contributions(where, sign: int = 1) -> sa.Select:
+def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS) -> sa.Select:
     k = kept_t
     values = [sa.func.count(), sa.func.sum(k.c.answered)]
     for q in SCORES:
@@ -116,7 +120,7 @@ def _month_contributions(where, sign: int = 1) -> sa.Select:
                    sa.func.coalesce(sa.func.sum(sa.cast(column * column, sa.BigInteger)), 0)]
     values += [sa.func.count(k.c.rating), sa.func.sum(sa.case((k.c.rating >= GOOD_OR_BETTER, 1), else_=0)),
                sa.func.count(k.c.used_skills), sa.func.coalesce(sa.func.sum(k.c.used_skills), 0)]
-    keys = [k.c[name] for name in MONTH_KEYS]
+    keys = [k.c[name] for name in keys_of]
     return (sa.select(*keys, *((sign * v).label(name) for v, name in zip(values, MONTH_VALUES, strict=True)))
             .where(where).group_by(*keys))
 
@@ -132,11 +136,16 @@ def refresh_invites(invite_ids: Iterable[int | None], connection: Connection | N
     conn = connection if connection is not None else db.session.connection()
     for ids in _chunks(invite_ids):
         theirs = among(kept_t.c.invite_id, ids, conn.dialect.name)
-        _move(conn, month_t, MONTH_KEYS, MONTH_VALUES, _month_contributions(theirs, -1))
+        _move_sums(conn, theirs, -1)
         conn.execute(kept_t.delete().where(theirs))
         conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select(
             among(invite_t.c.id, ids, conn.dialect.name))))
-        _move(conn, month_t, MONTH_KEYS, MONTH_VALUES, _month_contributions(theirs, +1))
+        _move_sums(conn, theirs, +1)
+
+
+def _move_sums(conn: Connection, where, sign: int) -> None:
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        _move(conn, table, keys, MONTH_VALUES, _month_contributions(where, sign, keys))
 
 
 # --- current first aiders ------------------------------------------------------------------------------
@@ -179,10 +188,11 @@ def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connectio
 
 def _kept(conn: Connection) -> tuple[Counter, Counter]:
     months = Counter()
-    for row in conn.execute(sa.select(*(month_t.c[k] for k in (*MONTH_KEYS, *MONTH_VALUES)))):
-        values = tuple(int(v or 0) for v in row[len(MONTH_KEYS):])
-        if any(values):
-            months[tuple(row[:len(MONTH_KEYS)])] = values
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *MONTH_VALUES)))):
+            values = tuple(int(v or 0) for v in row[len(keys):])
+            if any(values):
+                months[(table.name, *row[:len(keys)])] = values
     aiders = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
         sa.select(*(aider_month_t.c[k] for k in AIDER_KEYS), aider_month_t.c.people)
         .where(aider_month_t.c.people != 0))})
@@ -193,10 +203,11 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
     before = _kept(conn)
-    for table in (kept_t, month_t, aider_t, aider_month_t):
+    for table in (kept_t, month_t, type_month_t, aider_t, aider_month_t):
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
-    conn.execute(month_t.insert().from_select([*MONTH_KEYS, *MONTH_VALUES], _month_contributions(sa.true())))
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
     conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
     conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], _aider_contributions(sa.true())))
     after = _kept(conn)
@@ -213,7 +224,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
 #: whose invitations moved, and person ids whose first-aider row moved.
 PENDING = "outcomes_pending"
-KEPT_TABLES = frozenset({kept_t, month_t, aider_t, aider_month_t})
+KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, aider_t, aider_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
 
 
@@ -275,7 +286,10 @@ def _before_bulk(state) -> None:
             pending[into].update(p[column] for p in params if p and p.get(column) is not None)
         return
     where = state.statement.whereclause
-    if where is None:
+    if where is None and isinstance(state.parameters, list):  # a bulk update by primary key: those rows
+        keys = [p["id"] for p in state.parameters if p and p.get("id") is not None]
+        where = table.c.id.in_(keys) if keys else sa.false()
+    elif where is None:
         where = sa.true()
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()

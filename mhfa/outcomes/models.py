@@ -133,9 +133,11 @@ class OutcomeKept(db.Model):
 
 class OutcomeMonth(db.Model):
     """Invitations, answers and the scores' counts, sums and sums of squares per kind, completion month, home
-    area and course type: the dashboard's and the public page's outcome figures are a sum of a few rows."""
+    area and course type: the dashboard's and the public page's outcome figures are a sum of a few rows.
+    Integers: a sum of squares of 0-10 scores fits one until a cell holds 21 million answers."""
 
     __tablename__ = "outcome_month"
+    __table_args__ = (sa.Index("ix_outcome_month_area", "area"),)
 
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -144,17 +146,46 @@ class OutcomeMonth(db.Model):
     invited: Mapped[int]
     answered: Mapped[int]
     confidence_before_n: Mapped[int]
-    confidence_before_sum: Mapped[int] = mapped_column(sa.BigInteger)
-    confidence_before_sq: Mapped[int] = mapped_column(sa.BigInteger)
+    confidence_before_sum: Mapped[int]
+    confidence_before_sq: Mapped[int]
     confidence_now_n: Mapped[int]
-    confidence_now_sum: Mapped[int] = mapped_column(sa.BigInteger)
-    confidence_now_sq: Mapped[int] = mapped_column(sa.BigInteger)
+    confidence_now_sum: Mapped[int]
+    confidence_now_sq: Mapped[int]
     signposting_before_n: Mapped[int]
-    signposting_before_sum: Mapped[int] = mapped_column(sa.BigInteger)
-    signposting_before_sq: Mapped[int] = mapped_column(sa.BigInteger)
+    signposting_before_sum: Mapped[int]
+    signposting_before_sq: Mapped[int]
     signposting_now_n: Mapped[int]
-    signposting_now_sum: Mapped[int] = mapped_column(sa.BigInteger)
-    signposting_now_sq: Mapped[int] = mapped_column(sa.BigInteger)
+    signposting_now_sum: Mapped[int]
+    signposting_now_sq: Mapped[int]
+    rated: Mapped[int]
+    good: Mapped[int]
+    use_answered: Mapped[int]
+    used: Mapped[int]
+
+
+class OutcomeTypeMonth(db.Model):
+    """The same sums per kind, completion month and course type, all areas together: what the dashboard reads
+    when no area is chosen (a few hundred rows whatever the number of areas)."""
+
+    __tablename__ = "outcome_type_month"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    invited: Mapped[int]
+    answered: Mapped[int]
+    confidence_before_n: Mapped[int]
+    confidence_before_sum: Mapped[int]
+    confidence_before_sq: Mapped[int]
+    confidence_now_n: Mapped[int]
+    confidence_now_sum: Mapped[int]
+    confidence_now_sq: Mapped[int]
+    signposting_before_n: Mapped[int]
+    signposting_before_sum: Mapped[int]
+    signposting_before_sq: Mapped[int]
+    signposting_now_n: Mapped[int]
+    signposting_now_sum: Mapped[int]
+    signposting_now_sq: Mapped[int]
     rated: Mapped[int]
     good: Mapped[int]
     use_answered: Mapped[int]

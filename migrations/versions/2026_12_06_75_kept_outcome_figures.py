@@ -7,7 +7,7 @@ Create Date: 2026-12-06 20:20:00
 
 The dashboard's and the public page's outcome figures are sums of a few kept rows, kept in the same
 transaction as every change that moves them (``mhfa/outcomes/keeping.py``). The tables are created and
-filled here by the same rules; ``flask --app wsgi mhfa rebuild-reach --check`` confirms them.
+filled here by the same rules (``outcome_type_month``: the same sums for all areas together); ``flask --app wsgi mhfa rebuild-reach --check`` confirms them.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -43,9 +43,7 @@ def upgrade():
     )
     values = [sa.Column("invited", sa.Integer(), nullable=False), sa.Column("answered", sa.Integer(), nullable=False)]
     for q in SCORES:
-        values += [sa.Column(f"{q}_n", sa.Integer(), nullable=False),
-                   sa.Column(f"{q}_sum", sa.BigInteger(), nullable=False),
-                   sa.Column(f"{q}_sq", sa.BigInteger(), nullable=False)]
+        values += [sa.Column(f"{q}_{part}", sa.Integer(), nullable=False) for part in ("n", "sum", "sq")]
     values += [sa.Column(name, sa.Integer(), nullable=False) for name in ("rated", "good", "use_answered", "used")]
     op.create_table(
         "outcome_month",
@@ -55,6 +53,15 @@ def upgrade():
         sa.Column("course_type_id", sa.Integer(), autoincrement=False, nullable=False),
         *values,
         sa.PrimaryKeyConstraint("kind", "month", "area", "course_type_id", name=op.f("pk_outcome_month")),
+    )
+    op.create_index("ix_outcome_month_area", "outcome_month", ["area"], unique=False)
+    op.create_table(
+        "outcome_type_month",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("month", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("course_type_id", sa.Integer(), autoincrement=False, nullable=False),
+        *(sa.Column(c.name, c.type, nullable=False) for c in values),
+        sa.PrimaryKeyConstraint("kind", "month", "course_type_id", name=op.f("pk_outcome_type_month")),
     )
     op.create_table(
         "first_aider_kept",
@@ -88,11 +95,13 @@ def _fill(dialect: str) -> None:
     sums = ", ".join(f"COUNT({q}), COALESCE(SUM(CAST({q} AS BIGINT)), 0), COALESCE(SUM(CAST({q} * {q} AS BIGINT)), 0)"
                      for q in SCORES)
     columns = ", ".join(f"{q}_n, {q}_sum, {q}_sq" for q in SCORES)
-    op.execute(
-        f"INSERT INTO outcome_month (kind, month, area, course_type_id, invited, answered, {columns}, rated, good, "
-        f"use_answered, used) SELECT kind, month, area, course_type_id, COUNT(*), SUM(answered), {sums}, "
-        f"COUNT(rating), SUM(CASE WHEN rating >= {GOOD_OR_BETTER} THEN 1 ELSE 0 END), COUNT(used_skills), "
-        "COALESCE(SUM(used_skills), 0) FROM outcome_kept GROUP BY kind, month, area, course_type_id")
+    for table, keys in (("outcome_month", "kind, month, area, course_type_id"),
+                        ("outcome_type_month", "kind, month, course_type_id")):
+        op.execute(
+            f"INSERT INTO {table} ({keys}, invited, answered, {columns}, rated, good, use_answered, used) "
+            f"SELECT {keys}, COUNT(*), SUM(answered), {sums}, COUNT(rating), "
+            f"SUM(CASE WHEN rating >= {GOOD_OR_BETTER} THEN 1 ELSE 0 END), COUNT(used_skills), "
+            f"COALESCE(SUM(used_skills), 0) FROM outcome_kept GROUP BY {keys}")
     latest = ("SELECT person_id, MAX(COALESCE(expires_on, DATE '9999-12-31')) AS expires_on FROM certificate "
               "WHERE revoked_at IS NULL GROUP BY person_id") if dialect == "postgresql" else (
         "SELECT person_id, MAX(COALESCE(expires_on, '9999-12-31')) AS expires_on FROM certificate "
@@ -111,5 +120,7 @@ def downgrade():
     op.drop_table("first_aider_month")
     op.drop_index("ix_first_aider_kept_expires", table_name="first_aider_kept")
     op.drop_table("first_aider_kept")
+    op.drop_table("outcome_type_month")
+    op.drop_index("ix_outcome_month_area", table_name="outcome_month")
     op.drop_table("outcome_month")
     op.drop_table("outcome_kept")
