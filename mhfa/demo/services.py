@@ -47,6 +47,7 @@ from mhfa.demo.schedule import _Schedule
 from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.outcomes.keeping import rebuild as keep_outcome_figures
 from mhfa.people.models import Person
 
 
@@ -132,6 +133,8 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     if contact is not None:
         employer_work(builder, contact)
     fill_features(builder, dict(logins))
+    db.session.flush()
+    keep_outcome_figures()  # the history was written in bulk (COPY), below the outcome figures' listener
     summary_counts = {
         "people": counts["person"] - builder.staff_people,
         "courses": counts["course"],
