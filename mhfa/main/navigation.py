@@ -53,6 +53,7 @@ SECTIONS: tuple[Section, ...] = (
         Link("Order places", "employers.new_order"),
         Link("Ask for a closed course", "employers.request_course"),
         Link("Contacts", "employers.contacts"),
+        Link("Wellbeing commitment", "employers.commitment"),
     ), also=("employers.order", "employers.allocate", "employers.book_staff", "employers.upload_staff",
              "employers.reassign_place")),
     Section("Courses", "courses.manage_courses", COORDINATOR, (
@@ -75,11 +76,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
         Link("Dashboard", "reach.dashboard"),
         Link("Outcomes", "outcomes.board_outcomes"),
+        Link("Employers and the 5% ask", "employers.employer_summary"),
         Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"}),
         Link("Import completions", "reach.upload", COORDINATOR),
         Link("Programme settings", "reach.programme_settings", COORDINATOR),
         Link("Public progress page", "reach.progress"),
-    ), also=("reach.", "outcomes.board_outcomes", "outcomes.download")),
+    ), also=("reach.", "outcomes.board_outcomes", "outcomes.download", "employers.employer_summary_download")),
     Section("Forecast", "forecast.method", BOARD_AND_COORDINATOR, also=("forecast.",)),
     Section("Records", "privacy.people", COORDINATOR, (
         Link("People's records", "privacy.people"),
