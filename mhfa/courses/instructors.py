@@ -100,8 +100,7 @@ def _licensed_types(details: InstructorDetails, instructor: Instructor | None) -
 def _qualify(instructor: Instructor, kinds: list[CourseType], details: InstructorDetails) -> list[dict]:
     """Make the instructor's qualifications exactly ``kinds``: a kind newly added (or with no date yet) gets
     ``details.qualified_on``; the others keep their dates. Returns the qualifications for the audit log."""
-    day = details.qualified_on or london_today()
-    dates.PROGRAMME.up_to_today().check(day, "The date qualified", field="qualified_on")
+    day = _qualified_on(details)
     held = {q.course_type_id: q for q in instructor.qualifications}
     wanted = {kind.id for kind in kinds}
     for kind_id, qualification in list(held.items()):
@@ -113,11 +112,16 @@ def _qualify(instructor: Instructor, kinds: list[CourseType], details: Instructo
         elif held[kind.id].qualified_on is None and details.qualified_on is not None:
             held[kind.id].qualified_on = day
     db.session.flush()
-    db.session.expire(instructor, ["course_types"])
-    by_id = {kind.id: kind for kind in kinds}
-    return [{"course_type": by_id[q.course_type_id].code,
+    if sa.inspect(instructor).persistent:
+        db.session.expire(instructor, ["course_types"])  # the same rows, read again
+    return [{"course_type": q.course_type.code,
              "qualified_on": q.qualified_on.isoformat() if q.qualified_on else None}
             for q in instructor.qualifications]
+
+
+def _qualified_on(details: InstructorDetails) -> date:
+    day = details.qualified_on or london_today()
+    return dates.PROGRAMME.up_to_today().check(day, "The date qualified", field="qualified_on")
 
 
 def _licence_number(text: str) -> str:
@@ -143,6 +147,7 @@ def _check_licence_expiry(day: date) -> None:
 def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
     """A licensed instructor; the person is found by email address, or added."""
     number = _licence_number(details.licence_number)
+    _qualified_on(details)
     _check_licence_unique(number, None)
     _check_licence_expiry(details.licence_expires_on)
     email = normalise_email(details.email)
@@ -167,6 +172,7 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
+    _qualified_on(details)
     _check_licence_unique(number, instructor)
     dates.PROGRAMME.check(details.licence_expires_on, "The licence expiry date", field="licence_expires_on")
     person = instructor.person

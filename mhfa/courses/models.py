@@ -117,6 +117,8 @@ class InstructorQualification(db.Model):
     """An instructor is qualified for a course type (MHFA England's upskill training) since a date."""
 
     __tablename__ = "instructor_course_type"
+    # Deleting an instructor clears these rows through ``Instructor.course_types`` too: whichever goes first.
+    __mapper_args__ = {"confirm_deleted_rows": False}
 
     instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True)
     course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"), primary_key=True)

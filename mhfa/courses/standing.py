@@ -197,4 +197,4 @@ def _licence_expiring(instructor: Instructor, *, days_before: int) -> None:
              url=absolute_url("courses.my_standing"), **context)
     send("instructor_licence_expiring_team", to=current_app.config["MHFA_CONTACT_EMAIL"],
          subject=f"Instructor licence expiring: {person.full_name}, {expires}",
-         url=absolute_url("courses.instructor_standing", instructor_id=instructor.id), **context)
+         url=absolute_url("courses.instructor_standing_page", instructor_id=instructor.id), **context)

@@ -47,6 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
         Link("My teaching", "attendance.my_teaching"),
         Link("Add my teaching to my calendar", "courses.instructor_calendar"),
+        Link("My standing and development", "courses.my_standing"),
     ), also=("attendance.", "certificates.complete_course", "outcomes.course_results")),
     Section("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER}), (
         Link("Staff and orders", "employers.dashboard"),
@@ -63,6 +64,7 @@ SECTIONS: tuple[Section, ...] = (
         Link("Add a venue", "courses.new_venue"),
         Link("Instructors", "courses.instructors"),
         Link("Add an instructor", "courses.new_instructor"),
+        Link("Instructors at risk of lapsing", "courses.instructors_at_risk"),
         Link("Area calendars", "courses.area_calendars"),
         Link("Certificates", "certificates.find_certificate"),
         Link("Course evaluations", "outcomes.evaluation_settings"),
