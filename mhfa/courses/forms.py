@@ -531,11 +531,7 @@ class DevelopmentForm(FlaskForm):
                         description="In hours, like 1.5 for an hour and a half.")
 
     def validate_hours(self, field):
-        try:
-            value = float((field.data or "").strip())
-        except ValueError:
-            raise ValidationError("Enter the hours as a number, like 1.5") from None
-        if value != value or value in (float("inf"), float("-inf")):
+        if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?|\.[0-9]{1,2}", (field.data or "").strip()):
             raise ValidationError("Enter the hours as a number, like 1.5")
 
     def validate_activity(self, field):
