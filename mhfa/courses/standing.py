@@ -108,7 +108,7 @@ class DevelopmentDetails:
     hours: float | None
 
 
-def add_development(instructor: Instructor, details: DevelopmentDetails, by: User) -> InstructorDevelopment:
+def add_development(instructor: Instructor, details: DevelopmentDetails, by: User | None) -> InstructorDevelopment:
     """An instructor records a development activity of their own."""
     if details.done_on is None:
         raise DomainError("Enter the date of the activity, like 2026-05-14", field="done_on")
