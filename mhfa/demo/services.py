@@ -74,7 +74,7 @@ COHORT_IDS: dict[str, dict[str, str]] = {
 }
 
 
-def cohort_sizes(people: int, cohort: int = COHORT_PEOPLE) -> list[int]:
+def cohort_sizes(people: int, cohort: int) -> list[int]:
     """``people`` split into as few cohorts of at most ``cohort`` as it takes, as equal as can be."""
     count = max(1, -(-people // cohort))
     return [people // count + (1 if k < people % count else 0) for k in range(count)]
@@ -164,7 +164,7 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     sink = _Sink(say)
     world = _HistoryBuilder(ref, rng, people, today, sink)
     world.run(say, (world._employers, world._venues))
-    sizes = cohort_sizes(people)
+    sizes = cohort_sizes(people, COHORT_PEOPLE)
     outcomes = {"outcome_invite": 0, "outcome_answer": 0}
     builder = None
     staff = 0
