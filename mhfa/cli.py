@@ -84,7 +84,7 @@ def create_user(email, roles, name, date_of_birth, password, api_token):
 
 
 @mhfa_cli.command("demo-data")
-@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 1_000_000),
+@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 5_000_000),
               help="How many people the history reaches.")
 @click.option("--seed", default=2017, show_default=True, type=int,
               help="Random seed: the same seed gives the same history.")

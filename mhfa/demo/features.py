@@ -59,21 +59,30 @@ def fill_features(builder, logins: dict[str, str]) -> None:
     db.session.flush()
 
 
-def _non_completions() -> None:
-    """A confirmed booking on a completed course without a completion: the sessions it missed."""
-    sessions: dict[int, list[int]] = {}
-    for course_id, session_id in db.session.execute(
-            sa.select(CourseSession.course_id, CourseSession.id).join(Course, Course.id == CourseSession.course_id)
-            .where(Course.status == CourseStatus.COMPLETED).order_by(CourseSession.starts_at)):
-        sessions.setdefault(course_id, []).append(session_id)
+def _non_completions(window: int = 100_000) -> None:
+    """A confirmed booking on a completed course without a completion: the sessions it missed.
+
+    Read and written ``window`` bookings at a time, so a history of millions never sits in memory whole."""
+    last = db.session.scalar(sa.select(sa.func.max(Booking.id))) or 0
+    for first in range(1, last + 1, window):
+        _non_completions_of(Booking.id.between(first, first + window - 1))
+
+
+def _non_completions_of(bookings) -> None:
     missing = db.session.execute(
         sa.select(Booking.id, Booking.course_id, Booking.person_id, Course.ends_at)
         .join(Course, Course.id == Booking.course_id)
-        .where(Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
+        .where(bookings, Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
                ~sa.exists().where(Completion.booking_id == Booking.id),
                ~sa.exists().where(NonCompletion.booking_id == Booking.id))).all()
     if not missing:
         return
+    sessions: dict[int, list[int]] = {}
+    for course_id, session_id in db.session.execute(
+            sa.select(CourseSession.course_id, CourseSession.id)
+            .where(CourseSession.course_id.in_(sorted({m[1] for m in missing})))
+            .order_by(CourseSession.starts_at, CourseSession.id)):
+        sessions.setdefault(course_id, []).append(session_id)
     present = set(db.session.execute(
         sa.select(AttendanceMark.booking_id, AttendanceMark.session_id)
         .where(AttendanceMark.booking_id.in_([m[0] for m in missing]),
