@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.auth.models import Role, User
+from mhfa.bookings import transfers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
@@ -32,6 +33,7 @@ from mhfa.employers.models import (
 )
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.timeutil import utcnow
 
 ILLUSTRATIVE_SOURCE = ("Illustrative demo figures, not official statistics: no ONS figures ship with MHFA Reach "
                        "(load the Census 2021 tables to replace them)")
@@ -56,6 +58,7 @@ def fill_features(builder, logins: dict[str, str]) -> None:
         _reissues(coordinator, builder.today)
         _commitments(builder, coordinator, users.get(Role.EMPLOYER.value))
         _instructor_standing(users.get(Role.INSTRUCTOR.value), builder.today)
+        _transfers(users, coordinator)
     db.session.flush()
 
 
@@ -246,3 +249,29 @@ def _instructor_standing(instructor_user: User | None, today) -> None:
         lapsing.licence_expires_on = today + timedelta(days=70)
         standing.add_development(lapsing, standing.DevelopmentDetails(
             today - timedelta(days=200), "MHFA England instructor conference", 6), None)
+
+
+def _transfers(users: dict, coordinator: User) -> None:
+    """Bookings moved to another date of the same course type: the demo trainee's own upcoming booking (their
+    page says "moved from another date") and one more, moved by the programme team (audited)."""
+    trainee = users.get(Role.TRAINEE.value)
+    upcoming = (sa.select(Booking).join(Course, Course.id == Booking.course_id)
+                .where(Booking.status == BookingStatus.CONFIRMED, Course.status == CourseStatus.PUBLISHED,
+                       Course.starts_at > utcnow() + timedelta(days=7), Course.employer_id.is_(None))
+                .order_by(Course.starts_at, Booking.id))
+    candidates = []
+    if trainee is not None and trainee.person_id is not None:
+        candidates += db.session.scalars(upcoming.where(Booking.person_id == trainee.person_id).limit(3)).all()
+    candidates += db.session.scalars(upcoming.limit(20)).all()
+    moved = 0
+    for booking in candidates:
+        if moved == 2 or booking.status is not BookingStatus.CONFIRMED:
+            continue
+        for course in transfers.other_dates(booking):
+            try:
+                with db.session.begin_nested():
+                    transfers.transfer_booking(booking, course, by=coordinator, override_cutoff=True)
+            except DomainError:
+                continue
+            moved += 1
+            break
