@@ -106,9 +106,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     register_sessions(app)
 
+    from mhfa.outcomes.keeping import register as keep_outcome_figures
     from mhfa.reach.keeping import register as keep_reach_figures
 
     keep_reach_figures(app)
+    keep_outcome_figures()
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -45,6 +45,8 @@ EXPECTED_ACCESS = {
     "bookings.cancel": LOGIN,
     "bookings.cancel_trainee_booking": {Role.COORDINATOR},
     "bookings.my_courses": LOGIN,
+    "bookings.transfer": LOGIN,
+    "bookings.transfer_trainee_booking": {Role.COORDINATOR},
     "certificates.complete_course": {Role.INSTRUCTOR, Role.COORDINATOR},
     "certificates.correct_mark": {Role.COORDINATOR},
     "certificates.did_document": PUBLIC,

@@ -72,7 +72,11 @@ class Booking(db.Model):
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The booking this one replaced when its person moved to this date (``mhfa.bookings.transfers``): the
+    #: history of a place runs back through these links.
+    transferred_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id"), index=True)
 
     course: Mapped[Course] = relationship()
     person: Mapped[Person] = relationship()
     voucher: Mapped[PlaceVoucher | None] = relationship()
+    transferred_from: Mapped[Booking | None] = relationship(remote_side=[id], foreign_keys=[transferred_from_id])

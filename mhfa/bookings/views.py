@@ -5,9 +5,10 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import login_required, role_required
 from mhfa.auth.models import Role
-from mhfa.bookings import deadlines, listings, services
-from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm
+from mhfa.bookings import deadlines, listings, services, transfers, vouchers
+from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm, TransferForm
 from mhfa.bookings.models import BookingStatus
+from mhfa.timeutil import format_london
 
 bp = Blueprint("bookings", __name__)
 
@@ -21,6 +22,11 @@ def _booked_message(booking) -> str:
             "We will email you if a place comes up.")
 
 
+def _book(user, course, typed_code: str | None):
+    """Book with the place voucher the typed code names, read here where the code enters."""
+    return services.book_for_user(user, course, voucher=vouchers.typed_voucher(typed_code))
+
+
 @bp.route("/courses/<int:course_id>/book", methods=["GET", "POST"])
 @login_required
 def book(course_id: int):
@@ -30,8 +36,7 @@ def book(course_id: int):
     if request.method == "GET" and request.args.get("voucher_code"):
         form.voucher_code.data = request.args["voucher_code"].strip()  # a link from the employer
     if form.validate_on_submit():
-        outcome = flow.attempt(services.book_for_user, current_user, course, voucher_code=form.voucher_code.data,
-                               form=form)
+        outcome = flow.attempt(_book, current_user, course, form.voucher_code.data, form=form)
         if outcome.ok:
             flash(_booked_message(outcome.value), "success")
             return redirect(url_for(".my_courses"))
@@ -126,3 +131,75 @@ def cancel_trainee_booking(booking_id: int):
         position=services.waiting_position(booking),
         next_waiting=listings.next_waiting(course) if booking.status is BookingStatus.CONFIRMED else None,
     ), flow.status(form)
+
+
+# --- moving a booking to another date ------------------------------------------------------------------
+
+def _date_label(course) -> str:
+    where = f"{course.venue.name}, {course.venue.town}" if course.venue else "Online"
+    left = services.places_left(course)
+    places = f"{left} place{'s' if left != 1 else ''} left" if left > 0 else "full: you would join the waiting list"
+    return f"{format_london(course.starts_at)}, {where} ({places})"
+
+
+def _transfer_page(booking, *, by_coordinator: bool, template: str, done):
+    dates = transfers.other_dates(booking)
+    form = TransferForm()
+    form.course_id.choices = [(course.id, _date_label(course)) for course in dates]
+    if by_coordinator:
+        form.submit.label.text = "Move this booking"
+    if form.validate_on_submit():
+        to_course = next(course for course in dates if course.id == form.course_id.data)
+        outcome = flow.attempt(transfers.transfer_booking, booking, to_course, by=current_user,
+                               override_cutoff=by_coordinator, form=form)
+        if outcome.ok:
+            return done(outcome.value)
+    return render_template(
+        template,
+        booking=booking,
+        course=booking.course,
+        form=form,
+        dates=dates,
+        by_coordinator=by_coordinator,
+        allowed=by_coordinator or transfers.can_transfer_online(booking),
+        cutoff=deadlines.cancellation_cutoff(booking.course),
+        contact=deadlines.contact_for(booking.course),
+    ), flow.status(form)
+
+
+def _moved_message(transfer, whose: str) -> str:
+    new = transfer.booking
+    when = format_london(new.course.starts_at)
+    if new.status is BookingStatus.CONFIRMED:
+        return f"{whose} booking has moved to {when}. We have emailed the new calendar file."
+    return (f"{whose} booking has moved to {when}, which is full: number {services.waiting_position(new)} "
+            "on its waiting list.")
+
+
+@bp.route("/bookings/<int:booking_id>/move", methods=["GET", "POST"])
+@login_required
+def transfer(booking_id: int):
+    """Move your own booking to another date of the same course, up to the cancellation cut-off."""
+    booking = flow.found_or_404(listings.booking_of, current_user, booking_id)
+
+    def done(moved):
+        flash(_moved_message(moved, "Your"), "success")
+        return redirect(url_for(".my_courses"))
+
+    return _transfer_page(booking, by_coordinator=False, template="bookings/transfer.html", done=done)
+
+
+@bp.route("/manage/bookings/<int:booking_id>/move", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def transfer_trainee_booking(booking_id: int):
+    """Move a trainee's booking to another date of the same course at any time; they are emailed."""
+    booking = flow.found_or_404(listings.get_booking, booking_id)
+
+    def done(moved):
+        message = _moved_message(moved, f"{booking.person.full_name}'s")
+        if moved.promoted:
+            message += " " + ", ".join(b.person.full_name for b in moved.promoted) + " moved up from the waiting list."
+        flash(message, "success")
+        return redirect(url_for("courses.manage_course", course_id=moved.booking.course_id))
+
+    return _transfer_page(booking, by_coordinator=True, template="bookings/transfer.html", done=done)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.auth.models import Role, User
+from mhfa.bookings import transfers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
@@ -32,6 +33,7 @@ from mhfa.employers.models import (
 )
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.timeutil import utcnow
 
 ILLUSTRATIVE_SOURCE = ("Illustrative demo figures, not official statistics: no ONS figures ship with MHFA Reach "
                        "(load the Census 2021 tables to replace them)")
@@ -56,24 +58,34 @@ def fill_features(builder, logins: dict[str, str]) -> None:
         _reissues(coordinator, builder.today)
         _commitments(builder, coordinator, users.get(Role.EMPLOYER.value))
         _instructor_standing(users.get(Role.INSTRUCTOR.value), builder.today)
+        _transfers(users, coordinator)
     db.session.flush()
 
 
-def _non_completions() -> None:
-    """A confirmed booking on a completed course without a completion: the sessions it missed."""
-    sessions: dict[int, list[int]] = {}
-    for course_id, session_id in db.session.execute(
-            sa.select(CourseSession.course_id, CourseSession.id).join(Course, Course.id == CourseSession.course_id)
-            .where(Course.status == CourseStatus.COMPLETED).order_by(CourseSession.starts_at)):
-        sessions.setdefault(course_id, []).append(session_id)
+def _non_completions(window: int = 100_000) -> None:
+    """A confirmed booking on a completed course without a completion: the sessions it missed.
+
+    Read and written ``window`` bookings at a time, so a history of millions never sits in memory whole."""
+    last = db.session.scalar(sa.select(sa.func.max(Booking.id))) or 0
+    for first in range(1, last + 1, window):
+        _non_completions_of(Booking.id.between(first, first + window - 1))
+
+
+def _non_completions_of(bookings) -> None:
     missing = db.session.execute(
         sa.select(Booking.id, Booking.course_id, Booking.person_id, Course.ends_at)
         .join(Course, Course.id == Booking.course_id)
-        .where(Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
+        .where(bookings, Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
                ~sa.exists().where(Completion.booking_id == Booking.id),
                ~sa.exists().where(NonCompletion.booking_id == Booking.id))).all()
     if not missing:
         return
+    sessions: dict[int, list[int]] = {}
+    for course_id, session_id in db.session.execute(
+            sa.select(CourseSession.course_id, CourseSession.id)
+            .where(CourseSession.course_id.in_(sorted({m[1] for m in missing})))
+            .order_by(CourseSession.starts_at, CourseSession.id)):
+        sessions.setdefault(course_id, []).append(session_id)
     present = set(db.session.execute(
         sa.select(AttendanceMark.booking_id, AttendanceMark.session_id)
         .where(AttendanceMark.booking_id.in_([m[0] for m in missing]),
@@ -237,3 +249,29 @@ def _instructor_standing(instructor_user: User | None, today) -> None:
         lapsing.licence_expires_on = today + timedelta(days=70)
         standing.add_development(lapsing, standing.DevelopmentDetails(
             today - timedelta(days=200), "MHFA England instructor conference", 6), None)
+
+
+def _transfers(users: dict, coordinator: User) -> None:
+    """Bookings moved to another date of the same course type: the demo trainee's own upcoming booking (their
+    page says "moved from another date") and one more, moved by the programme team (audited)."""
+    trainee = users.get(Role.TRAINEE.value)
+    upcoming = (sa.select(Booking).join(Course, Course.id == Booking.course_id)
+                .where(Booking.status == BookingStatus.CONFIRMED, Course.status == CourseStatus.PUBLISHED,
+                       Course.starts_at > utcnow() + timedelta(days=7), Course.employer_id.is_(None))
+                .order_by(Course.starts_at, Booking.id))
+    candidates = []
+    if trainee is not None and trainee.person_id is not None:
+        candidates += db.session.scalars(upcoming.where(Booking.person_id == trainee.person_id).limit(3)).all()
+    candidates += db.session.scalars(upcoming.limit(20)).all()
+    moved = 0
+    for booking in candidates:
+        if moved == 2 or booking.status is not BookingStatus.CONFIRMED:
+            continue
+        for course in transfers.other_dates(booking):
+            try:
+                with db.session.begin_nested():
+                    transfers.transfer_booking(booking, course, by=coordinator, override_cutoff=True)
+            except DomainError:
+                continue
+            moved += 1
+            break

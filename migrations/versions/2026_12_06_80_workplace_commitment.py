@@ -1,7 +1,7 @@
 """workplace wellbeing commitment: an organisation's award level, its dates, reference and verification
 
 Revision ID: 2026_12_06_80
-Revises: 2026_12_06_31
+Revises: 2026_12_06_75
 Create Date: 2026-12-06 20:10:00
 
 The ``employer.wellbeing_commitment_signatory`` flag stays: recording an award at any level sets it.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_80"
-down_revision = "2026_12_06_31"
+down_revision = "2026_12_06_75"
 branch_labels = None
 depends_on = None
 
