@@ -84,7 +84,7 @@ def create_user(email, roles, name, date_of_birth, password, api_token):
 
 
 @mhfa_cli.command("demo-data")
-@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 1_000_000),
+@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 5_000_000),
               help="How many people the history reaches.")
 @click.option("--seed", default=2017, show_default=True, type=int,
               help="Random seed: the same seed gives the same history.")
@@ -290,10 +290,11 @@ def restore(backup_file):
 @mhfa_cli.command("rebuild-reach")
 @click.option("--check", is_flag=True, help="Only compare the kept figures with a fresh count; change nothing.")
 def rebuild_reach(check):
-    """Recompute the kept reach figures from the raw rows and report any difference."""
+    """Recompute the kept reach and outcome figures from the raw rows and report any difference."""
+    from mhfa.outcomes.keeping import rebuild as rebuild_outcomes
     from mhfa.reach.keeping import rebuild
 
-    differences = rebuild()
+    differences = rebuild() + rebuild_outcomes()
     if check:
         db.session.rollback()
     else:
@@ -307,7 +308,7 @@ def rebuild_reach(check):
         if check:
             raise SystemExit(1)
     else:
-        click.echo("The kept reach figures equal a fresh count.")
+        click.echo("The kept reach and outcome figures equal a fresh count.")
 
 
 @mhfa_cli.command("import-completions")

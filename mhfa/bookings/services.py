@@ -28,7 +28,7 @@ from mhfa.bookings.vouchers import return_voucher, usable_voucher
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.courses.places import places
-from mhfa.employers.models import OfferState
+from mhfa.employers.models import OfferState, PlaceVoucher
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course, lock_person, lock_vouchers
@@ -184,21 +184,22 @@ def booking_problem(user: User, course: Course, now: datetime | None = None) -> 
 
 # --- booking -----------------------------------------------------------------------------------------
 
-def book_for_user(user: User, course: Course, *, voucher_code: str | None = None,
+def book_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
                   now: datetime | None = None) -> Booking:
     """Book the signed-in (or token-holding) user onto ``course``."""
     if user.email_confirmed_at is None or user.person is None:
         raise DomainError("confirm your email address before you book a place: use the link we emailed you",
                           field="email")
-    return book(user.person, course, voucher_code=voucher_code, booked_by=user, now=now)
+    return book(user.person, course, voucher=voucher, booked_by=user, now=now)
 
 
-def book(person: Person, course: Course, *, voucher_code: str | None = None, booked_by: User | None = None,
+def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
          source: BookingSource = BookingSource.SELF, now: datetime | None = None) -> Booking:
     """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule.
 
     The seat count and the insert happen under the course lock, so capacity holds under any
-    concurrency, and a second submit by the same person finds the first booking (AlreadyBooked).
+    concurrency, and a second submit by the same person finds the first booking (AlreadyBooked). ``voucher``
+    is the place voucher to pay with, as its holder resolved it (``vouchers.typed_voucher`` for a typed code).
     """
     now = now or utcnow()
     _check_open(course, now)  # fail fast before queueing for the lock
@@ -207,8 +208,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     _check_open(course, now)
     _check_person(person, course)
     _check_not_booked(person, course)
-    voucher = usable_voucher(voucher_code, person, course, lock=True, now=now) if (
-        course.is_closed or (voucher_code or "").strip()) else None
+    voucher = usable_voucher(voucher, person, course, now=now)
     if voucher is not None and voucher.offer is OfferState.OFFERED:
         # A place offered to someone with an account: their employer cannot book it for them until they accept;
         # they (or the programme team, on the phone with them) booking with it is their answer.

@@ -5,7 +5,7 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.bookings import deadlines, interest, listings, offers, services, transfers
+from mhfa.bookings import deadlines, interest, listings, offers, services, transfers, vouchers
 from mhfa.bookings.forms import (
     AnswerOfferForm,
     BookingForm,
@@ -31,6 +31,11 @@ def _booked_message(booking) -> str:
             "We will email you if a place comes up.")
 
 
+def _book(user, course, typed_code: str | None):
+    """Book with the place voucher the typed code names, read here where the code enters."""
+    return services.book_for_user(user, course, voucher=vouchers.typed_voucher(typed_code))
+
+
 @bp.route("/courses/<int:course_id>/book", methods=["GET", "POST"])
 @login_required
 def book(course_id: int):
@@ -40,8 +45,7 @@ def book(course_id: int):
     if request.method == "GET" and request.args.get("voucher_code"):
         form.voucher_code.data = request.args["voucher_code"].strip()  # a link from the employer
     if form.validate_on_submit():
-        outcome = flow.attempt(services.book_for_user, current_user, course, voucher_code=form.voucher_code.data,
-                               form=form)
+        outcome = flow.attempt(_book, current_user, course, form.voucher_code.data, form=form)
         if outcome.ok:
             flash(_booked_message(outcome.value), "success")
             return redirect(url_for(".my_courses"))

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
+from mhfa.outcomes import board as outcomes_board
 from mhfa.reach import boardpack, counted, dashboard, exports, importing, opendata, releases
 from mhfa.reach.chart import NARROW, WIDE, describe, trajectory_svg
 from mhfa.reach.counts import Filters
@@ -85,6 +86,7 @@ def dashboard_page():
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
         areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
         target_rule=dashboard.TARGET_RULE, releases=releases.all_releases()[:6], page_title="Reach dashboard",
+        outcomes=None if parsed.errors else outcomes_board.section(filters),
     ), 400 if parsed.errors else 200
 
 
@@ -207,7 +209,8 @@ def progress():
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
         target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
-        releases=releases.all_releases(), page_title="Programme progress")
+        releases=releases.all_releases(), page_title="Programme progress",
+        outcomes=outcomes_board.public_region(counted.region()))
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 

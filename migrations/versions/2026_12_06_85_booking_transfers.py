@@ -1,7 +1,7 @@
 """booking transferred_from: a booking moved to another date points back at the one it replaced
 
 Revision ID: 2026_12_06_85
-Revises: 2026_12_06_31
+Revises: 2026_12_06_81
 Create Date: 2026-12-06 20:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_85"
-down_revision = "2026_12_06_31"
+down_revision = "2026_12_06_81"
 branch_labels = None
 depends_on = None
 
