@@ -268,17 +268,16 @@ def _instructor_standing(instructor_user: User | None, today) -> None:
 
 
 def _transfers(users: dict, coordinator: User, now: datetime) -> None:
-    """Bookings moved to another date of the same course type: the demo trainee's own upcoming booking (their
-    page says "moved from another date") and one more, moved by the programme team (audited)."""
+    """Two bookings moved to another date of the same course type by the programme team (audited); the course
+    pages say "moved from another date"."""
     trainee = users.get(Role.TRAINEE.value)
     upcoming = (sa.select(Booking).join(Course, Course.id == Booking.course_id)
                 .where(Booking.status == BookingStatus.CONFIRMED, Course.status == CourseStatus.PUBLISHED,
                        Course.starts_at > now + timedelta(days=7), Course.employer_id.is_(None))
                 .order_by(Course.starts_at, Booking.id))
-    candidates = []
     if trainee is not None and trainee.person_id is not None:
-        candidates += db.session.scalars(upcoming.where(Booking.person_id == trainee.person_id).limit(3)).all()
-    candidates += db.session.scalars(upcoming.limit(20)).all()
+        upcoming = upcoming.where(Booking.person_id != trainee.person_id)
+    candidates = db.session.scalars(upcoming.limit(20)).all()
     moved = 0
     for booking in candidates:
         if moved == 2 or booking.status is not BookingStatus.CONFIRMED:
@@ -300,11 +299,27 @@ def _waiting_list_seats(coordinator: User, now: datetime) -> None:
     with_waiting = sa.exists().where(Booking.course_id == Course.id, Booking.status == BookingStatus.WAITLISTED)
     soon = (Course.starts_at > now, Course.starts_at <= now + window)
     later = (Course.starts_at > now + window,)
+    has_seats = sa.exists().where(Booking.course_id == Course.id, Booking.status == BookingStatus.CONFIRMED)
+    open_to_all = Course.employer_id.is_(None)
     for when in (soon, later):
-        course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, with_waiting, *when)
-                                   .order_by(Course.starts_at).limit(1))
-        if course is None:
-            continue
+        course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, with_waiting,
+                                                           open_to_all, *when).order_by(Course.starts_at).limit(1))
+        if course is None:  # none full yet: the next course with places booked fills up, someone joins its list
+            course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, has_seats,
+                                                               open_to_all, *when).order_by(Course.starts_at).limit(1))
+            if course is None:
+                continue
+            booked = sa.select(Booking.person_id).where(Booking.course_id == course.id)
+            waiting = db.session.scalar(sa.select(Person).where(Person.erased_at.is_(None), Person.id.not_in(booked),
+                                                                Person.email.is_not(None))
+                                        .order_by(Person.id).limit(1))
+            if waiting is None:
+                continue
+            course.capacity = db.session.scalar(sa.select(sa.func.count()).where(
+                Booking.course_id == course.id, Booking.status == BookingStatus.CONFIRMED))
+            db.session.add(Booking(course=course, person=waiting, status=BookingStatus.WAITLISTED,
+                                   created_at=now - timedelta(days=2), waitlisted_at=now - timedelta(days=2)))
+            db.session.flush()
         seat = db.session.scalar(sa.select(Booking).where(Booking.course_id == course.id,
                                                           Booking.status == BookingStatus.CONFIRMED)
                                  .order_by(Booking.id.desc()).limit(1))
