@@ -332,3 +332,24 @@ def test_a_renewal_with_a_new_award_date_moves_a_default_expiry_but_keeps_a_chos
     assert post_form(url, {"level": "bronze", "awarded_on": "2025-06-01", "expires_on": "2027-12-31"}).status_code \
         == 302
     assert "2027-12-31" in client.get(url).get_data(as_text=True)  # a chosen expiry is shown to keep
+
+
+def test_the_summary_runs_the_same_few_queries_however_many_organisations(app_ctx, count_queries,
+                                                                          coordinator_user):
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            summary.summary()
+        return len(statements)
+
+    for _ in range(3):
+        employer = factories.employer(headcount=50)
+        commitments.record_commitment(employer, award(awarded_on=london_today()), coordinator_user, verify=True)
+        _trained(employer, 2)
+    few = queries()
+    for _ in range(6):
+        employer = factories.employer(headcount=50)
+        commitments.record_commitment(employer, award(CommitmentLevel.GOLD, awarded_on=london_today()),
+                                      coordinator_user, verify=True)
+        _trained(employer, 1)
+    assert queries() == few <= 4
