@@ -281,7 +281,7 @@ def test_a_coordinator_records_an_award_and_the_contact_sees_it_with_coverage(cl
     assert "Silver" in home and commitments.default_expiry(today).strftime("%-d %B %Y") in home
     assert "5 people" in home  # 5% of 100
     page = client.get("/employer/commitment").get_data(as_text=True)
-    assert "TAW-77" in page and "Target (5% of headcount)" in page and "Listed" in page
+    assert "TAW-77" in page and "Target (5% of headcount)" in page and "Listed" in page and "Staff trained" in page
     assert re.search(r'<input checked[^>]*value="yes"|value="yes"[^>]*checked', page), "answered as listed now"
     public = client.get("/committed-employers").get_data(as_text=True)
     assert "Canal Trust" in public and "Silver" in public
