@@ -29,7 +29,7 @@ def booking_confirmed(booking: Booking, now: datetime | None = None) -> None:
     """Written to the outbox as what to say (the booking and the moment it was made): the sender renders
     the email and its calendar file (``_render_confirmed``), so the booking request does not."""
     course = booking.course
-    queue_later("booking_confirmed", {"booking_id": booking.id, "at": (now or utcnow()).isoformat()},
+    queue_later("booking_confirmed", _about(booking) | {"at": (now or utcnow()).isoformat()},
                 to=booking.person.email, subject=_confirmed_subject(course))
 
 
@@ -51,7 +51,7 @@ def _render_confirmed(session: Session, payload: dict, to: str) -> Message | Non
 
 def booking_waitlisted(booking: Booking, position: int) -> None:
     """Written as what to say (the booking and its place in the list when it was made); rendered when sent."""
-    queue_later("booking_waitlisted", {"booking_id": booking.id, "position": position},
+    queue_later("booking_waitlisted", _about(booking) | {"position": position},
                 to=booking.person.email, subject=_waitlisted_subject(booking.course, position))
 
 
@@ -67,6 +67,11 @@ def _render_waitlisted(session: Session, payload: dict, to: str) -> Message | No
     position = payload["position"]
     return compose("booking_waitlisted", to=to, subject=_waitlisted_subject(booking.course, position),
                    booking=booking, course=booking.course, position=position)
+
+
+def _about(booking: Booking) -> dict:
+    """What a booking message's payload names: the booking, and its person (so erasing them finds the row)."""
+    return {"booking_id": booking.id, "person_id": booking.person_id}
 
 
 def _booking_to_tell(session: Session, payload: dict) -> Booking | None:
