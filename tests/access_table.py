@@ -47,6 +47,7 @@ EXPECTED_ACCESS = {
     "bookings.my_courses": LOGIN,
     "bookings.transfer": LOGIN,
     "bookings.transfer_trainee_booking": {Role.COORDINATOR},
+    "bookings.waiting_list_place": TOKEN,
     "certificates.complete_course": {Role.INSTRUCTOR, Role.COORDINATOR},
     "certificates.correct_mark": {Role.COORDINATOR},
     "certificates.did_document": PUBLIC,

@@ -122,3 +122,19 @@ def booking_transferred(old: Booking, new: Booking, *, was_waitlisted: bool, pos
          old_course=old.course, confirmed=confirmed, position=position, was_waitlisted=was_waitlisted,
          by_someone_else=by_someone_else, show_joining_url=confirmed, cancellation_note=cancellation_note(course),
          attachments=attachments)
+
+
+def waiting_list_offer(booking: Booking, hours: int) -> None:
+    """A seat offered from the waiting list for a limited time: accept and decline links (an unguessable token)."""
+    course = booking.course
+    send("waiting_list_offer", to=booking.person.email,
+         subject=f"A place is offered to you until {format_london(booking.offer_expires_at, '%-d %B, %-I:%M%p')}:"
+                 f" {_course_name(course)}",
+         booking=booking, course=course, hours=hours)
+
+
+def waiting_list_offer_expired(booking: Booking) -> None:
+    course = booking.course
+    send("waiting_list_offer_expired", to=booking.person.email,
+         subject=f"The place offered to you has gone to the next person: {_course_name(course)}",
+         booking=booking, course=course)

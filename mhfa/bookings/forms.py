@@ -35,3 +35,14 @@ class TransferForm(FlaskForm):
     course_id = RadioField("Which date do you want to move to?", coerce=int,
                            validators=[InputRequired("Choose the date to move to")])
     submit = SubmitField("Move my booking")
+
+
+class AnswerOfferForm(FlaskForm):
+    """Accept or decline a seat offered from the waiting list (two buttons; the one pressed is the answer)."""
+
+    accept = SubmitField("Accept the place")
+    decline = SubmitField("Decline")
+
+
+class GiveBackForm(FlaskForm):
+    give_back = SubmitField("Give the place back")

@@ -133,7 +133,7 @@ def transfer_booking(booking: Booking, to_course: Course | None, *, by: User | N
     if services.confirmed_count(to_course) < to_course.capacity:
         moved.status, moved.confirmed_at = BookingStatus.CONFIRMED, now
     else:
-        moved.status, moved.waitlisted_at = BookingStatus.WAITLISTED, utcnow()
+        moved.status, moved.waitlisted_at = BookingStatus.WAITLISTED, now
     if voucher is not None:
         moved.voucher = voucher
         voucher.use(seat=moved.status is BookingStatus.CONFIRMED, person_id=person.id, now=now)
@@ -145,5 +145,5 @@ def transfer_booking(booking: Booking, to_course: Course | None, *, by: User | N
     emails.booking_transferred(booking, moved, was_waitlisted=was_waitlisted,
                                position=services.waiting_position(moved),
                                by_someone_else=by is None or by.person_id != person.id)
-    promoted = [] if was_waitlisted else services._promote_waiting(old_course, now)
+    promoted = services._promote_waiting(old_course, now)  # a waiting-list place may have held an offered seat
     return Transfer(booking=moved, old=booking, promoted=promoted)

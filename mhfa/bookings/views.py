@@ -3,10 +3,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.auth.access import login_required, role_required
+from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.bookings import deadlines, listings, services, transfers, vouchers
-from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm, TransferForm
+from mhfa.bookings import deadlines, listings, offers, services, transfers, vouchers
+from mhfa.bookings.forms import (
+    AnswerOfferForm,
+    BookingForm,
+    CancelBookingForm,
+    CancelForTraineeForm,
+    GiveBackForm,
+    TransferForm,
+)
 from mhfa.bookings.models import BookingStatus
 from mhfa.timeutil import format_london
 
@@ -63,10 +70,17 @@ def book(course_id: int):
 @login_required
 def my_courses():
     """The signed-in person's bookings, waiting-list places and certificates."""
+    if current_user.person_id is not None and flow.attempt(offers.expire_due_offers,
+                                                           person_id=current_user.person_id).value:
+        flash("A place offered to you from a waiting list was not accepted in time: it has gone to the next person.",
+              "info")
     data = listings.my_courses(current_user.person)
     return render_template(
         "bookings/my_courses.html",
         data=data,
+        holds_offer=offers.holds_offer,
+        can_give_back=offers.can_give_back,
+        give_back_form=GiveBackForm(),
         can_cancel=services.can_cancel_online,
         cutoff=deadlines.cancellation_cutoff,
         contact=deadlines.contact_for,
@@ -120,6 +134,9 @@ def cancel_trainee_booking(booking_id: int):
                 names = ", ".join(b.person.full_name for b in promoted)
                 verb = "was" if len(promoted) == 1 else "were"
                 message += f" {names} moved up from the waiting list and {verb} emailed."
+            for offered in offers.pending_offers(booking.course):
+                message += (f" {offered.person.full_name} has been offered the place until "
+                            f"{format_london(offered.offer_expires_at)} and emailed.")
             flash(message, "success")
             return redirect(url_for("courses.manage_course", course_id=booking.course_id))
     course = booking.course
@@ -130,6 +147,8 @@ def cancel_trainee_booking(booking_id: int):
         form=form,
         position=services.waiting_position(booking),
         next_waiting=listings.next_waiting(course) if booking.status is BookingStatus.CONFIRMED else None,
+        offer_applies=offers.offer_applies(course),
+        offer_hours=offers.offer_rules().hours,
     ), flow.status(form)
 
 
@@ -203,3 +222,44 @@ def transfer_trainee_booking(booking_id: int):
         return redirect(url_for("courses.manage_course", course_id=moved.booking.course_id))
 
     return _transfer_page(booking, by_coordinator=True, template="bookings/transfer.html", done=done)
+
+
+# --- a seat from the waiting list: the offer's answer, or giving a promoted seat back ------------------------
+
+ANSWERED = {
+    "accepted": "You have accepted the place: you are booked. We have emailed you the calendar file.",
+    "declined": "You have declined the place; it has been offered to the next person waiting.",
+    "given_back": "You have given the place back; it goes to the next person waiting.",
+}
+
+
+@bp.route("/waiting-list/<token>", methods=["GET", "POST"])
+@token_or_public
+def waiting_list_place(token: str):
+    """Accept or decline a seat offered from the waiting list, or give back one that came from it (one click)."""
+    booking = flow.found_or_404(offers.booking_for_token, token)
+    offer_form, give_back_form = AnswerOfferForm(), GiveBackForm()
+    outcome = None
+    if offer_form.accept.data or offer_form.decline.data:
+        if offer_form.validate_on_submit():
+            outcome = flow.attempt(offers.answer_offer, booking, accept=bool(offer_form.accept.data), form=offer_form)
+    elif give_back_form.give_back.data and give_back_form.validate_on_submit():
+        outcome = flow.attempt(offers.give_back, booking, form=give_back_form)
+    elif request.method == "GET" and offers.holds_offer(booking):
+        flow.attempt(offers.check_offer, booking)  # an offer that ran out passes on now, not at the next cron run
+    if outcome is not None and outcome.ok and outcome.value.outcome != "expired":
+        flash(ANSWERED[outcome.value.outcome], "success")
+        return redirect(url_for(".waiting_list_place", token=token))
+    expired = (outcome is not None and outcome.ok) or booking.cancel_reason == offers.EXPIRED
+    status = 410 if expired else max(flow.status(offer_form), flow.status(give_back_form))
+    return render_template(
+        "bookings/waiting_list_place.html",
+        booking=booking,
+        course=booking.course,
+        offer_form=offer_form,
+        give_back_form=give_back_form,
+        holds_offer=offers.holds_offer(booking),
+        can_give_back=offers.can_give_back(booking),
+        expired=expired,
+        token=token,
+    ), status

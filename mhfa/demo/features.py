@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.auth.models import Role, User
-from mhfa.bookings import transfers
+from mhfa.bookings import offers, transfers
+from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
@@ -33,7 +34,6 @@ from mhfa.employers.models import (
 )
 from mhfa.errors import DomainError
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
 
 ILLUSTRATIVE_SOURCE = ("Illustrative demo figures, not official statistics: no ONS figures ship with MHFA Reach "
                        "(load the Census 2021 tables to replace them)")
@@ -58,7 +58,8 @@ def fill_features(builder, logins: dict[str, str]) -> None:
         _reissues(coordinator, builder.today)
         _commitments(builder, coordinator, users.get(Role.EMPLOYER.value))
         _instructor_standing(users.get(Role.INSTRUCTOR.value), builder.today)
-        _transfers(users, coordinator)
+        _transfers(users, coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
+        _waiting_list_seats(coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
     db.session.flush()
 
 
@@ -251,13 +252,13 @@ def _instructor_standing(instructor_user: User | None, today) -> None:
             today - timedelta(days=200), "MHFA England instructor conference", 6), None)
 
 
-def _transfers(users: dict, coordinator: User) -> None:
+def _transfers(users: dict, coordinator: User, now: datetime) -> None:
     """Bookings moved to another date of the same course type: the demo trainee's own upcoming booking (their
     page says "moved from another date") and one more, moved by the programme team (audited)."""
     trainee = users.get(Role.TRAINEE.value)
     upcoming = (sa.select(Booking).join(Course, Course.id == Booking.course_id)
                 .where(Booking.status == BookingStatus.CONFIRMED, Course.status == CourseStatus.PUBLISHED,
-                       Course.starts_at > utcnow() + timedelta(days=7), Course.employer_id.is_(None))
+                       Course.starts_at > now + timedelta(days=7), Course.employer_id.is_(None))
                 .order_by(Course.starts_at, Booking.id))
     candidates = []
     if trainee is not None and trainee.person_id is not None:
@@ -267,11 +268,36 @@ def _transfers(users: dict, coordinator: User) -> None:
     for booking in candidates:
         if moved == 2 or booking.status is not BookingStatus.CONFIRMED:
             continue
-        for course in transfers.other_dates(booking):
+        for course in transfers.other_dates(booking, now):
             try:
                 with db.session.begin_nested():
-                    transfers.transfer_booking(booking, course, by=coordinator, override_cutoff=True)
+                    transfers.transfer_booking(booking, course, by=coordinator, override_cutoff=True, now=now)
             except DomainError:
                 continue
             moved += 1
             break
+
+
+def _waiting_list_seats(coordinator: User, now: datetime) -> None:
+    """A seat freed on a full course within the offer window (offered to the first person waiting, for a limited
+    time) and one freed further ahead (given at once, with the link to give it back)."""
+    window = offers.offer_rules().window
+    with_waiting = sa.exists().where(Booking.course_id == Course.id, Booking.status == BookingStatus.WAITLISTED)
+    soon = (Course.starts_at > now, Course.starts_at <= now + window)
+    later = (Course.starts_at > now + window,)
+    for when in (soon, later):
+        course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, with_waiting, *when)
+                                   .order_by(Course.starts_at).limit(1))
+        if course is None:
+            continue
+        seat = db.session.scalar(sa.select(Booking).where(Booking.course_id == course.id,
+                                                          Booking.status == BookingStatus.CONFIRMED)
+                                 .order_by(Booking.id.desc()).limit(1))
+        if seat is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                bookings.cancel_booking(seat, by=coordinator, reason="Unwell: cannot attend", override_cutoff=True,
+                                        now=now)
+        except DomainError:
+            continue

@@ -163,32 +163,33 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     rng = np.random.default_rng(seed)
     say(f"Generating a history of {people:,} people from {START:%B %Y} to {today:%-d %B %Y} (seed {seed})")
     sink = _Sink(say)
-    world = _HistoryBuilder(ref, rng, people, today, sink)
-    world.run(say, (world._employers, world._venues))
-    sizes = cohort_sizes(people, COHORT_PEOPLE)
-    outcomes = {"outcome_invite": 0, "outcome_answer": 0}
-    builder = None
-    staff = 0
-    for k, size in enumerate(sizes):
-        if len(sizes) > 1:
-            say(f"  cohort {k + 1} of {len(sizes)}: {size:,} people")
-        offset = sink.begin_cohort()
-        cohort = _HistoryBuilder(ref, rng, size, today, sink, offset)
-        cohort.share(world, k, len(sizes))
-        cohort.build(say)
-        staff += cohort.staff_people
-        first_certificate = offset.get("certificate", 0)
-        renew_refreshed_certificates((first_certificate, sink.counts.get("certificate", 0)))
-        began = time.perf_counter()
-        first_completion = offset.get("completion", 0)
-        written = add_outcomes(seed, today, (first_completion, sink.counts.get("completion", 0)),
-                               (outcomes["outcome_invite"], outcomes["outcome_answer"]), k)
-        outcomes = {table: outcomes[table] + written[table] for table in outcomes}
-        say(f"  outcomes: {written['outcome_invite']:,} invitations, {written['outcome_answer']:,} answers "
-            f"in {time.perf_counter() - began:.1f} s")
-        if builder is None:
-            builder = cohort.kept()  # the first cohort's ids are the history's: the demo logins are chosen there
-        del cohort
+    with bulk.set_aside(sink.connection, [*COHORT_IDS, "employer", "venue", "outcome_invite", "outcome_answer"], say):
+        world = _HistoryBuilder(ref, rng, people, today, sink)
+        world.run(say, (world._employers, world._venues))
+        sizes = cohort_sizes(people, COHORT_PEOPLE)
+        outcomes = {"outcome_invite": 0, "outcome_answer": 0}
+        builder = None
+        staff = 0
+        for k, size in enumerate(sizes):
+            if len(sizes) > 1:
+                say(f"  cohort {k + 1} of {len(sizes)}: {size:,} people")
+            offset = sink.begin_cohort()
+            cohort = _HistoryBuilder(ref, rng, size, today, sink, offset)
+            cohort.share(world, k, len(sizes))
+            cohort.build(say)
+            staff += cohort.staff_people
+            first_certificate = offset.get("certificate", 0)
+            renew_refreshed_certificates((first_certificate, sink.counts.get("certificate", 0)))
+            began = time.perf_counter()
+            first_completion = offset.get("completion", 0)
+            written = add_outcomes(seed, today, (first_completion, sink.counts.get("completion", 0)),
+                                   (outcomes["outcome_invite"], outcomes["outcome_answer"]), k)
+            outcomes = {table: outcomes[table] + written[table] for table in outcomes}
+            say(f"  outcomes: {written['outcome_invite']:,} invitations, {written['outcome_answer']:,} answers "
+                f"in {time.perf_counter() - began:.1f} s")
+            if builder is None:
+                builder = cohort.kept()  # the first cohort's ids are the history's: the demo logins are chosen there
+            del cohort
     bulk.reset_sequences(sink.connection, [*sink.counts, "outcome_invite", "outcome_answer"])
     counts, checksum = sink.counts, sink.checksum
     logins = demo_accounts(builder)

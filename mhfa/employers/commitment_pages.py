@@ -16,6 +16,14 @@ from mhfa.employers.views import _organisation, bp
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _listing_form(employer) -> ListingForm:
+    """The listing question, answered as the organisation is listed now."""
+    commitment = employer.commitment
+    if commitment is None:
+        return ListingForm()
+    return ListingForm(data={"listed": "yes" if commitment.listed_publicly else "no"})
+
+
 # --- the contact --------------------------------------------------------------------------------------
 
 def _contact_page(employer, form=None, listing_form=None):
@@ -25,8 +33,9 @@ def _contact_page(employer, form=None, listing_form=None):
         form = CommitmentForm()
         form.fill(employer.commitment)
     return render_template("employers/commitment.html", employer=employer, form=form,
-                           listing_form=listing_form or ListingForm(), standing=commitments.standing(employer),
-                           coverage=reports.coverage(employer), award_years=commitments.AWARD_YEARS), status
+                           listing_form=listing_form or _listing_form(employer),
+                           standing=commitments.standing(employer), coverage=reports.coverage(employer),
+                           award_years=commitments.AWARD_YEARS), status
 
 
 @bp.route("/employer/commitment", methods=["GET", "POST"])
@@ -71,7 +80,7 @@ def _manage_page(employer, form=None, listing_form=None):
         form = CommitmentForm()
         form.fill(employer.commitment)
     return render_template("employers/manage_commitment.html", employer=employer, form=form,
-                           listing_form=listing_form or ListingForm(), confirm=ConfirmForm(),
+                           listing_form=listing_form or _listing_form(employer), confirm=ConfirmForm(),
                            standing=commitments.standing(employer), coverage=reports.coverage(employer)), status
 
 

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, money, names
 from mhfa.courses.forms import options
-from mhfa.employers.commitments import CommitmentDetails
+from mhfa.employers.commitments import CommitmentDetails, default_expiry
 from mhfa.employers.models import CommitmentLevel, OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
@@ -293,7 +293,9 @@ class CommitmentForm(EmployerForm):
         if commitment is not None and not self.is_submitted():
             self.level.data = commitment.level.value
             self.awarded_on.data = commitment.awarded_on
-            self.expires_on.data = commitment.expires_on
+            # Left empty when it is the default, so a new award date moves the expiry with it.
+            if commitment.expires_on != default_expiry(commitment.awarded_on):
+                self.expires_on.data = commitment.expires_on
             self.reference.data = commitment.reference
 
     def details(self) -> CommitmentDetails:

@@ -20,7 +20,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion
 from mhfa.courses.models import Course, CourseType, FundingStream
 from mhfa.extensions import db
-from mhfa.outcomes import firstaiders
+from mhfa.outcomes import firstaiders, keeping
 from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
 from mhfa.outcomes.keeping import MONTH_VALUES
 from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
@@ -227,6 +227,7 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
     without an area from ``outcome_type_month``: a few kept rows whatever the size of the programme. ``areas``:
     only these home area keys."""
     filters = filters or Filters()
+    keeping.settled(db.session())
     by_area = filters.area is not None or areas is not None
     m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
     query = sa.select(m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(m.kind)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from mhfa.certificates.models import Certificate
 from mhfa.extensions import db
+from mhfa.outcomes import keeping
 from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth
 from mhfa.people.models import Person
 from mhfa.reach.dashboard import add_months, areas_in_order, month_of, populations
@@ -126,16 +127,18 @@ def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[i
     day = day or london_today()
     if day < london_today():
         return current_by_area(day, basis)  # a past day: a certificate revoked since was current then
+    keeping.settled(db.session())
     this_month = day.year * 100 + day.month
+    next_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     m, k = FirstAiderMonth, FirstAiderKept
-    counts: dict[int, int] = {}
-    later = db.session.execute(sa.select(m.area, sa.func.sum(m.people)).where(
-        m.basis == ("work" if basis == "work" else "home"), m.expiry_month > this_month).group_by(m.area))
     area = k.work_area if basis == "work" else k.home_area
-    this = db.session.execute(sa.select(area, sa.func.count()).where(
-        k.expiry_month == this_month, k.expires_on >= day).group_by(area))
-    for key, n in (*later, *this):
-        counts[int(key)] = counts.get(int(key), 0) + int(n or 0)
+    later = sa.select(m.area.label("area"), m.people.label("people")).where(
+        m.basis == ("work" if basis == "work" else "home"), m.expiry_month > this_month)
+    this = sa.select(area.label("area"), sa.literal(1).label("people")).where(  # this month's days, by the index
+        k.expires_on >= day, k.expires_on < next_month)
+    both = sa.union_all(later, this).subquery("current")
+    counts: dict[int, int] = {int(key): int(n or 0) for key, n in db.session.execute(
+        sa.select(both.c.area, sa.func.sum(both.c.people)).group_by(both.c.area))}
     return {key: n for key, n in counts.items() if n}
 
 

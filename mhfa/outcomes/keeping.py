@@ -326,6 +326,13 @@ def settle(session: Session) -> None:
         refresh_first_aiders(pending["aiders"], conn)
 
 
+def settled(session: Session) -> None:
+    """Settle what this transaction moved before a reader sums the kept rows (the listener does it too, for
+    statements that name a kept table's entity; a reader from a subquery of them calls this first)."""
+    if PENDING in session.info or (session.autoflush and (session.new or session.dirty or session.deleted)):
+        settle(session)
+
+
 def _before_commit(session: Session) -> None:
     settle(session)
 

@@ -21,11 +21,24 @@ def test_people_are_split_into_as_few_nearly_equal_cohorts_as_the_cap_allows():
     assert sum(demo.cohort_sizes(5_000_000, 200_000)) == 5_000_000
 
 
+def _schema() -> list:
+    """Every constraint and index definition (PostgreSQL's catalogue; SQLite's schema as written)."""
+    if db.session.connection().dialect.name == "postgresql":
+        return db.session.execute(sa.text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace UNION ALL "
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2, 3")).all()
+    return db.session.execute(sa.text("SELECT name, sql FROM sqlite_master ORDER BY name")).all()
+
+
 def test_a_history_written_a_cohort_at_a_time_is_one_history(app_ctx, monkeypatch):
     monkeypatch.setattr(demo, "COHORT_PEOPLE", COHORT)
+    schema = _schema()
     summary = demo.generate(people=PEOPLE, seed=11, today=test_demo.TODAY)
     db.session.commit()
     assert summary.counts["people"] == PEOPLE
+    # The foreign keys and indexes set aside for the load are back as they were, and hold.
+    assert _schema() == schema
 
     def count(column, *where):
         return db.session.scalar(sa.select(sa.func.count(sa.distinct(column))).where(*where))

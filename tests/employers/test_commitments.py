@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -281,6 +282,7 @@ def test_a_coordinator_records_an_award_and_the_contact_sees_it_with_coverage(cl
     assert "5 people" in home  # 5% of 100
     page = client.get("/employer/commitment").get_data(as_text=True)
     assert "TAW-77" in page and "Target (5% of headcount)" in page and "Listed" in page
+    assert re.search(r'<input checked[^>]*value="yes"|value="yes"[^>]*checked', page), "answered as listed now"
     public = client.get("/committed-employers").get_data(as_text=True)
     assert "Canal Trust" in public and "Silver" in public
 
@@ -313,3 +315,20 @@ def test_a_contact_sees_only_their_own_award_and_cannot_verify(client, auth, app
     assert post_form(f"/manage/employers/{theirs.id}/commitment/verify", {},
                      page="/employer/commitment").status_code == 403
     assert client.get("/reach/employers").status_code == 403
+
+
+def test_a_renewal_with_a_new_award_date_moves_a_default_expiry_but_keeps_a_chosen_one(client, auth, app_ctx,
+                                                                                       post_form):
+    employer = factories.employer("Canal Trust", headcount=100)
+    coordinator = factories.user(Role.COORDINATOR)
+    commitments.record_commitment(employer, award(awarded_on=date(2024, 1, 10)), coordinator, verify=True)
+    db.session.commit()
+    auth.login(coordinator)
+    url = f"/manage/employers/{employer.id}/commitment"
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="expires_on"' in form and "2027-01-09" not in form  # the default expiry is not typed in
+    assert post_form(url, {"level": "bronze", "awarded_on": "2025-06-01"}).status_code == 302
+    assert employer.commitment.expires_on == date(2028, 5, 31)
+    assert post_form(url, {"level": "bronze", "awarded_on": "2025-06-01", "expires_on": "2027-12-31"}).status_code \
+        == 302
+    assert "2027-12-31" in client.get(url).get_data(as_text=True)  # a chosen expiry is shown to keep

@@ -139,9 +139,14 @@ def _apply(people: list[Person], action) -> None:
         issued = london_today() - timedelta(days=3 + next(_issues))  # one certificate a day for the unique index
         factories.certificate(person, issued_on=issued, expires_on=_expiry(rest[0]))
     elif kind == "redate":
-        completion = db.session.scalar(sa.select(Completion).where(Completion.person_id == person.id))
-        if completion is not None:
-            completion.completed_on = _month_start(rest[0])
+        completion = db.session.scalar(sa.select(Completion).where(Completion.person_id == person.id,
+                                                                   Completion.course_id.is_not(None)))
+        day = _month_start(rest[0])
+        taken = db.session.scalar(sa.select(Completion.id).where(  # one completion of a type a day
+            Completion.person_id == person.id, Completion.completed_on == day,
+            Completion.course_type_id == completion.course_type_id))
+        if taken is None:
+            completion.completed_on = day
     elif kind == "delete_certificate":
         found = db.session.scalar(sa.select(Certificate).where(Certificate.person_id == person.id,
                                                                Certificate.replaces_id.is_(None)))
@@ -218,3 +223,16 @@ def test_every_kept_outcome_figure_equals_the_bare_query(app_ctx, trainees, step
             _check(filters)
     finally:
         db.session.rollback()
+
+
+def test_a_reader_inside_the_transaction_sees_its_own_changes(app_ctx):
+    """Kept figures read before the commit already count what the transaction changed (settled first)."""
+    people = _build([("Birmingham", None, "ADULT_2DAY", 0, None, None, [(40, False)])])
+    assert firstaiders.kept_current_total() == 1 and board.kept_figures().answered == 0
+    _answer(people[0], {"confidence_before": 3, "confidence_now": 7, "signposting_before": 2,
+                        "signposting_now": 8, "rating": 5})
+    db.session.scalar(sa.select(Certificate).where(Certificate.person_id == people[0].id)).revoked_at = utcnow()
+    assert firstaiders.kept_current_total() == 0 and board.kept_figures().answered == 1
+    assert board.section(Filters()).current_first_aiders == 0
+    db.session.rollback()
+    assert firstaiders.kept_current_total() == 1 and board.kept_figures().answered == 0

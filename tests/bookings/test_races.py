@@ -1,6 +1,7 @@
-"""Moves between dates at the same moment: two moves crossing between the same two full courses, and a
-paid place moved while its employer's order is cancelled. Each thread has its own app context, session and
-connection (on PostgreSQL, row locks; on SQLite, the database's write lock)."""
+"""Races of the booking changes: two moves crossing between the same two full courses, a paid place moved
+while its employer's order is cancelled, and an offer from the waiting list accepted as it expires. Each
+thread has its own app context, session and connection (on PostgreSQL, row locks; on SQLite, the
+database's write lock)."""
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from mhfa import create_app
 from mhfa.auth.models import Role, User
-from mhfa.bookings import transfers
+from mhfa.bookings import offers, services, transfers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course
 from mhfa.employers import orders
@@ -146,3 +147,44 @@ def test_a_paid_place_moved_while_its_order_is_cancelled_ends_consistent(app_ctx
         else:  # the move went first: the place was used on the new date, and stays used
             assert voucher.status is VoucherStatus.REDEEMED
             assert holders == [(free_id, BookingStatus.CONFIRMED)]
+
+
+def test_an_offer_accepted_as_it_expires_is_either_accepted_or_passed_on_never_both(app_ctx, race_app):
+    jobs, cases = [], []
+    for n in range(PAIRS):
+        course = factories.course(start=_start(3 + n % 3), capacity=1)
+        holder, first, second = factories.trainee_accounts(3, f"Offer{n}x", "Waiting")
+        held = factories.booking_on(course, holder.person, confirmed_at=utcnow())
+        waiting = [factories.booking_on(course, user.person, status=BookingStatus.WAITLISTED, waitlisted_at=utcnow())
+                   for user in (first, second)]
+        services.cancel_booking(held, by=None, override_cutoff=True)
+        assert offers.holds_offer(waiting[0])
+        expires = waiting[0].offer_expires_at
+        booking_id = waiting[0].id
+
+        def accept(booking_id=booking_id, at=expires - timedelta(milliseconds=1)):
+            offers.answer_offer(db.session.get(Booking, booking_id), accept=True, now=at)
+
+        def expire(at=expires):
+            offers.expire_due_offers(at)
+        jobs += [accept, expire]
+        cases.append((course.id, waiting[0].id, waiting[1].id))
+    db.session.commit()
+
+    refusals, errors = _race(race_app, jobs)
+    assert errors == [], "\n\n".join(repr(e) for e in errors)
+    assert refusals == []
+
+    db.session.expire_all()
+    outcomes = set()
+    for course_id, first_id, second_id in cases:
+        first, second = db.session.get(Booking, first_id), db.session.get(Booking, second_id)
+        taken = db.session.scalar(sa.select(sa.func.count()).where(Booking.course_id == course_id, offers.TAKES_A_SEAT))
+        assert taken == 1  # one seat, held by exactly one person
+        if first.status is BookingStatus.CONFIRMED:  # accepted first: the cron job found nothing due
+            assert second.status is BookingStatus.WAITLISTED and not offers.holds_offer(second)
+            outcomes.add("accepted")
+        else:  # expired first: the late acceptance was told so, and the seat is offered to the next
+            assert first.cancel_reason == offers.EXPIRED and offers.holds_offer(second)
+            outcomes.add("expired")
+    assert outcomes  # (which wins each race is up to the scheduler)
