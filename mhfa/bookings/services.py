@@ -229,8 +229,8 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
             raise DomainError("this person has not accepted the place offered to them yet", field="voucher_code")
         voucher.offer, voucher.offer_answered_at = OfferState.ACCEPTED, now
 
-    confirmed, waiting = _places_taken(course)
-    seat = confirmed < course.capacity
+    taken, waiting = _places_taken(course)
+    seat = taken < course.capacity
     row = dict(course_id=course.id, person_id=person.id, source=source,
                booked_by_user_id=getattr(booked_by, "id", None),
                status=BookingStatus.CONFIRMED if seat else BookingStatus.WAITLISTED,
@@ -256,10 +256,11 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
 
 
 def _places_taken(course: Course) -> tuple[int, int]:
-    """(confirmed, waiting) bookings of the course, in one query (the caller holds the course lock)."""
+    """(seats taken, waiting) on the course, in one query (the caller holds the course lock): seats taken are
+    confirmed places and seats held for an offer (``offers.seats_taken``); waiting counts every waiting place."""
     counts = db.session.execute(
         sa.select(
-            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.CONFIRMED),
+            sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT),
             sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED),
         ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
     ).one()
