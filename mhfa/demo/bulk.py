@@ -93,7 +93,7 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
     load (a duplicate, a missing row) rolls it back whole.
     Elsewhere (SQLite) it does nothing.
     """
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not tables:
         yield
         return
     names = {"t": list(tables)}
