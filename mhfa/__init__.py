@@ -106,9 +106,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     register_sessions(app)
 
+    from mhfa.outcomes.keeping import register as keep_outcome_figures
     from mhfa.reach.keeping import register as keep_reach_figures
 
     keep_reach_figures(app)
+    keep_outcome_figures()
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -141,6 +143,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api
     from mhfa.courses.views import bp as courses_bp
+    from mhfa.employers import api as employers_api
+    from mhfa.employers import commitment_pages as _employers_commitment  # noqa: F401  (the award's routes)
     from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
     from mhfa.employers.views import bp as employers_bp
     from mhfa.forecast import api as forecast_api
@@ -165,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     bookings_api.register(api_bp)
     forecast_api.register(api_bp)
     reach_api.register(api_bp)
+    employers_api.register(api_bp)
     outcomes_api.register(api_bp)
     app.register_blueprint(forecast_bp)
     app.register_blueprint(reach_bp)

@@ -1,11 +1,13 @@
 """Every row lock of the application, and the one order they are taken in:
 
 1. an employer's order (``lock_order``) or a closed-course request (``lock_request``): the employer's
-   side of a change, taken before anything it changes (no booking path locks either);
+   side of a change, taken before anything it changes (of the booking paths, only moving a place an order
+   paid for takes its order's lock, first, as cancelling the order does);
 2. people (``lock_person``, or ``lock_people`` for several, in id order);
-3. a course (``lock_course``); an instructor's row, locked to assign them, is taken before any course
+3. a course (``lock_course``), or two courses in id order (``lock_courses``, moving a booking between
+   dates); an instructor's row, locked to assign them, is taken before any course
    lock, and no booking locks it;
-4. place vouchers (``lock_vouchers`` in id order, ``lock_voucher``, ``lock_voucher_by_code``);
+4. place vouchers (``lock_vouchers`` in id order, or ``lock_voucher`` for one);
 5. the certificates' status-list index (``lock_status_indexes``), then a certificate's row
    (``lock_certificate``), after the course lock when a register correction revokes one; nothing locks
    another row after it.
@@ -73,6 +75,16 @@ def lock_course(course: Course) -> Course:
     return _lock_and_reread(course, "UPDATE course SET capacity = capacity WHERE id = :id")
 
 
+def lock_courses(courses: Iterable[Course]) -> None:
+    """Third, for several courses at once (a booking moving from one date to another): each row in id order.
+
+    Two moves crossing between the same two courses lock them in the same order, so neither waits on the
+    other in a circle; each course is read afresh, as :func:`lock_course` does.
+    """
+    for course in sorted({course.id: course for course in courses}.values(), key=lambda course: course.id):
+        lock_course(course)
+
+
 def _lock_and_reread(instance, sqlite_no_op: str):
     """Flush, hold ``instance``'s row until the transaction ends, and read it afresh.
 
@@ -125,27 +137,18 @@ def lock_instructor(instructor: Instructor) -> None:
 
 
 def lock_voucher(voucher: PlaceVoucher) -> PlaceVoucher:
-    """Fourth, for one voucher already loaded (after its order's lock): hold its row and read it afresh.
+    """Fourth, for one voucher already loaded (after its order's lock, or the course's when booking with it):
+    hold its row and read it afresh.
 
-    SQLite: the order's lock already took the one write lock, so only the re-read is needed."""
+    SQLite: the order's or course's lock already took the one write lock, so only the re-read is needed: a
+    copy loaded earlier in the request may be stale."""
     db.session.flush()
     if is_postgresql():
-        db.session.execute(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)
-                           .with_for_update(key_share=True).execution_options(populate_existing=True))
+        db.session.scalars(sa.select(PlaceVoucher).where(PlaceVoucher.id == voucher.id)  # read: the rows refill it
+                           .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
     else:
         db.session.refresh(voucher)
     return voucher
-
-
-def lock_voucher_by_code(code: str) -> PlaceVoucher | None:
-    """Third, for a voucher known by its code (booking with it): the locked row, read afresh, or None.
-
-    Read afresh on SQLite too, where the course's write lock serialises it: a copy loaded earlier in the
-    request may be stale."""
-    query = sa.select(PlaceVoucher).where(PlaceVoucher.code == code).execution_options(populate_existing=True)
-    if is_postgresql():
-        query = query.with_for_update(key_share=True)
-    return db.session.scalar(query)
 
 
 #: The advisory lock under which certificates are issued ("MHFA" in ASCII).

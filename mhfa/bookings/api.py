@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from mhfa import flow
 from mhfa.api import add_paths, api_error, idempotency, token_required
-from mhfa.bookings import deadlines, listings, services
+from mhfa.bookings import deadlines, listings, services, vouchers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.bookings.schemas import BookingRequest, BookingResponse, component_schemas, first_problem
 from mhfa.errors import DomainError
@@ -80,8 +80,9 @@ def create_booking(course_id: int):
 
 
 def _book(course, voucher_code: str | None, key: str | None) -> tuple[dict, int, str]:
-    """Book the token holder, and remember the answer under the idempotency key (same transaction)."""
-    booking = services.book_for_user(g.api_user, course, voucher_code=voucher_code)
+    """Book the token holder (with the place voucher the typed code names, read here where the code enters), and
+    remember the answer under the idempotency key (same transaction)."""
+    booking = services.book_for_user(g.api_user, course, voucher=vouchers.typed_voucher(voucher_code))
     answer = booking_json(booking, services.waiting_position(booking))
     status = 201 if booking.status is BookingStatus.CONFIRMED else 202
     location = url_for("api.show_booking", booking_id=booking.id)

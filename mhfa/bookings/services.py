@@ -20,14 +20,14 @@ from sqlalchemy.orm import aliased, joinedload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
-from mhfa.bookings import emails
-from mhfa.bookings.deadlines import cancellation_cutoff, contact_for, waiting_list_moves
+from mhfa.bookings import emails, offers
+from mhfa.bookings.deadlines import cancellation_cutoff, contact_for
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.bookings.vouchers import return_voucher, usable_voucher
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.courses.places import places
-from mhfa.employers.models import OfferState
+from mhfa.employers.models import OfferState, PlaceVoucher
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course, lock_person, lock_vouchers
@@ -50,11 +50,8 @@ class AlreadyBooked(Conflict):
 # --- counting ------------------------------------------------------------------------------------
 
 def confirmed_count(course: Course) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Booking.id)).where(
-            Booking.course_id == course.id, Booking.status == BookingStatus.CONFIRMED
-        )
-    ) or 0
+    """Seats taken: confirmed places and seats held for an offer from the waiting list (``offers``)."""
+    return offers.seats_taken(course)
 
 
 def places_left(course: Course) -> int:
@@ -186,21 +183,22 @@ def booking_problem(user: User, course: Course, now: datetime | None = None) -> 
 
 # --- booking -----------------------------------------------------------------------------------------
 
-def book_for_user(user: User, course: Course, *, voucher_code: str | None = None,
+def book_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
                   now: datetime | None = None) -> Booking:
     """Book the signed-in (or token-holding) user onto ``course``."""
     if user.email_confirmed_at is None or user.person is None:
         raise DomainError("confirm your email address before you book a place: use the link we emailed you",
                           field="email")
-    return book(user.person, course, voucher_code=voucher_code, booked_by=user, now=now)
+    return book(user.person, course, voucher=voucher, booked_by=user, now=now)
 
 
-def book(person: Person, course: Course, *, voucher_code: str | None = None, booked_by: User | None = None,
+def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
          source: BookingSource = BookingSource.SELF, now: datetime | None = None) -> Booking:
     """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule.
 
     The seat count and the insert happen under the course lock, so capacity holds under any
-    concurrency, and a second submit by the same person finds the first booking (AlreadyBooked).
+    concurrency, and a second submit by the same person finds the first booking (AlreadyBooked). ``voucher``
+    is the place voucher to pay with, as its holder resolved it (``vouchers.typed_voucher`` for a typed code).
     """
     now = now or utcnow()
     _check_open(course, now)  # fail fast before queueing for the lock
@@ -209,8 +207,7 @@ def book(person: Person, course: Course, *, voucher_code: str | None = None, boo
     _check_open(course, now)
     _check_person(person, course)
     _check_not_booked(person, course)
-    voucher = usable_voucher(voucher_code, person, course, lock=True, now=now) if (
-        course.is_closed or (voucher_code or "").strip()) else None
+    voucher = usable_voucher(voucher, person, course, now=now)
     if voucher is not None and voucher.offer is OfferState.OFFERED:
         # A place offered to someone with an account: their employer cannot book it for them until they accept;
         # they (or the programme team, on the phone with them) booking with it is their answer.
@@ -296,7 +293,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
                      was=("waitlisted" if was_waitlisted else "confirmed"), reason=booking.cancel_reason,
                      voucher_id=voucher.id if voucher else None)
     emails.booking_cancelled(booking, by_someone_else=by_someone_else, was_waitlisted=was_waitlisted)
-    return [] if was_waitlisted else _promote_waiting(course, now)
+    return _promote_waiting(course, now)  # a waiting-list place may have held an offered seat
 
 
 def release_course_bookings(course: Course, reason: str, *, now: datetime | None = None) -> list[Booking]:
@@ -322,27 +319,9 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
 
 
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
-    """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
-    if not waiting_list_moves(course, now):
-        return []
-    free = course.capacity - confirmed_count(course)
-    if free <= 0:
-        return []
-    promoted = list(db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
-        .order_by(Booking.id)
-        .limit(free)
-    ))
-    for booking in promoted:
-        booking.status = BookingStatus.CONFIRMED
-        booking.confirmed_at = now
-        if booking.voucher is not None:
-            booking.voucher.spend()  # the held voucher now pays for the seat
-    db.session.flush()
-    for booking in promoted:
-        emails.booking_promoted(booking)
-    return promoted
+    """Fill free seats from the head of the waiting list (the caller holds the course lock): promoted at once,
+    or offered for a limited time close to the course (``mhfa.bookings.offers``). Returns those promoted."""
+    return offers.fill_free_seats(course, now)
 
 
 def fill_from_waiting_list(course: Course, now: datetime | None = None) -> list[Booking]:

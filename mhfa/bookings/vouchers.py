@@ -18,7 +18,7 @@ from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers.models import PlaceVoucher
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
-from mhfa.locks import lock_course, lock_voucher_by_code, lock_vouchers
+from mhfa.locks import lock_course, lock_voucher, lock_vouchers
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, utcnow
 
@@ -70,17 +70,32 @@ def return_vouchers_of_closed_waiting_lists(now: datetime | None = None) -> int:
     return returned
 
 
-def usable_voucher(code: str | None, person: Person, course: Course, *, lock: bool,
-                    now: datetime | None = None) -> PlaceVoucher | None:
-    """The place voucher a code names, if it can pay for this person's place on this course.
-
-    A closed course (run for one employer) needs a voucher of that employer's; on an open course a
-    voucher is optional and pays for the place. A voucher held by a waiting-list place is refused
-    while that place could still become a seat, and given back first once it cannot.
-    """
-    now = now or utcnow()
+def typed_voucher(code: str | None) -> PlaceVoucher | None:
+    """The place voucher a typed code names (read where the code enters: the booking page, the API, a phone
+    booking), None when no code was typed, or a refusal on the ``voucher_code`` field when it names none."""
     code = (code or "").strip()
     if not code:
+        return None
+    # A code is token_urlsafe text: anything else (a NUL byte, a megabyte) names no voucher, unasked.
+    voucher = None if len(code) > 64 or "\x00" in code else db.session.scalar(
+        sa.select(PlaceVoucher).where(PlaceVoucher.code == code))
+    if voucher is None:
+        raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
+                          field="voucher_code")
+    return voucher
+
+
+def usable_voucher(voucher: PlaceVoucher | None, person: Person, course: Course, *,
+                   now: datetime | None = None) -> PlaceVoucher | None:
+    """The voucher, locked and read afresh, if it can pay for this person's place on this course.
+
+    A closed course (run for one employer) needs a voucher of that employer's; on an open course a
+    voucher is optional and pays for the place. The voucher answers for itself (``PlaceVoucher.refusal``);
+    a voucher held by a waiting-list place is refused while that place could still become a seat, and
+    given back first once it cannot. The caller holds the course lock.
+    """
+    now = now or utcnow()
+    if voucher is None:
         if course.is_closed:
             employer = course.employer.name if course.employer else "one employer"
             raise DomainError(
@@ -88,11 +103,7 @@ def usable_voucher(code: str | None, person: Person, course: Course, *, lock: bo
                 field="voucher_code",
             )
         return None
-    voucher = (lock_voucher_by_code(code) if lock
-               else db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.code == code)))
-    if voucher is None:
-        raise DomainError("that place voucher code is not recognised: check it against the one you were sent",
-                          field="voucher_code")
+    lock_voucher(voucher)
     holder = voucher_holder(voucher)
     if holder is not None and (holder.status is BookingStatus.CANCELLED or waiting_list_closed(holder, now)):
         return_voucher(holder)  # held by a waiting-list place that can no longer become a seat

@@ -128,4 +128,6 @@ class _Population:
         self.frames.add("instructor_course_type", pd.DataFrame({
             "instructor_id": np.repeat(np.asarray(self.instructor_ids, dtype=np.int64), len(types)),
             "course_type_id": np.tile(types, len(self.instructor_ids)),
+            # qualified for each course when they joined the programme
+            "qualified_on": bulk.days(self._date(np.repeat(self.instructor_joined, len(types)))),
         }))

@@ -51,6 +51,7 @@ from mhfa.demo.schedule import _Schedule
 from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.outcomes.keeping import rebuild as keep_outcome_figures
 from mhfa.people.models import Person
 
 COHORT_PEOPLE = 200_000  # the people generated and written at a time: the build's memory follows it, not --people
@@ -204,6 +205,8 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     if contact is not None:
         employer_work(builder, contact)
     fill_features(builder, dict(logins))
+    db.session.flush()
+    keep_outcome_figures()  # the history was written in bulk (COPY), below the outcome figures' listener
     summary_counts = {
         "people": counts["person"] - staff,
         "courses": counts["course"],

@@ -20,6 +20,7 @@ from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource
+from mhfa.bookings.vouchers import typed_voucher
 from mhfa.courses import scheduling
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Venue
 from mhfa.employers import lookup
@@ -296,7 +297,7 @@ def book_on_behalf(course: Course, details: PhoneBooking, *, by: User) -> Bookin
         db.session.flush()
     elif person.date_of_birth is None and details.date_of_birth is not None:
         person.date_of_birth = details.date_of_birth
-    booking = bookings.book(person, course, voucher_code=details.voucher_code or None, booked_by=by,
+    booking = bookings.book(person, course, voucher=typed_voucher(details.voucher_code), booked_by=by,
                             source=BookingSource.COORDINATOR)
     audit.record("booking.made_for", booking, by, person_id=person.id, course_id=course.id,
                  status=booking.status.value, voucher_id=booking.voucher_id)

@@ -14,7 +14,7 @@ from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseType
-from mhfa.employers import invoices, orders, organisations, reports, requests, vouchers
+from mhfa.employers import commitments, invoices, orders, organisations, reports, requests, vouchers
 from mhfa.employers.forms import (
     BookStaffForm,
     ClaimForm,
@@ -110,6 +110,8 @@ def dashboard():
         staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
         criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
         page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
+        first_aiders=reports.first_aiders(employer),
+        commitment=commitments.standing(employer),
         order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
     )

@@ -418,7 +418,7 @@ def claim(user: User, code: str, course_id: int | None, *, date_of_birth: date |
     if voucher.waiting_for_answer and user.person_id is not None and voucher.assigned_person_id == user.person_id:
         _answer(voucher, user, accept=True)
     try:
-        return bookings.book_for_user(user, course, voucher_code=voucher.code)
+        return bookings.book_for_user(user, course, voucher=voucher)
     except DomainError as error:
         if error.field == "date_of_birth" and person is not None and person.date_of_birth is None:
             raise DomainError(f"Enter your date of birth: {course.course_type.name} is for people aged "
@@ -537,7 +537,7 @@ def book_staff(employer: Employer, voucher_ids: list[int], course_id: int | None
         if course not in courses_for(voucher):
             raise DomainError(f"{voucher.given_name}'s place is not for this course", field="vouchers")
         try:
-            booking = bookings.book(voucher.assigned_person, course, voucher_code=voucher.code, booked_by=by,
+            booking = bookings.book(voucher.assigned_person, course, voucher=voucher, booked_by=by,
                                     source=BookingSource.EMPLOYER)
         except DomainError as error:
             raise type(error)(f"{voucher.given_name}: {_to_the_contact(voucher, error)}", field="vouchers") from error

@@ -73,7 +73,6 @@ from mhfa.reach.models import (
     ReachSpendMonth,
 )
 
-VARIANTS = (True, False)  # include_awareness
 CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
 SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
 
@@ -106,7 +105,7 @@ def month_key(column):
     return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
 
 
-def counting_conditions(completion, include_awareness: bool) -> list:
+def counting_conditions(completion, include_awareness: bool = True) -> list:
     """The WHERE conditions that make a completion count (course type joined as ``type_t``)."""
     any_cert = cert_t.alias("any_cert")
     live_cert = cert_t.alias("live_cert")
@@ -124,55 +123,65 @@ def _text(column):
     return sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
 
 
-def first_reach_select(include_awareness: bool, person_ids: list[int] | None = None,
-                       dialect: str = "sqlite") -> sa.Select:
-    """One row per reached person (columns as ``reach_first``), computed from the raw rows."""
+def first_reach_select(person_ids: list[int] | None = None, dialect: str = "sqlite") -> sa.Select:
+    """One row per reached person and variant (columns as ``reach_first``), computed from the raw rows.
+
+    The counting completions are read once for both variants: each person's first of all of them
+    (awareness courses counted) and their first that is not an awareness course (not counted)."""
     c = completion_t
+    order = (c.c.completed_on, c.c.id)
     ranked = (
         sa.select(
             c.c.id.label("completion_id"),
             c.c.person_id,
             c.c.course_type_id,
             c.c.completed_on,
+            type_t.c.is_awareness,
             sa.func.coalesce(c.c.delivery_council_area_id, course_t.c.council_area_id, UNKNOWN_AREA)
             .label("delivery"),
             _text(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream)).label("funding_stream"),
-            sa.func.row_number().over(partition_by=c.c.person_id, order_by=(c.c.completed_on, c.c.id)).label("rn"),
+            sa.func.row_number().over(partition_by=c.c.person_id, order_by=order).label("rn_all"),
+            sa.func.row_number().over(partition_by=(c.c.person_id, type_t.c.is_awareness), order_by=order)
+            .label("rn_kind"),
         )
         .select_from(c.join(type_t, type_t.c.id == c.c.course_type_id)
                      .outerjoin(course_t, course_t.c.id == c.c.course_id)
                      .outerjoin(booking_t, booking_t.c.id == c.c.booking_id)
                      .outerjoin(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
                      .outerjoin(order_t, order_t.c.id == voucher_t.c.order_id))
-        .where(*counting_conditions(c, include_awareness))
+        .where(*counting_conditions(c))
     )
     if person_ids is not None:
         ranked = ranked.where(among(c.c.person_id, person_ids, dialect))
-    ranked = ranked.subquery("ranked")
+    ranked = ranked.cte("ranked")
+    firsts = sa.union_all(
+        sa.select(ranked, sa.literal(True, sa.Boolean).label("variant")).where(ranked.c.rn_all == 1),
+        sa.select(ranked, sa.literal(False, sa.Boolean).label("variant"))
+        .where(ranked.c.rn_kind == 1, ranked.c.is_awareness.is_(False)),
+    ).subquery("firsts")
     return (
         sa.select(
-            ranked.c.person_id,
-            sa.literal(include_awareness, sa.Boolean),
-            ranked.c.completion_id,
-            ranked.c.completed_on,
-            month_key(ranked.c.completed_on),
-            ranked.c.course_type_id,
+            firsts.c.person_id,
+            firsts.c.variant,
+            firsts.c.completion_id,
+            firsts.c.completed_on,
+            month_key(firsts.c.completed_on),
+            firsts.c.course_type_id,
             sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
             sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA),
-            ranked.c.delivery,
+            firsts.c.delivery,
             _text(employer_t.c.sector),
             _text(person_t.c.age_band),
             _text(person_t.c.sex),
             _text(person_t.c.ethnic_group),
             _text(person_t.c.disability),
-            ranked.c.funding_stream,
+            firsts.c.funding_stream,
         )
         .select_from(
-            ranked.join(person_t, person_t.c.id == ranked.c.person_id).outerjoin(
+            firsts.join(person_t, person_t.c.id == firsts.c.person_id).outerjoin(
                 employer_t, employer_t.c.id == person_t.c.employer_id
             )
         )
-        .where(ranked.c.rn == 1)
     )
 
 
@@ -193,18 +202,26 @@ def among(column, ids: list[int], dialect: str):
     return column.in_(list(ids))
 
 
+def _kept(where, columns: tuple[str, ...]):
+    """The kept rows matching ``where`` counted by ``columns``: read once per statement (a common table
+    expression), so the bases and dimensions below add up a few grouped rows, not every row again."""
+    keys = [first_t.c[c] for c in columns]
+    return sa.select(*keys, sa.func.count().label("n")).where(where).group_by(*keys).cte("kept")
+
+
 def _month_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values()))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
-                  sa.literal(basis, sa.String(10)).label("basis"), first_t.c.month.label("month"),
-                  first_t.c[_BASIS_COLUMN[basis]].label("area"),
-                  first_t.c.course_type_id.label("course_type_id")).where(where)
+        sa.select(kept.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"), kept.c.month.label("month"),
+                  kept.c[_BASIS_COLUMN[basis]].label("area"),
+                  kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _MONTH_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def counted_area(area_column):
@@ -218,17 +235,19 @@ def counted_area(area_column):
 
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values(),
+                         *GROUP_DIMENSIONS))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
+        sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"),
-                  counted_area(first_t.c[_BASIS_COLUMN[basis]]).label("counted"),
-                  sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
-                  first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
+                  counted_area(kept.c[_BASIS_COLUMN[basis]]).label("counted"),
+                  sa.literal(dimension, sa.String(20)).label("dimension"), kept.c[dimension].label("value"),
+                  kept.c.month.label("month"), kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _GROUP_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def regroup(connection: Connection | None = None) -> None:
@@ -277,14 +296,16 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
 
 def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
     dialect = conn.dialect.name
-    kept = _erased_attributes(conn, among(first_t.c.person_id, ids, dialect))
-    theirs = among(first_t.c.person_id, ids, dialect)
-    _add_contributions(conn, theirs, -1)
-    conn.execute(first_t.delete().where(theirs))
-    for variant in VARIANTS:
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids, dialect)))
+    held = sorted(conn.execute(sa.select(first_t.c.person_id).where(among(first_t.c.person_id, ids, dialect))
+                               .distinct()).scalars())
+    kept = {}
+    if held:  # people with kept rows: their old contribution comes off (new people, as imported, have none)
+        kept = _erased_attributes(conn, among(first_t.c.person_id, held, dialect))
+        _add_contributions(conn, among(first_t.c.person_id, held, dialect), -1)
+        conn.execute(first_t.delete().where(among(first_t.c.person_id, held, dialect)))
+    conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(ids, dialect)))
     _restore_attributes(conn, kept)
-    _add_contributions(conn, theirs, +1)
+    _add_contributions(conn, among(first_t.c.person_id, ids, dialect), +1)
 
 
 _PERSON_ATTRIBUTES = ("home_area", "work_area", *PERSON_DIMENSIONS)
@@ -432,8 +453,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     before = (*_kept_tables(conn), _kept_spend(conn))
     kept = _erased_attributes(conn, sa.true())
     conn.execute(first_t.delete())
-    for variant in VARIANTS:
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant)))
+    conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select()))
     _restore_attributes(conn, kept)
     conn.execute(month_t.delete())
     conn.execute(group_t.delete())

@@ -255,7 +255,7 @@ def test_the_waiting_list_email_says_a_voucher_is_kept_not_spent(smtp):
     course = factories.course(capacity=1)
     services.book_for_user(trainee(), course)
     user = trainee()
-    services.book_for_user(user, course, voucher_code=factories.voucher(factories.employer()).code)
+    services.book_for_user(user, course, voucher=factories.voucher(factories.employer()))
     db.session.commit()
     text = _text_to(smtp, user)
     assert "Your place voucher is kept for this booking and used only if you get a place." in text

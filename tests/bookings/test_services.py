@@ -33,7 +33,7 @@ def refused(user, course, voucher_code=None):
     db.session.commit()
     before = snapshot()
     with pytest.raises(DomainError) as info:
-        services.book_for_user(user, course, voucher_code=voucher_code)
+        services.book_for_user(user, course, voucher=vouchers.typed_voucher(voucher_code))
     db.session.rollback()
     assert snapshot() == before
     return info.value
@@ -154,7 +154,7 @@ def test_closed_course_needs_a_voucher_of_that_employer_for_that_course_type(app
     assert refused(user, course, someone_elses.code).message == "that place voucher has been given to someone else"
 
     voucher = factories.voucher(employer, status=VoucherStatus.ASSIGNED, assigned_to=user.person)
-    booking = services.book_for_user(user, course, voucher_code=f"  {voucher.code} ")
+    booking = services.book_for_user(user, course, voucher=vouchers.typed_voucher(f"  {voucher.code} "))
     db.session.commit()
     assert booking.status is BookingStatus.CONFIRMED
     assert booking.voucher_id == voucher.id and booking.source is BookingSource.EMPLOYER
@@ -165,7 +165,7 @@ def test_a_voucher_can_pay_for_a_place_on_an_open_course(app_ctx):
     course = factories.course()
     voucher = factories.voucher(factories.employer())
     user = trainee()
-    booking = services.book_for_user(user, course, voucher_code=voucher.code)
+    booking = services.book_for_user(user, course, voucher=voucher)
     db.session.commit()
     assert booking.voucher_id == voucher.id and voucher.status is VoucherStatus.REDEEMED
     assert voucher.assigned_person_id == user.person_id
@@ -284,12 +284,12 @@ def test_a_cancelled_voucher_place_gives_the_voucher_back(app_ctx):
     course = factories.course(employer_id=employer.id)
     user = trainee()
     voucher = factories.voucher(employer)
-    booking = services.book_for_user(user, course, voucher_code=voucher.code)
+    booking = services.book_for_user(user, course, voucher=voucher)
     services.cancel_booking(booking, by=user)
     db.session.commit()
     assert booking.voucher_id is None
     assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
-    again = services.book_for_user(user, course, voucher_code=voucher.code)
+    again = services.book_for_user(user, course, voucher=voucher)
     db.session.commit()
     assert again.voucher_id == voucher.id
 
@@ -352,7 +352,7 @@ def test_a_voucher_of_an_order_not_yet_confirmed_is_refused(app_ctx):
     assert error.field == "voucher_code"
     assert error.message == "that place voucher cannot be used yet: your employer's order for it has not been confirmed"
     pending.order.status = OrderStatus.INVOICED
-    booking = services.book_for_user(user, course, voucher_code=pending.code)
+    booking = services.book_for_user(user, course, voucher=pending)
     db.session.commit()
     assert booking.voucher_id == pending.id and pending.status is VoucherStatus.REDEEMED
 
@@ -398,7 +398,7 @@ def test_a_voucher_on_the_waiting_list_is_held_not_spent_and_spent_on_promotion(
     course, seat, seat_holder = _full_course()
     voucher = factories.voucher(factories.employer())
     user = trainee()
-    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    waiting = services.book_for_user(user, course, voucher=voucher)
     db.session.commit()
     assert waiting.status is BookingStatus.WAITLISTED and waiting.voucher_id == voucher.id
     assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
@@ -421,14 +421,14 @@ def test_leaving_the_waiting_list_gives_the_held_voucher_back(app_ctx):
     course, _, _ = _full_course()
     voucher = factories.voucher(factories.employer())
     user = trainee()
-    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    waiting = services.book_for_user(user, course, voucher=voucher)
     db.session.commit()
     services.cancel_booking(waiting, by=user)
     db.session.commit()
     assert waiting.voucher_id is None
     assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
     elsewhere = services.book_for_user(user, factories.course(start=datetime.now() + timedelta(days=30)),
-                                       voucher_code=voucher.code)
+                                       voucher=voucher)
     db.session.commit()
     assert elsewhere.status is BookingStatus.CONFIRMED and voucher.status is VoucherStatus.REDEEMED
 
@@ -437,11 +437,11 @@ def test_a_voucher_still_waiting_when_the_course_starts_can_be_used_on_another_c
     course, _, _ = _full_course(start=datetime.now() + timedelta(days=3))
     voucher = factories.voucher(factories.employer())
     user = trainee()
-    waiting = services.book_for_user(user, course, voucher_code=voucher.code)
+    waiting = services.book_for_user(user, course, voucher=voucher)
     other = factories.course(start=datetime.now() + timedelta(days=30))
     db.session.commit()
     after_start = course.starts_at + timedelta(hours=1)
-    booking = services.book(user.person, other, voucher_code=voucher.code, now=after_start)
+    booking = services.book(user.person, other, voucher=voucher, now=after_start)
     db.session.commit()
     assert booking.voucher_id == voucher.id and voucher.status is VoucherStatus.REDEEMED
     assert waiting.voucher_id is None and waiting.status is BookingStatus.WAITLISTED
@@ -457,14 +457,14 @@ def test_vouchers_of_waiting_lists_that_closed_go_back_to_their_holders(runner):
     held = {}
     for name, course in (("started", started), ("completed", completed), ("upcoming", upcoming)):
         voucher = factories.voucher(employer)
-        held[name] = (services.book_for_user(trainee(), course, voucher_code=voucher.code), voucher)
+        held[name] = (services.book_for_user(trainee(), course, voucher=voucher), voucher)
     # A waiting-list place from before vouchers were held: its voucher was marked spent at once.
     legacy_voucher = factories.voucher(employer)
     legacy_booking = factories.booking_on(completed, status=BookingStatus.WAITLISTED, voucher=legacy_voucher)
     legacy_voucher.status = VoucherStatus.REDEEMED
     confirmed_voucher = factories.voucher(employer)
     confirmed = services.book_for_user(trainee(), factories.course(start=datetime.now() + timedelta(days=4)),
-                                       voucher_code=confirmed_voucher.code)
+                                       voucher=confirmed_voucher)
     completed.status = CourseStatus.COMPLETED
     db.session.commit()
 
@@ -488,7 +488,7 @@ def test_cancelling_a_course_gives_back_the_vouchers_of_its_waiting_list(app_ctx
 
     course, _, _ = _full_course()
     voucher = factories.voucher(factories.employer())
-    waiting = services.book_for_user(trainee(), course, voucher_code=voucher.code)
+    waiting = services.book_for_user(trainee(), course, voucher=voucher)
     db.session.commit()
     scheduling.cancel_course(course, "Instructor unwell", factories.user(Role.COORDINATOR))
     db.session.commit()
@@ -499,7 +499,7 @@ def test_cancelling_a_course_gives_back_the_vouchers_of_its_waiting_list(app_ctx
 def test_a_cancelled_voucher_stays_cancelled_when_its_booking_is_cancelled(app_ctx):
     voucher = factories.voucher(factories.employer())
     user = trainee()
-    booking = services.book_for_user(user, factories.course(), voucher_code=voucher.code)
+    booking = services.book_for_user(user, factories.course(), voucher=voucher)
     voucher.status = VoucherStatus.CANCELLED  # the employer's order was cancelled meanwhile
     services.cancel_booking(booking, by=user)
     db.session.commit()

@@ -28,7 +28,7 @@ def test_cancelling_an_invoiced_order_credits_the_places_released_and_leaves_the
     invoice = order.invoice
     before = _invoice_as_issued(invoice)
     used = order.vouchers[0]
-    bookings.book(factories.person("Uma"), factories.course("AWARE"), voucher_code=used.code)
+    bookings.book(factories.person("Uma"), factories.course("AWARE"), voucher=used)
     db.session.commit()
 
     orders.cancel_order(order, by=factories.user(Role.COORDINATOR), reason="Budget withdrawn")
@@ -63,7 +63,7 @@ def test_an_order_never_invoiced_or_with_every_place_used_gets_no_credit_note(ap
     pending = factories.order(factories.employer("Acme"), status=OrderStatus.PENDING)
     orders.cancel_order(pending, by=coordinator, reason="Changed our minds")
     used_up = factories.order(factories.employer("Beta"), places=1)
-    bookings.book(factories.person("Uma"), factories.course("AWARE"), voucher_code=used_up.vouchers[0].code)
+    bookings.book(factories.person("Uma"), factories.course("AWARE"), voucher=used_up.vouchers[0])
     orders.cancel_order(used_up, by=coordinator, reason="Nothing left to release")
     assert db.session.query(CreditNote).count() == 0
 

@@ -63,7 +63,7 @@ def test_a_place_for_an_account_holder_is_an_offer_and_the_employer_never_sees_t
         vouchers.book_staff(offered["acme"], [voucher.id], offered["course"].id, by=offered["contact"])
     db.session.rollback()
     with pytest.raises(DomainError, match="has not accepted the place offered to them yet"):
-        bookings.book(offered["tara"].person, offered["course"], voucher_code=voucher.code,
+        bookings.book(offered["tara"].person, offered["course"], voucher=voucher,
                       booked_by=offered["contact"], source=BookingSource.EMPLOYER)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == 0

@@ -123,15 +123,15 @@ def test_cancelling_releases_unused_places_keeps_used_ones_and_gives_up_waiting_
     open_course = factories.course("AWARE", start=None)
     used_by, waiting = factories.person("Uma"), factories.person("Wes")
     v_used, v_waiting, v_free = order.vouchers
-    bookings.book(used_by, open_course, voucher_code=v_used.code)
-    held = bookings.book(waiting, full, voucher_code=v_waiting.code)
+    bookings.book(used_by, open_course, voucher=v_used)
+    held = bookings.book(waiting, full, voucher=v_waiting)
     assert held.status is BookingStatus.WAITLISTED
     released = orders.cancel_order(order, by=factories.user(Role.COORDINATOR), reason="Budget withdrawn")
     assert {v.id for v in released} == {v_waiting.id, v_free.id}
     assert v_used.status is VoucherStatus.REDEEMED and v_free.status is VoucherStatus.CANCELLED
     assert held.status is BookingStatus.CANCELLED and v_waiting.status is VoucherStatus.CANCELLED
     with pytest.raises(DomainError, match="cancelled"):
-        bookings.book(factories.person(), open_course, voucher_code=v_free.code)
+        bookings.book(factories.person(), open_course, voucher=v_free)
 
 
 def test_the_coordinators_pages_invoice_and_the_home_page_links_to_waiting_orders(client, auth, post_form):

@@ -24,7 +24,7 @@ def test_naming_someone_by_email_never_shows_the_training_they_had_elsewhere(cli
     beta_order = factories.order(beta, places=1, by=beta_contact)
     theirs = vouchers.allocate_one(beta, beta_order, "Bo", "Beta", "bo@beta.example", by=beta_contact).assigned_person
     theirs.date_of_birth = date(1990, 1, 1)
-    bookings.book(theirs, factories.course("AWARE", start=None), voucher_code=beta_order.vouchers[0].code)
+    bookings.book(theirs, factories.course("AWARE", start=None), voucher=beta_order.vouchers[0])
     beta_cert = factories.arranged_certificate(beta, theirs, issued_on=date.today() - timedelta(days=3 * 365 - 30))
     loner = factories.person("Lou", "Own", email="lou@self.example")
     own_cert = factories.certificate(loner, issued_on=date.today() - timedelta(days=3 * 365 - 30))

@@ -30,12 +30,12 @@ def place(app_ctx):
 def test_a_place_given_and_unused_can_pay_for_its_holders_seat(place):
     voucher, amina, course = place
     assert voucher.refusal(amina, course) is None
-    assert usable_voucher(voucher.code, amina, course, lock=False) is voucher
+    assert usable_voucher(voucher, amina, course) is voucher
 
 
 def test_a_spent_place_is_refused_as_taken(place):
     voucher, amina, course = place
-    bookings.book(amina, course, voucher_code=voucher.code)
+    bookings.book(amina, course, voucher=voucher)
     refused = voucher.refusal(amina, factories.course("AWARE"))
     assert refused.taken and "already been used" in refused.message
 
@@ -43,12 +43,12 @@ def test_a_spent_place_is_refused_as_taken(place):
 def test_a_place_held_by_a_waiting_list_booking_is_refused_until_that_place_is_given_up(place):
     voucher, amina, course = place
     bookings.book(factories.person("Someone", "Else"), course)  # the one seat goes
-    held = bookings.book(amina, course, voucher_code=voucher.code)
+    held = bookings.book(amina, course, voucher=voucher)
     assert held.status is BookingStatus.WAITLISTED and held.voucher is voucher
     with pytest.raises(Conflict, match="held for your place on the waiting list"):
-        usable_voucher(voucher.code, amina, factories.course("AWARE"), lock=False)
+        usable_voucher(voucher, amina, factories.course("AWARE"))
     bookings.cancel_booking(held, by=factories.user(Role.COORDINATOR), override_cutoff=True)
-    assert usable_voucher(voucher.code, amina, factories.course("AWARE"), lock=False) is voucher
+    assert usable_voucher(voucher, amina, factories.course("AWARE")) is voucher
 
 
 def test_a_cancelled_place_and_a_place_on_a_cancelled_order_are_refused(place):
@@ -58,7 +58,7 @@ def test_a_cancelled_place_and_a_place_on_a_cancelled_order_are_refused(place):
     refused = voucher.refusal(amina, course)
     assert not refused.taken and "cancelled" in refused.message
     with pytest.raises(DomainError, match="cancelled"):
-        usable_voucher(voucher.code, amina, course, lock=False)
+        usable_voucher(voucher, amina, course)
 
 
 def test_another_organisations_place_is_refused_on_its_closed_course(place):

@@ -166,7 +166,7 @@ def test_an_unused_place_is_resent_or_reassigned_but_a_used_one_is_not(smtp):
     db.session.commit()
     assert first.assigned_person.email == "ben@acme.example"
     assert len(smtp.to("amina@acme.example")) == 2 and len(smtp.to("ben@acme.example")) == 1
-    bookings.book(first.assigned_person, course, voucher_code=first.code)
+    bookings.book(first.assigned_person, course, voucher=first)
     with pytest.raises(DomainError, match="already been used"):
         vouchers.reassign(acme, first, "Cara", "Diaz", "cara@acme.example", by=contact)
     with pytest.raises(DomainError, match="already been used"):
