@@ -4,7 +4,7 @@ from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, Membership
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource, NonCompletion
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role, User, UserRole, UserSession
-from mhfa.bookings.models import Booking, BookingSource, BookingStatus
+from mhfa.bookings.models import Booking, BookingSource, BookingStatus, CourseInterest
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import (
     CalendarFeed,
@@ -40,8 +40,8 @@ from mhfa.security.ratelimit import RateLimitCounter
 __all__ = [
     "AgeBand", "AgeGroup", "AreaPopulation", "AttendanceMark", "AttendanceStatus", "AuditEvent", "Booking",
     "BookingSource", "BookingStatus", "CalendarFeed", "Certificate", "CertificateReissue", "ClosedCourseRequest",
-    "Completion", "CompletionSource", "CouncilArea", "Course", "CourseSession", "CourseStatus", "CourseType",
-    "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup", "FeedKind", "ForecastJob",
+    "Completion", "CompletionSource", "CouncilArea", "Course", "CourseInterest", "CourseSession", "CourseStatus",
+    "CourseType", "DeliveryMode", "Disability", "Employer", "EmployerContact", "EthnicGroup", "FeedKind", "ForecastJob",
     "ForecastRun", "IdempotencyKey", "Instructor", "Invoice", "InvoiceCounter", "Membership", "NonCompletion",
     "Order", "OrderStatus", "OutboxMessage", "OutboxStatus", "OutcomeAnswer", "OutcomeCourseType", "OutcomeInvite",
     "OutcomeOptOut", "Person", "PersonSource", "PlaceVoucher", "ProgrammeSettings", "Questionnaire",

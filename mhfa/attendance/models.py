@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 class AttendanceStatus(enum.Enum):
     PRESENT = "present"
     ABSENT = "absent"
+    WITHDREW = "withdrew"  # came, then left part-way (the mark carries the reason)
+
+    @property
+    def label(self) -> str:
+        return {AttendanceStatus.PRESENT: "Present", AttendanceStatus.ABSENT: "Absent",
+                AttendanceStatus.WITHDREW: "Withdrew"}[self]
 
 
 class AttendanceMark(db.Model):
@@ -35,6 +41,8 @@ class AttendanceMark(db.Model):
     status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
     marked_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Why the trainee left part-way (a "withdrew" mark only).
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     booking: Mapped[Booking] = relationship()
     session: Mapped[CourseSession] = relationship()
@@ -70,8 +78,25 @@ class Completion(db.Model):
     course: Mapped[Course | None] = relationship()
 
 
+class NonCompletionReason(enum.Enum):
+    """Why a booking ended without completion."""
+
+    DID_NOT_ATTEND = "did_not_attend"  # absent from every session
+    WITHDREW = "withdrew"  # left part-way (a "withdrew" mark, with its reason)
+    ABSENT_FROM_SESSION = "absent_from_session"  # missed some sessions
+    COURSE_CANCELLED = "course_cancelled"
+
+    @property
+    def label(self) -> str:
+        return {NonCompletionReason.DID_NOT_ATTEND: "Did not attend",
+                NonCompletionReason.WITHDREW: "Withdrew part-way",
+                NonCompletionReason.ABSENT_FROM_SESSION: "Absent from a session",
+                NonCompletionReason.COURSE_CANCELLED: "Course cancelled"}[self]
+
+
 class NonCompletion(db.Model):
-    """A confirmed trainee who did not complete a course, with the sessions they missed (recorded on completion)."""
+    """A confirmed trainee who did not complete a course: why, and the sessions they missed (recorded on
+    completion, or when the course is cancelled)."""
 
     __tablename__ = "non_completion"
 
@@ -81,6 +106,20 @@ class NonCompletion(db.Model):
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
     missed_session_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: None on records made before reasons were kept (read them with ``why``).
+    reason: Mapped[NonCompletionReason | None] = mapped_column(str_enum(NonCompletionReason))
+    #: The reason a trainee gave for withdrawing.
+    detail: Mapped[str | None] = mapped_column(sa.String(200))
+    #: An employer's place left unused by a no-show: returned to the employer (True) or spent (False); None
+    #: when no employer's place was involved.
+    place_returned: Mapped[bool | None]
+    #: That employer's place (kept when it went back, as the booking then no longer holds it).
+    voucher_id: Mapped[int | None] = mapped_column(index=True)
 
     booking: Mapped[Booking] = relationship()
     person: Mapped[Person] = relationship()
+
+
+def why(record: NonCompletion) -> NonCompletionReason:
+    """The record's reason; for one made before reasons were kept, absent from the sessions it lists."""
+    return record.reason or NonCompletionReason.ABSENT_FROM_SESSION

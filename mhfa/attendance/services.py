@@ -13,15 +13,23 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource, NonCompletion
+from mhfa.attendance.models import (
+    AttendanceMark,
+    AttendanceStatus,
+    Completion,
+    CompletionSource,
+    NonCompletion,
+    NonCompletionReason,
+)
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
+from mhfa.bookings.deadlines import no_show_spends_place
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, course_instructor
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
-from mhfa.locks import lock_course
+from mhfa.locks import lock_course, lock_vouchers
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, to_london, utcnow
 
@@ -136,18 +144,35 @@ def marking_refusal(session: CourseSession, now: datetime | None = None) -> str 
     return None
 
 
+def _checked_reason(status: AttendanceStatus, reason: str | None) -> str | None:
+    """A "withdrew" mark needs the reason the trainee left (200 characters at most); other marks carry none."""
+    if status is not AttendanceStatus.WITHDREW:
+        return None
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError("Enter why the trainee withdrew", field="marks")
+    if len(reason) > 200:
+        raise DomainError("The reason for withdrawing must be 200 characters or fewer", field="marks")
+    return reason
+
+
 def _set_mark(session: CourseSession, booking: Booking, status: AttendanceStatus, by: User | None,
-              existing: AttendanceMark | None, now: datetime, **details) -> AttendanceMark | None:
+              existing: AttendanceMark | None, now: datetime, withdrew_reason: str | None = None,
+              **details) -> AttendanceMark | None:
     """Write one mark (if it changes) and its audit entry; None when nothing changed."""
     before = existing.status.value if existing else None
-    if existing is not None and existing.status is status:
+    withdrew_reason = _checked_reason(status, withdrew_reason)
+    if existing is not None and existing.status is status and existing.reason == withdrew_reason:
         return None
     mark = existing or AttendanceMark(booking_id=booking.id, session_id=session.id)
     mark.status = status
+    mark.reason = withdrew_reason
     mark.marked_by_user_id = getattr(by, "id", None)
     mark.marked_at = now
     db.session.add(mark)
     db.session.flush()
+    if withdrew_reason:
+        details["withdrew_reason"] = withdrew_reason
     audit.record("attendance.marked", mark, by, course_id=session.course_id, session_id=session.id,
                  booking_id=booking.id, person_id=booking.person_id, before=before, after=status.value, **details)
     return mark
@@ -162,8 +187,10 @@ def _booking_of(course: Course, booking_id: int) -> Booking:
 
 
 def mark_register(session: CourseSession, statuses: dict[int, AttendanceStatus], by: User,
-                  now: datetime | None = None) -> int:
-    """Mark trainees (booking id -> present/absent) for one session; the number of marks changed.
+                  now: datetime | None = None, reasons: dict[int, str] | None = None) -> int:
+    """Mark trainees (booking id -> present/absent/withdrew) for one session; the number of marks changed.
+
+    A "withdrew" mark (left part-way) needs the reason in ``reasons`` (booking id -> text).
 
     Refused, with nothing changed, for anyone without a confirmed place, for a session not started, a
     cancelled course or a completed one (see :func:`correct_mark`).
@@ -181,7 +208,8 @@ def mark_register(session: CourseSession, statuses: dict[int, AttendanceStatus],
     changed = 0
     for booking_id, status in statuses.items():
         booking = _booking_of(course, booking_id)
-        if _set_mark(session, booking, status, by, marks.get((booking.id, session.id)), now):
+        if _set_mark(session, booking, status, by, marks.get((booking.id, session.id)), now,
+                     withdrew_reason=(reasons or {}).get(booking_id)):
             changed += 1
     return changed
 
@@ -269,13 +297,39 @@ def _complete_booking(course: Course, booking: Booking) -> Completion:
     return completion
 
 
-def _record_non_completion(course: Course, booking: Booking, missed: list[CourseSession]) -> NonCompletion:
+def _record_non_completion(course: Course, booking: Booking, missed: list[CourseSession], marks) -> NonCompletion:
+    """Why the booking ended without completion: withdrew (a "withdrew" mark, its reason kept), did not attend
+    (absent from every session) or absent from a session; and a no-show's employer place, spent or returned."""
     record = db.session.scalar(sa.select(NonCompletion).where(NonCompletion.booking_id == booking.id))
     if record is None:
         record = NonCompletion(course_id=course.id, booking_id=booking.id, person_id=booking.person_id)
         db.session.add(record)
     record.missed_session_ids = [s.id for s in missed]
+    withdrew = [m for s in course.sessions if (m := marks.get((booking.id, s.id))) is not None
+                and m.status is AttendanceStatus.WITHDREW]
+    if withdrew:
+        record.reason, record.detail = NonCompletionReason.WITHDREW, withdrew[0].reason
+    elif len(missed) == len(course.sessions):
+        record.reason, record.detail = NonCompletionReason.DID_NOT_ATTEND, None
+    else:
+        record.reason, record.detail = NonCompletionReason.ABSENT_FROM_SESSION, None
+    if record.reason is NonCompletionReason.DID_NOT_ATTEND and booking.voucher_id is not None \
+            and record.place_returned is None:
+        record.voucher_id = booking.voucher_id
+        record.place_returned = _no_show_place(booking)
     return record
+
+
+def _no_show_place(booking: Booking) -> bool:
+    """Apply the no-show rule to the booking's employer place (the caller holds the course lock); whether it
+    went back to the employer."""
+    if no_show_spends_place():  # the programme's rule (mhfa.bookings.deadlines)
+        return False
+    lock_vouchers([booking.voucher_id])
+    voucher = booking.voucher
+    booking.voucher = None
+    voucher.take_back()  # the employer's again, to give to someone else
+    return True
 
 
 @dataclass
@@ -323,7 +377,8 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
         raise DomainError("Nobody has a confirmed place on this course, so there is nobody to complete")
     with db.session.no_autoflush:  # the register's rows are inserted together, in one flush
         completions = [_complete_booking(course, b) for b in preview.completing]
-        not_completed = [_record_non_completion(course, b, missed) for b, missed in preview.not_completing]
+        marks = marks_for(course)
+        not_completed = [_record_non_completion(course, b, missed, marks) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
     audit.record("course.completed", course, by, before=CourseStatus.PUBLISHED.value,
@@ -345,7 +400,7 @@ class Correction:
 
 
 def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStatus, by: User, reason: str,
-                 now: datetime | None = None) -> Correction:
+                 now: datetime | None = None, withdrew_reason: str | None = None) -> Correction:
     """Change a mark of a completed course: coordinators only, with a reason; the completion follows.
 
     A trainee now present at every session gets a Completion (and loses their NonCompletion); one who
@@ -365,6 +420,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
     booking = _booking_of(course, booking_id)
     marks = marks_for(course)
     mark = _set_mark(session, booking, status, by, marks.get((booking.id, session.id)), now,
+                     withdrew_reason=withdrew_reason or (reason if status is AttendanceStatus.WITHDREW else None),
                      reason=reason, after_completion=True)
     if mark is None:
         raise DomainError("That is already the mark for this trainee: nothing changed", field="status")
@@ -387,7 +443,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
                 audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
                              after="completed", booking_id=booking.id)
     else:
-        _record_non_completion(course, booking, missed)
+        _record_non_completion(course, booking, missed, marks)
         correction.no_longer_completed = completion is not None
     db.session.flush()
     return correction

@@ -11,6 +11,7 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.attendance import services
 from mhfa.attendance.forms import MARK_PREFIX, ActionForm, RegisterForm
+from mhfa.attendance.models import why
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
 from mhfa.courses.feeds import feed_for
@@ -48,6 +49,7 @@ def course_registers(course_id: int):
         course=course,
         preview=services.completion_preview(course),
         not_completed=services.non_completions(course),
+        why=why,
         refusals={s.id: services.marking_refusal(s) for s in course.sessions},
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         too_early=services.too_early_to_complete(course),
@@ -83,7 +85,8 @@ def register(session_id: int):
     if form.validate_on_submit():
         statuses = form.statuses(request.form)
         if not form.form_errors:
-            outcome = flow.attempt(services.mark_register, session, statuses, current_user, form=form)
+            outcome = flow.attempt(services.mark_register, session, statuses, current_user,
+                                   reasons=form.reasons(request.form), form=form)
             if outcome.ok:
                 flash(f"Register saved: {outcome.value} {'mark' if outcome.value == 1 else 'marks'} changed.",
                       "success")

@@ -1,12 +1,16 @@
 """The dates that govern a course's bookings: when booking closes, until when a place can be cancelled
-online, whether a freed seat still goes to the waiting list, and whom to contact after that."""
+online, whether a freed seat still goes to the waiting list, whom to contact after that, and what a
+no-show who did not cancel in time costs an employer's place."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
 from mhfa.courses.models import Course, CourseStatus
+from mhfa.extensions import db
+from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import format_london, london_to_utc, to_london, utcnow
 
 #: When a course sets no cancellation cut-off, trainees can cancel online until this many calendar days
@@ -59,3 +63,11 @@ def contact_for(course: Course) -> str:
 def waiting_list_moves(course: Course, now: datetime) -> bool:
     """Whether a seat that frees now goes to the waiting list: a published course not yet started."""
     return course.status is CourseStatus.PUBLISHED and (course.starts_at is None or now < course.starts_at)
+
+
+def no_show_spends_place() -> bool:
+    """The programme's rule for an employer's place whose holder did not come and had not cancelled before the
+    cut-off: spent (True, the default) or returned to the employer (the programme settings)."""
+    rule = db.session.scalar(sa.select(ProgrammeSettings.no_show_spends_place).order_by(ProgrammeSettings.id)
+                             .limit(1))
+    return True if rule is None else rule

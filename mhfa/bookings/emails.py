@@ -138,3 +138,12 @@ def waiting_list_offer_expired(booking: Booking) -> None:
     send("waiting_list_offer_expired", to=booking.person.email,
          subject=f"The place offered to you has gone to the next person: {_course_name(course)}",
          booking=booking, course=course)
+
+
+def course_for_interest(interest, course: Course) -> None:
+    """A course the person asked to be told about has been published (sent once per request)."""
+    where = "online" if interest.council_area is None else f"in {interest.council_area.name}"
+    day = format_london(course.starts_at, '%-d %B %Y')
+    send("course_interest", to=interest.person.email,
+         subject=f"A course you asked about: {_course_name(course)} {where}, {day}",
+         person=interest.person, course=course, where=where, booking=None)

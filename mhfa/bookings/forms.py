@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
@@ -46,3 +46,16 @@ class AnswerOfferForm(FlaskForm):
 
 class GiveBackForm(FlaskForm):
     give_back = SubmitField("Give the place back")
+
+
+class InterestForm(FlaskForm):
+    """Tell me when there's a course: which course type, and where (a council area or online)."""
+
+    course_type_id = SelectField("Which course?", coerce=int, validators=[InputRequired("Choose the course")])
+    council_area_id = SelectField("Where?", coerce=int, validators=[InputRequired("Choose a council area, or online")],
+                                  description="The council area you could travel to a course in, or online.")
+    submit = SubmitField("Tell me when there's a course")
+
+
+class RemoveInterestForm(FlaskForm):
+    submit = SubmitField("Stop")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mhfa.attendance.models import Completion, NonCompletion
+from mhfa.attendance.models import Completion, NonCompletion, NonCompletionReason
 from mhfa.auth.models import User
 from mhfa.bookings.deadlines import waiting_list_moves
 from mhfa.bookings.models import Booking, BookingStatus
@@ -135,15 +135,22 @@ class MyCourses:
     outcomes: dict[int, str] = field(default_factory=dict)   # a past booking's id: what came of it
 
 
+def _place_note(record: NonCompletion) -> str:
+    if record.place_returned is None:
+        return ""
+    return (" Your employer's place went back to them." if record.place_returned
+            else " Your employer's place was used up.")
+
+
 def _outcomes(past: list[Booking]) -> dict[int, str]:
     """For each past booking, whether the trainee completed the course, and if not, why."""
     ids = [b.id for b in past]
     if not ids:
         return {}
     completed = set(db.session.scalars(sa.select(Completion.booking_id).where(Completion.booking_id.in_(ids))))
-    missed = dict(db.session.execute(
-        sa.select(NonCompletion.booking_id, NonCompletion.missed_session_ids).where(NonCompletion.booking_id.in_(ids))
-    ).all())
+    records = {record.booking_id: record for record in db.session.scalars(
+        sa.select(NonCompletion).where(NonCompletion.booking_id.in_(ids)))}
+    missed = {booking_id: record.missed_session_ids for booking_id, record in records.items()}
     outcomes = {}
     for booking in past:
         course = booking.course
@@ -151,6 +158,12 @@ def _outcomes(past: list[Booking]) -> dict[int, str]:
             outcomes[booking.id] = "You were on the waiting list and did not get a place."
         elif booking.id in completed:
             outcomes[booking.id] = "Completed."
+        elif booking.id in records and records[booking.id].reason is NonCompletionReason.WITHDREW:
+            detail = records[booking.id].detail
+            outcomes[booking.id] = ("Did not complete: you withdrew part-way" + (f" ({detail})" if detail else "")
+                                    + ". A certificate needs every session.")
+        elif booking.id in records and records[booking.id].reason is NonCompletionReason.DID_NOT_ATTEND:
+            outcomes[booking.id] = "Did not complete: you did not attend." + _place_note(records[booking.id])
         elif booking.id in missed:
             days = [format_london(s.starts_at, "%-d %B %Y") for s in course.sessions
                     if s.id in set(missed[booking.id] or [])]

@@ -13,7 +13,8 @@ from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from mhfa.courses.models import Course
+    from mhfa.areas.models import CouncilArea
+    from mhfa.courses.models import Course, CourseType
     from mhfa.employers.models import PlaceVoucher
     from mhfa.people.models import Person
 
@@ -88,3 +89,25 @@ class Booking(db.Model):
     answer_token: Mapped[str | None] = mapped_column(sa.String(64))
 
     transferred_from: Mapped[Booking | None] = relationship(remote_side=[id], foreign_keys=[transferred_from_id])
+
+
+class CourseInterest(db.Model):
+    """"Tell me when there's a course": a person waiting for a course type in a council area (none: online).
+
+    Emailed once, when the first matching course is published (``notified_at``, ``notified_course_id``).
+    """
+
+    __tablename__ = "course_interest"
+    __table_args__ = (sa.Index("ix_course_interest_waiting", "course_type_id", "council_area_id", "notified_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"))
+    council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_course_id: Mapped[int | None] = mapped_column(sa.ForeignKey("course.id"))
+
+    person: Mapped[Person] = relationship()
+    course_type: Mapped[CourseType] = relationship()
+    council_area: Mapped[CouncilArea | None] = relationship()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
+from mhfa.attendance.models import NonCompletion, NonCompletionReason
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import emails, offers
@@ -344,6 +345,10 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
         .execution_options(populate_existing=True)
     ))
     for booking in released:
+        if booking.status is BookingStatus.CONFIRMED:  # why this place ended without completion
+            db.session.add(NonCompletion(course_id=course.id, booking_id=booking.id, person_id=booking.person_id,
+                                         missed_session_ids=[], reason=NonCompletionReason.COURSE_CANCELLED,
+                                         detail=reason[:200], recorded_at=now))
         return_voucher(booking)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now

@@ -5,13 +5,15 @@ from flask_login import current_user
 from mhfa import flow
 from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.bookings import deadlines, listings, offers, services, transfers, vouchers
+from mhfa.bookings import deadlines, interest, listings, offers, services, transfers, vouchers
 from mhfa.bookings.forms import (
     AnswerOfferForm,
     BookingForm,
     CancelBookingForm,
     CancelForTraineeForm,
     GiveBackForm,
+    InterestForm,
+    RemoveInterestForm,
     TransferForm,
 )
 from mhfa.bookings.models import BookingStatus
@@ -263,3 +265,49 @@ def waiting_list_place(token: str):
         expired=expired,
         token=token,
     ), status
+
+
+# --- "tell me when there's a course" ------------------------------------------------------------------
+
+@bp.route("/courses/interest", methods=["GET", "POST"])
+@login_required
+def course_interest():
+    """Ask to be emailed when a course of a type is published in a council area (or online)."""
+    types, areas = interest.choices()
+    form = InterestForm()
+    form.course_type_id.choices = [(0, "Choose a course")] + [(kind.id, kind.name) for kind in types]
+    form.council_area_id.choices = ([(-1, "Choose where"), (interest.ONLINE, "Online")]
+                                    + [(area.id, area.name) for area in areas])
+    if request.method == "GET":
+        form.course_type_id.data = request.args.get("course_type_id", type=int)
+        form.council_area_id.data = request.args.get("council_area_id", type=int)
+    if form.validate_on_submit():
+        outcome = flow.attempt(interest.register_interest, current_user.person, form.course_type_id.data,
+                               form.council_area_id.data, form=form)
+        if outcome.ok:
+            asked = outcome.value
+            flash(f"We will email you when there is a {asked.course_type.name} course {interest.where(asked)}.",
+                  "success")
+            return redirect(url_for(".course_interest"))
+    return render_template("bookings/interest.html", form=form, mine=interest.interests_of(current_user.person),
+                           where=interest.where, remove_form=RemoveInterestForm()), flow.status(form)
+
+
+@bp.route("/courses/interest/<int:interest_id>/remove", methods=["POST"])
+@login_required
+def remove_interest(interest_id: int):
+    """Stop asking to be told about a course."""
+    form = RemoveInterestForm()
+    if not form.validate_on_submit():
+        flash("The form expired: try again", "error")
+        return redirect(url_for(".course_interest"))
+    removed = flow.found_or_404(flow.attempt, interest.withdraw_interest, current_user.person, interest_id).value
+    flash(f"You will no longer be emailed about {removed.course_type.name} {interest.where(removed)}.", "success")
+    return redirect(url_for(".course_interest"))
+
+
+@bp.route("/manage/demand")
+@role_required(Role.COORDINATOR)
+def demand():
+    """Who is waiting for a course: interest by council area and course type."""
+    return render_template("bookings/demand.html", rows=interest.demand())

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
-from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion, NonCompletionReason
 from mhfa.auth.models import Role, User
 from mhfa.bookings import offers, transfers
 from mhfa.bookings import services as bookings
-from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.bookings.models import Booking, BookingStatus, CourseInterest
 from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
 from mhfa.courses import feeds, standing
@@ -34,6 +34,7 @@ from mhfa.employers.models import (
 )
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.people.models import Person
 
 ILLUSTRATIVE_SOURCE = ("Illustrative demo figures, not official statistics: no ONS figures ship with MHFA Reach "
                        "(load the Census 2021 tables to replace them)")
@@ -60,6 +61,7 @@ def fill_features(builder, logins: dict[str, str]) -> None:
         _instructor_standing(users.get(Role.INSTRUCTOR.value), builder.today)
         _transfers(users, coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
         _waiting_list_seats(coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
+        _interest(users, datetime.combine(builder.today, time(12), tzinfo=UTC))
     db.session.flush()
 
 
@@ -94,6 +96,19 @@ def _non_completions_of(bookings) -> None:
     rows = [{"booking_id": booking_id, "course_id": course_id, "person_id": person_id,
              "missed_session_ids": [s for s in sessions.get(course_id, []) if (booking_id, s) not in present],
              "recorded_at": ends_at} for booking_id, course_id, person_id, ends_at in missing]
+    withdrew = None  # the first who came and then missed a session left part-way, with a reason
+    for row in rows:
+        every = len(row["missed_session_ids"]) == len(sessions.get(row["course_id"], []))
+        row["reason"] = (NonCompletionReason.DID_NOT_ATTEND if every else NonCompletionReason.ABSENT_FROM_SESSION).value
+        row["detail"] = None
+        if withdrew is None and not every:
+            mark = db.session.scalar(sa.select(AttendanceMark).where(
+                AttendanceMark.booking_id == row["booking_id"],
+                AttendanceMark.session_id == row["missed_session_ids"][0]))
+            if mark is not None:
+                mark.status, mark.reason = AttendanceStatus.WITHDREW, "Felt unwell and went home at lunchtime"
+                row["reason"], row["detail"] = NonCompletionReason.WITHDREW.value, mark.reason
+                withdrew = row
     db.session.execute(sa.insert(NonCompletion), rows)
 
 
@@ -301,3 +316,26 @@ def _waiting_list_seats(coordinator: User, now: datetime) -> None:
                                         now=now)
         except DomainError:
             continue
+
+
+def _interest(users: dict, now: datetime) -> None:
+    """People waiting for a course without a date ("tell me when there's a course"), by area and course type,
+    for the programme team's demand page: the demo trainee among them, and a few already told of a course."""
+    areas = list(db.session.scalars(sa.select(CouncilArea.id).where(CouncilArea.in_target_region.is_(True))
+                                    .order_by(CouncilArea.name)))
+    kinds = list(db.session.scalars(sa.select(CourseType.id).order_by(CourseType.id)))
+    people = list(db.session.scalars(sa.select(Person.id).where(Person.erased_at.is_(None)).order_by(Person.id)
+                                     .limit(40)))
+    trainee = users.get(Role.TRAINEE.value)
+    if trainee is not None and trainee.person_id is not None:
+        people.insert(0, trainee.person_id)
+    if not areas or not kinds:
+        return
+    rows = []
+    for n, person_id in enumerate(dict.fromkeys(people)):
+        area = None if n % 5 == 4 else areas[(n * 3) % len(areas)]  # one in five: online
+        told = n % 7 == 6
+        rows.append({"person_id": person_id, "course_type_id": kinds[(n * 2) % min(len(kinds), 3)],
+                     "council_area_id": area, "created_at": now - timedelta(days=3 + n),
+                     "notified_at": now - timedelta(days=1) if told else None})
+    db.session.execute(sa.insert(CourseInterest), rows)

@@ -27,7 +27,20 @@ def _supplier() -> dict:
                 "sort_code": settings.bank_sort_code, "account_number": settings.bank_account_number}
     return {"supplier_name": config["MHFA_SUPPLIER_NAME"],
             "supplier_address": config["MHFA_SUPPLIER_ADDRESS"].splitlines(),
-            "vat_number": config["MHFA_VAT_NUMBER"], "contact_email": config["MHFA_CONTACT_EMAIL"], "bank": bank}
+            "vat_number": config["MHFA_VAT_NUMBER"], "contact_email": config["MHFA_CONTACT_EMAIL"], "bank": bank,
+            "no_show_terms": no_show_terms(settings)}
+
+
+def no_show_terms(settings: ProgrammeSettings | None = None) -> str:
+    """The programme's rule for a place whose holder does not come, as the order page and invoice state it."""
+    if settings is None:
+        settings = db.session.scalar(sa.select(ProgrammeSettings).order_by(ProgrammeSettings.id).limit(1))
+    if settings is None or settings.no_show_spends_place:
+        return ("A place whose holder does not attend, and whose booking was not cancelled before the course's "
+                "cancellation cut-off, is spent: it is not refunded or given back. A booking cancelled before the "
+                "cut-off gives the place back to its holder.")
+    return ("A place whose holder does not attend is given back to you after the course, to give to someone "
+            "else; a booking cancelled before the course's cancellation cut-off gives the place back to its holder.")
 
 
 def invoice_html(invoice: Invoice) -> str:

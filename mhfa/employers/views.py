@@ -218,7 +218,8 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
         holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
-        may_give_birth=vouchers.may_give_date_of_birth,
+        may_give_birth=vouchers.may_give_date_of_birth, no_shows=vouchers.no_shows(order),
+        no_show_terms=invoices.no_show_terms(),
     ), status
 
 

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa import dates, names
+from mhfa.attendance.models import NonCompletion
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
@@ -330,6 +331,16 @@ def holders(order: Order) -> dict[int, Booking]:
                                .where(PlaceVoucher.order_id == order.id, Booking.status != BookingStatus.CANCELLED)
                                .options(joinedload(Booking.course).joinedload(Course.course_type)))
     return {booking.voucher_id: booking for booking in found}
+
+
+def no_shows(order: Order) -> dict[int, NonCompletion]:
+    """The order's places whose holder did not attend, by voucher id, with what the programme's rule did to each
+    (spent, or returned to the employer)."""
+    found = db.session.scalars(
+        sa.select(NonCompletion).join(PlaceVoucher, PlaceVoucher.id == NonCompletion.voucher_id)
+        .where(PlaceVoucher.order_id == order.id).order_by(NonCompletion.id)
+        .options(joinedload(NonCompletion.booking).joinedload(Booking.course).joinedload(Course.course_type)))
+    return {record.voucher_id: record for record in found}
 
 
 def holder(voucher: PlaceVoucher) -> Booking | None:

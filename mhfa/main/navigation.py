@@ -42,8 +42,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("My courses", "bookings.my_courses", frozenset({Role.TRAINEE}), (
         Link("My courses and certificates", "bookings.my_courses"),
         Link("Places offered to me", "employers.place_offers"),
+        Link("Tell me when there's a course", "bookings.course_interest"),
         Link("Add my courses to my calendar", "courses.trainee_calendar"),
-    ), also=("bookings.cancel",)),
+    ), also=("bookings.cancel", "bookings.transfer", "bookings.waiting_list_place", "bookings.remove_interest")),
     Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
         Link("My teaching", "attendance.my_teaching"),
         Link("Add my teaching to my calendar", "courses.instructor_calendar"),
@@ -66,9 +67,11 @@ SECTIONS: tuple[Section, ...] = (
         Link("Add an instructor", "courses.new_instructor"),
         Link("Instructors at risk of lapsing", "courses.instructors_at_risk"),
         Link("Area calendars", "courses.area_calendars"),
+        Link("Demand: people waiting for a course", "bookings.demand"),
         Link("Certificates", "certificates.find_certificate"),
         Link("Course evaluations", "outcomes.evaluation_settings"),
     ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking",
+             "bookings.transfer_trainee_booking", "bookings.demand",
              "outcomes.evaluation_settings")),
     Section("Employers", "employers.manage_organisations", COORDINATOR, (
         Link("Organisations", "employers.manage_organisations"),

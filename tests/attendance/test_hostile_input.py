@@ -20,3 +20,19 @@ def test_a_booking_id_too_large_for_the_database_is_refused_not_a_500(client, au
         assert response.status_code == 422, huge
         assert "does not have a confirmed place" in response.get_data(as_text=True)
     assert _marks() == 0
+
+
+def test_a_withdrew_mark_without_a_reason_or_with_a_huge_one_is_refused(client, auth, post_form):
+    course, teacher, (a, _) = factories.taught_course()
+    db.session.commit()
+    auth.login(teacher)
+    url = f"/teaching/sessions/{course.sessions[0].id}/register"
+    for reason in ("", "   ", "x" * 201):
+        response = post_form(url, {f"mark-{a.id}": "withdrew", f"reason-{a.id}": reason})
+        assert response.status_code == 422, reason
+        assert "withdr" in response.get_data(as_text=True)
+    for reason in ("\x00 left", "<script>alert(1)</script>", "🙂" * 60):
+        response = post_form(url, {f"mark-{a.id}": "withdrew", f"reason-{a.id}": reason, f"reason-{2**70}": "x",
+                                   "reason-x": "y"})
+        assert response.status_code in (302, 400, 422), reason  # a NUL byte: 400, as everywhere
+    assert _marks() <= 1

@@ -123,7 +123,7 @@ def test_a_held_voucher_is_spent_on_acceptance_and_given_back_on_expiry(app_ctx)
     held = services.book_for_user(holder, course)
     paid, other = trainee(), trainee()
     voucher = factories.voucher(factories.employer(), assigned_to=paid.person)
-    waiting = services.book_for_user(paid, course, voucher_code=voucher.code)
+    waiting = services.book_for_user(paid, course, voucher=voucher)
     services.book_for_user(other, course)
     assert voucher.status is VoucherStatus.ASSIGNED
     services.cancel_booking(held, by=holder)

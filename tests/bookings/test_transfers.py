@@ -63,7 +63,7 @@ def test_the_place_voucher_moves_with_the_booking(app_ctx):
     old, new = two_dates()
     user = trainee()
     voucher = factories.voucher(factories.employer(), assigned_to=user.person)
-    booking = services.book_for_user(user, old, voucher_code=voucher.code)
+    booking = services.book_for_user(user, old, voucher=voucher)
     assert voucher.status is VoucherStatus.REDEEMED
     moved = transfers.transfer_booking(booking, new, by=user).booking
     db.session.commit()
@@ -75,7 +75,7 @@ def test_a_voucher_of_a_cancelled_order_does_not_move(app_ctx):
     old, new = two_dates()
     user = trainee()
     voucher = factories.voucher(factories.employer(), assigned_to=user.person)
-    booking = services.book_for_user(user, old, voucher_code=voucher.code)
+    booking = services.book_for_user(user, old, voucher=voucher)
     voucher.order.status = OrderStatus.CANCELLED
     db.session.commit()
     with pytest.raises(Conflict, match="voucher paying for this booking cannot move: .*cancelled"):

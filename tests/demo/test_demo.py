@@ -243,6 +243,15 @@ def test_the_demo_fills_the_tables_behind_visible_features(history):
     assert "Illustrative demo figures, not official statistics" in population_source("sex")
     # Bookings moved to another date, each pointing back at the one it replaced.
     assert db.session.scalar(sa.select(sa.func.count()).where(Booking.transferred_from_id.is_not(None)))
+    # Why bookings ended without completion: did not attend, absent from a session, withdrew (with the reason).
+    from mhfa.attendance.models import NonCompletionReason
+    reasons = set(db.session.scalars(sa.select(NonCompletion.reason)))
+    assert {NonCompletionReason.DID_NOT_ATTEND, NonCompletionReason.WITHDREW} <= reasons, reasons
+    # People waiting for a course without a date, by area and type (some already told of one).
+    from mhfa.bookings.interest import demand
+    rows = demand()
+    assert len({row.area for row in rows}) >= 3 and any(row.area == "Online" for row in rows)
+    assert sum(row.waiting for row in rows) and sum(row.told for row in rows)
     # A seat offered from a waiting list for a limited time, and one given at once that can be given back.
     assert db.session.scalar(sa.select(sa.func.count()).where(Booking.offer_expires_at.is_not(None)))
     assert db.session.scalar(sa.select(sa.func.count()).where(Booking.answer_token.is_not(None),
