@@ -1,7 +1,7 @@
 """outbox deferred rendering: a message may be written as its kind and payload, rendered when first sent
 
 Revision ID: 2026_12_06_93
-Revises: 2026_12_06_86
+Revises: 2026_12_06_88
 Create Date: 2026-12-06 20:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "2026_12_06_93"
-down_revision = "2026_12_06_86"
+down_revision = "2026_12_06_88"
 branch_labels = None
 depends_on = None
 
