@@ -18,7 +18,7 @@ from benchmarks.reach import import_file
 
 NAME = "imports"
 ROWS = 100_000
-TARGET = 10_000
+TARGET = 30_000
 
 
 def run(ctx: Context) -> list[Figure]:

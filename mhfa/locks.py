@@ -67,6 +67,28 @@ def lock_person(person: Person) -> None:
         db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update(key_share=True))
 
 
+def lock_person_id(person_id: int) -> Person | None:
+    """``lock_person`` for a person not loaded yet: on PostgreSQL the lock reads the row too (one statement)."""
+    if is_postgresql():
+        return db.session.scalar(sa.select(Person).where(Person.id == person_id).with_for_update(key_share=True)
+                                 .execution_options(populate_existing=True))
+    return db.session.get(Person, person_id)
+
+
+def lock_course_id(course_id: int, *options) -> Course | None:
+    """``lock_course`` for a course not loaded yet: hold its row and read it, with ``options`` (eager loads of
+    what the caller will show), once: one statement on PostgreSQL (``FOR NO KEY UPDATE OF course``), the
+    no-op write and one read on SQLite. None when there is no such course."""
+    db.session.flush()
+    query = (sa.select(Course).where(Course.id == course_id).options(*options)
+             .execution_options(populate_existing=True))
+    if is_postgresql():
+        query = query.with_for_update(key_share=True, of=Course)
+    else:
+        db.session.execute(sa.text("UPDATE course SET capacity = capacity WHERE id = :id"), {"id": course_id})
+    return db.session.scalars(query).unique().one_or_none()
+
+
 def lock_course(course: Course) -> Course:
     """Second: hold the course row until the transaction ends; everything read after this is current.
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mhfa import dates, names
@@ -155,7 +156,8 @@ def record_sign_in(typed_email: str, user: User | None, address: str | None) -> 
 def user_for_api_token(token: str) -> User | None:
     if not token:
         return None
-    user = db.session.scalar(sa.select(User).where(User.api_token_hash == _token_digest(token)))
+    user = db.session.scalars(sa.select(User).where(User.api_token_hash == _token_digest(token))
+                              .options(joinedload(User.role_rows))).unique().one_or_none()  # roles: same query
     return user if user is not None and user.active else None
 
 

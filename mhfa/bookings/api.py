@@ -66,9 +66,8 @@ def create_booking(course_id: int):
     except ValidationError as error:
         return api_error(first_problem(error), 422)
     voucher_code = wanted.voucher_code or request.form.get("voucher_code") or None
-    course = flow.found_or_404(listings.course_for_booking, course_id, g.api_user, voucher_code)
     try:
-        answer, status, location = flow.attempt(_book, course, voucher_code, key).value
+        answer, status, location = flow.attempt(_book, course_id, voucher_code, key).value
     except DomainError:  # rolled back; the app's JSON error handler names the rule
         if key is not None and (replay := _replay(key)) is not None:  # the same request, a moment earlier
             return replay
@@ -79,10 +78,14 @@ def create_booking(course_id: int):
     return response
 
 
-def _book(course, voucher_code: str | None, key: str | None) -> tuple[dict, int, str]:
+def _book(course_id: int, voucher_code: str | None, key: str | None) -> tuple[dict, int, str]:
     """Book the token holder (with the place voucher the typed code names, read here where the code enters), and
-    remember the answer under the idempotency key (same transaction)."""
-    booking = services.book_for_user(g.api_user, course, voucher=vouchers.typed_voucher(voucher_code))
+    remember the answer under the idempotency key (same transaction).
+
+    The course is read once, under its lock (after the person's), with all the answer shows; a course the
+    holder may not see is a 404 (NotFound), as on the course pages."""
+    course = listings.course_to_book(course_id, g.api_user, voucher_code)
+    booking = services.book_for_user(g.api_user, course, voucher=vouchers.typed_voucher(voucher_code), locked=True)
     answer = booking_json(booking, services.waiting_position(booking))
     status = 201 if booking.status is BookingStatus.CONFIRMED else 202
     location = url_for("api.show_booking", booking_id=booking.id)

@@ -1,37 +1,86 @@
 """The booking emails: confirmed, on the waiting list, promoted, cancelled, and the course reminder.
 
-Each is queued on the session and goes out only after the transaction commits. A confirmed place's
+Each is queued on the session and goes out only after the transaction commits. The two a booking writes
+(confirmed, on the waiting list) are queued as what to say and rendered by the outbox's sender, so the
+booking request never renders an email or a calendar file. A confirmed place's
 email carries the course's calendar file with the online joining link; waiting lists and
 cancellations never show the link.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
 from mhfa.bookings.deadlines import cancellation_closed, cancellation_cutoff, cancellation_note
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.calendar import course_attachment
 from mhfa.courses.models import Course
-from mhfa.notify.messages import send
-from mhfa.timeutil import format_london
+from mhfa.notify.messages import compose, send
+from mhfa.notify.services import Message, queue_later, renderer
+from mhfa.timeutil import format_london, utcnow
 
 
 def _course_name(course: Course) -> str:
     return course.course_type.name
 
 
-def booking_confirmed(booking: Booking) -> None:
+def booking_confirmed(booking: Booking, now: datetime | None = None) -> None:
+    """Written to the outbox as what to say (the booking and the moment it was made): the sender renders
+    the email and its calendar file (``_render_confirmed``), so the booking request does not."""
     course = booking.course
-    send("booking_confirmed", to=booking.person.email,
-         subject=f"Booking confirmed: {_course_name(course)}, {format_london(course.starts_at, '%-d %B %Y')}",
-         booking=booking, course=course, cancellation_cutoff=cancellation_cutoff(course),
-         cancellation_note=cancellation_note(course), cancellation_closed=cancellation_closed(course),
-         show_joining_url=True, attachments=[course_attachment(course, include_joining_url=True)])
+    queue_later("booking_confirmed", _about(booking) | {"at": (now or utcnow()).isoformat()},
+                to=booking.person.email, subject=_confirmed_subject(course))
+
+
+def _confirmed_subject(course: Course) -> str:
+    return f"Booking confirmed: {_course_name(course)}, {format_london(course.starts_at, '%-d %B %Y')}"
+
+
+@renderer("booking_confirmed")
+def _render_confirmed(session: Session, payload: dict, to: str) -> Message | None:
+    booking = _booking_to_tell(session, payload)
+    if booking is None:
+        return None
+    course, at = booking.course, datetime.fromisoformat(payload["at"])
+    return compose("booking_confirmed", to=to, subject=_confirmed_subject(course),
+                   booking=booking, course=course, cancellation_cutoff=cancellation_cutoff(course),
+                   cancellation_note=cancellation_note(course, at), cancellation_closed=cancellation_closed(course, at),
+                   show_joining_url=True, attachments=[course_attachment(course, include_joining_url=True)])
 
 
 def booking_waitlisted(booking: Booking, position: int) -> None:
-    course = booking.course
-    send("booking_waitlisted", to=booking.person.email,
-         subject=f"You are number {position} on the waiting list: {_course_name(course)}",
-         booking=booking, course=course, position=position)
+    """Written as what to say (the booking and its place in the list when it was made); rendered when sent."""
+    queue_later("booking_waitlisted", _about(booking) | {"position": position},
+                to=booking.person.email, subject=_waitlisted_subject(booking.course, position))
+
+
+def _waitlisted_subject(course: Course, position: int) -> str:
+    return f"You are number {position} on the waiting list: {_course_name(course)}"
+
+
+@renderer("booking_waitlisted")
+def _render_waitlisted(session: Session, payload: dict, to: str) -> Message | None:
+    booking = _booking_to_tell(session, payload)
+    if booking is None:
+        return None
+    position = payload["position"]
+    return compose("booking_waitlisted", to=to, subject=_waitlisted_subject(booking.course, position),
+                   booking=booking, course=booking.course, position=position)
+
+
+def _about(booking: Booking) -> dict:
+    """What a booking message's payload names: the booking, and its person (so erasing them finds the row)."""
+    return {"booking_id": booking.id, "person_id": booking.person_id}
+
+
+def _booking_to_tell(session: Session, payload: dict) -> Booking | None:
+    """The booking a message is about, or None when there is nobody to tell any more: the booking is gone
+    or its person's record has been erased (their pending mail must not go out, nor name them)."""
+    booking = session.get(Booking, payload.get("booking_id"))
+    if booking is None or booking.person is None or booking.person.is_erased:
+        return None
+    return booking
 
 
 def booking_promoted(booking: Booking) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mhfa.attendance.models import Completion, NonCompletion, NonCompletionReason
 from mhfa.auth.models import User
@@ -15,10 +16,12 @@ from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.bookings.services import LIVE, waiting_positions
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus
-from mhfa.courses.visibility import course_for_viewer
+from mhfa.courses.visibility import can_view_course, course_for_viewer, viewer_booking
+from mhfa.db_types import MAX_ID
 from mhfa.employers.models import USABLE_ORDER_STATUSES, Order, PlaceVoucher, VoucherStatus
 from mhfa.errors import NotFound
 from mhfa.extensions import db
+from mhfa.locks import lock_course_id, lock_person, lock_person_id
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, utcnow
 
@@ -44,6 +47,30 @@ def course_for_booking(course_id: int, user, voucher_code: str | None = None) ->
         )
         if opens is None:
             raise
+    if course.status is CourseStatus.DRAFT:
+        raise NotFound("There is no such course.")
+    return course
+
+
+def course_to_book(course_id: int, user, voucher_code: str | None = None) -> Course:
+    """:func:`course_for_booking` for booking at once: the user's person is locked, then the course, which is
+    read under its lock with what booking and its answer show (type, venue, sessions, instructors), once.
+    The caller books with ``locked=True``; NotFound as :func:`course_for_booking`."""
+    if not 0 < course_id <= MAX_ID:
+        raise NotFound("There is no such course.")
+    if user.person_id is not None and "person" not in sa.inspect(user).dict:
+        # The person read by their lock is the user's (kept on the user: the session only holds it weakly).
+        set_committed_value(user, "person", lock_person_id(user.person_id))
+    elif user.person is not None:
+        lock_person(user.person)
+    course = lock_course_id(course_id, joinedload(Course.course_type), joinedload(Course.venue),
+                            joinedload(Course.sessions), joinedload(Course.instructors))
+    if course is None:
+        raise NotFound("There is no such course.")
+    # The viewer's booking matters only to see a cancelled or closed course (an open one is everyone's).
+    booking = viewer_booking(course, user) if course.status is CourseStatus.CANCELLED or course.is_closed else None
+    if not can_view_course(course, user, booking):
+        return course_for_booking(course_id, user, voucher_code)  # a closed course a voucher code may open
     if course.status is CourseStatus.DRAFT:
         raise NotFound("There is no such course.")
     return course

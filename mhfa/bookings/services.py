@@ -16,6 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from mhfa.attendance.models import NonCompletion, NonCompletionReason
@@ -105,23 +107,31 @@ def live_booking(person: Person, course: Course) -> Booking | None:
 
 def _clashing_booking(person: Person, course: Course) -> Booking | None:
     """A live booking of the person's on another course with a session overlapping one of this course's."""
-    mine = aliased(CourseSession)
-    theirs = aliased(CourseSession)
-    return db.session.scalar(
-        sa.select(Booking)
-        .join(Course, Course.id == Booking.course_id)
-        .join(theirs, theirs.course_id == Booking.course_id)
-        .join(mine, mine.course_id == course.id)
-        .where(
-            Booking.person_id == person.id,
-            Booking.status.in_(LIVE),
-            Booking.course_id != course.id,
-            Course.status != CourseStatus.CANCELLED,
-            theirs.starts_at < mine.ends_at,
-            mine.starts_at < theirs.ends_at,
-        )
-        .limit(1)
+    return next((b for b in _bookings_in_the_way(person, course) if b.course_id != course.id), None)
+
+
+# Made once: an alias made per call is adapted afresh each time (a profile showed it costing more than the query).
+_MINE, _THEIRS, _OTHER = aliased(CourseSession), aliased(CourseSession), aliased(Course)
+
+
+def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
+    """In one query: the person's live booking on this course, if any, and their live bookings on other (not
+    cancelled) courses with a session overlapping one of this course's."""
+    mine, theirs, other = _MINE, _THEIRS, _OTHER
+    overlapping = sa.exists().where(
+        other.id == Booking.course_id,
+        other.status != CourseStatus.CANCELLED,
+        theirs.course_id == Booking.course_id,
+        mine.course_id == course.id,
+        theirs.starts_at < mine.ends_at,
+        mine.starts_at < theirs.ends_at,
     )
+    return list(db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.person_id == person.id, Booking.status.in_(LIVE),
+               sa.or_(Booking.course_id == course.id, overlapping))
+        .order_by(Booking.id)
+    ))
 
 
 def _names(course_types) -> str:
@@ -162,10 +172,11 @@ def _check_person(person: Person, course: Course) -> None:
 
 
 def _check_not_booked(person: Person, course: Course) -> None:
-    existing = live_booking(person, course)
+    in_the_way = _bookings_in_the_way(person, course)
+    existing = next((b for b in in_the_way if b.course_id == course.id), None)
     if existing is not None:
         raise AlreadyBooked(existing)
-    if _clashing_booking(person, course) is not None:
+    if in_the_way:
         raise Conflict("you are already booked on a course at that time")
 
 
@@ -185,26 +196,29 @@ def booking_problem(user: User, course: Course, now: datetime | None = None) -> 
 # --- booking -----------------------------------------------------------------------------------------
 
 def book_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
-                  now: datetime | None = None) -> Booking:
-    """Book the signed-in (or token-holding) user onto ``course``."""
+                  now: datetime | None = None, locked: bool = False) -> Booking:
+    """Book the signed-in (or token-holding) user onto ``course`` (``locked``: see :func:`book`)."""
     if user.email_confirmed_at is None or user.person is None:
         raise DomainError("confirm your email address before you book a place: use the link we emailed you",
                           field="email")
-    return book(user.person, course, voucher=voucher, booked_by=user, now=now)
+    return book(user.person, course, voucher=voucher, booked_by=user, now=now, locked=locked)
 
 
 def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
-         source: BookingSource = BookingSource.SELF, now: datetime | None = None) -> Booking:
+         source: BookingSource = BookingSource.SELF, now: datetime | None = None, locked: bool = False) -> Booking:
     """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule.
 
     The seat count and the insert happen under the course lock, so capacity holds under any
     concurrency, and a second submit by the same person finds the first booking (AlreadyBooked). ``voucher``
     is the place voucher to pay with, as its holder resolved it (``vouchers.typed_voucher`` for a typed code).
+    ``locked``: the caller already holds the person's and then the course's lock (in that order) and read the
+    course under it (``mhfa.locks.lock_person_id``, ``lock_course_id``), so it is not locked and read again.
     """
     now = now or utcnow()
-    _check_open(course, now)  # fail fast before queueing for the lock
-    lock_person(person)
-    lock_course(course)
+    if not locked:
+        _check_open(course, now)  # fail fast before queueing for the lock
+        lock_person(person)
+        lock_course(course)
     _check_open(course, now)
     _check_person(person, course)
     _check_not_booked(person, course)
@@ -216,31 +230,51 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
             raise DomainError("this person has not accepted the place offered to them yet", field="voucher_code")
         voucher.offer, voucher.offer_answered_at = OfferState.ACCEPTED, now
 
-    booking = Booking(course=course, person=person, source=source, booked_by_user_id=getattr(booked_by, "id", None))
-    if confirmed_count(course) < course.capacity:
-        booking.status, booking.confirmed_at = BookingStatus.CONFIRMED, now
-    else:
-        booking.status, booking.waitlisted_at = BookingStatus.WAITLISTED, utcnow()
+    taken, waiting = _places_taken(course)
+    seat = taken < course.capacity
+    row = dict(course_id=course.id, person_id=person.id, source=source,
+               booked_by_user_id=getattr(booked_by, "id", None),
+               status=BookingStatus.CONFIRMED if seat else BookingStatus.WAITLISTED,
+               confirmed_at=now if seat else None, waitlisted_at=None if seat else utcnow())
     if voucher is not None:
-        booking.voucher = voucher
-        booking.source = BookingSource.EMPLOYER
-        voucher.use(seat=booking.status is BookingStatus.CONFIRMED, person_id=person.id, now=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(booking)
-    except sa.exc.IntegrityError as error:
+        row.update(voucher_id=voucher.id, source=BookingSource.EMPLOYER)
+        voucher.use(seat=seat, person_id=person.id, now=now)
+    booking = _insert(row)
+    if booking is None:
         # Only reachable without the locks (e.g. a row written outside this service): the unique
-        # indexes still refuse a second live booking or a voucher used twice.
+        # indexes still refuse a second live booking or a voucher used twice (the insert does nothing).
         existing = live_booking(person, course)
         if existing is not None:
-            raise AlreadyBooked(existing) from error
-        raise Conflict("that place voucher has already been used", field="voucher_code") from error
+            raise AlreadyBooked(existing)
+        raise Conflict("that place voucher has already been used", field="voucher_code")
 
-    if booking.status is BookingStatus.CONFIRMED:
-        emails.booking_confirmed(booking)
+    if seat:
+        emails.booking_confirmed(booking, now)
     else:
-        emails.booking_waitlisted(booking, waiting_position(booking))
+        # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
+        emails.booking_waitlisted(booking, waiting + 1)
     return booking
+
+
+def _places_taken(course: Course) -> tuple[int, int]:
+    """(seats taken, waiting) on the course, in one query (the caller holds the course lock): seats taken are
+    confirmed places and seats held for an offer (``offers.seats_taken``); waiting counts every waiting place."""
+    counts = db.session.execute(
+        sa.select(
+            sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT),
+            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED),
+        ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
+    ).one()
+    return counts[0] or 0, counts[1] or 0
+
+
+def _insert(row: dict) -> Booking | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the booking: None when a unique index refused it (instead of a
+    savepoint around the insert: one statement, and the transaction stays usable either way)."""
+    dialect_insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return db.session.scalars(
+        dialect_insert(Booking).values(**row).on_conflict_do_nothing().returning(Booking)
+    ).one_or_none()
 
 
 # --- cancellation and promotion ------------------------------------------------------------------------

@@ -87,11 +87,13 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
 
     Checking each row's foreign keys and inserting it into every index as it is copied is most of a large
     load's time; an index built once over the loaded rows, and a foreign key checked once by a join when
-    it is added, cost a fraction of it. Primary keys and unique constraints stay, so ids and numbers are
-    checked as the rows come. All of it is in the caller's transaction: a failed load rolls it back whole.
+    it is added, cost a fraction of it. Unique constraints are set aside too (but for those a foreign key
+    refers to) and checked when they are put back; the primary keys stay, so ids are checked as the rows
+    come and a cohort's rows can be read back by id. All of it is in the caller's transaction: a failed
+    load (a duplicate, a missing row) rolls it back whole.
     Elsewhere (SQLite) it does nothing.
     """
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not tables:
         yield
         return
     names = {"t": list(tables)}
@@ -99,6 +101,12 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%(t)s) ORDER BY conrelid::regclass::text, conname",
         names).all()
+    # Unique constraints no foreign key refers to (those stay, with the primary keys).
+    uniques = connection.exec_driver_sql(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+        "WHERE contype = 'u' AND conrelid::regclass::text = ANY(%(t)s) AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid) "
+        "ORDER BY conrelid::regclass::text, conname", names).all()
     indexes = connection.exec_driver_sql(
         "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
         "WHERE indrelid::regclass::text = ANY(%(t)s) AND NOT indisprimary "
@@ -106,16 +114,20 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
         "ORDER BY indexrelid::regclass::text", names).all()
     for table, name, _definition in foreign_keys:
         connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for table, name, _definition in uniques:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     for name, _definition in indexes:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     yield
     began = time.perf_counter()
+    for table, name, definition in uniques:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     for _name, definition in indexes:
         connection.exec_driver_sql(definition)
     for table, name, definition in foreign_keys:
         connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-    say(f"  {len(indexes)} indexes built and {len(foreign_keys)} foreign keys checked over the loaded rows "
-        f"in {time.perf_counter() - began:.1f} s")
+    say(f"  {len(uniques) + len(indexes)} indexes built and {len(foreign_keys)} foreign keys checked over the "
+        f"loaded rows in {time.perf_counter() - began:.1f} s")
 
 
 def reset_sequences(connection: Connection, tables: list[str]) -> None:

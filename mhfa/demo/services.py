@@ -55,6 +55,9 @@ from mhfa.outcomes.keeping import rebuild as keep_outcome_figures
 from mhfa.people.models import Person
 
 COHORT_PEOPLE = 200_000  # the people generated and written at a time: the build's memory follows it, not --people
+# From this many people the loaded tables' foreign keys and secondary indexes are set aside during the load
+# (bulk.set_aside); a small history is written with them in place, as its checks cost little.
+SET_ASIDE_FROM_PEOPLE = 100_000
 
 # The tables a cohort numbers from 1 and the sink moves past the earlier cohorts' rows (employers and venues
 # are made once for the whole history): for each, the columns holding one of those tables' ids.
@@ -163,7 +166,8 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     rng = np.random.default_rng(seed)
     say(f"Generating a history of {people:,} people from {START:%B %Y} to {today:%-d %B %Y} (seed {seed})")
     sink = _Sink(say)
-    with bulk.set_aside(sink.connection, [*COHORT_IDS, "employer", "venue", "outcome_invite", "outcome_answer"], say):
+    loaded = [*COHORT_IDS, "employer", "venue", "outcome_invite", "outcome_answer"]
+    with bulk.set_aside(sink.connection, loaded if people >= SET_ASIDE_FROM_PEOPLE else [], say):
         world = _HistoryBuilder(ref, rng, people, today, sink)
         world.run(say, (world._employers, world._venues))
         sizes = cohort_sizes(people, COHORT_PEOPLE)

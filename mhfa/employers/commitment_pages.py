@@ -35,6 +35,7 @@ def _contact_page(employer, form=None, listing_form=None):
     return render_template("employers/commitment.html", employer=employer, form=form,
                            listing_form=listing_form or _listing_form(employer),
                            standing=commitments.standing(employer), coverage=reports.coverage(employer),
+                           trained=reports.staff_counts(employer)["completed"],
                            award_years=commitments.AWARD_YEARS), status
 
 
@@ -81,7 +82,8 @@ def _manage_page(employer, form=None, listing_form=None):
         form.fill(employer.commitment)
     return render_template("employers/manage_commitment.html", employer=employer, form=form,
                            listing_form=listing_form or _listing_form(employer), confirm=ConfirmForm(),
-                           standing=commitments.standing(employer), coverage=reports.coverage(employer)), status
+                           standing=commitments.standing(employer), coverage=reports.coverage(employer),
+                           trained=reports.staff_counts(employer)["completed"]), status
 
 
 @bp.route("/manage/employers/<int:employer_id>/commitment", methods=["GET", "POST"])

@@ -85,17 +85,24 @@ def _addressed_to(raw: bytes, email: str) -> bool:
     return any(email in str(headers.get(h, "")).lower() for h in ("To", "Cc"))
 
 
-def forget_mail(email: str | None, needles: list[str]) -> MailForgotten:
+def forget_mail(email: str | None, needles: list[str], *, person_id: int | None = None) -> MailForgotten:
     """Delete the mail addressed to ``email`` and redact ``needles`` (their address and names) from the rest:
-    outbox rows in the caller's transaction, the outbox folder's files once it commits (none if it does not)."""
+    outbox rows in the caller's transaction, the outbox folder's files once it commits (none if it does not).
+
+    Messages written as what to say and not rendered yet (``queue_later``) hold no text to redact: those about
+    the person (their payload's ``person_id``) are deleted whatever address they went to; their renderers also
+    refuse an erased person, so nothing about them is sent later either."""
     report = MailForgotten()
     email = normalise_email(email or "")
+    table = OutboxMessage.__table__
+    if person_id is not None:
+        report.rows_deleted += db.session.execute(sa.delete(table).where(
+            table.c.raw.is_(None), table.c.payload["person_id"].as_integer() == person_id)).rowcount
     pattern = _pattern([email, *needles])
     if pattern is None:
         return report
-    table = OutboxMessage.__table__
     if email:
-        report.rows_deleted = db.session.execute(
+        report.rows_deleted += db.session.execute(
             sa.delete(table).where(sa.func.lower(table.c.recipient) == email)).rowcount
     report.rows_redacted = _redact_rows(table, pattern, [email, *needles])
     db.session().info.setdefault(_FILES_KEY, []).append((email, pattern, outbox_folder()))

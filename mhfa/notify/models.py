@@ -34,6 +34,11 @@ class OutboxMessage(db.Model):
 
     A sender claims it (only one can), sends it and marks it sent; a failed attempt is retried with
     backoff. The built message is stored whole (with its Message-ID), so a retry sends the same bytes.
+
+    A message can also be written as what to say: its ``kind`` and a small JSON ``payload`` (a booking's id,
+    say), with ``raw`` empty. The sender renders it when it first claims the row (``mhfa.notify.services.render``)
+    and stores the bytes, so the request that wrote it never renders an email, and a retry still sends the
+    same bytes under the same Message-ID (chosen when the row is written).
     """
 
     __tablename__ = "outbox_message"
@@ -45,7 +50,9 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(255))
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    raw: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    raw: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # None until a kind/payload message is rendered
+    kind: Mapped[str | None] = mapped_column(sa.String(40))  # what to render (a registered renderer's name)
+    payload: Mapped[dict | None] = mapped_column(sa.JSON)  # what the renderer needs, e.g. {"booking_id": 12}
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

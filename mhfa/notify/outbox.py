@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from mhfa.extensions import db
 from mhfa.locks import claim_unlocked
 from mhfa.notify.models import OutboxMessage, OutboxStatus
-from mhfa.notify.services import QUEUE_KEY, delete_mail_files, mail_transport
+from mhfa.notify.services import QUEUE_KEY, delete_mail_files, mail_transport, render
 from mhfa.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,18 +45,24 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     released: int = 0
+    dropped: int = 0  # written as what to say, but nobody to say it to any more (booking gone, person erased)
 
     def __str__(self) -> str:
+        dropped = f"; with nobody to tell any more: {self.dropped}" if self.dropped else ""
         return (f"Emails sent: {self.sent}; to retry later: {self.retrying}; given up: {self.failed}; "
-                f"stale claims released: {self.released}")
+                f"stale claims released: {self.released}{dropped}")
 
 
 def sender_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:80]
 
 
-def _claim(connection, now, *, limit: int, only_ids: list[int] | None, sender: str) -> list[tuple[int, bytes, int]]:
-    """Move up to ``limit`` due messages to ``sending`` for this sender; returns (id, raw, attempts) claimed."""
+_CLAIMED = (_TABLE.c.id, _TABLE.c.raw, _TABLE.c.attempts, _TABLE.c.kind, _TABLE.c.payload, _TABLE.c.recipient,
+            _TABLE.c.message_id)
+
+
+def _claim(connection, now, *, limit: int, only_ids: list[int] | None, sender: str) -> list:
+    """Move up to ``limit`` due messages to ``sending`` for this sender; returns the rows claimed (by id)."""
     due = (sa.select(_TABLE.c.id)
            .where(_TABLE.c.status == OutboxStatus.PENDING, _TABLE.c.next_attempt_at <= now)
            .order_by(_TABLE.c.id).limit(limit))
@@ -66,17 +72,17 @@ def _claim(connection, now, *, limit: int, only_ids: list[int] | None, sender: s
     if connection.dialect.name == "postgresql":
         rows = connection.execute(
             sa.update(_TABLE).where(_TABLE.c.id.in_(claim_unlocked(due).scalar_subquery()))
-            .values(**claim).returning(_TABLE.c.id, _TABLE.c.raw, _TABLE.c.attempts)
+            .values(**claim).returning(*_CLAIMED)
         ).all()
     else:
         rows = []
         for message_id in connection.scalars(due).all():
             taken = connection.execute(
                 sa.update(_TABLE).where(_TABLE.c.id == message_id, _TABLE.c.status == OutboxStatus.PENDING)
-                .values(**claim).returning(_TABLE.c.id, _TABLE.c.raw, _TABLE.c.attempts)
+                .values(**claim).returning(*_CLAIMED)
             ).all()
             rows.extend(taken)
-    return sorted((row.id, row.raw, row.attempts) for row in rows)
+    return sorted(rows, key=lambda row: row.id)
 
 
 def _release_stale_claims(connection, now) -> int:
@@ -102,6 +108,7 @@ def deliver_due(*, limit: int = 100, only_ids: list[int] | None = None) -> Deliv
         claimed = _claim(connection, now, limit=limit, only_ids=only_ids, sender=sender)
     if not claimed:
         return report
+    claimed, report.dropped = _rendered(claimed)
     outcomes: dict[int, str | None] = {}
     try:
         with mail_transport() as send:
@@ -130,6 +137,29 @@ def deliver_due(*, limit: int = 100, only_ids: list[int] | None = None) -> Deliv
                     report.retrying + report.failed, report.retrying, report.failed,
                     next(p for p in outcomes.values() if p) if any(outcomes.values()) else "")
     return report
+
+
+def _rendered(claimed: list) -> tuple[list[tuple[int, bytes, int]], int]:
+    """(id, raw, attempts) of each claimed message, rendering those written as a kind and payload (and storing
+    their bytes at once, so a retry sends the same message); those with nothing to send any more are deleted."""
+    ready, dropped = [], 0
+    for row in claimed:
+        raw = row.raw
+        if raw is None:
+            try:
+                raw = render(row.kind, row.payload or {}, to=row.recipient, message_id=row.message_id)
+            except Exception as error:  # noqa: BLE001 (a message that cannot be rendered is retried, then kept as failed)
+                log.exception("outbox: message %s (%s) could not be rendered", row.id, row.kind)
+                _retry_or_give_up(row.id, row.attempts, f"could not be rendered: {type(error).__name__}: {error}")
+                continue
+            with db.engine.begin() as connection:
+                if raw is None:  # its booking is gone or its person erased: nobody to tell
+                    connection.execute(sa.delete(_TABLE).where(_TABLE.c.id == row.id))
+                    dropped += 1
+                    continue
+                connection.execute(sa.update(_TABLE).where(_TABLE.c.id == row.id).values(raw=raw))
+        ready.append((row.id, raw, row.attempts))
+    return ready, dropped
 
 
 def _mark_sent(message_id: int) -> None:

@@ -2,7 +2,10 @@
 
 ``queue(message)`` adds an :class:`~mhfa.notify.models.OutboxMessage` row to the current session, so a
 message exists exactly when its change committed: a rolled-back booking has no email, and a worker
-killed after the commit loses nothing. ``flask mhfa deliver-mail [--loop]`` (see ``outbox.py``) sends
+killed after the commit loses nothing. ``queue_later(kind, payload, ...)`` writes only what to say (a
+registered renderer's name and the ids it needs): the sender renders the email when it first claims the
+row (``render``), so a request never spends its time composing mail.
+``flask mhfa deliver-mail [--loop]`` (see ``outbox.py``) sends
 what is due, with retries and backoff, at most once per message however many senders run.
 
 With ``MHFA_DELIVER_AFTER_COMMIT`` (the development server and the tests) the messages of a
@@ -69,8 +72,51 @@ def queue(message: Message) -> None:
 
 
 def queued() -> list[Message]:
-    """Messages written to the outbox in the current transaction, waiting for it to commit."""
-    return [message for message, _ in db.session().info.get(QUEUE_KEY, [])]
+    """Messages written (already rendered) to the outbox in the current transaction, waiting for it to commit."""
+    return [message for message, _ in db.session().info.get(QUEUE_KEY, []) if message is not None]
+
+
+#: What renders each kind of message written by ``queue_later``: ``renderer(session, payload, to)`` returns
+#: the Message, or None when there is nothing to send any more (its subject gone, its person erased).
+Renderer = Callable[[Session, dict, str], "Message | None"]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    """Register the function that renders messages of ``kind`` (each area registers its own, at import)."""
+    def register(function: Renderer) -> Renderer:
+        RENDERERS[kind] = function
+        return function
+    return register
+
+
+def queue_later(kind: str, payload: dict, *, to: str | None, subject: str) -> OutboxMessage | None:
+    """Write to the outbox, in the current transaction, what to say rather than the email itself: the sender
+    renders it with the renderer registered for ``kind`` when it first sends it (see ``render``). The row gets
+    its Message-ID now, so every attempt sends the same message. Nothing when there is no address."""
+    if not to:
+        return None
+    if kind not in RENDERERS:
+        raise LookupError(f"no renderer registered for outbox messages of kind {kind!r}")
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    row = OutboxMessage(recipient=to[:254], subject=subject[:255], message_id=make_msgid(domain="mhfa-reach.local"),
+                        kind=kind, payload=payload, raw=None)
+    session.add(row)
+    session.info.setdefault(QUEUE_KEY, []).append((None, row))
+    return row
+
+
+def render(kind: str, payload: dict, *, to: str, message_id: str) -> bytes | None:
+    """The bytes of a ``queue_later`` message, under its Message-ID; None when there is nothing to send.
+
+    Reads what it needs in a session of its own (the sender may run right after a request's commit)."""
+    with Session(db.engine) as session:
+        message = RENDERERS[kind](session, payload, to)
+        if message is None:
+            return None
+        return bytes(build(message, message_id=message_id))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -84,13 +130,13 @@ def _drop_after_rollback(session: Session, previous_transaction) -> None:
 _POLICY = policy.default.clone(max_line_length=998)
 
 
-def build(message: Message) -> EmailMessage:
+def build(message: Message, *, message_id: str | None = None) -> EmailMessage:
     email = EmailMessage(policy=_POLICY)
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain="mhfa-reach.local")
+    email["Message-ID"] = message_id or make_msgid(domain="mhfa-reach.local")
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

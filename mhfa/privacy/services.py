@@ -285,7 +285,7 @@ def _erase_copies(person: Person, users: list[User], held: _Held) -> dict[str, i
     counts["api_replays"] = db.session.execute(sa.delete(replays).where(
         replays.c.user_id.in_(user_ids or [-1]))).rowcount
     counts["free_text"] = _redact_free_text(needles, pattern)
-    mail = forget_mail(held.emails[0] if held.emails else None, [*held.emails[1:], *held.names])
+    mail = forget_mail(held.emails[0] if held.emails else None, [*held.emails[1:], *held.names], person_id=person.id)
     counts["emails_deleted"], counts["emails_redacted"] = mail.rows_deleted, mail.rows_redacted
     return counts
 

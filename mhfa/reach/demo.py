@@ -18,8 +18,11 @@ def keep_demo_reach(people: int) -> list[str]:
     here in one pass; at ``--people 500000`` the target is the configured one.
     """
     if db.session.connection().dialect.name == "postgresql":
-        # The demo's tables were just filled by COPY: give the planner their statistics first.
-        db.session.execute(sa.text("ANALYZE"))
+        # The demo's tables were just filled by COPY: give the planner their statistics first. The app's own
+        # tables only: a database-wide ANALYZE also takes the server's shared catalogs, and inside this long
+        # transaction would hold them until it commits, stopping every other database's ANALYZE meanwhile.
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"ANALYZE {names}"))
     rebuild()
     if db.session.connection().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month"))

@@ -4,14 +4,15 @@ import pytest
 from tests.browser.conftest import check_page, login, navigate
 
 PAGES = {
-    "public": ["/", "/courses", "/courses?mode=online", "/login", "/register", "/accessibility"],
+    "public": ["/", "/courses", "/courses?mode=online", "/login", "/register", "/accessibility",
+               "/committed-employers"],
     "trainee@example.org": ["/", "/my-courses", "/profile", "/account"],
     "coordinator@example.org": ["/", "/manage/courses", "/manage/venues", "/manage/instructors",
-                                "/manage/courses/new", "/manage/venues/new"],
+                                "/manage/courses/new", "/manage/venues/new", "/manage/instructors/at-risk"],
     "admin@example.org": ["/", "/admin/users"],
-    "employer@example.org": ["/"],
-    "instructor@example.org": ["/"],
-    "board@example.org": ["/"],
+    "employer@example.org": ["/", "/employer/commitment"],
+    "instructor@example.org": ["/", "/teaching/standing"],
+    "board@example.org": ["/", "/reach/employers"],
 }
 
 

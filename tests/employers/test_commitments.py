@@ -281,7 +281,7 @@ def test_a_coordinator_records_an_award_and_the_contact_sees_it_with_coverage(cl
     assert "Silver" in home and commitments.default_expiry(today).strftime("%-d %B %Y") in home
     assert "5 people" in home  # 5% of 100
     page = client.get("/employer/commitment").get_data(as_text=True)
-    assert "TAW-77" in page and "Target (5% of headcount)" in page and "Listed" in page
+    assert "TAW-77" in page and "Target (5% of headcount)" in page and "Listed" in page and "Staff trained" in page
     assert re.search(r'<input checked[^>]*value="yes"|value="yes"[^>]*checked', page), "answered as listed now"
     public = client.get("/committed-employers").get_data(as_text=True)
     assert "Canal Trust" in public and "Silver" in public
@@ -332,3 +332,24 @@ def test_a_renewal_with_a_new_award_date_moves_a_default_expiry_but_keeps_a_chos
     assert post_form(url, {"level": "bronze", "awarded_on": "2025-06-01", "expires_on": "2027-12-31"}).status_code \
         == 302
     assert "2027-12-31" in client.get(url).get_data(as_text=True)  # a chosen expiry is shown to keep
+
+
+def test_the_summary_runs_the_same_few_queries_however_many_organisations(app_ctx, count_queries,
+                                                                          coordinator_user):
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            summary.summary()
+        return len(statements)
+
+    for _ in range(3):
+        employer = factories.employer(headcount=50)
+        commitments.record_commitment(employer, award(awarded_on=london_today()), coordinator_user, verify=True)
+        _trained(employer, 2)
+    few = queries()
+    for _ in range(6):
+        employer = factories.employer(headcount=50)
+        commitments.record_commitment(employer, award(CommitmentLevel.GOLD, awarded_on=london_today()),
+                                      coordinator_user, verify=True)
+        _trained(employer, 1)
+    assert queries() == few <= 4

@@ -1,6 +1,8 @@
 """The durable email outbox: written with the change, delivered once with retries, by one sender only."""
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 from datetime import timedelta
 
@@ -146,3 +148,69 @@ def test_forgot_password_sends_nothing_in_the_request(later, smtp, client, post_
     assert smtp.messages == []
     assert deliver_outbox().sent == 1
     assert smtp.subjects(user.email)
+
+
+def test_a_booking_writes_what_to_say_and_the_sender_renders_it_once(later, smtp, app_ctx, monkeypatch):
+    user = factories.user(Role.TRAINEE)
+    course = factories.course()
+    db.session.commit()
+    booking = bookings.book_for_user(user, course)
+    db.session.commit()
+    [row] = _rows()
+    assert row.raw is None and row.kind == "booking_confirmed" and row.payload["booking_id"] == booking.id
+    port = app_ctx.config["MAIL_PORT"]
+    monkeypatch.setitem(app_ctx.config, "MAIL_PORT", 1)  # the relay is down: rendered, kept, not sent
+    assert deliver_outbox().retrying == 1
+    [row] = _rows()
+    first = bytes(row.raw)
+    rendered = email.message_from_bytes(first, policy=email.policy.default)
+    assert rendered["Message-ID"] == row.message_id
+    assert [part.get_content_type() for part in rendered.iter_attachments()] == ["text/calendar"]
+    monkeypatch.setitem(app_ctx.config, "MAIL_PORT", port)
+    db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    assert deliver_outbox().sent == 1
+    [message] = smtp.to(user.email)
+    assert message["Message-ID"] == row.message_id
+    assert bytes(_rows()[0].raw) == first  # the retry sent the bytes rendered the first time
+
+
+def test_a_booking_rolled_back_leaves_nothing_to_render(later, smtp):
+    user = factories.user(Role.TRAINEE)
+    course = factories.course()
+    db.session.commit()
+    bookings.book_for_user(user, course)
+    db.session.rollback()
+    assert _rows() == []
+    assert deliver_outbox().sent == 0 and smtp.messages == []
+
+
+def test_a_confirmation_not_yet_sent_goes_nowhere_once_its_person_is_erased(later, smtp, app_ctx):
+    from mhfa.privacy.services import erase_person
+
+    user = factories.user(Role.TRAINEE)
+    course = factories.course()
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    booking = bookings.book_for_user(user, course)
+    db.session.commit()
+    # Their address changed after booking, so the row's recipient no longer names them: rendering still refuses.
+    db.session.execute(sa.update(OutboxMessage).values(recipient="old-address@example.org"))
+    db.session.commit()
+    erase_person(booking.person, coordinator, "asked to be forgotten")
+    db.session.commit()
+    assert _rows() == []  # the erasure deleted the row about them, whatever address it was for
+    assert deliver_outbox().sent == 0 and smtp.messages == []
+
+
+def test_a_message_whose_person_is_erased_before_rendering_is_dropped_not_sent(later, smtp, app_ctx):
+    user = factories.user(Role.TRAINEE)
+    course = factories.course()
+    db.session.commit()
+    booking = bookings.book_for_user(user, course)
+    db.session.commit()
+    booking.person.erased_at = utcnow()  # erased by a path that left the row (the renderer is the last guard)
+    db.session.commit()
+    report = deliver_outbox()
+    assert report.sent == 0 and report.dropped == 1
+    assert smtp.messages == [] and _rows() == []
