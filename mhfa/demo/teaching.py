@@ -31,7 +31,7 @@ from mhfa.timeutil import london_to_utc
 
 FORTNIGHT = 14
 TRAINEES = 6
-OTHER_INSTRUCTORS = 3
+OTHER_INSTRUCTORS = 4
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,10 @@ DEMO_INSTRUCTOR_PLANS = (
     _Plan("AWARE", 3, 0, HALF_DAY),
     _Plan("ADULT_2DAY", 6, 1, TWO_DAYS),
 )
-OTHER_PLANS = (_Plan("AWARE", 5, 1, HALF_DAY), _Plan("AWARE", 8, 0, HALF_DAY), _Plan("ADULT_2DAY", 12, 2, TWO_DAYS))
+# Other instructors' courses, and one in four days' time, fully booked, whose freed seat the demo offers to
+# the first person waiting (mhfa.demo.features: a waiting-list offer runs only within the week before a course).
+OTHER_PLANS = (_Plan("AWARE", 5, 1, HALF_DAY), _Plan("AWARE", 8, 0, HALF_DAY), _Plan("ADULT_2DAY", 12, 2, TWO_DAYS),
+               _Plan("AWARE", -4, 0, HALF_DAY))
 
 
 def add_recent_teaching(today: date, demo_instructor_person_id: int | None) -> int:
