@@ -106,7 +106,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     register_sessions(app)
 
-    from mhfa.reach.keeping import register as keep_reach_figures
+    from mhfa.reach.upkeep import register as keep_reach_figures
 
     keep_reach_figures(app)
 
@@ -141,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api
     from mhfa.courses.views import bp as courses_bp
-    from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
+    from mhfa.employers.manage import bp as employers_manage_bp
     from mhfa.employers.views import bp as employers_bp
     from mhfa.forecast import api as forecast_api
     from mhfa.forecast.views import bp as forecast_bp
@@ -160,6 +160,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(employers_bp)
+    app.register_blueprint(employers_manage_bp)
     api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
     courses_api.register(api_bp)
     bookings_api.register(api_bp)

@@ -5,7 +5,7 @@ Completing a course issues certificates, so its page lives in the certificates b
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -84,9 +84,8 @@ def register(session_id: int):
         statuses = form.statuses(request.form)
         if not form.form_errors:
             outcome = flow.attempt(services.mark_register, session, statuses, current_user, form=form)
-            if outcome.ok:
-                flash(f"Register saved: {outcome.value} {'mark' if outcome.value == 1 else 'marks'} changed.",
-                      "success")
+            if outcome.done(lambda changed: f"Register saved: {changed} {'mark' if changed == 1 else 'marks'}"
+                                            " changed."):
                 return redirect(url_for(".register", session_id=session.id))
     elif request.method == "POST":
         form.form_errors.append("The form expired: reload the page and try again")
@@ -102,8 +101,7 @@ def mark_all_present(session_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.mark_all_present, session, current_user, form=form)
-        if outcome.ok:
-            flash("Everyone is marked present.", "success")
+        if outcome.done("Everyone is marked present."):
             return redirect(url_for(".register", session_id=session.id))
         register_form = RegisterForm()
         register_form.form_errors.extend(form.form_errors)

@@ -1,5 +1,5 @@
 """Booking a place, cancelling it, and the trainee's own list of courses."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -36,11 +36,10 @@ def book(course_id: int):
         form.voucher_code.data = request.args["voucher_code"].strip()  # a link from the employer
     if form.validate_on_submit():
         outcome = flow.attempt(_book, current_user, course, form.voucher_code.data, form=form)
-        if outcome.ok:
-            flash(_booked_message(outcome.value), "success")
+        if outcome.done(_booked_message):
             return redirect(url_for(".my_courses"))
         if isinstance(outcome.error, services.AlreadyBooked):
-            flash(f"You already have this course in your list: {outcome.error.message}.", "info")
+            flow.say(f"You already have this course in your list: {outcome.error.message}.", "info")
             return redirect(url_for(".my_courses"))
     person = current_user.person
     existing = services.live_booking(person, course) if person else None
@@ -81,11 +80,10 @@ def cancel(booking_id: int):
     error = None
     if form.validate_on_submit():
         was_waitlisted = booking.status is BookingStatus.WAITLISTED
+        name = booking.course.course_type.name
         outcome = flow.attempt(services.cancel_booking, booking, by=current_user, form=form)
-        if outcome.ok:
-            name = booking.course.course_type.name
-            flash(f"You have left the waiting list for {name}." if was_waitlisted
-                  else f"Your booking on {name} is cancelled. We have emailed you to confirm.", "success")
+        if outcome.done(f"You have left the waiting list for {name}." if was_waitlisted
+                        else f"Your booking on {name} is cancelled. We have emailed you to confirm."):
             return redirect(url_for(".my_courses"))
         error = outcome.error.message  # the page shows it above the form
     return render_template(
@@ -103,6 +101,15 @@ def cancel(booking_id: int):
 
 # --- the programme team --------------------------------------------------------------------------
 
+def _cancelled_for_trainee_message(booking, promoted) -> str:
+    message = f"{booking.person.full_name}'s booking is cancelled and they have been emailed."
+    if promoted:
+        names = ", ".join(b.person.full_name for b in promoted)
+        verb = "was" if len(promoted) == 1 else "were"
+        message += f" {names} moved up from the waiting list and {verb} emailed."
+    return message
+
+
 @bp.route("/manage/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def cancel_trainee_booking(booking_id: int):
@@ -112,14 +119,7 @@ def cancel_trainee_booking(booking_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.cancel_booking, booking, by=current_user, reason=form.reason.data,
                                override_cutoff=True, form=form)
-        if outcome.ok:
-            promoted = outcome.value
-            message = f"{booking.person.full_name}'s booking is cancelled and they have been emailed."
-            if promoted:
-                names = ", ".join(b.person.full_name for b in promoted)
-                verb = "was" if len(promoted) == 1 else "were"
-                message += f" {names} moved up from the waiting list and {verb} emailed."
-            flash(message, "success")
+        if outcome.done(lambda promoted: _cancelled_for_trainee_message(booking, promoted)):
             return redirect(url_for("courses.manage_course", course_id=booking.course_id))
     course = booking.course
     return render_template(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from limits import parse_many
 
@@ -71,13 +71,11 @@ def complete_course(course_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.complete_course_and_issue, course, current_user, form=form)
-        if outcome.ok:
-            done = outcome.value
-            if done.result.already_completed:
-                flash("This course was already completed: nothing has changed.", "info")
-            else:
-                flash(f"Course completed: {len(done.certificates)} "
-                      f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.", "success")
+        already = outcome.ok and outcome.value.result.already_completed
+        if outcome.done(lambda done: "This course was already completed: nothing has changed." if already else
+                        f"Course completed: {len(done.certificates)} "
+                        f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.",
+                        "info" if already else "success"):
             return redirect(url_for("certificates.complete_course", course_id=course.id))  # the list issued
     return render_template(
         "certificates/complete.html", course=course, form=form, preview=attendance.completion_preview(course),
@@ -97,8 +95,7 @@ def correct_mark(session_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.correct_mark, session, form.booking_id.data,
                                AttendanceStatus(form.status.data), current_user, form.reason.data, form=form)
-        if outcome.ok:
-            flash("Register changed.", "success")
+        if outcome.done("Register changed."):
             return redirect(url_for("attendance.register", session_id=session.id))
     return render_template("certificates/correct_mark.html", session=session, course=session.course, rows=rows,
                            form=form), flow.status(form)
@@ -145,8 +142,7 @@ def revoke_certificate(certificate_id: int):
     form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         outcome = flow.attempt(services.revoke, certificate, form.reason.data, current_user, form=form)
-        if outcome.ok:
-            flash(f"Certificate {certificate.number} revoked.", "success")
+        if outcome.done(f"Certificate {certificate.number} revoked."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return _manage_page(certificate, revoke_form=form, status=flow.status(form) if form.errors or
                         form.form_errors else 422)
@@ -160,8 +156,7 @@ def reissue_certificate(certificate_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.reissue, certificate, form.first_name.data, form.last_name.data,
                                form.reason.data, current_user, form=form)
-        if outcome.ok:
-            flash(f"Certificate {certificate.number} reissued.", "success")
+        if outcome.done(f"Certificate {certificate.number} reissued."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return _manage_page(certificate, reissue_form=form, status=flow.status(form) if form.errors or
                         form.form_errors else 422)
@@ -257,21 +252,23 @@ def _json(document: dict, mimetype: str = "application/json") -> Response:
     return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
 
 
+def _json_for_any_site(document: dict, mimetype: str, cache_control: str) -> Response:
+    """A public document a verifier on any site may fetch (CORS open), cached as ``cache_control`` says."""
+    response = _json(document, mimetype)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.route("/.well-known/did.json")
 @public
 def did_document():
     """The issuer's did:web document: the public key that signs every credential."""
-    response = _json(badges.did_document(), "application/did+json")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _json_for_any_site(badges.did_document(), "application/did+json", "public, max-age=3600")
 
 
 @bp.route("/credentials/status/revocation")
 @public
 def status_list():
     """The signed revocation status list: a verifier checks a credential's bit here (current at every request)."""
-    response = _json(badges.status_list_credential(), "application/vc+ld+json")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _json_for_any_site(badges.status_list_credential(), "application/vc+ld+json", "no-cache")

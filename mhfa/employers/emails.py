@@ -18,14 +18,14 @@ def _programme_team() -> str:
 
 def registration_received(employer: Employer) -> None:
     send("employer_registration", to=_programme_team(), subject=f"New employer registration: {employer.name}",
-         employer=employer, url=absolute_url("employers.manage_organisation", employer_id=employer.id))
+         employer=employer, url=absolute_url("employers_manage.manage_organisation", employer_id=employer.id))
 
 
 def order_received(order: Order) -> None:
     places = "1 place" if order.places == 1 else f"{order.places} places"
     send("employer_order", to=_programme_team(),
          subject=f"New employer order: {order.employer.name}, {places}", order=order,
-         url=absolute_url("employers.manage_order", order_id=order.id))
+         url=absolute_url("employers_manage.manage_order", order_id=order.id))
 
 
 def organisation_approved(contact: EmployerContact) -> None:

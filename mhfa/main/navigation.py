@@ -67,11 +67,11 @@ SECTIONS: tuple[Section, ...] = (
         Link("Course evaluations", "outcomes.evaluation_settings"),
     ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking",
              "outcomes.evaluation_settings")),
-    Section("Employers", "employers.manage_organisations", COORDINATOR, (
-        Link("Organisations", "employers.manage_organisations"),
-        Link("Orders", "employers.manage_orders"),
-        Link("Closed-course requests", "employers.manage_requests"),
-    ), also=("employers.",)),
+    Section("Employers", "employers_manage.manage_organisations", COORDINATOR, (
+        Link("Organisations", "employers_manage.manage_organisations"),
+        Link("Orders", "employers_manage.manage_orders"),
+        Link("Closed-course requests", "employers_manage.manage_requests"),
+    ), also=("employers.", "employers_manage.")),
     Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
         Link("Dashboard", "reach.dashboard"),
         Link("Outcomes", "outcomes.board_outcomes"),

@@ -10,7 +10,7 @@ from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, Instructor, course_instructor
-from mhfa.employers import organisations, reports
+from mhfa.employers import coverage, organisations
 from mhfa.employers.models import (
     USABLE_ORDER_STATUSES,
     Employer,
@@ -86,7 +86,7 @@ def employer_summary(user: User) -> dict:
         .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
                PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
     )
-    staff_certified = reports.staff_certified(employer)
+    staff_certified = coverage.staff_certified(employer)
     return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
 
 

@@ -1,7 +1,7 @@
 """Privacy: your own data to download; for coordinators, a person's data, erasure, and the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -73,8 +73,7 @@ def erase_person(person_id: int):
     form = EraseForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.erase_person, person, current_user, form.reason.data, form=form)
-        if outcome.ok:
-            flash(f"Record {person.id} has been erased.", "success")
+        if outcome.done(f"Record {person.id} has been erased."):
             return redirect(url_for(".people", q=person.id))
     return render_template("privacy/erase.html", person=person, form=form), flow.status(form)
 
