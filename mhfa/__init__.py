@@ -140,8 +140,10 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.bookings.views import bp as bookings_bp
     from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api
+    from mhfa.courses.calendar_views import bp as calendars_bp
     from mhfa.courses.views import bp as courses_bp
     from mhfa.employers.manage import bp as employers_manage_bp
+    from mhfa.employers.place_views import bp as places_bp
     from mhfa.employers.views import bp as employers_bp
     from mhfa.forecast import api as forecast_api
     from mhfa.forecast.views import bp as forecast_bp
@@ -156,11 +158,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(employers_bp)
     app.register_blueprint(employers_manage_bp)
+    app.register_blueprint(places_bp)
     api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
     courses_api.register(api_bp)
     bookings_api.register(api_bp)

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.attendance import services
+from mhfa.attendance import services, teaching
 from mhfa.attendance.forms import MARK_PREFIX, ActionForm, RegisterForm
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
@@ -32,7 +32,7 @@ def my_teaching():
     """The courses the signed-in instructor teaches, with links to their registers and calendar feed."""
     return render_template(
         "attendance/my_teaching.html",
-        teaching=services.teaching(current_user),
+        teaching=teaching.teaching(current_user),
         instructor=instructor_for(current_user),
         feed=feed_for(current_user, FeedKind.INSTRUCTOR),
     )

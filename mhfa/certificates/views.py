@@ -16,7 +16,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.auth.access import login_required, public, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.certificates import badges, services
+from mhfa.certificates import badges, services, verification
 from mhfa.certificates.forms import (
     ActionForm,
     BadgeFileForm,
@@ -111,7 +111,7 @@ def find_certificate():
     certificate = None
     searched = "number" in request.args
     if searched and form.validate():
-        certificate = services.find_by_number(form.number.data)
+        certificate = verification.find_by_number(form.number.data)
         if certificate is not None:
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return render_template("certificates/find.html", form=form, searched=searched), flow.status(form)
@@ -122,9 +122,9 @@ def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, 
     reissue_form = reissue_form or ReissueForm(formdata=None, prefix="reissue", first_name=person.first_name,
                                                last_name=person.last_name)
     return render_template(
-        "certificates/manage.html", certificate=certificate, check=services.verification(certificate),
+        "certificates/manage.html", certificate=certificate, check=verification.verification(certificate),
         revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"), reissue_form=reissue_form,
-        instructors=services.instructors_of(certificate), dates=services.course_dates(certificate),
+        instructors=verification.instructors_of(certificate), dates=verification.course_dates(certificate),
     ), status
 
 
@@ -166,8 +166,9 @@ def reissue_certificate(certificate_id: int):
 
 def _verification_page(certificate: Certificate, status: int = 200, *, badge_checked: bool = False):
     response = current_app.make_response((render_template(
-        "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
-        programme=services.programme_name(), public=True, badge_checked=badge_checked), status))
+        "certificates/verify.html", check=verification.verification(certificate),
+        dates=verification.course_dates(certificate),
+        programme=verification.programme_name(), public=True, badge_checked=badge_checked), status))
     # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -177,7 +178,7 @@ def _verification_page(certificate: Certificate, status: int = 200, *, badge_che
 @token_or_public
 def verify(token: str):
     """Anyone holding a certificate's link sees whether it is valid, expired, revoked or erased."""
-    return _verification_page(flow.found_or_404(services.by_token, token))
+    return _verification_page(flow.found_or_404(verification.by_token, token))
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -187,7 +188,7 @@ def verify_form():
     """Check a certificate by its number and the holder's last name."""
     form = VerifyForm()
     if form.validate_on_submit():
-        outcome = flow.attempt(services.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
+        outcome = flow.attempt(verification.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
         if outcome.ok:
             return _verification_page(outcome.value)
     return render_template("certificates/verify_form.html", form=form, badge_form=BadgeFileForm(formdata=None)), \
@@ -231,7 +232,7 @@ def _downloadable(certificate_id: int) -> Certificate:
 def download_pdf(certificate_id: int):
     """The certificate as a PDF: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = Response(render_pdf(certificate, services.programme_name()), mimetype="application/pdf")
+    response = Response(render_pdf(certificate, verification.programme_name()), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -4,12 +4,7 @@ coordinators' list of courses. They parse the query string; where a postcode is,
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    RadioField,
-    SelectField,
-    StringField,
-)
+from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from mhfa.courses.forms import date_field, options
@@ -53,6 +48,21 @@ class FinderForm(FlaskForm):
     def typed_postcode(self) -> str | None:
         """The postcode typed (a district alone will do), for the view to place; None if none or refused."""
         return (self.postcode.data or "").strip() or None if not self.postcode.errors else None
+
+    @classmethod
+    def read(cls, args, areas, course_types) -> FinderForm:
+        """The finder's form over a query string, checked (a refused field filters nothing)."""
+        form = cls(formdata=args, areas=areas, course_types=course_types)
+        form.validate()
+        return form
+
+    def placed_filters(self, place) -> FinderFilters:
+        """The filters, with the typed postcode placed by ``place`` (``listings.place_postcode``: where it is,
+        or why it cannot be placed, said on its field while the other filters still apply)."""
+        near, problem = place(self.typed_postcode())
+        if problem:
+            self.postcode.errors.append(problem)
+        return self.filters(near)
 
     def filters(self, near: Nearness | None = None) -> FinderFilters:
         """The filters of the fields that are valid (an invalid field filters nothing); ``near``: where the

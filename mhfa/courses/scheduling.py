@@ -19,15 +19,7 @@ from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import User
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses import emails, signals
-from mhfa.courses.models import (
-    Course,
-    CourseSession,
-    CourseStatus,
-    CourseType,
-    DeliveryMode,
-    FundingStream,
-    Venue,
-)
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, DeliveryMode, FundingStream, Venue
 from mhfa.courses.rules import (
     MAX_DELIVERY_COST_PENCE,
     CourseDetails,

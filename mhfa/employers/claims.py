@@ -18,14 +18,7 @@ from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.employers import emails, lookup
-from mhfa.employers.models import (
-    USABLE_ORDER_STATUSES,
-    Employer,
-    OfferState,
-    Order,
-    PlaceVoucher,
-    VoucherStatus,
-)
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, OfferState, Order, PlaceVoucher, VoucherStatus
 from mhfa.employers.vouchers import voucher_of
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db

@@ -9,9 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from mhfa.certificates.models import Certificate
-from mhfa.employers.models import (
-    Employer,
-)
+from mhfa.employers.models import Employer
 from mhfa.employers.reports import arranged_certificate, known_names, runs_to, staff_ids, staff_query
 from mhfa.extensions import db
 from mhfa.timeutil import london_today

@@ -72,8 +72,8 @@ def place_offered(voucher: PlaceVoucher) -> None:
     person = voucher.assigned_person
     send("employer_place_offer", to=person.email if person else None,
          subject=f"{voucher.order.employer.name} offers you a place: {voucher.order.course_type.name}",
-         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code),
-         offers_url=absolute_url("employers.place_offers"))
+         voucher=voucher, person=person, url=absolute_url("places.claim_place", code=voucher.code),
+         offers_url=absolute_url("places.place_offers"))
 
 
 def offer_answered(voucher: PlaceVoucher) -> None:
@@ -90,4 +90,4 @@ def place_for_staff(voucher: PlaceVoucher) -> None:
     person = voucher.assigned_person
     send("employer_place", to=person.email if person else None,
          subject=f"{voucher.order.employer.name} has a place for you: {voucher.order.course_type.name}",
-         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code))
+         voucher=voucher, person=person, url=absolute_url("places.claim_place", code=voucher.code))

@@ -1,4 +1,5 @@
-"""The employer contact's pages, the staff member's place link and the contact invitation link.
+"""The employer contact's pages and the contact invitation link (the staff member's place link is
+``mhfa.employers.place_views``).
 
 Every contact page loads the organisation the signed-in contact speaks for (the contact relation)
 and only its objects: another organisation's order or place answers 404.
@@ -27,7 +28,6 @@ from mhfa.employers import (
 )
 from mhfa.employers.forms import (
     BookStaffForm,
-    ClaimForm,
     ClosedCourseRequestForm,
     ConfirmForm,
     DateOfBirthForm,
@@ -389,60 +389,3 @@ def request_course():
         if outcome.done("Request sent. The programme team will schedule the course and email you."):
             return redirect(url_for(".dashboard"))
     return render_template("employers/request_course.html", form=form), flow.status(form)
-
-
-# --- the staff member's link, and the places offered to them ----------------------------------------------
-
-@bp.route("/account/place-offers")
-@login_required
-def place_offers():
-    """Places employers have offered you: accept or decline each (nothing is booked until you accept)."""
-    return render_template("employers/place_offers.html", offers=claims.offers_for(current_user),
-                           form=ConfirmForm())
-
-
-@bp.route("/places/<code>/accept", methods=["POST"])
-@login_required
-def accept_place(code: str):
-    """Accept a place offered to you: you (or your employer) can then book it."""
-    return _answer_place(code, accept=True)
-
-
-@bp.route("/places/<code>/decline", methods=["POST"])
-@login_required
-def decline_place(code: str):
-    """Decline a place offered to you: it goes back to the organisation, and nothing is booked."""
-    return _answer_place(code, accept=False)
-
-
-def _answer_place(code: str, *, accept: bool):
-    form = ConfirmForm()
-    if form.validate_on_submit():  # a refusal (not yours: 404; answered already: 409) is the error page
-        flow.attempt(claims.answer_offer, current_user, code, accept=accept).done(
-            lambda voucher: f"You have accepted the place from {voucher.order.employer.name}. Choose your date below."
-            if accept else f"You have declined the place from {voucher.order.employer.name}. Nothing was booked.")
-        if accept:
-            return redirect(url_for(".claim_place", code=code))
-    return redirect(url_for(".place_offers"))
-
-
-@bp.route("/places/<code>", methods=["GET", "POST"])
-@token_or_public
-def claim_place(code: str):
-    """A member of staff chooses the date for the place their employer gave them, and books it."""
-    voucher = flow.found_or_404(claims.voucher_by_code, code)
-    courses = claims.courses_for(voucher)
-    form = ClaimForm(courses=[(c, orders.course_label(c)) for c in courses])
-    used = voucher.status in (VoucherStatus.REDEEMED, VoucherStatus.CANCELLED) or not voucher.order.places_usable
-    if current_user.is_authenticated and not used and form.validate_on_submit():
-        outcome = flow.attempt(claims.claim, current_user, code,
-                               form_id(form.course.data), date_of_birth=form.date_of_birth.data, form=form)
-        if outcome.done(lambda booking: f"You are booked on {booking.course.course_type.name}."
-                        if booking.status is BookingStatus.CONFIRMED
-                        else f"{booking.course.course_type.name} is full: you are on its waiting list, and your "
-                             "place is kept for you."):
-            return redirect(url_for("bookings.my_courses"))
-    return render_template("employers/claim.html", voucher=voucher, form=form, courses=courses, used=used,
-                           holder=vouchers.holder(voucher), code=code, answer_form=ConfirmForm(),
-                           ask_birth=current_user.is_authenticated and current_user.person is not None
-                           and current_user.person.date_of_birth is None), flow.status(form)

@@ -25,14 +25,7 @@ from mhfa.auth.models import User
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course
 from mhfa.employers import emails, lookup
-from mhfa.employers.models import (
-    USABLE_ORDER_STATUSES,
-    Employer,
-    OfferState,
-    Order,
-    PlaceVoucher,
-    VoucherStatus,
-)
+from mhfa.employers.models import USABLE_ORDER_STATUSES, Employer, OfferState, Order, PlaceVoucher, VoucherStatus
 from mhfa.employers.staff import CsvRejected, StaffMember, check_member, parse_staff_csv
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db

@@ -10,7 +10,8 @@ from mhfa.auth.models import Role
 from mhfa.errors import DomainError, show_on_form
 from mhfa.forecast import jobs
 from mhfa.forecast.forms import RunForecastForm, WhatIfForm
-from mhfa.forecast.services import chance_status, latest_run, settings_changed_since, what_if_for_run
+from mhfa.forecast.runs import latest_run
+from mhfa.forecast.services import chance_status, settings_changed_since, what_if_for_run
 
 bp = Blueprint("forecast", __name__, url_prefix="/forecast")
 

@@ -41,12 +41,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("Find a course", "courses.finder", EVERYONE, also=("courses.course_page", "bookings.book")),
     Section("My courses", "bookings.my_courses", frozenset({Role.TRAINEE}), (
         Link("My courses and certificates", "bookings.my_courses"),
-        Link("Places offered to me", "employers.place_offers"),
-        Link("Add my courses to my calendar", "courses.trainee_calendar"),
+        Link("Places offered to me", "places.place_offers"),
+        Link("Add my courses to my calendar", "calendars.trainee_calendar"),
     ), also=("bookings.cancel",)),
     Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
         Link("My teaching", "attendance.my_teaching"),
-        Link("Add my teaching to my calendar", "courses.instructor_calendar"),
+        Link("Add my teaching to my calendar", "calendars.instructor_calendar"),
     ), also=("attendance.", "certificates.complete_course", "outcomes.course_results")),
     Section("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER}), (
         Link("Staff and orders", "employers.dashboard"),
@@ -62,7 +62,7 @@ SECTIONS: tuple[Section, ...] = (
         Link("Add a venue", "courses.new_venue"),
         Link("Instructors", "courses.instructors"),
         Link("Add an instructor", "courses.new_instructor"),
-        Link("Area calendars", "courses.area_calendars"),
+        Link("Area calendars", "calendars.area_calendars"),
         Link("Certificates", "certificates.find_certificate"),
         Link("Course evaluations", "outcomes.evaluation_settings"),
     ), also=("courses.", "certificates.", "attendance.", "bookings.cancel_trainee_booking",

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from mhfa.attendance import services as attendance
+from mhfa.attendance import teaching
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
@@ -66,7 +66,7 @@ def instructor_summary(user: User) -> dict:
         .where(Instructor.person_id == user.person_id, Course.status == CourseStatus.PUBLISHED,
                Course.starts_at <= now)
     ).all()
-    return {"courses": courses, "instructor": instructor, "to_do": attendance.work_left(list(started), now)}
+    return {"courses": courses, "instructor": instructor, "to_do": teaching.work_left(list(started), now)}
 
 
 def employer_summary(user: User) -> dict:

@@ -55,12 +55,7 @@ from sqlalchemy.engine import Connection
 
 from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.extensions import db
-from mhfa.reach.models import (
-    BASES,
-    GROUP_DIMENSIONS,
-    PERSON_DIMENSIONS,
-    UNKNOWN_AREA,
-)
+from mhfa.reach.models import BASES, GROUP_DIMENSIONS, PERSON_DIMENSIONS, UNKNOWN_AREA
 from mhfa.reach.reached import (
     BASIS_COLUMN,
     FIRST_COLUMNS,

@@ -13,14 +13,7 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
 from mhfa.people.models import Person
-from mhfa.reach.models import (
-    PERSON_DIMENSIONS,
-    UNKNOWN_AREA,
-    ReachFirst,
-    ReachGroupMonth,
-    ReachMonth,
-    ReachSpendMonth,
-)
+from mhfa.reach.models import PERSON_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
 
 completion_t = Completion.__table__
 type_t = CourseType.__table__
