@@ -106,9 +106,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     register_sessions(app)
 
+    from mhfa.outcomes.keeping import register as keep_outcome_figures
     from mhfa.reach.upkeep import register as keep_reach_figures
 
     keep_reach_figures(app)
+    keep_outcome_figures()
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -142,6 +144,8 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.courses import api as courses_api
     from mhfa.courses.calendar_views import bp as calendars_bp
     from mhfa.courses.views import bp as courses_bp
+    from mhfa.employers import api as employers_api
+    from mhfa.employers.commitment_pages import bp as commitments_bp
     from mhfa.employers.manage import bp as employers_manage_bp
     from mhfa.employers.place_views import bp as places_bp
     from mhfa.employers.views import bp as employers_bp
@@ -165,11 +169,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(employers_bp)
     app.register_blueprint(employers_manage_bp)
     app.register_blueprint(places_bp)
+    app.register_blueprint(commitments_bp)
     api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
     courses_api.register(api_bp)
     bookings_api.register(api_bp)
     forecast_api.register(api_bp)
     reach_api.register(api_bp)
+    employers_api.register(api_bp)
     outcomes_api.register(api_bp)
     app.register_blueprint(forecast_bp)
     app.register_blueprint(reach_bp)

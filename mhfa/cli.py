@@ -84,7 +84,7 @@ def create_user(email, roles, name, date_of_birth, password, api_token):
 
 
 @mhfa_cli.command("demo-data")
-@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 1_000_000),
+@click.option("--people", default=2000, show_default=True, type=click.IntRange(50, 5_000_000),
               help="How many people the history reaches.")
 @click.option("--seed", default=2017, show_default=True, type=int,
               help="Random seed: the same seed gives the same history.")
@@ -149,7 +149,8 @@ def send_reminders(deliver):
     """Course reminders (two days before), certificate-expiry reminders and six-month follow-ups, each sent once
     (cron-safe).
 
-    Also gives back the place vouchers held by waiting-list places whose course has started, then
+    Also passes on the waiting-list offers not accepted in time, gives back the place vouchers held by
+    waiting-list places whose course has started, then
     delivers the outbox (unless --no-deliver: a deliver-mail worker does it).
     """
     from mhfa.bookings.vouchers import return_vouchers_of_closed_waiting_lists
@@ -163,6 +164,7 @@ def send_reminders(deliver):
         f"six-month follow-ups sent: {counts['follow_up']}"
     )
     click.echo(f"Place vouchers given back from waiting lists that closed: {returned}")
+    click.echo(f"Waiting-list offers not accepted in time, passed to the next person: {counts['offers_expired']}")
     if deliver:
         from mhfa.notify.outbox import DeliveryReport, deliver_due
 
@@ -288,10 +290,11 @@ def restore(backup_file):
 @mhfa_cli.command("rebuild-reach")
 @click.option("--check", is_flag=True, help="Only compare the kept figures with a fresh count; change nothing.")
 def rebuild_reach(check):
-    """Recompute the kept reach figures from the raw rows and report any difference."""
+    """Recompute the kept reach and outcome figures from the raw rows and report any difference."""
+    from mhfa.outcomes.keeping import rebuild as rebuild_outcomes
     from mhfa.reach.keeping import rebuild
 
-    differences = rebuild()
+    differences = rebuild() + rebuild_outcomes()
     if check:
         db.session.rollback()
     else:
@@ -305,7 +308,7 @@ def rebuild_reach(check):
         if check:
             raise SystemExit(1)
     else:
-        click.echo("The kept reach figures equal a fresh count.")
+        click.echo("The kept reach and outcome figures equal a fresh count.")
 
 
 @mhfa_cli.command("import-completions")

@@ -1,9 +1,11 @@
 """Every row lock of the application, and the one order they are taken in:
 
 1. an employer's order (``lock_order``) or a closed-course request (``lock_request``): the employer's
-   side of a change, taken before anything it changes (no booking path locks either);
+   side of a change, taken before anything it changes (of the booking paths, only moving a place an order
+   paid for takes its order's lock, first, as cancelling the order does);
 2. people (``lock_person``, or ``lock_people`` for several, in id order);
-3. a course (``lock_course``); an instructor's row, locked to assign them, is taken before any course
+3. a course (``lock_course``), or two courses in id order (``lock_courses``, moving a booking between
+   dates); an instructor's row, locked to assign them, is taken before any course
    lock, and no booking locks it;
 4. place vouchers (``lock_vouchers`` in id order, or ``lock_voucher`` for one);
 5. the certificates' status-list index (``lock_status_indexes``), then a certificate's row
@@ -71,6 +73,16 @@ def lock_course(course: Course) -> Course:
     Changes already made in this session (e.g. a raised capacity) are flushed first, not lost.
     """
     return _lock_and_reread(course, "UPDATE course SET capacity = capacity WHERE id = :id")
+
+
+def lock_courses(courses: Iterable[Course]) -> None:
+    """Third, for several courses at once (a booking moving from one date to another): each row in id order.
+
+    Two moves crossing between the same two courses lock them in the same order, so neither waits on the
+    other in a circle; each course is read afresh, as :func:`lock_course` does.
+    """
+    for course in sorted({course.id: course for course in courses}.values(), key=lambda course: course.id):
+        lock_course(course)
 
 
 def _lock_and_reread(instance, sqlite_no_op: str):

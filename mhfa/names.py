@@ -44,16 +44,20 @@ def _refused_character(character: str) -> str | None:
 
 def normalise(text: str) -> str:
     """The name as stored: Unicode NFC, ends trimmed, runs of spaces as one."""
-    return " ".join(part for part in unicodedata.normalize("NFC", text or "").split(" ") if part)
+    text = text or ""
+    if not text.isascii():  # ASCII is its own NFC form
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(part for part in text.split(" ") if part)
 
 
 def problem(text: str | None, label: str = "Name") -> str | None:
     """Why ``text`` cannot be a name (the message starts with ``label``), or None when it can."""
     text = text or ""
-    for character in text:
-        reason = _refused_character(character)
-        if reason:
-            return f"{label} must not contain {reason}"
+    if not (text.isascii() and text.isprintable()):  # printable ASCII holds no refused character
+        for character in text:
+            reason = _refused_character(character)
+            if reason:
+                return f"{label} must not contain {reason}"
     cleaned = normalise(text)
     if not cleaned:
         return f"Enter the {label.lower()}"

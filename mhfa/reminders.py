@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from mhfa.bookings.offers import expire_due_offers
 from mhfa.bookings.reminders import send_course_reminders
 from mhfa.certificates.reminders import send_expiry_reminders
+from mhfa.courses.standing import send_licence_reminders
+from mhfa.employers.commitments import send_expiry_reminders as send_commitment_reminders
 from mhfa.outcomes.followups import send_follow_ups
 from mhfa.timeutil import utcnow
 
@@ -16,5 +19,6 @@ from mhfa.timeutil import utcnow
 def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
     """Queue every due reminder not sent before; the caller commits (and the emails then go)."""
     now = now or utcnow()
-    return {"course": send_course_reminders(now), "certificate": send_expiry_reminders(now),
-            "follow_up": send_follow_ups(now)}
+    return {"offers_expired": expire_due_offers(now), "course": send_course_reminders(now),
+            "certificate": send_expiry_reminders(now), "follow_up": send_follow_ups(now),
+            "commitment": send_commitment_reminders(now), "instructor_licence": send_licence_reminders(now)}

@@ -2,6 +2,7 @@
 """Load test: gunicorn workers on a throwaway PostgreSQL database, many concurrent clients, then checks.
 
     .venv/bin/python scripts/loadtest.py [--clients 60] [--requests 3000] [--seconds 90] [--workers 4]
+    .venv/bin/python scripts/loadtest.py --soak [--minutes 30] [--clients 20] [--think 0.5]
 
 Loopback only and bounded (in requests and in time). It creates its own database on the server of
 ``TEST_DATABASE_URL`` (default postgresql://postgres@127.0.0.1:5432/test) and drops it afterwards,
@@ -10,6 +11,12 @@ server, and drives it with a mix of finder reads (HTML and API), bookings and ca
 the API. Afterwards it checks: no 5xx, no course over capacity, every waiting list in order with no one
 waiting beside a free seat, every confirmed booking present, and every email delivered exactly once.
 Exit status 1 when a check fails.
+
+``--soak`` holds a steady mixed load for ``--minutes`` (default 30; each client pauses ``--think``
+seconds between requests): the finder, course pages, bookings and cancellations, the board's dashboard
+(signed in) and certificate verification. Besides the checks above it reports the p95 of each route and
+the gunicorn workers' resident memory at the start (after a minute's warm-up, or a tenth of the run)
+and at the end, and fails when the workers together grew by more than 15% and 30 MB.
 """
 # ruff: noqa: S310, S603, S607  (loopback HTTP to the server it starts; subprocesses of this repository's own venv)
 from __future__ import annotations
@@ -54,14 +61,14 @@ class Inbox:
 
 
 def request(base: str, method: str, path: str, token: str | None = None, timeout: float = 30,
-            key: str | None = None):
-    req = urllib.request.Request(base + path, method=method)
+            key: str | None = None, opener=None, data: bytes | None = None):
+    req = urllib.request.Request(base + path, method=method, data=data)
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     if key:
         req.add_header("Idempotency-Key", key)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
+        with (opener.open if opener else urllib.request.urlopen)(req, timeout=timeout) as response:
             body = response.read()
             return response.status, body
     except urllib.error.HTTPError as error:
@@ -70,7 +77,7 @@ def request(base: str, method: str, path: str, token: str | None = None, timeout
         return f"error:{type(error).__name__}", b""
 
 
-def seed(database_url: str, courses: int, people: int) -> tuple[list[int], list[str]]:
+def seed(database_url: str, courses: int, people: int) -> tuple[list[int], list[str], list[str]]:
     import sqlalchemy as sa
 
     from mhfa import create_app
@@ -97,9 +104,46 @@ def seed(database_url: str, courses: int, people: int) -> tuple[list[int], list[
             db.session.add(user)
             db.session.flush()
             tokens.append(issue_api_token(user))
+        certificates = [factories.certificate(factories.person(f"Holder{n}", "Tester", email=None)).verification_token
+                        for n in range(40)]
+        factories.user(Role.BOARD, person_=factories.person("Board", "Tester", email=BOARD_EMAIL))
         db.session.commit()
-        assert db.session.scalar(sa.select(sa.func.count(User.id))) == people
-    return course_ids, tokens
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == people + 1
+    return course_ids, tokens, certificates
+
+
+BOARD_EMAIL = "board.load@example.org"
+
+
+def signed_in(base: str):
+    """An opener holding a board member's signed-in session (through the sign-in form, with its CSRF token)."""
+    import http.cookiejar
+    from urllib.parse import urlencode
+
+    from tests.factories import PASSWORD
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    _, page = request(base, "GET", "/login", opener=opener)
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+    status, _ = request(base, "POST", "/login", opener=opener, data=urlencode(
+        {"csrf_token": token, "email": BOARD_EMAIL, "password": PASSWORD}).encode())
+    if status != 200:
+        raise RuntimeError(f"the board member could not sign in ({status})")
+    return opener
+
+
+def resident_mb(pids: list[int]) -> dict[int, float]:
+    """Each process's resident memory in MB (VmRSS)."""
+    sizes = {}
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^VmRSS:\s+(\d+) kB", text, re.MULTILINE)
+        if found:
+            sizes[pid] = round(int(found.group(1)) / 1024, 1)
+    return sizes
 
 
 def check(database_url: str, confirmed_ids: set[int], cancelled_ids: set[int], inbox: Inbox) -> dict:
@@ -191,9 +235,17 @@ def main() -> int:
     parser.add_argument("--faults", action="store_true",
                         help="Run on a PostgreSQL server of its own, stop it mid-load and start it again, "
                              "and kill a gunicorn worker every few seconds.")
+    parser.add_argument("--soak", action="store_true",
+                        help="A steady mixed load for --minutes (finder, course pages, bookings, cancellations, "
+                             "dashboard, verification), with the p95 of each route and the workers' memory.")
+    parser.add_argument("--minutes", type=float, default=30, help="how long a soak runs (at most 120)")
+    parser.add_argument("--think", type=float, default=0.5, help="seconds each soak client waits between requests")
     args = parser.parse_args()
-    args.requests = min(args.requests, 50_000)
-    args.seconds = min(args.seconds, 600)
+    if args.soak:
+        args.seconds = min(args.minutes, 120) * 60
+        args.requests = 2_000_000 if args.requests == parser.get_default("requests") else args.requests
+    args.requests = min(args.requests, 2_000_000 if args.soak else 50_000)
+    args.seconds = min(args.seconds, 7200 if args.soak else 600)
 
     import sqlalchemy as sa
     from aiosmtpd.controller import Controller
@@ -221,7 +273,7 @@ def main() -> int:
     try:
         subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
         subprocess.run([*flask, "mhfa", "load-reference"], env=env, cwd=ROOT, check=True, capture_output=True)
-        course_ids, tokens = seed(database_url, args.courses, args.people)
+        course_ids, tokens, certificates = seed(database_url, args.courses, args.people)
         processes.append(subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{web_port}",
              "--timeout", "60", "wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log_file))
@@ -235,7 +287,9 @@ def main() -> int:
                 break
             time.sleep(0.2)
 
+        board = signed_in(base) if args.soak else None
         statuses: Counter = Counter()
+        by_route: dict[str, list[float]] = {}
         confirmed_ids: set[int] = set()
         cancelled_ids: set[int] = set()
         lock = threading.Lock()
@@ -254,11 +308,26 @@ def main() -> int:
                     budget["left"] -= 1
                 roll = rng.random()
                 began = time.perf_counter()
-                if roll < 0.35:
-                    status, _ = request(base, "GET", f"/api/v1/courses?page={rng.randint(1, 2)}")
+                route = None
+                if args.soak:
+                    if args.think:
+                        time.sleep(args.think * rng.uniform(0.5, 1.5))
+                    began = time.perf_counter()
+                    if roll < 0.15:
+                        route, (status, _) = "course page", request(base, "GET", f"/courses/{rng.choice(course_ids)}")
+                    elif roll < 0.25:
+                        route, (status, _) = "dashboard", request(base, "GET", "/reach", opener=board)
+                    elif roll < 0.35:
+                        route, (status, _) = "verification", request(base, "GET", f"/verify/{rng.choice(certificates)}")
+                    roll = rng.random() if route is None else roll
+                if route is not None:
+                    pass
+                elif roll < 0.35:
+                    route, (status, _) = "finder API", request(base, "GET", f"/api/v1/courses?page={rng.randint(1, 2)}")
                 elif roll < 0.5:
-                    status, _ = request(base, "GET", "/courses?free_places=y")
+                    route, (status, _) = "finder page", request(base, "GET", "/courses?free_places=y")
                 elif roll < 0.85:
+                    route = "booking"
                     token = tokens[rng.randrange(len(tokens))]
                     path = f"/api/v1/courses/{rng.choice(course_ids)}/bookings"
                     key = uuid.uuid4().hex
@@ -273,16 +342,18 @@ def main() -> int:
                             with lock:
                                 confirmed_ids.add(booking["id"])
                 elif mine:
+                    route = "cancellation"
                     token_of, booking_id = mine.pop(rng.randrange(len(mine)))
                     status, _ = request(base, "DELETE", f"/api/v1/bookings/{booking_id}", token_of)
                     if status == 200:
                         with lock:
                             cancelled_ids.add(booking_id)
                 else:
-                    status, _ = request(base, "GET", "/healthz")
+                    route, (status, _) = "healthz", request(base, "GET", "/healthz")
                 with lock:
                     statuses[status] += 1
                     latencies.append(time.perf_counter() - began)
+                    by_route.setdefault(route, []).append(time.perf_counter() - began)
 
         began = time.perf_counter()
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
@@ -306,6 +377,16 @@ def main() -> int:
                     own_server.start()
                     faults["database_restarts"] += 1
                 time.sleep(3)
+        memory: dict[str, object] = {}
+        if args.soak:
+            time.sleep(min(60, args.seconds / 10))
+            memory["start_mb"] = resident_mb(worker_pids(processes[0].pid))
+            samples = []
+            while any(thread.is_alive() for thread in threads) and time.monotonic() < deadline - 5:
+                time.sleep(min(60, max(1, deadline - 5 - time.monotonic())))
+                samples.append(round(sum(resident_mb(worker_pids(processes[0].pid)).values()), 1))
+            memory["end_mb"] = resident_mb(worker_pids(processes[0].pid))
+            memory["total_mb_each_minute"] = samples
         for thread in threads:
             thread.join(timeout=args.seconds + 60)
         elapsed = time.perf_counter() - began
@@ -325,6 +406,16 @@ def main() -> int:
             "server_errors": server_errors, "transport_errors": transport_errors,
             "bookings_confirmed": len(confirmed_ids), "bookings_cancelled": len(cancelled_ids), **faults, **result,
         }
+        figures["p95_ms_by_route"] = {
+            route: round(1000 * sorted(values)[int(0.95 * (len(values) - 1))], 1)
+            for route, values in sorted(by_route.items())}
+        figures["requests_by_route"] = {route: len(values) for route, values in sorted(by_route.items())}
+        grew = False
+        if memory:
+            start, end = sum(memory["start_mb"].values()), sum(memory["end_mb"].values())
+            grew = end > start * 1.15 and end - start > 30
+            figures["worker_memory"] = {**memory, "start_total_mb": round(start, 1),
+                                        "end_total_mb": round(end, 1), "grew": grew}
         reasons = Counter(re.findall(r"database unavailable on \w+ \S+: (\w+)", log_path.read_text(errors="replace")))
         figures["database_unavailable_reasons"] = dict(reasons)
         print(json.dumps(figures, indent=2))
@@ -334,7 +425,7 @@ def main() -> int:
                          not (args.faults and s == 503))
         failed = (unexpected or (transport_errors and not args.faults) or result["overbooked_courses"]
                   or result["order_problems"] or result["confirmed_missing"] or result["emails_duplicated"]
-                  or result["emails_lost"] or result["unsent"])
+                  or result["emails_lost"] or result["unsent"] or grew)
         print("FAILED" if failed else "OK: no 5xx, no overbooking, waiting lists in order, every email once")
         return 1 if failed else 0
     finally:

@@ -227,11 +227,11 @@ bulk.write = _reported_bulk_write
 _import_copy = reach_importing._copy
 
 
-def _reported_import_copy(table, frame):
+def _reported_import_copy(table, columns, rows):
     written = WrittenTables.watching(db.engine)
     if written is not None:
         written.names.add(table)
-    return _import_copy(table, frame)
+    return _import_copy(table, columns, rows)
 
 
 reach_importing._copy = _reported_import_copy

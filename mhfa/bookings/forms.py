@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
 class BookingForm(FlaskForm):
@@ -27,3 +27,22 @@ class CancelForTraineeForm(FlaskForm):
         validators=[DataRequired("Enter the reason for cancelling; the trainee is told it"),
                     Length(max=200, message="The reason must be 200 characters or fewer")],
     )
+
+
+class TransferForm(FlaskForm):
+    """Move a booking to another date of the same course; the choices are the dates it can move to."""
+
+    course_id = RadioField("Which date do you want to move to?", coerce=int,
+                           validators=[InputRequired("Choose the date to move to")])
+    submit = SubmitField("Move my booking")
+
+
+class AnswerOfferForm(FlaskForm):
+    """Accept or decline a seat offered from the waiting list (two buttons; the one pressed is the answer)."""
+
+    accept = SubmitField("Accept the place")
+    decline = SubmitField("Decline")
+
+
+class GiveBackForm(FlaskForm):
+    give_back = SubmitField("Give the place back")

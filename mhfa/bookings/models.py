@@ -58,6 +58,7 @@ class Booking(db.Model):
             postgresql_where=sa.text("status != 'cancelled'"),
         ),
         sa.Index("ix_booking_course_status", "course_id", "status"),
+        sa.Index("uq_booking_answer_token", "answer_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +73,18 @@ class Booking(db.Model):
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The booking this one replaced when its person moved to this date (``mhfa.bookings.transfers``): the
+    #: history of a place runs back through these links.
+    transferred_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking.id"), index=True)
 
     course: Mapped[Course] = relationship()
     person: Mapped[Person] = relationship()
     voucher: Mapped[PlaceVoucher | None] = relationship()
+    #: An offer of a seat from the waiting list (``mhfa.bookings.offers``): when made, and until when it holds
+    #: the seat while the booking is still waiting.
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The unguessable token of the links that accept or decline an offer, or give back a promoted seat.
+    answer_token: Mapped[str | None] = mapped_column(sa.String(64))
+
+    transferred_from: Mapped[Booking | None] = relationship(remote_side=[id], foreign_keys=[transferred_from_id])

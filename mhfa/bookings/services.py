@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased, joinedload
 
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
-from mhfa.bookings import emails
-from mhfa.bookings.deadlines import cancellation_cutoff, contact_for, waiting_list_moves
+from mhfa.bookings import emails, offers
+from mhfa.bookings.deadlines import cancellation_cutoff, contact_for
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.bookings.vouchers import return_voucher, usable_voucher
 from mhfa.certificates.models import Certificate
@@ -50,11 +50,8 @@ class AlreadyBooked(Conflict):
 # --- counting ------------------------------------------------------------------------------------
 
 def confirmed_count(course: Course) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Booking.id)).where(
-            Booking.course_id == course.id, Booking.status == BookingStatus.CONFIRMED
-        )
-    ) or 0
+    """Seats taken: confirmed places and seats held for an offer from the waiting list (``offers``)."""
+    return offers.seats_taken(course)
 
 
 def places_left(course: Course) -> int:
@@ -296,7 +293,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
                      was=("waitlisted" if was_waitlisted else "confirmed"), reason=booking.cancel_reason,
                      voucher_id=voucher.id if voucher else None)
     emails.booking_cancelled(booking, by_someone_else=by_someone_else, was_waitlisted=was_waitlisted)
-    return [] if was_waitlisted else _promote_waiting(course, now)
+    return _promote_waiting(course, now)  # a waiting-list place may have held an offered seat
 
 
 def release_course_bookings(course: Course, reason: str, *, now: datetime | None = None) -> list[Booking]:
@@ -322,27 +319,9 @@ def release_course_bookings(course: Course, reason: str, *, now: datetime | None
 
 
 def _promote_waiting(course: Course, now: datetime) -> list[Booking]:
-    """Fill free seats from the head of the waiting list (the caller holds the course lock)."""
-    if not waiting_list_moves(course, now):
-        return []
-    free = course.capacity - confirmed_count(course)
-    if free <= 0:
-        return []
-    promoted = list(db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.course_id == course.id, Booking.status == BookingStatus.WAITLISTED)
-        .order_by(Booking.id)
-        .limit(free)
-    ))
-    for booking in promoted:
-        booking.status = BookingStatus.CONFIRMED
-        booking.confirmed_at = now
-        if booking.voucher is not None:
-            booking.voucher.spend()  # the held voucher now pays for the seat
-    db.session.flush()
-    for booking in promoted:
-        emails.booking_promoted(booking)
-    return promoted
+    """Fill free seats from the head of the waiting list (the caller holds the course lock): promoted at once,
+    or offered for a limited time close to the course (``mhfa.bookings.offers``). Returns those promoted."""
+    return offers.fill_free_seats(course, now)
 
 
 def fill_from_waiting_list(course: Course, now: datetime | None = None) -> list[Booking]:

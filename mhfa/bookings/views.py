@@ -3,11 +3,19 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.auth.access import login_required, role_required
+from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.bookings import deadlines, listings, services, vouchers
-from mhfa.bookings.forms import BookingForm, CancelBookingForm, CancelForTraineeForm
+from mhfa.bookings import deadlines, listings, offers, services, transfers, vouchers
+from mhfa.bookings.forms import (
+    AnswerOfferForm,
+    BookingForm,
+    CancelBookingForm,
+    CancelForTraineeForm,
+    GiveBackForm,
+    TransferForm,
+)
 from mhfa.bookings.models import BookingStatus
+from mhfa.timeutil import format_london
 
 bp = Blueprint("bookings", __name__)
 
@@ -61,10 +69,17 @@ def book(course_id: int):
 @login_required
 def my_courses():
     """The signed-in person's bookings, waiting-list places and certificates."""
+    if current_user.person_id is not None and flow.attempt(offers.expire_due_offers,
+                                                           person_id=current_user.person_id).value:
+        flow.say("A place offered to you from a waiting list was not accepted in time: it has gone to the next "
+                 "person.", "info")
     data = listings.my_courses(current_user.person)
     return render_template(
         "bookings/my_courses.html",
         data=data,
+        holds_offer=offers.holds_offer,
+        can_give_back=offers.can_give_back,
+        give_back_form=GiveBackForm(),
         can_cancel=services.can_cancel_online,
         cutoff=deadlines.cancellation_cutoff,
         contact=deadlines.contact_for,
@@ -107,6 +122,9 @@ def _cancelled_for_trainee_message(booking, promoted) -> str:
         names = ", ".join(b.person.full_name for b in promoted)
         verb = "was" if len(promoted) == 1 else "were"
         message += f" {names} moved up from the waiting list and {verb} emailed."
+    for offered in offers.pending_offers(booking.course):
+        message += (f" {offered.person.full_name} has been offered the place until "
+                    f"{format_london(offered.offer_expires_at)} and emailed.")
     return message
 
 
@@ -129,4 +147,118 @@ def cancel_trainee_booking(booking_id: int):
         form=form,
         position=services.waiting_position(booking),
         next_waiting=listings.next_waiting(course) if booking.status is BookingStatus.CONFIRMED else None,
+        offer_applies=offers.offer_applies(course),
+        offer_hours=offers.offer_rules().hours,
     ), flow.status(form)
+
+
+# --- moving a booking to another date ------------------------------------------------------------------
+
+def _date_label(course) -> str:
+    where = f"{course.venue.name}, {course.venue.town}" if course.venue else "Online"
+    left = services.places_left(course)
+    places = f"{left} place{'s' if left != 1 else ''} left" if left > 0 else "full: you would join the waiting list"
+    return f"{format_london(course.starts_at)}, {where} ({places})"
+
+
+def _transfer_page(booking, *, by_coordinator: bool, template: str, said, back):
+    """The page that moves a booking to another date; on success ``said(moved)`` is said on the page
+    ``back(moved)`` leads to."""
+    dates = transfers.other_dates(booking)
+    form = TransferForm()
+    form.course_id.choices = [(course.id, _date_label(course)) for course in dates]
+    if by_coordinator:
+        form.submit.label.text = "Move this booking"
+    if form.validate_on_submit():
+        to_course = next(course for course in dates if course.id == form.course_id.data)
+        outcome = flow.attempt(transfers.transfer_booking, booking, to_course, by=current_user,
+                               override_cutoff=by_coordinator, form=form)
+        if outcome.done(said):
+            return redirect(back(outcome.value))
+    return render_template(
+        template,
+        booking=booking,
+        course=booking.course,
+        form=form,
+        dates=dates,
+        by_coordinator=by_coordinator,
+        allowed=by_coordinator or transfers.can_transfer_online(booking),
+        cutoff=deadlines.cancellation_cutoff(booking.course),
+        contact=deadlines.contact_for(booking.course),
+    ), flow.status(form)
+
+
+def _moved_message(transfer, whose: str) -> str:
+    new = transfer.booking
+    when = format_london(new.course.starts_at)
+    if new.status is BookingStatus.CONFIRMED:
+        return f"{whose} booking has moved to {when}. We have emailed the new calendar file."
+    return (f"{whose} booking has moved to {when}, which is full: number {services.waiting_position(new)} "
+            "on its waiting list.")
+
+
+@bp.route("/bookings/<int:booking_id>/move", methods=["GET", "POST"])
+@login_required
+def transfer(booking_id: int):
+    """Move your own booking to another date of the same course, up to the cancellation cut-off."""
+    booking = flow.found_or_404(listings.booking_of, current_user, booking_id)
+
+    return _transfer_page(booking, by_coordinator=False, template="bookings/transfer.html",
+                          said=lambda moved: _moved_message(moved, "Your"), back=lambda moved: url_for(".my_courses"))
+
+
+@bp.route("/manage/bookings/<int:booking_id>/move", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def transfer_trainee_booking(booking_id: int):
+    """Move a trainee's booking to another date of the same course at any time; they are emailed."""
+    booking = flow.found_or_404(listings.get_booking, booking_id)
+
+    def said(moved) -> str:
+        message = _moved_message(moved, f"{booking.person.full_name}'s")
+        if moved.promoted:
+            message += " " + ", ".join(b.person.full_name for b in moved.promoted) + " moved up from the waiting list."
+        return message
+
+    return _transfer_page(booking, by_coordinator=True, template="bookings/transfer.html", said=said,
+                          back=lambda moved: url_for("courses.manage_course", course_id=moved.booking.course_id))
+
+
+# --- a seat from the waiting list: the offer's answer, or giving a promoted seat back ------------------------
+
+ANSWERED = {
+    "accepted": "You have accepted the place: you are booked. We have emailed you the calendar file.",
+    "declined": "You have declined the place; it has been offered to the next person waiting.",
+    "given_back": "You have given the place back; it goes to the next person waiting.",
+}
+
+
+@bp.route("/waiting-list/<token>", methods=["GET", "POST"])
+@token_or_public
+def waiting_list_place(token: str):
+    """Accept or decline a seat offered from the waiting list, or give back one that came from it (one click)."""
+    booking = flow.found_or_404(offers.booking_for_token, token)
+    offer_form, give_back_form = AnswerOfferForm(), GiveBackForm()
+    outcome = None
+    if offer_form.accept.data or offer_form.decline.data:
+        if offer_form.validate_on_submit():
+            outcome = flow.attempt(offers.answer_offer, booking, accept=bool(offer_form.accept.data), form=offer_form)
+    elif give_back_form.give_back.data and give_back_form.validate_on_submit():
+        outcome = flow.attempt(offers.give_back, booking, form=give_back_form)
+    elif request.method == "GET" and offers.holds_offer(booking):
+        flow.attempt(offers.check_offer, booking)  # an offer that ran out passes on now, not at the next cron run
+    if outcome is not None and outcome.ok and outcome.value.outcome != "expired":
+        outcome.done(lambda answered: ANSWERED[answered.outcome])
+        return redirect(url_for(".waiting_list_place", token=token))
+    expired = (outcome is not None and outcome.ok) or booking.cancel_reason == offers.EXPIRED
+    status = 410 if expired else max(flow.status(offer_form), flow.status(give_back_form))
+    return render_template(
+        "bookings/waiting_list_place.html",
+        booking=booking,
+        course=booking.course,
+        offer_form=offer_form,
+        give_back_form=give_back_form,
+        holds_offer=offers.holds_offer(booking),
+        can_give_back=offers.can_give_back(booking),
+        expired=expired,
+        token=token,
+    ), status

@@ -17,6 +17,7 @@ from mhfa.courses.models import (
     Course,
     CourseType,
     Instructor,
+    InstructorQualification,
     course_instructor,
     instructor_course_type,
 )
@@ -82,6 +83,9 @@ class InstructorDetails:
     licence_expires_on: date
     active: bool = True
     course_types: list[CourseType] | None = None   # None: every active course type (new), unchanged (update)
+    #: When the instructor qualified for the course types newly ticked (and those with no date yet);
+    #: None: today.
+    qualified_on: date | None = None
 
 
 def _licensed_types(details: InstructorDetails, instructor: Instructor | None) -> list[CourseType]:
@@ -92,6 +96,33 @@ def _licensed_types(details: InstructorDetails, instructor: Instructor | None) -
     if not details.course_types:
         raise DomainError("Choose the courses the licence covers", field="licensed_types")
     return list({kind.id: kind for kind in details.course_types}.values())
+
+
+def _qualify(instructor: Instructor, kinds: list[CourseType], details: InstructorDetails) -> list[dict]:
+    """Make the instructor's qualifications exactly ``kinds``: a kind newly added (or with no date yet) gets
+    ``details.qualified_on``; the others keep their dates. Returns the qualifications for the audit log."""
+    day = _qualified_on(details)
+    held = {q.course_type_id: q for q in instructor.qualifications}
+    wanted = {kind.id for kind in kinds}
+    for kind_id, qualification in list(held.items()):
+        if kind_id not in wanted:
+            instructor.qualifications.remove(qualification)
+    for kind in kinds:
+        if kind.id not in held:
+            instructor.qualifications.append(InstructorQualification(course_type=kind, qualified_on=day))
+        elif held[kind.id].qualified_on is None and details.qualified_on is not None:
+            held[kind.id].qualified_on = day
+    db.session.flush()
+    if sa.inspect(instructor).persistent:
+        db.session.expire(instructor, ["course_types"])  # the same rows, read again
+    return [{"course_type": q.course_type.code,
+             "qualified_on": q.qualified_on.isoformat() if q.qualified_on else None}
+            for q in instructor.qualifications]
+
+
+def _qualified_on(details: InstructorDetails) -> date:
+    day = details.qualified_on or london_today()
+    return dates.PROGRAMME.up_to_today().check(day, "The date qualified", field="qualified_on")
 
 
 def _licence_number(text: str) -> str:
@@ -117,6 +148,7 @@ def _check_licence_expiry(day: date) -> None:
 def create_instructor(details: InstructorDetails, actor: User | None = None) -> Instructor:
     """A licensed instructor; the person is found by email address, or added."""
     number = _licence_number(details.licence_number)
+    _qualified_on(details)
     _check_licence_unique(number, None)
     _check_licence_expiry(details.licence_expires_on)
     email = normalise_email(details.email)
@@ -127,18 +159,21 @@ def create_instructor(details: InstructorDetails, actor: User | None = None) -> 
         person = Person(first_name=names.check(details.first_name, "First name", field="first_name"),
                         last_name=names.check(details.last_name, "Last name", field="last_name"), email=email)
         db.session.add(person)
+    kinds = _licensed_types(details, None)
     instructor = Instructor(person=person, licence_number=number, licence_expires_on=details.licence_expires_on,
-                            active=details.active, course_types=_licensed_types(details, None))
+                            active=details.active)
     db.session.add(instructor)
     db.session.flush()
+    qualifications = _qualify(instructor, kinds, details)
     audit.record("instructor.created", instructor, actor, licence_number=number,
                  licence_expires_on=details.licence_expires_on.isoformat(),
-                 course_types=[kind.code for kind in instructor.course_types])
+                 course_types=[kind.code for kind in instructor.course_types], qualifications=qualifications)
     return instructor
 
 
 def update_instructor(instructor: Instructor, details: InstructorDetails, actor: User | None = None) -> Instructor:
     number = _licence_number(details.licence_number)
+    _qualified_on(details)
     _check_licence_unique(number, instructor)
     dates.PROGRAMME.check(details.licence_expires_on, "The licence expiry date", field="licence_expires_on")
     person = instructor.person
@@ -154,14 +189,14 @@ def update_instructor(instructor: Instructor, details: InstructorDetails, actor:
         person.email = email
     person.first_name = names.check(details.first_name, "First name", field="first_name")
     person.last_name = names.check(details.last_name, "Last name", field="last_name")
-    instructor.course_types = _licensed_types(details, instructor)
+    qualifications = _qualify(instructor, _licensed_types(details, instructor), details)
     instructor.licence_number = number
     instructor.licence_expires_on = details.licence_expires_on
     instructor.active = details.active
     db.session.flush()
     audit.record("instructor.updated", instructor, actor, licence_number=number,
                  licence_expires_on=details.licence_expires_on.isoformat(), active=details.active,
-                 course_types=[kind.code for kind in instructor.course_types])
+                 course_types=[kind.code for kind in instructor.course_types], qualifications=qualifications)
     return instructor
 
 

@@ -27,15 +27,6 @@ course_type_prerequisite = sa.Table(
 )
 
 
-# The course types an instructor's MHFA England licence covers (Adult, Youth, ... are licensed apart).
-instructor_course_type = sa.Table(
-    "instructor_course_type",
-    db.metadata,
-    sa.Column("instructor_id", sa.ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("course_type_id", sa.ForeignKey("course_type.id"), primary_key=True),
-)
-
-
 class CourseType(db.Model):
     """A course in the MHFA catalogue, with the rules every course of that type follows."""
 
@@ -103,14 +94,63 @@ class Instructor(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     person: Mapped[Person] = relationship()
-    course_types: Mapped[list[CourseType]] = relationship(secondary=instructor_course_type,
-                                                          order_by="CourseType.name")
+    #: What the licence covers: one qualification per course type, with the date it was gained.
+    qualifications: Mapped[list[InstructorQualification]] = relationship(
+        back_populates="instructor", cascade="all, delete-orphan", order_by="InstructorQualification.course_type_id",
+        overlaps="course_types")
+    #: The same rows as course types (writing here records no date: the services write ``qualifications``).
+    course_types: Mapped[list[CourseType]] = relationship(secondary="instructor_course_type",
+                                                          order_by="CourseType.name",
+                                                          overlaps="qualifications,instructor,course_type")
+    development: Mapped[list[InstructorDevelopment]] = relationship(
+        back_populates="instructor", cascade="all, delete-orphan",
+        order_by="(InstructorDevelopment.done_on.desc(), InstructorDevelopment.id.desc())")
 
     def licence_valid_on(self, day: date) -> bool:
         return self.active and self.licence_expires_on >= day
 
     def licensed_for(self, course_type: CourseType) -> bool:
         return any(kind.id == course_type.id for kind in self.course_types)
+
+
+class InstructorQualification(db.Model):
+    """An instructor is qualified for a course type (MHFA England's upskill training) since a date."""
+
+    __tablename__ = "instructor_course_type"
+    # Deleting an instructor clears these rows through ``Instructor.course_types`` too: whichever goes first.
+    __mapper_args__ = {"confirm_deleted_rows": False}
+
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True)
+    course_type_id: Mapped[int] = mapped_column(sa.ForeignKey("course_type.id"), primary_key=True)
+    #: None only for qualifications recorded before their dates were kept.
+    qualified_on: Mapped[date | None]
+
+    instructor: Mapped[Instructor] = relationship(back_populates="qualifications", overlaps="course_types")
+    course_type: Mapped[CourseType] = relationship(overlaps="course_types")
+
+
+# The course types an instructor's MHFA England licence covers (Adult, Youth, ... are licensed apart).
+instructor_course_type = InstructorQualification.__table__
+
+
+class InstructorDevelopment(db.Model):
+    """A continuing professional development record an instructor keeps: what, when, how long."""
+
+    __tablename__ = "instructor_development"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructor_id: Mapped[int] = mapped_column(sa.ForeignKey("instructor.id", ondelete="CASCADE"), index=True)
+    done_on: Mapped[date]
+    activity: Mapped[str] = mapped_column(sa.String(200))
+    #: Time spent, in minutes (shown as hours).
+    minutes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    instructor: Mapped[Instructor] = relationship(back_populates="development")
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
 
 
 class CourseStatus(enum.Enum):

@@ -15,22 +15,25 @@ from mhfa.courses.models import (
 )
 from mhfa.extensions import db
 
+#: A waiting-list place holding a seat offered to it (``mhfa.bookings.offers``): it counts as a taken seat.
+_HOLDS_OFFER = sa.and_(Booking.status == BookingStatus.WAITLISTED, Booking.offer_expires_at.is_not(None))
 
-def _bookings_with(status: BookingStatus):
-    """Bookings of a status on the course of the enclosing query. ``count(*)`` lets PostgreSQL answer
-    from the (course_id, status) index alone."""
+
+def _bookings_where(*conditions):
+    """Bookings on the course of the enclosing query matching ``conditions``."""
     return (
         sa.select(sa.func.count())
         .select_from(Booking)
-        .where(Booking.course_id == Course.id, Booking.status == status)
+        .where(Booking.course_id == Course.id, *conditions)
         .correlate(Course)
         .scalar_subquery()
     )
 
 
-CONFIRMED_COUNT = _bookings_with(BookingStatus.CONFIRMED)
+#: Seats taken: confirmed places and seats held for an offer.
+CONFIRMED_COUNT = _bookings_where(sa.or_(Booking.status == BookingStatus.CONFIRMED, _HOLDS_OFFER))
 
-WAITLISTED_COUNT = _bookings_with(BookingStatus.WAITLISTED)
+WAITLISTED_COUNT = _bookings_where(Booking.status == BookingStatus.WAITLISTED, Booking.offer_expires_at.is_(None))
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ def places_for(courses: list[Course]) -> dict[int, Places]:
     ids = [c.id for c in courses]
     counts = {course_id: [0, 0] for course_id in ids}
     if ids:
+        taken = sa.or_(Booking.status == BookingStatus.CONFIRMED, _HOLDS_OFFER)
         rows = db.session.execute(
-            sa.select(Booking.course_id, Booking.status, sa.func.count())
+            sa.select(Booking.course_id, taken.label("taken"), sa.func.count())
             .where(Booking.course_id.in_(ids), Booking.status != BookingStatus.CANCELLED)
-            .group_by(Booking.course_id, Booking.status)
+            .group_by(Booking.course_id, taken)
         )
-        for course_id, status, count in rows:
-            counts[course_id][0 if status is BookingStatus.CONFIRMED else 1] = count
+        for course_id, is_taken, count in rows:
+            counts[course_id][0 if is_taken else 1] += count
     return {c.id: Places(c.capacity, *counts[c.id]) for c in courses}

@@ -238,7 +238,8 @@ def instructor_problem(instructor: Instructor, sessions: list[SessionTimes] | li
     if not instructor.active:
         return f"{name} is not an active instructor"
     if course_type is not None and not instructor.licensed_for(course_type):
-        return f"{name}'s licence does not cover {course_type.name}"
+        return (f"{name}'s licence does not cover {course_type.name}: they have no qualification recorded "
+                f"to deliver it")
     if not sessions:
         return None
     last_day = to_london(max(s.ends_at for s in sessions)).date()

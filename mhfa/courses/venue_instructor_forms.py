@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from mhfa import names
+from mhfa import dates, names
 from mhfa.areas.services import postcode_is_valid
-from mhfa.courses.forms import date_field, options
+from mhfa.courses.forms import DATE_FORMATS, date_field, options
 from mhfa.courses.instructors import InstructorDetails
 from mhfa.courses.models import CourseType, Venue
+from mhfa.courses.standing import DevelopmentDetails
 from mhfa.courses.venues import VenueDetails
 from mhfa.errors import NotFound
 
@@ -66,6 +67,13 @@ class InstructorForm(FlaskForm):
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         description="MHFA England licenses each course apart: an instructor can only be given, and publish, "
                     "courses of these types.")
+    qualified_on = DateField(
+        "Date qualified for the courses newly ticked (optional)", format=DATE_FORMATS,
+        validators=[Optional(), dates.InRange(dates.PROGRAMME.up_to_today(), label="The date qualified")],
+        invalid_value_message="Enter the date qualified as a real date, like 2025-09-12",
+        description="When MHFA England qualified them to deliver the courses you tick now (for Champion, Aware "
+                    "and Youth courses, their upskill training). Also recorded for courses with no date yet. "
+                    "Leave empty for today.")
     active = BooleanField("Active (can be given courses)", default=True)
 
     def __init__(self, *args, course_types=(), **kwargs):
@@ -86,12 +94,38 @@ class InstructorForm(FlaskForm):
             licence_number=self.licence_number.data, licence_expires_on=self.licence_expires_on.data,
             active=self.active.data,
             course_types=[self._licensed(ident) for ident in (self.licensed_types.data or [])],
+            qualified_on=self.qualified_on.data,
         )
 
     def _licensed(self, ident: int) -> CourseType:
         if ident not in self._kinds:
             raise NotFound("There is no such course type.")  # a box for a type no longer offered
         return self._kinds[ident]
+
+
+class DevelopmentForm(FlaskForm):
+    """A continuing professional development record the instructor adds."""
+
+    done_on = date_field("Date of the activity", "Enter the date of the activity as a real date, like 2026-05-14",
+                         "For example, 2026-05-14", required="Enter the date of the activity, like 2026-05-14")
+    activity = StringField("What you did", validators=[
+        DataRequired("Say what the activity was"),
+        Length(max=200, message="The activity must be 200 characters or fewer")],
+        description="For example, MHFA England webinar on suicide prevention, or a supervision session.")
+    hours = StringField("Hours", validators=[DataRequired("Enter the hours spent, like 1.5")],
+                        description="In hours, like 1.5 for an hour and a half.")
+
+    def validate_hours(self, field):
+        if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?|\.[0-9]{1,2}", (field.data or "").strip()):
+            raise ValidationError("Enter the hours as a number, like 1.5")
+
+    def validate_activity(self, field):
+        if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+            raise ValidationError("What you did contains a character that is not allowed")
+
+    def details(self) -> DevelopmentDetails:
+        return DevelopmentDetails(done_on=self.done_on.data, activity=self.activity.data or "",
+                                  hours=float(self.hours.data))
 
 
 class AreaFeedForm(FlaskForm):

@@ -17,6 +17,7 @@ from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
 from mhfa.courses import calendar, listings, places, rules, scheduling, signals, visibility
 from mhfa.courses import instructors as instructor_services
+from mhfa.courses import standing as instructor_standing
 from mhfa.courses import venues as venue_services
 from mhfa.courses.filter_forms import FinderForm, ManageFilterForm
 from mhfa.courses.forms import (
@@ -27,7 +28,8 @@ from mhfa.courses.forms import (
     FundingForm,
 )
 from mhfa.courses.models import Course, FundingStream, Instructor, Venue
-from mhfa.courses.venue_instructor_forms import InstructorForm, VenueForm, venue_form_data
+from mhfa.courses.venue_instructor_forms import DevelopmentForm, InstructorForm, VenueForm, venue_form_data
+from mhfa.errors import NotFound
 from mhfa.pagination import page_url
 from mhfa.timeutil import london_today, utcnow
 
@@ -276,6 +278,58 @@ def instructors():
     """Instructors, with their licence and its expiry."""
     return render_template("courses/instructors.html", instructors=instructor_services.list_instructors(),
                            today=london_today(), action_form=ActionForm())
+
+
+@bp.route("/manage/instructors/at-risk")
+@role_required(Role.COORDINATOR)
+def instructors_at_risk():
+    """Active instructors at risk of lapsing: licence expiring within six months, or fewer than two courses
+    delivered in the last twelve months."""
+    return render_template("courses/instructors_at_risk.html", standings=instructor_standing.at_risk(),
+                           risk_days=instructor_standing.RISK_DAYS, courses_a_year=instructor_standing.COURSES_A_YEAR)
+
+
+@bp.route("/manage/instructors/<int:instructor_id>")
+@role_required(Role.COORDINATOR)
+def instructor_standing_page(instructor_id: int):
+    """An instructor's standing: licence, qualifications with their dates, courses delivered, development."""
+    instructor = flow.get_or_404(Instructor, instructor_id)
+    return render_template("courses/instructor_standing.html", found=instructor_standing.standing_of(instructor),
+                           own=False, form=None, confirm=None, courses_a_year=instructor_standing.COURSES_A_YEAR)
+
+
+@bp.route("/teaching/standing", methods=["GET", "POST"])
+@role_required(Role.INSTRUCTOR)
+def my_standing():
+    """Your licence, qualifications, courses delivered in the last twelve months and development records;
+    add a development record."""
+    instructor = flow.found_or_404(_own_instructor)
+    form = DevelopmentForm()
+    if form.validate_on_submit():
+        outcome = flow.attempt(instructor_standing.add_development, instructor, form.details(), current_user,
+                               form=form)
+        if outcome.done("Development record added."):
+            return redirect(url_for(".my_standing"))
+    return render_template("courses/instructor_standing.html", found=instructor_standing.standing_of(instructor),
+                           own=True, form=form, confirm=ActionForm(),
+                           courses_a_year=instructor_standing.COURSES_A_YEAR), flow.status(form)
+
+
+@bp.route("/teaching/standing/development/<int:record_id>/remove", methods=["POST"])
+@role_required(Role.INSTRUCTOR)
+def remove_development(record_id: int):
+    """Remove one of your development records."""
+    instructor = flow.found_or_404(_own_instructor)
+    flow.press(ActionForm(), instructor_standing.remove_development, instructor, record_id, current_user,
+               success="Development record removed.")
+    return redirect(url_for(".my_standing"))
+
+
+def _own_instructor() -> Instructor:
+    instructor = instructor_services.instructor_for(current_user)
+    if instructor is None:
+        raise NotFound("Your account is not an instructor's.")
+    return instructor
 
 
 @bp.route("/manage/instructors/new", methods=["GET", "POST"])

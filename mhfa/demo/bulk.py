@@ -9,6 +9,9 @@ Table and column names come from this package's own code, never from input.
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -75,6 +78,44 @@ def _python_values(series: pd.Series) -> list:
     """Plain Python values (no numpy scalars, NA → None) for the DB-API driver."""
     values = series.astype(object).where(series.notna(), None).tolist()
     return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+@contextmanager
+def set_aside(connection: Connection, tables: list[str], say: Callable[[str], None]) -> Iterator[None]:
+    """On PostgreSQL, the foreign keys and the secondary indexes of ``tables`` are dropped while they are
+    bulk-loaded in this transaction, then put back as they were (the same definitions, from the catalogue).
+
+    Checking each row's foreign keys and inserting it into every index as it is copied is most of a large
+    load's time; an index built once over the loaded rows, and a foreign key checked once by a join when
+    it is added, cost a fraction of it. Primary keys and unique constraints stay, so ids and numbers are
+    checked as the rows come. All of it is in the caller's transaction: a failed load rolls it back whole.
+    Elsewhere (SQLite) it does nothing.
+    """
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    names = {"t": list(tables)}
+    foreign_keys = connection.exec_driver_sql(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%(t)s) ORDER BY conrelid::regclass::text, conname",
+        names).all()
+    indexes = connection.exec_driver_sql(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid::regclass::text = ANY(%(t)s) AND NOT indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = pg_index.indexrelid) "
+        "ORDER BY indexrelid::regclass::text", names).all()
+    for table, name, _definition in foreign_keys:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    began = time.perf_counter()
+    for _name, definition in indexes:
+        connection.exec_driver_sql(definition)
+    for table, name, definition in foreign_keys:
+        connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    say(f"  {len(indexes)} indexes built and {len(foreign_keys)} foreign keys checked over the loaded rows "
+        f"in {time.perf_counter() - began:.1f} s")
 
 
 def reset_sequences(connection: Connection, tables: list[str]) -> None:

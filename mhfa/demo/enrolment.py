@@ -223,7 +223,8 @@ class _Enrolment:
         years = completed_on.astype("datetime64[Y]").astype(int) + 1970
         self.frames.add("certificate", pd.DataFrame({
             "id": completion_ids,
-            "number": [f"MR{y}-{i:07d}" for i, y in zip(completion_ids, years, strict=True)],
+            "number": [f"MR{y}-{i:07d}" for i, y in zip(completion_ids + self.offset.get("certificate", 0), years,
+                                                         strict=True)],
             "verification_token": [secrets.token_urlsafe(24) for _ in range(count)],
             "completion_id": completion_ids,
             "person_id": self.completed_person + 1,
@@ -234,8 +235,10 @@ class _Enrolment:
             "revoked_at": None,
             "revoked_reason": None,
             # Distinct random bits of the revocation status list, as issuing assigns them (from a generator
-            # spawned off the seeded one, which leaves the rest of the history's draws as they were).
-            "status_index": self.rng.spawn(1)[0].choice(status_list_size(count), size=count, replace=False),
+            # spawned off the seeded one, which leaves the rest of the history's draws as they were); each
+            # cohort draws from a block of the list past the earlier cohorts' blocks.
+            "status_index": self.frames.status_block(status_list_size(count))
+            + self.rng.spawn(1)[0].choice(status_list_size(count), size=count, replace=False),
             "replaces_id": pd.array([None] * count, dtype="Int64"),
             "created_at": bulk.moments(last_end + np.timedelta64(1, "h")),
         }))

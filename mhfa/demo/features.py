@@ -1,6 +1,8 @@
 """The demo history fills the tables behind the features a visitor can see, through the app's own services
 where one exists: closed-course requests (one open, one scheduled), a credit note (an order cancelled),
-certificate reissues, the non-completions of the history's no-shows, calendar feeds, and equality
+certificate reissues, Workplace Wellbeing Commitment awards at every level (the demo employer's expiring
+soon, one waiting for the programme team's check), instructors' development records and one instructor
+at risk of lapsing, the non-completions of the history's no-shows, calendar feeds, and equality
 population figures — illustrative ones, labelled so on every page that shows them, as no official
 figures ship with the app (mhfa/areas/data/SOURCES.md)."""
 from __future__ import annotations
@@ -12,13 +14,24 @@ import sqlalchemy as sa
 from mhfa.areas.models import AgeGroup, AreaPopulation, CouncilArea, EqualityPopulation
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.auth.models import Role, User
+from mhfa.bookings import offers, transfers
+from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
-from mhfa.courses import feeds
-from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FeedKind
-from mhfa.employers import orders, requests
-from mhfa.employers.models import Employer, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.courses import feeds, standing
+from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FeedKind, Instructor
+from mhfa.employers import commitments, orders, requests
+from mhfa.employers.models import (
+    CommitmentLevel,
+    Employer,
+    EmployerStatus,
+    Order,
+    OrderStatus,
+    PlaceVoucher,
+    VoucherStatus,
+    WellbeingCommitment,
+)
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 
@@ -43,24 +56,37 @@ def fill_features(builder, logins: dict[str, str]) -> None:
         _closed_course_requests(builder, users.get(Role.EMPLOYER.value) or coordinator)
         _credit_note(builder, coordinator)
         _reissues(coordinator, builder.today)
+        _commitments(builder, coordinator, users.get(Role.EMPLOYER.value))
+        _instructor_standing(users.get(Role.INSTRUCTOR.value), builder.today)
+        _transfers(users, coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
+        _waiting_list_seats(coordinator, datetime.combine(builder.today, time(12), tzinfo=UTC))
     db.session.flush()
 
 
-def _non_completions() -> None:
-    """A confirmed booking on a completed course without a completion: the sessions it missed."""
-    sessions: dict[int, list[int]] = {}
-    for course_id, session_id in db.session.execute(
-            sa.select(CourseSession.course_id, CourseSession.id).join(Course, Course.id == CourseSession.course_id)
-            .where(Course.status == CourseStatus.COMPLETED).order_by(CourseSession.starts_at)):
-        sessions.setdefault(course_id, []).append(session_id)
+def _non_completions(window: int = 100_000) -> None:
+    """A confirmed booking on a completed course without a completion: the sessions it missed.
+
+    Read and written ``window`` bookings at a time, so a history of millions never sits in memory whole."""
+    last = db.session.scalar(sa.select(sa.func.max(Booking.id))) or 0
+    for first in range(1, last + 1, window):
+        _non_completions_of(Booking.id.between(first, first + window - 1))
+
+
+def _non_completions_of(bookings) -> None:
     missing = db.session.execute(
         sa.select(Booking.id, Booking.course_id, Booking.person_id, Course.ends_at)
         .join(Course, Course.id == Booking.course_id)
-        .where(Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
+        .where(bookings, Course.status == CourseStatus.COMPLETED, Booking.status == BookingStatus.CONFIRMED,
                ~sa.exists().where(Completion.booking_id == Booking.id),
                ~sa.exists().where(NonCompletion.booking_id == Booking.id))).all()
     if not missing:
         return
+    sessions: dict[int, list[int]] = {}
+    for course_id, session_id in db.session.execute(
+            sa.select(CourseSession.course_id, CourseSession.id)
+            .where(CourseSession.course_id.in_(sorted({m[1] for m in missing})))
+            .order_by(CourseSession.starts_at, CourseSession.id)):
+        sessions.setdefault(course_id, []).append(session_id)
     present = set(db.session.execute(
         sa.select(AttendanceMark.booking_id, AttendanceMark.session_id)
         .where(AttendanceMark.booking_id.in_([m[0] for m in missing]),
@@ -158,5 +184,120 @@ def _reissues(coordinator: User, today) -> None:
         try:
             certificates.reissue(certificate, person.first_name, f"{person.last_name}-Smith",
                                  "Name corrected at the holder's request (double-barrelled surname)", coordinator)
+        except DomainError:
+            continue
+
+
+#: Award levels handed out to the demo's organisations, in turn (the lower levels are the commoner).
+_LEVELS = (CommitmentLevel.FOUNDATION, CommitmentLevel.BRONZE, CommitmentLevel.FOUNDATION, CommitmentLevel.SILVER,
+           CommitmentLevel.BRONZE, CommitmentLevel.GOLD)
+
+
+def _commitments(builder, coordinator: User, contact: User | None) -> None:
+    """Awards at every level for about a third of the organisations (most listed publicly); the demo
+    employer's own Silver award expires in about two months; one award waits for the programme team's check."""
+    today = builder.today
+    # Signatories first: most awards go to organisations that said they had signed.
+    approved = db.session.scalars(
+        sa.select(Employer).where(Employer.status == EmployerStatus.APPROVED, Employer.id != builder.top_employer)
+        .order_by(Employer.wellbeing_commitment_signatory.desc(), Employer.id)).all()
+    for n, employer in enumerate(approved[: max(len(_LEVELS), len(approved) // 3)]):
+        awarded = today - timedelta(days=60 + (n * 97) % 900)
+        try:
+            commitments.record_commitment(employer, commitments.CommitmentDetails(
+                _LEVELS[n % len(_LEVELS)], awarded, reference=f"TAW-{2000 + n}"), coordinator, verify=True)
+            if n % 4 != 3:
+                commitments.set_listing(employer, True, coordinator)
+        except DomainError:
+            continue
+    top = db.session.get(Employer, builder.top_employer)
+    if top is not None:
+        commitments.record_commitment(top, commitments.CommitmentDetails(
+            CommitmentLevel.SILVER, today - timedelta(days=3 * 365 - 65), reference="TAW-1001"), coordinator,
+            verify=True)
+        commitments.set_listing(top, True, contact or coordinator)
+    waiting = db.session.scalar(
+        sa.select(Employer).where(Employer.status == EmployerStatus.APPROVED, Employer.id != builder.top_employer,
+                                  ~sa.exists().where(WellbeingCommitment.employer_id == Employer.id))
+        .order_by(Employer.id.desc()).limit(1))
+    if waiting is not None and contact is not None:
+        commitments.record_commitment(waiting, commitments.CommitmentDetails(
+            CommitmentLevel.BRONZE, today - timedelta(days=20), reference="TAW-3100"), contact, verify=False)
+
+
+_DEVELOPMENT = (
+    (20, "MHFA England instructor webinar: suicide prevention update", 1.5),
+    (75, "Peer observation of an Adult MHFA course", 7),
+    (160, "Supervision session with the MHFA England instructor team", 1),
+    (300, "Safeguarding refresher (online)", 3),
+)
+
+
+def _instructor_standing(instructor_user: User | None, today) -> None:
+    """The demo instructor's development records, and another active instructor at risk of lapsing (licence
+    expiring in about ten weeks)."""
+    mine = None
+    if instructor_user is not None and instructor_user.person_id is not None:
+        mine = db.session.scalar(sa.select(Instructor).where(Instructor.person_id == instructor_user.person_id))
+    if mine is not None:
+        for days_ago, activity, hours in _DEVELOPMENT:
+            standing.add_development(mine, standing.DevelopmentDetails(today - timedelta(days=days_ago), activity,
+                                                                       hours), instructor_user)
+    lapsing = db.session.scalar(
+        sa.select(Instructor).where(Instructor.active.is_(True), Instructor.id != (mine.id if mine else 0),
+                                    Instructor.licence_expires_on > today).order_by(Instructor.id).limit(1))
+    if lapsing is not None:
+        lapsing.licence_expires_on = today + timedelta(days=70)
+        standing.add_development(lapsing, standing.DevelopmentDetails(
+            today - timedelta(days=200), "MHFA England instructor conference", 6), None)
+
+
+def _transfers(users: dict, coordinator: User, now: datetime) -> None:
+    """Bookings moved to another date of the same course type: the demo trainee's own upcoming booking (their
+    page says "moved from another date") and one more, moved by the programme team (audited)."""
+    trainee = users.get(Role.TRAINEE.value)
+    upcoming = (sa.select(Booking).join(Course, Course.id == Booking.course_id)
+                .where(Booking.status == BookingStatus.CONFIRMED, Course.status == CourseStatus.PUBLISHED,
+                       Course.starts_at > now + timedelta(days=7), Course.employer_id.is_(None))
+                .order_by(Course.starts_at, Booking.id))
+    candidates = []
+    if trainee is not None and trainee.person_id is not None:
+        candidates += db.session.scalars(upcoming.where(Booking.person_id == trainee.person_id).limit(3)).all()
+    candidates += db.session.scalars(upcoming.limit(20)).all()
+    moved = 0
+    for booking in candidates:
+        if moved == 2 or booking.status is not BookingStatus.CONFIRMED:
+            continue
+        for course in transfers.other_dates(booking, now):
+            try:
+                with db.session.begin_nested():
+                    transfers.transfer_booking(booking, course, by=coordinator, override_cutoff=True, now=now)
+            except DomainError:
+                continue
+            moved += 1
+            break
+
+
+def _waiting_list_seats(coordinator: User, now: datetime) -> None:
+    """A seat freed on a full course within the offer window (offered to the first person waiting, for a limited
+    time) and one freed further ahead (given at once, with the link to give it back)."""
+    window = offers.offer_rules().window
+    with_waiting = sa.exists().where(Booking.course_id == Course.id, Booking.status == BookingStatus.WAITLISTED)
+    soon = (Course.starts_at > now, Course.starts_at <= now + window)
+    later = (Course.starts_at > now + window,)
+    for when in (soon, later):
+        course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, with_waiting, *when)
+                                   .order_by(Course.starts_at).limit(1))
+        if course is None:
+            continue
+        seat = db.session.scalar(sa.select(Booking).where(Booking.course_id == course.id,
+                                                          Booking.status == BookingStatus.CONFIRMED)
+                                 .order_by(Booking.id.desc()).limit(1))
+        if seat is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                bookings.cancel_booking(seat, by=coordinator, reason="Unwell: cannot attend", override_cutoff=True,
+                                        now=now)
         except DomainError:
             continue

@@ -178,7 +178,8 @@ class _Organisations:
             "id": np.arange(1, count + pending + 1),
             "employer_id": np.concatenate([employer_of_order, new_employers]),
             "course_type_id": ref.type_ids[np.concatenate([ctype_of_order, new_types])],
-            "purchase_order_ref": [f"PO-{i:06d}" for i in range(1, count + pending + 1)],
+            "purchase_order_ref": [f"PO-{i + self.offset.get('employer_order', 0):06d}"
+                                   for i in range(1, count + pending + 1)],
             "places": np.concatenate([places, rng.integers(4, 17, pending)]),
             "price_per_place_pence": price,
             "status": status,
@@ -204,7 +205,8 @@ class _Organisations:
         paid[unpaid] = np.datetime64("NaT")
         self.frames.add("invoice", pd.DataFrame({
             "id": np.arange(1, count + 1),
-            "number": [f"INV-{i:06d}" for i in range(1, count + 1)],  # the app's own format (orders.py)
+            "number": [f"INV-{i + self.offset.get('invoice', 0):06d}"  # the app's own format (orders.py)
+                       for i in range(1, count + 1)],
             "order_id": np.arange(1, count + 1),
             "amount_pence": places * price[:count],
             "net_pence": places * price[:count],

@@ -32,15 +32,22 @@ COMMENTS = ["Clear and practical, thank you.", "The role play helped most.", "I 
 ACTIONS = ("listened", "signposted", "crisis", "other")
 
 
-def add_outcomes(seed: int, today) -> dict[str, int]:
-    """Invite every course completion to evaluate it, answer some, send and answer some follow-ups; row counts."""
-    rng = np.random.default_rng(seed + 22)
+def add_outcomes(seed: int, today, completions: tuple[int, int] | None = None,
+                 first_ids: tuple[int, int] = (0, 0), cohort: int = 0) -> dict[str, int]:
+    """Invite every course completion to evaluate it, answer some, send and answer some follow-ups; row counts.
+
+    ``completions`` (after, up to): only the completions of that id range (a cohort of the demo history,
+    written a cohort at a time); the invitations' and answers' ids then follow ``first_ids``, and the
+    ``cohort``-th cohort draws from a generator of its own.
+    """
+    rng = np.random.default_rng(seed + 22 if cohort == 0 else [seed + 22, cohort])
     connection = db.session.connection()
+    within = sa.true() if completions is None else Completion.id.between(completions[0] + 1, completions[1])
     frame = pd.DataFrame(db.session.execute(
         sa.select(Completion.id, Completion.person_id, Completion.course_id, Completion.course_type_id,
                   Completion.completed_on, CourseType.code)
         .join(CourseType, CourseType.id == Completion.course_type_id)
-        .where(Completion.course_id.is_not(None)).order_by(Completion.id)).all(),
+        .where(Completion.course_id.is_not(None), within).order_by(Completion.id)).all(),
         columns=["completion_id", "person_id", "course_id", "course_type_id", "completed_on", "code"])
     if frame.empty:
         return {"outcome_invite": 0, "outcome_answer": 0}
@@ -50,8 +57,9 @@ def add_outcomes(seed: int, today) -> dict[str, int]:
     now = np.datetime64(pd.Timestamp(today).to_datetime64(), "s")
     answered = (rng.random(n) < RESPONSE_RATE) & (done + np.timedelta64(5, "D") <= now)
     answered_at = done + (rng.integers(1, 5 * 24, n) * 3600).astype("timedelta64[s]")
+    first_invite, first_answer = first_ids
     invites = pd.DataFrame({
-        "id": np.arange(1, n + 1), "kind": EVALUATION, "completion_id": frame["completion_id"],
+        "id": first_invite + np.arange(1, n + 1), "kind": EVALUATION, "completion_id": frame["completion_id"],
         "person_id": frame["person_id"], "course_id": frame["course_id"], "course_type_id": frame["course_type_id"],
         "token": [secrets.token_urlsafe(32) for _ in range(n)], "created_at": done,
         "expires_at": done + np.timedelta64(28, "D"),
@@ -64,7 +72,8 @@ def add_outcomes(seed: int, today) -> dict[str, int]:
     f_answered = rng.random(m) < FOLLOW_UP_RESPONSE_RATE
     f_sent = six_months[followed]
     follow = pd.DataFrame({
-        "id": np.arange(n + 1, n + m + 1), "kind": FOLLOW_UP, "completion_id": frame["completion_id"][followed].values,
+        "id": first_invite + np.arange(n + 1, n + m + 1), "kind": FOLLOW_UP,
+        "completion_id": frame["completion_id"][followed].values,
         "person_id": frame["person_id"][followed].values, "course_id": frame["course_id"][followed].values,
         "course_type_id": frame["course_type_id"][followed].values,
         "token": [secrets.token_urlsafe(32) for _ in range(m)], "created_at": f_sent,
@@ -75,9 +84,10 @@ def add_outcomes(seed: int, today) -> dict[str, int]:
     written = bulk.write(connection, "outcome_invite", pd.concat([invites, follow], ignore_index=True))
     answers = [*_evaluation_answers(rng, frame, invites, answered), *_follow_up_answers(rng, follow, f_answered)]
     table = pd.concat(answers, ignore_index=True)
-    table.insert(0, "id", np.arange(1, len(table) + 1))
+    table.insert(0, "id", first_answer + np.arange(1, len(table) + 1))
     rows = bulk.write(connection, "outcome_answer", table)
-    bulk.reset_sequences(connection, ["outcome_invite", "outcome_answer"])
+    if completions is None:
+        bulk.reset_sequences(connection, ["outcome_invite", "outcome_answer"])
     return {"outcome_invite": written, "outcome_answer": rows}
 
 

@@ -75,7 +75,8 @@ class _Population:
         ids = np.arange(1, total + 1)
         has_email = np.concatenate([rng.random(n) < 0.85, np.ones(staff, dtype=bool)])
         emails = np.array([f"{f}.{s}.{i}@{DEMO_DOMAIN}".lower().replace("'", "") if e else None
-                           for f, s, i, e in zip(first, last, ids, has_email, strict=True)], dtype=object)
+                           for f, s, i, e in zip(first, last, ids + self.offset.get("person", 0), has_email,
+                                                 strict=True)], dtype=object)
         dob = np.concatenate([np.where(self.has_dob, self.dob, np.datetime64("NaT")),
                               np.datetime64("1975-01-01") + rng.integers(0, 9000, staff).astype("timedelta64[D]")])
         first_seen = np.concatenate([self.t_first, np.zeros(staff, dtype=int)])
@@ -116,7 +117,8 @@ class _Population:
             "id": self.instructor_ids,
             "person_id": self.instructor_person,
             "licence_number": [f"MHFA-{2016 + int(j // 365) if j > 0 else 2016}-{i:05d}"
-                               for i, j in zip(self.instructor_ids, self.instructor_joined, strict=True)],
+                               for i, j in zip(self.instructor_ids + self.offset.get("instructor", 0),
+                                               self.instructor_joined, strict=True)],
             "licence_expires_on": bulk.days(self._date(self.instructor_expiry)),
             "active": self.instructor_expiry >= self.today_index,  # a lapsed licence is not an active instructor
         }))
@@ -126,4 +128,6 @@ class _Population:
         self.frames.add("instructor_course_type", pd.DataFrame({
             "instructor_id": np.repeat(np.asarray(self.instructor_ids, dtype=np.int64), len(types)),
             "course_type_id": np.tile(types, len(self.instructor_ids)),
+            # qualified for each course when they joined the programme
+            "qualified_on": bulk.days(self._date(np.repeat(self.instructor_joined, len(types)))),
         }))

@@ -13,9 +13,14 @@ from mhfa.courses.models import CourseType
 from mhfa.extensions import db
 
 
-def renew_refreshed_certificates() -> int:
+def renew_refreshed_certificates(ids: tuple[int, int] | None = None) -> int:
     """Link each refresher certificate of the bulk-written history to the certificate it refreshes and renew
-    that one, in completion order (as completing them through the app would have); returns how many."""
+    that one, in completion order (as completing them through the app would have); returns how many.
+
+    ``ids`` (after, up to): only the certificates of that id range, a cohort of people the demo wrote
+    together (everyone's certificates are in their cohort's range), so the history is renewed a cohort at a time.
+    """
+    within = sa.true() if ids is None else Certificate.id.between(ids[0] + 1, ids[1])
     refreshed_by = {kind.id: [p.id for p in kind.prerequisites] for kind in db.session.scalars(sa.select(CourseType))
                     if kind.requires_prior_certificate and kind.prerequisites}
     if not refreshed_by:
@@ -26,7 +31,7 @@ def renew_refreshed_certificates() -> int:
     for cert_id, person_id, type_id, issued_on, expires_on in db.session.execute(
             sa.select(Certificate.id, Certificate.person_id, Certificate.course_type_id, Certificate.issued_on,
                       Certificate.expires_on)
-            .where(Certificate.course_type_id.in_(base_types), Certificate.revoked_at.is_(None))):
+            .where(Certificate.course_type_id.in_(base_types), Certificate.revoked_at.is_(None), within)):
         held[person_id].append((issued_on, cert_id, type_id))
         expiry[cert_id] = expires_on
     links, renewed = [], {}
@@ -35,7 +40,7 @@ def renew_refreshed_certificates() -> int:
                       Certificate.expires_on)
             .join(Completion, Completion.id == Certificate.completion_id)
             .where(Certificate.course_type_id.in_(list(refreshed_by)), Certificate.revoked_at.is_(None),
-                   Certificate.refreshes_id.is_(None))
+                   Certificate.refreshes_id.is_(None), within)
             .order_by(Completion.completed_on, Certificate.id)):
         candidates = [c for c in held.get(person_id, ()) if c[2] in refreshed_by[type_id] and c[0] <= completed_on]
         if not candidates:

@@ -285,7 +285,7 @@ class _Schedule:
                                         margin_days=3, spread_days=2)
         online = course.online.to_numpy()
         joining = np.where(online, [f"https://meet.example.org/mhfa-{i:06d}-{rng.integers(1e9):09d}"
-                                    for i in course_ids], None)
+                                    for i in course_ids + self.offset.get("course", 0)], None)
         public_delivered = (status == "completed") & ~closed
         spread = rng.spawn(1)[0].uniform(0.85, 1.15, count)  # a stream of its own: the rest of the history is unchanged
         cost = np.array([DELIVERY_COST_PENCE[c] for c in codes]) * spread

@@ -1,8 +1,11 @@
-"""A realistic, deterministic programme history, at any scale up to the full 500,000 people.
+"""A realistic, deterministic programme history, at any scale: 500,000 people (the programme) to 5,000,000.
 
 The same ``people``, ``seed`` and ``today`` always give the same history. Everything is generated
-as numpy arrays and pandas frames, then bulk-loaded (COPY on PostgreSQL), so the full programme
-scale builds in minutes with bounded memory.
+as numpy arrays and pandas frames, then bulk-loaded (COPY on PostgreSQL). The history is streamed:
+the employers and venues are made once, then the people come in cohorts of at most ``COHORT_PEOPLE``,
+each a whole history of its own over the same years (its own employers among the shared ones, its
+own instructors and courses), generated, written and dropped before the next; so memory stays the
+same whatever the people count, and a larger history has the same shape as a smaller one.
 
 How the history is shaped (the assumptions are labelled, see ``ASSUMPTIONS``):
 - each person's first course date follows delivery that grows from the launch in February 2017;
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -47,7 +51,34 @@ from mhfa.demo.schedule import _Schedule
 from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
 from mhfa.errors import DomainError
 from mhfa.extensions import db
+from mhfa.outcomes.keeping import rebuild as keep_outcome_figures
 from mhfa.people.models import Person
+
+COHORT_PEOPLE = 200_000  # the people generated and written at a time: the build's memory follows it, not --people
+
+# The tables a cohort numbers from 1 and the sink moves past the earlier cohorts' rows (employers and venues
+# are made once for the whole history): for each, the columns holding one of those tables' ids.
+COHORT_IDS: dict[str, dict[str, str]] = {
+    "person": {"id": "person"},
+    "instructor": {"id": "instructor", "person_id": "person"},
+    "instructor_course_type": {"instructor_id": "instructor"},
+    "course": {"id": "course"},
+    "course_session": {"id": "course_session", "course_id": "course"},
+    "course_instructor": {"course_id": "course", "instructor_id": "instructor"},
+    "employer_order": {"id": "employer_order"},
+    "place_voucher": {"id": "place_voucher", "order_id": "employer_order", "assigned_person_id": "person"},
+    "invoice": {"id": "invoice", "order_id": "employer_order"},
+    "booking": {"id": "booking", "course_id": "course", "person_id": "person", "voucher_id": "place_voucher"},
+    "attendance_mark": {"id": "attendance_mark", "booking_id": "booking", "session_id": "course_session"},
+    "completion": {"id": "completion", "person_id": "person", "course_id": "course", "booking_id": "booking"},
+    "certificate": {"id": "certificate", "completion_id": "completion", "person_id": "person"},
+}
+
+
+def cohort_sizes(people: int, cohort: int) -> list[int]:
+    """``people`` split into as few cohorts of at most ``cohort`` as it takes, as equal as can be."""
+    count = max(1, -(-people // cohort))
+    return [people // count + (1 if k < people % count else 0) for k in range(count)]
 
 
 @dataclass
@@ -74,22 +105,40 @@ class _Reference:
 
 
 class _Sink:
-    """Takes each table's frame as soon as it is built: adds it to the checksum, writes it, forgets it."""
+    """Takes each table's frame as soon as it is built: moves a cohort's ids past the earlier cohorts' rows,
+    adds it to the checksum, writes it, forgets it."""
 
     def __init__(self, say: Callable[[str], None]):
         self.say = say
         self.counts: dict[str, int] = {}
+        self.offset: dict[str, int] = {}
+        self.status_bits = 0
         self.digest = hashlib.sha256()
         self.connection = db.session.connection()
 
+    def status_block(self, size: int) -> int:
+        """The first status-list index of a cohort's block of ``size`` bits (blocks never overlap)."""
+        first = self.status_bits
+        self.status_bits += size
+        return first
+
+    def begin_cohort(self) -> dict[str, int]:
+        """The ids the next cohort's rows start after, table by table (fixed for the whole cohort)."""
+        self.offset = dict(self.counts)
+        return self.offset
+
     def add(self, table: str, frame: pd.DataFrame) -> None:
         began = time.perf_counter()
+        for column, target in COHORT_IDS.get(table, {}).items():
+            if self.offset.get(target):
+                frame[column] = frame[column] + self.offset[target]
         self.digest.update(table.encode())
         for column in frame.columns:
             if column not in ("code", "verification_token"):  # random tokens stay unguessable, outside the sum
                 self.digest.update(pd.util.hash_pandas_object(frame[column], index=False).to_numpy().tobytes())
-        self.counts[table] = bulk.write(self.connection, table, frame)
-        self.say(f"    wrote {table}: {self.counts[table]:,} rows in {time.perf_counter() - began:.1f} s")
+        written = bulk.write(self.connection, table, frame)
+        self.counts[table] = self.counts.get(table, 0) + written
+        self.say(f"    wrote {table}: {written:,} rows in {time.perf_counter() - began:.1f} s")
 
     @property
     def checksum(self) -> str:
@@ -114,15 +163,35 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     rng = np.random.default_rng(seed)
     say(f"Generating a history of {people:,} people from {START:%B %Y} to {today:%-d %B %Y} (seed {seed})")
     sink = _Sink(say)
-    builder = _HistoryBuilder(ref, rng, people, today, sink)
-    builder.build(say)
-    bulk.reset_sequences(sink.connection, list(sink.counts))
+    with bulk.set_aside(sink.connection, [*COHORT_IDS, "employer", "venue", "outcome_invite", "outcome_answer"], say):
+        world = _HistoryBuilder(ref, rng, people, today, sink)
+        world.run(say, (world._employers, world._venues))
+        sizes = cohort_sizes(people, COHORT_PEOPLE)
+        outcomes = {"outcome_invite": 0, "outcome_answer": 0}
+        builder = None
+        staff = 0
+        for k, size in enumerate(sizes):
+            if len(sizes) > 1:
+                say(f"  cohort {k + 1} of {len(sizes)}: {size:,} people")
+            offset = sink.begin_cohort()
+            cohort = _HistoryBuilder(ref, rng, size, today, sink, offset)
+            cohort.share(world, k, len(sizes))
+            cohort.build(say)
+            staff += cohort.staff_people
+            first_certificate = offset.get("certificate", 0)
+            renew_refreshed_certificates((first_certificate, sink.counts.get("certificate", 0)))
+            began = time.perf_counter()
+            first_completion = offset.get("completion", 0)
+            written = add_outcomes(seed, today, (first_completion, sink.counts.get("completion", 0)),
+                                   (outcomes["outcome_invite"], outcomes["outcome_answer"]), k)
+            outcomes = {table: outcomes[table] + written[table] for table in outcomes}
+            say(f"  outcomes: {written['outcome_invite']:,} invitations, {written['outcome_answer']:,} answers "
+                f"in {time.perf_counter() - began:.1f} s")
+            if builder is None:
+                builder = cohort.kept()  # the first cohort's ids are the history's: the demo logins are chosen there
+            del cohort
+    bulk.reset_sequences(sink.connection, [*sink.counts, "outcome_invite", "outcome_answer"])
     counts, checksum = sink.counts, sink.checksum
-    renew_refreshed_certificates()
-    began = time.perf_counter()
-    outcomes = add_outcomes(seed, today)
-    say(f"  outcomes: {outcomes['outcome_invite']:,} invitations, {outcomes['outcome_answer']:,} answers "
-        f"in {time.perf_counter() - began:.1f} s")
     logins = demo_accounts(builder)
     db.session.flush()
     instructor_login = db.session.scalar(sa.select(Person.id).where(Person.email == dict(logins).get("instructor")))
@@ -132,8 +201,10 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     if contact is not None:
         employer_work(builder, contact)
     fill_features(builder, dict(logins))
+    db.session.flush()
+    keep_outcome_figures()  # the history was written in bulk (COPY), below the outcome figures' listener
     summary_counts = {
-        "people": counts["person"] - builder.staff_people,
+        "people": counts["person"] - staff,
         "courses": counts["course"],
         "sessions": counts["course_session"],
         "bookings": counts["booking"],
@@ -169,23 +240,44 @@ def _reference() -> _Reference:
 
 
 class _HistoryBuilder(_Organisations, _Population, _Schedule, _Enrolment):
-    """Builds every table's frame; ids are assigned here (1..n, the tables being empty)."""
+    """Builds every table's frame. The whole history's builder makes the employers and venues; a cohort's
+    builder the rest of its people's history, its ids numbered from 1 (the sink moves them past the earlier
+    cohorts'); ``offset`` holds those earlier rows' counts, for the numbers and names that must be unique."""
 
-    def __init__(self, ref: _Reference, rng: np.random.Generator, people: int, today: date, sink: _Sink):
+    def __init__(self, ref: _Reference, rng: np.random.Generator, people: int, today: date, sink: _Sink,
+                 offset: dict[str, int] | None = None):
         self.ref, self.rng, self.n, self.today, self.frames = ref, rng, people, today, sink
+        self.offset = offset or {}
         self.today_index = (today - START).days
         self.horizon = self.today_index + HORIZON_DAYS
         self.staff_people = 0
 
+    def share(self, world: _HistoryBuilder, cohort: int, cohorts: int) -> None:
+        """Take the whole history's venues, and its ``cohort``-th share of the employers for this cohort's staff."""
+        self.venue_ids, self.venue_area, self.venues_by_area = world.venue_ids, world.venue_area, world.venues_by_area
+        self.employer_area, self.employer_size = world.employer_area, world.employer_size
+        count = len(world.employer_ids)
+        first, last = count * cohort // cohorts, max(count * (cohort + 1) // cohorts, count * cohort // cohorts + 1)
+        self.employer_ids = world.employer_ids[first:last]
+        self.employer_weight = world.employer_weight[first:last]
+
+    def kept(self) -> SimpleNamespace:
+        """What the demo logins are chosen from once the cohort is written (its frames are dropped)."""
+        return SimpleNamespace(**{name: getattr(self, name) for name in (
+            "ref", "today", "top_employer", "dob", "completed_person", "completed_type", "course_status",
+            "course_first_start", "course_instructors", "instructor_person")})
+
     # ------------------------------------------------------------------ orchestration
-    def build(self, say: Callable[[str], None]) -> None:
-        steps = (self._employers, self._venues, self._people, self._instructors, self._person_rows, self._seats,
-                 self._courses, self._sessions_and_instructors, self._bookings, self._orders,
-                 self._attendance_and_completions)
+    def run(self, say: Callable[[str], None], steps) -> None:
         for step in steps:
             began = time.perf_counter()
             step()
             say(f"  {step.__name__.strip('_').replace('_', ' ')}: {time.perf_counter() - began:.1f} s")
+
+    def build(self, say: Callable[[str], None]) -> None:
+        self.run(say, (self._people, self._instructors, self._person_rows, self._seats, self._courses,
+                       self._sessions_and_instructors, self._bookings, self._orders,
+                       self._attendance_and_completions))
 
     # ------------------------------------------------------------------ helpers
     def _pick_area(self, size: int) -> np.ndarray:

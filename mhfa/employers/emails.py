@@ -91,3 +91,11 @@ def place_for_staff(voucher: PlaceVoucher) -> None:
     send("employer_place", to=person.email if person else None,
          subject=f"{voucher.order.employer.name} has a place for you: {voucher.order.course_type.name}",
          voucher=voucher, person=person, url=absolute_url("places.claim_place", code=voucher.code))
+
+
+def commitment_expiring(commitment, contacts: list[EmployerContact]) -> None:
+    for contact in contacts:
+        send("employer_commitment_expiring", to=contact.email,
+             subject=f"{commitment.employer.name}'s {commitment.level.label} wellbeing award expires on "
+                     f"{commitment.expires_on:%-d %B %Y}",
+             commitment=commitment, url=absolute_url("commitments.commitment"))

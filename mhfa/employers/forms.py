@@ -19,7 +19,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, money, names
 from mhfa.courses.forms import options
-from mhfa.employers.models import OrderKind, OrderStatus, Sector, SizeBand
+from mhfa.employers.commitments import CommitmentDetails, default_expiry
+from mhfa.employers.models import CommitmentLevel, OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
 from mhfa.employers.reports import FILTERS, SORTS
@@ -267,3 +268,46 @@ class OrderSearchForm(FlaskForm):
 
     def chosen_status(self) -> OrderStatus | None:
         return OrderStatus(self.status.data) if self.status.data in {s.value for s in OrderStatus} else None
+
+
+class CommitmentForm(EmployerForm):
+    """The organisation's Workplace Wellbeing Commitment award."""
+
+    level = RadioField("Award level", choices=[(level.value, level.label) for level in CommitmentLevel],
+                       validators=[InputRequired("Choose the award level")],
+                       invalid_choice_message="Choose the award level")
+    awarded_on = DateField("Date awarded", format=DATE_FORMATS,
+                           validators=[InputRequired("Enter the date the award was made, like 2025-03-31"),
+                                       dates.InRange(dates.PROGRAMME.up_to_today(), label="The award date")],
+                           invalid_value_message="Enter the date the award was made as a real date, like 2025-03-31",
+                           description="For example, 2025-03-31")
+    expires_on = DateField("Expiry date (optional)", format=DATE_FORMATS,
+                           validators=[Optional(), dates.InRange(dates.PROGRAMME, label="The expiry date")],
+                           invalid_value_message="Enter the expiry date as a real date, like 2028-03-30",
+                           description="Leave empty for three years after the award.")
+    reference = StringField("Award reference (optional)", validators=[
+        Length(max=60, message="The reference must be 60 characters or fewer")],
+        description="The reference Thrive at Work gave the award, like TAW-1234.")
+
+    def fill(self, commitment) -> None:
+        if commitment is not None and not self.is_submitted():
+            self.level.data = commitment.level.value
+            self.awarded_on.data = commitment.awarded_on
+            # Left empty when it is the default, so a new award date moves the expiry with it.
+            if commitment.expires_on != default_expiry(commitment.awarded_on):
+                self.expires_on.data = commitment.expires_on
+            self.reference.data = commitment.reference
+
+    def details(self) -> CommitmentDetails:
+        return CommitmentDetails(level=CommitmentLevel(self.level.data), awarded_on=self.awarded_on.data,
+                                 expires_on=self.expires_on.data, reference=self.reference.data or "")
+
+
+class ListingForm(EmployerForm):
+    listed = RadioField("Show the organisation on the public list of committed employers?",
+                        choices=[("yes", "Yes, list us with our award level"), ("no", "No, do not list us")],
+                        validators=[InputRequired("Choose whether to be listed")],
+                        invalid_choice_message="Choose whether to be listed")
+
+    def chosen(self) -> bool:
+        return self.listed.data == "yes"

@@ -90,7 +90,9 @@ def _apply(employer: Employer, details: OrganisationDetails, name: str) -> None:
     employer.size_band = details.size_band
     employer.headcount = details.headcount
     employer.council_area_id = details.council_area_id
-    employer.wellbeing_commitment_signatory = bool(details.wellbeing_commitment_signatory)
+    # An award at any level means a signatory: the flag cannot be cleared while one is recorded.
+    employer.wellbeing_commitment_signatory = bool(details.wellbeing_commitment_signatory) or (
+        employer.id is not None and employer.commitment is not None)
     employer.billing_address = (details.billing_address or "").strip()
     employer.requires_purchase_order = bool(details.requires_purchase_order)
 

@@ -6,7 +6,9 @@ import csv
 import io
 
 from mhfa import names
-from mhfa.employers.models import Employer
+from mhfa.employers.models import (
+    Employer,
+)
 from mhfa.employers.reports import StaffRow, staff
 
 HEADER = ["First name", "Last name", "Email", "Place", "Next course", "Booking", "Last course", "Completed on",

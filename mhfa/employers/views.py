@@ -16,6 +16,7 @@ from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseType
 from mhfa.employers import (
     claims,
+    commitments,
     coverage,
     invoices,
     orders,
@@ -110,6 +111,8 @@ def dashboard():
         staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
         criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
         page_url=page_url("employers.dashboard"), coverage=coverage.coverage(employer),
+        first_aiders=coverage.first_aiders(employer),
+        commitment=commitments.standing(employer),
         order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
     )

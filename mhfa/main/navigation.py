@@ -47,12 +47,14 @@ SECTIONS: tuple[Section, ...] = (
     Section("Teaching", "attendance.my_teaching", frozenset({Role.INSTRUCTOR}), (
         Link("My teaching", "attendance.my_teaching"),
         Link("Add my teaching to my calendar", "calendars.instructor_calendar"),
+        Link("My standing and development", "courses.my_standing"),
     ), also=("attendance.", "certificates.complete_course", "outcomes.course_results")),
     Section("Staff and orders", "employers.dashboard", frozenset({Role.EMPLOYER}), (
         Link("Staff and orders", "employers.dashboard"),
         Link("Order places", "employers.new_order"),
         Link("Ask for a closed course", "employers.request_course"),
         Link("Contacts", "employers.contacts"),
+        Link("Wellbeing commitment", "commitments.commitment"),
     ), also=("employers.order", "employers.allocate", "employers.book_staff", "employers.upload_staff",
              "employers.reassign_place")),
     Section("Courses", "courses.manage_courses", COORDINATOR, (
@@ -62,6 +64,7 @@ SECTIONS: tuple[Section, ...] = (
         Link("Add a venue", "courses.new_venue"),
         Link("Instructors", "courses.instructors"),
         Link("Add an instructor", "courses.new_instructor"),
+        Link("Instructors at risk of lapsing", "courses.instructors_at_risk"),
         Link("Area calendars", "calendars.area_calendars"),
         Link("Certificates", "certificates.find_certificate"),
         Link("Course evaluations", "outcomes.evaluation_settings"),
@@ -71,15 +74,17 @@ SECTIONS: tuple[Section, ...] = (
         Link("Organisations", "employers_manage.manage_organisations"),
         Link("Orders", "employers_manage.manage_orders"),
         Link("Closed-course requests", "employers_manage.manage_requests"),
-    ), also=("employers.", "employers_manage.")),
+    ), also=("employers.", "employers_manage.", "commitments.manage_commitment", "commitments.verify_commitment",
+             "commitments.manage_commitment_listing")),
     Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
         Link("Dashboard", "reach.dashboard"),
         Link("Outcomes", "outcomes.board_outcomes"),
+        Link("Employers and the 5% ask", "commitments.employer_summary"),
         Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"}),
         Link("Import completions", "reach.upload", COORDINATOR),
         Link("Programme settings", "reach.programme_settings", COORDINATOR),
         Link("Public progress page", "reach.progress"),
-    ), also=("reach.", "outcomes.board_outcomes", "outcomes.download")),
+    ), also=("reach.", "outcomes.board_outcomes", "outcomes.download", "commitments.employer_summary_download")),
     Section("Forecast", "forecast.method", BOARD_AND_COORDINATOR, also=("forecast.",)),
     Section("Records", "privacy.people", COORDINATOR, (
         Link("People's records", "privacy.people"),

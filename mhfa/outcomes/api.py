@@ -51,7 +51,7 @@ def outcomes():
             "response_rate": summary.follow_up_response_rate,
             "used_skills_rate": summary.use_rate if summary.use_answered >= 10 else None,
         },
-        "current_first_aiders": firstaiders.current_total(),
+        "current_first_aiders": firstaiders.kept_current_total(),
     })
 
 

@@ -20,9 +20,10 @@ from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion
 from mhfa.courses.models import Course, CourseType, FundingStream
 from mhfa.extensions import db
-from mhfa.outcomes import firstaiders
+from mhfa.outcomes import firstaiders, keeping
 from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
-from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite
+from mhfa.outcomes.keeping import MONTH_VALUES
+from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
@@ -217,8 +218,45 @@ def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
 
 
 def summary(filters: Filters | None = None) -> Figures:
-    """The whole programme's figures under the filters."""
-    return group_figures(None, filters).get("all", Figures())
+    """The whole programme's figures under the filters, from the kept sums (equal to ``group_figures(None)``)."""
+    return kept_figures(filters)
+
+
+def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) -> Figures:
+    """Figures summed from ``outcome_month`` (the completion's month, the person's home area, the course type), or
+    without an area from ``outcome_type_month``: a few kept rows whatever the size of the programme. ``areas``:
+    only these home area keys."""
+    filters = filters or Filters()
+    keeping.settled(db.session())
+    by_area = filters.area is not None or areas is not None
+    m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
+    query = sa.select(m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(m.kind)
+    if filters.start_month:
+        query = query.where(m.month >= filters.start_month)
+    if filters.end_month:
+        query = query.where(m.month <= filters.end_month)
+    if filters.course_type_ids:
+        query = query.where(m.course_type_id.in_(filters.course_type_ids))
+    if filters.area is not None:
+        query = query.where(OutcomeMonth.area == filters.area)
+    if areas is not None:
+        query = query.where(OutcomeMonth.area.in_(sorted(areas)))
+    figures = Figures()
+    sums: dict[str, int] = dict.fromkeys(MONTH_VALUES, 0)
+    for kind, *values in db.session.execute(query):
+        values = dict(zip(MONTH_VALUES, (int(v or 0) for v in values), strict=True))
+        if kind == EVALUATION:
+            figures.invited, figures.answered = values["invited"], values["answered"]
+        else:
+            figures.follow_ups += values["invited"]
+            figures.follow_ups_answered += values["answered"]
+        for name in MONTH_VALUES[2:]:
+            sums[name] += values[name]
+    for q in SCORES:
+        figures.scores[q] = Mean(sums[f"{q}_n"], float(sums[f"{q}_sum"]), float(sums[f"{q}_sq"]))
+    figures.rated, figures.good = sums["rated"], sums["good"]
+    figures.use_answered, figures.used = sums["use_answered"], sums["used"]
+    return figures
 
 
 def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
@@ -240,7 +278,7 @@ def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
 
 def first_aider_tables(basis: str = "home", today: date | None = None) -> list[Table]:
     today = today or london_today()
-    rows = firstaiders.area_rows(today, "work" if basis == "work" else "home")
+    rows = firstaiders.area_rows(today, "work" if basis == "work" else "home")  # kept for today
     by_area = Table("first-aiders", "Current first aiders by council area", [
         "Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)",
         "Per 1,000 of the population", "1 in N of the population"],
@@ -258,3 +296,44 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
 def all_tables(filters: Filters, today: date | None = None) -> list[Table]:
     return ([outcomes_table(d, filters) for d in DIMENSIONS] + funnel_tables(filters, today)
             + first_aider_tables(filters.basis, today))
+
+
+#: Figures from fewer answers than this are not shown (reach's suppression threshold).
+SHOWN_FROM = 10
+
+
+@dataclass
+class Section:
+    """The dashboard's outcomes section, from the kept figures: the summary (None when fewer than 10 answered)
+    and current first aiders today (in the filtered area when one is chosen on the home or work basis)."""
+
+    summary: Figures | None
+    answered: int
+    current_first_aiders: int
+    area_first_aiders: int | None
+
+
+def section(filters: Filters) -> Section:
+    figures = kept_figures(filters)
+    home = firstaiders.kept_current_by_area(None, "home")
+    area = None
+    if filters.area is not None and filters.basis in ("home", "work"):
+        by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
+        area = by_area.get(filters.area, 0)
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area)
+
+
+@dataclass
+class PublicOutcomes:
+    """The public page's region-level figures: only when 10 or more people in the region answered."""
+
+    figures: Figures | None
+    answered: int
+    current_first_aiders: int
+
+
+def public_region(region: set[int]) -> PublicOutcomes:
+    """Evaluations and follow-ups of people living in the region, and its current first aiders, from kept rows."""
+    total = kept_figures(None, areas=set(region))
+    current = sum(n for key, n in firstaiders.kept_current_by_area().items() if key in region)
+    return PublicOutcomes(total if total.answered >= SHOWN_FROM else None, total.answered, current)

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from mhfa.certificates.models import Certificate
 from mhfa.extensions import db
+from mhfa.outcomes import keeping
+from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth
 from mhfa.people.models import Person
 from mhfa.reach.dashboard import add_months, areas_in_order, month_of, populations
 from mhfa.reach.models import UNKNOWN_AREA
@@ -75,7 +77,7 @@ class AreaRow:
 
 
 def area_rows(day: date | None = None, basis: str = "home") -> list[AreaRow]:
-    counts, pops = current_by_area(day, basis), populations()
+    counts, pops = kept_current_by_area(day, basis), populations()
     rows = []
     for area in areas_in_order():
         population, label = pops.get(area.id, (None, ""))
@@ -115,3 +117,31 @@ def trend(months: int = 24, today: date | None = None, area: int | None = None,
             column.is_(None) if area == UNKNOWN_AREA else column == area)
     counts = {int(k): int(n) for k, n in db.session.execute(query).all()}
     return [(key, counts.get(key, 0)) for key in keys]
+
+
+# --- kept (today) -----------------------------------------------------------------------------------------
+
+def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[int, int]:
+    """The same as :func:`current_by_area` for today or a later day, from the kept rows (``keeping.py``):
+    people whose latest expiry falls after this month, plus this month's not yet expired on ``day``."""
+    day = day or london_today()
+    if day < london_today():
+        return current_by_area(day, basis)  # a past day: a certificate revoked since was current then
+    keeping.settled(db.session())
+    this_month = day.year * 100 + day.month
+    next_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    m, k = FirstAiderMonth, FirstAiderKept
+    area = k.work_area if basis == "work" else k.home_area
+    later = sa.select(m.area.label("area"), m.people.label("people")).where(
+        m.basis == ("work" if basis == "work" else "home"), m.expiry_month > this_month)
+    this = sa.select(area.label("area"), sa.literal(1).label("people")).where(  # this month's days, by the index
+        k.expires_on >= day, k.expires_on < next_month)
+    both = sa.union_all(later, this).subquery("current")
+    counts: dict[int, int] = {int(key): int(n or 0) for key, n in db.session.execute(
+        sa.select(both.c.area, sa.func.sum(both.c.people)).group_by(both.c.area))}
+    return {key: n for key, n in counts.items() if n}
+
+
+def kept_current_total(day: date | None = None) -> int:
+    """People holding a current certificate today, from the kept rows (each counted once, by home area)."""
+    return sum(kept_current_by_area(day, "home").values())

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -108,3 +108,111 @@ class OutcomeOptOut(db.Model):
 
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- kept figures (see ``keeping.py``: never edited by hand) -------------------------------------------------
+
+class OutcomeKept(db.Model):
+    """One invitation as the kept figures count it: its attribution and the scores its answers gave."""
+
+    __tablename__ = "outcome_kept"
+
+    invite_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    month: Mapped[int]  # yyyymm of the completion
+    area: Mapped[int]  # the person's home council area (0: not known, or unlinked by erasure)
+    course_type_id: Mapped[int]
+    answered: Mapped[int]  # 1 when answered
+    confidence_before: Mapped[int | None]
+    confidence_now: Mapped[int | None]
+    signposting_before: Mapped[int | None]
+    signposting_now: Mapped[int | None]
+    rating: Mapped[int | None]
+    used_skills: Mapped[int | None]
+
+
+class OutcomeMonth(db.Model):
+    """Invitations, answers and the scores' counts, sums and sums of squares per kind, completion month, home
+    area and course type: the dashboard's and the public page's outcome figures are a sum of a few rows.
+    Integers: a sum of squares of 0-10 scores fits one until a cell holds 21 million answers."""
+
+    __tablename__ = "outcome_month"
+    __table_args__ = (sa.Index("ix_outcome_month_area", "area"),)
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    invited: Mapped[int]
+    answered: Mapped[int]
+    confidence_before_n: Mapped[int]
+    confidence_before_sum: Mapped[int]
+    confidence_before_sq: Mapped[int]
+    confidence_now_n: Mapped[int]
+    confidence_now_sum: Mapped[int]
+    confidence_now_sq: Mapped[int]
+    signposting_before_n: Mapped[int]
+    signposting_before_sum: Mapped[int]
+    signposting_before_sq: Mapped[int]
+    signposting_now_n: Mapped[int]
+    signposting_now_sum: Mapped[int]
+    signposting_now_sq: Mapped[int]
+    rated: Mapped[int]
+    good: Mapped[int]
+    use_answered: Mapped[int]
+    used: Mapped[int]
+
+
+class OutcomeTypeMonth(db.Model):
+    """The same sums per kind, completion month and course type, all areas together: what the dashboard reads
+    when no area is chosen (a few hundred rows whatever the number of areas)."""
+
+    __tablename__ = "outcome_type_month"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    invited: Mapped[int]
+    answered: Mapped[int]
+    confidence_before_n: Mapped[int]
+    confidence_before_sum: Mapped[int]
+    confidence_before_sq: Mapped[int]
+    confidence_now_n: Mapped[int]
+    confidence_now_sum: Mapped[int]
+    confidence_now_sq: Mapped[int]
+    signposting_before_n: Mapped[int]
+    signposting_before_sum: Mapped[int]
+    signposting_before_sq: Mapped[int]
+    signposting_now_n: Mapped[int]
+    signposting_now_sum: Mapped[int]
+    signposting_now_sq: Mapped[int]
+    rated: Mapped[int]
+    good: Mapped[int]
+    use_answered: Mapped[int]
+    used: Mapped[int]
+
+
+class FirstAiderKept(db.Model):
+    """A person holding an unrevoked certificate: their areas and the latest expiry among those certificates
+    (``9999-12-31`` when one never expires). They are a current first aider on any day up to ``expires_on``."""
+
+    __tablename__ = "first_aider_kept"
+    __table_args__ = (sa.Index("ix_first_aider_kept_expires", "expires_on"),)
+
+    person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    home_area: Mapped[int]
+    work_area: Mapped[int]
+    expires_on: Mapped[date]
+    expiry_month: Mapped[int]  # yyyymm of expires_on
+
+
+class FirstAiderMonth(db.Model):
+    """People holding an unrevoked certificate, per basis (home, work), area and month of their latest expiry:
+    current first aiders today are the months after this one plus this month's rows not yet expired."""
+
+    __tablename__ = "first_aider_month"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    expiry_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]

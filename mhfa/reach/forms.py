@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -150,6 +150,15 @@ class SettingsForm(FlaskForm):
     payment_terms_days = IntegerField("Payment terms (days)", validators=[
         Optional(), NumberRange(min=0, max=120, message="Payment terms must be between 0 and 120 days")],
         description="Days from the invoice date to when it is due. Leave empty for the server's setting.")
+    offer_window_days = IntegerField("Offer window (days before a course)", validators=[
+        Optional(), NumberRange(min=0, max=60, message="The offer window must be between 0 and 60 days")],
+        description="A seat freed this close to a course is offered to the first person waiting for a limited "
+                    "time; earlier, it is given to them at once. 0: always given at once.")
+    offer_hours = IntegerField("How long an offer lasts (hours)", validators=[
+        Optional(), NumberRange(min=1, max=168, message="An offer must last between 1 and 168 hours")])
+    no_show_spends_place = RadioField("An employer's place when its holder does not come", choices=[
+        ("spent", "Spent, unless cancelled before the cancellation cut-off"),
+        ("returned", "Returned to the employer to give to someone else")], validators=[Optional()])
 
 
 class UploadForm(FlaskForm):

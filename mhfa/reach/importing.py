@@ -22,10 +22,10 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-import pandas as pd
 import sqlalchemy as sa
 
 from mhfa import dates, names
@@ -46,6 +46,7 @@ OPTIONAL = ("date_of_birth", "work_council_area", "employer", "delivery_council_
 MAX_PROBLEMS = 200
 MAX_BYTES = 64 * 1024 * 1024
 CHUNK = 5000
+NULL = "\\N"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -156,6 +157,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
             problems.append("line 1: a column is named twice")
         raise ImportRejected(problems)
     lookups = _Lookups()
+    latest = min(today, dates.PROGRAMME.last())
     rows: list[_Row] = []
     problems: list[str] = []
     line = 1
@@ -169,7 +171,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
                 continue
             row = dict(zip(names, (cell.strip() for cell in record), strict=True))
             reasons: list[str] = []
-            parsed = _check_row(row, line, lookups, today, reasons)
+            parsed = _check_row(row, line, lookups, latest, reasons)
             if reasons:
                 problems.append(f"line {line}: " + "; ".join(reasons))
             elif parsed is not None:
@@ -183,7 +185,7 @@ def parse(text: str, today: date | None = None) -> list[_Row]:
     return rows
 
 
-def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: list[str]) -> _Row | None:
+def _check_row(row: dict, line: int, lookups: _Lookups, latest: date, reasons: list[str]) -> _Row | None:
     first, last = row["first_name"], row["last_name"]
     for column, value in (("first_name", first), ("last_name", last)):
         if not value:
@@ -211,7 +213,7 @@ def _check_row(row: dict, line: int, lookups: _Lookups, today: date, reasons: li
     completed = _date(row["completed_on"])
     if completed is None:
         reasons.append("completed_on is not a date (use YYYY-MM-DD)")
-    elif not dates.PROGRAMME.earliest <= completed <= min(today, dates.PROGRAMME.last()):
+    elif not dates.PROGRAMME.earliest <= completed <= latest:
         reasons.append(f"completed_on must be between {dates.spoken(dates.PROGRAMME.earliest)} and today")
     areas = {}
     for column in ("council_area", "work_council_area", "delivery_council_area"):
@@ -257,55 +259,63 @@ def _existing_people(rows: list[_Row]) -> dict:
     return found
 
 
-def _copy(table: str, frame: pd.DataFrame) -> None:
-    """COPY a frame (columns named as the table's; table and columns from this module) into PostgreSQL."""
+def _copy(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """COPY rows into PostgreSQL (table and columns from this module; None is written as NULL).
+
+    The import refuses a name that is ``\\N``, the NULL marker, so no value can be read as NULL by mistake.
+    """
     raw = db.session.connection().connection.driver_connection
-    names = ", ".join(f'"{c}"' for c in frame.columns)
     buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False, na_rep="\\N")
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')') \
-            as copy:
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(tuple(NULL if value is None else value for value in row) for row in rows)
+    names = ", ".join(f'"{c}"' for c in columns)
+    statement = f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(buffer.getvalue())
+
+
+_PERSON_COLUMNS = ("first_name", "last_name", "email", "date_of_birth", "home_council_area_id",
+                   "work_council_area_id", "employer_id", "source", "created_at")
 
 
 def _add_people(rows: list[_Row]) -> list[int]:
     """Insert the new people (COPY with ids taken from the sequence on PostgreSQL); their ids in order."""
     now = utcnow()
-    values = [{"first_name": r.first_name, "last_name": r.last_name, "email": r.email,
-               "date_of_birth": r.date_of_birth, "home_council_area_id": r.home_area_id,
-               "work_council_area_id": r.work_area_id, "employer_id": r.employer_id,
-               "source": PersonSource.IMPORT, "created_at": now} for r in rows]
+    values = [(r.first_name, r.last_name, r.email, r.date_of_birth, r.home_area_id, r.work_area_id, r.employer_id)
+              for r in rows]
     if db.session.connection().dialect.name != "postgresql":
         table = Person.__table__
-        return list(db.session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                       values).scalars())
+        return list(db.session.execute(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [dict(zip(_PERSON_COLUMNS, (*v, PersonSource.IMPORT, now), strict=True)) for v in values]).scalars())
     ids = list(db.session.scalars(sa.text(
         "SELECT nextval(pg_get_serial_sequence('person', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}))
-    frame = pd.DataFrame(values)
-    frame.insert(0, "id", ids)
-    frame["source"] = PersonSource.IMPORT.value
-    frame["created_at"] = now.replace(tzinfo=None).isoformat(sep=" ")
-    for column in ("home_council_area_id", "work_council_area_id", "employer_id"):
-        frame[column] = frame[column].astype("Int64")
-    frame["date_of_birth"] = [d.isoformat() if d else None for d in frame["date_of_birth"]]
-    _copy("person", frame)
+    source, stamp = PersonSource.IMPORT.value, _stamp(now)
+    _copy("person", ("id", *_PERSON_COLUMNS),
+          ((person_id, first, last, email, dob.isoformat() if dob else None, home, work, employer, source, stamp)
+           for person_id, (first, last, email, dob, home, work, employer) in zip(ids, values, strict=True)))
     return ids
+
+
+_COMPLETION_COLUMNS = ("person_id", "course_type_id", "completed_on", "delivery_council_area_id", "source",
+                       "import_batch", "created_at")
 
 
 def _add_completions(fresh: list, batch: str) -> None:
     now = utcnow()
-    values = [{"person_id": k[0], "course_type_id": k[1], "completed_on": k[2],
-               "delivery_council_area_id": r.delivery_area_id, "source": CompletionSource.IMPORT,
-               "import_batch": batch, "created_at": now} for k, r in fresh]
     if db.session.connection().dialect.name != "postgresql":
-        db.session.execute(sa.insert(Completion.__table__), values)
+        db.session.execute(sa.insert(Completion.__table__), [
+            dict(zip(_COMPLETION_COLUMNS, (k[0], k[1], k[2], r.delivery_area_id, CompletionSource.IMPORT, batch, now),
+                     strict=True)) for k, r in fresh])
         return
-    frame = pd.DataFrame(values)
-    frame["completed_on"] = [d.isoformat() for d in frame["completed_on"]]
-    frame["delivery_council_area_id"] = frame["delivery_council_area_id"].astype("Int64")
-    frame["source"] = CompletionSource.IMPORT.value
-    frame["created_at"] = now.replace(tzinfo=None).isoformat(sep=" ")
-    _copy("completion", frame)
+    source, stamp = CompletionSource.IMPORT.value, _stamp(now)
+    _copy("completion", _COMPLETION_COLUMNS,
+          ((k[0], k[1], k[2].isoformat(), r.delivery_area_id, source, batch, stamp) for k, r in fresh))
+
+
+def _stamp(moment) -> str:
+    """A moment as PostgreSQL reads it in a COPY (naive UTC, as the column stores it)."""
+    return moment.replace(tzinfo=None).isoformat(sep=" ")
 
 
 def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: date | None = None) -> ImportSummary:

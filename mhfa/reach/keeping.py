@@ -55,7 +55,12 @@ from sqlalchemy.engine import Connection
 
 from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.extensions import db
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, PERSON_DIMENSIONS, UNKNOWN_AREA
+from mhfa.reach.models import (
+    BASES,
+    GROUP_DIMENSIONS,
+    PERSON_DIMENSIONS,
+    UNKNOWN_AREA,
+)
 from mhfa.reach.reached import (
     BASIS_COLUMN,
     FIRST_COLUMNS,
@@ -75,7 +80,6 @@ from mhfa.reach.reached import (
     text_of,
 )
 
-VARIANTS = (True, False)  # include_awareness
 CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
 SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
 
@@ -86,18 +90,26 @@ _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
 _GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "month", "course_type_id")
 
 
+def _kept(where, columns: tuple[str, ...]):
+    """The kept rows matching ``where`` counted by ``columns``: read once per statement (a common table
+    expression), so the bases and dimensions below add up a few grouped rows, not every row again."""
+    keys = [first_t.c[c] for c in columns]
+    return sa.select(*keys, sa.func.count().label("n")).where(where).group_by(*keys).cte("kept")
+
+
 def _month_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values()))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
-                  sa.literal(basis, sa.String(10)).label("basis"), first_t.c.month.label("month"),
-                  first_t.c[BASIS_COLUMN[basis]].label("area"),
-                  first_t.c.course_type_id.label("course_type_id")).where(where)
+        sa.select(kept.c.include_awareness.label("include_awareness"),
+                  sa.literal(basis, sa.String(10)).label("basis"), kept.c.month.label("month"),
+                  kept.c[BASIS_COLUMN[basis]].label("area"),
+                  kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _MONTH_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def counted_area(area_column):
@@ -111,17 +123,19 @@ def counted_area(area_column):
 
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values(),
+                         *GROUP_DIMENSIONS))
     parts = [
-        sa.select(first_t.c.include_awareness.label("include_awareness"),
+        sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"),
-                  counted_area(first_t.c[BASIS_COLUMN[basis]]).label("counted"),
-                  sa.literal(dimension, sa.String(20)).label("dimension"), first_t.c[dimension].label("value"),
-                  first_t.c.month.label("month"), first_t.c.course_type_id.label("course_type_id")).where(where)
+                  counted_area(kept.c[BASIS_COLUMN[basis]]).label("counted"),
+                  sa.literal(dimension, sa.String(20)).label("dimension"), kept.c[dimension].label("value"),
+                  kept.c.month.label("month"), kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
     keys = [rows.c[k] for k in _GROUP_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def regroup(connection: Connection | None = None) -> None:
@@ -170,14 +184,16 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
 
 def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
     dialect = conn.dialect.name
-    kept = _erased_attributes(conn, among(first_t.c.person_id, ids, dialect))
-    theirs = among(first_t.c.person_id, ids, dialect)
-    _add_contributions(conn, theirs, -1)
-    conn.execute(first_t.delete().where(theirs))
-    for variant in VARIANTS:
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant, ids, dialect)))
+    held = sorted(conn.execute(sa.select(first_t.c.person_id).where(among(first_t.c.person_id, ids, dialect))
+                               .distinct()).scalars())
+    kept = {}
+    if held:  # people with kept rows: their old contribution comes off (new people, as imported, have none)
+        kept = _erased_attributes(conn, among(first_t.c.person_id, held, dialect))
+        _add_contributions(conn, among(first_t.c.person_id, held, dialect), -1)
+        conn.execute(first_t.delete().where(among(first_t.c.person_id, held, dialect)))
+    conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(ids, dialect)))
     _restore_attributes(conn, kept)
-    _add_contributions(conn, theirs, +1)
+    _add_contributions(conn, among(first_t.c.person_id, ids, dialect), +1)
 
 
 _PERSON_ATTRIBUTES = ("home_area", "work_area", *PERSON_DIMENSIONS)
@@ -291,8 +307,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     before = (*_kept_tables(conn), _kept_spend(conn))
     kept = _erased_attributes(conn, sa.true())
     conn.execute(first_t.delete())
-    for variant in VARIANTS:
-        conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(variant)))
+    conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select()))
     _restore_attributes(conn, kept)
     conn.execute(month_t.delete())
     conn.execute(group_t.delete())

@@ -52,6 +52,13 @@ class ProgrammeSettings(db.Model):
     bank_account_number: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
     #: Days from an invoice's date to when it is due (none: the MHFA_INVOICE_DUE_DAYS setting).
     payment_terms_days: Mapped[int | None]
+    #: A seat freed this many days or fewer before a course is offered to the first person waiting for a limited
+    #: time (``offer_hours``) instead of given at once (``mhfa.bookings.offers``).
+    offer_window_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    offer_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    #: An employer's place whose holder did not come and had not cancelled before the cut-off: spent (True,
+    #: the default) or given back to the employer (False).
+    no_show_spends_place: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

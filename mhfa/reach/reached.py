@@ -13,7 +13,14 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
 from mhfa.people.models import Person
-from mhfa.reach.models import PERSON_DIMENSIONS, UNKNOWN_AREA, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
+from mhfa.reach.models import (
+    PERSON_DIMENSIONS,
+    UNKNOWN_AREA,
+    ReachFirst,
+    ReachGroupMonth,
+    ReachMonth,
+    ReachSpendMonth,
+)
 
 completion_t = Completion.__table__
 type_t = CourseType.__table__
@@ -44,7 +51,7 @@ def month_key(column):
     return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
 
 
-def counting_conditions(completion, include_awareness: bool) -> list:
+def counting_conditions(completion, include_awareness: bool = True) -> list:
     """The WHERE conditions that make a completion count (course type joined as ``type_t``)."""
     any_cert = cert_t.alias("any_cert")
     live_cert = cert_t.alias("live_cert")
@@ -62,55 +69,65 @@ def text_of(column):
     return sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
 
 
-def first_reach_select(include_awareness: bool, person_ids: list[int] | None = None,
-                       dialect: str = "sqlite") -> sa.Select:
-    """One row per reached person (columns as ``reach_first``), computed from the raw rows."""
+def first_reach_select(person_ids: list[int] | None = None, dialect: str = "sqlite") -> sa.Select:
+    """One row per reached person and variant (columns as ``reach_first``), computed from the raw rows.
+
+    The counting completions are read once for both variants: each person's first of all of them
+    (awareness courses counted) and their first that is not an awareness course (not counted)."""
     c = completion_t
+    order = (c.c.completed_on, c.c.id)
     ranked = (
         sa.select(
             c.c.id.label("completion_id"),
             c.c.person_id,
             c.c.course_type_id,
             c.c.completed_on,
+            type_t.c.is_awareness,
             sa.func.coalesce(c.c.delivery_council_area_id, course_t.c.council_area_id, UNKNOWN_AREA)
             .label("delivery"),
             text_of(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream)).label("funding_stream"),
-            sa.func.row_number().over(partition_by=c.c.person_id, order_by=(c.c.completed_on, c.c.id)).label("rn"),
+            sa.func.row_number().over(partition_by=c.c.person_id, order_by=order).label("rn_all"),
+            sa.func.row_number().over(partition_by=(c.c.person_id, type_t.c.is_awareness), order_by=order)
+            .label("rn_kind"),
         )
         .select_from(c.join(type_t, type_t.c.id == c.c.course_type_id)
                      .outerjoin(course_t, course_t.c.id == c.c.course_id)
                      .outerjoin(booking_t, booking_t.c.id == c.c.booking_id)
                      .outerjoin(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
                      .outerjoin(order_t, order_t.c.id == voucher_t.c.order_id))
-        .where(*counting_conditions(c, include_awareness))
+        .where(*counting_conditions(c))
     )
     if person_ids is not None:
         ranked = ranked.where(among(c.c.person_id, person_ids, dialect))
-    ranked = ranked.subquery("ranked")
+    ranked = ranked.cte("ranked")
+    firsts = sa.union_all(
+        sa.select(ranked, sa.literal(True, sa.Boolean).label("variant")).where(ranked.c.rn_all == 1),
+        sa.select(ranked, sa.literal(False, sa.Boolean).label("variant"))
+        .where(ranked.c.rn_kind == 1, ranked.c.is_awareness.is_(False)),
+    ).subquery("firsts")
     return (
         sa.select(
-            ranked.c.person_id,
-            sa.literal(include_awareness, sa.Boolean),
-            ranked.c.completion_id,
-            ranked.c.completed_on,
-            month_key(ranked.c.completed_on),
-            ranked.c.course_type_id,
+            firsts.c.person_id,
+            firsts.c.variant,
+            firsts.c.completion_id,
+            firsts.c.completed_on,
+            month_key(firsts.c.completed_on),
+            firsts.c.course_type_id,
             sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
             sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA),
-            ranked.c.delivery,
+            firsts.c.delivery,
             text_of(employer_t.c.sector),
             text_of(person_t.c.age_band),
             text_of(person_t.c.sex),
             text_of(person_t.c.ethnic_group),
             text_of(person_t.c.disability),
-            ranked.c.funding_stream,
+            firsts.c.funding_stream,
         )
         .select_from(
-            ranked.join(person_t, person_t.c.id == ranked.c.person_id).outerjoin(
+            firsts.join(person_t, person_t.c.id == firsts.c.person_id).outerjoin(
                 employer_t, employer_t.c.id == person_t.c.employer_id
             )
         )
-        .where(ranked.c.rn == 1)
     )
 
 

@@ -39,7 +39,8 @@ def settings_from_config() -> ProgrammeSettings:
     cfg = current_app.config
     return ProgrammeSettings(target_people=cfg["MHFA_TARGET_PEOPLE"], start_on=cfg["MHFA_TARGET_START"],
                              end_on=cfg["MHFA_TARGET_END"], note="", bank_account_name="", bank_sort_code="",
-                             bank_account_number="", payment_terms_days=None)
+                             bank_account_number="", payment_terms_days=None, offer_window_days=7, offer_hours=24,
+                             no_show_spends_place=True)
 
 
 def region_area_ids() -> set[int]:
@@ -55,6 +56,25 @@ class SettingsChanges:
     counting_type_ids: set[int]
     awareness_type_ids: set[int]
     payment: PaymentDetails | None = None
+    bookings: BookingRules | None = None
+
+
+@dataclass
+class BookingRules:
+    """When a freed seat is offered rather than given, for how long, and what a no-show on an employer's place
+    costs it (``mhfa.bookings.offers``, ``mhfa.attendance``)."""
+
+    offer_window_days: int = 7
+    offer_hours: int = 24
+    no_show_spends_place: bool = True
+
+
+def _checked_rules(rules: BookingRules) -> BookingRules:
+    if not 0 <= rules.offer_window_days <= 60:
+        raise DomainError("The offer window must be between 0 and 60 days", field="offer_window_days")
+    if not 1 <= rules.offer_hours <= 168:
+        raise DomainError("An offer must last between 1 and 168 hours", field="offer_hours")
+    return rules
 
 
 @dataclass
@@ -102,12 +122,16 @@ def update_settings(changes: SettingsChanges, by=None) -> ProgrammeSettings:
         raise DomainError("Choose at least one council area for the target region", field="region")
     types = db.session.scalars(sa.select(CourseType)).all()
     payment = _checked_payment(changes.payment) if changes.payment is not None else None
+    rules = _checked_rules(changes.bookings) if changes.bookings is not None else None
     settings = current_settings(persist=True)
     before = _snapshot(settings, areas, types)
     if payment is not None:
         settings.bank_account_name, settings.bank_sort_code = payment.bank_account_name, payment.bank_sort_code
         settings.bank_account_number = payment.bank_account_number
         settings.payment_terms_days = payment.payment_terms_days
+    if rules is not None:
+        settings.offer_window_days, settings.offer_hours = rules.offer_window_days, rules.offer_hours
+        settings.no_show_spends_place = rules.no_show_spends_place
     settings.target_people = changes.target_people
     settings.start_on, settings.end_on = changes.start_on, changes.end_on
     for area in areas:
@@ -135,6 +159,7 @@ def _snapshot(settings: ProgrammeSettings, areas, types) -> dict:
         "awareness": sorted(t.code for t in types if t.is_awareness),
         "payment": [settings.bank_account_name or "", settings.bank_sort_code or "", settings.bank_account_number or "",
                     settings.payment_terms_days],
+        "bookings": [settings.offer_window_days, settings.offer_hours, settings.no_show_spends_place],
     }
 
 

@@ -19,7 +19,13 @@ from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import CreditNote, Employer, Invoice, Order
 from mhfa.people.models import Person
 from mhfa.reach.keeping import refresh_people, refresh_spend, regroup
-from mhfa.reach.models import PERSON_DIMENSIONS, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
+from mhfa.reach.models import (
+    PERSON_DIMENSIONS,
+    ReachFirst,
+    ReachGroupMonth,
+    ReachMonth,
+    ReachSpendMonth,
+)
 from mhfa.reach.reached import booking_t, completion_t, order_t, person_t, voucher_t
 
 _COURSE_SPEND = ("status", "starts_at", "funding_stream", "delivery_cost_pence", "course_type_id", "course_type")

@@ -11,11 +11,13 @@ from markupsafe import Markup
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
+from mhfa.outcomes import board as outcomes_board
 from mhfa.reach import boardpack, counted, dashboard, exports, importing, opendata, releases
 from mhfa.reach.chart import NARROW, WIDE, describe, trajectory_svg
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import BASIS_LABELS, SettingsForm, UploadForm, parse_filters
 from mhfa.reach.settings import (
+    BookingRules,
     PaymentDetails,
     SettingsChanges,
     current_settings,
@@ -84,6 +86,7 @@ def dashboard_page():
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
         areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
         target_rule=dashboard.TARGET_RULE, releases=releases.all_releases()[:6], page_title="Reach dashboard",
+        outcomes=None if parsed.errors else outcomes_board.section(filters),
     ), 400 if parsed.errors else 200
 
 
@@ -124,6 +127,16 @@ def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
     return response
 
 
+def _booking_rules(form: SettingsForm, settings) -> BookingRules:
+    """The booking rules sent; a field left out keeps its current value."""
+    def sent(value, current):
+        return current if value is None else value
+    spent = form.no_show_spends_place.data
+    return BookingRules(sent(form.offer_window_days.data, settings.offer_window_days),
+                        sent(form.offer_hours.data, settings.offer_hours),
+                        settings.no_show_spends_place if spent not in ("spent", "returned") else spent == "spent")
+
+
 @bp.route("/reach/settings", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def programme_settings():
@@ -135,7 +148,9 @@ def programme_settings():
         "region": sorted(region_area_ids()), "counting": [t.id for t in types if t.counts_toward_target],
         "awareness": [t.id for t in types if t.is_awareness],
         "bank_account_name": settings.bank_account_name, "bank_sort_code": settings.bank_sort_code,
-        "bank_account_number": settings.bank_account_number, "payment_terms_days": settings.payment_terms_days})
+        "bank_account_number": settings.bank_account_number, "payment_terms_days": settings.payment_terms_days,
+        "offer_window_days": settings.offer_window_days, "offer_hours": settings.offer_hours,
+        "no_show_spends_place": "spent" if settings.no_show_spends_place else "returned"})
     form.region.choices = [(a.id, a.name) for a in areas]
     form.counting.choices = [(t.id, t.name) for t in types]
     form.awareness.choices = [(t.id, t.name) for t in types]
@@ -144,7 +159,8 @@ def programme_settings():
                                   set(form.region.data or []), set(form.counting.data or []),
                                   set(form.awareness.data or []),
                                   PaymentDetails(form.bank_account_name.data or "", form.bank_sort_code.data or "",
-                                                 form.bank_account_number.data or "", form.payment_terms_days.data))
+                                                 form.bank_account_number.data or "", form.payment_terms_days.data),
+                                  _booking_rules(form, settings))
         outcome = flow.attempt(update_settings, changes, by=current_user, form=form)
         if outcome.done("Programme settings saved; reach figures updated."):
             return redirect(url_for(".programme_settings"))
@@ -193,7 +209,8 @@ def progress():
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
         target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
-        releases=releases.all_releases(), page_title="Programme progress")
+        releases=releases.all_releases(), page_title="Programme progress",
+        outcomes=outcomes_board.public_region(counted.region()))
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 

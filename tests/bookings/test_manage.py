@@ -11,6 +11,7 @@ from mhfa.bookings import listings, services
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.courses.models import CourseStatus
 from mhfa.extensions import db
+from mhfa.reach.settings import current_settings
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -103,7 +104,10 @@ def test_the_bookings_on_the_course_page_are_read_in_one_query(client, coordinat
 
 def test_a_coordinator_cancels_a_booking_with_a_reason_and_the_next_person_is_promoted(
         client, coordinator, post_form, smtp):
-    course, seated, waiting = _full_course(start=datetime.now() + timedelta(hours=30))  # past the online cut-off
+    # Past the online cut-off (30 hours ahead) and, with the offer window at 0 days, promoted at once.
+    settings = current_settings(persist=True)
+    settings.offer_window_days = 0
+    course, seated, waiting = _full_course(start=datetime.now() + timedelta(hours=30))
     booking = seated[0]
     page = client.get(f"/manage/bookings/{booking.id}/cancel").get_data(as_text=True)
     assert "Cancel Ada Seated&#39;s booking" in page or "Cancel Ada Seated's booking" in page
@@ -133,6 +137,23 @@ def test_a_coordinator_cancels_a_booking_with_a_reason_and_the_next_person_is_pr
     assert "Cai Waiting moved up from the waiting list and was emailed." in html
     assert [row.split(" ")[:2] for row in _rows(html, "confirmed-bookings")] == [["Ben", "Seated"],
                                                                                 ["Cai", "Waiting"]]
+
+
+def test_close_to_the_course_the_seat_a_coordinator_frees_is_offered_for_a_limited_time(
+        client, coordinator, post_form, smtp):
+    course, seated, waiting = _full_course(start=datetime.now() + timedelta(hours=30))  # within the 7-day window
+    booking = seated[0]
+    page = client.get(f"/manage/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "the place is offered to the first person on the waiting list, Cai Waiting" in page
+    assert "has 24 hours to accept it" in page
+    response = post_form(f"/manage/bookings/{booking.id}/cancel", {"reason": "Unwell"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    offered = db.session.get(Booking, waiting[0].id)
+    assert offered.status is BookingStatus.WAITLISTED and offered.offer_expires_at is not None
+    assert smtp.subjects(offered.person.email)[-1].startswith("A place is offered to you until")
+    html = client.get(f"/manage/courses/{course.id}").get_data(as_text=True)
+    assert "Cai Waiting has been offered the place until" in html
 
 
 def test_a_coordinator_can_take_someone_off_the_waiting_list(client, coordinator, post_form, smtp):

@@ -1,6 +1,7 @@
 """Outcomes end to end: five trainees complete a two-day course; one answers the evaluation from the email and
 downloads the certificate; the instructor sees the course's results only after the fifth answer; the board
-reads the outcomes section and downloads it.
+reads the outcomes section on the dashboard, the outcomes page and downloads it; anyone reads the region's
+outcomes on the public progress page.
 
 The course is scheduled, staffed, published and booked through the pages, then moved into the past by one
 SQL step (as in ``test_certificate_journey.py``, whose steps this reuses).
@@ -109,14 +110,28 @@ def test_trainees_evaluate_instructor_sees_results_from_five_board_reads_and_dow
     assert "The role play helped most." in content and "Excellent trainer." in content
     assert "Eval0" not in content  # no names
 
-    # The board reads the outcomes section on the dashboard and the outcomes page, and downloads it.
+    # The board reads the outcomes section on the dashboard (kept figures) and the outcomes page, and downloads it.
     board = new_page()
     login(board, "board@example.org")
     visit(board, "/reach", "dashboard-with-outcomes")
-    assert "Outcomes: what the training did" in board.content()
-    navigate(board.get_by_role("link", name="Every outcomes table, by area, course type, funding stream and "
-                                           "equality group, with downloads"))
+    section = board.locator("section", has=board.locator("#outcomes-section"))
+    text = section.inner_text()
+    assert "Outcomes: what the training did" in text
+    assert "Confidence to help, before the course" in text and "95% interval" in text, text
+    assert "Rated the course good or very good" in text and "Evaluation response rate" in text
+    assert "Used their skills six months on" in text and "Current first aiders today" in text
+    navigate(section.get_by_role("link", name="Every outcomes table, by area, course type, funding stream and "
+                                             "equality group, the funnel, with downloads"))
     check_page(board, "outcomes-page")
     assert "From booked to certified, by course type" in board.content()
     workbook = _download(board, "Download every outcomes table as an Excel workbook", tmp_path, "outcomes.xlsx")
     assert workbook.read_bytes()[:2] == b"PK"
+
+    # Anyone reads the region-level outcomes on the public progress page.
+    public = new_page()
+    visit(public, "/progress", "progress-with-outcomes")
+    outcomes = public.locator("#outcomes")
+    assert outcomes.inner_text() == "What the training did"
+    content = public.content()
+    assert "Across the region, from the evaluation trainees answer" in content and "95% interval" in content
+    assert "people living in the region hold a current certificate today" in content

@@ -241,6 +241,12 @@ def test_the_demo_fills_the_tables_behind_visible_features(history):
     statuses = set(db.session.scalars(sa.select(ClosedCourseRequest.status)))
     assert "open" in {s.value for s in statuses} and len(statuses) >= 2  # one answered, scheduled or declined
     assert "Illustrative demo figures, not official statistics" in population_source("sex")
+    # Bookings moved to another date, each pointing back at the one it replaced.
+    assert db.session.scalar(sa.select(sa.func.count()).where(Booking.transferred_from_id.is_not(None)))
+    # A seat offered from a waiting list for a limited time, and one given at once that can be given back.
+    assert db.session.scalar(sa.select(sa.func.count()).where(Booking.offer_expires_at.is_not(None)))
+    assert db.session.scalar(sa.select(sa.func.count()).where(Booking.answer_token.is_not(None),
+                                                              Booking.status == BookingStatus.CONFIRMED))
     # A no-show's non-completion names the sessions they missed.
     missed = db.session.scalars(sa.select(NonCompletion).limit(20)).all()
     assert all(n.missed_session_ids for n in missed)

@@ -12,6 +12,7 @@ from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.employers import coverage, orders, organisations, reports, staff_exports, vouchers
 from mhfa.employers.models import ClosedCourseRequest, Order, OrderStatus
 from mhfa.extensions import db
+from mhfa.timeutil import london_today, utcnow
 from tests import factories
 
 
@@ -140,6 +141,42 @@ def test_the_dashboard_offers_refresher_places_for_expiring_certificates(client,
     form = client.get(f"/employer/orders/new?kind=course_type&course_type={refresher.id}&places=1").get_data(
         as_text=True)
     assert f'<option selected value="{refresher.id}"' in form or f'value="{refresher.id}" selected' in form
+
+
+def test_current_first_aiders_beside_coverage_per_1000_staff_with_their_trend(client, auth):
+    """The organisation's current first aiders (certificates from training it arranged) today, per 1,000 staff and
+    1 in N, and at each month's end: a certificate revoked today was current at the end of last month; one that
+    expired two months ago was current before; one earned elsewhere never counts."""
+    acme = factories.employer("Acme", headcount=40)
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=3, by=contact)
+    given = vouchers.allocate_csv(acme, order, b"first_name,last_name,email\nA,One,a@acme.example\n"
+                                  b"B,Two,b@acme.example\nC,Three,c@acme.example\n", by=contact).vouchers
+    a, b, c = (v.assigned_person for v in given)
+    today = london_today()
+    factories.arranged_certificate(acme, a, issued_on=today - timedelta(days=400))
+    revoked = factories.arranged_certificate(acme, b, issued_on=today - timedelta(days=300))
+    revoked.revoked_at = utcnow()
+    old = factories.arranged_certificate(acme, c, issued_on=today - timedelta(days=900))
+    month_before_last_end = today.replace(day=1) - timedelta(days=1)
+    month_before_last_end = month_before_last_end.replace(day=1) - timedelta(days=1)
+    old.expires_on = month_before_last_end.replace(day=1)  # expired during the month before last
+    factories.certificate(c, "ADULT_2DAY")  # earned elsewhere: never this organisation's
+    db.session.commit()
+    found = coverage.first_aiders(acme, today)
+    assert found.current == coverage.coverage(acme, today).certified == 1
+    assert found.per_1000 == 25.0 and found.one_in == 40
+    trend = dict(found.trend)
+    assert len(found.trend) == 12 and found.trend[-1] == (today, 1)
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    assert trend[last_month_end] == 2  # the revoked one was current then
+    assert trend[month_before_last_end] == 2  # the expired one had run out; the revoked one still held
+    earlier = month_before_last_end.replace(day=1) - timedelta(days=1)
+    assert trend[earlier] == 3
+    auth.login(contact)
+    page = client.get("/employer").get_data(as_text=True)
+    assert "1 of your staff is a current first aider today" in page and "25.0 per 1,000 staff, 1 in 40" in page
+    assert "Current first aiders at the end of each month" in page
 
 
 def test_an_order_without_a_required_po_is_refused_on_its_field_and_nothing_is_saved(client, auth, post_form):

@@ -1,8 +1,10 @@
 """The board's outcomes page, its downloads and GET /api/v1/outcomes: the same figures, suppressed below 10."""
 import csv
 import io
+from urllib.parse import parse_qsl
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from mhfa.auth.models import Role
 from mhfa.auth.services import issue_api_token
@@ -10,6 +12,8 @@ from mhfa.extensions import db
 from mhfa.outcomes import board
 from mhfa.outcomes.funnel import funnel
 from mhfa.reach.counts import Filters
+from mhfa.reach.forms import parse_filters
+from mhfa.timeutil import london_today
 from tests import factories
 from tests.outcomes.helpers import GOOD, answer_all, completed_course
 
@@ -98,15 +102,89 @@ def test_by_area_a_group_under_ten_is_suppressed_with_one_more_so_it_cannot_be_r
     assert rows["Birmingham"][2] == 12 and rows["Birmingham"][4] == 4.0
 
 
-def test_the_dashboard_and_the_public_page_point_to_the_outcomes_without_counting_the_answers(
+#: Only this month's expiries are read from ``first_aider_kept`` (an indexed range of it).
+RAW_TABLES = ("outcome_answer", "outcome_invite", "certificate", "outcome_kept")
+
+
+def _raw_reads(statements) -> list[str]:
+    """Statements reading the raw answers or certificates (or the kept per-invitation rows)."""
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")
+            and any(f"FROM {t}" in s or f"JOIN {t}" in s for t in RAW_TABLES)]
+
+
+def test_the_reach_dashboard_shows_the_outcomes_section_and_the_public_page_the_region(
         client, auth, answered, count_queries):
-    """The outcomes are counted from the raw answers on each visit (1.7 s at 50,000 people): the dashboard links
-    the outcomes page instead of counting them, and the public page, which anyone can load, leaves them out."""
+    """Both pages read the kept outcome figures only: never the answers, invitations or certificates."""
     with count_queries() as statements:
         public = client.get("/progress").get_data(as_text=True)
-    assert "95% interval" not in public and not [s for s in statements if "outcome_answer" in s]
+    assert "What the training did" in public and "4.0 (95% interval" in public
+    assert "12 people living in the region hold a current certificate" in public
+    assert not _raw_reads(statements), _raw_reads(statements)
     auth.login(factories.user(Role.BOARD))
     with count_queries() as statements:
         page = client.get("/reach").get_data(as_text=True)
-    assert "Outcomes: what the training did" in page and "/reach/outcomes" in page
-    assert not [s for s in statements if "outcome_answer" in s]
+    assert "Outcomes: what the training did" in page and "4.0 (95% interval 4.0 to 4.0)" in page
+    assert "91.7% (11 of 12 invited)" in page and "12 people hold a certificate" in page
+    assert "/reach/outcomes" in page
+    assert not _raw_reads(statements), _raw_reads(statements)
+
+
+def test_the_public_page_hides_outcomes_below_ten_answers(client):
+    course, *_ = completed_course(trainees=9)
+    answer_all(course, GOOD)
+    public = client.get("/progress").get_data(as_text=True)
+    assert "Fewer than 10 trainees living in the region have answered" in public and "95% interval" not in public
+
+
+def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree_under_every_filter(
+        client, auth):
+    """One figure everywhere: the dashboard's section (kept), the outcomes page's summary (kept), the tables and
+    downloads (counted from the answers) and GET /api/v1/outcomes, for the same filters."""
+    birmingham, coventry = factories.area("Birmingham"), factories.area("Coventry")
+    low = {**GOOD, "confidence_before": "2", "confidence_now": "6", "rating": "3"}
+    for area, code, n, answers in ((birmingham, "ADULT_2DAY", 12, GOOD), (coventry, "YOUTH_CHAMPION", 11, low)):
+        course, teacher, bookings = factories.taught_course(code, trainees=n)
+        for b in bookings:
+            b.person.home_council_area = area
+        factories.mark_everyone(course, by=teacher)
+        from mhfa.certificates import services as certificates
+        certificates.complete_course_and_issue(course, teacher)
+        db.session.commit()
+        answer_all(course, answers, count=n - 1)
+    headers = _token(Role.BOARD)
+    auth.login(factories.user(Role.BOARD))
+    this_month = f"{london_today():%Y-%m}"
+    queries = ["", f"area={birmingham.gss_code}", f"area={coventry.gss_code}", "type=YOUTH_CHAMPION",
+               f"from={this_month}&to={this_month}", "from=2020-01&to=2020-12", "area=unknown"]
+    for query in queries:
+        parsed = parse_filters(MultiDict(parse_qsl(query)))
+        section = board.section(parsed.filters)
+        bare = board.group_figures(None, parsed.filters).get("all", board.Figures())
+        api = client.get(f"/api/v1/outcomes?{query}", headers=headers).get_json()["evaluation"]
+        assert api["answered"] == section.answered == bare.answered, query
+        assert api["invited"] == bare.invited, query
+        page = client.get(f"/reach/outcomes?{query}").get_data(as_text=True)
+        dashboard = client.get(f"/reach?{query}").get_data(as_text=True)
+        rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/outcomes-course_type.csv?{query}")
+                                           .get_data().decode("utf-8-sig"))))[3:]
+        assert sum(int(r[1]) for r in rows) == bare.invited, query  # invited is never suppressed
+        if section.summary is None:
+            assert api["suppressed"] and "have answered the evaluation under these filters" in dashboard
+            continue
+        before = section.summary.scores["confidence_before"]
+        assert api["confidence_before"]["mean"] == round(before.mean, 4) == round(bare.scores["confidence_before"]
+                                                                                   .mean, 4), query
+        assert api["good_or_very_good"] == section.summary.good_share == bare.good_share, query
+        low_, high = before.interval
+        shown = f"{before.mean:.1f} (95% interval {low_:.1f} to {high:.1f}) out of 10"
+        assert shown in dashboard and shown in page, query
+        answered = [r for r in rows if r[2].isdigit()]
+        if len(answered) == len(rows):  # no group suppressed: the table's rows add up to the summary
+            assert sum(int(r[2]) for r in answered) == section.answered, query
+    first_aiders = client.get("/api/v1/outcomes", headers=headers).get_json()["current_first_aiders"]
+    rows = list(csv.reader(io.StringIO(client.get("/reach/outcomes/download/first-aiders.csv")
+                                       .get_data().decode("utf-8-sig"))))[3:]
+    assert first_aiders == board.section(Filters()).current_first_aiders == sum(int(r[2]) for r in rows) == 23
+    public = client.get("/progress").get_data(as_text=True)
+    region = board.public_region({birmingham.id, coventry.id})
+    assert region.answered == 21 and "23 people living in the region hold a current certificate" in public

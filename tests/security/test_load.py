@@ -32,3 +32,14 @@ def test_load_with_and_without_faults_keeps_every_rule(faults):
     figures = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
     assert figures["clients"] >= 50 and figures["overbooked_courses"] == 0 and figures["emails_lost"] == 0
     assert figures["emails_duplicated"] == 0 and figures["confirmed_missing"] == 0
+
+
+def test_a_short_soak_reports_each_route_and_the_workers_memory():
+    args = [sys.executable, str(ROOT / "scripts/loadtest.py"), "--soak", "--minutes", "1", "--clients", "8",
+            "--workers", "2"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=ROOT)  # noqa: S603
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
+    assert {"booking", "course page", "dashboard", "verification", "finder page"} <= set(figures["p95_ms_by_route"])
+    assert figures["server_errors"] == 0 and figures["overbooked_courses"] == 0
+    assert figures["worker_memory"]["grew"] is False and figures["worker_memory"]["start_total_mb"] > 0

@@ -1,0 +1,364 @@
+"""Keeping the outcome figures exact, in the same transaction as every change that moves them.
+
+Two kept figures, each a per-row table and a summary that every reader sums:
+
+- Evaluations and follow-ups: ``outcome_kept`` holds one row per invitation (its kind, the month of its
+  completion, the home council area of its person, 0 when not known or unlinked by erasure, its course
+  type, whether it was answered, and the numbers its answers gave to the questions the figures read);
+  ``outcome_month`` holds per kind, month, area and course type the invitations, the answers, and for
+  each score its count, sum and sum of squares (so a mean and its 95% interval come from a few rows),
+  the ratings and how many were good or very good, the follow-up answers and how many used their skills;
+  ``outcome_type_month`` the same for all areas together (read when no area is chosen).
+- Current first aiders: ``first_aider_kept`` holds one row per person holding an unrevoked certificate,
+  with their home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
+  certificate that never expires); ``first_aider_month`` counts them per basis, area and month of that
+  expiry. Current today is the months after this one, plus this month's people whose expiry is today
+  or later (an indexed range of the per-person table). Certificates are issued on the day they are
+  issued, never later, so "issued by today" always holds.
+
+What moves them is declared here (:func:`_after_flush` and :func:`_before_bulk`): an invitation made,
+answered, unlinked or deleted (ORM objects, and bulk ``insert``/``update``/``delete`` statements through
+the session, whose rows are read before they run); an answer added, changed or removed; a person's home
+or work area changed or a person deleted; a completion's date changed; a certificate issued, revoked,
+changed or deleted. The noted invitations and people are recomputed once per transaction (:func:`settle`):
+before it commits and before anything inside it reads the kept tables. A rollback forgets them. Bulk
+paths below the session (the demo's COPY) call :func:`rebuild`.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from mhfa.attendance.models import Completion
+from mhfa.certificates.models import Certificate
+from mhfa.extensions import db
+from mhfa.outcomes.models import (
+    FirstAiderKept,
+    FirstAiderMonth,
+    OutcomeAnswer,
+    OutcomeInvite,
+    OutcomeKept,
+    OutcomeMonth,
+    OutcomeTypeMonth,
+)
+from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
+from mhfa.people.models import Person
+from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.reach.reached import among, month_key
+
+SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
+ANSWER_KEYS = (*SCORES, "rating", "used_skills")
+FOREVER = date(9999, 12, 31)  # the expiry of a certificate that never expires
+CHUNK = 25000
+
+invite_t = OutcomeInvite.__table__
+answer_t = OutcomeAnswer.__table__
+completion_t = Completion.__table__
+person_t = Person.__table__
+cert_t = Certificate.__table__
+kept_t = OutcomeKept.__table__
+month_t = OutcomeMonth.__table__
+type_month_t = OutcomeTypeMonth.__table__
+aider_t = FirstAiderKept.__table__
+aider_month_t = FirstAiderMonth.__table__
+
+KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS]
+MONTH_KEYS = ("kind", "month", "area", "course_type_id")
+TYPE_MONTH_KEYS = ("kind", "month", "course_type_id")
+MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n", "sum", "sq")),
+                "rated", "good", "use_answered", "used")
+AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
+AIDER_KEYS = ("basis", "area", "expiry_month")
+AIDER_BASES = {"home": "home_area", "work": "work_area"}
+
+
+def _insert_for(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _chunks(ids: Iterable[int | None]) -> list[list[int]]:
+    ids = sorted({int(i) for i in ids if i is not None})
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+# --- evaluations and follow-ups -------------------------------------------------------------------------
+
+def kept_select(where=None) -> sa.Select:
+    """One row per invitation (columns as ``outcome_kept``), from the raw invitations and answers."""
+    i = invite_t
+
+    def number(key: str):
+        return (sa.select(answer_t.c.number).where(answer_t.c.invite_id == i.c.id, answer_t.c.key == key)
+                .scalar_subquery())
+
+    query = (
+        sa.select(i.c.id, i.c.kind, month_key(completion_t.c.completed_on),
+                  sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA), i.c.course_type_id,
+                  sa.case((i.c.answered_at.is_not(None), 1), else_=0), *(number(k) for k in ANSWER_KEYS))
+        .select_from(i.join(completion_t, completion_t.c.id == i.c.completion_id)
+                     .outerjoin(person_t, person_t.c.id == i.c.person_id))
+    )
+    return query if where is None else query.where(where)
+
+
+def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS) -> sa.Select:
+    k = kept_t
+    values = [sa.func.count(), sa.func.sum(k.c.answered)]
+    for q in SCORES:
+        column = k.c[q]
+        values += [sa.func.count(column), sa.func.coalesce(sa.func.sum(sa.cast(column, sa.BigInteger)), 0),
+                   sa.func.coalesce(sa.func.sum(sa.cast(column * column, sa.BigInteger)), 0)]
+    values += [sa.func.count(k.c.rating), sa.func.sum(sa.case((k.c.rating >= GOOD_OR_BETTER, 1), else_=0)),
+               sa.func.count(k.c.used_skills), sa.func.coalesce(sa.func.sum(k.c.used_skills), 0)]
+    keys = [k.c[name] for name in keys_of]
+    return (sa.select(*keys, *((sign * v).label(name) for v, name in zip(values, MONTH_VALUES, strict=True)))
+            .where(where).group_by(*keys))
+
+
+def _move(conn: Connection, table, keys, values, select) -> None:
+    insert = _insert_for(conn)(table).from_select([*keys, *values], select)
+    conn.execute(insert.on_conflict_do_update(
+        index_elements=list(keys), set_={v: table.c[v] + insert.excluded[v] for v in values}))
+
+
+def refresh_invites(invite_ids: Iterable[int | None], connection: Connection | None = None) -> None:
+    """Recompute these invitations' kept rows and move the monthly sums by the difference (set-based)."""
+    conn = connection if connection is not None else db.session.connection()
+    for ids in _chunks(invite_ids):
+        theirs = among(kept_t.c.invite_id, ids, conn.dialect.name)
+        _move_sums(conn, theirs, -1)
+        conn.execute(kept_t.delete().where(theirs))
+        conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select(
+            among(invite_t.c.id, ids, conn.dialect.name))))
+        _move_sums(conn, theirs, +1)
+
+
+def _move_sums(conn: Connection, where, sign: int) -> None:
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        _move(conn, table, keys, MONTH_VALUES, _month_contributions(where, sign, keys))
+
+
+# --- current first aiders ------------------------------------------------------------------------------
+
+def first_aider_select(where=None) -> sa.Select:
+    """One row per person holding an unrevoked certificate (columns as ``first_aider_kept``)."""
+    c = cert_t
+    latest = (sa.select(c.c.person_id, sa.func.max(sa.func.coalesce(c.c.expires_on, sa.literal(FOREVER, sa.Date)))
+                        .label("expires_on"))
+              .where(c.c.revoked_at.is_(None), *(() if where is None else (where,))).group_by(c.c.person_id)
+              .subquery("latest"))
+    return (sa.select(latest.c.person_id, sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
+                      sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA), latest.c.expires_on,
+                      month_key(latest.c.expires_on))
+            .select_from(latest.join(person_t, person_t.c.id == latest.c.person_id)))
+
+
+def _aider_contributions(where, sign: int = 1) -> sa.Select:
+    parts = [sa.select(sa.literal(basis, sa.String(10)).label("basis"), aider_t.c[column].label("area"),
+                       aider_t.c.expiry_month.label("expiry_month")).where(where)
+             for basis, column in AIDER_BASES.items()]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in AIDER_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connection | None = None) -> None:
+    """Recompute these people's kept first-aider rows and move the monthly counts by the difference."""
+    conn = connection if connection is not None else db.session.connection()
+    for ids in _chunks(person_ids):
+        theirs = among(aider_t.c.person_id, ids, conn.dialect.name)
+        _move(conn, aider_month_t, AIDER_KEYS, ("people",), _aider_contributions(theirs, -1))
+        conn.execute(aider_t.delete().where(theirs))
+        conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select(
+            among(cert_t.c.person_id, ids, conn.dialect.name))))
+        _move(conn, aider_month_t, AIDER_KEYS, ("people",), _aider_contributions(theirs, +1))
+
+
+# --- rebuilding and checking ---------------------------------------------------------------------------
+
+def _kept(conn: Connection) -> tuple[Counter, Counter]:
+    months = Counter()
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *MONTH_VALUES)))):
+            values = tuple(int(v or 0) for v in row[len(keys):])
+            if any(values):
+                months[(table.name, *row[:len(keys)])] = values
+    aiders = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
+        sa.select(*(aider_month_t.c[k] for k in AIDER_KEYS), aider_month_t.c.people)
+        .where(aider_month_t.c.people != 0))})
+    return months, aiders
+
+
+def rebuild(connection: Connection | None = None) -> list[str]:
+    """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
+    conn = connection if connection is not None else db.session.connection()
+    before = _kept(conn)
+    for table in (kept_t, month_t, type_month_t, aider_t, aider_month_t):
+        conn.execute(table.delete())
+    conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+        conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
+    conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
+    conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], _aider_contributions(sa.true())))
+    after = _kept(conn)
+    lines = []
+    for label, old, new in zip(("outcome sums", "first aiders"), before, after, strict=True):
+        for key in sorted(set(old) | set(new), key=repr):
+            if old.get(key, 0) != new.get(key, 0):
+                lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
+    return lines
+
+
+# --- the session listener ------------------------------------------------------------------------------
+
+#: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
+#: whose invitations moved, and person ids whose first-aider row moved.
+PENDING = "outcomes_pending"
+KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, aider_t, aider_month_t})
+PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
+
+
+def _pending(session: Session) -> dict[str, set[int]]:
+    return session.info.setdefault(PENDING, {"invites": set(), "completions": set(), "people": set(),
+                                             "aiders": set()})
+
+
+def _changed(obj, *names: str) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _old_and_new(obj, name: str) -> list:
+    history = sa.inspect(obj).attrs[name].history
+    return [*history.deleted, *history.added, *history.unchanged, getattr(obj, name, None)]
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    noted = {"invites": set(), "completions": set(), "people": set(), "aiders": set()}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        dirty = obj in session.dirty
+        if isinstance(obj, OutcomeInvite):
+            noted["invites"].add(obj.id)
+        elif isinstance(obj, OutcomeAnswer):
+            if not dirty or _changed(obj, "number", "key", "invite_id"):
+                noted["invites"].update(_old_and_new(obj, "invite_id"))
+        elif isinstance(obj, Certificate):
+            if not dirty or _changed(obj, "revoked_at", "expires_on", "person_id"):
+                noted["aiders"].update(_old_and_new(obj, "person_id"))
+        elif isinstance(obj, Person):
+            if obj in session.deleted or (dirty and _changed(obj, *PERSON_AREAS)):
+                noted["people"].add(obj.id)
+                noted["aiders"].add(obj.id)
+        elif isinstance(obj, Completion) and dirty and _changed(obj, "completed_on"):
+            noted["completions"].add(obj.id)
+    if any(noted.values()):
+        pending = _pending(session)
+        for name, ids in noted.items():
+            pending[name].update(i for i in ids if i is not None)
+
+
+def _before_bulk(state) -> None:
+    """A bulk statement on a watched table (``session.execute(update(OutcomeInvite)...)``): note its rows first."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    tables = {mapper.local_table for mapper in state.all_mappers}
+    watched = tables & {invite_t, answer_t, cert_t, person_t, completion_t}
+    if not watched:
+        return
+    session = state.session
+    pending = _pending(session)
+    table = next(iter(watched))
+    if state.is_insert:
+        params = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+        column = {invite_t: "completion_id", answer_t: "invite_id", cert_t: "person_id"}.get(table)
+        into = {invite_t: "completions", answer_t: "invites", cert_t: "aiders"}.get(table)
+        if column is not None:
+            pending[into].update(p[column] for p in params if p and p.get(column) is not None)
+        return
+    where = state.statement.whereclause
+    if where is None and isinstance(state.parameters, list):  # a bulk update by primary key: those rows
+        keys = [p["id"] for p in state.parameters if p and p.get("id") is not None]
+        where = table.c.id.in_(keys) if keys else sa.false()
+    elif where is None:
+        where = sa.true()
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    conn = session.connection()
+    if table is invite_t:
+        pending["invites"].update(conn.scalars(sa.select(invite_t.c.id).where(where)))
+    elif table is answer_t:
+        pending["invites"].update(conn.scalars(sa.select(answer_t.c.invite_id).where(where)))
+    elif table is cert_t:
+        pending["aiders"].update(conn.scalars(sa.select(cert_t.c.person_id).where(where)))
+    elif table is person_t:
+        ids = set(conn.scalars(sa.select(person_t.c.id).where(where)))
+        pending["people"].update(ids)
+        pending["aiders"].update(ids)
+    elif table is completion_t:
+        pending["completions"].update(conn.scalars(sa.select(completion_t.c.id).where(where)))
+
+
+def settle(session: Session) -> None:
+    """Recompute the kept outcome figures of what this transaction's flushes and statements moved (once)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    conn = session.connection()
+    invites = set(pending["invites"])
+    for column, key in ((invite_t.c.completion_id, "completions"), (invite_t.c.person_id, "people")):
+        for ids in _chunks(pending[key]):
+            invites.update(conn.scalars(sa.select(invite_t.c.id).where(among(column, ids, conn.dialect.name))))
+    if invites:
+        refresh_invites(invites, conn)
+    if pending["aiders"]:
+        refresh_first_aiders(pending["aiders"], conn)
+
+
+def settled(session: Session) -> None:
+    """Settle what this transaction moved before a reader sums the kept rows (the listener does it too, for
+    statements that name a kept table's entity; a reader from a subquery of them calls this first)."""
+    if PENDING in session.info or (session.autoflush and (session.new or session.dirty or session.deleted)):
+        settle(session)
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def _on_execute(state) -> None:
+    if state.is_select:
+        session = state.session
+        unsettled = PENDING in session.info or (session.autoflush and (session.new or session.dirty or
+                                                                       session.deleted))
+        if unsettled and KEPT_TABLES.intersection(mapper.local_table for mapper in state.all_mappers):
+            settle(session)
+    else:
+        _before_bulk(state)
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+LISTENERS = (("after_flush", _after_flush), ("before_commit", _before_commit), ("do_orm_execute", _on_execute),
+             ("after_transaction_end", _forget))
+
+
+def register() -> None:
+    """Keep the outcome figures in every transaction of every session (called once at app creation)."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
