@@ -17,6 +17,7 @@ from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import CreditNote, Employer, Invoice, Order
+from mhfa.history import changed, old_and_new
 from mhfa.people.models import Person
 from mhfa.reach.keeping import refresh_people, refresh_spend, regroup
 from mhfa.reach.models import (
@@ -55,9 +56,9 @@ def affected_spend_months(session: Session) -> set[int]:
             continue
         else:
             continue
-        if obj in session.dirty and not _changed(obj, *watched):
+        if obj in session.dirty and not changed(obj, *watched):
             continue
-        months.update(_month_of(m) for m in _old_and_new(obj, moment))
+        months.update(_month_of(m) for m in old_and_new(obj, moment))
     months.discard(None)
     return months
 
@@ -66,16 +67,6 @@ def affected_spend_months(session: Session) -> set[int]:
 
 PERSON_ATTRIBUTES = ("home_council_area_id", "work_council_area_id", "employer_id", "home_council_area",
                      "work_council_area", "employer", *PERSON_DIMENSIONS[1:])
-
-
-def _changed(obj, *names: str) -> bool:
-    state = sa.inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
-
-
-def _old_and_new(obj, name: str) -> list:
-    history = sa.inspect(obj).attrs[name].history
-    return [*history.deleted, *history.added, *history.unchanged, getattr(obj, name, None)]
 
 
 def affected_people(session: Session) -> set[int]:
@@ -89,32 +80,32 @@ def affected_people(session: Session) -> set[int]:
     bookings: set[int] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Completion):
-            if obj in session.dirty and not _changed(
+            if obj in session.dirty and not changed(
                 obj, "person_id", "course_type_id", "completed_on", "delivery_council_area_id", "course_id",
                 "booking_id",
             ):
                 continue
-            people.update(_old_and_new(obj, "person_id"))
+            people.update(old_and_new(obj, "person_id"))
         elif isinstance(obj, Certificate):
-            if obj in session.dirty and not _changed(obj, "revoked_at", "completion_id", "person_id"):
+            if obj in session.dirty and not changed(obj, "revoked_at", "completion_id", "person_id"):
                 continue
-            people.update(_old_and_new(obj, "person_id"))
-            completions.update(_old_and_new(obj, "completion_id"))
+            people.update(old_and_new(obj, "person_id"))
+            completions.update(old_and_new(obj, "completion_id"))
         elif isinstance(obj, Person):
             # A new person has no completion yet (one added in the same flush names them above).
-            if obj in session.deleted or (obj not in session.new and _changed(obj, *PERSON_ATTRIBUTES)):
+            if obj in session.deleted or (obj not in session.new and changed(obj, *PERSON_ATTRIBUTES)):
                 people.add(obj.id)
         elif obj not in session.dirty:
             continue
-        elif isinstance(obj, CourseType) and _changed(obj, "counts_toward_target", "is_awareness"):
+        elif isinstance(obj, CourseType) and changed(obj, "counts_toward_target", "is_awareness"):
             types.add(obj.id)
-        elif isinstance(obj, Employer) and _changed(obj, "sector"):
+        elif isinstance(obj, Employer) and changed(obj, "sector"):
             employers.add(obj.id)
-        elif isinstance(obj, Course) and _changed(obj, "council_area_id", "council_area", "funding_stream"):
+        elif isinstance(obj, Course) and changed(obj, "council_area_id", "council_area", "funding_stream"):
             courses.add(obj.id)
-        elif isinstance(obj, Order) and _changed(obj, "funding_stream"):
+        elif isinstance(obj, Order) and changed(obj, "funding_stream"):
             orders.add(obj.id)
-        elif isinstance(obj, Booking) and _changed(obj, "voucher_id", "voucher"):
+        elif isinstance(obj, Booking) and changed(obj, "voucher_id", "voucher"):
             bookings.add(obj.id)
     completions.discard(None)
     if orders:
@@ -157,7 +148,7 @@ def _after_flush(session: Session, flush_context) -> None:
         pending_people, pending_months = session.info.setdefault(PENDING, (set(), set()))
         pending_people.update(people)
         pending_months.update(months)
-    if any(isinstance(obj, CouncilArea) and _changed(obj, "in_target_region") for obj in session.dirty) or any(
+    if any(isinstance(obj, CouncilArea) and changed(obj, "in_target_region") for obj in session.dirty) or any(
             isinstance(obj, CouncilArea) for obj in session.deleted):
         session.info[REGROUP] = True
 
