@@ -65,7 +65,8 @@ def main() -> int:
     from mhfa.extensions import db
     from mhfa.forecast import areas, series
     from mhfa.forecast.report import write_outputs
-    from mhfa.forecast.services import make_forecast, programme_from_settings, store_run
+    from mhfa.forecast.runs import store_run
+    from mhfa.forecast.services import make_forecast, programme_from_settings
     from mhfa.timeutil import london_today
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url, "instance")})

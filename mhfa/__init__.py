@@ -107,7 +107,7 @@ def register_extensions(app: Flask) -> None:
     register_sessions(app)
 
     from mhfa.outcomes.keeping import register as keep_outcome_figures
-    from mhfa.reach.keeping import register as keep_reach_figures
+    from mhfa.reach.upkeep import register as keep_reach_figures
 
     keep_reach_figures(app)
     keep_outcome_figures()
@@ -142,10 +142,12 @@ def register_blueprints(app: Flask) -> None:
     from mhfa.bookings.views import bp as bookings_bp
     from mhfa.certificates.views import bp as certificates_bp
     from mhfa.courses import api as courses_api
+    from mhfa.courses.calendar_views import bp as calendars_bp
     from mhfa.courses.views import bp as courses_bp
     from mhfa.employers import api as employers_api
-    from mhfa.employers import commitment_pages as _employers_commitment  # noqa: F401  (the award's routes)
-    from mhfa.employers import manage as _employers_manage  # noqa: F401  (the programme team's routes)
+    from mhfa.employers.commitment_pages import bp as commitments_bp
+    from mhfa.employers.manage import bp as employers_manage_bp
+    from mhfa.employers.place_views import bp as places_bp
     from mhfa.employers.views import bp as employers_bp
     from mhfa.forecast import api as forecast_api
     from mhfa.forecast.views import bp as forecast_bp
@@ -160,10 +162,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(employers_bp)
+    app.register_blueprint(employers_manage_bp)
+    app.register_blueprint(places_bp)
+    app.register_blueprint(commitments_bp)
     api_bp = create_api_blueprint()  # each area adds its JSON routes and OpenAPI paths, explicitly
     courses_api.register(api_bp)
     bookings_api.register(api_bp)

@@ -246,7 +246,7 @@ def backup(directory):
     from flask import current_app
 
     from mhfa.certificates import badges, signing
-    from mhfa.certificates.services import programme_name
+    from mhfa.certificates.verification import programme_name
     from mhfa.security.backup import BackupError
     from mhfa.security.backup import backup as make_backup
 

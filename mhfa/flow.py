@@ -6,10 +6,16 @@ A view parses its input, then hands the work to :func:`attempt`::
     form = CancelCourseForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.cancel_course, course, by=current_user, form=form)
-        if outcome.ok:
-            flash("Course cancelled.", "success")
+        if outcome.done("Course cancelled."):
             return redirect(url_for(".course", course_id=course.id))
     return render_template("courses/cancel.html", course=course, form=form), flow.status(form)
+
+A button's outcome is said one way. On a page that shows its form again after a refusal,
+:meth:`Outcome.done` says the success on the next page (a text, or a function of the service's result)
+and the refusal stays on the form. A button that only goes back to the page it sits on uses
+:func:`press`: it checks the form, runs the service, and says the success or the refusal on that page.
+What a view says without a service behind it (signing out, a form that expired) goes through
+:func:`say`. Views never call ``flask.flash`` themselves (``tests/test_flow.py`` checks).
 
 ``attempt`` commits once when the service returns, and rolls back when it raises a
 :class:`~mhfa.errors.DomainError`: with a form, the refusal goes on the field it names (or above the
@@ -43,12 +49,30 @@ class Outcome(Generic[T]):
     def ok(self) -> bool:
         return self.error is None
 
-    def flash(self, success: Callable[[T], str]) -> None:
-        """Say on the next page what a button did: ``success(value)``, or the refusal's message."""
+    def done(self, success: str | Callable[[T], str], kind: str = "success") -> bool:
+        """Whether the service succeeded; if it did, say so on the next page: ``success``, or
+        ``success(value)`` when the words depend on the result. A refusal is on the form (or was raised)."""
         if self.ok:
-            flash(success(self.value), "success")
-        else:
-            flash(self.error.message, "error")
+            say(success(self.value) if callable(success) else success, kind)
+        return self.ok
+
+
+def say(message: str, kind: str = "success") -> None:
+    """Show ``message`` at the top of the next page (``kind``: success, info or error)."""
+    flash(message, kind)
+
+
+def press(form: Any, service: Callable[..., T], *args: Any, success: str | Callable[[T], str],
+          **kwargs: Any) -> Outcome[T]:
+    """A button that goes back to the page it sits on: check ``form`` (its CSRF token), run the service
+    through :func:`attempt`, and say on the page what happened: ``success`` (or ``success(value)``), or
+    the refusal's message. A form that does not validate does nothing (its outcome is not ``ok``)."""
+    if not form.validate_on_submit():
+        return Outcome(error=DomainError("the form could not be checked: press the button again"))
+    outcome = attempt(service, *args, form=form, **kwargs)
+    if not outcome.done(success):
+        say(outcome.error.message, "error")
+    return outcome
 
 
 def get_or_404(model: type[M], object_id: Any) -> M:

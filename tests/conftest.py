@@ -26,6 +26,7 @@ from flask import g
 from flask_migrate import upgrade
 
 from mhfa import create_app
+from mhfa.auth.models import Role
 from mhfa.demo import bulk
 from mhfa.extensions import db
 from mhfa.reach import importing as reach_importing
@@ -330,6 +331,15 @@ class Auth:
 @pytest.fixture()
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture()
+def coordinator(client, auth, app_ctx):
+    """A coordinator, signed in (a test file that needs one who is not signed in defines its own)."""
+    user = factories.user(Role.COORDINATOR, first_name="Cora")
+    db.session.commit()
+    auth.login(user)
+    return user
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

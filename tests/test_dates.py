@@ -130,7 +130,7 @@ def test_the_profile_takes_1900_to_today_and_nothing_outside(client, auth, post_
 
 
 def test_staff_dates_of_birth_follow_the_rule_in_the_form_and_the_file(app_ctx):
-    from mhfa.employers.vouchers import CsvRejected, check_member, parse_staff_csv
+    from mhfa.employers.staff import CsvRejected, check_member, parse_staff_csv
 
     assert check_member("Ann", "Old", "ann@example.org", "1900-01-01").date_of_birth == date(1900, 1, 1)
     with pytest.raises(DomainError, match="on or after 1 January 1900"):
@@ -193,7 +193,7 @@ def test_a_course_on_the_last_allowed_day_shows_everywhere(client, auth):
 
 
 def test_course_sessions_outside_the_range_are_refused_by_the_service(app_ctx):
-    from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
+    from mhfa.courses.rules import CourseDetails, SessionTimes, course_problems
     from mhfa.timeutil import london_to_utc
 
     start = london_to_utc(datetime(2101, 1, 3, 9))

@@ -1,4 +1,7 @@
 """The shared request flow: one commit per request, a rollback and the problem on its field on refusal."""
+import re
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -92,3 +95,49 @@ def test_status_is_200_for_an_untouched_form_and_422_after_invalid_input():
     form.last_name.errors = ["Enter a name"]
     assert flow.status(form) == 422
     assert flow.status(None) == 200
+
+
+# --- one way to say what a button did ------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mhfa"
+VIEW_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name in ("views.py", "manage.py", "api.py"))
+HAND_WRITTEN = re.compile(r"(?<![\w.])flash\(|import[^\n]*\bflash\b|\.flash\(|def _(act|save)\b")
+
+
+def _hand_written(source: str) -> list[int]:
+    return [n for n, line in enumerate(source.splitlines(), 1) if HAND_WRITTEN.search(line.split("#")[0])]
+
+
+def test_views_say_what_a_button_did_only_through_the_flow():
+    """``outcome.done``, ``flow.press`` or ``flow.say``: no view flashes by hand or keeps its own helper."""
+    assert len(VIEW_MODULES) > 10
+    found = {str(p.relative_to(PACKAGE.parent)): lines for p in VIEW_MODULES
+             if (lines := _hand_written(p.read_text(encoding="utf-8")))}
+    assert found == {}, f"say what a button did with outcome.done / flow.press / flow.say: {found}"
+
+
+def test_the_check_finds_a_hand_written_flash():
+    assert _hand_written('from flask import Blueprint, flash\nflash("Saved.", "success")\n') == [1, 2]
+    assert _hand_written("outcome.flash(lambda v: 'x')\ndef _act(service):\n    pass\n") == [1, 2]
+    assert _hand_written('outcome.done("Saved.")\nflow.say("Signed out.")\n') == []
+
+
+def test_done_says_the_success_on_the_next_page_and_press_says_the_refusal_too(app, app_ctx):
+    person = factories.person(last_name="Old")
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        assert flow.attempt(_rename, person, "New").done(lambda renamed: f"{renamed.last_name} saved.")
+        form = NameForm()
+        assert not flow.attempt(_rename, person, "Other", refuse=DomainError("no", field="last_name"),
+                                form=form).done("never said")
+
+        class Pressed(NameForm):
+            def validate_on_submit(self):
+                return True
+
+        refused = flow.press(Pressed(), _rename, person, "Again", refuse=Conflict("taken"), success="never said")
+        pressed = flow.press(Pressed(), _rename, person, "Last", success="Renamed.")
+        assert not refused.ok and pressed.ok
+        from flask import get_flashed_messages
+        assert get_flashed_messages(with_categories=True) == [("success", "New saved."), ("error", "taken"),
+                                                              ("success", "Renamed.")]

@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("people",),
     ("areas",),
     ("notify", "audit", "errors", "flow", "locks", "extensions", "db_types", "timeutil", "pagination", "config",
-     "auth.access", "security", "dates", "names", "money"),
+     "auth.access", "security", "dates", "names", "money", "history"),
 ]
 #: The application shell: it wires the areas together and may import any of them.
 SHELL = {"mhfa", "mhfa.cli", "mhfa.models", "mhfa.reminders", "main", "admin", "demo"}
@@ -292,3 +292,28 @@ def test_the_real_package_fails_when_an_upward_import_is_added():
     sources["mhfa.people.services"] += "\nfrom mhfa.bookings import services as _bookings\n"
     assert any("mhfa.people.services" in p and "mhfa.bookings.services" in p
                for p in upward_imports(import_edges(sources)))
+
+
+# --- forms parse; the rules and the queries are the services' -------------------------------------
+
+#: Form modules that still read the database to parse (the reach filters look up course types and areas).
+FORMS_STILL_READING = {"mhfa/reach/forms.py"}
+RULES_OR_QUERIES = ("mhfa.extensions", "sqlalchemy", "mhfa.courses.rules", "mhfa.locks")
+
+
+def _form_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_forms_only_parse():
+    """A form reads what was typed; which rows it names and which rules it breaks are the services'."""
+    reading = {str(path.relative_to(PACKAGE.parent)) for path in PACKAGE.rglob("*forms.py")
+               if any(name.startswith(RULES_OR_QUERIES) for name in _form_imports(path))}
+    assert reading == FORMS_STILL_READING, "a form imports the database or the rules: pass choices in from a service"

@@ -88,7 +88,7 @@ def _user(*roles):
 
 @pytest.mark.parametrize("kind", ["ESC", "LF", "RLO"])
 def test_the_staff_file_refuses_them(app_ctx, kind):
-    from mhfa.employers.vouchers import CsvRejected, parse_staff_csv
+    from mhfa.employers.staff import CsvRejected, parse_staff_csv
 
     text, reason = HOSTILE[kind]
     with pytest.raises(CsvRejected) as refused:
@@ -121,7 +121,7 @@ def test_registration_refuses_them(client, post_form, kind):
 
 def test_the_services_refuse_them_whatever_calls_them(app_ctx):
     from mhfa.auth.services import create_user, register
-    from mhfa.employers.vouchers import check_member
+    from mhfa.employers.staff import check_member
 
     text, reason = HOSTILE["RLO"]
     with pytest.raises(DomainError, match=f"First name {reason}"):

@@ -43,7 +43,8 @@ OBJECT_PAGES = {
     Role.INSTRUCTOR: {"attendance.course_registers", "attendance.register"},
     Role.EMPLOYER: {"employers.order", "employers.invoice_pdf"},
     Role.COORDINATOR: {"courses.manage_course", "courses.edit_course", "courses.edit_venue",
-                       "courses.edit_instructor", "employers.manage_order", "employers.manage_organisation"},
+                       "courses.edit_instructor", "employers_manage.manage_order",
+                       "employers_manage.manage_organisation"},
     Role.BOARD: {"reach.download"},
     Role.ADMIN: {"admin.edit_user"},
 }

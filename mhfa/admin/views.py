@@ -1,5 +1,5 @@
 """Administrators manage accounts and roles: find, create, invite and change them."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -42,11 +42,9 @@ def new_user():
                                       _roles(form.roles.data), invite=form.how.data != "password",
                                       password=form.password.data or "")
         outcome = flow.attempt(services.create_account, account, _details(form), current_user, form=form)
-        if outcome.ok:
-            user = outcome.value
-            flash(f"We have emailed {user.email} an invitation to set their password." if account.invite
-                  else f"Account created for {user.email}. Tell them their password.", "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+        if outcome.done(lambda user: f"We have emailed {user.email} an invitation to set their password."
+                        if account.invite else f"Account created for {user.email}. Tell them their password."):
+            return redirect(url_for("admin.edit_user", user_id=outcome.value.id))
     return render_template("admin/new_user.html", form=form), flow.status(form)
 
 
@@ -63,8 +61,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.update_account_and_records, user, _roles(form.roles.data),
                                form.active.data, _details(form), current_user, form=form)
-        if outcome.ok:
-            flash(f"Saved {user.email}." if outcome.value else "Nothing changed.", "success")
+        if outcome.done(lambda value: f"Saved {user.email}." if value else "Nothing changed."):
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/edit_user.html", form=form, user=user, invite_form=InviteAgainForm(),
                            missing=services.records_missing(user, user.roles)), flow.status(form)
@@ -76,6 +73,5 @@ def invite_again(user_id: int):
     """Email the account's owner a new invitation to set their password."""
     user = flow.get_or_404(User, user_id)
     if InviteAgainForm().validate_on_submit():
-        outcome = flow.attempt(services.invite_again, user, current_user)
-        outcome.flash(lambda _: f"We have emailed {user.email} a new invitation.")
+        flow.attempt(services.invite_again, user, current_user).done(f"We have emailed {user.email} a new invitation.")
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -1,4 +1,5 @@
-"""Registers and course completion: who may take a register, marking it, and completing the course.
+"""Registers and course completion: who may take a register, marking it, and completing the course
+(an instructor's list of their courses and what is left to do on each is ``mhfa.attendance.teaching``).
 
 Every mark, completion and correction is written to the audit log (who, when, before, after). Marks
 and completion take the course lock (bookings' ``lock_course``) first, so a mark cannot slip in while
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from mhfa.attendance.models import (
     AttendanceMark,
@@ -25,7 +26,7 @@ from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.bookings.deadlines import no_show_spends_place
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.courses.models import Course, CourseSession, CourseStatus, Instructor, course_instructor
+from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
@@ -47,49 +48,6 @@ def can_take_register(course: Course, user) -> bool:
 def _require_register_access(course: Course, user) -> None:
     if not can_take_register(course, user):
         raise Forbidden("Only an instructor of this course or the programme team can take its register")
-
-
-# --- my teaching ----------------------------------------------------------------------------------------
-
-@dataclass
-class Teaching:
-    upcoming: list[Course]
-    past: list[Course]
-    # Courses that have started and are not completed: (course, what is left: "registers" or "complete").
-    to_do: list[tuple[Course, str]] = field(default_factory=list)
-
-
-def teaching(user: User, now: datetime | None = None) -> Teaching:
-    """The published, completed (and cancelled) courses the user teaches: upcoming first, then past."""
-    now = now or utcnow()
-    if user.person_id is None:
-        return Teaching([], [])
-    courses = list(db.session.scalars(
-        sa.select(Course)
-        .join(course_instructor, course_instructor.c.course_id == Course.id)
-        .join(Instructor, Instructor.id == course_instructor.c.instructor_id)
-        .where(Instructor.person_id == user.person_id, Course.status != CourseStatus.DRAFT)
-        .order_by(Course.starts_at)
-        .options(joinedload(Course.course_type), joinedload(Course.venue), selectinload(Course.sessions))
-    ).unique())
-    upcoming = [c for c in courses if c.ends_at is None or c.ends_at >= now]
-    past = [c for c in reversed(courses) if c not in upcoming]
-    return Teaching(upcoming, past, work_left(courses, now))
-
-
-def work_left(courses: list[Course], now: datetime | None = None) -> list[tuple[Course, str]]:
-    """Of these courses, those that have started and are not completed, oldest first, each with what is
-    left: ``"registers"`` (a register to take) or ``"complete"`` (every register taken, the course ended)."""
-    now = now or utcnow()
-    left = []
-    for course in sorted(courses, key=lambda c: c.starts_at or now):
-        if course.status is not CourseStatus.PUBLISHED or course.starts_at is None or course.starts_at > now:
-            continue
-        if not completion_preview(course).ready:
-            left.append((course, "registers"))
-        elif too_early_to_complete(course, now) is None:
-            left.append((course, "complete"))
-    return left
 
 
 # --- the register ---------------------------------------------------------------------------------

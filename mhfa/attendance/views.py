@@ -5,11 +5,11 @@ Completing a course issues certificates, so its page lives in the certificates b
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.attendance import services
+from mhfa.attendance import services, teaching
 from mhfa.attendance.forms import MARK_PREFIX, ActionForm, RegisterForm
 from mhfa.attendance.models import why
 from mhfa.auth.access import role_required
@@ -33,7 +33,7 @@ def my_teaching():
     """The courses the signed-in instructor teaches, with links to their registers and calendar feed."""
     return render_template(
         "attendance/my_teaching.html",
-        teaching=services.teaching(current_user),
+        teaching=teaching.teaching(current_user),
         instructor=instructor_for(current_user),
         feed=feed_for(current_user, FeedKind.INSTRUCTOR),
     )
@@ -87,9 +87,8 @@ def register(session_id: int):
         if not form.form_errors:
             outcome = flow.attempt(services.mark_register, session, statuses, current_user,
                                    reasons=form.reasons(request.form), form=form)
-            if outcome.ok:
-                flash(f"Register saved: {outcome.value} {'mark' if outcome.value == 1 else 'marks'} changed.",
-                      "success")
+            if outcome.done(lambda changed: f"Register saved: {changed} {'mark' if changed == 1 else 'marks'}"
+                                            " changed."):
                 return redirect(url_for(".register", session_id=session.id))
     elif request.method == "POST":
         form.form_errors.append("The form expired: reload the page and try again")
@@ -105,8 +104,7 @@ def mark_all_present(session_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.mark_all_present, session, current_user, form=form)
-        if outcome.ok:
-            flash("Everyone is marked present.", "success")
+        if outcome.done("Everyone is marked present."):
             return redirect(url_for(".register", session_id=session.id))
         register_form = RegisterForm()
         register_form.form_errors.extend(form.form_errors)

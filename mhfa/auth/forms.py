@@ -56,20 +56,25 @@ class EmailOnlyForm(FlaskForm):
     submit = SubmitField("Send the link")
 
 
-class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
+class _CurrentPassword:
+    # Declared before the new password's fields, so it comes first in the form (and its error summary).
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
+
+
+class _ReplacedPassword(_NewPasswordMixin):
+    """The new password that replaces an account's password: from a link, or changed by its owner."""
+
     password = PasswordField("New password", description=NEW_PASSWORD_HINT,
                              validators=[DataRequired("Enter a new password")])
     password_confirm = PasswordField("Confirm your new password", validators=[
         DataRequired("Confirm your new password"), EqualTo("password", "The passwords do not match")])
+
+
+class ResetPasswordForm(_ReplacedPassword, FlaskForm):
     submit = SubmitField("Save new password")
 
 
-class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
-    password = PasswordField("New password", description=NEW_PASSWORD_HINT,
-                             validators=[DataRequired("Enter a new password")])
-    password_confirm = PasswordField("Confirm your new password", validators=[
-        DataRequired("Confirm your new password"), EqualTo("password", "The passwords do not match")])
+class ChangePasswordForm(_CurrentPassword, _ReplacedPassword, FlaskForm):
     submit = SubmitField("Change password")
 
 

@@ -1,5 +1,5 @@
 """Signing in and out, registering, confirming an email address, passwords and the account page."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -72,7 +72,7 @@ def logout():
         sessions.end_current()
         logout_user()
         flow.commit()
-        flash("You have signed out.", "success")
+        flow.say("You have signed out.")
     return redirect(url_for("main.home"))
 
 
@@ -86,7 +86,7 @@ def logout_everywhere():
         session.pop(sessions.SESSION_KEY, None)
         logout_user()
         flow.commit()
-        flash("You have signed out on every device.", "success")
+        flow.say("You have signed out on every device.")
     return redirect(url_for("main.home"))
 
 
@@ -122,9 +122,9 @@ def confirm_email(token: str):
     except DomainError as error:  # rolled back by the flow
         return render_template("auth/link_problem.html", message=error.message, kind="confirm"), 400
     if current_user.is_authenticated and current_user.id == user.id:
-        flash("Your email address is confirmed. Check your profile, then find a course.", "success")
+        flow.say("Your email address is confirmed. Check your profile, then find a course.")
         return redirect(url_for("people.profile"))
-    flash("Your email address is confirmed. Sign in to carry on.", "success")
+    flow.say("Your email address is confirmed. Sign in to carry on.")
     return redirect(url_for("auth.login", next=url_for("people.profile")))
 
 
@@ -133,15 +133,9 @@ def confirm_email(token: str):
 @limiter.limit(auth_rate_limit, methods=["POST"])
 def resend_confirmation():
     """Send the confirmation link again (without saying whether the address has an account)."""
-    form = EmailOnlyForm()
-    if request.method == "GET" and current_user.is_authenticated:
-        form.email.data = current_user.email
-    if form.validate_on_submit():
-        flow.attempt(services.send_confirmation_again, form.email.data)
-        return _check_your_email(services.normalise_email(form.email.data), "confirm")
-    return render_template("auth/email_only.html", form=form, title="Send the confirmation link again",
-                           lead="Enter the email address you registered with. If it has an account that is not "
-                                "confirmed yet, we will send a new link."), flow.status(form)
+    return _send_a_link(services.send_confirmation_again, "confirm", "Send the confirmation link again",
+                        "Enter the email address you registered with. If it has an account that is not confirmed "
+                        "yet, we will send a new link.", prefill=True)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -149,13 +143,21 @@ def resend_confirmation():
 @limiter.limit(auth_rate_limit, methods=["POST"])
 def forgot_password():
     """Ask for a password-reset link. The answer is the same whether or not the address is registered."""
+    return _send_a_link(services.request_password_reset, "reset", "Reset your password",
+                        "Enter the email address you use to sign in. We will send you a link to set a new "
+                        "password.")
+
+
+def _send_a_link(send, kind: str, title: str, lead: str, *, prefill: bool = False):
+    """A page asking for an email address to send a link to (``send``); the answer is the same whether
+    or not the address has an account. ``prefill``: a signed-in visitor's own address is filled in."""
     form = EmailOnlyForm()
+    if prefill and request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
     if form.validate_on_submit():
-        flow.attempt(services.request_password_reset, form.email.data)
-        return _check_your_email(services.normalise_email(form.email.data), "reset")
-    return render_template("auth/email_only.html", form=form, title="Reset your password",
-                           lead="Enter the email address you use to sign in. We will send you a link to set a new "
-                                "password."), flow.status(form)
+        flow.attempt(send, form.email.data)
+        return _check_your_email(services.normalise_email(form.email.data), kind)
+    return render_template("auth/email_only.html", form=form, title=title, lead=lead), flow.status(form)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -163,18 +165,8 @@ def forgot_password():
 @limiter.limit(auth_rate_limit, methods=["POST"])
 def reset_password(token: str):
     """Set a new password from the emailed link (which works once, for an hour)."""
-    try:
-        user = services.user_for_reset_token(token)  # reads only
-    except DomainError as error:
-        return render_template("auth/link_problem.html", message=error.message, kind="reset"), 400
-    form = ResetPasswordForm()
-    form._policy_email = user.email
-    if form.validate_on_submit() and flow.attempt(_reset_password, token, form.password.data, form=form).ok:
-        if current_user.is_authenticated:
-            logout_user()
-        flash("Your password has been changed. Sign in with your new password.", "success")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, email=user.email), flow.status(form)
+    return _password_from_link(token, "reset", services.user_for_reset_token, services.reset_password,
+                               "Your password has been changed. Sign in with your new password.")
 
 
 @bp.route("/account/invitation/<token>", methods=["GET", "POST"])
@@ -182,20 +174,30 @@ def reset_password(token: str):
 @limiter.limit(auth_rate_limit, methods=["POST"])
 def accept_invitation(token: str):
     """Set your password from the invitation an administrator sent (the link works once, for some days)."""
+    return _password_from_link(token, "invitation", services.user_for_invitation, services.accept_invitation,
+                               "Your password is set. Sign in with your email address and your new password.")
+
+
+def _password_from_link(token: str, kind: str, read, set_password, success: str):
+    """The page behind an emailed link that sets a password (``kind``: a reset, or an invitation): ``read``
+    finds the account (or the page says what is wrong with the link), ``set_password`` sets it; a browser
+    signed in to any account is signed out, and the owner signs in with the new password."""
     try:
-        user = services.user_for_invitation(token)  # reads only
+        user = read(token)  # reads only
     except DomainError as error:
-        return render_template("auth/link_problem.html", message=error.message, kind="invitation"), 400
+        return render_template("auth/link_problem.html", message=error.message, kind=kind), 400
     form = ResetPasswordForm()
     form._policy_email = user.email
-    form.submit.label.text = "Set password"
-    if form.validate_on_submit() and flow.attempt(services.accept_invitation, token, form.password.data,
-                                                  form=form).ok:
+    invitation = kind == "invitation"
+    if invitation:
+        form.submit.label.text = "Set password"
+    if form.validate_on_submit() and flow.attempt(_set_password_from_link, set_password, token, form.password.data,
+                                                  "password reset" if kind == "reset" else "invitation accepted",
+                                                  form=form).done(success):
         if current_user.is_authenticated:
             logout_user()
-        flash("Your password is set. Sign in with your email address and your new password.", "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, email=user.email, invitation=True), \
+    return render_template("auth/reset_password.html", form=form, email=user.email, invitation=invitation), \
         flow.status(form)
 
 
@@ -207,8 +209,8 @@ def account():
     new_token = None
     if form.validate_on_submit():
         if form.revoke.data:
-            flow.attempt(services.revoke_api_token, current_user, actor=current_user)
-            flash("Your API token has been revoked: scripts using it no longer work.", "success")
+            flow.attempt(services.revoke_api_token, current_user, actor=current_user).done(
+                "Your API token has been revoked: scripts using it no longer work.")
             return redirect(url_for("auth.account"))
         new_token = flow.attempt(services.issue_api_token, current_user, actor=current_user).value
     return render_template("auth/account.html", form=form, new_token=new_token, sign_out_form=LogoutForm(),
@@ -222,19 +224,18 @@ def change_password():
     form = ChangePasswordForm()
     form._policy_email = current_user.email
     if form.validate_on_submit() and flow.attempt(
-            _change_password, current_user, form.current_password.data, form.password.data, form=form).ok:
+            _change_password, current_user, form.current_password.data, form.password.data, form=form).done(
+            "Your password has been changed. Other devices signed in to your account have been signed out."):
         login_user(current_user._get_current_object())  # this session goes on; every other one ends
-        flash("Your password has been changed. Other devices signed in to your account have been signed out.",
-              "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form), flow.status(form)
 
 
-def _reset_password(token: str, password: str) -> None:
-    """Set the new password; a signed-in browser's own session ends with it."""
-    services.reset_password(token, password)
+def _set_password_from_link(set_password, token: str, password: str, reason: str) -> None:
+    """Set the password from a link; a signed-in browser's own session ends with it."""
+    set_password(token, password)
     if current_user.is_authenticated:
-        sessions.end_current("password reset")
+        sessions.end_current(reason)
 
 
 def _change_password(user, current_password: str, new_password: str) -> None:

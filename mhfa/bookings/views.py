@@ -1,5 +1,5 @@
 """Booking a place, cancelling it, and the trainee's own list of courses."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -46,11 +46,10 @@ def book(course_id: int):
         form.voucher_code.data = request.args["voucher_code"].strip()  # a link from the employer
     if form.validate_on_submit():
         outcome = flow.attempt(_book, current_user, course, form.voucher_code.data, form=form)
-        if outcome.ok:
-            flash(_booked_message(outcome.value), "success")
+        if outcome.done(_booked_message):
             return redirect(url_for(".my_courses"))
         if isinstance(outcome.error, services.AlreadyBooked):
-            flash(f"You already have this course in your list: {outcome.error.message}.", "info")
+            flow.say(f"You already have this course in your list: {outcome.error.message}.", "info")
             return redirect(url_for(".my_courses"))
     person = current_user.person
     existing = services.live_booking(person, course) if person else None
@@ -74,8 +73,8 @@ def my_courses():
     """The signed-in person's bookings, waiting-list places and certificates."""
     if current_user.person_id is not None and flow.attempt(offers.expire_due_offers,
                                                            person_id=current_user.person_id).value:
-        flash("A place offered to you from a waiting list was not accepted in time: it has gone to the next person.",
-              "info")
+        flow.say("A place offered to you from a waiting list was not accepted in time: it has gone to the next "
+                 "person.", "info")
     data = listings.my_courses(current_user.person)
     return render_template(
         "bookings/my_courses.html",
@@ -98,11 +97,10 @@ def cancel(booking_id: int):
     error = None
     if form.validate_on_submit():
         was_waitlisted = booking.status is BookingStatus.WAITLISTED
+        name = booking.course.course_type.name
         outcome = flow.attempt(services.cancel_booking, booking, by=current_user, form=form)
-        if outcome.ok:
-            name = booking.course.course_type.name
-            flash(f"You have left the waiting list for {name}." if was_waitlisted
-                  else f"Your booking on {name} is cancelled. We have emailed you to confirm.", "success")
+        if outcome.done(f"You have left the waiting list for {name}." if was_waitlisted
+                        else f"Your booking on {name} is cancelled. We have emailed you to confirm."):
             return redirect(url_for(".my_courses"))
         error = outcome.error.message  # the page shows it above the form
     return render_template(
@@ -120,6 +118,18 @@ def cancel(booking_id: int):
 
 # --- the programme team --------------------------------------------------------------------------
 
+def _cancelled_for_trainee_message(booking, promoted) -> str:
+    message = f"{booking.person.full_name}'s booking is cancelled and they have been emailed."
+    if promoted:
+        names = ", ".join(b.person.full_name for b in promoted)
+        verb = "was" if len(promoted) == 1 else "were"
+        message += f" {names} moved up from the waiting list and {verb} emailed."
+    for offered in offers.pending_offers(booking.course):
+        message += (f" {offered.person.full_name} has been offered the place until "
+                    f"{format_london(offered.offer_expires_at)} and emailed.")
+    return message
+
+
 @bp.route("/manage/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def cancel_trainee_booking(booking_id: int):
@@ -129,17 +139,7 @@ def cancel_trainee_booking(booking_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.cancel_booking, booking, by=current_user, reason=form.reason.data,
                                override_cutoff=True, form=form)
-        if outcome.ok:
-            promoted = outcome.value
-            message = f"{booking.person.full_name}'s booking is cancelled and they have been emailed."
-            if promoted:
-                names = ", ".join(b.person.full_name for b in promoted)
-                verb = "was" if len(promoted) == 1 else "were"
-                message += f" {names} moved up from the waiting list and {verb} emailed."
-            for offered in offers.pending_offers(booking.course):
-                message += (f" {offered.person.full_name} has been offered the place until "
-                            f"{format_london(offered.offer_expires_at)} and emailed.")
-            flash(message, "success")
+        if outcome.done(lambda promoted: _cancelled_for_trainee_message(booking, promoted)):
             return redirect(url_for("courses.manage_course", course_id=booking.course_id))
     course = booking.course
     return render_template(
@@ -163,7 +163,9 @@ def _date_label(course) -> str:
     return f"{format_london(course.starts_at)}, {where} ({places})"
 
 
-def _transfer_page(booking, *, by_coordinator: bool, template: str, done):
+def _transfer_page(booking, *, by_coordinator: bool, template: str, said, back):
+    """The page that moves a booking to another date; on success ``said(moved)`` is said on the page
+    ``back(moved)`` leads to."""
     dates = transfers.other_dates(booking)
     form = TransferForm()
     form.course_id.choices = [(course.id, _date_label(course)) for course in dates]
@@ -173,8 +175,8 @@ def _transfer_page(booking, *, by_coordinator: bool, template: str, done):
         to_course = next(course for course in dates if course.id == form.course_id.data)
         outcome = flow.attempt(transfers.transfer_booking, booking, to_course, by=current_user,
                                override_cutoff=by_coordinator, form=form)
-        if outcome.ok:
-            return done(outcome.value)
+        if outcome.done(said):
+            return redirect(back(outcome.value))
     return render_template(
         template,
         booking=booking,
@@ -203,11 +205,8 @@ def transfer(booking_id: int):
     """Move your own booking to another date of the same course, up to the cancellation cut-off."""
     booking = flow.found_or_404(listings.booking_of, current_user, booking_id)
 
-    def done(moved):
-        flash(_moved_message(moved, "Your"), "success")
-        return redirect(url_for(".my_courses"))
-
-    return _transfer_page(booking, by_coordinator=False, template="bookings/transfer.html", done=done)
+    return _transfer_page(booking, by_coordinator=False, template="bookings/transfer.html",
+                          said=lambda moved: _moved_message(moved, "Your"), back=lambda moved: url_for(".my_courses"))
 
 
 @bp.route("/manage/bookings/<int:booking_id>/move", methods=["GET", "POST"])
@@ -216,14 +215,14 @@ def transfer_trainee_booking(booking_id: int):
     """Move a trainee's booking to another date of the same course at any time; they are emailed."""
     booking = flow.found_or_404(listings.get_booking, booking_id)
 
-    def done(moved):
+    def said(moved) -> str:
         message = _moved_message(moved, f"{booking.person.full_name}'s")
         if moved.promoted:
             message += " " + ", ".join(b.person.full_name for b in moved.promoted) + " moved up from the waiting list."
-        flash(message, "success")
-        return redirect(url_for("courses.manage_course", course_id=moved.booking.course_id))
+        return message
 
-    return _transfer_page(booking, by_coordinator=True, template="bookings/transfer.html", done=done)
+    return _transfer_page(booking, by_coordinator=True, template="bookings/transfer.html", said=said,
+                          back=lambda moved: url_for("courses.manage_course", course_id=moved.booking.course_id))
 
 
 # --- a seat from the waiting list: the offer's answer, or giving a promoted seat back ------------------------
@@ -250,7 +249,7 @@ def waiting_list_place(token: str):
     elif request.method == "GET" and offers.holds_offer(booking):
         flow.attempt(offers.check_offer, booking)  # an offer that ran out passes on now, not at the next cron run
     if outcome is not None and outcome.ok and outcome.value.outcome != "expired":
-        flash(ANSWERED[outcome.value.outcome], "success")
+        outcome.done(lambda answered: ANSWERED[answered.outcome])
         return redirect(url_for(".waiting_list_place", token=token))
     expired = (outcome is not None and outcome.ok) or booking.cancel_reason == offers.EXPIRED
     status = 410 if expired else max(flow.status(offer_form), flow.status(give_back_form))
@@ -284,10 +283,8 @@ def course_interest():
     if form.validate_on_submit():
         outcome = flow.attempt(interest.register_interest, current_user.person, form.course_type_id.data,
                                form.council_area_id.data, form=form)
-        if outcome.ok:
-            asked = outcome.value
-            flash(f"We will email you when there is a {asked.course_type.name} course {interest.where(asked)}.",
-                  "success")
+        if outcome.done(lambda asked: f"We will email you when there is a {asked.course_type.name} course "
+                                      f"{interest.where(asked)}."):
             return redirect(url_for(".course_interest"))
     return render_template("bookings/interest.html", form=form, mine=interest.interests_of(current_user.person),
                            where=interest.where, remove_form=RemoveInterestForm()), flow.status(form)
@@ -299,10 +296,10 @@ def remove_interest(interest_id: int):
     """Stop asking to be told about a course."""
     form = RemoveInterestForm()
     if not form.validate_on_submit():
-        flash("The form expired: try again", "error")
+        flow.say("The form expired: try again", "error")
         return redirect(url_for(".course_interest"))
     removed = flow.found_or_404(flow.attempt, interest.withdraw_interest, current_user.person, interest_id).value
-    flash(f"You will no longer be emailed about {removed.course_type.name} {interest.where(removed)}.", "success")
+    flow.say(f"You will no longer be emailed about {removed.course_type.name} {interest.where(removed)}.")
     return redirect(url_for(".course_interest"))
 
 

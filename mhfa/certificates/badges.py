@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from mhfa.certificates import services, signing
+from mhfa.certificates import services, signing, verification
 from mhfa.certificates.jsonld import OB_V3, VC_V2
 from mhfa.certificates.models import STATUS_LIST_MIN_BITS, Certificate, status_list_size
 from mhfa.errors import DomainError, Gone
@@ -67,7 +67,7 @@ def did_document() -> dict:
 
 
 def issuer_profile() -> dict:
-    return {"id": issuer_did(), "type": ["Profile"], "name": services.programme_name(),
+    return {"id": issuer_did(), "type": ["Profile"], "name": verification.programme_name(),
             "url": current_app.config["MHFA_BASE_URL"]}
 
 
@@ -220,6 +220,6 @@ def check_badge(data: bytes) -> tuple[Certificate | None, str | None]:
         return None, problem
     token = str(document.get("id", "")).rstrip("/").rpartition("/")[2]
     try:
-        return services.by_token(token), None
+        return verification.by_token(token), None
     except DomainError:
         return None, "its certificate is not held by this programme"

@@ -8,7 +8,7 @@ import segno
 from flask import render_template
 from weasyprint import HTML
 
-from mhfa.certificates import services
+from mhfa.certificates import verification
 from mhfa.certificates.models import Certificate
 from mhfa.notify.messages import absolute_url
 
@@ -28,6 +28,6 @@ def render_pdf(certificate: Certificate, programme: str) -> bytes:
     html = render_template(
         "certificates/pdf.html", certificate=certificate, programme=programme, url=url, qr=qr_data_uri(url),
         checker=absolute_url("certificates.verify_form"),
-        dates=services.course_dates(certificate), instructors=services.instructors_of(certificate),
+        dates=verification.course_dates(certificate), instructors=verification.instructors_of(certificate),
     )
     return HTML(string=html, base_url=url).write_pdf(pdf_variant="pdf/ua-1", custom_metadata=True)

@@ -1,5 +1,6 @@
 """Certificates: issued with the completion in one transaction, revoked and reissued, verified by anyone.
 
+Verifying one (by anyone, from its link or its number) is :mod:`mhfa.certificates.verification`.
 The views complete a course through :func:`complete_course_and_issue` (attendance's completion,
 then a certificate for each new Completion, in the caller's transaction). Revocation sets
 ``revoked_at``/``revoked_reason`` on the ORM object, so listeners on the session (reach figures) see it.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,15 +23,15 @@ from mhfa.auth.models import Role, User
 from mhfa.certificates import emails, signals
 from mhfa.certificates.models import Certificate, CertificateReissue
 from mhfa.courses.models import Course, CourseSession, CourseType
-from mhfa.errors import DomainError, Forbidden, NotFound
+from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
 from mhfa.locks import lock_certificate, lock_status_indexes
 from mhfa.people.models import Person
-from mhfa.timeutil import london_today, to_london, utcnow
+from mhfa.timeutil import london_today, utcnow
 
 # Crockford's base 32: no I, L, O or U, so a number read aloud or typed from paper is unambiguous.
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_NUMBER = re.compile(r"^MR(\d{4})-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
+NUMBER_FORMAT = re.compile(r"^MR(\d{4})-?([0-9A-Z]{4})-?([0-9A-Z]{4})$")
 
 
 # --- issuing ------------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def normalise_number(text: str) -> str:
         head, tail = compact[:2], compact[2:]
         tail = tail.replace("O", "0").replace("I", "1").replace("L", "1")
         compact = head + tail
-    match = _NUMBER.match(compact)
+    match = NUMBER_FORMAT.match(compact)
     return f"MR{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else compact
 
 
@@ -281,116 +281,11 @@ def download_refusal(certificate: Certificate, user) -> signals.DownloadRefusal 
     return next((r for r in signals.certificate_download.send(certificate, user=user) if r is not None), None)
 
 
-# --- verification ------------------------------------------------------------------------------------
-
-PROGRAMME = "Thrive West Midlands Mental Health First Aid programme"
-
-
-def programme_name() -> str:
-    """The issuing programme, as certificates and credentials name it (``MHFA_PROGRAMME_NAME``)."""
-    from flask import current_app
-
-    return current_app.config.get("MHFA_PROGRAMME_NAME", PROGRAMME)
-
+# --- the holder ---------------------------------------------------------------------------------------
 
 def holder_erased(person: Person) -> bool:
     """Whether the holder's record was erased on a data-protection request (``Person.erased_at`` is set)."""
     return person.erased_at is not None
-
-
-VALID, EXPIRED, REVOKED, ERASED = "valid", "expired", "revoked", "erased"
-
-
-@dataclass
-class Verification:
-    certificate: Certificate
-    status: str
-    refreshes: Certificate | None
-    refreshed_by: list[Certificate]
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == VALID
-
-
-def status_of(certificate: Certificate, today: date | None = None) -> str:
-    today = today or london_today()
-    if holder_erased(certificate.person):
-        return ERASED
-    if certificate.revoked_at is not None:
-        return REVOKED
-    if certificate.expires_on is not None and certificate.expires_on < today:
-        return EXPIRED
-    return VALID
-
-
-def verification(certificate: Certificate, today: date | None = None) -> Verification:
-    refreshed_by = list(db.session.scalars(
-        sa.select(Certificate).where(Certificate.refreshes_id == certificate.id).order_by(Certificate.issued_on)
-    ))
-    return Verification(certificate, status_of(certificate, today), certificate.refreshes, refreshed_by)
-
-
-# A verification token is URL-safe base64 (``secrets.token_urlsafe``): anything else names no certificate
-# and never reaches the database (PostgreSQL refuses a NUL byte in text with an error, not an empty result).
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def by_token(token: str) -> Certificate:
-    certificate = db.session.scalar(
-        sa.select(Certificate).where(Certificate.verification_token == token)
-        .options(joinedload(Certificate.person))
-    ) if token and _TOKEN.fullmatch(token) else None
-    if certificate is None:
-        raise NotFound("There is no certificate at this address: check the link")
-    return certificate
-
-
-# Phones type typographic apostrophes and dashes (O’Neill, Smith–Jones): read them as the plain ones.
-_NAME_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
-                                   "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
-
-
-def comparable_name(name: str | None) -> str:
-    """A name as compared by the checker: Unicode-normalised, case, spacing and apostrophe style ignored."""
-    text = unicodedata.normalize("NFKC", name or "").translate(_NAME_PUNCTUATION)
-    return " ".join(text.split()).casefold()
-
-
-def find_by_number_and_surname(number: str, surname: str) -> Certificate:
-    """The certificate with this number whose holder has this surname (case and spacing ignored)."""
-    wanted = normalise_number(number)
-    if not _NUMBER.match(wanted) and not re.match(r"^MR\d{4}-\d{7}$", wanted):
-        raise DomainError("Enter the certificate number as it is printed, like MR2026-7K3Q-9XHD", field="number")
-    surname = comparable_name(surname)
-    if not surname:
-        raise DomainError("Enter the certificate holder's last name", field="surname")
-    certificate = db.session.scalar(
-        sa.select(Certificate).where(Certificate.number == wanted).options(joinedload(Certificate.person))
-    )
-    # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
-    if certificate is None or (not holder_erased(certificate.person)
-                               and comparable_name(certificate.person.last_name) != surname):
-        raise NotFound("No certificate matches that number and last name: check both and try again",
-                       field="number")
-    return certificate
-
-
-def find_by_number(number: str) -> Certificate | None:
-    """For coordinators: the certificate with this number, if any."""
-    return db.session.scalar(sa.select(Certificate).where(Certificate.number == normalise_number(number)))
-
-
-def instructors_of(certificate: Certificate) -> list[str]:
-    course = certificate.completion.course
-    return [i.person.full_name for i in course.instructors] if course else []
-
-
-def course_dates(certificate: Certificate) -> list[date]:
-    course = certificate.completion.course
-    if course is None:
-        return [certificate.completion.completed_on]
-    return [to_london(s.starts_at).date() for s in course.sessions]
 
 
 def certificates_of_course(course: Course) -> list[Certificate]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from limits import parse_many
 
@@ -16,7 +16,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.auth.access import login_required, public, role_required, token_or_public
 from mhfa.auth.models import Role
-from mhfa.certificates import badges, services
+from mhfa.certificates import badges, services, verification
 from mhfa.certificates.forms import (
     ActionForm,
     BadgeFileForm,
@@ -71,13 +71,11 @@ def complete_course(course_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.complete_course_and_issue, course, current_user, form=form)
-        if outcome.ok:
-            done = outcome.value
-            if done.result.already_completed:
-                flash("This course was already completed: nothing has changed.", "info")
-            else:
-                flash(f"Course completed: {len(done.certificates)} "
-                      f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.", "success")
+        already = outcome.ok and outcome.value.result.already_completed
+        if outcome.done(lambda done: "This course was already completed: nothing has changed." if already else
+                        f"Course completed: {len(done.certificates)} "
+                        f"{'certificate' if len(done.certificates) == 1 else 'certificates'} issued.",
+                        "info" if already else "success"):
             return redirect(url_for("certificates.complete_course", course_id=course.id))  # the list issued
     return render_template(
         "certificates/complete.html", course=course, form=form, preview=attendance.completion_preview(course),
@@ -97,8 +95,7 @@ def correct_mark(session_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.correct_mark, session, form.booking_id.data,
                                AttendanceStatus(form.status.data), current_user, form.reason.data, form=form)
-        if outcome.ok:
-            flash("Register changed.", "success")
+        if outcome.done("Register changed."):
             return redirect(url_for("attendance.register", session_id=session.id))
     return render_template("certificates/correct_mark.html", session=session, course=session.course, rows=rows,
                            form=form), flow.status(form)
@@ -114,7 +111,7 @@ def find_certificate():
     certificate = None
     searched = "number" in request.args
     if searched and form.validate():
-        certificate = services.find_by_number(form.number.data)
+        certificate = verification.find_by_number(form.number.data)
         if certificate is not None:
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return render_template("certificates/find.html", form=form, searched=searched), flow.status(form)
@@ -125,9 +122,9 @@ def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, 
     reissue_form = reissue_form or ReissueForm(formdata=None, prefix="reissue", first_name=person.first_name,
                                                last_name=person.last_name)
     return render_template(
-        "certificates/manage.html", certificate=certificate, check=services.verification(certificate),
+        "certificates/manage.html", certificate=certificate, check=verification.verification(certificate),
         revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"), reissue_form=reissue_form,
-        instructors=services.instructors_of(certificate), dates=services.course_dates(certificate),
+        instructors=verification.instructors_of(certificate), dates=verification.course_dates(certificate),
     ), status
 
 
@@ -145,8 +142,7 @@ def revoke_certificate(certificate_id: int):
     form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         outcome = flow.attempt(services.revoke, certificate, form.reason.data, current_user, form=form)
-        if outcome.ok:
-            flash(f"Certificate {certificate.number} revoked.", "success")
+        if outcome.done(f"Certificate {certificate.number} revoked."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return _manage_page(certificate, revoke_form=form, status=flow.status(form) if form.errors or
                         form.form_errors else 422)
@@ -160,8 +156,7 @@ def reissue_certificate(certificate_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(services.reissue, certificate, form.first_name.data, form.last_name.data,
                                form.reason.data, current_user, form=form)
-        if outcome.ok:
-            flash(f"Certificate {certificate.number} reissued.", "success")
+        if outcome.done(f"Certificate {certificate.number} reissued."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
     return _manage_page(certificate, reissue_form=form, status=flow.status(form) if form.errors or
                         form.form_errors else 422)
@@ -171,8 +166,9 @@ def reissue_certificate(certificate_id: int):
 
 def _verification_page(certificate: Certificate, status: int = 200, *, badge_checked: bool = False):
     response = current_app.make_response((render_template(
-        "certificates/verify.html", check=services.verification(certificate), dates=services.course_dates(certificate),
-        programme=services.programme_name(), public=True, badge_checked=badge_checked), status))
+        "certificates/verify.html", check=verification.verification(certificate),
+        dates=verification.course_dates(certificate),
+        programme=verification.programme_name(), public=True, badge_checked=badge_checked), status))
     # The answer changes the moment a certificate is revoked, reissued or erased: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -182,7 +178,7 @@ def _verification_page(certificate: Certificate, status: int = 200, *, badge_che
 @token_or_public
 def verify(token: str):
     """Anyone holding a certificate's link sees whether it is valid, expired, revoked or erased."""
-    return _verification_page(flow.found_or_404(services.by_token, token))
+    return _verification_page(flow.found_or_404(verification.by_token, token))
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -192,7 +188,7 @@ def verify_form():
     """Check a certificate by its number and the holder's last name."""
     form = VerifyForm()
     if form.validate_on_submit():
-        outcome = flow.attempt(services.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
+        outcome = flow.attempt(verification.find_by_number_and_surname, form.number.data, form.surname.data, form=form)
         if outcome.ok:
             return _verification_page(outcome.value)
     return render_template("certificates/verify_form.html", form=form, badge_form=BadgeFileForm(formdata=None)), \
@@ -236,7 +232,7 @@ def _downloadable(certificate_id: int) -> Certificate:
 def download_pdf(certificate_id: int):
     """The certificate as a PDF: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = Response(render_pdf(certificate, services.programme_name()), mimetype="application/pdf")
+    response = Response(render_pdf(certificate, verification.programme_name()), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -257,21 +253,23 @@ def _json(document: dict, mimetype: str = "application/json") -> Response:
     return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
 
 
+def _json_for_any_site(document: dict, mimetype: str, cache_control: str) -> Response:
+    """A public document a verifier on any site may fetch (CORS open), cached as ``cache_control`` says."""
+    response = _json(document, mimetype)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @bp.route("/.well-known/did.json")
 @public
 def did_document():
     """The issuer's did:web document: the public key that signs every credential."""
-    response = _json(badges.did_document(), "application/did+json")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _json_for_any_site(badges.did_document(), "application/did+json", "public, max-age=3600")
 
 
 @bp.route("/credentials/status/revocation")
 @public
 def status_list():
     """The signed revocation status list: a verifier checks a credential's bit here (current at every request)."""
-    response = _json(badges.status_list_credential(), "application/vc+ld+json")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _json_for_any_site(badges.status_list_credential(), "application/vc+ld+json", "no-cache")

@@ -13,7 +13,7 @@ from mhfa.api import add_paths
 from mhfa.auth.access import public
 from mhfa.courses import calendar, listings, visibility
 from mhfa.courses import places as course_places
-from mhfa.courses.forms import FinderForm
+from mhfa.courses.filter_forms import FinderForm
 from mhfa.courses.models import Course
 from mhfa.timeutil import to_london, utcnow
 
@@ -64,9 +64,9 @@ def course_detail_json(course: Course, places: course_places.Places) -> dict:
 @public
 def list_courses():
     """Published courses open to the public and to booking, with the finder's filters, soonest first, by page."""
-    areas, course_types = listings.finder_choices()
-    form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
-    errors = {} if form.validate() else dict(form.errors)
+    form = FinderForm.read(request.args, *listings.finder_choices())
+    filters = form.placed_filters(listings.place_postcode)
+    errors = dict(form.errors)
     page_number = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 20, type=int)
     if page_number < 1:
@@ -76,7 +76,7 @@ def list_courses():
     if errors:
         return jsonify({"error": "Some filters are not right: " + "; ".join(m for ms in errors.values() for m in ms),
                         "errors": errors}), 400
-    page = listings.find_courses(form.filters(), None, page=page_number, per_page=per_page)
+    page = listings.find_courses(filters, None, page=page_number, per_page=per_page)
     return jsonify({
         "courses": [course_json(item.course, item.places) for item in page.items],
         "page": page.page,

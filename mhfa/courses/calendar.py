@@ -57,11 +57,11 @@ def course_url(course: Course) -> str:
 
 
 def course_ics_url(course: Course) -> str:
-    return public_url("courses.course_ics", course_id=course.id)
+    return public_url("calendars.course_ics", course_id=course.id)
 
 
 def feed_url(feed: CalendarFeed) -> str:
-    return public_url("courses.calendar_feed", token=feed.token)
+    return public_url("calendars.calendar_feed", token=feed.token)
 
 
 def webcal_url(feed: CalendarFeed) -> str:

@@ -5,41 +5,16 @@ Coordinators type London wall-clock dates and times; the forms turn them into UT
 """
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import joinedload
-from wtforms import (
-    BooleanField,
-    DateField,
-    EmailField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    TimeField,
-)
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from mhfa import dates, money, names
-from mhfa.areas.models import CouncilArea
-from mhfa.areas.services import all_areas, postcode_is_valid
-from mhfa.courses.instructors import InstructorDetails
-from mhfa.courses.listings import FinderFilters, ManageFilters, nearness
-from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, FundingStream, Instructor, Venue
-from mhfa.courses.scheduling import CourseDetails, SessionTimes, course_problems
-from mhfa.courses.standing import DevelopmentDetails
-from mhfa.courses.venues import VenueDetails
-from mhfa.db_types import MAX_ID
-from mhfa.employers.models import Employer
-from mhfa.errors import DomainError, NotFound
-from mhfa.extensions import db
+from mhfa import dates, money
+from mhfa.courses.models import Course, DeliveryMode, FundingStream
+from mhfa.courses.scheduling import CourseDetails, SessionTimes
 from mhfa.timeutil import london_to_utc, to_london
 
 try:
@@ -57,22 +32,22 @@ def options(pairs) -> list:
     return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
 
 
-def _date(label: str, invalid: str, description: str = "", required: str | None = None) -> DateField:
+def date_field(label: str, invalid: str, description: str = "", required: str | None = None) -> DateField:
     """A date typed as YYYY-MM-DD (what a browser's date input sends) or DD/MM/YYYY."""
     validators = [InputRequired(required)] if required else [Optional()]
     return DateField(label, validators=[*validators, dates.InRange(dates.PROGRAMME)], format=DATE_FORMATS,
                      invalid_value_message=invalid, description=description)
 
 
-def _time(label: str, invalid: str) -> TimeField:
+def time_field(label: str, invalid: str) -> TimeField:
     return TimeField(label, validators=[Optional()], format=TIME_FORMATS, invalid_value_message=invalid)
 
 
 def _session_fields(n: int) -> tuple[DateField, TimeField, TimeField]:
     return (
-        _date(f"Session {n} date", f"Enter the date of session {n} as a real date, like 2027-03-27"),
-        _time(f"Session {n} start time", f"Enter the start time of session {n} like 09:30"),
-        _time(f"Session {n} end time", f"Enter the end time of session {n} like 16:30"),
+        date_field(f"Session {n} date", f"Enter the date of session {n} as a real date, like 2027-03-27"),
+        time_field(f"Session {n} start time", f"Enter the start time of session {n} like 09:30"),
+        time_field(f"Session {n} end time", f"Enter the end time of session {n} like 16:30"),
     )
 
 
@@ -82,100 +57,6 @@ def london_moment(day: date, at: time) -> datetime:
     if to_london(moment).replace(tzinfo=None) != datetime.combine(day, at):
         raise ValueError(f"{at:%H:%M} on {day:%-d %B %Y} does not exist in the UK: the clocks go forward then")
     return moment
-
-
-# --- public finder -----------------------------------------------------------------------------
-
-class FinderForm(FlaskForm):
-    """The finder's filters, read from the query string (a GET form: no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    area = SelectField("Council area", choices=[], default="",
-                       invalid_choice_message="Choose a council area from the list",
-                       description="Courses in person there, and every online course (open to everyone).")
-    type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
-    mode = RadioField("In person or online", default="", validators=[Optional()],
-                      choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
-    from_date = _date("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
-    to_date = _date("To", "Enter the 'to' date as a real date, like 2027-04-30", "For example, 2027-04-30")
-    postcode = StringField("Your postcode (optional)", validators=[Optional(), Length(max=10)],
-                           description="The nearest venues come first, then each distance in the date order below. "
-                                       "The first half is enough, like CV1.")
-    free_places = BooleanField("Only courses with free places", false_values=("false", "", "0", "no", "n", "off"))
-    sort = SelectField("Dates", default="date",
-                       choices=options([("date", "Soonest first"), ("-date", "Latest first")]))
-
-    def __init__(self, *args, areas=(), course_types=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self._areas = {area.gss_code: area for area in areas}
-        self._types = {kind.code: kind for kind in course_types}
-        self.area.choices = options([("", "Any area")] + [(a.gss_code, a.name) for a in areas])
-        self.type.choices = options([("", "Any course")] + [(t.code, t.name) for t in course_types])
-
-    def validate_to_date(self, field):
-        if field.data and self.from_date.data and field.data < self.from_date.data:
-            raise ValidationError("The 'to' date must be the same as or after the 'from' date")
-
-    def validate_postcode(self, field):
-        self.near = None
-        if (field.data or "").strip():
-            try:
-                self.near = nearness(field.data)
-            except DomainError as error:
-                raise ValidationError(error.message) from None
-
-    def filters(self) -> FinderFilters:
-        """The filters of the fields that are valid (an invalid field filters nothing)."""
-        def ok(field):
-            return field.data if not field.errors else None
-
-        area = self._areas.get(ok(self.area) or "")
-        kind = self._types.get(ok(self.type) or "")
-        mode = (ok(self.mode) or "").strip()  # blank (even all spaces) means either
-        return FinderFilters(
-            council_area_id=area.id if area else None,
-            course_type_id=kind.id if kind else None,
-            date_from=ok(self.from_date),
-            date_to=ok(self.to_date),
-            delivery_mode=DeliveryMode(mode) if mode else None,
-            free_places=bool(self.free_places.data),
-            latest_first=self.sort.data == "-date",
-            near=getattr(self, "near", None) if not self.postcode.errors else None,
-        )
-
-
-class ManageFilterForm(FlaskForm):
-    """Filters of the coordinators' list of courses (GET)."""
-
-    class Meta:
-        csrf = False
-
-    status = SelectField("Status", default="", choices=options([("", "Any status")] + [(s.value, s.value.capitalize())
-                                                                           for s in CourseStatus]))
-    area = SelectField("Council area", choices=[], default="")
-    from_date = _date("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27")
-    to_date = _date("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
-
-    def __init__(self, *args, areas=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.area.choices = options([("", "Any area")] + [(str(a.id), a.name) for a in areas])
-
-    def validate_to_date(self, field):
-        if field.data and self.from_date.data and field.data < self.from_date.data:
-            raise ValidationError("The 'starting by' date must be the same as or after the 'starting from' date")
-
-    def filters(self) -> ManageFilters:
-        def ok(field):
-            return field.data if not field.errors else None
-
-        return ManageFilters(
-            status=CourseStatus(self.status.data) if ok(self.status) else None,
-            council_area_id=int(self.area.data) if ok(self.area) else None,
-            date_from=ok(self.from_date),
-            date_to=ok(self.to_date),
-        )
 
 
 def delivery_cost_text(course: Course) -> str:
@@ -235,14 +116,17 @@ class CourseForm(FlaskForm):
         description="Who pays for the course: reach and spend are shown by stream on the reach dashboard.")
     delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
                                 description=DELIVERY_COST_HELP)
-    booking_deadline_date = _date("Booking deadline date", "Enter the booking deadline as a real date, like 2027-03-20",
-                                  "Optional. Leave empty to take bookings until the course starts.")
-    booking_deadline_time = _time("Booking deadline time", "Enter the booking deadline time like 17:00")
+    booking_deadline_date = date_field("Booking deadline date",
+                                       "Enter the booking deadline as a real date, like 2027-03-20",
+                                       "Optional. Leave empty to take bookings until the course starts.")
+    booking_deadline_time = time_field("Booking deadline time", "Enter the booking deadline time like 17:00")
     notes = TextAreaField("Notes for the programme team", validators=[Optional(), Length(max=2000)])
 
-    def __init__(self, *args, course_types=(), venues=(), areas=(), employers=(), course=None, **kwargs):
+    def __init__(self, *args, course_types=(), venues=(), areas=(), employers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.course = course  # the course being changed (None for a new one), for the rules' checks
+        # The rows offered, by id: a choice the field accepted is one of these (no query to find it).
+        self._rows = {"course_type": {t.id: t for t in course_types}, "venue": {v.id: v for v in venues},
+                      "council_area": {a.id: a for a in areas}, "employer": {e.id: e for e in employers}}
         self.course_type.choices = options([("", "Choose a course type")] + [(str(t.id), t.name) for t in course_types])
         self.venue.choices = options([("", "Choose a venue")] + [
             (str(v.id), f"{v.name}, {v.town} ({v.council_area.name})") for v in venues
@@ -280,6 +164,24 @@ class CourseForm(FlaskForm):
             start, end = to_london(session.starts_at), to_london(session.ends_at)
             data |= {f"session_{n}_date": start.date(), f"session_{n}_start": start.time(),
                      f"session_{n}_end": end.time()}
+        return data
+
+    @classmethod
+    def data_of_proposal(cls, proposal) -> dict:
+        """The form's initial data for a course a closed-course request proposes
+        (``mhfa.employers.requests.CourseProposal``): each day it names fills the next session's date."""
+        data = {
+            "course_type": str(proposal.course_type.id),
+            "employer": str(proposal.employer.id),
+            "delivery_mode": proposal.delivery_mode.value,
+            "venue": str(proposal.venue.id) if proposal.venue else "",
+            "council_area": str(proposal.council_area_id or ""),
+            "capacity": proposal.capacity,
+            "price": money.amount(proposal.price_pence),
+            "notes": proposal.notes,
+        }
+        for number, day in enumerate(proposal.session_days, start=1):
+            data[f"session_{number}_date"] = day
         return data
 
     def session_rows(self) -> list[tuple]:
@@ -340,18 +242,19 @@ class CourseForm(FlaskForm):
         elif deadline_time.data and not deadline_day.data and not deadline_day.errors:
             deadline_day.errors.append("Enter the date of the booking deadline, or leave its time empty")
             valid = False
-        if not valid:
-            self._add_rule_problems()
         return valid
 
-    def _add_rule_problems(self) -> None:
-        """With some input refused, still check the rest against the course rules, so every problem is
-        named in one round (a bad price no longer hides a wrong session or capacity)."""
-        if self.course_type.errors or self.delivery_mode.errors or not self.course_type.data:
-            return
+    def partly_read(self) -> bool:
+        """Sent with some input refused, yet saying enough (a course type and a mode) for the rest to be
+        checked against the course rules, so every problem is named in one round (a bad price no longer
+        hides a wrong session or capacity): the view checks ``details(substitute=True)``."""
+        return (self.is_submitted() and bool(self.errors) and not self.course_type.errors
+                and not self.delivery_mode.errors and bool(self.course_type.data))
+
+    def show_rule_problems(self, problems: list[tuple[str | None, str]]) -> None:
+        """Put each (field, message) the course rules found on its field, unless it has a problem already."""
         sessions_refused = any(f.errors for _, *row in self.session_rows() for f in row)
-        details = self.details(substitute=True)
-        for field, message in course_problems(details, self.course):
+        for field, message in problems:
             if field and field.startswith("session") and sessions_refused:
                 continue  # the sessions as typed could not all be read: their own errors say why
             target = self._fields.get(field) if field else None
@@ -363,24 +266,24 @@ class CourseForm(FlaskForm):
     def details(self, substitute: bool = False) -> CourseDetails:
         """The course the form describes (call after ``validate``); with ``substitute``, fields that were
         refused count as unset (capacity 1), to check the rest against the rules."""
-        def pick(model, field):
-            if substitute and field.errors:
+        def pick(field):
+            if (substitute and field.errors) or not field.data:
                 return None
-            return _chosen(model, int(field.data)) if field.data else None
+            return self._rows[field.name].get(int(field.data))
 
         capacity = self.capacity.data
         if substitute and (self.capacity.errors or not isinstance(capacity, int)):
             capacity = 1
         return CourseDetails(
-            course_type=pick(CourseType, self.course_type),
+            course_type=pick(self.course_type),
             delivery_mode=DeliveryMode(self.delivery_mode.data),
             capacity=capacity,
             sessions=self.session_times,
-            venue=pick(Venue, self.venue),
-            council_area=pick(CouncilArea, self.council_area),
+            venue=pick(self.venue),
+            council_area=pick(self.council_area),
             joining_url=(self.joining_url.data or "").strip() or None,
             price_pence=self.price_pence or 0,
-            employer=pick(Employer, self.employer),
+            employer=pick(self.employer),
             booking_deadline=self.booking_deadline,
             notes=self.notes.data or "",
             funding_stream=FundingStream(self.funding_stream.data)
@@ -429,157 +332,11 @@ class AssignInstructorForm(FlaskForm):
                         f"{i.licence_expires_on:%-d %b %Y})") for i in instructors
         ])
 
-    def chosen(self) -> Instructor:
-        if not str(self.instructor.data).isdigit():
-            raise NotFound("There is no such instructor")
-        return _chosen(Instructor, int(self.instructor.data))
+    def instructor_id(self) -> int:
+        """The id chosen (0, which names no instructor, for anything but digits)."""
+        text = str(self.instructor.data)
+        return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
-
-
-# --- venues and instructors --------------------------------------------------------------------
-
-class VenueForm(FlaskForm):
-    name = StringField("Venue name", validators=[DataRequired("Enter the venue name"), Length(max=150)])
-    address_line1 = StringField("Address line 1", validators=[DataRequired("Enter the first line of the address"),
-                                                              Length(max=150)])
-    address_line2 = StringField("Address line 2 (optional)", validators=[Optional(), Length(max=150)])
-    town = StringField("Town or city", validators=[DataRequired("Enter the town or city"), Length(max=80)])
-    postcode = StringField("Postcode", validators=[DataRequired("Enter the postcode"), Length(max=10)])
-    council_area = SelectField("Council area", choices=[], validators=[DataRequired("Choose the council area")])
-    step_free_access = BooleanField("Step-free access to the training room")
-    access_notes = TextAreaField("Access notes (optional)", validators=[Optional(), Length(max=2000)],
-                                 description="For example: lift to the first floor, accessible toilet, hearing loop.")
-    active = BooleanField("In use (offered when scheduling courses)", default=True)
-
-    def __init__(self, *args, areas=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
-
-    def validate_postcode(self, field):
-        if field.data and not postcode_is_valid(field.data):
-            raise ValidationError("Enter a real postcode, like B1 2ND")
-
-    def details(self) -> VenueDetails:
-        return VenueDetails(
-            name=self.name.data, address_line1=self.address_line1.data, address_line2=self.address_line2.data or "",
-            town=self.town.data, postcode=self.postcode.data,
-            council_area=_chosen(CouncilArea, int(self.council_area.data)),
-            step_free_access=self.step_free_access.data, access_notes=self.access_notes.data or "",
-            active=self.active.data,
-        )
-
-
-class InstructorForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter the first name"), names.PersonName()])
-    last_name = StringField("Last name", validators=[DataRequired("Enter the last name"), names.PersonName()])
-    email = EmailField("Email address", validators=[
-        DataRequired("Enter the email address"),
-        Email("Enter an email address in the right format, like name@example.com"), Length(max=254)])
-    licence_number = StringField("MHFA England licence number", validators=[
-        DataRequired("Enter the licence number"), Length(max=40)])
-    licence_expires_on = _date("Licence expiry date", "Enter the licence expiry date as a real date, like 2028-01-31",
-                               "For example, 2028-01-31", required="Enter the licence expiry date")
-    licensed_types = SelectMultipleField(
-        "Courses the licence covers", coerce=int, choices=[], validate_choice=False,
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        description="MHFA England licenses each course apart: an instructor can only be given, and publish, "
-                    "courses of these types.")
-    qualified_on = DateField(
-        "Date qualified for the courses newly ticked (optional)", format=DATE_FORMATS,
-        validators=[Optional(), dates.InRange(dates.PROGRAMME.up_to_today(), label="The date qualified")],
-        invalid_value_message="Enter the date qualified as a real date, like 2025-09-12",
-        description="When MHFA England qualified them to deliver the courses you tick now (for Champion, Aware "
-                    "and Youth courses, their upskill training). Also recorded for courses with no date yet. "
-                    "Leave empty for today.")
-    active = BooleanField("Active (can be given courses)", default=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        kinds = db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True))
-                                   .order_by(CourseType.name)).all()
-        self.licensed_types.choices = [(k.id, k.name) for k in kinds]
-        if not self.is_submitted() and self.licensed_types.data is None:
-            self.licensed_types.data = [k.id for k in kinds]  # a new instructor: every course, to narrow
-
-    def validate_licence_number(self, field):
-        if field.data and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 /-]*", field.data.strip()):
-            raise ValidationError("Enter the licence number using letters, numbers, spaces, hyphens or slashes only")
-
-    def details(self) -> InstructorDetails:
-        return InstructorDetails(
-            first_name=self.first_name.data, last_name=self.last_name.data, email=self.email.data,
-            licence_number=self.licence_number.data, licence_expires_on=self.licence_expires_on.data,
-            active=self.active.data,
-            course_types=[_chosen(CourseType, ident) for ident in (self.licensed_types.data or [])],
-            qualified_on=self.qualified_on.data,
-        )
-
-
-class DevelopmentForm(FlaskForm):
-    """A continuing professional development record the instructor adds."""
-
-    done_on = _date("Date of the activity", "Enter the date of the activity as a real date, like 2026-05-14",
-                    "For example, 2026-05-14", required="Enter the date of the activity, like 2026-05-14")
-    activity = StringField("What you did", validators=[
-        DataRequired("Say what the activity was"),
-        Length(max=200, message="The activity must be 200 characters or fewer")],
-        description="For example, MHFA England webinar on suicide prevention, or a supervision session.")
-    hours = StringField("Hours", validators=[DataRequired("Enter the hours spent, like 1.5")],
-                        description="In hours, like 1.5 for an hour and a half.")
-
-    def validate_hours(self, field):
-        if not re.fullmatch(r"[0-9]{1,4}(\.[0-9]{1,2})?|\.[0-9]{1,2}", (field.data or "").strip()):
-            raise ValidationError("Enter the hours as a number, like 1.5")
-
-    def validate_activity(self, field):
-        if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
-            raise ValidationError("What you did contains a character that is not allowed")
-
-    def details(self) -> DevelopmentDetails:
-        return DevelopmentDetails(done_on=self.done_on.data, activity=self.activity.data or "",
-                                  hours=float(self.hours.data))
-
-
-class AreaFeedForm(FlaskForm):
-    council_area = SelectField("Council area", choices=[], validators=[DataRequired("Choose a council area")])
-
-    def __init__(self, *args, areas=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.council_area.choices = options([("", "Choose a council area")] + [(str(a.id), a.name) for a in areas])
-
-
-# --- what the forms offer, and what they start with ------------------------------------------------
-
-def _chosen(model, ident: int | None):
-    """The row a select list names, or NotFound (a choice that is no longer there)."""
-    record = db.session.get(model, ident) if ident is not None and 0 < ident <= MAX_ID else None
-    if record is None:
-        raise NotFound(f"There is no such {model.__tablename__.replace('_', ' ')}.")
-    return record
-
-
-def course_form_choices(course: Course | None = None) -> dict:
-    """What the course form offers: active course types and venues (and the course's own), areas, employers."""
-    types = db.session.scalars(sa.select(CourseType).order_by(CourseType.name)).all()
-    venues = db.session.scalars(
-        sa.select(Venue).options(joinedload(Venue.council_area)).order_by(Venue.name)
-    ).all()
-    keep_type = course.course_type_id if course else None
-    keep_venue = course.venue_id if course else None
-    return {
-        "course_types": [t for t in types if t.active or t.id == keep_type],
-        "venues": [v for v in venues if v.active or v.id == keep_venue],
-        "areas": all_areas(),
-        "employers": list(db.session.scalars(sa.select(Employer).order_by(Employer.name))),
-    }
-
-
-def venue_form_data(venue: Venue) -> dict:
-    return {
-        "name": venue.name, "address_line1": venue.address_line1, "address_line2": venue.address_line2,
-        "town": venue.town, "postcode": venue.postcode, "council_area": str(venue.council_area_id),
-        "step_free_access": venue.step_free_access, "access_notes": venue.access_notes, "active": venue.active,
-    }

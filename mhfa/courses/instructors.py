@@ -21,7 +21,8 @@ from mhfa.courses.models import (
     course_instructor,
     instructor_course_type,
 )
-from mhfa.courses.scheduling import instructor_problem, refuse_if_closed_for_changes
+from mhfa.courses.rules import instructor_problem
+from mhfa.courses.scheduling import refuse_if_closed_for_changes
 from mhfa.courses.visibility import person_id_of
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
@@ -211,6 +212,12 @@ def delete_instructor(instructor: Instructor, actor: User | None = None) -> None
     audit.record("instructor.deleted", instructor, actor, licence_number=instructor.licence_number)
     db.session.delete(instructor)
     db.session.flush()
+
+
+def active_course_types() -> list[CourseType]:
+    """The course types an instructor's licence can cover (the active ones), by name."""
+    return list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True))
+                                   .order_by(CourseType.name)))
 
 
 def list_instructors() -> list[Instructor]:

@@ -74,6 +74,16 @@ def nearness(postcode: str) -> Nearness:
     return Nearness(district, area, km)
 
 
+def place_postcode(postcode: str | None) -> tuple[Nearness | None, str | None]:
+    """Where a typed postcode is (``nearness``), or why it cannot be placed; (None, None) when none was typed."""
+    if not postcode:
+        return None, None
+    try:
+        return nearness(postcode), None
+    except DomainError as error:
+        return None, error.message
+
+
 @dataclass
 class Listing:
     course: Course

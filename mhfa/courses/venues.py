@@ -18,7 +18,8 @@ from mhfa.courses.models import (
     Venue,
 )
 from mhfa.courses.places import places_for
-from mhfa.courses.scheduling import announce_reschedule, session_times
+from mhfa.courses.rules import session_times
+from mhfa.courses.scheduling import announce_reschedule
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_course

@@ -8,56 +8,32 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas
-from mhfa.auth.access import public, role_required, token_or_public
+from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.courses import calendar, feeds, forms, listings, places, scheduling, signals, visibility
+from mhfa.courses import calendar, listings, places, rules, scheduling, signals, visibility
 from mhfa.courses import instructors as instructor_services
 from mhfa.courses import standing as instructor_standing
 from mhfa.courses import venues as venue_services
+from mhfa.courses.filter_forms import FinderForm, ManageFilterForm
 from mhfa.courses.forms import (
     ActionForm,
-    AreaFeedForm,
     AssignInstructorForm,
     CancelCourseForm,
     CourseForm,
-    DevelopmentForm,
-    FinderForm,
     FundingForm,
-    InstructorForm,
-    ManageFilterForm,
-    VenueForm,
 )
-from mhfa.courses.models import Course, FeedKind, FundingStream, Instructor, Venue
+from mhfa.courses.models import Course, FundingStream, Instructor, Venue
+from mhfa.courses.venue_instructor_forms import DevelopmentForm, InstructorForm, VenueForm, venue_form_data
 from mhfa.errors import NotFound
 from mhfa.pagination import page_url
 from mhfa.timeutil import london_today, utcnow
 
 bp = Blueprint("courses", __name__)
-
-
-def _ics_response(data: bytes, filename: str, disposition: str = "attachment") -> Response:
-    response = Response(data, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
-
-
-def _act(service, *args, success: str, back: str):
-    """A button's POST: ``service(*args, current_user)`` through the flow; say how it went, go back."""
-    form = ActionForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(service, *args, current_user, form=form)  # the coordinator acting
-        if outcome.ok:
-            flash(success, "success")
-        else:
-            flash(outcome.error.message, "error")
-    return redirect(back)
 
 
 # --- public ------------------------------------------------------------------------------------
@@ -66,15 +42,14 @@ def _act(service, *args, success: str, back: str):
 @public
 def finder():
     """Find a course: filter by area, course, dates, in person or online and free places; soonest first."""
-    areas, course_types = listings.finder_choices()
-    form = FinderForm(formdata=request.args, areas=areas, course_types=course_types)
-    form.validate()
+    form = FinderForm.read(request.args, *listings.finder_choices())
+    filters = form.placed_filters(listings.place_postcode)
     query = request.query_string.decode("utf-8", "replace")[:1000]
     if session.get(_FINDER_QUERY, "") != query:
         session[_FINDER_QUERY] = query  # the course page's back link returns to this search
-    page = listings.find_courses(form.filters(), current_user, page=request.args.get("page", 1, type=int))
+    page = listings.find_courses(filters, current_user, page=request.args.get("page", 1, type=int))
     return render_template("courses/finder.html", form=form, page=page, page_url=page_url("courses.finder"),
-                           filtered=bool(request.args), near=form.filters().near)
+                           filtered=bool(request.args), near=filters.near)
 
 
 FINDER_KEYS = ("area", "type", "mode", "from_date", "to_date", "postcode", "free_places", "sort", "page")
@@ -113,109 +88,6 @@ def course_page(course_id: int):
     )
 
 
-@bp.route("/courses/<int:course_id>.ics")
-@public
-def course_ics(course_id: int):
-    """The course as a calendar file (never with the joining link)."""
-    course, _ = flow.found_or_404(visibility.course_for_viewer, course_id, current_user)
-    return _ics_response(calendar.course_ics(course), f"mhfa-course-{course.id}.ics")
-
-
-@bp.route("/calendar/<token>.ics")
-@token_or_public
-def calendar_feed(token: str):
-    """A private subscription feed, reached by its unguessable token."""
-    feed = flow.found_or_404(feeds.feed_by_token, token)
-    return _ics_response(calendar.feed_ics(feed), "mhfa-reach.ics", disposition="inline")
-
-
-# --- personal calendar feeds ------------------------------------------------------------------
-
-_NEW_FEEDS = "mhfa_new_feed_tokens"  # a reset's plain token, kept in the session until its page shows it once
-
-
-def _remember_new_feed(feed) -> None:
-    session[_NEW_FEEDS] = {**session.get(_NEW_FEEDS, {}), str(feed.id): feed.token}
-
-
-def _shown_once(feed):
-    """The feed with its plain token if it was just reset (then forgotten), else as stored."""
-    if feed is not None:
-        tokens = session.get(_NEW_FEEDS, {})
-        if str(feed.id) in tokens:
-            feed.token = tokens.pop(str(feed.id))
-            session[_NEW_FEEDS] = tokens
-    return feed
-
-
-def _feed_page(kind: FeedKind, template: str, reset_endpoint: str, **context):
-    feed = _shown_once(feeds.feed_for(current_user, kind))
-    known = feed is not None and feed.token is not None
-    return render_template(template, feed=feed, feed_url=calendar.feed_url(feed) if known else None,
-                           webcal_url=calendar.webcal_url(feed) if known else None,
-                           form=ActionForm(), reset_endpoint=reset_endpoint, **context)
-
-
-def _reset_own_feed(kind: FeedKind, back: str):
-    form = ActionForm()
-    if form.validate_on_submit():
-        had_feed = feeds.feed_for(current_user, kind) is not None
-        _remember_new_feed(flow.attempt(feeds.reset_feed, current_user, kind).value)
-        flash("Your calendar has a new link: the old one no longer works." if had_feed
-              else "Your calendar link is ready.", "success")
-    return redirect(url_for(back))
-
-
-@bp.route("/calendar/teaching")
-@role_required(Role.INSTRUCTOR)
-def instructor_calendar():
-    """The instructor's teaching calendar: a private subscription link."""
-    return _feed_page(FeedKind.INSTRUCTOR, "courses/feed_instructor.html", "courses.reset_instructor_feed",
-                      instructor=instructor_services.instructor_for(current_user))
-
-
-@bp.route("/calendar/teaching/reset", methods=["POST"])
-@role_required(Role.INSTRUCTOR)
-def reset_instructor_feed():
-    """Make (or remake) the teaching calendar link."""
-    return _reset_own_feed(FeedKind.INSTRUCTOR, "courses.instructor_calendar")
-
-
-@bp.route("/calendar/my-courses")
-@role_required(Role.TRAINEE)
-def trainee_calendar():
-    """The trainee's booked courses as a private subscription link."""
-    return _feed_page(FeedKind.TRAINEE, "courses/feed_trainee.html", "courses.reset_trainee_feed")
-
-
-@bp.route("/calendar/my-courses/reset", methods=["POST"])
-@role_required(Role.TRAINEE)
-def reset_trainee_feed():
-    """Make (or remake) the booked-courses calendar link."""
-    return _reset_own_feed(FeedKind.TRAINEE, "courses.trainee_calendar")
-
-
-@bp.route("/manage/calendars", methods=["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def area_calendars():
-    """Coordinators' calendar feeds, one per council area: make or reset one."""
-    areas = all_areas()
-    form = AreaFeedForm(areas=areas)
-    if form.validate_on_submit():
-        area = flow.get_or_404(CouncilArea, int(form.council_area.data))
-        outcome = flow.attempt(feeds.reset_feed, current_user, FeedKind.AREA, area, form=form)
-        if outcome.ok:
-            _remember_new_feed(outcome.value)
-            flash(f"The calendar link for {area.name} is ready; any earlier link for it no longer works.", "success")
-            return redirect(url_for("courses.area_calendars"))
-    by_area = {area.id: area for area in areas}
-    shown = {area_id: _shown_once(feed) for area_id, feed in feeds.area_feeds(current_user).items()}
-    links = [(by_area[area_id], calendar.feed_url(feed) if feed.token else None,
-              calendar.webcal_url(feed) if feed.token else None) for area_id, feed in shown.items()]
-    return render_template("courses/feed_areas.html", form=form,
-                           links=sorted(links, key=lambda x: x[0].name)), flow.status(form)
-
-
 # --- coordinators: courses --------------------------------------------------------------------
 
 @bp.route("/manage/courses")
@@ -231,10 +103,10 @@ def manage_courses():
 
 
 def _course_form(course: Course | None = None) -> CourseForm:
-    choices = forms.course_form_choices(course)
+    choices = scheduling.course_form_choices(course)
     if course is None:
         return CourseForm(**choices)
-    return CourseForm(data=CourseForm.data_of(course), course=course, **choices)
+    return CourseForm(data=CourseForm.data_of(course), **choices)
 
 
 @bp.route("/manage/courses/new", methods=["GET", "POST"])
@@ -243,10 +115,11 @@ def new_course():
     """Schedule a course: it starts as a draft."""
     form = _course_form()
     if form.validate_on_submit():
-        outcome = flow.attempt(lambda: scheduling.create_course(form.details(), current_user), form=form)
-        if outcome.ok:
-            flash("Course saved as a draft. Assign an instructor and publish it when it is ready.", "success")
+        outcome = flow.attempt(scheduling.create_course, form.details(), current_user, form=form)
+        if outcome.done("Course saved as a draft. Assign an instructor and publish it when it is ready."):
             return redirect(url_for("courses.manage_course", course_id=outcome.value.id))
+    elif form.partly_read():
+        form.show_rule_problems(rules.course_problems(form.details(substitute=True)))
     return render_template("courses/course_form.html", form=form, course=None), flow.status(form)
 
 
@@ -276,11 +149,12 @@ def edit_course(course_id: int):
         return render_template("courses/closed_for_changes.html", course=course, refusal=refusal), 409
     form = _course_form(course)
     if form.validate_on_submit():
-        sequence = course.sequence
-        if flow.attempt(lambda: scheduling.update_course(course, form.details(), current_user), form=form).ok:
-            flash("Course rescheduled: booked trainees have been emailed the new details." if course.sequence > sequence
-                  else "Course updated.", "success")
+        outcome = flow.attempt(scheduling.change_course, course, form.details(), current_user, form=form)
+        if outcome.done(lambda rescheduled: "Course rescheduled: booked trainees have been emailed the new details."
+                        if rescheduled else "Course updated."):
             return redirect(url_for("courses.manage_course", course_id=course.id))
+    elif form.partly_read():
+        form.show_rule_problems(rules.course_problems(form.details(substitute=True), course))
     return render_template("courses/course_form.html", form=form, course=course), flow.status(form)
 
 
@@ -292,8 +166,8 @@ def publish_course(course_id: int):
     success = ("Course published: it is in the course finder now." if course.employer_id is None else
                f"Course published: {course.employer.name} can order its places now. It is a closed course, "
                "so it is not in the public course finder.")
-    return _act(scheduling.publish_course, course, success=success,
-                back=url_for("courses.manage_course", course_id=course_id))
+    flow.press(ActionForm(), scheduling.publish_course, course, current_user, success=success)
+    return redirect(url_for("courses.manage_course", course_id=course_id))
 
 
 @bp.route("/manage/courses/<int:course_id>/cancel", methods=["GET", "POST"])
@@ -306,9 +180,8 @@ def cancel_course(course_id: int):
     form = CancelCourseForm()
     if form.validate_on_submit():
         outcome = flow.attempt(scheduling.cancel_course, course, form.reason.data, current_user, form=form)
-        if outcome.ok:
-            notified = outcome.value
-            flash(f"Course cancelled. {notified} booked trainee{'s' if notified != 1 else ''} emailed.", "success")
+        if outcome.done(lambda notified: f"Course cancelled. {notified} booked trainee{'s' if notified != 1 else ''}"
+                                         " emailed."):
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return render_template("courses/cancel_course.html", form=form, course=course,
                            places=places.places(course)), flow.status(form)
@@ -323,8 +196,7 @@ def course_funding(course_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(scheduling.record_funding, course, FundingStream(form.funding_stream.data),
                                form.delivery_cost_pence, current_user, form=form)
-        if outcome.ok:
-            flash("Funding stream and delivery cost saved; reach spend updated.", "success")
+        if outcome.done("Funding stream and delivery cost saved; reach spend updated."):
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return render_template("courses/funding_form.html", form=form, course=course), flow.status(form)
 
@@ -336,9 +208,9 @@ def assign_instructor(course_id: int):
     course = flow.get_or_404(Course, course_id)
     form = AssignInstructorForm(instructors=instructor_services.instructors_available_for(course))
     if form.validate_on_submit():
-        instructor = flow.found_or_404(form.chosen)
-        if flow.attempt(instructor_services.assign_instructor, course, instructor, current_user, form=form).ok:
-            flash(f"{instructor.person.full_name} is teaching this course.", "success")
+        instructor = flow.get_or_404(Instructor, form.instructor_id())
+        outcome = flow.attempt(instructor_services.assign_instructor, course, instructor, current_user, form=form)
+        if outcome.done(f"{instructor.person.full_name} is teaching this course."):
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return _manage_course_page(course, form, flow.status(form))
 
@@ -349,9 +221,9 @@ def remove_instructor(course_id: int, instructor_id: int):
     """Take an instructor off the course."""
     course = flow.get_or_404(Course, course_id)
     instructor = flow.get_or_404(Instructor, instructor_id)
-    return _act(instructor_services.remove_instructor, course, instructor,
-                success=f"{instructor.person.full_name} is no longer on this course.",
-                back=url_for("courses.manage_course", course_id=course_id))
+    flow.press(ActionForm(), instructor_services.remove_instructor, course, instructor, current_user,
+               success=f"{instructor.person.full_name} is no longer on this course.")
+    return redirect(url_for("courses.manage_course", course_id=course_id))
 
 
 # --- coordinators: venues ---------------------------------------------------------------------
@@ -363,23 +235,17 @@ def venues():
     return render_template("courses/venues.html", venues=venue_services.list_venues(), action_form=ActionForm())
 
 
-def _save(form, save, success: str, redirect_to: str, template: str, **context):
-    """Validate a form, call ``save`` (a service), commit once; or show the form again with its errors."""
-    if form.validate_on_submit() and flow.attempt(lambda: save(form.details()), form=form).ok:
-        flash(success, "success")
-        return redirect(url_for(redirect_to))
-    return render_template(template, form=form, **context), flow.status(form)
-
-
 @bp.route("/manage/venues/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def new_venue():
     """Add a venue."""
     form = VenueForm(areas=all_areas())
     # The form for a new venue has no "In use" box (an unticked box posts nothing): a new venue is in use.
-    return _save(form, lambda details: venue_services.create_venue(replace(details, active=True), current_user),
-                 "Venue added.",
-                 "courses.venues", "courses/venue_form.html", venue=None)
+    if form.validate_on_submit() and flow.attempt(
+            venue_services.create_venue, replace(form.details(), active=True), current_user,
+            form=form).done("Venue added."):
+        return redirect(url_for("courses.venues"))
+    return render_template("courses/venue_form.html", form=form, venue=None), flow.status(form)
 
 
 @bp.route("/manage/venues/<int:venue_id>/edit", methods=["GET", "POST"])
@@ -387,10 +253,12 @@ def new_venue():
 def edit_venue(venue_id: int):
     """Change a venue, or mark it as no longer in use."""
     venue = flow.get_or_404(Venue, venue_id)
-    form = VenueForm(areas=all_areas(), data=forms.venue_form_data(venue))
-    return _save(form, lambda details: venue_services.update_venue(venue, details, current_user), "Venue updated.",
-                 "courses.venues", "courses/venue_form.html", venue=venue,
-                 ahead=venue_services.venue_courses_ahead(venue))
+    form = VenueForm(areas=all_areas(), data=venue_form_data(venue))
+    if form.validate_on_submit() and flow.attempt(
+            venue_services.update_venue, venue, form.details(), current_user, form=form).done("Venue updated."):
+        return redirect(url_for("courses.venues"))
+    return render_template("courses/venue_form.html", form=form, venue=venue,
+                           ahead=venue_services.venue_courses_ahead(venue)), flow.status(form)
 
 
 @bp.route("/manage/venues/<int:venue_id>/delete", methods=["POST"])
@@ -398,7 +266,8 @@ def edit_venue(venue_id: int):
 def delete_venue(venue_id: int):
     """Delete a venue that no course uses."""
     venue = flow.get_or_404(Venue, venue_id)
-    return _act(venue_services.delete_venue, venue, success="Venue deleted.", back=url_for("courses.venues"))
+    flow.press(ActionForm(), venue_services.delete_venue, venue, current_user, success="Venue deleted.")
+    return redirect(url_for("courses.venues"))
 
 
 # --- coordinators: instructors ----------------------------------------------------------------
@@ -439,8 +308,7 @@ def my_standing():
     if form.validate_on_submit():
         outcome = flow.attempt(instructor_standing.add_development, instructor, form.details(), current_user,
                                form=form)
-        if outcome.ok:
-            flash("Development record added.", "success")
+        if outcome.done("Development record added."):
             return redirect(url_for(".my_standing"))
     return render_template("courses/instructor_standing.html", found=instructor_standing.standing_of(instructor),
                            own=True, form=form, confirm=ActionForm(),
@@ -452,8 +320,9 @@ def my_standing():
 def remove_development(record_id: int):
     """Remove one of your development records."""
     instructor = flow.found_or_404(_own_instructor)
-    return _act(instructor_standing.remove_development, instructor, record_id,
-                success="Development record removed.", back=url_for(".my_standing"))
+    flow.press(ActionForm(), instructor_standing.remove_development, instructor, record_id, current_user,
+               success="Development record removed.")
+    return redirect(url_for(".my_standing"))
 
 
 def _own_instructor() -> Instructor:
@@ -467,11 +336,13 @@ def _own_instructor() -> Instructor:
 @role_required(Role.COORDINATOR)
 def new_instructor():
     """Add a licensed instructor."""
-    form = InstructorForm()
+    form = InstructorForm(course_types=instructor_services.active_course_types())
     # The form for a new instructor has no "active" box (an unticked box posts nothing): a new one is active.
-    return _save(form, lambda details: instructor_services.create_instructor(replace(details, active=True),
-                                                                             current_user),
-                 "Instructor added.", "courses.instructors", "courses/instructor_form.html", instructor=None)
+    if form.validate_on_submit() and flow.attempt(
+            instructor_services.create_instructor, replace(form.details(), active=True), current_user,
+            form=form).done("Instructor added."):
+        return redirect(url_for("courses.instructors"))
+    return render_template("courses/instructor_form.html", form=form, instructor=None), flow.status(form)
 
 
 @bp.route("/manage/instructors/<int:instructor_id>/edit", methods=["GET", "POST"])
@@ -480,11 +351,14 @@ def edit_instructor(instructor_id: int):
     """Change an instructor's details or licence."""
     instructor = flow.get_or_404(Instructor, instructor_id)
     person = instructor.person
-    form = InstructorForm(obj=instructor, data={"first_name": person.first_name, "last_name": person.last_name,
-                                                "email": person.email,
-                                                "licensed_types": [kind.id for kind in instructor.course_types]})
-    return _save(form, lambda details: instructor_services.update_instructor(instructor, details, current_user),
-                 "Instructor updated.", "courses.instructors", "courses/instructor_form.html", instructor=instructor)
+    form = InstructorForm(course_types=instructor_services.active_course_types(), obj=instructor,
+                          data={"first_name": person.first_name, "last_name": person.last_name, "email": person.email,
+                                "licensed_types": [kind.id for kind in instructor.course_types]})
+    if form.validate_on_submit() and flow.attempt(
+            instructor_services.update_instructor, instructor, form.details(), current_user,
+            form=form).done("Instructor updated."):
+        return redirect(url_for("courses.instructors"))
+    return render_template("courses/instructor_form.html", form=form, instructor=instructor), flow.status(form)
 
 
 @bp.route("/manage/instructors/<int:instructor_id>/delete", methods=["POST"])
@@ -492,5 +366,6 @@ def edit_instructor(instructor_id: int):
 def delete_instructor(instructor_id: int):
     """Delete an instructor who is on no course."""
     instructor = flow.get_or_404(Instructor, instructor_id)
-    return _act(instructor_services.delete_instructor, instructor, success="Instructor deleted.",
-                back=url_for("courses.instructors"))
+    flow.press(ActionForm(), instructor_services.delete_instructor, instructor, current_user,
+               success="Instructor deleted.")
+    return redirect(url_for("courses.instructors"))

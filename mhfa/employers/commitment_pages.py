@@ -1,19 +1,25 @@
 """The Workplace Wellbeing Commitment's pages: the contact's award page, the programme team's award form on
-an organisation's page, the public list of committed employers and the board's employer summary."""
+an organisation's page, the public list of committed employers and the board's employer summary. Their
+own blueprint, ``commitments``."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from mhfa import flow
 from mhfa.auth.access import public, role_required
 from mhfa.auth.models import Role
-from mhfa.employers import commitments, reports, summary
+from mhfa.employers import commitments, coverage, organisations, reports, summary
 from mhfa.employers.forms import CommitmentForm, ConfirmForm, ListingForm
 from mhfa.employers.models import Employer
-from mhfa.employers.views import _organisation, bp
+
+bp = Blueprint("commitments", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _organisation():
+    return flow.found_or_404(organisations.require_organisation, current_user)
 
 
 def _listing_form(employer) -> ListingForm:
@@ -34,7 +40,7 @@ def _contact_page(employer, form=None, listing_form=None):
         form.fill(employer.commitment)
     return render_template("employers/commitment.html", employer=employer, form=form,
                            listing_form=listing_form or _listing_form(employer),
-                           standing=commitments.standing(employer), coverage=reports.coverage(employer),
+                           standing=commitments.standing(employer), coverage=coverage.coverage(employer),
                            trained=reports.staff_counts(employer)["completed"],
                            award_years=commitments.AWARD_YEARS), status
 
@@ -49,8 +55,7 @@ def commitment():
     if form.validate_on_submit():
         outcome = flow.attempt(commitments.record_commitment, employer, form.details(), current_user,
                                verify=False, form=form)
-        if outcome.ok:
-            flash("Award recorded. The programme team will check it.", "success")
+        if outcome.done("Award recorded. The programme team will check it."):
             return redirect(url_for(".commitment"))
     if form.is_submitted():
         return _contact_page(employer, form=form)
@@ -65,9 +70,8 @@ def commitment_listing():
     form = ListingForm()
     if form.validate_on_submit():
         outcome = flow.attempt(commitments.set_listing, employer, form.chosen(), current_user, form=form)
-        if outcome.ok:
-            flash("You are on the public list of committed employers." if form.chosen()
-                  else "You are no longer on the public list.", "success")
+        if outcome.done("You are on the public list of committed employers." if form.chosen()
+                        else "You are no longer on the public list."):
             return redirect(url_for(".commitment"))
     return _contact_page(employer, listing_form=form)
 
@@ -82,7 +86,7 @@ def _manage_page(employer, form=None, listing_form=None):
         form.fill(employer.commitment)
     return render_template("employers/manage_commitment.html", employer=employer, form=form,
                            listing_form=listing_form or _listing_form(employer), confirm=ConfirmForm(),
-                           standing=commitments.standing(employer), coverage=reports.coverage(employer),
+                           standing=commitments.standing(employer), coverage=coverage.coverage(employer),
                            trained=reports.staff_counts(employer)["completed"]), status
 
 
@@ -95,8 +99,7 @@ def manage_commitment(employer_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(commitments.record_commitment, employer, form.details(), current_user,
                                verify=True, form=form)
-        if outcome.ok:
-            flash(f"{employer.name}'s award is recorded and verified.", "success")
+        if outcome.done(f"{employer.name}'s award is recorded and verified."):
             return redirect(url_for(".manage_commitment", employer_id=employer.id))
     if form.is_submitted():
         return _manage_page(employer, form=form)
@@ -108,10 +111,8 @@ def manage_commitment(employer_id: int):
 def verify_commitment(employer_id: int):
     """Mark the award a contact recorded as checked."""
     employer = flow.get_or_404(Employer, employer_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(commitments.verify_commitment, employer, current_user, form=form)
-        outcome.flash(lambda found: f"{employer.name}'s {found.level.label} award is verified.")
+    flow.press(ConfirmForm(), commitments.verify_commitment, employer, current_user,
+               success=lambda found: f"{employer.name}'s {found.level.label} award is verified.")
     return redirect(url_for(".manage_commitment", employer_id=employer.id))
 
 
@@ -123,8 +124,7 @@ def manage_commitment_listing(employer_id: int):
     form = ListingForm()
     if form.validate_on_submit():
         outcome = flow.attempt(commitments.set_listing, employer, form.chosen(), current_user, form=form)
-        if outcome.ok:
-            flash(f"{employer.name} is {'on' if form.chosen() else 'off'} the public list.", "success")
+        if outcome.done(f"{employer.name} is {'on' if form.chosen() else 'off'} the public list."):
             return redirect(url_for(".manage_commitment", employer_id=employer.id))
     return _manage_page(employer, listing_form=form)
 
@@ -144,7 +144,7 @@ def committed_employers():
 @role_required(Role.BOARD, Role.COORDINATOR)
 def employer_summary():
     """Employers by award level and by sector: staff trained, current first aiders, the share meeting the 5% ask."""
-    return render_template("employers/summary.html", found=summary.summary(), ask=reports.COVERAGE_ASK)
+    return render_template("employers/summary.html", found=summary.summary(), ask=coverage.COVERAGE_ASK)
 
 
 @bp.route("/reach/employers.<fmt>")

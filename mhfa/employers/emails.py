@@ -18,14 +18,14 @@ def _programme_team() -> str:
 
 def registration_received(employer: Employer) -> None:
     send("employer_registration", to=_programme_team(), subject=f"New employer registration: {employer.name}",
-         employer=employer, url=absolute_url("employers.manage_organisation", employer_id=employer.id))
+         employer=employer, url=absolute_url("employers_manage.manage_organisation", employer_id=employer.id))
 
 
 def order_received(order: Order) -> None:
     places = "1 place" if order.places == 1 else f"{order.places} places"
     send("employer_order", to=_programme_team(),
          subject=f"New employer order: {order.employer.name}, {places}", order=order,
-         url=absolute_url("employers.manage_order", order_id=order.id))
+         url=absolute_url("employers_manage.manage_order", order_id=order.id))
 
 
 def organisation_approved(contact: EmployerContact) -> None:
@@ -72,8 +72,8 @@ def place_offered(voucher: PlaceVoucher) -> None:
     person = voucher.assigned_person
     send("employer_place_offer", to=person.email if person else None,
          subject=f"{voucher.order.employer.name} offers you a place: {voucher.order.course_type.name}",
-         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code),
-         offers_url=absolute_url("employers.place_offers"))
+         voucher=voucher, person=person, url=absolute_url("places.claim_place", code=voucher.code),
+         offers_url=absolute_url("places.place_offers"))
 
 
 def offer_answered(voucher: PlaceVoucher) -> None:
@@ -90,7 +90,7 @@ def place_for_staff(voucher: PlaceVoucher) -> None:
     person = voucher.assigned_person
     send("employer_place", to=person.email if person else None,
          subject=f"{voucher.order.employer.name} has a place for you: {voucher.order.course_type.name}",
-         voucher=voucher, person=person, url=absolute_url("employers.claim_place", code=voucher.code))
+         voucher=voucher, person=person, url=absolute_url("places.claim_place", code=voucher.code))
 
 
 def commitment_expiring(commitment, contacts: list[EmployerContact]) -> None:
@@ -98,4 +98,4 @@ def commitment_expiring(commitment, contacts: list[EmployerContact]) -> None:
         send("employer_commitment_expiring", to=contact.email,
              subject=f"{commitment.employer.name}'s {commitment.level.label} wellbeing award expires on "
                      f"{commitment.expires_on:%-d %B %Y}",
-             commitment=commitment, url=absolute_url("employers.commitment"))
+             commitment=commitment, url=absolute_url("commitments.commitment"))

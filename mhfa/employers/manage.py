@@ -1,15 +1,19 @@
 """The programme team's pages: organisations and their contacts, orders and invoices, closed-course
-requests, and booking a named person onto a course (a phone booking)."""
+requests, and booking a named person onto a course (a phone booking).
+
+Their own blueprint, ``employers_manage`` (the organisations' own pages are ``employers``, in
+``mhfa.employers.views``); the URLs are under ``/manage/``."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
 from mhfa.auth.access import role_required
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
-from mhfa.courses.forms import CourseForm, course_form_choices
+from mhfa.courses import rules, scheduling
+from mhfa.courses.forms import CourseForm
 from mhfa.courses.models import Course
 from mhfa.employers import orders, organisations, requests
 from mhfa.employers.forms import (
@@ -31,9 +35,10 @@ from mhfa.employers.models import (
     Order,
     OrderStatus,
 )
-from mhfa.employers.views import _areas, bp
 from mhfa.money import pounds
 from mhfa.pagination import page_url
+
+bp = Blueprint("employers_manage", __name__)
 
 # --- organisations ------------------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ def _organisation_page(employer, form=None, contact_form=None, reason_form=None)
     forms = [f for f in (form, contact_form, reason_form) if f is not None]
     status = max((flow.status(f) for f in forms), default=200)
     if form is None:
-        form = OrganisationForm(areas=_areas())
+        form = OrganisationForm(areas=organisations.council_areas())
         form.fill(employer)
     return render_template(
         "employers/manage_organisation.html", employer=employer, form=form, contact_form=contact_form or EmailForm(),
@@ -64,11 +69,10 @@ def _organisation_page(employer, form=None, contact_form=None, reason_form=None)
 def manage_organisation(employer_id: int):
     """An organisation: its details (and whether it needs a PO), contacts, approval and orders."""
     employer = flow.get_or_404(Employer, employer_id)
-    form = OrganisationForm(areas=_areas())
+    form = OrganisationForm(areas=organisations.council_areas())
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.update_organisation, employer, form.details(), by=current_user, form=form)
-        if outcome.ok:
-            flash("Organisation saved.", "success")
+        if outcome.done("Organisation saved."):
             return redirect(url_for(".manage_organisation", employer_id=employer.id))
         return _organisation_page(employer, form=form)
     if form.errors:
@@ -81,10 +85,8 @@ def manage_organisation(employer_id: int):
 def approve_organisation(employer_id: int):
     """Approve a registration: its contacts can then order places."""
     employer = flow.get_or_404(Employer, employer_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(organisations.approve_organisation, employer, by=current_user, form=form)
-        outcome.flash(lambda approved: f"{approved.name} is approved; its contacts have been emailed.")
+    flow.press(ConfirmForm(), organisations.approve_organisation, employer, by=current_user,
+               success=lambda approved: f"{approved.name} is approved; its contacts have been emailed.")
     return redirect(url_for(".manage_organisation", employer_id=employer.id))
 
 
@@ -97,8 +99,7 @@ def reject_organisation(employer_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.reject_organisation, employer, by=current_user,
                                reason=form.reason.data, form=form)
-        if outcome.ok:
-            flash(f"{employer.name} is not approved; its contact has been told why.", "success")
+        if outcome.done(f"{employer.name} is not approved; its contact has been told why."):
             return redirect(url_for(".manage_organisation", employer_id=employer.id))
     return _organisation_page(employer, reason_form=form)
 
@@ -111,9 +112,8 @@ def add_contact(employer_id: int):
     form = EmailForm()
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.add_contact, employer, form.email.data, by=current_user, form=form)
-        if outcome.ok:
-            flash(f"{outcome.value.email} added." if outcome.value.is_confirmed
-                  else f"We have emailed an invitation to {outcome.value.email}.", "success")
+        if outcome.done(lambda contact: f"{contact.email} added." if contact.is_confirmed
+                        else f"We have emailed an invitation to {contact.email}."):
             return redirect(url_for(".manage_organisation", employer_id=employer.id))
     return _organisation_page(employer, contact_form=form)
 
@@ -126,8 +126,7 @@ def remove_contact(contact_id: int):
     employer_id = contact.employer_id
     form = ConfirmForm()
     if form.validate_on_submit():
-        flow.attempt(organisations.remove_contact, contact, by=current_user)
-        flash("Contact removed.", "success")
+        flow.attempt(organisations.remove_contact, contact, by=current_user).done("Contact removed.")
     return redirect(url_for(".manage_organisation", employer_id=employer_id))
 
 
@@ -137,10 +136,8 @@ def resend_contact_invitation(contact_id: int):
     """Send an invitation not yet accepted again: a new link with a new expiry date."""
     contact = flow.get_or_404(EmployerContact, contact_id)
     employer_id = contact.employer_id
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
-        outcome.flash(lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
+    flow.press(ConfirmForm(), organisations.renew_invitation, contact, by=current_user,
+               success=lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
     return redirect(url_for(".manage_organisation", employer_id=employer_id))
 
 
@@ -154,7 +151,7 @@ def manage_orders():
     text = form.q.data if form.validate() else ""
     found = orders.search_orders(form.chosen_status(), text or "", request.args.get("page", 1, type=int))
     return render_template("employers/manage_orders.html", form=form, page=found, money=pounds,
-                           describe=orders.order_description, page_url=page_url("employers.manage_orders"))
+                           describe=orders.order_description, page_url=page_url("employers_manage.manage_orders"))
 
 
 def _order_page(order, paid_form=None, reason_form=None):
@@ -178,10 +175,8 @@ def manage_order(order_id: int):
 def invoice_order(order_id: int):
     """Issue the order's VAT invoice; its places can then be used."""
     order = flow.get_or_404(Order, order_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(orders.issue_invoice, order, by=current_user, form=form)
-        outcome.flash(lambda invoice: f"Invoice {invoice.number} issued and emailed.")
+    flow.press(ConfirmForm(), orders.issue_invoice, order, by=current_user,
+               success=lambda invoice: f"Invoice {invoice.number} issued and emailed.")
     return redirect(url_for(".manage_order", order_id=order.id))
 
 
@@ -193,8 +188,7 @@ def mark_order_paid(order_id: int):
     form = PaidForm()
     if form.validate_on_submit():
         outcome = flow.attempt(orders.mark_paid, order, by=current_user, paid_on=form.paid_on.data, form=form)
-        if outcome.ok:
-            flash("Order marked paid.", "success")
+        if outcome.done("Order marked paid."):
             return redirect(url_for(".manage_order", order_id=order.id))
     return _order_page(order, paid_form=form)
 
@@ -207,10 +201,9 @@ def cancel_order(order_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         outcome = flow.attempt(orders.cancel_order, order, by=current_user, reason=form.reason.data, form=form)
-        if outcome.ok:
-            credit = order.credit_notes[-1] if order.credit_notes else None
-            flash(f"Order cancelled: {len(outcome.value)} unused places released."
-                  + (f" Credit note {credit.number} issued and emailed." if credit else ""), "success")
+        if outcome.done(lambda released: f"Order cancelled: {len(released)} unused places released."
+                        + (f" Credit note {order.credit_notes[-1].number} issued and emailed."
+                           if order.credit_notes else "")):
             return redirect(url_for(".manage_order", order_id=order.id))
     return _order_page(order, reason_form=form)
 
@@ -235,8 +228,7 @@ def manage_request(request_id: int):
         outcome = flow.attempt(requests.schedule_request, closed_request,
                                form_id(form.course.data),
                                by=current_user, form=form)
-        if outcome.ok:
-            flash("Request scheduled; the contact has been emailed.", "success")
+        if outcome.done("Request scheduled; the contact has been emailed."):
             return redirect(url_for(".manage_requests"))
     return render_template("employers/manage_request.html", closed_request=closed_request, form=form,
                            courses=courses, confirm=ConfirmForm()), flow.status(form)
@@ -249,16 +241,18 @@ def schedule_request_course(request_id: int):
     request; saving it creates the course for the organisation and marks the request scheduled."""
     closed_request = flow.get_or_404(ClosedCourseRequest, request_id)
     if closed_request.status is not ClosedCourseRequestStatus.OPEN:
-        flash("This request has already been answered.", "error")
+        flow.say("This request has already been answered.", "error")
         return redirect(url_for(".manage_request", request_id=closed_request.id))
-    form = CourseForm(data=requests.course_form_data(closed_request), **course_form_choices())
+    form = CourseForm(data=CourseForm.data_of_proposal(requests.course_proposal(closed_request)),
+                      **scheduling.course_form_choices())
     if form.validate_on_submit():
-        outcome = flow.attempt(lambda: requests.schedule_new_course(closed_request, form.details(), by=current_user),
+        outcome = flow.attempt(requests.schedule_new_course, closed_request, form.details(), by=current_user,
                                form=form)
-        if outcome.ok:
-            flash(f"Closed course saved as a draft for {closed_request.employer.name} and the request marked "
-                  "scheduled; the contact has been emailed. Assign an instructor and publish it.", "success")
+        if outcome.done(f"Closed course saved as a draft for {closed_request.employer.name} and the request marked "
+                        "scheduled; the contact has been emailed. Assign an instructor and publish it."):
             return redirect(url_for("courses.manage_course", course_id=outcome.value.id))
+    elif form.partly_read():
+        form.show_rule_problems(rules.course_problems(form.details(substitute=True)))
     return render_template("employers/schedule_request.html", form=form, course=None,
                            closed_request=closed_request), flow.status(form)
 
@@ -268,10 +262,7 @@ def schedule_request_course(request_id: int):
 def decline_request(request_id: int):
     """Decline a closed-course request."""
     closed_request = flow.get_or_404(ClosedCourseRequest, request_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(requests.decline_request, closed_request, by=current_user, form=form)
-        outcome.flash(lambda _declined: "Request declined.")
+    flow.press(ConfirmForm(), requests.decline_request, closed_request, by=current_user, success="Request declined.")
     return redirect(url_for(".manage_requests"))
 
 
@@ -285,10 +276,9 @@ def book_on_behalf(course_id: int):
     form = PhoneBookingForm()
     if form.validate_on_submit():
         outcome = flow.attempt(requests.book_on_behalf, course, form.details(), by=current_user, form=form)
-        if outcome.ok:
-            booking = outcome.value
-            flash(f"{booking.person.full_name} is booked." if booking.status is BookingStatus.CONFIRMED
-                  else f"The course is full: {booking.person.full_name} is on the waiting list.", "success")
+        if outcome.done(lambda booking: f"{booking.person.full_name} is booked."
+                        if booking.status is BookingStatus.CONFIRMED
+                        else f"The course is full: {booking.person.full_name} is on the waiting list."):
             return redirect(url_for("courses.manage_course", course_id=course.id))
     return render_template("employers/book_on_behalf.html", course=course, form=form,
                            label=orders.course_label(course)), flow.status(form)

@@ -30,6 +30,11 @@ from mhfa.extensions import db
 from mhfa.names import normalise_email
 from mhfa.timeutil import format_london, utcnow
 
+
+def council_areas() -> list[CouncilArea]:
+    """The council areas an organisation can be in, by name (the organisation form's choices)."""
+    return list(db.session.scalars(sa.select(CouncilArea).order_by(CouncilArea.name)))
+
 #: Bands by staff headcount (ONS): the band a headcount falls in.
 _BAND_LIMITS = ((SizeBand.MICRO, 0, 9), (SizeBand.SMALL, 10, 49), (SizeBand.MEDIUM, 50, 249),
                 (SizeBand.LARGE, 250, None))

@@ -8,16 +8,12 @@ for one organisation, so one organisation's page or export never holds another's
 """
 from __future__ import annotations
 
-import csv
-import io
-import math
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from mhfa import names
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
@@ -34,11 +30,9 @@ from mhfa.employers.models import (
 from mhfa.extensions import db
 from mhfa.pagination import Page, paginate
 from mhfa.people.models import Person
-from mhfa.timeutil import LONDON, london_today, to_london, utcnow
+from mhfa.timeutil import london_today, to_london, utcnow
 
-#: The large employers' ask in the action plan: train up to 5% of staff in MHFA.
-COVERAGE_ASK = 0.05
-EXPIRY_WINDOW_DAYS = 183  # six months
+EXPIRY_WINDOW_DAYS = 183  # six months: a certificate running out within it is "expiring"
 
 
 def staff_ids(employer: Employer) -> sa.Select:
@@ -68,7 +62,7 @@ def training_ids(employer: Employer) -> sa.Select:
     return sa.union(with_voucher, on_closed_course)
 
 
-def _arranged_certificate(employer: Employer):
+def arranged_certificate(employer: Employer):
     """A certificate earned on a course the organisation arranged (see :func:`training_ids`)."""
     return Certificate.completion_id.in_(
         sa.select(Completion.id).where(Completion.booking_id.in_(training_ids(employer))))
@@ -213,7 +207,7 @@ def _searched(employer: Employer, words: str):
     return sa.and_(*conditions)
 
 
-def _staff_query(employer: Employer, *, q: str = "", show: str = "", sort: str = "name",
+def staff_query(employer: Employer, *, q: str = "", show: str = "", sort: str = "name",
                  today: date | None = None) -> sa.Select:
     ids = staff_ids(employer).subquery()
     query = sa.select(Person).where(Person.id.in_(sa.select(ids.c.person_id)))
@@ -233,14 +227,14 @@ def _staff_query(employer: Employer, *, q: str = "", show: str = "", sort: str =
 
 def staff(employer: Employer) -> list[StaffRow]:
     """Every member of staff (for the exports)."""
-    return _staff_rows(employer, list(db.session.scalars(_staff_query(employer))))
+    return _staff_rows(employer, list(db.session.scalars(staff_query(employer))))
 
 
 def staff_page(employer: Employer, page: int, per_page: int = 25, *, q: str = "", show: str = "",
                sort: str = "name") -> Page:
     """One page of the staff list, searched (name or email), filtered (:data:`FILTERS`) and sorted
     (:data:`SORTS`); its items are StaffRows."""
-    found = paginate(_staff_query(employer, q=q, show=show, sort=sort), page, per_page)
+    found = paginate(staff_query(employer, q=q, show=show, sort=sort), page, per_page)
     found.items = _staff_rows(employer, found.items)
     return found
 
@@ -299,11 +293,11 @@ def _staff_rows(employer: Employer, people: list[Person], today: date | None = N
         .group_by(Completion.person_id)).all())
     current, lapsed = {}, {}
     for cert in db.session.scalars(sa.select(Certificate).where(
-            Certificate.person_id.in_(person_ids), Certificate.revoked_at.is_(None), _arranged_certificate(employer))
+            Certificate.person_id.in_(person_ids), Certificate.revoked_at.is_(None), arranged_certificate(employer))
             .order_by(Certificate.issued_on, Certificate.id)):
         if cert.expires_on is None or cert.expires_on >= today:
             held = current.get(cert.person_id)
-            if held is None or _runs_to(cert) >= _runs_to(held):
+            if held is None or runs_to(cert) >= runs_to(held):
                 current[cert.person_id] = cert  # the one that runs longest
         else:
             lapsed[cert.person_id] = cert  # the latest issued
@@ -337,7 +331,7 @@ def _staff_rows(employer: Employer, people: list[Person], today: date | None = N
     return rows
 
 
-def _runs_to(certificate: Certificate) -> date:
+def runs_to(certificate: Certificate) -> date:
     return certificate.expires_on or date.max
 
 
@@ -390,148 +384,3 @@ def _place_state(voucher: PlaceVoucher | None, booking: Booking | None) -> str:
     if booking is not None and booking.voucher_id == voucher.id:
         return "Place held on a waiting list"
     return "Place not used yet"
-
-
-@dataclass
-class Coverage:
-    headcount: int | None
-    certified: int
-    share: float | None
-    ask: float
-    needed_for_ask: int | None
-    expiring: list[Certificate]
-    #: The names the organisation knows the holders of expiring certificates by (person id to name).
-    names: dict[int, str] = field(default_factory=dict)
-
-    def name_of(self, certificate: Certificate) -> str:
-        return self.names.get(certificate.person_id) or certificate.person.full_name
-
-
-def coverage(employer: Employer, today: date | None = None) -> Coverage:
-    """Staff with a current certificate as a share of headcount, against the 5% ask; expiring in six months."""
-    today = today or london_today()
-    ids = staff_ids(employer).subquery()
-    current = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), Certificate.revoked_at.is_(None),
-                      _arranged_certificate(employer),
-                      sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
-    certified = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id))).where(current)) or 0
-    # People, not certificates: someone whose refresher renewed their certificate is not expiring.
-    people = list(db.session.scalars(_staff_query(employer, show="expiring", sort="expiry", today=today)))
-    longest = {}
-    for cert in db.session.scalars(sa.select(Certificate).where(
-            current, Certificate.person_id.in_([p.id for p in people] or [0])).order_by(Certificate.id)):
-        if cert.person_id not in longest or _runs_to(cert) >= _runs_to(longest[cert.person_id]):
-            longest[cert.person_id] = cert
-    expiring = [longest[p.id] for p in people if p.id in longest]
-    headcount = employer.headcount
-    share = certified / headcount if headcount else None
-    needed = max(0, math.ceil(headcount * COVERAGE_ASK) - certified) if headcount else None
-    return Coverage(headcount, certified, share, COVERAGE_ASK, needed, expiring,
-                    known_names(employer, [c.person_id for c in expiring]))
-
-
-@dataclass
-class FirstAiders:
-    """The organisation's current first aiders: staff holding a current certificate from training it
-    arranged (the coverage's count), per 1,000 staff and as "1 in N" when the headcount is recorded, and
-    the same count at the end of each recent month (this month: today)."""
-
-    current: int
-    headcount: int | None
-    trend: list[tuple[date, int]]  # (the month's last day, or today; current first aiders then)
-
-    @property
-    def per_1000(self) -> float | None:
-        return round(1000 * self.current / self.headcount, 1) if self.headcount else None
-
-    @property
-    def one_in(self) -> int | None:
-        return round(self.headcount / self.current) if self.headcount and self.current else None
-
-
-def _month_ends(today: date, months: int) -> list[date]:
-    ends, first = [today], today.replace(day=1)
-    for _ in range(months - 1):
-        ends.append(first - timedelta(days=1))
-        first = ends[-1].replace(day=1)
-    return list(reversed(ends))
-
-
-def first_aiders(employer: Employer, today: date | None = None, months: int = 12) -> FirstAiders:
-    """Current first aiders today and at the end of each of the last ``months`` months (one query).
-
-    On a past day a certificate counts when it was issued by then, had not expired and had not been
-    revoked by the end of that day (London time), as the programme's first-aider trend counts them."""
-    today = today or london_today()
-    ends = _month_ends(today, months)
-    days = sa.union_all(*[sa.select(sa.literal(end, sa.Date).label("day"),
-                                    sa.literal(_day_after(end), sa.DateTime).label("cutoff")) for end in ends]
-                        ).subquery("days")
-    ids = staff_ids(employer).subquery()
-    held = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), _arranged_certificate(employer),
-                   Certificate.issued_on <= days.c.day,
-                   sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= days.c.day),
-                   sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= days.c.cutoff))
-    counts = dict(db.session.execute(sa.select(days.c.day, sa.func.count(sa.distinct(Certificate.person_id)))
-                                     .select_from(days).join(Certificate, held).group_by(days.c.day)).all())
-    counts = {(d if isinstance(d, date) else date.fromisoformat(str(d))): n for d, n in counts.items()}
-    trend = [(end, int(counts.get(end, 0))) for end in ends]
-    return FirstAiders(trend[-1][1], employer.headcount, trend)
-
-
-def _day_after(day: date):
-    """The first moment after the London day ``day``, as stored (naive UTC)."""
-    moment = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def staff_certified(employer: Employer) -> int:
-    return coverage(employer).certified
-
-
-# --- exports ------------------------------------------------------------------------------------------
-
-HEADER = ["First name", "Last name", "Email", "Place", "Next course", "Booking", "Last course", "Completed on",
-          "Certificate", "Certificate number", "Certificate issued on", "Certificate expires on", "Certificate status"]
-
-
-def neutralise(value) -> str:
-    """A cell a spreadsheet will show as text: one starting like a formula gets a leading apostrophe."""
-    return names.spreadsheet_text("" if value is None else str(value))
-
-
-def _rows(rows: list[StaffRow]) -> list[list[str]]:
-    return [[neutralise(v) for v in (
-        r.first_name, r.last_name, r.email, r.place, r.course, r.booking, r.attendance,
-        r.completed_on.isoformat() if r.completed_on else "", r.certificate_title, r.certificate_number,
-        r.certificate_issued_on.isoformat() if r.certificate_issued_on else "",
-        r.certificate_expires_on.isoformat() if r.certificate_expires_on else "",
-        ("Expired" if r.certificate_expired else "Current") if r.certificate_number else "")] for r in rows]
-
-
-def staff_csv(employer: Employer) -> str:
-    """The staff table as CSV, UTF-8 with a byte-order mark (without one, Excel shows "Zoë" as "ZoÃ«")."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows(_rows(staff(employer)))
-    return out.getvalue()
-
-
-def staff_xlsx(employer: Employer) -> bytes:
-    """The same table as an Excel workbook; no cell is ever a formula or a link."""
-    import xlsxwriter
-
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                     "strings_to_numbers": False})
-    sheet = book.add_worksheet("Staff")
-    bold = book.add_format({"bold": True})
-    sheet.write_row(0, 0, HEADER, bold)
-    for i, row in enumerate(_rows(staff(employer)), start=1):
-        for j, value in enumerate(row):
-            sheet.write_string(i, j, value)
-    sheet.set_column(0, len(HEADER) - 1, 18)
-    book.close()
-    return out.getvalue()

@@ -15,18 +15,17 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from mhfa import money
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource
 from mhfa.bookings.vouchers import typed_voucher
-from mhfa.courses import scheduling
+from mhfa.courses import rules, scheduling
 from mhfa.courses.models import Course, CourseStatus, CourseType, DeliveryMode, Venue
 from mhfa.employers import lookup
 from mhfa.employers.models import ClosedCourseRequest, ClosedCourseRequestStatus, Employer
 from mhfa.employers.orders import place_price
-from mhfa.employers.vouchers import check_member
+from mhfa.employers.staff import check_member
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
 from mhfa.locks import lock_request
@@ -243,28 +242,38 @@ def wants_online(location: str) -> bool:
         f" {no} online " in words for no in ("not", "no"))
 
 
-def course_form_data(request: ClosedCourseRequest) -> dict:
-    """The course form's starting values for a request: its type and organisation, the first date it
-    prefers, the venue (or online) its location names, its learners and the type's place price."""
+@dataclass(frozen=True)
+class CourseProposal:
+    """The closed course a request suggests, to start the course form from."""
+
+    course_type: CourseType
+    employer: Employer
+    delivery_mode: DeliveryMode
+    venue: Venue | None
+    council_area_id: int | None
+    capacity: int
+    price_pence: int
+    notes: str
+    session_days: list[date]  # a day for each session, in order, as many as the request names (up to the type's)
+
+
+def course_proposal(request: ClosedCourseRequest) -> CourseProposal:
+    """What a request suggests: its type and organisation, the venue (or online) its location names, its
+    learners, the type's place price, and the days it prefers, one per session ("2 and 3 March" is a
+    two-day course's both days)."""
     kind = request.course_type
-    online = wants_online(request.location)
-    venue = None if online else venue_named(request.location)
-    data = {
-        "course_type": str(kind.id),
-        "employer": str(request.employer_id),
-        "delivery_mode": DeliveryMode.ONLINE.value if online else DeliveryMode.IN_PERSON.value,
-        "venue": str(venue.id) if venue else "",
-        "council_area": str(request.employer.council_area_id or "") if online else "",
-        "capacity": min(request.learners or kind.max_learners, kind.max_learners),
-        "price": money.amount(place_price(kind)),
-        "notes": f"Closed course for {request.employer.name} (request {request.id}): "
-                 f"preferred dates {request.preferred_dates}; location {request.location}."[:2000],
-    }
-    # Each date the request names fills the next session: "2 and 3 March" is a two-day course's both days.
-    sessions = scheduling.sessions_needed(kind, DeliveryMode.ONLINE if online else DeliveryMode.IN_PERSON)
-    for number, day in enumerate(preferred_days(request.preferred_dates)[:sessions], start=1):
-        data[f"session_{number}_date"] = day
-    return data
+    mode = DeliveryMode.ONLINE if wants_online(request.location) else DeliveryMode.IN_PERSON
+    online = mode is DeliveryMode.ONLINE
+    return CourseProposal(
+        course_type=kind, employer=request.employer, delivery_mode=mode,
+        venue=None if online else venue_named(request.location),
+        council_area_id=request.employer.council_area_id if online else None,
+        capacity=min(request.learners or kind.max_learners, kind.max_learners),
+        price_pence=place_price(kind),
+        notes=f"Closed course for {request.employer.name} (request {request.id}): "
+              f"preferred dates {request.preferred_dates}; location {request.location}."[:2000],
+        session_days=preferred_days(request.preferred_dates)[:rules.sessions_needed(kind, mode)],
+    )
 
 
 def decline_request(request: ClosedCourseRequest, *, by: User) -> ClosedCourseRequest:

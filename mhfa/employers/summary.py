@@ -24,6 +24,7 @@ from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course
 from mhfa.employers.commitments import counting
+from mhfa.employers.coverage import COVERAGE_ASK
 from mhfa.employers.models import (
     CommitmentLevel,
     Employer,
@@ -33,7 +34,6 @@ from mhfa.employers.models import (
     Sector,
     WellbeingCommitment,
 )
-from mhfa.employers.reports import COVERAGE_ASK
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 

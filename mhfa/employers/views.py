@@ -1,23 +1,34 @@
-"""The employer contact's pages, the staff member's place link and the contact invitation link.
+"""The employer contact's pages and the contact invitation link (the staff member's place link is
+``mhfa.employers.place_views``).
 
 Every contact page loads the organisation the signed-in contact speaks for (the contact relation)
 and only its objects: another organisation's order or place answers 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.areas.models import CouncilArea
 from mhfa.auth.access import login_required, role_required, token_or_public
 from mhfa.auth.models import Role
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseType
-from mhfa.employers import commitments, invoices, orders, organisations, reports, requests, vouchers
+from mhfa.employers import (
+    claims,
+    commitments,
+    coverage,
+    invoices,
+    orders,
+    organisations,
+    reports,
+    requests,
+    staff,
+    staff_exports,
+    vouchers,
+)
 from mhfa.employers.forms import (
     BookStaffForm,
-    ClaimForm,
     ClosedCourseRequestForm,
     ConfirmForm,
     DateOfBirthForm,
@@ -42,10 +53,6 @@ def _organisation():
     return flow.found_or_404(organisations.require_organisation, current_user)
 
 
-def _areas():
-    return list(db.session.query(CouncilArea).order_by(CouncilArea.name))
-
-
 # --- registering ---------------------------------------------------------------------------------
 
 @bp.route("/employers/register", methods=["GET", "POST"])
@@ -53,11 +60,10 @@ def _areas():
 def register_organisation():
     """Register your organisation; the programme team approves it."""
     existing = organisations.contact_row(current_user)
-    form = OrganisationForm(areas=_areas())
+    form = OrganisationForm(areas=organisations.council_areas())
     if existing is None and form.validate_on_submit():
         outcome = flow.attempt(organisations.register_organisation, current_user, form.details(), form=form)
-        if outcome.ok:
-            flash(f"{outcome.value.name} is registered. The programme team will check it and email you.", "success")
+        if outcome.done(lambda value: f"{value.name} is registered. The programme team will check it and email you."):
             return redirect(url_for(".register_organisation"))
     return render_template("employers/register.html", form=form, existing=existing), flow.status(form)
 
@@ -71,8 +77,7 @@ def accept_invitation(token: str):
     expired = organisations.invitation_expired(contact)
     if current_user.is_authenticated and not expired and form.validate_on_submit():
         outcome = flow.attempt(organisations.accept_invitation, token, current_user, form=form)
-        if outcome.ok:
-            flash(f"You are now a contact for {contact.employer.name}.", "success")
+        if outcome.done(f"You are now a contact for {contact.employer.name}."):
             return redirect(url_for(".dashboard") if outcome.value.employer.is_approved else url_for("main.home"))
     return render_template("employers/invitation.html", contact=contact, form=form, token=token, expired=expired,
                            expired_message=organisations.expired_message(contact) if expired else "",
@@ -86,13 +91,9 @@ def renew_invitation(token: str):
     """From an expired invitation link: email a new link to the invited address."""
     contact = flow.found_or_404(organisations.invitation, token)
     email = contact.email
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(organisations.renew_expired_invitation, token, form=form)
-        if outcome.ok:
-            flash(f"We have emailed a new invitation link to {email}.", "success")
-            return redirect(url_for("main.home"))
-        flash(outcome.error.message, "error")
+    if flow.press(ConfirmForm(), organisations.renew_expired_invitation, token,
+                  success=f"We have emailed a new invitation link to {email}.").ok:
+        return redirect(url_for("main.home"))
     return redirect(url_for(".accept_invitation", token=token))
 
 
@@ -109,8 +110,8 @@ def dashboard():
         "employers/dashboard.html", employer=employer, places=reports.places(employer),
         staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
         criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
-        page_url=page_url("employers.dashboard"), coverage=reports.coverage(employer),
-        first_aiders=reports.first_aiders(employer),
+        page_url=page_url("employers.dashboard"), coverage=coverage.coverage(employer),
+        first_aiders=coverage.first_aiders(employer),
         commitment=commitments.standing(employer),
         order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
         refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
@@ -132,7 +133,7 @@ def order_list():
 def export_staff_csv():
     """Your staff and their training, as CSV."""
     employer = _organisation()
-    return Response(reports.staff_csv(employer), mimetype="text/csv",
+    return Response(staff_exports.staff_csv(employer), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="staff.csv"'})
 
 
@@ -141,7 +142,7 @@ def export_staff_csv():
 def export_staff_xlsx():
     """Your staff and their training, as an Excel workbook."""
     employer = _organisation()
-    return Response(reports.staff_xlsx(employer),
+    return Response(staff_exports.staff_xlsx(employer),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="staff.xlsx"'})
 
@@ -154,8 +155,7 @@ def contacts():
     form = EmailForm()
     if form.validate_on_submit():
         outcome = flow.attempt(organisations.invite_contact, employer, form.email.data, by=current_user, form=form)
-        if outcome.ok:
-            flash(f"We have emailed an invitation to {outcome.value.email}.", "success")
+        if outcome.done(lambda value: f"We have emailed an invitation to {value.email}."):
             return redirect(url_for(".contacts"))
     return render_template("employers/contacts.html", employer=employer, form=form, confirm=ConfirmForm(),
                            expires_at=organisations.invitation_expires_at,
@@ -168,10 +168,8 @@ def resend_invitation(contact_id: int):
     """Send a colleague's invitation again: a new link with a new expiry date."""
     employer = _organisation()
     contact = flow.found_or_404(organisations.invitation_of, employer, contact_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(organisations.renew_invitation, contact, by=current_user, form=form)
-        outcome.flash(lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
+    flow.press(ConfirmForm(), organisations.renew_invitation, contact, by=current_user,
+               success=lambda renewed: f"We have emailed a new invitation to {renewed.email}.")
     return redirect(url_for(".contacts"))
 
 
@@ -199,11 +197,18 @@ def new_order():
                     name, type=int)
     if form.validate_on_submit():
         outcome = flow.attempt(orders.place_order, employer, form.request(), by=current_user, form=form)
-        if outcome.ok:
-            places = "1 place" if outcome.value.places == 1 else f"{outcome.value.places} places"
-            flash(f"Order placed for {places}. We will email you the invoice.", "success")
+        if outcome.done(lambda placed: "Order placed for "
+                        f"{'1 place' if placed.places == 1 else f'{placed.places} places'}."
+                        " We will email you the invoice."):
             return redirect(url_for(".order", order_id=outcome.value.id))
     return render_template("employers/new_order.html", employer=employer, form=form), flow.status(form)
+
+
+def _given_out_message(given) -> str:
+    offered = sum(v.waiting_for_answer for v in given)
+    counted = "1 place was" if len(given) == 1 else f"{len(given)} places"
+    return (f"{counted} given out: we have emailed each person their link"
+            + (f" ({offered} of them will accept or decline first)." if offered else "."))
 
 
 def _own_order(employer, order_id: int) -> Order:
@@ -218,7 +223,7 @@ def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
         upload_form=upload_form or StaffUploadForm(), csv_lines=csv_lines, VoucherStatus=VoucherStatus,
         holders=vouchers.holders(order), places=vouchers.of_order(order), unused=len(vouchers.unused_vouchers(order)),
-        may_give_birth=vouchers.may_give_date_of_birth, no_shows=vouchers.no_shows(order),
+        may_give_birth=claims.may_give_date_of_birth, no_shows=vouchers.no_shows(order),
         no_show_terms=invoices.no_show_terms(),
     ), status
 
@@ -241,14 +246,13 @@ def allocate(order_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.allocate_one, employer, order_, form.first_name.data, form.last_name.data,
                                form.email.data, date_of_birth=form.date_of_birth.data, by=current_user, form=form)
-        if outcome.ok:
-            flash(_given_message(outcome.value), "success")
+        if outcome.done(_given_message):
             return redirect(url_for(".order", order_id=order_.id))
     return _order_page(employer, order_, one_form=form)
 
 
 @bp.route("/employer/orders/<int:order_id>/upload", methods=["POST"])
-@body_limit(vouchers.MAX_CSV_BYTES + 64 * 1024)  # the file and the form around it
+@body_limit(staff.MAX_CSV_BYTES + 64 * 1024)  # the file and the form around it
 @role_required(Role.EMPLOYER)
 def upload_staff(order_id: int):
     """Give places to the staff a CSV file names: every line checked before any place is used."""
@@ -258,14 +262,9 @@ def upload_staff(order_id: int):
     lines = []
     if form.validate_on_submit():
         upload = form.file.data
-        data = upload.read(vouchers.MAX_CSV_BYTES + 1) if upload else b""
+        data = upload.read(staff.MAX_CSV_BYTES + 1) if upload else b""
         outcome = flow.attempt(vouchers.allocate_csv, employer, order_, data, by=current_user, form=form)
-        if outcome.ok:
-            given = outcome.value.vouchers
-            offered = sum(v.waiting_for_answer for v in given)
-            counted = "1 place was" if len(given) == 1 else f"{len(given)} places"
-            flash(f"{counted} given out: we have emailed each person their link"
-                  + (f" ({offered} of them will accept or decline first)." if offered else "."), "success")
+        if outcome.done(lambda allocation: _given_out_message(allocation.vouchers)):
             return redirect(url_for(".order", order_id=order_.id))
         lines = getattr(outcome.error, "lines", [])
     return _order_page(employer, order_, upload_form=form, csv_lines=lines)
@@ -316,13 +315,8 @@ def resend_place(voucher_id: int):
     """Email the place's link to its member of staff again."""
     employer = _organisation()
     voucher = _own_voucher(employer, voucher_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        outcome = flow.attempt(vouchers.resend, voucher, by=current_user, form=form)
-        if outcome.ok:
-            flash(f"We have emailed the link to {voucher.given_email} again.", "success")
-        else:
-            flash(outcome.error.message, "error")
+    flow.press(ConfirmForm(), vouchers.resend, voucher, by=current_user,
+               success=f"We have emailed the link to {voucher.given_email} again.")
     return redirect(url_for(".order", order_id=voucher.order_id))
 
 
@@ -336,8 +330,7 @@ def reassign_place(voucher_id: int):
     if form.validate_on_submit():
         outcome = flow.attempt(vouchers.reassign, employer, voucher, form.first_name.data, form.last_name.data,
                                form.email.data, by=current_user, form=form)
-        if outcome.ok:
-            flash(_given_message(voucher), "success")
+        if outcome.done(_given_message(voucher)):
             return redirect(url_for(".order", order_id=voucher.order_id))
     return render_template("employers/reassign.html", voucher=voucher, form=form), flow.status(form)
 
@@ -350,13 +343,12 @@ def place_date_of_birth(voucher_id: int):
     voucher = _own_voucher(employer, voucher_id)
     form = DateOfBirthForm()
     if form.validate_on_submit():
-        outcome = flow.attempt(vouchers.give_date_of_birth, employer, voucher, form.date_of_birth.data,
+        outcome = flow.attempt(claims.give_date_of_birth, employer, voucher, form.date_of_birth.data,
                                by=current_user, form=form)
-        if outcome.ok:
-            flash(f"{voucher.given_name}'s date of birth is saved: you can book them now.", "success")
+        if outcome.done(f"{voucher.given_name}'s date of birth is saved: you can book them now."):
             return redirect(url_for(".order", order_id=voucher.order_id))
     return render_template("employers/date_of_birth.html", voucher=voucher, form=form,
-                           may_give=vouchers.may_give_date_of_birth(voucher)), flow.status(form)
+                           may_give=claims.may_give_date_of_birth(voucher)), flow.status(form)
 
 
 @bp.route("/employer/book", methods=["GET", "POST"])
@@ -369,23 +361,24 @@ def book_staff():
     for voucher in unused:
         if voucher.order_id not in seen_orders:  # the courses a voucher can pay for depend on its order only
             seen_orders.add(voucher.order_id)
-            courses.update((course.id, course) for course in vouchers.courses_for(voucher))
+            courses.update((course.id, course) for course in claims.courses_for(voucher))
     form = BookStaffForm(
         courses=[(c, orders.course_label(c)) for c in sorted(courses.values(), key=lambda c: c.starts_at)],
         staff=[(v, f"{v.given_name} ({v.order.course_type.name})") for v in unused])
     if request.method == "GET" and request.args.get("voucher"):  # from the staff list's "Book" link
         form.vouchers.data = [request.args["voucher"][:20]]
     if form.validate_on_submit():
-        outcome = flow.attempt(vouchers.book_staff, employer, form.voucher_ids(),
+        outcome = flow.attempt(claims.book_staff, employer, form.voucher_ids(),
                                form_id(form.course.data),
                                by=current_user, form=form)
-        if outcome.ok:
-            made = outcome.value
-            waiting = sum(b.status is BookingStatus.WAITLISTED for b in made)
-            flash(f"{len(made) - waiting} booked, {waiting} on the waiting list. We have emailed each of them.",
-                  "success")
+        if outcome.done(lambda made: f"{len(made) - _waiting(made)} booked, {_waiting(made)} on the waiting list. "
+                        "We have emailed each of them."):
             return redirect(url_for(".dashboard"))
     return render_template("employers/book_staff.html", form=form, employer=employer), flow.status(form)
+
+
+def _waiting(made) -> int:
+    return sum(b.status is BookingStatus.WAITLISTED for b in made)
 
 
 @bp.route("/employer/closed-course-requests/new", methods=["GET", "POST"])
@@ -397,66 +390,6 @@ def request_course():
                                    .order_by(CourseType.name).all())
     if form.validate_on_submit():
         outcome = flow.attempt(requests.request_closed_course, employer, form.details(), by=current_user, form=form)
-        if outcome.ok:
-            flash("Request sent. The programme team will schedule the course and email you.", "success")
+        if outcome.done("Request sent. The programme team will schedule the course and email you."):
             return redirect(url_for(".dashboard"))
     return render_template("employers/request_course.html", form=form), flow.status(form)
-
-
-# --- the staff member's link, and the places offered to them ----------------------------------------------
-
-@bp.route("/account/place-offers")
-@login_required
-def place_offers():
-    """Places employers have offered you: accept or decline each (nothing is booked until you accept)."""
-    return render_template("employers/place_offers.html", offers=vouchers.offers_for(current_user),
-                           form=ConfirmForm())
-
-
-@bp.route("/places/<code>/accept", methods=["POST"])
-@login_required
-def accept_place(code: str):
-    """Accept a place offered to you: you (or your employer) can then book it."""
-    return _answer_place(code, accept=True)
-
-
-@bp.route("/places/<code>/decline", methods=["POST"])
-@login_required
-def decline_place(code: str):
-    """Decline a place offered to you: it goes back to the organisation, and nothing is booked."""
-    return _answer_place(code, accept=False)
-
-
-def _answer_place(code: str, *, accept: bool):
-    form = ConfirmForm()
-    if form.validate_on_submit():  # a refusal (not yours: 404; answered already: 409) is the error page
-        voucher = flow.attempt(vouchers.answer_offer, current_user, code, accept=accept).value
-        if accept:
-            flash(f"You have accepted the place from {voucher.order.employer.name}. Choose your date below.",
-                  "success")
-            return redirect(url_for(".claim_place", code=code))
-        flash(f"You have declined the place from {voucher.order.employer.name}. Nothing was booked.", "success")
-    return redirect(url_for(".place_offers"))
-
-
-@bp.route("/places/<code>", methods=["GET", "POST"])
-@token_or_public
-def claim_place(code: str):
-    """A member of staff chooses the date for the place their employer gave them, and books it."""
-    voucher = flow.found_or_404(vouchers.voucher_by_code, code)
-    courses = vouchers.courses_for(voucher)
-    form = ClaimForm(courses=[(c, orders.course_label(c)) for c in courses])
-    used = voucher.status in (VoucherStatus.REDEEMED, VoucherStatus.CANCELLED) or not voucher.order.places_usable
-    if current_user.is_authenticated and not used and form.validate_on_submit():
-        outcome = flow.attempt(vouchers.claim, current_user, code,
-                               form_id(form.course.data), date_of_birth=form.date_of_birth.data, form=form)
-        if outcome.ok:
-            booking = outcome.value
-            flash(f"You are booked on {booking.course.course_type.name}." if booking.status is BookingStatus.CONFIRMED
-                  else f"{booking.course.course_type.name} is full: you are on its waiting list, and your place is "
-                       "kept for you.", "success")
-            return redirect(url_for("bookings.my_courses"))
-    return render_template("employers/claim.html", voucher=voucher, form=form, courses=courses, used=used,
-                           holder=vouchers.holder(voucher), code=code, answer_form=ConfirmForm(),
-                           ask_birth=current_user.is_authenticated and current_user.person is not None
-                           and current_user.person.date_of_birth is None), flow.status(form)

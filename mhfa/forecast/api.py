@@ -5,7 +5,8 @@ from flask import Blueprint, g, jsonify
 
 from mhfa.api import add_paths, api_error, token_required
 from mhfa.auth.models import Role
-from mhfa.forecast.services import latest_run, settings_changed_since
+from mhfa.forecast.runs import latest_run
+from mhfa.forecast.services import settings_changed_since
 
 READERS = (Role.BOARD, Role.COORDINATOR)
 

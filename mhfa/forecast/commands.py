@@ -13,13 +13,13 @@ from mhfa.extensions import db
 from mhfa.forecast import areas as area_forecast
 from mhfa.forecast import series as monthly
 from mhfa.forecast.report import write_outputs
+from mhfa.forecast.runs import store_run
 from mhfa.forecast.services import (
     MIN_PATHS,
     Options,
     forecast_from_database,
     make_forecast,
     programme_from_settings,
-    store_run,
 )
 from mhfa.timeutil import london_today
 

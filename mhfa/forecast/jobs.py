@@ -19,7 +19,8 @@ from flask import Flask
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.forecast.models import ForecastJob, JobState
-from mhfa.forecast.services import Options, forecast_from_database, store_run
+from mhfa.forecast.runs import store_run
+from mhfa.forecast.services import Options, forecast_from_database
 from mhfa.timeutil import utcnow
 
 STALE_AFTER = timedelta(minutes=10)

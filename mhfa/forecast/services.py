@@ -1,7 +1,7 @@
 """The forecast run: series in, model chosen by backtest, paths simulated, figures read off, run stored.
 
 ``make_forecast`` is pure (a ``Series`` and the programme's settings in, a ``Forecast`` out); the
-CLI, ``scripts/forecast.py`` and the tests all call it. ``store_run`` keeps the result as a
+CLI, ``scripts/forecast.py`` and the tests all call it. ``mhfa.forecast.runs.store_run`` keeps the result as a
 ``ForecastRun`` (flush only: the caller commits).
 """
 from __future__ import annotations
@@ -23,7 +23,6 @@ from mhfa.forecast import areas as area_forecast
 from mhfa.forecast import backtest as bt
 from mhfa.forecast import series as monthly
 from mhfa.forecast.candidates import Candidate, FitError, Fitted, all_candidates, by_name
-from mhfa.forecast.models import ForecastRun
 from mhfa.forecast.series import Series
 from mhfa.forecast.simulate import Outlook, bands, calibrated, month_text, read_off, simulate_outlook
 from mhfa.forecast.whatif import what_if
@@ -376,41 +375,3 @@ def forecast_from_database(options: Options = Options(), *, as_of: pd.Period | N
     series = monthly.from_database(through)
     programme = programme_from_settings(region=area_forecast.region_from_database())
     return make_forecast(series, programme, options, progress)
-
-
-# --- stored runs ----------------------------------------------------------------------------------
-
-def store_run(forecast: Forecast):
-    """Keep the forecast as a ``ForecastRun`` (the dashboard, the API and the method page read the latest)."""
-
-    summary = forecast.summary
-    programme = forecast.programme
-    used = {"target_people": programme.target_people, "start": programme.start.isoformat(),
-            "end": programme.end.isoformat()}
-    if forecast.series.source == "database":
-        now = settings_fingerprint()
-        used.update(region=now["region"], counting=now["counting"])
-    run = ForecastRun(
-        data_through=forecast.series.last_month.end_time.date(),
-        target_people=programme.target_people,
-        target_date=programme.end,
-        target_start=programme.start,
-        settings=used,
-        method=summary["model"]["name"],
-        projected_at_target_date=summary["at_deadline"]["median"],
-        lower_80=summary["at_deadline"]["lower_80"],
-        upper_80=summary["at_deadline"]["upper_80"],
-        probability_of_target=summary["probability_of_target"],
-        parameters={"seed": forecast.options.seed, "paths": forecast.options.paths,
-                    "model": summary["model"]["parameters"]},
-        summary=summary,
-    )
-    db.session.add(run)
-    db.session.flush()
-    return run
-
-
-def latest_run():
-
-    return db.session.scalar(sa.select(ForecastRun).order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
-                             .limit(1))

@@ -1,7 +1,7 @@
 """The forecast page: the latest run's figures and how they were made, a what-if, and a button to run it again."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -10,7 +10,8 @@ from mhfa.auth.models import Role
 from mhfa.errors import DomainError, show_on_form
 from mhfa.forecast import jobs
 from mhfa.forecast.forms import RunForecastForm, WhatIfForm
-from mhfa.forecast.services import chance_status, latest_run, settings_changed_since, what_if_for_run
+from mhfa.forecast.runs import latest_run
+from mhfa.forecast.services import chance_status, settings_changed_since, what_if_for_run
 
 bp = Blueprint("forecast", __name__, url_prefix="/forecast")
 
@@ -54,9 +55,9 @@ def run_forecast():
     """Start a forecast run in the background (or show the one already going) and go back to the page."""
     form = RunForecastForm()
     if not form.validate_on_submit():
-        flash("The request to run the forecast had expired: press the button again.", "error")
+        flow.say("The request to run the forecast had expired: press the button again.", "error")
         return redirect(url_for(".method"))
     outcome = flow.attempt(jobs.request_run, by=current_user)
     jobs.start_in_background(current_app._get_current_object(), outcome.value)
-    flash("The forecast is running. This page shows how far it has got.", "success")
+    outcome.done("The forecast is running. This page shows how far it has got.")
     return redirect(url_for(".method", _anchor="run"))

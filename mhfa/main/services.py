@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from mhfa.attendance import services as attendance
+from mhfa.attendance import teaching
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, Instructor, course_instructor
-from mhfa.employers import organisations, reports
+from mhfa.employers import coverage, organisations
 from mhfa.employers.models import (
     USABLE_ORDER_STATUSES,
     Employer,
@@ -66,7 +66,7 @@ def instructor_summary(user: User) -> dict:
         .where(Instructor.person_id == user.person_id, Course.status == CourseStatus.PUBLISHED,
                Course.starts_at <= now)
     ).all()
-    return {"courses": courses, "instructor": instructor, "to_do": attendance.work_left(list(started), now)}
+    return {"courses": courses, "instructor": instructor, "to_do": teaching.work_left(list(started), now)}
 
 
 def employer_summary(user: User) -> dict:
@@ -86,7 +86,7 @@ def employer_summary(user: User) -> dict:
         .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
                PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
     )
-    staff_certified = reports.staff_certified(employer)
+    staff_certified = coverage.staff_certified(employer)
     return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
 
 

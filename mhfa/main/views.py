@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from mhfa.auth.access import public
 from mhfa.auth.models import Role
-from mhfa.employers import vouchers
+from mhfa.employers import claims
 from mhfa.employers.forms import ConfirmForm
 from mhfa.extensions import rate_limit_storage_state
 from mhfa.main import services
@@ -19,7 +19,7 @@ def home():
     """Start page for visitors; for a signed-in user, a panel for each of their roles."""
     panels, offers = {}, []
     if current_user.is_authenticated:
-        offers = vouchers.offers_for(current_user)
+        offers = claims.offers_for(current_user)
         roles = current_user.roles
         if Role.TRAINEE in roles:
             panels["trainee"] = services.trainee_summary(current_user)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from mhfa.attendance.models import Completion
 from mhfa.certificates.models import Certificate
 from mhfa.extensions import db
+from mhfa.history import changed, old_and_new
 from mhfa.outcomes.models import (
     FirstAiderKept,
     FirstAiderMonth,
@@ -49,8 +50,8 @@ from mhfa.outcomes.models import (
 )
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import Person
-from mhfa.reach.keeping import among, month_key
 from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.reach.reached import among, month_key
 
 SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
 ANSWER_KEYS = (*SCORES, "rating", "used_skills")
@@ -233,16 +234,6 @@ def _pending(session: Session) -> dict[str, set[int]]:
                                              "aiders": set()})
 
 
-def _changed(obj, *names: str) -> bool:
-    state = sa.inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
-
-
-def _old_and_new(obj, name: str) -> list:
-    history = sa.inspect(obj).attrs[name].history
-    return [*history.deleted, *history.added, *history.unchanged, getattr(obj, name, None)]
-
-
 def _after_flush(session: Session, flush_context) -> None:
     noted = {"invites": set(), "completions": set(), "people": set(), "aiders": set()}
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -250,16 +241,16 @@ def _after_flush(session: Session, flush_context) -> None:
         if isinstance(obj, OutcomeInvite):
             noted["invites"].add(obj.id)
         elif isinstance(obj, OutcomeAnswer):
-            if not dirty or _changed(obj, "number", "key", "invite_id"):
-                noted["invites"].update(_old_and_new(obj, "invite_id"))
+            if not dirty or changed(obj, "number", "key", "invite_id"):
+                noted["invites"].update(old_and_new(obj, "invite_id"))
         elif isinstance(obj, Certificate):
-            if not dirty or _changed(obj, "revoked_at", "expires_on", "person_id"):
-                noted["aiders"].update(_old_and_new(obj, "person_id"))
+            if not dirty or changed(obj, "revoked_at", "expires_on", "person_id"):
+                noted["aiders"].update(old_and_new(obj, "person_id"))
         elif isinstance(obj, Person):
-            if obj in session.deleted or (dirty and _changed(obj, *PERSON_AREAS)):
+            if obj in session.deleted or (dirty and changed(obj, *PERSON_AREAS)):
                 noted["people"].add(obj.id)
                 noted["aiders"].add(obj.id)
-        elif isinstance(obj, Completion) and dirty and _changed(obj, "completed_on"):
+        elif isinstance(obj, Completion) and dirty and changed(obj, "completed_on"):
             noted["completions"].add(obj.id)
     if any(noted.values()):
         pending = _pending(session)

@@ -131,7 +131,31 @@ class OutcomeKept(db.Model):
     used_skills: Mapped[int | None]
 
 
-class OutcomeMonth(db.Model):
+class _OutcomeSums:
+    """The kept outcome figures of a group: invitations, answers, and each score's count, sum and sum of
+    squares (the columns after a table's own key)."""
+
+    invited: Mapped[int]
+    answered: Mapped[int]
+    confidence_before_n: Mapped[int]
+    confidence_before_sum: Mapped[int]
+    confidence_before_sq: Mapped[int]
+    confidence_now_n: Mapped[int]
+    confidence_now_sum: Mapped[int]
+    confidence_now_sq: Mapped[int]
+    signposting_before_n: Mapped[int]
+    signposting_before_sum: Mapped[int]
+    signposting_before_sq: Mapped[int]
+    signposting_now_n: Mapped[int]
+    signposting_now_sum: Mapped[int]
+    signposting_now_sq: Mapped[int]
+    rated: Mapped[int]
+    good: Mapped[int]
+    use_answered: Mapped[int]
+    used: Mapped[int]
+
+
+class OutcomeMonth(_OutcomeSums, db.Model):
     """Invitations, answers and the scores' counts, sums and sums of squares per kind, completion month, home
     area and course type: the dashboard's and the public page's outcome figures are a sum of a few rows.
     Integers: a sum of squares of 0-10 scores fits one until a cell holds 21 million answers."""
@@ -143,27 +167,9 @@ class OutcomeMonth(db.Model):
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    invited: Mapped[int]
-    answered: Mapped[int]
-    confidence_before_n: Mapped[int]
-    confidence_before_sum: Mapped[int]
-    confidence_before_sq: Mapped[int]
-    confidence_now_n: Mapped[int]
-    confidence_now_sum: Mapped[int]
-    confidence_now_sq: Mapped[int]
-    signposting_before_n: Mapped[int]
-    signposting_before_sum: Mapped[int]
-    signposting_before_sq: Mapped[int]
-    signposting_now_n: Mapped[int]
-    signposting_now_sum: Mapped[int]
-    signposting_now_sq: Mapped[int]
-    rated: Mapped[int]
-    good: Mapped[int]
-    use_answered: Mapped[int]
-    used: Mapped[int]
 
 
-class OutcomeTypeMonth(db.Model):
+class OutcomeTypeMonth(_OutcomeSums, db.Model):
     """The same sums per kind, completion month and course type, all areas together: what the dashboard reads
     when no area is chosen (a few hundred rows whatever the number of areas)."""
 
@@ -172,24 +178,6 @@ class OutcomeTypeMonth(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    invited: Mapped[int]
-    answered: Mapped[int]
-    confidence_before_n: Mapped[int]
-    confidence_before_sum: Mapped[int]
-    confidence_before_sq: Mapped[int]
-    confidence_now_n: Mapped[int]
-    confidence_now_sum: Mapped[int]
-    confidence_now_sq: Mapped[int]
-    signposting_before_n: Mapped[int]
-    signposting_before_sum: Mapped[int]
-    signposting_before_sq: Mapped[int]
-    signposting_now_n: Mapped[int]
-    signposting_now_sum: Mapped[int]
-    signposting_now_sq: Mapped[int]
-    rated: Mapped[int]
-    good: Mapped[int]
-    use_answered: Mapped[int]
-    used: Mapped[int]
 
 
 class FirstAiderKept(db.Model):

@@ -1,7 +1,7 @@
 """Outcomes pages: answering an evaluation from its email link, a course's results, the programme team's settings."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -101,8 +101,7 @@ def evaluation_settings():
         form.required.data = sorted(evaluations.evaluation_required())
     if form.validate_on_submit():
         outcome = flow.attempt(evaluations.set_evaluation_required, set(form.required.data or []), form=form)
-        if outcome.ok:
-            flash("Evaluation settings saved.", "success")
+        if outcome.done("Evaluation settings saved."):
             return redirect(url_for(".evaluation_settings"))
     return render_template("outcomes/settings.html", form=form), flow.status(form)
 

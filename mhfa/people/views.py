@@ -1,5 +1,5 @@
 """The signed-in person's own profile."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -39,8 +39,7 @@ def profile():
             age_band=form.age_band.data, sex=form.sex.data, ethnic_group=form.ethnic_group.data,
             disability=form.disability.data,
         )
-        if flow.attempt(services.update_profile, current_user, changes, form=form).ok:
-            flash("Your profile has been saved.", "success")
+        if flow.attempt(services.update_profile, current_user, changes, form=form).done("Your profile has been saved."):
             back = request.args.get("next")  # e.g. the booking page that asked for a date of birth
             return redirect(back if is_safe_redirect(back) else url_for("people.profile"))
     return render_template("people/profile.html", form=form, can_choose_employer=can_choose_employer,

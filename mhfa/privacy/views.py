@@ -1,7 +1,7 @@
 """Privacy: your own data to download; for coordinators, a person's data, erasure, and the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -9,7 +9,7 @@ from mhfa.auth.access import login_required, role_required
 from mhfa.auth.models import Role
 from mhfa.pagination import page_url, paginate
 from mhfa.people.models import Person
-from mhfa.privacy import services
+from mhfa.privacy import search, services
 from mhfa.privacy.forms import AuditSearchForm, EraseForm, PeopleSearchForm
 
 bp = Blueprint("privacy", __name__)
@@ -52,7 +52,7 @@ def people():
     """Find a person's record, to answer a data-protection request."""
     form = PeopleSearchForm(formdata=request.args)
     form.validate()
-    found = services.find_people(form.q.data or "") if not form.errors else []
+    found = search.find_people(form.q.data or "") if not form.errors else []
     return render_template("privacy/people.html", form=form, found=found), flow.status(form)
 
 
@@ -73,8 +73,7 @@ def erase_person(person_id: int):
     form = EraseForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.erase_person, person, current_user, form.reason.data, form=form)
-        if outcome.ok:
-            flash(f"Record {person.id} has been erased.", "success")
+        if outcome.done(f"Record {person.id} has been erased."):
             return redirect(url_for(".people", q=person.id))
     return render_template("privacy/erase.html", person=person, form=form), flow.status(form)
 
@@ -89,7 +88,7 @@ def audit_log():
     def ok(field):
         return field.data if not field.errors else None
 
-    query = services.audit_query(action=ok(form.action) or "", entity_type=ok(form.entity_type) or "",
+    query = search.audit_query(action=ok(form.action) or "", entity_type=ok(form.entity_type) or "",
                                  entity_id=ok(form.entity_id), actor_id=ok(form.actor_id))
     page = paginate(query, request.args.get("page", 1, type=int), AUDIT_PAGE_SIZE)
     return render_template("privacy/audit.html", form=form, page=page,

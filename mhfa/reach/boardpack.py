@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import render_template
 from weasyprint import HTML
 
-from mhfa.forecast.services import latest_run
+from mhfa.forecast.runs import latest_run
 from mhfa.reach import counted, dashboard, releases
 from mhfa.reach.chart import trajectory_svg
 from mhfa.reach.models import ReachRelease

@@ -37,7 +37,8 @@ from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import Person, PersonSource
-from mhfa.reach.keeping import among, refresh_people
+from mhfa.reach.keeping import refresh_people
+from mhfa.reach.reached import among
 from mhfa.timeutil import london_today, utcnow
 
 REQUIRED = ("first_name", "last_name", "email", "course_type", "completed_on", "council_area")

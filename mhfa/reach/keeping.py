@@ -27,17 +27,19 @@ Spend (``reach_spend_month``), per funding stream, month and course type:
   streams with no cost recorded is counted as *uncosted*, so a total with gaps is never shown as
   complete. An employer-paid course's money is its employer's order, so its cost is not added again.
 
+This module computes the kept figures (:func:`refresh_people`, :func:`refresh_spend`, :func:`rebuild`);
+the rule itself, as SQL, is :mod:`mhfa.reach.reached`; when they are recomputed is :mod:`mhfa.reach.upkeep`.
 The kept figures follow every change in the same transaction, once per transaction. What moves them is
-declared in one place, :func:`affected_people` and :func:`affected_spend_months` (completions inserted
+declared in one place, ``upkeep.affected_people`` and ``upkeep.affected_spend_months`` (completions inserted
 or deleted, certificates revoked, profile areas or equality answers changed, a course type's counting
 setting changed, an order's funding or money, a course's area, stream or cost). Session listeners
-(registered at app creation by :func:`register`) do the rest, so lower areas never call reach and
+(registered at app creation by ``upkeep.register``) do the rest, so lower areas never call reach and
 need not shape their code around it:
 
 - after each flush, the people and months that flush may have moved are noted on the session;
 - before the transaction commits, and before anything reads the kept tables inside it, the noted
   people's contributions and months are recomputed set-based in SQL on the transaction's connection
-  (:func:`settle`), once for however many flushes came first;
+  (``upkeep.settle``), once for however many flushes came first;
 - when the transaction ends without committing, what was noted is forgotten.
 
 Bulk paths (imports, scripts writing with Core) call :func:`refresh_people` themselves.
@@ -47,159 +49,45 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import chain
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
-from mhfa.areas.models import CouncilArea
-from mhfa.attendance.models import Completion
-from mhfa.bookings.models import Booking
-from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
-from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
+from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.extensions import db
-from mhfa.people.models import Person
 from mhfa.reach.models import (
     BASES,
     GROUP_DIMENSIONS,
     PERSON_DIMENSIONS,
     UNKNOWN_AREA,
-    ReachFirst,
-    ReachGroupMonth,
-    ReachMonth,
-    ReachSpendMonth,
+)
+from mhfa.reach.reached import (
+    BASIS_COLUMN,
+    FIRST_COLUMNS,
+    among,
+    area_t,
+    course_t,
+    credit_t,
+    first_reach_select,
+    first_t,
+    group_t,
+    invoice_t,
+    month_key,
+    month_t,
+    order_t,
+    person_t,
+    spend_t,
+    text_of,
 )
 
 CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
 SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
-
-completion_t = Completion.__table__
-type_t = CourseType.__table__
-cert_t = Certificate.__table__
-course_t = Course.__table__
-person_t = Person.__table__
-employer_t = Employer.__table__
-booking_t = Booking.__table__
-voucher_t = PlaceVoucher.__table__
-order_t = Order.__table__
-invoice_t = Invoice.__table__
-credit_t = CreditNote.__table__
-spend_t = ReachSpendMonth.__table__
-first_t = ReachFirst.__table__
-month_t = ReachMonth.__table__
-group_t = ReachGroupMonth.__table__
-area_t = CouncilArea.__table__
-
-FIRST_COLUMNS = [
-    "person_id", "include_awareness", "completion_id", "reached_on", "month", "course_type_id",
-    "home_area", "work_area", "delivery_area", *PERSON_DIMENSIONS, "funding_stream",
-]
-_BASIS_COLUMN = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
-
-
-def month_key(column):
-    """yyyymm of a date column, portable between SQLite and PostgreSQL."""
-    return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
-
-
-def counting_conditions(completion, include_awareness: bool = True) -> list:
-    """The WHERE conditions that make a completion count (course type joined as ``type_t``)."""
-    any_cert = cert_t.alias("any_cert")
-    live_cert = cert_t.alias("live_cert")
-    withdrawn = sa.and_(
-        sa.exists().where(any_cert.c.completion_id == completion.c.id),
-        ~sa.exists().where(live_cert.c.completion_id == completion.c.id, live_cert.c.revoked_at.is_(None)),
-    )
-    conditions = [type_t.c.counts_toward_target.is_(True), ~withdrawn]
-    if not include_awareness:
-        conditions.append(type_t.c.is_awareness.is_(False))
-    return conditions
-
-
-def _text(column):
-    return sa.func.coalesce(sa.cast(column, sa.String(30)), sa.literal("", sa.String(30)))
-
-
-def first_reach_select(person_ids: list[int] | None = None, dialect: str = "sqlite") -> sa.Select:
-    """One row per reached person and variant (columns as ``reach_first``), computed from the raw rows.
-
-    The counting completions are read once for both variants: each person's first of all of them
-    (awareness courses counted) and their first that is not an awareness course (not counted)."""
-    c = completion_t
-    order = (c.c.completed_on, c.c.id)
-    ranked = (
-        sa.select(
-            c.c.id.label("completion_id"),
-            c.c.person_id,
-            c.c.course_type_id,
-            c.c.completed_on,
-            type_t.c.is_awareness,
-            sa.func.coalesce(c.c.delivery_council_area_id, course_t.c.council_area_id, UNKNOWN_AREA)
-            .label("delivery"),
-            _text(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream)).label("funding_stream"),
-            sa.func.row_number().over(partition_by=c.c.person_id, order_by=order).label("rn_all"),
-            sa.func.row_number().over(partition_by=(c.c.person_id, type_t.c.is_awareness), order_by=order)
-            .label("rn_kind"),
-        )
-        .select_from(c.join(type_t, type_t.c.id == c.c.course_type_id)
-                     .outerjoin(course_t, course_t.c.id == c.c.course_id)
-                     .outerjoin(booking_t, booking_t.c.id == c.c.booking_id)
-                     .outerjoin(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
-                     .outerjoin(order_t, order_t.c.id == voucher_t.c.order_id))
-        .where(*counting_conditions(c))
-    )
-    if person_ids is not None:
-        ranked = ranked.where(among(c.c.person_id, person_ids, dialect))
-    ranked = ranked.cte("ranked")
-    firsts = sa.union_all(
-        sa.select(ranked, sa.literal(True, sa.Boolean).label("variant")).where(ranked.c.rn_all == 1),
-        sa.select(ranked, sa.literal(False, sa.Boolean).label("variant"))
-        .where(ranked.c.rn_kind == 1, ranked.c.is_awareness.is_(False)),
-    ).subquery("firsts")
-    return (
-        sa.select(
-            firsts.c.person_id,
-            firsts.c.variant,
-            firsts.c.completion_id,
-            firsts.c.completed_on,
-            month_key(firsts.c.completed_on),
-            firsts.c.course_type_id,
-            sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
-            sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA),
-            firsts.c.delivery,
-            _text(employer_t.c.sector),
-            _text(person_t.c.age_band),
-            _text(person_t.c.sex),
-            _text(person_t.c.ethnic_group),
-            _text(person_t.c.disability),
-            firsts.c.funding_stream,
-        )
-        .select_from(
-            firsts.join(person_t, person_t.c.id == firsts.c.person_id).outerjoin(
-                employer_t, employer_t.c.id == person_t.c.employer_id
-            )
-        )
-    )
 
 
 # --- contributions ------------------------------------------------------------------------------
 
 _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
 _GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "month", "course_type_id")
-
-
-def among(column, ids: list[int], dialect: str):
-    """``column IN ids``: on PostgreSQL ``IN (SELECT unnest(array))``, one parameter that is cheap to
-    send and that the planner joins by index (it estimates a set-returning function at 100 rows),
-    whatever the size of the table; a plain list elsewhere."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column.in_(sa.select(sa.func.unnest(sa.literal(list(ids), ARRAY(sa.Integer)))).scalar_subquery())
-    return column.in_(list(ids))
 
 
 def _kept(where, columns: tuple[str, ...]):
@@ -211,11 +99,11 @@ def _kept(where, columns: tuple[str, ...]):
 
 def _month_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
-    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values()))
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values()))
     parts = [
         sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"), kept.c.month.label("month"),
-                  kept.c[_BASIS_COLUMN[basis]].label("area"),
+                  kept.c[BASIS_COLUMN[basis]].label("area"),
                   kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES
     ]
@@ -235,12 +123,12 @@ def counted_area(area_column):
 
 def _group_contributions(where, sign: int = 1) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
-    kept = _kept(where, ("include_awareness", "month", "course_type_id", *_BASIS_COLUMN.values(),
+    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values(),
                          *GROUP_DIMENSIONS))
     parts = [
         sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"),
-                  counted_area(kept.c[_BASIS_COLUMN[basis]]).label("counted"),
+                  counted_area(kept.c[BASIS_COLUMN[basis]]).label("counted"),
                   sa.literal(dimension, sa.String(20)).label("dimension"), kept.c[dimension].label("value"),
                   kept.c.month.label("month"), kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES for dimension in GROUP_DIMENSIONS
@@ -356,7 +244,7 @@ def _within(column, months: Iterable[int] | None):
 def spend_select(months: Iterable[int] | None = None) -> sa.Select:
     """Spend rows (columns as ``reach_spend_month``) computed from courses and orders, by the rule above."""
     months = None if months is None else sorted(months)
-    course_keys = (_text(course_t.c.funding_stream), month_key(course_t.c.starts_at), course_t.c.course_type_id)
+    course_keys = (text_of(course_t.c.funding_stream), month_key(course_t.c.starts_at), course_t.c.course_type_id)
     courses = (
         sa.select(*course_keys, sa.literal("course", sa.String(10)),
                   sa.func.coalesce(sa.func.sum(sa.cast(course_t.c.delivery_cost_pence, sa.BigInteger)), 0),
@@ -366,7 +254,7 @@ def spend_select(months: Iterable[int] | None = None) -> sa.Select:
                course_t.c.starts_at.is_not(None), _within(course_t.c.starts_at, months))
         .group_by(*course_keys)
     )
-    order_keys = (_text(order_t.c.funding_stream), month_key(order_t.c.ordered_at), order_t.c.course_type_id)
+    order_keys = (text_of(order_t.c.funding_stream), month_key(order_t.c.ordered_at), order_t.c.course_type_id)
     credited = (sa.select(credit_t.c.order_id, sa.func.sum(sa.cast(credit_t.c.net_pence, sa.BigInteger)).label("net"))
                 .group_by(credit_t.c.order_id).subquery())
     orders = (
@@ -388,40 +276,6 @@ def refresh_spend(months: Iterable[int], connection: Connection | None = None) -
     if months:
         conn.execute(spend_t.delete().where(spend_t.c.month.in_(months)))
         conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select(months)))
-
-
-_COURSE_SPEND = ("status", "starts_at", "funding_stream", "delivery_cost_pence", "course_type_id", "course_type")
-_ORDER_SPEND = ("status", "ordered_at", "places", "price_per_place_pence", "funding_stream", "course_type_id",
-                "course_type")
-
-
-def _month_of(moment) -> int | None:
-    if moment is None:
-        return None
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment
-    return moment.year * 100 + moment.month
-
-
-def affected_spend_months(session: Session) -> set[int]:
-    """The months whose kept spend this flush may have moved (courses and orders added, changed or removed)."""
-    months: set[int] = set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, Course):
-            watched, moment = _COURSE_SPEND, "starts_at"
-        elif isinstance(obj, Order):
-            watched, moment = _ORDER_SPEND, "ordered_at"
-        elif isinstance(obj, (Invoice, CreditNote)):  # an order's spend is what its invoice and credit notes say
-            ordered_at = session.connection().scalar(
-                sa.select(order_t.c.ordered_at).where(order_t.c.id == obj.order_id))
-            months.add(_month_of(ordered_at))
-            continue
-        else:
-            continue
-        if obj in session.dirty and not _changed(obj, *watched):
-            continue
-        months.update(_month_of(m) for m in _old_and_new(obj, moment))
-    months.discard(None)
-    return months
 
 
 # --- rebuilding and checking -------------------------------------------------------------------
@@ -473,145 +327,3 @@ def _differences(before, after) -> list[str]:
             if old.get(key, 0) != new.get(key, 0):
                 lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
     return lines
-
-
-# --- the session listener ----------------------------------------------------------------------
-
-PERSON_ATTRIBUTES = ("home_council_area_id", "work_council_area_id", "employer_id", "home_council_area",
-                     "work_council_area", "employer", *PERSON_DIMENSIONS[1:])
-
-
-def _changed(obj, *names: str) -> bool:
-    state = sa.inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
-
-
-def _old_and_new(obj, name: str) -> list:
-    history = sa.inspect(obj).attrs[name].history
-    return [*history.deleted, *history.added, *history.unchanged, getattr(obj, name, None)]
-
-
-def affected_people(session: Session) -> set[int]:
-    """The people whose kept figures this flush may have moved."""
-    people: set[int] = set()
-    types: set[int] = set()
-    employers: set[int] = set()
-    courses: set[int] = set()
-    completions: set[int] = set()
-    orders: set[int] = set()
-    bookings: set[int] = set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, Completion):
-            if obj in session.dirty and not _changed(
-                obj, "person_id", "course_type_id", "completed_on", "delivery_council_area_id", "course_id",
-                "booking_id",
-            ):
-                continue
-            people.update(_old_and_new(obj, "person_id"))
-        elif isinstance(obj, Certificate):
-            if obj in session.dirty and not _changed(obj, "revoked_at", "completion_id", "person_id"):
-                continue
-            people.update(_old_and_new(obj, "person_id"))
-            completions.update(_old_and_new(obj, "completion_id"))
-        elif isinstance(obj, Person):
-            # A new person has no completion yet (one added in the same flush names them above).
-            if obj in session.deleted or (obj not in session.new and _changed(obj, *PERSON_ATTRIBUTES)):
-                people.add(obj.id)
-        elif obj not in session.dirty:
-            continue
-        elif isinstance(obj, CourseType) and _changed(obj, "counts_toward_target", "is_awareness"):
-            types.add(obj.id)
-        elif isinstance(obj, Employer) and _changed(obj, "sector"):
-            employers.add(obj.id)
-        elif isinstance(obj, Course) and _changed(obj, "council_area_id", "council_area", "funding_stream"):
-            courses.add(obj.id)
-        elif isinstance(obj, Order) and _changed(obj, "funding_stream"):
-            orders.add(obj.id)
-        elif isinstance(obj, Booking) and _changed(obj, "voucher_id", "voucher"):
-            bookings.add(obj.id)
-    completions.discard(None)
-    if orders:
-        bookings.update(session.connection().scalars(
-            sa.select(booking_t.c.id).join(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
-            .where(voucher_t.c.order_id.in_(orders))))
-    if bookings:
-        people.update(session.connection().scalars(
-            sa.select(completion_t.c.person_id).where(completion_t.c.booking_id.in_(bookings))))
-    if types or employers or courses or completions:
-        conn = session.connection()
-        if completions:
-            people.update(conn.scalars(sa.select(completion_t.c.person_id).where(completion_t.c.id.in_(completions))))
-        if types:
-            people.update(conn.scalars(sa.select(completion_t.c.person_id).distinct().where(
-                completion_t.c.course_type_id.in_(types))))
-        if employers:
-            people.update(conn.scalars(sa.select(person_t.c.id).where(person_t.c.employer_id.in_(employers))))
-        if courses:
-            people.update(conn.scalars(sa.select(completion_t.c.person_id).distinct().where(
-                completion_t.c.course_id.in_(courses))))
-    people.discard(None)
-    return people
-
-
-#: Where a session keeps what its flushes moved until :func:`settle` recomputes it.
-PENDING = "reach_pending"
-#: Set when a flush moved a council area into or out of the target region: every group row is recomputed.
-REGROUP = "reach_regroup"
-KEPT_TABLES = frozenset({ReachFirst.__table__, ReachMonth.__table__, ReachGroupMonth.__table__,
-                         ReachSpendMonth.__table__})
-
-
-def _after_flush(session: Session, flush_context) -> None:
-    if not session.info.get("reach_listener", True):
-        return
-    people = affected_people(session)
-    months = affected_spend_months(session)
-    if people or months:
-        pending_people, pending_months = session.info.setdefault(PENDING, (set(), set()))
-        pending_people.update(people)
-        pending_months.update(months)
-    if any(isinstance(obj, CouncilArea) and _changed(obj, "in_target_region") for obj in session.dirty) or any(
-            isinstance(obj, CouncilArea) for obj in session.deleted):
-        session.info[REGROUP] = True
-
-
-def settle(session: Session) -> None:
-    """Recompute the kept figures of the people and months this transaction's flushes moved (once)."""
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()
-    people, months = session.info.pop(PENDING, (set(), set()))
-    if people:
-        refresh_people(people, connection=session.connection())
-    if months:
-        refresh_spend(months, connection=session.connection())
-    if session.info.pop(REGROUP, False):
-        regroup(session.connection())
-
-
-def _before_commit(session: Session) -> None:
-    settle(session)
-
-
-def _before_reading_kept_figures(state) -> None:
-    session = state.session
-    unsettled = PENDING in session.info or REGROUP in session.info or (
-        session.autoflush and (session.new or session.dirty or session.deleted))
-    if unsettled and state.is_select and KEPT_TABLES.intersection(mapper.local_table for mapper in state.all_mappers):
-        settle(session)
-
-
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the whole transaction ended (a savepoint's end leaves the rest noted)
-        session.info.pop(PENDING, None)
-        session.info.pop(REGROUP, None)
-
-
-LISTENERS = (("after_flush", _after_flush), ("before_commit", _before_commit),
-             ("do_orm_execute", _before_reading_kept_figures), ("after_transaction_end", _forget))
-
-
-def register(app) -> None:
-    """Keep the reach figures in every transaction of every session (called once by create_app)."""
-    for name, listener in LISTENERS:
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -161,8 +161,8 @@ def programme_settings():
                                   PaymentDetails(form.bank_account_name.data or "", form.bank_sort_code.data or "",
                                                  form.bank_account_number.data or "", form.payment_terms_days.data),
                                   _booking_rules(form, settings))
-        if flow.attempt(update_settings, changes, by=current_user, form=form).ok:
-            flash("Programme settings saved; reach figures updated.", "success")
+        outcome = flow.attempt(update_settings, changes, by=current_user, form=form)
+        if outcome.done("Programme settings saved; reach figures updated."):
             return redirect(url_for(".programme_settings"))
     return render_template("reach/settings.html", form=form, settings=settings,
                            page_title="Programme settings"), flow.status(form)

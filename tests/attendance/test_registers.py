@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from mhfa.attendance import services
+from mhfa.attendance import services, teaching
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
@@ -95,7 +95,7 @@ def test_my_teaching_lists_upcoming_and_past_courses(app_ctx):
     upcoming = factories.course(instructors=[past.instructors[0]])
     factories.course(instructors=[past.instructors[0]], status=CourseStatus.DRAFT)  # not shown
     factories.taught_course()  # someone else's
-    mine = services.teaching(teacher)
+    mine = teaching.teaching(teacher)
     assert mine.upcoming == [upcoming] and mine.past == [past]
 
 

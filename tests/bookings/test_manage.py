@@ -16,14 +16,6 @@ from mhfa.timeutil import utcnow
 from tests import factories
 
 
-@pytest.fixture()
-def coordinator(client, auth, app_ctx):
-    user = factories.user(Role.COORDINATOR, first_name="Cora")
-    db.session.commit()
-    auth.login(user)
-    return user
-
-
 def _trainee(first_name: str, last_name: str):
     return factories.user(Role.TRAINEE, first_name=first_name, last_name=last_name)
 

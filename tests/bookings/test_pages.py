@@ -34,7 +34,7 @@ def test_book_from_the_booking_page_then_see_it_in_my_courses(client, auth, post
     assert response.status_code == 302 and response.headers["Location"] == "/my-courses"
     mine = client.get("/my-courses").get_data(as_text=True)
     assert "You are booked on Adult MHFA (two day)" in mine
-    assert "Booked" in mine and f"/courses/{course.id}.ics" in mine  # calendar link (courses.course_ics)
+    assert "Booked" in mine and f"/courses/{course.id}.ics" in mine  # calendar link (calendars.course_ics)
     assert f"/bookings/{services.live_booking(user.person, course).id}/cancel" in mine
 
 

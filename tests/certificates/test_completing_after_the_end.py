@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from mhfa.attendance import services as attendance
+from mhfa.attendance import teaching
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.auth.models import Role
 from mhfa.certificates import services
@@ -108,12 +109,12 @@ def test_my_teaching_and_the_home_page_show_what_is_waiting(app_ctx, client, aut
     course, teacher, _bookings = factories.taught_course("AWARE", trainees=2)
     db.session.commit()
     auth.login(teacher)
-    assert attendance.teaching(teacher).to_do == [(course, "registers")]
+    assert teaching.teaching(teacher).to_do == [(course, "registers")]
     html = client.get("/teaching").get_data(as_text=True)
     assert "Waiting for you" in html and "Registers to take" in html
     assert "1 course with registers to take" in client.get("/").get_data(as_text=True)
     factories.mark_everyone(course)
     db.session.commit()
-    assert attendance.teaching(teacher).to_do == [(course, "complete")]
+    assert teaching.teaching(teacher).to_do == [(course, "complete")]
     assert f'href="/teaching/courses/{course.id}/complete"' in client.get("/teaching").get_data(as_text=True)
     assert "1 course ready to complete" in client.get("/").get_data(as_text=True)

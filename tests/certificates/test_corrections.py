@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion, NonCompletion
 from mhfa.auth.models import Role
-from mhfa.certificates import services
+from mhfa.certificates import services, verification
 from mhfa.extensions import db
 from tests import factories
 
@@ -50,7 +50,7 @@ def test_revoking_a_refresher_takes_back_the_renewal_it_gave(client):
     coordinator = factories.user(Role.COORDINATOR)
     services.revoke(refresher, "Refresher issued in error", coordinator)
     assert original.expires_on == own_expiry
-    assert services.status_of(original) == services.VALID  # its own expiry is still to come
+    assert verification.status_of(original) == verification.VALID  # its own expiry is still to come
     db.session.commit()
     html = client.get(f"/verify/{original.verification_token}").get_data(as_text=True)
     assert own_expiry.strftime("%-d %B %Y") in html and ", since revoked" in html

@@ -8,7 +8,7 @@ from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion, NonCompletion
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
-from mhfa.certificates import services
+from mhfa.certificates import services, verification
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import CourseStatus
 from mhfa.errors import DomainError
@@ -42,8 +42,8 @@ def test_completing_issues_a_certificate_to_each_trainee_who_attended_every_sess
     assert cert.issued_on == date.today()
     last_day = date.today() - timedelta(days=2)
     assert cert.completion.completed_on == last_day and cert.expires_on == last_day.replace(year=last_day.year + 3)
-    assert services.instructors_of(cert) == [teacher.person.full_name]
-    assert len(services.course_dates(cert)) == 2
+    assert verification.instructors_of(cert) == [teacher.person.full_name]
+    assert len(verification.course_dates(cert)) == 2
     [missed] = db.session.scalars(sa.select(NonCompletion)).all()
     assert missed.person_id == b.person_id and missed.missed_session_ids == [course.sessions[-1].id]
     assert _count(Completion) == 1
@@ -108,7 +108,7 @@ def test_revoke_and_reissue(app_ctx):
     with pytest.raises(DomainError):
         services.revoke(cert, "", coordinator)
     services.revoke(cert, "Issued in error", coordinator)
-    assert services.status_of(cert) == services.REVOKED
+    assert verification.status_of(cert) == verification.REVOKED
     with pytest.raises(DomainError, match="already been revoked"):
         services.revoke(cert, "again", coordinator)
     with pytest.raises(DomainError, match="revoked certificate cannot be reissued"):
@@ -130,8 +130,8 @@ def test_a_refresher_renews_the_certificate_it_refreshes_and_keeps_the_chain(app
     [refresher] = services.complete_course_and_issue(course, teacher).certificates
     assert refresher.refreshes is original and refresher.refreshed_expiry_was == old_expiry
     assert original.expires_on == refresher.expires_on > old_expiry
-    check = services.verification(original)
-    assert check.refreshed_by == [refresher] and check.status == services.VALID
+    check = verification.verification(original)
+    assert check.refreshed_by == [refresher] and check.status == verification.VALID
     assert booking.id
 
 
@@ -143,7 +143,7 @@ def test_verification_answers(app_ctx):
     erased_person = factories.person("Er", "Ased")
     erased = factories.certificate(erased_person)
     erased_person.erased_at = erased.created_at
-    assert [services.status_of(c) for c in (valid, expired, revoked, erased)] == [
+    assert [verification.status_of(c) for c in (valid, expired, revoked, erased)] == [
         "valid", "expired", "revoked", "erased"]
     assert services.holder_erased(erased_person) and not services.holder_erased(person)
 

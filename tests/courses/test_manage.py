@@ -13,14 +13,6 @@ from mhfa.timeutil import london_today
 from tests import factories
 
 
-@pytest.fixture()
-def coordinator(client, auth, app_ctx):
-    user = factories.user(Role.COORDINATOR, first_name="Cora")
-    db.session.commit()
-    auth.login(user)
-    return user
-
-
 def course_form(place, day: date, **overrides) -> dict:
     data = {
         "course_type": str(factories.course_type("ADULT_2DAY").id),

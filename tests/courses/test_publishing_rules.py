@@ -6,21 +6,12 @@ import pytest
 import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
-from mhfa.auth.models import Role
 from mhfa.courses import instructors, scheduling
 from mhfa.courses.instructors import InstructorDetails
 from mhfa.courses.models import CourseStatus, Instructor, Venue
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from tests import factories
-
-
-@pytest.fixture()
-def coordinator(client, auth, app_ctx):
-    user = factories.user(Role.COORDINATOR, first_name="Cora")
-    db.session.commit()
-    auth.login(user)
-    return user
 
 
 def test_a_venue_added_through_the_form_is_in_use_and_offered_on_the_course_form(client, coordinator, post_form):

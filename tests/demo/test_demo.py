@@ -234,7 +234,7 @@ def test_the_demo_fills_the_tables_behind_visible_features(history):
     from mhfa.certificates.models import CertificateReissue
     from mhfa.courses.models import CalendarFeed
     from mhfa.employers.models import ClosedCourseRequest, CreditNote
-    from mhfa.reach.dashboard import population_source
+    from mhfa.reach.equality import population_source
 
     for model in (ClosedCourseRequest, CreditNote, CertificateReissue, NonCompletion, CalendarFeed,
                   EqualityPopulation):

@@ -14,7 +14,7 @@ from mhfa import reminders
 from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
 from mhfa.auth.services import issue_api_token
-from mhfa.employers import commitments, reports, summary
+from mhfa.employers import commitments, coverage, summary
 from mhfa.employers.commitments import CommitmentDetails
 from mhfa.employers.models import CommitmentLevel, EmployerStatus, Sector
 from mhfa.errors import Conflict, DomainError, NotFound
@@ -174,7 +174,7 @@ def test_the_summary_counts_staff_trained_first_aiders_and_the_5_percent_ask_by_
     assert (rows["Bronze Council"].first_aiders, rows["Bronze Council"].meets_ask) == (4, False)
     assert rows["Unchecked Ltd"].level is None and rows["Unchecked Ltd"].meets_ask is None
     # The same figure the contact sees on their own page.
-    assert rows["Gold Ltd"].first_aiders == reports.coverage(gold).certified
+    assert rows["Gold Ltd"].first_aiders == coverage.coverage(gold).certified
     levels = {g.key: g for g in found.by_level}
     assert list(levels) == ["gold", "silver", "bronze", "foundation", "none"]
     assert (levels["gold"].employers, levels["gold"].meeting_ask, levels["gold"].share_meeting_ask) == (1, 1, 1.0)

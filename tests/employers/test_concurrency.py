@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from mhfa import create_app
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking
-from mhfa.employers import orders, vouchers
+from mhfa.employers import claims, orders, vouchers
 from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -78,7 +78,7 @@ def test_simultaneous_claims_of_one_place_use_it_once(app_ctx, crowd_app):
     code, course_ids = voucher.code, [c.id for c in courses]
     items = [(u.id, course_ids[n % 3]) for n, u in enumerate(users)]
 
-    outcomes = _together(crowd_app, lambda item: vouchers.claim(db.session.get(User, item[0]), code, item[1]).id,
+    outcomes = _together(crowd_app, lambda item: claims.claim(db.session.get(User, item[0]), code, item[1]).id,
                          items)
     assert [kind for kind, _ in outcomes if kind == "error"] == [], outcomes
     assert sum(kind == "ok" for kind, _ in outcomes) == 1
@@ -160,7 +160,7 @@ def test_a_place_reassigned_while_its_holder_claims_it_stays_theirs(app_ctx, cro
     def claim():
         checked.wait(timeout=30)
         code = db.session.get(PlaceVoucher, ids["voucher"]).code
-        vouchers.claim(db.session.get(User, ids["ann"]), code, ids["course"])
+        claims.claim(db.session.get(User, ids["ann"]), code, ids["course"])
 
     threads = [threading.Thread(target=run, args=("reassign", reassign), name="reassign"),
                threading.Thread(target=run, args=("claim", claim), name="claim")]

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.employers import vouchers
+from mhfa.employers import claims, vouchers
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from tests import factories
@@ -25,13 +25,13 @@ def _given(email="nia@acme.example"):
 def test_booking_without_a_date_of_birth_tells_the_contact_what_to_do(app_ctx):
     acme, contact, _, voucher, course = _given()
     with pytest.raises(DomainError) as refused:
-        vouchers.book_staff(acme, [voucher.id], course.id, by=contact)
+        claims.book_staff(acme, [voucher.id], course.id, by=contact)
     message = refused.value.message
     assert message.startswith("Nia Nodob: we do not have their date of birth") and "order's page" in message
     assert "your" not in message
     db.session.rollback()
-    vouchers.give_date_of_birth(acme, voucher, date(1990, 5, 1), by=contact)
-    made = vouchers.book_staff(acme, [voucher.id], course.id, by=contact)
+    claims.give_date_of_birth(acme, voucher, date(1990, 5, 1), by=contact)
+    made = claims.book_staff(acme, [voucher.id], course.id, by=contact)
     assert made[0].status is BookingStatus.CONFIRMED
 
 
@@ -40,7 +40,7 @@ def test_the_contact_gives_a_date_of_birth_only_for_a_record_they_made(app_ctx):
     acme, contact, _, voucher, _ = _given(email="own@self.example")
     assert voucher.assigned_person_id == holder.id
     with pytest.raises(DomainError, match="has their own account"):
-        vouchers.give_date_of_birth(acme, voucher, date(1990, 5, 1), by=contact)
+        claims.give_date_of_birth(acme, voucher, date(1990, 5, 1), by=contact)
     assert holder.date_of_birth is None
 
 

@@ -13,7 +13,7 @@ from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingSource, BookingStatus
-from mhfa.employers import reports, vouchers
+from mhfa.employers import claims, reports, vouchers
 from mhfa.employers.models import OfferState, PlaceVoucher, VoucherStatus
 from mhfa.employers.requests import PhoneBooking, book_on_behalf
 from mhfa.errors import DomainError
@@ -60,7 +60,7 @@ def test_a_place_for_an_account_holder_is_an_offer_and_the_employer_never_sees_t
     assert mail["Subject"] == "Acme offers you a place: Mental Health Aware (half day)"
     assert "Nothing is booked, and Acme sees nothing about you, unless you accept" in smtp.text(mail)
     with pytest.raises(DomainError, match="Anyone Made-up has not accepted the place yet"):
-        vouchers.book_staff(offered["acme"], [voucher.id], offered["course"].id, by=offered["contact"])
+        claims.book_staff(offered["acme"], [voucher.id], offered["course"].id, by=offered["contact"])
     db.session.rollback()
     with pytest.raises(DomainError, match="has not accepted the place offered to them yet"):
         bookings.book(offered["tara"].person, offered["course"], voucher=voucher,
@@ -89,7 +89,7 @@ def test_accepting_from_the_emailed_link_lets_them_or_the_employer_book(app_ctx,
     assert "Accepted: not used yet" in seen and "Tara" not in seen and "Second" not in seen
     [row] = reports.staff(offered["acme"])
     assert (row.first_name, row.last_name, row.email) == (*TYPED, "tara@example.org")
-    made = vouchers.book_staff(offered["acme"], [voucher.id], offered["course"].id, by=offered["contact"])
+    made = claims.book_staff(offered["acme"], [voucher.id], offered["course"].id, by=offered["contact"])
     db.session.commit()
     assert made[0].person_id == offered["tara"].person_id and made[0].status is BookingStatus.CONFIRMED
 

@@ -1,19 +1,10 @@
 """The programme team's orders list: a page at a time, filtered by status, searched by organisation or PO."""
 import pytest
 
-from mhfa.auth.models import Role
 from mhfa.employers import orders
 from mhfa.employers.models import OrderStatus
 from mhfa.extensions import db
 from tests import factories
-
-
-@pytest.fixture()
-def coordinator(client, auth, app_ctx):
-    user = factories.user(Role.COORDINATOR)
-    db.session.commit()
-    auth.login(user)
-    return user
 
 
 def _orders():

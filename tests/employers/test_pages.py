@@ -9,7 +9,7 @@ import pytest
 from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.employers import orders, organisations, reports, vouchers
+from mhfa.employers import coverage, orders, organisations, reports, staff_exports, vouchers
 from mhfa.employers.models import ClosedCourseRequest, Order, OrderStatus
 from mhfa.extensions import db
 from mhfa.timeutil import london_today, utcnow
@@ -99,9 +99,9 @@ def test_exports_neutralise_formulas_and_spreadsheets_never_evaluate_them(app_ct
     voucher = order.vouchers[0]
     voucher.assigned_person = person
     db.session.flush()
-    text = reports.staff_csv(acme)
+    text = staff_exports.staff_csv(acme)
     assert "'=cmd|' /C calc'!A0" in text and "'+Smith" in text
-    workbook = zipfile.ZipFile(io.BytesIO(reports.staff_xlsx(acme)))
+    workbook = zipfile.ZipFile(io.BytesIO(staff_exports.staff_xlsx(acme)))
     sheet = workbook.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet  # no formula cell anywhere
     assert "'=cmd|' /C calc'!A0" in workbook.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
@@ -121,7 +121,7 @@ def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_
     factories.arranged_certificate(acme, given[2].assigned_person, issued_on=date.today() - timedelta(days=30))
     factories.certificate(factories.person(employer=acme), "ADULT_2DAY")  # profile employer only: not counted
     assert reports.places(acme) == reports.Places(bought=4, allocated=3, used=1, remaining=1, pending=0)
-    cover = reports.coverage(acme)
+    cover = coverage.coverage(acme)
     assert cover.certified == 2 and cover.share == pytest.approx(0.02) and cover.needed_for_ask == 3
     assert [c.person for c in cover.expiring] == [given[1].assigned_person]
 
@@ -163,8 +163,8 @@ def test_current_first_aiders_beside_coverage_per_1000_staff_with_their_trend(cl
     old.expires_on = month_before_last_end.replace(day=1)  # expired during the month before last
     factories.certificate(c, "ADULT_2DAY")  # earned elsewhere: never this organisation's
     db.session.commit()
-    found = reports.first_aiders(acme, today)
-    assert found.current == reports.coverage(acme, today).certified == 1
+    found = coverage.first_aiders(acme, today)
+    assert found.current == coverage.coverage(acme, today).certified == 1
     assert found.per_1000 == 25.0 and found.one_in == 40
     trend = dict(found.trend)
     assert len(found.trend) == 12 and found.trend[-1] == (today, 1)

@@ -8,7 +8,7 @@ import pytest
 
 from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
-from mhfa.employers import reports, vouchers
+from mhfa.employers import coverage, reports, staff, vouchers
 from mhfa.employers.models import ClosedCourseRequest, Employer, Order, PlaceVoucher
 from mhfa.extensions import db
 from tests import factories
@@ -37,7 +37,7 @@ def test_naming_someone_by_email_never_shows_the_training_they_had_elsewhere(cli
     for email in ("bo@beta.example", "lou@self.example"):
         row = rows[email]
         assert (row.course, row.booking, row.completed_on, row.certificate_number) == ("", "Not booked", None, None)
-    cover = reports.coverage(acme)
+    cover = coverage.coverage(acme)
     assert cover.certified == 0 and cover.expiring == []
     auth.login(acme_contact)
     seen = client.get("/employer").get_data(as_text=True) + client.get("/employer/staff.csv").get_data(as_text=True)
@@ -47,7 +47,7 @@ def test_naming_someone_by_email_never_shows_the_training_they_had_elsewhere(cli
     # Beta, which arranged Bo's training, still sees it.
     beta_rows = {r.person.email: r for r in reports.staff(beta)}
     assert beta_rows["bo@beta.example"].certificate_number == beta_cert.number
-    assert reports.coverage(beta).certified == 1
+    assert coverage.coverage(beta).certified == 1
 
 
 @pytest.fixture()
@@ -128,7 +128,7 @@ def test_a_nul_byte_or_control_character_in_any_field_is_refused_and_nothing_cha
     assert client.get("/places/abc%00def").status_code == 400
     assert client.get("/places/" + "a" * 5000).status_code == 404
 
-    from mhfa.employers.vouchers import CsvRejected, parse_staff_csv
+    from mhfa.employers.staff import CsvRejected, parse_staff_csv
     with pytest.raises(CsvRejected) as refused_csv:
         parse_staff_csv(b"first_name,last_name,email\r\nNil,Null,nil\x00@acme.example\r\n")
     assert refused_csv.value.lines == ["line 2: nil?@acme.example is not an email address in the correct format, "
@@ -178,7 +178,7 @@ def test_a_csv_naming_people_who_cannot_have_a_place_reports_each_line_and_gives
     db.session.commit()
     data = (b"first_name,last_name,email\r\nNew,One,new1@acme.example\r\nHal,Holder,HAL@acme.example\r\n"
             b"Ed,Erased,ed@acme.example\r\nNew,Two,new2@acme.example\r\n")
-    with pytest.raises(vouchers.CsvRejected) as refused:
+    with pytest.raises(staff.CsvRejected) as refused:
         vouchers.allocate_csv(acme, order, data, by=contact)
     assert refused.value.lines == ["line 3: hal@acme.example already has an unused place from this order",
                                    "line 4: ed@acme.example cannot be given a place"]

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus
-from mhfa.employers import reports, vouchers
+from mhfa.employers import claims, coverage, reports, vouchers
 from mhfa.extensions import db
 from tests import factories
 
@@ -54,7 +54,7 @@ def test_each_filter_finds_its_staff_and_the_counts_match(app_ctx):
         assert sorted(_names(found)) == names, show
         assert counts[show] == found.total == len(names), show
     # The coverage's "expiring in six months" is the same people as the filter.
-    assert [c.person_id for c in reports.coverage(acme).expiring] == [people["Bea"].id]
+    assert [c.person_id for c in coverage.coverage(acme).expiring] == [people["Bea"].id]
 
 
 def test_search_by_typed_name_or_email_and_sorting(app_ctx):
@@ -102,7 +102,7 @@ def test_a_place_held_on_a_waiting_list_is_its_own_figure(app_ctx):
     factories.booking_on(full, factories.person("Some", "One", date_of_birth=date(1990, 1, 1)))
     given = vouchers.allocate_one(acme, order, "Wai", "Ting", "wai@acme.example", date_of_birth=date(1990, 1, 1),
                                   by=contact)
-    made = vouchers.book_staff(acme, [given.id], full.id, by=contact)
+    made = claims.book_staff(acme, [given.id], full.id, by=contact)
     assert made[0].status is BookingStatus.WAITLISTED
     figures = reports.places(acme)
     assert (figures.used, figures.held, figures.allocated) == (0, 1, 1)

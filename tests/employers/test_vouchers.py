@@ -6,7 +6,7 @@ import pytest
 from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.employers import vouchers
+from mhfa.employers import claims, staff, vouchers
 from mhfa.employers.models import OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -54,7 +54,7 @@ def test_a_csv_gives_a_place_to_each_person_and_emails_them_their_link(smtp):
 def test_a_csv_with_any_bad_row_is_refused_whole_with_a_line_per_problem(app_ctx, data, expected):
     acme, contact, order = setup_order()
     db.session.commit()
-    with pytest.raises(vouchers.CsvRejected) as refused:
+    with pytest.raises(staff.CsvRejected) as refused:
         vouchers.allocate_csv(acme, order, data, by=contact)
     db.session.rollback()
     for line, want in zip(refused.value.lines, expected, strict=True):
@@ -132,7 +132,7 @@ def test_the_contact_books_staff_onto_a_full_course_waiting_list_in_one_step_and
     with_ages = b"first_name,last_name,email,date_of_birth\nAmina,Begum,amina@acme.example,1990-01-02\n" \
                 b"Ben,Cole,ben@acme.example,02/03/1985\nCara,Diaz,cara@acme.example,1979-12-31\n"
     given = vouchers.allocate_csv(acme, order, with_ages, by=contact).vouchers
-    made = vouchers.book_staff(acme, [v.id for v in given], full.id, by=contact)
+    made = claims.book_staff(acme, [v.id for v in given], full.id, by=contact)
     assert [b.status for b in made] == [BookingStatus.WAITLISTED] * 3
     assert all(v.status is VoucherStatus.ASSIGNED for v in given)  # held, not spent
     full.capacity = 2
@@ -151,7 +151,7 @@ def test_a_group_booking_refused_for_one_person_books_nobody(app_ctx):
     given = vouchers.allocate_csv(acme, order, data, by=contact).vouchers  # Ben is too young
     db.session.commit()
     with pytest.raises(DomainError, match=f"^{given[1].assigned_person.full_name}: this course is for people aged"):
-        vouchers.book_staff(acme, [v.id for v in given], course.id, by=contact)
+        claims.book_staff(acme, [v.id for v in given], course.id, by=contact)
     db.session.rollback()
     assert db.session.query(Booking).count() == 0
 

@@ -14,7 +14,8 @@ from mhfa.forecast import series as monthly
 from mhfa.forecast.areas import region_from_database
 from mhfa.forecast.commands import run_forecast
 from mhfa.forecast.models import ForecastRun
-from mhfa.forecast.services import latest_run, make_forecast, programme_from_settings, what_if_for_run
+from mhfa.forecast.runs import latest_run
+from mhfa.forecast.services import make_forecast, programme_from_settings, what_if_for_run
 from mhfa.reach import keeping
 from tests import factories
 from tests.forecast.helpers import QUICK

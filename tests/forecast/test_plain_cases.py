@@ -13,7 +13,8 @@ import pytest
 from mhfa.auth import services as auth_services
 from mhfa.auth.models import Role
 from mhfa.extensions import db
-from mhfa.forecast.services import make_forecast, store_run
+from mhfa.forecast.runs import store_run
+from mhfa.forecast.services import make_forecast
 from tests import factories
 from tests.forecast.helpers import (
     QUICK,

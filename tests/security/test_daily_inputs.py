@@ -4,18 +4,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from mhfa.auth.models import Role
 from mhfa.courses.models import Instructor
 from mhfa.extensions import db
 from tests import factories
-
-
-@pytest.fixture()
-def coordinator(client, auth, app_ctx):
-    user = factories.user(Role.COORDINATOR)
-    db.session.commit()
-    auth.login(user)
-    return user
 
 
 @pytest.mark.parametrize("types", [["999999999"], ["-1"], ["abc"], ["1e309"], ["99999999999999999999"], []])
