@@ -41,6 +41,10 @@ class BookingSource(enum.Enum):
         }[self]
 
 
+#: How a booking moved to another date is cancelled (``mhfa.bookings.transfers``): "Moved to 21 December 2026".
+MOVED_PREFIX = "Moved to "
+
+
 class Booking(db.Model):
     """A person's place on a course, or their place in its waiting list.
 
@@ -89,6 +93,12 @@ class Booking(db.Model):
     answer_token: Mapped[str | None] = mapped_column(sa.String(64))
 
     transferred_from: Mapped[Booking | None] = relationship(remote_side=[id], foreign_keys=[transferred_from_id])
+
+    @property
+    def moved_to(self) -> str | None:
+        """The date this booking was moved to (its place went with its person), or None."""
+        reason = self.cancel_reason or ""
+        return reason[len(MOVED_PREFIX):] if reason.startswith(MOVED_PREFIX) else None
 
 
 class CourseInterest(db.Model):

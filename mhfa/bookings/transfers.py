@@ -24,7 +24,7 @@ from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.bookings import emails, services
 from mhfa.bookings.deadlines import cancellation_cutoff, contact_for
-from mhfa.bookings.models import Booking, BookingStatus
+from mhfa.bookings.models import MOVED_PREFIX, Booking, BookingStatus
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
@@ -123,7 +123,7 @@ def transfer_booking(booking: Booking, to_course: Course | None, *, by: User | N
 
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
-    booking.cancel_reason = f"Moved to {format_london(to_course.starts_at, '%-d %B %Y')}"
+    booking.cancel_reason = f"{MOVED_PREFIX}{format_london(to_course.starts_at, '%-d %B %Y')}"
     db.session.flush()
     if services._clashing_booking(person, to_course) is not None:
         raise Conflict("you are already booked on a course at that time", field="course_id")

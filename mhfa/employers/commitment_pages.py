@@ -78,14 +78,20 @@ def commitment_listing():
 
 # --- the programme team ----------------------------------------------------------------------------------
 
+#: The listing question as the programme team reads it (the contact's page says "us").
+THEIR_LISTING = [("yes", "Yes, list them with their award level"), ("no", "No, do not list them")]
+
+
 def _manage_page(employer, form=None, listing_form=None):
     forms = [f for f in (form, listing_form) if f is not None]
     status = max((flow.status(f) for f in forms), default=200)
     if form is None:
         form = CommitmentForm()
         form.fill(employer.commitment)
+    listing_form = listing_form or _listing_form(employer)
+    listing_form.listed.choices = THEIR_LISTING
     return render_template("employers/manage_commitment.html", employer=employer, form=form,
-                           listing_form=listing_form or _listing_form(employer), confirm=ConfirmForm(),
+                           listing_form=listing_form, confirm=ConfirmForm(),
                            standing=commitments.standing(employer), coverage=coverage.coverage(employer),
                            trained=reports.staff_counts(employer)["completed"]), status
 
@@ -155,7 +161,7 @@ def employer_summary_download(fmt: str):
         abort(404)
     found = summary.summary()
     if fmt == "csv":
-        response = Response(summary.summary_csv(found).encode("utf-8"), mimetype="text/csv; charset=utf-8")
+        response = Response(summary.summary_csv(found).encode("utf-8"), mimetype="text/csv")
     else:
         response = Response(summary.summary_xlsx(found), mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="employers-{found.as_of.isoformat()}.{fmt}"'

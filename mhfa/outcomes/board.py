@@ -209,8 +209,10 @@ def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
     counts = [figures.get(key, Figures()).answered for key, _ in groups]
     shown = suppress(counts)
     table = Table(f"outcomes-{dimension}", f"Outcomes by {DIMENSION_TITLES[dimension].lower()}", COLUMNS,
-                  note="Groups answered by fewer than 10 people are suppressed (and one more where a total would "
-                       "reveal them). Means are on the 0 to 10 scale, with a 95% interval.")
+                  note="The answers of groups answered by fewer than 10 people are suppressed (and one more group "
+                       "where a total would reveal them): their scores, rates and number answered; the numbers "
+                       "invited and sent a follow-up stay. "
+                       "Means are on the 0 to 10 scale, with a 95% interval.")
     for (key, label), mark in zip(groups, shown, strict=True):
         f = figures.get(key, Figures())
         table.rows.append(_row(label, f, mark))
@@ -287,6 +289,7 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
              "(all ages where 16+ is not published; the column says which).")
     by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label, r.per_1000, r.one_in]
                     for r in rows]
+    by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", None, None])
     trend = Table("first-aiders-trend", "Current first aiders at the end of each month",
                   ["Month", "Current first aiders"], note="This month: today.")
     trend.rows = [[month_label(k), n] for k, n in firstaiders.trend(24, today)]
@@ -333,7 +336,8 @@ class PublicOutcomes:
 
 
 def public_region(region: set[int]) -> PublicOutcomes:
-    """Evaluations and follow-ups of people living in the region, and its current first aiders, from kept rows."""
+    """Evaluations and follow-ups of the people counted for the region (``region``: the area keys the headline
+    counts, ``mhfa.reach.counted.counted_keys``), and their current first aiders, from kept rows."""
     total = kept_figures(None, areas=set(region))
     current = sum(n for key, n in firstaiders.kept_current_by_area().items() if key in region)
     return PublicOutcomes(total if total.answered >= SHOWN_FROM else None, total.answered, current)

@@ -135,7 +135,7 @@ def download(name: str, fmt: str):
     if fmt == "xlsx":
         return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"{name}.xlsx", XLSX)
     return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
-                       f"{name}.csv", "text/csv; charset=utf-8")
+                       f"{name}.csv", "text/csv")
 
 
 def _attachment(body: bytes, filename: str, mimetype: str) -> Response:

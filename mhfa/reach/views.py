@@ -109,7 +109,7 @@ def download(name: str, fmt: str):
         return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"reach-{name}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
-                       f"reach-{name}.csv", "text/csv; charset=utf-8")
+                       f"reach-{name}.csv", "text/csv")
 
 
 @bp.route("/reach/board-pack/<key>.pdf")
@@ -210,7 +210,7 @@ def progress():
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
         target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
         releases=releases.all_releases(), page_title="Programme progress",
-        outcomes=outcomes_board.public_region(counted.region()))
+        outcomes=outcomes_board.public_region(counted.counted_keys()))
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
 
 

@@ -12,7 +12,7 @@ from mhfa.bookings.models import Booking, BookingSource, BookingStatus
 from mhfa.employers.models import OrderStatus, VoucherStatus
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
-from mhfa.timeutil import utcnow
+from mhfa.timeutil import format_london, utcnow
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -161,6 +161,9 @@ def test_a_trainee_moves_their_booking_through_the_page(client, auth):
     assert response.status_code == 302 and response.headers["Location"].endswith("/my-courses")
     db.session.expire_all()
     assert db.session.scalar(sa.select(Booking).where(Booking.course_id == new.id)).person_id == user.person_id
+    # The old booking is listed as moved, to the new date, not as a cancellation.
+    mine = client.get("/my-courses").get_data(as_text=True)
+    assert f"to {format_london(new.starts_at, '%-d %B %Y')}" in mine and ": cancelled" not in mine
     # A date not offered (another type, or nonsense) is refused on the form, nothing changed.
     other = factories.course("YOUTH_2DAY", start=days_ahead(30))
     db.session.commit()

@@ -133,5 +133,5 @@ def test_trainees_evaluate_instructor_sees_results_from_five_board_reads_and_dow
     outcomes = public.locator("#outcomes")
     assert outcomes.inner_text() == "What the training did"
     content = public.content()
-    assert "Across the region, from the evaluation trainees answer" in content and "95% interval" in content
-    assert "people living in the region hold a current certificate today" in content
+    assert "from the evaluation trainees answer at the end of their course" in content and "95% interval" in content
+    assert "people counted for the region hold a current certificate today" in content
