@@ -95,9 +95,10 @@ def course_page(course_id: int):
 def manage_courses():
     """Every course, filtered by status, area and dates, with bookings and waiting lists."""
     areas = all_areas()
-    form = ManageFilterForm(formdata=request.args or None, areas=areas, data={"from_date": london_today()})
+    form = ManageFilterForm(formdata=request.args or None, areas=areas)
     form.validate()
-    page = listings.list_courses(form.filters(), page=request.args.get("page", 1, type=int))
+    filters = form.filters(opening=not set(request.args) - {"page"})
+    page = listings.list_courses(filters, page=request.args.get("page", 1, type=int))
     return render_template("courses/manage_courses.html", form=form, page=page,
                            page_url=page_url("courses.manage_courses"))
 
