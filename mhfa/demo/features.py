@@ -300,7 +300,10 @@ def _waiting_list_seats(coordinator: User, now: datetime) -> None:
     soon = (Course.starts_at > now, Course.starts_at <= now + window)
     later = (Course.starts_at > now + window,)
     has_seats = sa.exists().where(Booking.course_id == Course.id, Booking.status == BookingStatus.CONFIRMED)
-    open_to_all = Course.employer_id.is_(None)
+    # Champion courses: a type the demo accounts' own bookings and the browser journeys leave alone, so filling
+    # one to show its waiting list never fills a course someone is about to book.
+    champion = sa.select(CourseType.id).where(CourseType.code == "ADULT_CHAMPION")
+    open_to_all = sa.and_(Course.employer_id.is_(None), Course.course_type_id.in_(champion))
     for when in (soon, later):
         course = db.session.scalar(sa.select(Course).where(Course.status == CourseStatus.PUBLISHED, with_waiting,
                                                            open_to_all, *when).order_by(Course.starts_at).limit(1))

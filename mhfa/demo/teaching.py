@@ -44,6 +44,7 @@ class _Plan:
 
 TWO_DAYS = ((time(9, 0), time(16, 0)), (time(9, 0), time(16, 0)))
 HALF_DAY = ((time(9, 30), time(13, 30)),)
+ONE_DAY = ((time(9, 0), time(16, 0)),)
 
 # The demo instructor: a two-day course to complete, a half-day course and a two-day course whose
 # registers are still to take (the second day's only, for the last).
@@ -55,7 +56,7 @@ DEMO_INSTRUCTOR_PLANS = (
 # Other instructors' courses, and one in four days' time, fully booked, whose freed seat the demo offers to
 # the first person waiting (mhfa.demo.features: a waiting-list offer runs only within the week before a course).
 OTHER_PLANS = (_Plan("AWARE", 5, 1, HALF_DAY), _Plan("AWARE", 8, 0, HALF_DAY), _Plan("ADULT_2DAY", 12, 2, TWO_DAYS),
-               _Plan("AWARE", -4, 0, HALF_DAY))
+               _Plan("ADULT_CHAMPION", -4, 0, ONE_DAY))
 
 
 def add_recent_teaching(today: date, demo_instructor_person_id: int | None) -> int:
