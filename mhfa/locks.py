@@ -10,7 +10,9 @@
 4. place vouchers (``lock_vouchers`` in id order, or ``lock_voucher`` for one);
 5. the certificates' status-list index (``lock_status_indexes``), then a certificate's row
    (``lock_certificate``), after the course lock when a register correction revokes one; nothing locks
-   another row after it.
+   another row after it;
+6. last of all, when the kept figures settle before commit: the months of kept spend being recomputed
+   (``lock_spend_months``, in month order), so two transactions never recompute one month at once.
 
 The outbox's senders claim messages with ``claim_unlocked`` (``SKIP LOCKED``): they never wait, so they
 are outside the order. ``tests/test_locks.py`` fails when a lock is written anywhere but here.
@@ -202,3 +204,20 @@ def claim_unlocked(due: sa.Select) -> sa.Select:
     """The rows of ``due`` no other transaction holds, locked for this one (PostgreSQL's ``SKIP LOCKED``):
     two senders claiming work take different rows and never wait for each other."""
     return due.with_for_update(skip_locked=True)
+
+
+#: The key space of the advisory locks on months of kept spend (``lock_spend_months``).
+SPEND_MONTH_LOCK = 0x5E5D
+
+
+def lock_spend_months(connection, months: Iterable[int]) -> None:
+    """Held while these months' kept spend is recomputed (deleted and written again), in month order: a second
+    transaction recomputing a month waits for the first to commit and then reads what it wrote.
+
+    PostgreSQL: transaction-scoped advisory locks on the transaction's connection. SQLite: the recompute
+    writes, which already holds the database's single write lock.
+    """
+    if connection.dialect.name == "postgresql":
+        for month in sorted(set(months)):
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :month)"),
+                               {"space": SPEND_MONTH_LOCK, "month": int(month)})

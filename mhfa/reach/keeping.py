@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection
 
 from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.extensions import db
+from mhfa.locks import lock_spend_months
 from mhfa.reach.models import (
     BASES,
     GROUP_DIMENSIONS,
@@ -274,6 +275,7 @@ def refresh_spend(months: Iterable[int], connection: Connection | None = None) -
     conn = connection if connection is not None else db.session.connection()
     months = sorted(set(months))
     if months:
+        lock_spend_months(conn, months)
         conn.execute(spend_t.delete().where(spend_t.c.month.in_(months)))
         conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select(months)))
 
