@@ -185,7 +185,12 @@ def _employer_cells(row: EmployerRow) -> list:
 def _group_cells(group: GroupRow) -> list:
     share = group.share_meeting_ask
     return [group.label, group.employers, group.headcount, group.staff_trained, group.first_aiders,
-            group.with_headcount, group.meeting_ask, "" if share is None else f"{share:.1%}"]
+            group.with_headcount, group.meeting_ask, share]
+
+
+def _csv_cells(cells: list) -> list:
+    """A row as the CSV writes it: a share as a percentage, a missing share as an empty cell."""
+    return ["" if value is None else f"{value:.1%}" if isinstance(value, float) else value for value in cells]
 
 
 def summary_csv(found: Summary) -> str:
@@ -195,12 +200,12 @@ def summary_csv(found: Summary) -> str:
     writer = csv.writer(out)
     writer.writerow([f"Employers and the 5% ask, as of {found.as_of.isoformat()}"])
     writer.writerow(EMPLOYER_HEADER)
-    writer.writerows(_employer_cells(row) for row in found.rows)
+    writer.writerows(_csv_cells(_employer_cells(row)) for row in found.rows)
     for title, groups in (("By award level", found.by_level), ("By sector", found.by_sector)):
         writer.writerow([])
         writer.writerow([title])
         writer.writerow(GROUP_HEADER)
-        writer.writerows(_group_cells(g) for g in [*groups, found.total])
+        writer.writerows(_csv_cells(_group_cells(g)) for g in [*groups, found.total])
     return out.getvalue()
 
 
@@ -212,6 +217,7 @@ def summary_xlsx(found: Summary) -> bytes:
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
+    percent = book.add_format({"num_format": "0.0%"})
     sheets = (("By level", GROUP_HEADER, [_group_cells(g) for g in [*found.by_level, found.total]]),
               ("By sector", GROUP_HEADER, [_group_cells(g) for g in [*found.by_sector, found.total]]),
               ("Employers", EMPLOYER_HEADER, [_employer_cells(r) for r in found.rows]))
@@ -220,7 +226,11 @@ def summary_xlsx(found: Summary) -> bytes:
         sheet.write_row(0, 0, header, bold)
         for i, row in enumerate(rows, start=1):
             for j, value in enumerate(row):
-                if isinstance(value, int):
+                if value is None:
+                    sheet.write_blank(i, j, None)
+                elif isinstance(value, float):
+                    sheet.write_number(i, j, value, percent)
+                elif isinstance(value, int):
                     sheet.write_number(i, j, value)
                 else:
                     sheet.write_string(i, j, str(value))

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -199,8 +200,14 @@ def test_the_summary_downloads_are_csv_and_excel(client, auth, app_ctx, coordina
     lines = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert lines[1] == summary.EMPLOYER_HEADER
     assert lines[2][:3] == ["'=HYPERLINK(1)", "Public sector", "Silver"]  # never a formula
+    assert lines[lines.index(["By award level"]) + 1] == summary.GROUP_HEADER
+    totals = [line for line in lines if line[:1] == ["All employers"]]
+    assert totals and totals[0][-1] == "0.0%"  # one employer with a headcount, none meeting the ask
     workbook = client.get("/reach/employers.xlsx")
     assert workbook.status_code == 200 and workbook.data[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data))["By level"]
+    share = [row for row in sheet.iter_rows() if row[0].value == "All employers"][0][-1]
+    assert share.data_type == "n" and share.value == 0 and share.number_format == "0.0%"  # a number, as a percentage
     assert client.get("/reach/employers.pdf").status_code == 404
 
 
