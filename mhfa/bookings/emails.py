@@ -1,8 +1,8 @@
 """The booking emails: confirmed, on the waiting list, promoted, cancelled, and the course reminder.
 
-Each is queued on the session and goes out only after the transaction commits. The two a booking writes
-(confirmed, on the waiting list) are queued as what to say and rendered by the outbox's sender, so the
-booking request never renders an email or a calendar file. A confirmed place's
+Each is queued on the session and goes out only after the transaction commits. Those a booking or a
+cancellation writes (confirmed, on the waiting list, promoted, cancelled) are queued as what to say and
+rendered by the outbox's sender, so neither request renders an email or a calendar file. A confirmed place's
 email carries the course's calendar file with the online joining link; waiting lists and
 cancellations never show the link.
 """
@@ -84,20 +84,46 @@ def _booking_to_tell(session: Session, payload: dict) -> Booking | None:
 
 
 def booking_promoted(booking: Booking) -> None:
+    """Written as what to say (the booking); rendered with its calendar file when sent."""
+    queue_later("booking_promoted", _about(booking), to=booking.person.email, subject=_promoted_subject(booking.course))
+
+
+def _promoted_subject(course: Course) -> str:
+    return f"A place has come up: you are booked on {_course_name(course)}"
+
+
+@renderer("booking_promoted")
+def _render_promoted(session: Session, payload: dict, to: str) -> Message | None:
+    booking = _booking_to_tell(session, payload)
+    if booking is None:
+        return None
     course = booking.course
-    send("booking_promoted", to=booking.person.email,
-         subject=f"A place has come up: you are booked on {_course_name(course)}",
-         booking=booking, course=course, show_joining_url=True,
-         attachments=[course_attachment(course, include_joining_url=True)])
+    return compose("booking_promoted", to=to, subject=_promoted_subject(course), booking=booking, course=course,
+                   show_joining_url=True, attachments=[course_attachment(course, include_joining_url=True)])
 
 
 def booking_cancelled(booking: Booking, *, by_someone_else: bool, was_waitlisted: bool) -> None:
-    course = booking.course
+    """Written as what to say (the booking, who cancelled, whether it held a seat); rendered when sent."""
+    queue_later("booking_cancelled", _about(booking) | {"by_someone_else": by_someone_else,
+                                                         "was_waitlisted": was_waitlisted},
+                to=booking.person.email, subject=_cancelled_subject(booking.course, was_waitlisted))
+
+
+def _cancelled_subject(course: Course, was_waitlisted: bool) -> str:
+    return (f"You have left the waiting list: {_course_name(course)}" if was_waitlisted
+            else f"Booking cancelled: {_course_name(course)}")
+
+
+@renderer("booking_cancelled")
+def _render_cancelled(session: Session, payload: dict, to: str) -> Message | None:
+    booking = _booking_to_tell(session, payload)
+    if booking is None:
+        return None
+    course, was_waitlisted = booking.course, payload["was_waitlisted"]
     attachments = [] if was_waitlisted else [course_attachment(course, cancelled=True)]
-    subject = (f"You have left the waiting list: {_course_name(course)}" if was_waitlisted
-               else f"Booking cancelled: {_course_name(course)}")
-    send("booking_cancelled", to=booking.person.email, subject=subject, booking=booking, course=course,
-         by_someone_else=by_someone_else, was_waitlisted=was_waitlisted, attachments=attachments)
+    return compose("booking_cancelled", to=to, subject=_cancelled_subject(course, was_waitlisted), booking=booking,
+                   course=course, by_someone_else=payload["by_someone_else"], was_waitlisted=was_waitlisted,
+                   attachments=attachments)
 
 
 def course_reminder(booking: Booking) -> None:

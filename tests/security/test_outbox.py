@@ -175,6 +175,26 @@ def test_a_booking_writes_what_to_say_and_the_sender_renders_it_once(later, smtp
     assert bytes(_rows()[0].raw) == first  # the retry sent the bytes rendered the first time
 
 
+def test_a_cancellation_and_the_promotion_it_makes_are_written_as_what_to_say_and_rendered_when_sent(later, smtp):
+    holder, waiting = factories.user(Role.TRAINEE), factories.user(Role.TRAINEE)
+    course = factories.course(capacity=1)
+    db.session.commit()
+    seat = bookings.book_for_user(holder, course)
+    bookings.book_for_user(waiting, course)
+    db.session.commit()
+    written = len(_rows())
+    bookings.cancel_booking(seat, by=holder)
+    db.session.commit()
+    new_rows = _rows()[written:]
+    assert [(row.kind, row.raw) for row in new_rows] == [("booking_cancelled", None), ("booking_promoted", None)]
+    assert deliver_outbox().sent == written + 2
+    [cancelled] = [m for m in smtp.to(holder.email) if m["Subject"].startswith("Booking cancelled")]
+    [promoted] = [m for m in smtp.to(waiting.email) if m["Subject"].startswith("A place has come up")]
+    for message, method in ((cancelled, "CANCEL"), (promoted, "PUBLISH")):
+        [calendar] = list(message.iter_attachments())
+        assert calendar.get_content_type() == "text/calendar" and f"METHOD:{method}" in calendar.get_content()
+
+
 def test_a_booking_rolled_back_leaves_nothing_to_render(later, smtp):
     user = factories.user(Role.TRAINEE)
     course = factories.course()
