@@ -327,6 +327,13 @@ class Auth:
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
 
+    def new(self, *roles, **fields):
+        """A new user with ``roles`` (and ``fields`` for their person), committed and signed in."""
+        user = factories.user(*roles, **fields)
+        db.session.commit()
+        self.login(user)
+        return user
+
 
 @pytest.fixture()
 def auth(client):
@@ -336,10 +343,7 @@ def auth(client):
 @pytest.fixture()
 def coordinator(client, auth, app_ctx):
     """A coordinator, signed in (a test file that needs one who is not signed in defines its own)."""
-    user = factories.user(Role.COORDINATOR, first_name="Cora")
-    db.session.commit()
-    auth.login(user)
-    return user
+    return auth.new(Role.COORDINATOR, first_name="Cora")
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

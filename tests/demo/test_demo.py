@@ -31,22 +31,20 @@ def _fingerprint() -> dict:
     def scalar(query):
         return db.session.scalar(query)
 
+    def by_status(status, total):
+        """(status, how many, ``total``) for each status, in status order."""
+        return db.session.execute(sa.select(status, sa.func.count(), total).group_by(status).order_by(status)).all()
+
     return {
         "people": scalar(sa.select(sa.func.count(Person.id))),
         "people by area": sorted(
             db.session.execute(
                 sa.select(Person.home_council_area_id, sa.func.count()).group_by(Person.home_council_area_id)
             ).all(), key=str),
-        "courses": db.session.execute(
-            sa.select(Course.status, sa.func.count(), sa.func.sum(Course.capacity)).group_by(Course.status)
-            .order_by(Course.status)
-        ).all(),
+        "courses": by_status(Course.status, sa.func.sum(Course.capacity)),
         "first session": scalar(sa.select(sa.func.min(CourseSession.starts_at))),
         "last session": scalar(sa.select(sa.func.max(CourseSession.ends_at))),
-        "bookings": db.session.execute(
-            sa.select(Booking.status, sa.func.count(), sa.func.sum(Booking.person_id)).group_by(Booking.status)
-            .order_by(Booking.status)
-        ).all(),
+        "bookings": by_status(Booking.status, sa.func.sum(Booking.person_id)),
         "completions": scalar(sa.select(sa.func.count(Completion.id))),
         "completion dates": scalar(sa.select(sa.func.max(Completion.completed_on))),
         "marks": scalar(sa.select(sa.func.count(AttendanceMark.id))),
