@@ -6,7 +6,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from mhfa.extensions import db, limiter
 from mhfa.notify.models import OutboxMessage
 from tests import factories
 from tests.conftest import csrf_token
+from tests.servers import free_port, stop
 
 REDIS = "redis://127.0.0.1:6379"
 
@@ -218,14 +218,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _gunicorn(app_ctx, tmp_path, workers: int, **extra) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "RATELIMIT", "REDIS_URL", "MHFA_"))}
     env.update({"DATABASE_URL": app_ctx.config["SQLALCHEMY_DATABASE_URI"], "MHFA_INSTANCE_PATH": str(tmp_path),
                 "SECRET_KEY": "gunicorn-throttle-test", "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
@@ -246,14 +240,6 @@ def _wait_until_up(process, base):
         except OSError:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not answer")
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def test_four_gunicorn_workers_count_wrong_passwords_once_in_the_database(app_ctx, tmp_path):
@@ -280,7 +266,7 @@ def test_four_gunicorn_workers_count_wrong_passwords_once_in_the_database(app_ct
             answers = Counter(pool.map(attempt, range(24)))
         assert answers == {401: 5, 429: 19}  # five processed, however the workers shared them
     finally:
-        _stop(process)
+        stop(process, timeout=30)
         app_ctx.extensions["test_written_tables"].everything = True  # gunicorn wrote rows this process never saw
 
 
@@ -290,6 +276,6 @@ def test_gunicorn_refuses_per_process_counts_with_four_workers(app_ctx, tmp_path
         process.wait(timeout=120)
         error = process.stderr.read()
     finally:
-        _stop(process)
+        stop(process, timeout=30)
     assert process.returncode != 0
     assert "RATELIMIT_STORAGE_URI=memory:// keeps each process's own counts, and 4 processes" in error
