@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 from mhfa import create_app
 from mhfa.auth.models import Role
 from mhfa.demo import bulk
-from mhfa.extensions import db
+from mhfa.extensions import db, limiter
 from mhfa.reach import importing as reach_importing
 from tests import factories
 from tests.smtp import smtp  # noqa: F401  (fixture: a real SMTP server on localhost)
@@ -333,6 +333,30 @@ class Auth:
         db.session.commit()
         self.login(user)
         return user
+
+
+@pytest.fixture()
+def throttled(app_ctx, tmp_path):
+    """Build apps with the (shared) limiter switched on; switched off again afterwards."""
+
+    def build(storage="memory://", **config):
+        app = create_app({
+            "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+            "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
+            "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}", **config,
+        })
+
+        @app.before_request
+        def _fresh_request_state():  # one app context spans many requests here, as in conftest's app
+            g.pop("_login_user", None)
+            g.pop("csrf_token", None)
+
+        return app
+
+    yield build
+    limiter.enabled = False
 
 
 @pytest.fixture()
