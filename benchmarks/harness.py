@@ -57,6 +57,21 @@ def timed(fn, times: list[float]):
     return result
 
 
+def timed_and_rolled_back(fn) -> tuple[float, object]:
+    """``fn()`` between two flushes of the session, timed, then rolled back and the engine's connections
+    closed (in the app context the caller holds): (milliseconds, what ``fn`` returned)."""
+    from mhfa.extensions import db
+
+    db.session.flush()
+    began = time.perf_counter()
+    result = fn()
+    db.session.flush()
+    ms = (time.perf_counter() - began) * 1000
+    db.session.rollback()
+    db.engine.dispose()
+    return ms, result
+
+
 def p50_p95(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), percentile(values, 0.95)
 

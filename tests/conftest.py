@@ -381,6 +381,13 @@ def csrf_token(client, page: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def posted_again(app, client, url: str, data: dict, times: int) -> list:
+    """``data`` posted to ``url`` ``times`` times by ``client`` in one app context of ``app``, each time with
+    the CSRF token of a fresh copy of the page; the responses."""
+    with app.app_context():
+        return [client.post(url, data={**data, "csrf_token": csrf_token(client, url)}) for _ in range(times)]
+
+
 @pytest.fixture()
 def post_form(client):
     """POST a form the way a browser does: fetch the page, take its CSRF token, submit."""

@@ -86,6 +86,13 @@ def race(application: Flask, jobs: Sequence[Callable[[], object]], *, timeout: f
     return outcomes
 
 
+def refusals(application: Flask, jobs: Sequence[Callable[[], object]], *, timeout: float = 120) -> list[str]:
+    """``race`` the jobs; fails on any error but a refusal, and gives the refusals' messages."""
+    outcomes = race(application, jobs, timeout=timeout)
+    assert of_kind(outcomes, "error") == [], outcomes
+    return of_kind(outcomes, "refused")
+
+
 def of_kind(outcomes: Sequence[tuple[str, object]], kind: str) -> list:
     """The values of the outcomes of one kind ("ok", "refused" or "error")."""
     return [value for each, value in outcomes if each == kind]

@@ -67,16 +67,11 @@ def test_the_form_answers_a_mistyped_number_or_wrong_surname_clearly(client, pos
 
 
 def test_the_form_is_rate_limited(throttled):
-    from tests.conftest import csrf_token
+    from tests.conftest import posted_again
 
     app = throttled(MHFA_VERIFY_RATE_LIMIT="3 per minute")
-    client = app.test_client()
-    with app.app_context():
-        codes = []
-        for _ in range(5):
-            data = {"number": "MR2026-AAAA-AAAA", "surname": "X", "csrf_token": csrf_token(client, "/verify")}
-            codes.append(client.post("/verify", data=data).status_code)
-    assert codes == [404, 404, 404, 429, 429]
+    answers = posted_again(app, app.test_client(), "/verify", {"number": "MR2026-AAAA-AAAA", "surname": "X"}, 5)
+    assert [r.status_code for r in answers] == [404, 404, 404, 429, 429]
 
 
 def test_a_coordinator_revokes_and_the_link_says_revoked(client, auth, post_form):
