@@ -17,7 +17,17 @@ import psycopg
 import sqlalchemy as sa
 
 from benchmarks.certificates import BENCH_COORDINATOR
-from benchmarks.harness import Context, Figure, bench_user, libpq_url, p50_p95, signed_in_client, timed
+from benchmarks.harness import (
+    Context,
+    Figure,
+    bench_user,
+    libpq_url,
+    ms_p50_p95,
+    p50_p95,
+    signed_in_client,
+    timed,
+    timed_and_rolled_back,
+)
 
 NAME = "employers"
 EMPLOYERS = 10
@@ -120,15 +130,9 @@ def _allocation(app, employer_id: int, email: str) -> dict:
             OrderKind.COURSE_TYPE, places=ALLOCATED, course_type_id=kind.id, purchase_order_ref="BENCH-PO",
             billing_address="1 Bench Street, Birmingham"), by=contact)
         orders.issue_invoice(order, by=coordinator)
-        db.session.flush()
-        began = time.perf_counter()
-        allocation = vouchers.allocate_csv(employer, order, data, by=contact)
-        db.session.flush()
-        seconds = time.perf_counter() - began
-        given = len(allocation.vouchers)
-        db.session.rollback()
-        db.engine.dispose()
-    return {"ms": seconds * 1000, "given": given}
+        ms, given = timed_and_rolled_back(
+            lambda: len(vouchers.allocate_csv(employer, order, data, by=contact).vouchers))
+    return {"ms": ms, "given": given}
 
 
 def _bare_allocation(conn: psycopg.Connection, employer_id: int) -> float:
@@ -158,13 +162,11 @@ def run(ctx: Context) -> list[Figure]:
         pages = _pages(app, conn, contacts)
         bare_allocation = _bare_allocation(conn, contacts[0][0])
     allocation = _allocation(app, contacts[0][0], contacts[0][1])
-    d50, d95 = p50_p95(pages["dashboards"])
-    b50, b95 = p50_p95(pages["bare"])
     c50, c95 = p50_p95(pages["csvs"])
     x50, x95 = p50_p95(pages["workbooks"])
     return [
-        Figure("employer dashboard p50 / p95", f"{d50:.1f} / {d95:.1f} ms",
-               f"bare SQL of its place counts {b50:.1f} / {b95:.1f} ms", "", None,
+        Figure("employer dashboard p50 / p95", ms_p50_p95(pages["dashboards"]),
+               f"bare SQL of its place counts {ms_p50_p95(pages['bare'])}", "", None,
                [f"the {len(contacts)} organisations with the most places, {PAGES} pages each"]),
         Figure("employer staff export CSV / Excel p95", f"{c95:.0f} / {x95:.0f} ms", "", "", None,
                [f"up to {pages['staff_rows']:,} staff rows; medians {c50:.0f} / {x50:.0f} ms"]),

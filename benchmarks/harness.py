@@ -10,7 +10,6 @@ import os
 import platform
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -56,8 +57,29 @@ def timed(fn, times: list[float]):
     return result
 
 
+def timed_and_rolled_back(fn) -> tuple[float, object]:
+    """``fn()`` between two flushes of the session, timed, then rolled back and the engine's connections
+    closed (in the app context the caller holds): (milliseconds, what ``fn`` returned)."""
+    from mhfa.extensions import db
+
+    db.session.flush()
+    began = time.perf_counter()
+    result = fn()
+    db.session.flush()
+    ms = (time.perf_counter() - began) * 1000
+    db.session.rollback()
+    db.engine.dispose()
+    return ms, result
+
+
 def p50_p95(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), percentile(values, 0.95)
+
+
+def ms_p50_p95(values: list[float], digits: int = 1) -> str:
+    """Timings in milliseconds as a figure gives them: "p50 / p95 ms"."""
+    p50, p95 = p50_p95(values)
+    return f"{p50:.{digits}f} / {p95:.{digits}f} ms"
 
 
 def psycopg_url(url: str) -> str:
@@ -66,12 +88,6 @@ def psycopg_url(url: str) -> str:
 
 def libpq_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -229,11 +245,7 @@ def gunicorn(ctx: Context, workers: int = 4, **extra_env: str):
         _wait_until_up(base, process)
         yield base, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def _wait_until_up(base: str, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,11 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port, stop  # noqa: E402 (after the path above)
 
 
 class Inbox:
@@ -429,13 +424,7 @@ def main() -> int:
         print("FAILED" if failed else "OK: no 5xx, no overbooking, waiting lists in order, every email once")
         return 1 if failed else 0
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
         controller.stop()
         if own_server:
             admin.dispose()

@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 from mhfa import create_app
 from mhfa.auth.models import Role
 from mhfa.demo import bulk
-from mhfa.extensions import db
+from mhfa.extensions import db, limiter
 from mhfa.reach import importing as reach_importing
 from tests import factories
 from tests.smtp import smtp  # noqa: F401  (fixture: a real SMTP server on localhost)
@@ -327,6 +327,37 @@ class Auth:
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/")})
 
+    def new(self, *roles, **fields):
+        """A new user with ``roles`` (and ``fields`` for their person), committed and signed in."""
+        user = factories.user(*roles, **fields)
+        db.session.commit()
+        self.login(user)
+        return user
+
+
+@pytest.fixture()
+def throttled(app_ctx, tmp_path):
+    """Build apps with the (shared) limiter switched on; switched off again afterwards."""
+
+    def build(storage="memory://", **config):
+        app = create_app({
+            "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+            "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
+            "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}", **config,
+        })
+
+        @app.before_request
+        def _fresh_request_state():  # one app context spans many requests here, as in conftest's app
+            g.pop("_login_user", None)
+            g.pop("csrf_token", None)
+
+        return app
+
+    yield build
+    limiter.enabled = False
+
 
 @pytest.fixture()
 def auth(client):
@@ -336,10 +367,7 @@ def auth(client):
 @pytest.fixture()
 def coordinator(client, auth, app_ctx):
     """A coordinator, signed in (a test file that needs one who is not signed in defines its own)."""
-    user = factories.user(Role.COORDINATOR, first_name="Cora")
-    db.session.commit()
-    auth.login(user)
-    return user
+    return auth.new(Role.COORDINATOR, first_name="Cora")
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -351,6 +379,13 @@ def csrf_token(client, page: str) -> str:
     match = _CSRF.search(html)
     assert match, f"no CSRF token on {page}"
     return match.group(1) or match.group(2)
+
+
+def posted_again(app, client, url: str, data: dict, times: int) -> list:
+    """``data`` posted to ``url`` ``times`` times by ``client`` in one app context of ``app``, each time with
+    the CSRF token of a fresh copy of the page; the responses."""
+    with app.app_context():
+        return [client.post(url, data={**data, "csrf_token": csrf_token(client, url)}) for _ in range(times)]
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.catalogue import load_course_types
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, DeliveryMode, Instructor, Venue
-from mhfa.employers.models import Employer, Sector, SizeBand
+from mhfa.employers.models import Employer, Order, Sector, SizeBand
 from mhfa.extensions import db
 from mhfa.people.models import Person
 from mhfa.timeutil import london_to_utc, utcnow
@@ -274,6 +274,13 @@ def order(employer_: Employer, places: int = 5, code: str = "AWARE", *, status=N
         orders.issue_invoice(record, by=user(Role.COORDINATOR))
     db.session.flush()
     return record
+
+
+def ordered(places: int, name: str = "Acme", **employer_fields) -> tuple[Employer, User, Order]:
+    """An employer (``name``), a contact who speaks for it and an invoiced order the contact placed."""
+    employer_ = employer(name, **employer_fields)
+    by = contact(employer_)
+    return employer_, by, order(employer_, places, by=by)
 
 
 def arranged_certificate(employer_: Employer, person_: Person, code: str = "ADULT_2DAY", *,

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import email
-import socket
 from email import policy
 from email.message import EmailMessage
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port
 
 
 class Inbox:
@@ -52,7 +47,7 @@ def smtp(app_ctx, monkeypatch):
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setitem(app_ctx.config, "MAIL_SERVER", "127.0.0.1")

@@ -6,7 +6,7 @@ from mhfa.auth import services
 from mhfa.auth.models import Role, User
 from mhfa.extensions import db
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, posted_again
 
 
 @pytest.fixture()
@@ -120,28 +120,13 @@ def test_create_user_command_refuses_a_duplicate_email(runner):
     assert "already exists" in second.output
 
 
-def test_repeated_sign_in_attempts_are_slowed_down(tmp_path, app_ctx):
-    from mhfa import create_app
-    from mhfa.extensions import limiter
-
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "MHFA_LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
-    })
+def test_repeated_sign_in_attempts_are_slowed_down(throttled):
+    app = throttled(MHFA_LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    try:
-        with app.app_context():
-            answers = []
-            for _ in range(4):
-                data = {"email": "x@example.org", "password": "wrong", "csrf_token": csrf_token(client, "/login")}
-                answers.append(client.post("/login", data=data))
-        assert [r.status_code for r in answers] == [401, 401, 401, 429]
-        assert "Too many attempts" in answers[-1].get_data(as_text=True)
-        assert client.get("/login").status_code == 200  # reading the page is never limited
-    finally:
-        limiter.enabled = False  # the limiter is shared with the suite's own app
+    answers = posted_again(app, client, "/login", {"email": "x@example.org", "password": "wrong"}, 4)
+    assert [r.status_code for r in answers] == [401, 401, 401, 429]
+    assert "Too many attempts" in answers[-1].get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # reading the page is never limited
 
 
 @pytest.mark.parametrize("target", [

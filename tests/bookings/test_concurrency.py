@@ -11,19 +11,19 @@ connection, as requests do behind a real pool, and then race for the lock like t
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
 import pytest
 import sqlalchemy as sa
 
-from mhfa import create_app
 from mhfa.auth.services import issue_api_token
 from mhfa.bookings import services, vouchers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.extensions import db
 from mhfa.people.models import Person
-from tests import factories
+from tests import factories, races
 
 PEOPLE = 120
 PLACES = 16
@@ -35,18 +35,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture()
 def crowd_app(app_ctx, smtp):
     """A second app on the same database and mail server, with a pool big enough for the crowd."""
-    config = {key: app_ctx.config[key] for key in (
-        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL",
-        "MHFA_DELIVER_AFTER_COMMIT")}
-    application = create_app({
-        **config,
-        "TESTING": True,
-        "INSTANCE_PATH": app_ctx.instance_path,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CONNECTIONS, "max_overflow": 0, "pool_timeout": 120},
-    })
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with races.app_beside(app_ctx, *races.MAIL, "MHFA_DELIVER_AFTER_COMMIT", pool_size=CONNECTIONS,
+                          max_overflow=0, pool_timeout=120) as application:
+        yield application
 
 
 def _people_with_tokens(count: int) -> list[tuple[int, str]]:
@@ -59,23 +50,15 @@ def _people_with_tokens(count: int) -> list[tuple[int, str]]:
 
 def _fire(application, url: str, tokens: list[str]) -> list[tuple[str, int, dict]]:
     """POST ``url`` once per token, all threads released at the same moment; (token, status, body) each."""
-    barrier = threading.Barrier(len(tokens))
     results: list[tuple[str, int, dict]] = []
     lock = threading.Lock()
 
     def attempt(token: str) -> None:
-        client = application.test_client()
-        barrier.wait()
-        response = client.post(url, headers={"Authorization": f"Bearer {token}"})
+        response = application.test_client().post(url, headers={"Authorization": f"Bearer {token}"})
         with lock:
             results.append((token, response.status_code, response.get_json()))
 
-    threads = [threading.Thread(target=attempt, args=(token,)) for token in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
+    races.together([functools.partial(attempt, token) for token in tokens], timeout=180, what="a booking thread")
     return results
 
 
@@ -157,19 +140,15 @@ def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_c
     errors: list[BaseException] = []
     statuses: list[int] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(len(held) * 3)
 
     def book(token: str, code: str) -> None:
-        client = crowd_app.test_client()
-        barrier.wait()
-        response = client.post(f"/api/v1/courses/{target_id}/bookings", json={"voucher_code": code},
+        response = crowd_app.test_client().post(f"/api/v1/courses/{target_id}/bookings", json={"voucher_code": code},
                                headers={"Authorization": f"Bearer {token}"})
         with lock:
             statuses.append(response.status_code)
 
     def sweep() -> None:
         with crowd_app.app_context():
-            barrier.wait()
             try:
                 vouchers.return_vouchers_of_closed_waiting_lists()
                 db.session.commit()
@@ -179,7 +158,6 @@ def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_c
 
     def cancel(booking_id: int) -> None:
         with crowd_app.app_context():
-            barrier.wait()
             try:
                 services.cancel_booking(db.session.get(Booking, booking_id), by=None, reason="Course started",
                                         override_cutoff=True)
@@ -190,15 +168,10 @@ def test_vouchers_freed_from_a_closed_waiting_list_by_three_hands_at_once_stay_c
                 with lock:
                     errors.append(error)
 
-    threads = []
+    jobs = []
     for token, code, _, waiting_id in held:
-        threads += [threading.Thread(target=book, args=(token, code)), threading.Thread(target=sweep),
-                    threading.Thread(target=cancel, args=(waiting_id,))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+        jobs += [functools.partial(book, token, code), sweep, functools.partial(cancel, waiting_id)]
+    races.together(jobs, timeout=180)
     assert errors == [], "\n\n".join(str(e) for e in errors)
     assert statuses == [201] * len(held)
 

@@ -21,6 +21,20 @@ def _events(part):
     return calendar, list(calendar.walk("VEVENT"))
 
 
+def _seat_given_up(smtp, course, **waiting_fields):
+    """A trainee books ``course``'s one place and another (``waiting_fields``) waits for it; then the
+    first gives the place up. (holder, the one waiting); the mail server holds only what the
+    cancellation sent."""
+    holder, waiting = trainee(), trainee(**waiting_fields)
+    seat = services.book_for_user(holder, course)
+    services.book_for_user(waiting, course)
+    db.session.commit()
+    smtp.clear()
+    services.cancel_booking(seat, by=holder)
+    db.session.commit()
+    return holder, waiting
+
+
 def test_booking_confirmation_carries_the_course_calendar(smtp):
     course = factories.course(capacity=5)  # ADULT_2DAY in person: two sessions
     user = trainee(first_name="Priya")
@@ -56,14 +70,7 @@ def test_waiting_list_confirmation_gives_the_position(smtp):
 
 
 def test_cancellation_emails_the_canceller_and_promotes_the_next_person_by_email(smtp):
-    course = factories.course(capacity=1)
-    holder, waiting = trainee(), trainee(first_name="Wendy")
-    seat = services.book_for_user(holder, course)
-    services.book_for_user(waiting, course)
-    db.session.commit()
-    smtp.clear()
-    services.cancel_booking(seat, by=holder)
-    db.session.commit()
+    holder, waiting = _seat_given_up(smtp, factories.course(capacity=1), first_name="Wendy")
     [cancelled] = smtp.to(holder.email)
     assert cancelled["Subject"] == "Booking cancelled: Adult MHFA (two day)"
     calendar, events = _events(smtp.calendar(cancelled))
@@ -152,14 +159,7 @@ def test_the_waiting_list_email_does_not_carry_the_joining_link(smtp):
 
 
 def test_the_promotion_email_carries_the_joining_link(smtp):
-    course = _online_course(capacity=1)
-    holder, waiting = trainee(), trainee()
-    seat = services.book_for_user(holder, course)
-    services.book_for_user(waiting, course)
-    db.session.commit()
-    smtp.clear()
-    services.cancel_booking(seat, by=holder)
-    db.session.commit()
+    _, waiting = _seat_given_up(smtp, _online_course(capacity=1))
     assert f"Join online: {JOINING_URL}" in _text_to(smtp, waiting)
 
 

@@ -55,36 +55,24 @@ def test_the_course_page_lists_confirmed_places_and_the_waiting_list_in_order(cl
         assert f'href="/manage/bookings/{booking.id}/cancel"' in html
 
 
-def test_the_bookings_on_the_course_page_are_read_in_one_query(client, coordinator):
+def test_the_bookings_on_the_course_page_are_read_in_one_query(client, coordinator, count_queries):
     course, _, _ = _full_course()
-    statements: list[str] = []
-
-    def count(*args):
-        statements.append(args[2])
 
     def bookings_queries() -> int:
         db.session.expire_all()
         db.session.refresh(course)
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             roster = listings.course_bookings(course)
             for booking in roster.confirmed + roster.waiting:
                 _ = (booking.person.full_name, booking.person.email, booking.created_at, booking.source)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
     assert bookings_queries() == 1
 
     def page_queries() -> int:
         db.session.expire_all()
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             assert client.get(f"/manage/courses/{course.id}").status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
     before = page_queries()

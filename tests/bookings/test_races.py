@@ -4,24 +4,21 @@ thread has its own app context, session and connection (on PostgreSQL, row locks
 database's write lock)."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from mhfa import create_app
 from mhfa.auth.models import Role, User
 from mhfa.bookings import offers, services, transfers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course
 from mhfa.employers import orders
 from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
-from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
-from tests import factories
+from tests import factories, races
 
 pytestmark = pytest.mark.slow
 PAIRS = 6
@@ -29,45 +26,9 @@ PAIRS = 6
 
 @pytest.fixture()
 def race_app(app_ctx, smtp):
-    config = {key: app_ctx.config[key] for key in (
-        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL",
-        "MHFA_DELIVER_AFTER_COMMIT")}
-    application = create_app({**config, "TESTING": True, "INSTANCE_PATH": app_ctx.instance_path,
-                              "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2 * PAIRS + 2, "max_overflow": 0}})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
-
-
-def _race(application, jobs: list[Callable[[], None]]) -> tuple[list[str], list[BaseException]]:
-    """Run every job at once, each in its own app context; (refusal messages, unexpected errors)."""
-    barrier = threading.Barrier(len(jobs))
-    refusals: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(job):
-        with application.app_context():
-            barrier.wait()
-            try:
-                job()
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                with lock:
-                    refusals.append(error.message)
-            except BaseException as error:  # a deadlock, a lock timeout, an oversold unique index …
-                db.session.rollback()
-                with lock:
-                    errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return refusals, errors
+    with races.app_beside(app_ctx, *races.MAIL, "MHFA_DELIVER_AFTER_COMMIT",
+                          pool_size=2 * PAIRS + 2, max_overflow=0) as application:
+        yield application
 
 
 def _start(days: int) -> datetime:
@@ -93,9 +54,7 @@ def test_two_moves_crossing_between_two_full_courses_never_oversell_or_deadlock(
         courses.append((first.id, second.id, one.person_id, two.person_id))
     db.session.commit()
 
-    refusals, errors = _race(race_app, jobs)
-    assert errors == [], "\n\n".join(repr(e) for e in errors)
-    assert refusals == []
+    assert races.refusals(race_app, jobs) == []
 
     db.session.expire_all()
     for first_id, second_id, one_id, two_id in courses:
@@ -130,9 +89,7 @@ def test_a_paid_place_moved_while_its_order_is_cancelled_ends_consistent(app_ctx
         cases.append((voucher.id, order_id, user.person_id, free.id))
     db.session.commit()
 
-    refusals, errors = _race(race_app, jobs)
-    assert errors == [], "\n\n".join(repr(e) for e in errors)
-    assert set(refusals) <= {"this booking is already cancelled"}
+    assert set(races.refusals(race_app, jobs)) <= {"this booking is already cancelled"}
 
     db.session.expire_all()
     for voucher_id, order_id, person_id, free_id in cases:
@@ -171,9 +128,7 @@ def test_an_offer_accepted_as_it_expires_is_either_accepted_or_passed_on_never_b
         cases.append((course.id, waiting[0].id, waiting[1].id))
     db.session.commit()
 
-    refusals, errors = _race(race_app, jobs)
-    assert errors == [], "\n\n".join(repr(e) for e in errors)
-    assert refusals == []
+    assert races.refusals(race_app, jobs) == []
 
     db.session.expire_all()
     outcomes = set()

@@ -394,11 +394,18 @@ def _full_course(**fields):
     return course, seat, seat_holder
 
 
-def test_a_voucher_on_the_waiting_list_is_held_not_spent_and_spent_on_promotion(app_ctx):
-    course, seat, seat_holder = _full_course()
+def _waiting_with_a_voucher(**fields):
+    """A full course (``fields``) and a trainee on its waiting list with an employer's place voucher:
+    (course, the seat, its holder, the trainee, the voucher, the waiting booking)."""
+    course, seat, seat_holder = _full_course(**fields)
     voucher = factories.voucher(factories.employer())
     user = trainee()
     waiting = services.book_for_user(user, course, voucher=voucher)
+    return course, seat, seat_holder, user, voucher, waiting
+
+
+def test_a_voucher_on_the_waiting_list_is_held_not_spent_and_spent_on_promotion(app_ctx):
+    course, seat, seat_holder, user, voucher, waiting = _waiting_with_a_voucher()
     db.session.commit()
     assert waiting.status is BookingStatus.WAITLISTED and waiting.voucher_id == voucher.id
     assert voucher.status is VoucherStatus.ASSIGNED and voucher.assigned_person_id == user.person_id
@@ -418,10 +425,7 @@ def test_a_voucher_on_the_waiting_list_is_held_not_spent_and_spent_on_promotion(
 
 
 def test_leaving_the_waiting_list_gives_the_held_voucher_back(app_ctx):
-    course, _, _ = _full_course()
-    voucher = factories.voucher(factories.employer())
-    user = trainee()
-    waiting = services.book_for_user(user, course, voucher=voucher)
+    course, _, _, user, voucher, waiting = _waiting_with_a_voucher()
     db.session.commit()
     services.cancel_booking(waiting, by=user)
     db.session.commit()
@@ -434,10 +438,7 @@ def test_leaving_the_waiting_list_gives_the_held_voucher_back(app_ctx):
 
 
 def test_a_voucher_still_waiting_when_the_course_starts_can_be_used_on_another_course(app_ctx):
-    course, _, _ = _full_course(start=datetime.now() + timedelta(days=3))
-    voucher = factories.voucher(factories.employer())
-    user = trainee()
-    waiting = services.book_for_user(user, course, voucher=voucher)
+    course, _, _, user, voucher, waiting = _waiting_with_a_voucher(start=datetime.now() + timedelta(days=3))
     other = factories.course(start=datetime.now() + timedelta(days=30))
     db.session.commit()
     after_start = course.starts_at + timedelta(hours=1)

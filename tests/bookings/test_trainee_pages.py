@@ -18,10 +18,7 @@ from tests import factories
 
 @pytest.fixture()
 def trainee(app_ctx, client, auth):
-    user = factories.user(Role.TRAINEE, first_name="Tara")
-    db.session.commit()
-    auth.login(user)
-    return user
+    return auth.new(Role.TRAINEE, first_name="Tara")
 
 
 def test_a_cancellation_deadline_in_the_past_says_it_closed_and_whom_to_contact(app_ctx):

@@ -58,6 +58,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import stop
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 AXE = HERE / "vendor" / "axe.min.js"
@@ -200,11 +202,7 @@ def live_server(tmp_path_factory):
         print(f"\nbrowser suite: app on {url} (instance {instance}), ready in {time.monotonic() - started:.1f} s")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, timeout=10)
     errors = [line for line in log.read_text().splitlines() if "Traceback" in line or '" 500 ' in line]
     assert not errors, "the server logged errors:\n" + log.read_text()[-5000:]
 

@@ -48,18 +48,29 @@ def course_id_from(url: str) -> int:
     return int(re.search(r"/courses/(\d+)", url).group(1))
 
 
-def schedule_course(page, *, day: date, kind: str = "Mental Health Aware (half day)", capacity: int = 12,
-                    price: str = "0", start: str = "09:30", end: str = "13:30") -> int:
-    """A coordinator schedules an in-person course at the first venue (a draft); returns its id."""
-    page.goto("/manage/courses/new")
+def fill_course_form(page, *, day: date, kind: str = "Mental Health Aware (half day)", capacity: int | str = 12,
+                     price: str = "0", start: str = "09:30", end: str = "13:30", venue: str | None = None) -> None:
+    """On the new-course form: an in-person course of one session on ``day``, at the venue named ``venue``
+    (or the first one offered). Nothing is sent."""
     page.get_by_label("Course type").select_option(label=kind)
     page.get_by_label("In person, at a venue").check()
-    page.locator("#venue").select_option(index=1)
+    chooser = page.locator("#venue")
+    if venue is None:
+        chooser.select_option(index=1)
+    else:
+        chooser.select_option(chooser.locator("option", has_text=venue).first.get_attribute("value"))
     page.get_by_label("Session 1 date").fill(day.isoformat())
     page.get_by_label("Session 1 start time").fill(start)
     page.get_by_label("Session 1 end time").fill(end)
     page.get_by_label("Capacity (places)").fill(str(capacity))
     page.get_by_label("Price per place, in pounds").fill(price)
+
+
+def schedule_course(page, *, day: date, kind: str = "Mental Health Aware (half day)", capacity: int = 12,
+                    price: str = "0", start: str = "09:30", end: str = "13:30") -> int:
+    """A coordinator schedules an in-person course at the first venue (a draft); returns its id."""
+    page.goto("/manage/courses/new")
+    fill_course_form(page, day=day, kind=kind, capacity=capacity, price=price, start=start, end=end)
     navigate(page.get_by_role("button", name="Save as draft"))
     assert "Course saved as a draft" in page.content(), page.url
     return int(re.search(r"/manage/courses/(\d+)", page.url).group(1))

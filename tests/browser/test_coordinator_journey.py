@@ -3,7 +3,7 @@ waiting list: a second person joins a full course and is promoted when a place f
 from datetime import timedelta
 
 from tests.browser.conftest import check_page, login, navigate, unique_email, visit
-from tests.browser.journeys import assign_instructor, in_a_few_weeks, publish, schedule_course
+from tests.browser.journeys import assign_instructor, fill_course_form, in_a_few_weeks, publish, schedule_course
 
 PASSWORD = "another long walk by the canal"  # noqa: S105  (test accounts' password)
 
@@ -29,14 +29,7 @@ def test_coordinator_schedules_meets_every_error_publishes_reschedules_and_cance
 
     # A bad price, a capacity over the limit and sessions that do not add up: all named in one round.
     day = in_a_few_weeks(live_server, 40 if width == "desktop" else 41)
-    page.get_by_label("Course type").select_option(label="Mental Health Aware (half day)")
-    page.get_by_label("In person, at a venue").check()
-    page.locator("#venue").select_option(index=1)
-    page.get_by_label("Session 1 date").fill(day.isoformat())
-    page.get_by_label("Session 1 start time").fill("09:30")
-    page.get_by_label("Session 1 end time").fill("11:30")
-    page.get_by_label("Capacity (places)").fill("99")
-    page.get_by_label("Price per place, in pounds").fill("ten pounds")
+    fill_course_form(page, day=day, end="11:30", capacity="99", price="ten pounds")
     navigate(page.get_by_role("button", name="Save as draft"))
     errors = _error_summary(page)
     assert "Enter the price in pounds, like 75 or 75.50" in errors

@@ -13,7 +13,7 @@ import re
 import time
 
 from tests.browser.conftest import check_page, login, navigate
-from tests.browser.journeys import in_a_few_weeks
+from tests.browser.journeys import fill_course_form, in_a_few_weeks
 
 
 def _menu(page, name: str) -> None:
@@ -50,16 +50,8 @@ def test_coordinator_adds_a_venue_and_schedules_staffs_and_publishes_a_course_th
 
     _section(page, "Schedule a course")
     check_page(page, "schedule")
-    page.get_by_label("Course type").select_option(label="Mental Health Aware (half day)")
-    page.get_by_label("In person, at a venue").check()
-    chooser = page.locator("#venue")
-    chooser.select_option(chooser.locator("option", has_text=venue).first.get_attribute("value"))
     day = in_a_few_weeks(live_server, 45 if width == "desktop" else 46)
-    page.get_by_label("Session 1 date").fill(day.isoformat())
-    page.get_by_label("Session 1 start time").fill("09:30")
-    page.get_by_label("Session 1 end time").fill("13:30")
-    page.get_by_label("Capacity (places)").fill("12")
-    page.get_by_label("Price per place, in pounds").fill("0")
+    fill_course_form(page, day=day, venue=venue)
     navigate(page.get_by_role("button", name="Save as draft"))
     assert "Course saved as a draft" in page.content() and venue in page.content()
     check_page(page, "draft")

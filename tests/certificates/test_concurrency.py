@@ -13,7 +13,6 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from mhfa import create_app
 from mhfa.attendance import services as attendance
 from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit.models import AuditEvent
@@ -21,48 +20,31 @@ from mhfa.auth.models import Role, User
 from mhfa.certificates import services
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseSession
-from mhfa.errors import DomainError
 from mhfa.extensions import db
-from tests import factories
+from tests import factories, races
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
 def second_app(app_ctx):
-    config = {key: app_ctx.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MHFA_BASE_URL")}
-    application = create_app({**config, "TESTING": True, "INSTANCE_PATH": app_ctx.instance_path})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with races.app_beside(app_ctx) as application:
+        yield application
 
 
 def _race(application, jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    """What each job returned, or "refused: …" for a refusal; any other error fails the test."""
+    outcomes = races.race(application, jobs)
+    assert races.of_kind(outcomes, "error") == [], outcomes
+    return [value if kind == "ok" else f"refused: {value}" for kind, value in outcomes]
 
-    def run(job):
-        with application.app_context():
-            barrier.wait()
-            try:
-                result = job()
-                db.session.commit()
-                outcome = result
-            except DomainError as error:
-                db.session.rollback()
-                outcome = f"refused: {error.message}"
-            finally:
-                db.session.remove()
-        with lock:
-            outcomes.append(outcome)
 
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+def _certificate_and_coordinator(**holder) -> tuple[int, int]:
+    """A trainee's certificate and a coordinator to change it, committed; their ids."""
+    certificate = factories.certificate(factories.user(Role.TRAINEE, **holder).person)
+    coordinator = factories.user(Role.COORDINATOR)
+    db.session.commit()
+    return certificate.id, coordinator.id
 
 
 def test_two_completions_at_once_issue_each_certificate_once(app_ctx, second_app):
@@ -109,11 +91,7 @@ def test_a_mark_racing_the_completion_is_either_before_it_or_refused(app_ctx, se
 
 
 def test_two_revocations_at_once_revoke_once(app_ctx, second_app):
-    holder = factories.user(Role.TRAINEE)
-    certificate = factories.certificate(holder.person)
-    coordinator = factories.user(Role.COORDINATOR)
-    db.session.commit()
-    certificate_id, coordinator_id = certificate.id, coordinator.id
+    certificate_id, coordinator_id = _certificate_and_coordinator()
 
     def revoke(reason):
         def job():
@@ -131,11 +109,7 @@ def test_two_revocations_at_once_revoke_once(app_ctx, second_app):
 
 
 def test_two_reissues_at_once_each_get_their_own_revision(app_ctx, second_app):
-    holder = factories.user(Role.TRAINEE, first_name="Jo", last_name="Smyth")
-    certificate = factories.certificate(holder.person)
-    coordinator = factories.user(Role.COORDINATOR)
-    db.session.commit()
-    certificate_id, coordinator_id = certificate.id, coordinator.id
+    certificate_id, coordinator_id = _certificate_and_coordinator(first_name="Jo", last_name="Smyth")
 
     def reissue(last_name):
         def job():

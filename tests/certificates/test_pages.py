@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from mhfa.auth.models import Role
-from mhfa.extensions import db, limiter
+from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 from tests import factories
 
@@ -66,25 +66,12 @@ def test_the_form_answers_a_mistyped_number_or_wrong_surname_clearly(client, pos
     assert response.status_code == status and message in html and "Jo Jones" not in html
 
 
-def test_the_form_is_rate_limited(tmp_path, app_ctx):
-    from mhfa import create_app
-    from tests.conftest import csrf_token
+def test_the_form_is_rate_limited(throttled):
+    from tests.conftest import posted_again
 
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
-        "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://", "MHFA_VERIFY_RATE_LIMIT": "3 per minute",
-    })
-    client = app.test_client()
-    try:
-        with app.app_context():
-            codes = []
-            for _ in range(5):
-                data = {"number": "MR2026-AAAA-AAAA", "surname": "X", "csrf_token": csrf_token(client, "/verify")}
-                codes.append(client.post("/verify", data=data).status_code)
-    finally:
-        limiter.enabled = False  # the limiter is shared with the suite's own app
-    assert codes == [404, 404, 404, 429, 429]
+    app = throttled(MHFA_VERIFY_RATE_LIMIT="3 per minute")
+    answers = posted_again(app, app.test_client(), "/verify", {"number": "MR2026-AAAA-AAAA", "surname": "X"}, 5)
+    assert [r.status_code for r in answers] == [404, 404, 404, 429, 429]
 
 
 def test_a_coordinator_revokes_and_the_link_says_revoked(client, auth, post_form):

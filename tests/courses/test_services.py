@@ -253,12 +253,18 @@ def _emails(outbox) -> dict:
     return found
 
 
-def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app_ctx, coordinator, outbox):
+def _online_with_priya_booked_and_wes_waiting(joining_url: str):
+    """An online course at ``joining_url``: priya@example.org has a place, wes@example.org waits; committed."""
     course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
-                              joining_url="https://meet.example.org/old-room")
+                              joining_url=joining_url)
     factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
     factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
     db.session.commit()
+    return course
+
+
+def test_new_joining_link_is_a_reschedule_and_only_confirmed_trainees_get_it(app_ctx, coordinator, outbox):
+    course = _online_with_priya_booked_and_wes_waiting("https://meet.example.org/old-room")
     changed = scheduling.CourseDetails.of(course)
     changed.joining_url = "https://meet.example.org/new-room"
 
@@ -292,11 +298,7 @@ def test_a_draft_courses_new_joining_link_tells_nobody(app_ctx, coordinator, out
 
 
 def test_rescheduled_online_course_keeps_the_link_in_confirmed_trainees_calendars(app_ctx, coordinator, outbox):
-    course = factories.course("AWARE", mode=DeliveryMode.ONLINE, council_area_id=factories.area().id,
-                              joining_url="https://meet.example.org/room")
-    factories.booking_on(course, factories.person("Priya", email="priya@example.org"))
-    factories.booking_on(course, factories.person("Wes", email="wes@example.org"), status=BookingStatus.WAITLISTED)
-    db.session.commit()
+    course = _online_with_priya_booked_and_wes_waiting("https://meet.example.org/room")
     later = course.starts_at.date() + timedelta(days=7)
     scheduling.reschedule_course(course, [SessionTimes(at(later, 13), at(later, 17))], coordinator)
     db.session.commit()
@@ -733,27 +735,18 @@ def test_page_numbers_leave_out_the_middle():
     assert pagination.Page(items=[], page=1, per_page=10, total=25).numbers() == [1, 2, 3]
 
 
-def test_finder_page_takes_a_fixed_number_of_queries(app_ctx):
+def test_finder_page_takes_a_fixed_number_of_queries(app_ctx, count_queries):
     """No N+1: the query count does not grow with the number of courses on the page."""
     base = datetime.combine(london_today() + timedelta(days=5), time(9))
 
-    listener_calls: list[str] = []
-
-    def count(*args):
-        listener_calls.append(args[2])
-
     def run() -> int:
         db.session.expire_all()
-        listener_calls.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             page = listings.find_courses(listings.FinderFilters(free_places=True), None)
             for item in page.items:
                 _ = (item.course.course_type.name, item.course.venue and item.course.venue.name,
                      item.course.council_area and item.course.council_area.name, item.places.left)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
-        return len(listener_calls)
+        return len(statements)
 
     factories.course("AWARE", start=base)
     db.session.commit()

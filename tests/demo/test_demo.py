@@ -31,22 +31,20 @@ def _fingerprint() -> dict:
     def scalar(query):
         return db.session.scalar(query)
 
+    def by_status(status, total):
+        """(status, how many, ``total``) for each status, in status order."""
+        return db.session.execute(sa.select(status, sa.func.count(), total).group_by(status).order_by(status)).all()
+
     return {
         "people": scalar(sa.select(sa.func.count(Person.id))),
         "people by area": sorted(
             db.session.execute(
                 sa.select(Person.home_council_area_id, sa.func.count()).group_by(Person.home_council_area_id)
             ).all(), key=str),
-        "courses": db.session.execute(
-            sa.select(Course.status, sa.func.count(), sa.func.sum(Course.capacity)).group_by(Course.status)
-            .order_by(Course.status)
-        ).all(),
+        "courses": by_status(Course.status, sa.func.sum(Course.capacity)),
         "first session": scalar(sa.select(sa.func.min(CourseSession.starts_at))),
         "last session": scalar(sa.select(sa.func.max(CourseSession.ends_at))),
-        "bookings": db.session.execute(
-            sa.select(Booking.status, sa.func.count(), sa.func.sum(Booking.person_id)).group_by(Booking.status)
-            .order_by(Booking.status)
-        ).all(),
+        "bookings": by_status(Booking.status, sa.func.sum(Booking.person_id)),
         "completions": scalar(sa.select(sa.func.count(Completion.id))),
         "completion dates": scalar(sa.select(sa.func.max(Completion.completed_on))),
         "marks": scalar(sa.select(sa.func.count(AttendanceMark.id))),
@@ -215,11 +213,17 @@ def test_certificates_expire_after_the_course_type_validity(history):
         assert len(certificate.verification_token) >= 32
 
 
-def test_refreshers_renew_the_certificate_they_refresh_as_the_app_does(app_ctx):
+def _of_refreshers(model):
+    """A demo of 1,500 people: the refresher course type, and its ``model`` rows (there are some)."""
     _generate(people=1500)
     refresher = db.session.scalar(sa.select(CourseType).where(CourseType.code == "REFRESHER"))
-    renewed = db.session.scalars(sa.select(Certificate).where(Certificate.course_type_id == refresher.id)).all()
-    assert renewed
+    rows = db.session.scalars(sa.select(model).where(model.course_type_id == refresher.id)).all()
+    assert rows
+    return refresher, rows
+
+
+def test_refreshers_renew_the_certificate_they_refresh_as_the_app_does(app_ctx):
+    _, renewed = _of_refreshers(Certificate)
     for certificate in renewed:
         refreshed = certificate.refreshes
         assert refreshed is not None, certificate.number
@@ -270,10 +274,7 @@ def test_the_demo_fills_the_tables_behind_visible_features(history):
 
 
 def test_refreshers_come_about_three_years_after_a_first_aider_certificate(app_ctx):
-    _generate(people=1500)
-    refresher = db.session.scalar(sa.select(CourseType).where(CourseType.code == "REFRESHER"))
-    completions = db.session.scalars(sa.select(Completion).where(Completion.course_type_id == refresher.id)).all()
-    assert completions
+    refresher, completions = _of_refreshers(Completion)
     for completion in completions:
         earlier = db.session.scalars(sa.select(Certificate).where(
             Certificate.person_id == completion.person_id, Certificate.issued_on < completion.completed_on,

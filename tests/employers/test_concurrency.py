@@ -1,7 +1,7 @@
 """A place voucher is used at most once, and invoice numbers never repeat, whatever the concurrency.
 
 Each thread has its own app context, database session and connection (a second app on the same
-database, as in tests/test_booking_concurrency.py). On PostgreSQL a claim waits on the voucher's row
+database, from tests/races.py). On PostgreSQL a claim waits on the voucher's row
 lock (taken after the course lock); on SQLite on the database write lock.
 """
 from __future__ import annotations
@@ -11,15 +11,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from mhfa import create_app
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking
 from mhfa.employers import claims, orders, vouchers
 from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
-from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
-from tests import factories
+from tests import factories, races
 
 CLAIMS = 12
 
@@ -28,44 +26,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture()
 def crowd_app(app_ctx, smtp):
-    config = {key: app_ctx.config[key] for key in (
-        "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "MAIL_SERVER", "MAIL_PORT", "MHFA_BASE_URL")}
-    application = create_app({**config, "TESTING": True, "INSTANCE_PATH": app_ctx.instance_path,
-                              "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": CLAIMS + 2, "max_overflow": 0,
-                                                            "pool_timeout": 120}})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
-
-
-def _together(application, work, items):
-    """Run ``work(item)`` in one thread per item, each in its own app context, all released at once."""
-    barrier = threading.Barrier(len(items))
-    outcomes, lock = [], threading.Lock()
-
-    def run(item):
-        with application.app_context():
-            barrier.wait()
-            try:
-                value = work(item)
-                db.session.commit()
-                result = ("ok", value)
-            except DomainError as error:
-                db.session.rollback()
-                result = ("refused", error.message)
-            except BaseException as error:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                result = ("error", repr(error))
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(item,)) for item in items]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
+    with races.app_beside(app_ctx, *races.MAIL, pool_size=CLAIMS + 2, max_overflow=0,
+                          pool_timeout=120) as application:
+        yield application
 
 
 def test_simultaneous_claims_of_one_place_use_it_once(app_ctx, crowd_app):
@@ -78,8 +41,10 @@ def test_simultaneous_claims_of_one_place_use_it_once(app_ctx, crowd_app):
     code, course_ids = voucher.code, [c.id for c in courses]
     items = [(u.id, course_ids[n % 3]) for n, u in enumerate(users)]
 
-    outcomes = _together(crowd_app, lambda item: claims.claim(db.session.get(User, item[0]), code, item[1]).id,
-                         items)
+    def claim(user_id, course_id):
+        return lambda: claims.claim(db.session.get(User, user_id), code, course_id).id
+
+    outcomes = races.race(crowd_app, [claim(*item) for item in items], timeout=180)
     assert [kind for kind, _ in outcomes if kind == "error"] == [], outcomes
     assert sum(kind == "ok" for kind, _ in outcomes) == 1
     assert {message for kind, message in outcomes if kind == "refused"} <= {
@@ -97,9 +62,11 @@ def test_invoices_issued_at_the_same_moment_get_distinct_consecutive_numbers(app
     coordinator_id = coordinator.id
 
     def invoice(order_id):
-        return orders.issue_invoice(db.session.get(Order, order_id), by=db.session.get(User, coordinator_id)).number
+        return lambda: orders.issue_invoice(db.session.get(Order, order_id),
+                                            by=db.session.get(User, coordinator_id)).number
 
-    outcomes = _together(crowd_app, invoice, [o.id for o in pending] + [pending[0].id])  # one order twice
+    outcomes = races.race(crowd_app, [invoice(o.id) for o in pending] + [invoice(pending[0].id)],  # one order twice
+                          timeout=180)
     assert [o for o in outcomes if o[0] == "error"] == []
     numbers = sorted(value for kind, value in outcomes if kind == "ok")
     assert numbers == [f"INV-{n:06d}" for n in range(1, 9)]
@@ -138,19 +105,10 @@ def test_a_place_reassigned_while_its_holder_claims_it_stays_theirs(app_ctx, cro
     results = {}
 
     def run(name, work):
-        with crowd_app.app_context():
-            try:
-                work()
-                db.session.commit()
-                results[name] = "ok"
-            except DomainError as error:
-                db.session.rollback()
-                results[name] = error.message
-            except BaseException as error:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                results[name] = repr(error)
-            if name == "claim":
-                claimed.set()
+        kind, value = races.settle(crowd_app, work)
+        results[name] = "ok" if kind == "ok" else repr(value) if kind == "error" else value
+        if name == "claim":
+            claimed.set()
 
     def reassign():
         place = db.session.get(PlaceVoucher, ids["voucher"])

@@ -195,9 +195,7 @@ def test_an_order_without_a_required_po_is_refused_on_its_field_and_nothing_is_s
 
 
 def test_a_csv_upload_with_bad_rows_shows_each_line_and_allocates_nothing(client, auth, post_form):
-    acme = factories.employer("Acme")
-    contact = factories.contact(acme)
-    order = factories.order(acme, places=5, by=contact)
+    acme, contact, order = factories.ordered(5)
     db.session.commit()
     auth.login(contact)
     page = f"/employer/orders/{order.id}"
@@ -291,9 +289,7 @@ def test_an_invitation_link_asks_an_anonymous_visitor_to_sign_in_and_a_wrong_tok
 
 
 def test_a_used_or_cancelled_voucher_link_says_so_and_books_nothing(client, auth, post_form):
-    acme = factories.employer("Acme")
-    contact = factories.contact(acme)
-    order = factories.order(acme, places=1, by=contact)
+    acme, contact, order = factories.ordered(1)
     course = factories.course("AWARE", start=None)
     [used] = order.vouchers
     bookings.book(factories.person(), course, voucher=used)
@@ -349,9 +345,7 @@ def test_an_orders_page_reads_its_places_in_a_fixed_number_of_queries(client, au
 
 
 def test_the_group_booking_page_offers_the_courses_the_places_pay_for(client, auth, post_form):
-    acme = factories.employer("Acme")
-    contact = factories.contact(acme)
-    order = factories.order(acme, places=2, by=contact)
+    acme, contact, order = factories.ordered(2)
     data = (b"first_name,last_name,email,date_of_birth\nAli,Shah,ali@acme.example,1990-01-01\n"
             b"Bea,Jones,bea@acme.example,1991-01-01\n")
     given = vouchers.allocate_csv(acme, order, data, by=contact).vouchers
@@ -409,9 +403,7 @@ def test_coordinators_reject_a_registration_manage_contacts_and_cancel_an_order_
 
 
 def test_a_contact_invites_a_colleague_and_reassigns_a_place_through_the_pages(client, auth, post_form, smtp):
-    acme = factories.employer("Acme")
-    contact = factories.contact(acme)
-    order = factories.order(acme, places=1, by=contact)
+    acme, contact, order = factories.ordered(1)
     voucher = vouchers.allocate_one(acme, order, "Ann", "Old", "ann@acme.example", by=contact)
     db.session.commit()
     auth.login(contact)

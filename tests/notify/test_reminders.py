@@ -136,25 +136,17 @@ def test_a_reminder_recorded_before_the_sequence_was_in_its_kind_is_not_sent_aga
     assert reminders.send_due_reminders()["course"] == 0
 
 
-def test_due_course_reminders_take_a_fixed_number_of_queries(app_ctx):
+def test_due_course_reminders_take_a_fixed_number_of_queries(app_ctx, count_queries):
     """No N+1: course, course type, venue, sessions and person come with the due list."""
     start = datetime.now() + timedelta(days=1)
-    statements: list[str] = []
-
-    def count(*args):
-        statements.append(args[2])
 
     def run() -> int:
         db.session.expire_all()
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             for booking in course_reminders.due_course_reminders(utcnow()):
                 course = booking.course
                 _ = (booking.person.email, booking.person.first_name, course.course_type.name, course.sequence,
                      course.venue.one_line_address, [(s.starts_at, s.ends_at) for s in course.sessions])
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
     factories.booking_on(factories.course(start=start))

@@ -24,6 +24,7 @@ from mhfa.notify.services import Message, deliver
 from mhfa.security.logs import MASK, MaskingFilter, mask_access_atoms, mask_path
 from tests import factories
 from tests.conftest import csrf_token
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -172,18 +173,10 @@ def test_gunicorn_access_atoms_are_masked():
     assert atoms["r"] == f"GET /places/{MASK}?voucher_code={MASK} HTTP/1.1" and atoms["h"] == "127.0.0.1"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_with_the_shipped_config_writes_a_masked_access_log(tmp_path):
     instance = tmp_path / "instance"
     log = tmp_path / "access.log"
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "DATABASE_URL", "RATELIMIT"))}
     env.update({"MHFA_INSTANCE_PATH": str(instance), "SECRET_KEY": "access-log-test", "MHFA_ACCESS_LOG": str(log),
                 "RATELIMIT_ENABLED": "false"})

@@ -31,11 +31,16 @@ def _rows():
     return db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
 
-def test_a_booking_and_its_email_commit_together_and_the_request_sends_nothing(later, smtp):
+def _booking():
+    """A trainee booked on a course, not yet committed: (the trainee, the booking)."""
     user = factories.user(Role.TRAINEE)
     course = factories.course()
     db.session.commit()
-    bookings.book_for_user(user, course)
+    return user, bookings.book_for_user(user, course)
+
+
+def test_a_booking_and_its_email_commit_together_and_the_request_sends_nothing(later, smtp):
+    user, _ = _booking()
     db.session.commit()
     assert smtp.messages == []  # nothing sent in the request
     [row] = _rows()
@@ -151,10 +156,7 @@ def test_forgot_password_sends_nothing_in_the_request(later, smtp, client, post_
 
 
 def test_a_booking_writes_what_to_say_and_the_sender_renders_it_once(later, smtp, app_ctx, monkeypatch):
-    user = factories.user(Role.TRAINEE)
-    course = factories.course()
-    db.session.commit()
-    booking = bookings.book_for_user(user, course)
+    user, booking = _booking()
     db.session.commit()
     [row] = _rows()
     assert row.raw is None and row.kind == "booking_confirmed" and row.payload["booking_id"] == booking.id
@@ -196,10 +198,7 @@ def test_a_cancellation_and_the_promotion_it_makes_are_written_as_what_to_say_an
 
 
 def test_a_booking_rolled_back_leaves_nothing_to_render(later, smtp):
-    user = factories.user(Role.TRAINEE)
-    course = factories.course()
-    db.session.commit()
-    bookings.book_for_user(user, course)
+    user, _ = _booking()
     db.session.rollback()
     assert _rows() == []
     assert deliver_outbox().sent == 0 and smtp.messages == []
@@ -224,10 +223,7 @@ def test_a_confirmation_not_yet_sent_goes_nowhere_once_its_person_is_erased(late
 
 
 def test_a_message_whose_person_is_erased_before_rendering_is_dropped_not_sent(later, smtp, app_ctx):
-    user = factories.user(Role.TRAINEE)
-    course = factories.course()
-    db.session.commit()
-    booking = bookings.book_for_user(user, course)
+    user, booking = _booking()
     db.session.commit()
     booking.person.erased_at = utcnow()  # erased by a path that left the row (the renderer is the last guard)
     db.session.commit()

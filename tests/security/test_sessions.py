@@ -21,10 +21,18 @@ def _signed_in(client) -> bool:
     return client.get("/account").status_code == 200
 
 
-def test_a_copied_cookie_stops_working_when_its_session_signs_out(app_ctx, client, auth):
+def _on_two_devices(app_ctx, auth):
+    """A trainee signed in on another device, then on ``auth``'s; the other device's client."""
     user = factories.user(Role.TRAINEE)
     db.session.commit()
+    other = app_ctx.test_client()
+    Auth(other).login(user)
     auth.login(user)
+    return other
+
+
+def test_a_copied_cookie_stops_working_when_its_session_signs_out(app_ctx, client, auth):
+    auth.new(Role.TRAINEE)
     thief = app_ctx.test_client()
     _copy_cookie(client, thief)
     assert _signed_in(thief)
@@ -36,11 +44,7 @@ def test_a_copied_cookie_stops_working_when_its_session_signs_out(app_ctx, clien
 
 
 def test_sign_out_everywhere_ends_every_device(app_ctx, client, auth, post_form):
-    user = factories.user(Role.TRAINEE)
-    db.session.commit()
-    other = app_ctx.test_client()
-    Auth(other).login(user)
-    auth.login(user)
+    other = _on_two_devices(app_ctx, auth)
     page = client.get("/account").get_data(as_text=True)
     assert "signed in on 2 devices" in page
     response = post_form("/account/sign-out-everywhere", {}, page="/account")
@@ -52,9 +56,7 @@ def test_deactivating_then_reactivating_does_not_revive_old_sessions(app_ctx, cl
     from mhfa.admin.services import update_account
 
     admin = factories.user(Role.ADMIN)
-    user = factories.user(Role.TRAINEE)
-    db.session.commit()
-    auth.login(user)
+    user = auth.new(Role.TRAINEE)
     update_account(user, {Role.TRAINEE}, False, admin)
     db.session.commit()
     update_account(user, {Role.TRAINEE}, True, admin)
@@ -67,9 +69,7 @@ def test_deactivating_then_reactivating_does_not_revive_old_sessions(app_ctx, cl
 @pytest.mark.parametrize("role, ends", [(Role.COORDINATOR, True), (Role.ADMIN, True), (Role.INSTRUCTOR, True),
                                         (Role.BOARD, True), (Role.TRAINEE, False)])
 def test_staff_sessions_end_after_the_idle_timeout(app_ctx, client, auth, role, ends):
-    user = factories.user(role)
-    db.session.commit()
-    auth.login(user)
+    auth.new(role)
     assert _signed_in(client)
     idle = timedelta(minutes=app_ctx.config["MHFA_STAFF_IDLE_MINUTES"] + 1)
     db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - idle))
@@ -78,11 +78,7 @@ def test_staff_sessions_end_after_the_idle_timeout(app_ctx, client, auth, role, 
 
 
 def test_changing_the_password_ends_the_other_sessions_only(app_ctx, client, auth, post_form):
-    user = factories.user(Role.TRAINEE)
-    db.session.commit()
-    other = app_ctx.test_client()
-    Auth(other).login(user)
-    auth.login(user)
+    other = _on_two_devices(app_ctx, auth)
     response = post_form("/account/password", {"current_password": factories.PASSWORD,
                                                "password": "a brand new passphrase", "password_confirm":
                                                "a brand new passphrase"})
@@ -91,9 +87,7 @@ def test_changing_the_password_ends_the_other_sessions_only(app_ctx, client, aut
 
 
 def test_a_session_forged_without_a_server_row_is_refused(app_ctx, client, auth):
-    user = factories.user(Role.TRAINEE)
-    db.session.commit()
-    auth.login(user)
+    auth.new(Role.TRAINEE)
     db.session.execute(sa.delete(UserSession))
     db.session.commit()
     assert not _signed_in(client)

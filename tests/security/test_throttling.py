@@ -6,7 +6,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,14 +19,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
-from mhfa import create_app
 from mhfa.auth.models import Role
-from mhfa.extensions import db, limiter
+from mhfa.extensions import db
 from mhfa.notify.models import OutboxMessage
 from tests import factories
 from tests.conftest import csrf_token
+from tests.servers import free_port, stop
 
 REDIS = "redis://127.0.0.1:6379"
 
@@ -39,30 +37,6 @@ def _redis_answers() -> bool:
         return redis.Redis.from_url(REDIS, socket_connect_timeout=0.5).ping()
     except redis.RedisError:
         return False
-
-
-@pytest.fixture()
-def throttled(app_ctx, tmp_path):
-    """Build apps with the (shared) limiter switched on; switched off again afterwards."""
-
-    def build(storage="memory://", **config):
-        app = create_app({
-            "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
-            "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
-            "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}", **config,
-        })
-
-        @app.before_request
-        def _fresh_request_state():  # one app context spans many requests here, as in conftest's app
-            g.pop("_login_user", None)
-            g.pop("csrf_token", None)
-
-        return app
-
-    yield build
-    limiter.enabled = False
 
 
 def _sign_in(client, email, password="wrong password"):  # noqa: S107
@@ -152,32 +126,27 @@ def test_one_address_trying_many_accounts_is_slowed_loosely(throttled):
 
 
 @pytest.mark.skipif(not _redis_answers(), reason="Redis is not running on 127.0.0.1:6379")
-def test_counts_are_shared_by_every_worker_through_redis(throttled):
-    prefix = f"shared-{uuid.uuid4().hex[:8]}"
-    first = throttled(REDIS, MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute", RATELIMIT_KEY_PREFIX=prefix)
+def _shared_by_two_workers(throttled, storage: str, kind: str, **config) -> None:
+    """Two wrong passwords on one worker and three on another: the fifth is refused, under a limit of four."""
+    first = throttled(storage, MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute", **config)
     with first.app_context():
         user = factories.user(Role.TRAINEE)
         db.session.commit()
         email = user.email
         assert [_sign_in(first.test_client(), email) for _ in range(2)] == [401, 401]
-        assert first.test_client().get("/healthz").json["rate_limits"] == "redis"
+        assert first.test_client().get("/healthz").json["rate_limits"] == kind
     # A second worker (another app, so another process's view of the limiter) sees the same counts.
-    second = throttled(REDIS, MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute", RATELIMIT_KEY_PREFIX=prefix)
+    second = throttled(storage, MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute", **config)
     with second.app_context():
         assert [_sign_in(second.test_client(), email) for _ in range(3)] == [401, 401, 429]
+
+
+def test_counts_are_shared_by_every_worker_through_redis(throttled):
+    _shared_by_two_workers(throttled, REDIS, "redis", RATELIMIT_KEY_PREFIX=f"shared-{uuid.uuid4().hex[:8]}")
 
 
 def test_counts_are_shared_by_every_worker_through_the_database(throttled):
-    first = throttled("database://", MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute")
-    with first.app_context():
-        user = factories.user(Role.TRAINEE)
-        db.session.commit()
-        email = user.email
-        assert [_sign_in(first.test_client(), email) for _ in range(2)] == [401, 401]
-        assert first.test_client().get("/healthz").json["rate_limits"] == "database"
-    second = throttled("database://", MHFA_LOGIN_ACCOUNT_RATE_LIMIT="4 per minute")
-    with second.app_context():
-        assert [_sign_in(second.test_client(), email) for _ in range(3)] == [401, 401, 429]
+    _shared_by_two_workers(throttled, "database://", "database")
 
 
 def test_the_database_is_the_default_store(throttled, monkeypatch):
@@ -218,14 +187,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _gunicorn(app_ctx, tmp_path, workers: int, **extra) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "RATELIMIT", "REDIS_URL", "MHFA_"))}
     env.update({"DATABASE_URL": app_ctx.config["SQLALCHEMY_DATABASE_URI"], "MHFA_INSTANCE_PATH": str(tmp_path),
                 "SECRET_KEY": "gunicorn-throttle-test", "MHFA_PASSWORD_HASH_METHOD": factories.CHEAP_HASH_METHOD,
@@ -246,14 +209,6 @@ def _wait_until_up(process, base):
         except OSError:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not answer")
-
-
-def _stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def test_four_gunicorn_workers_count_wrong_passwords_once_in_the_database(app_ctx, tmp_path):
@@ -280,7 +235,7 @@ def test_four_gunicorn_workers_count_wrong_passwords_once_in_the_database(app_ct
             answers = Counter(pool.map(attempt, range(24)))
         assert answers == {401: 5, 429: 19}  # five processed, however the workers shared them
     finally:
-        _stop(process)
+        stop(process, timeout=30)
         app_ctx.extensions["test_written_tables"].everything = True  # gunicorn wrote rows this process never saw
 
 
@@ -290,6 +245,6 @@ def test_gunicorn_refuses_per_process_counts_with_four_workers(app_ctx, tmp_path
         process.wait(timeout=120)
         error = process.stderr.read()
     finally:
-        _stop(process)
+        stop(process, timeout=30)
     assert process.returncode != 0
     assert "RATELIMIT_STORAGE_URI=memory:// keeps each process's own counts, and 4 processes" in error
