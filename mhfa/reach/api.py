@@ -11,8 +11,8 @@ from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.reach import counted
 from mhfa.reach.counts import Spend, first_group_counts, kept_counts, kept_group_counts, kept_spend
+from mhfa.reach.dashboard import areas_in_order, course_types, month_label
 from mhfa.reach.dashboard import headline as position_of
-from mhfa.reach.dashboard import month_label
 from mhfa.reach.forms import parse_filters
 
 GROUP_BY = ("council_area", "month", "course_type", "sector", "funding_stream")
@@ -44,7 +44,7 @@ def reach():
     group_by = (request.args.get("group_by") or "council_area").strip()
     if group_by not in GROUP_BY:
         return api_error(f"group_by must be one of {', '.join(GROUP_BY)}", 400)
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, areas_in_order(), course_types())
     if parsed.errors:
         return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
     filters = parsed.filters

@@ -76,12 +76,12 @@ def _choices():
 @role_required(*DASHBOARD_ROLES)
 def dashboard_page():
     """The board's dashboard: headline, trajectory chart and every table, under the chosen filters."""
-    parsed = parse_filters(request.args)
+    areas, types = _choices()
+    parsed = parse_filters(request.args, areas, types)
     filters = parsed.filters
     headline = dashboard.headline(filters)
     series = dashboard.cumulative_series(filters)
     tables = dashboard.all_tables(filters, include_outside=parsed.include_outside)
-    areas, types = _choices()
     return render_template(
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
         areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
@@ -94,7 +94,7 @@ def dashboard_page():
 @role_required(*DASHBOARD_ROLES)
 def download(name: str, fmt: str):
     """One table as CSV, or every table as one Excel workbook (``all.xlsx``)."""
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, *_choices())
     if parsed.errors:
         abort(400)
     tables = dashboard.all_tables(parsed.filters, include_outside=parsed.include_outside)
