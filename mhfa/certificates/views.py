@@ -232,10 +232,8 @@ def _downloadable(certificate_id: int) -> Certificate:
 def download_pdf(certificate_id: int):
     """The certificate as a PDF: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = Response(render_pdf(certificate, verification.programme_name()), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return flow.file_response(render_pdf(certificate, verification.programme_name()),
+                              f"certificate-{certificate.number}.pdf", "application/pdf")
 
 
 @bp.route("/certificates/<int:certificate_id>/badge.json")
@@ -243,14 +241,16 @@ def download_pdf(certificate_id: int):
 def download_badge(certificate_id: int):
     """The certificate as a signed Open Badges 3.0 credential: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = _json(badges.credential(certificate), "application/ld+json")
-    response.headers["Content-Disposition"] = f'attachment; filename="badge-{certificate.number}.json"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return flow.file_response(_json_text(badges.credential(certificate)), f"badge-{certificate.number}.json",
+                              "application/ld+json")
+
+
+def _json_text(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _json(document: dict, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
+    return Response(_json_text(document), mimetype=mimetype)
 
 
 def _json_for_any_site(document: dict, mimetype: str, cache_control: str) -> Response:
