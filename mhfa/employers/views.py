@@ -266,14 +266,19 @@ def upload_staff(order_id: int):
     return _order_page(employer, order_, upload_form=form, csv_lines=lines)
 
 
+def _order_for_its_documents(order_id: int) -> Order:
+    """The order whose invoice or credit note is asked for: any, for the programme team; for a contact, only
+    their organisation's own."""
+    if current_user.has_role(Role.COORDINATOR):
+        return flow.get_or_404(Order, order_id)
+    return _own_order(_organisation(), order_id)
+
+
 @bp.route("/employer/orders/<int:order_id>/invoice.pdf")
 @role_required(Role.EMPLOYER, Role.COORDINATOR)
 def invoice_pdf(order_id: int):
     """The order's VAT invoice (the organisation's own contacts, and the programme team)."""
-    if current_user.has_role(Role.COORDINATOR):
-        order_ = flow.get_or_404(Order, order_id)
-    else:
-        order_ = _own_order(_organisation(), order_id)
+    order_ = _order_for_its_documents(order_id)
     invoice = flow.found_or_404(lambda: order_.invoice)
     return flow.file_response(invoices.invoice_pdf(invoice), invoices.filename(invoice), "application/pdf",
                               inline=True, cache=None)
@@ -283,10 +288,7 @@ def invoice_pdf(order_id: int):
 @role_required(Role.EMPLOYER, Role.COORDINATOR)
 def credit_note_pdf(order_id: int, credit_note_id: int):
     """A credit note on the order's invoice (the organisation's own contacts, and the programme team)."""
-    if current_user.has_role(Role.COORDINATOR):
-        order_ = flow.get_or_404(Order, order_id)
-    else:
-        order_ = _own_order(_organisation(), order_id)
+    order_ = _order_for_its_documents(order_id)
     credit = flow.found_or_404(lambda: next((c for c in order_.credit_notes if c.id == credit_note_id), None))
     return flow.file_response(invoices.credit_note_pdf(credit), invoices.filename(credit), "application/pdf",
                               inline=True, cache=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 
-from mhfa.api import add_paths, api_error, token_required
+from mhfa.api import add_paths, api_error, error_response, token_required
 from mhfa.areas.models import CouncilArea
 from mhfa.auth.models import Role
 from mhfa.courses.models import CourseType, FundingStream
@@ -143,12 +143,9 @@ _OPENAPI = (
                 "responses": {
                     "200": {"description": "Reach figures",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reach"}}}},
-                    "400": {"description": "A filter was not understood",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "401": {"description": "No valid API token",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "403": {"description": "The token's user is not board or coordinator",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "400": error_response("A filter was not understood"),
+                    "401": error_response("No valid API token"),
+                    "403": error_response("The token's user is not board or coordinator"),
                 },
             }
         }
