@@ -128,6 +128,12 @@ def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, 
     ), status
 
 
+def _shown_again(form) -> int:
+    """The status of the page showing a form that was sent but not done: the form's own, or 422 when the
+    form names no error."""
+    return flow.status(form) if form.errors or form.form_errors else 422
+
+
 @bp.route("/manage/certificates/<int:certificate_id>")
 @role_required(Role.COORDINATOR)
 def manage_certificate(certificate_id: int):
@@ -144,8 +150,7 @@ def revoke_certificate(certificate_id: int):
         outcome = flow.attempt(services.revoke, certificate, form.reason.data, current_user, form=form)
         if outcome.done(f"Certificate {certificate.number} revoked."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return _manage_page(certificate, revoke_form=form, status=flow.status(form) if form.errors or
-                        form.form_errors else 422)
+    return _manage_page(certificate, revoke_form=form, status=_shown_again(form))
 
 
 @bp.route("/manage/certificates/<int:certificate_id>/reissue", methods=["POST"])
@@ -158,8 +163,7 @@ def reissue_certificate(certificate_id: int):
                                form.reason.data, current_user, form=form)
         if outcome.done(f"Certificate {certificate.number} reissued."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return _manage_page(certificate, reissue_form=form, status=flow.status(form) if form.errors or
-                        form.form_errors else 422)
+    return _manage_page(certificate, reissue_form=form, status=_shown_again(form))
 
 
 # --- public verification ---------------------------------------------------------------------------
