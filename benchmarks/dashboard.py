@@ -54,6 +54,7 @@ def _in_process(app, areas: list[str], password: str, rng: random.Random, bare_r
     from werkzeug.datastructures import MultiDict
 
     from mhfa.extensions import db
+    from mhfa.reach.dashboard import areas_in_order, course_types
     from mhfa.reach.forms import parse_filters
     from tests.reach.bare import bare_counts
 
@@ -72,8 +73,9 @@ def _in_process(app, areas: list[str], password: str, rng: random.Random, bare_r
         assert response.status_code == 200, (query, response.status_code)
     bare = []
     with app.app_context():
+        choices = areas_in_order(), course_types()
         for query in mixes[:bare_runs]:
-            filters = parse_filters(MultiDict(query)).filters
+            filters = parse_filters(MultiDict(query), *choices).filters
             began = time.perf_counter()
             bare_counts("area", filters)
             bare_counts("month", filters)

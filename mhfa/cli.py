@@ -218,6 +218,16 @@ def deliver_mail(loop, interval, batch):
             time.sleep(interval)
 
 
+def _keep_unless_dry_run(dry_run: bool, lines: list[str]) -> None:
+    """Commit what the command did (a dry run rolls it back), then say what it did (or would have done)."""
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line in lines:
+        click.echo(line)
+
+
 @mhfa_cli.command("apply-retention")
 @click.option("--dry-run", is_flag=True, help="Report what would be done, and change nothing.")
 def apply_retention(dry_run):
@@ -230,12 +240,7 @@ def apply_retention(dry_run):
     config = current_app.config
     report = apply(years=config["MHFA_RETENTION_YEARS"], outbox_days=config["MHFA_OUTBOX_RETENTION_DAYS"],
                    session_days=config["MHFA_SESSION_RETENTION_DAYS"], dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    for line in report.lines():
-        click.echo(line)
+    _keep_unless_dry_run(dry_run, report.lines())
 
 
 @mhfa_cli.command("backup")
@@ -330,12 +335,7 @@ def import_completions(file, dry_run):
         for problem in error.lines:
             click.echo(problem, err=True)
         raise click.ClickException("The file was not imported: nothing was written.") from error
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-    for line in summary.lines():
-        click.echo(line)
+    _keep_unless_dry_run(dry_run, summary.lines())
     seconds = time.perf_counter() - began
     click.echo(f"({summary.rows:,} rows in {seconds:.1f} s, {summary.rows / seconds:,.0f} rows/s)")
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import abort, flash
+from flask import Response, abort, flash
 
 from mhfa.db_types import MAX_ID
 from mhfa.errors import Conflict, DomainError, Forbidden, Gone, NotFound, show_on_form
@@ -142,13 +142,31 @@ def commit() -> None:
         raise
 
 
-def status(form: Any = None) -> int:
-    """The status for a page that shows ``form``: 200, 422 after invalid input, or the refusal's own code."""
-    if form is None:
-        return 200
+def status(*forms: Any) -> int:
+    """The status for a page that shows ``forms``: 200, 422 after invalid input, or a refusal's own code (the
+    highest of the forms shown; a form that is None is not shown)."""
+    return max((_status(form) for form in forms if form is not None), default=200)
+
+
+def _status(form: Any) -> int:
     refusal = getattr(form, "refusal_status", None)
     if refusal:
         return refusal
     if form.errors or getattr(form, "form_errors", None):
         return 422
     return 200
+
+
+#: An Excel workbook's media type.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_response(body: bytes | str, filename: str, mimetype: str, *, inline: bool = False,
+                  cache: str | None = "private, no-store") -> Response:
+    """A file to save as ``filename`` (``inline``: to open in the browser), with ``cache`` as its
+    Cache-Control (None: no header)."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    if cache is not None:
+        response.headers["Cache-Control"] = cache
+    return response

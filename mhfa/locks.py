@@ -33,6 +33,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, Instructor
 from mhfa.employers.models import ClosedCourseRequest, Order, PlaceVoucher
@@ -142,6 +143,15 @@ def lock_vouchers(voucher_ids: Iterable[int | None]) -> None:
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
+
+
+def lock_booking(booking: Booking) -> Course:
+    """A booking about to change: its course (third), then the place voucher it holds (fourth), then the
+    booking itself read afresh. Returns the course, read afresh too."""
+    course = lock_course(booking.course)
+    lock_vouchers([booking.voucher_id])
+    db.session.refresh(booking)
+    return course
 
 
 def lock_instructor(instructor: Instructor) -> None:

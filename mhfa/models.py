@@ -17,12 +17,11 @@ from mhfa.courses.models import (
     Instructor,
     Venue,
 )
+from mhfa.employers.billing import Invoice, InvoiceCounter
 from mhfa.employers.models import (
     ClosedCourseRequest,
     Employer,
     EmployerContact,
-    Invoice,
-    InvoiceCounter,
     Order,
     OrderStatus,
     PlaceVoucher,

@@ -296,7 +296,7 @@ def test_the_real_package_fails_when_an_upward_import_is_added():
 
 # --- forms parse; the rules and the queries are the services' -------------------------------------
 
-#: Form modules that still read the database to parse (the reach filters look up course types and areas).
+#: Form modules that still read the database to parse (the reach filters, when called without their choices).
 FORMS_STILL_READING = {"mhfa/reach/forms.py"}
 RULES_OR_QUERIES = ("mhfa.extensions", "sqlalchemy", "mhfa.courses.rules", "mhfa.locks")
 

@@ -53,6 +53,12 @@ def add_paths(paths: dict, schemas: dict | None = None, *, api: Blueprint | None
     document["components"]["schemas"].update(schemas or {})
 
 
+def error_response(description: str) -> dict:
+    """An OpenAPI response whose body is the ``Error`` schema (``{"error": "…"}``), as :func:`api_error` answers."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def api_error(message: str, status: int):
     return jsonify({"error": message}), status
 

@@ -14,23 +14,16 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from mhfa.attendance.models import (
-    AttendanceMark,
-    AttendanceStatus,
-    Completion,
-    CompletionSource,
-    NonCompletion,
-    NonCompletionReason,
-)
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource, NonCompletion
+from mhfa.attendance.non_completion import record_non_completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
-from mhfa.bookings.deadlines import no_show_spends_place
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseSession, CourseStatus
 from mhfa.db_types import MAX_ID
 from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
-from mhfa.locks import lock_course, lock_vouchers
+from mhfa.locks import lock_course
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, to_london, utcnow
 
@@ -255,41 +248,6 @@ def _complete_booking(course: Course, booking: Booking) -> Completion:
     return completion
 
 
-def _record_non_completion(course: Course, booking: Booking, missed: list[CourseSession], marks) -> NonCompletion:
-    """Why the booking ended without completion: withdrew (a "withdrew" mark, its reason kept), did not attend
-    (absent from every session) or absent from a session; and a no-show's employer place, spent or returned."""
-    record = db.session.scalar(sa.select(NonCompletion).where(NonCompletion.booking_id == booking.id))
-    if record is None:
-        record = NonCompletion(course_id=course.id, booking_id=booking.id, person_id=booking.person_id)
-        db.session.add(record)
-    record.missed_session_ids = [s.id for s in missed]
-    withdrew = [m for s in course.sessions if (m := marks.get((booking.id, s.id))) is not None
-                and m.status is AttendanceStatus.WITHDREW]
-    if withdrew:
-        record.reason, record.detail = NonCompletionReason.WITHDREW, withdrew[0].reason
-    elif len(missed) == len(course.sessions):
-        record.reason, record.detail = NonCompletionReason.DID_NOT_ATTEND, None
-    else:
-        record.reason, record.detail = NonCompletionReason.ABSENT_FROM_SESSION, None
-    if record.reason is NonCompletionReason.DID_NOT_ATTEND and booking.voucher_id is not None \
-            and record.place_returned is None:
-        record.voucher_id = booking.voucher_id
-        record.place_returned = _no_show_place(booking)
-    return record
-
-
-def _no_show_place(booking: Booking) -> bool:
-    """Apply the no-show rule to the booking's employer place (the caller holds the course lock); whether it
-    went back to the employer."""
-    if no_show_spends_place():  # the programme's rule (mhfa.bookings.deadlines)
-        return False
-    lock_vouchers([booking.voucher_id])
-    voucher = booking.voucher
-    booking.voucher = None
-    voucher.take_back()  # the employer's again, to give to someone else
-    return True
-
-
 @dataclass
 class CompletionResult:
     completions: list[Completion]
@@ -336,7 +294,7 @@ def complete_course(course: Course, by: User, now: datetime | None = None) -> Co
     with db.session.no_autoflush:  # the register's rows are inserted together, in one flush
         completions = [_complete_booking(course, b) for b in preview.completing]
         marks = marks_for(course)
-        not_completed = [_record_non_completion(course, b, missed, marks) for b, missed in preview.not_completing]
+        not_completed = [record_non_completion(course, b, missed, marks) for b, missed in preview.not_completing]
     course.status = CourseStatus.COMPLETED
     db.session.flush()
     audit.record("course.completed", course, by, before=CourseStatus.PUBLISHED.value,
@@ -401,17 +359,7 @@ def correct_mark(session: CourseSession, booking_id: int, status: AttendanceStat
                 audit.record("course.completion_added", correction.completion, by, reason=reason, before=None,
                              after="completed", booking_id=booking.id)
     else:
-        _record_non_completion(course, booking, missed, marks)
+        record_non_completion(course, booking, missed, marks)
         correction.no_longer_completed = completion is not None
     db.session.flush()
     return correction
-
-
-def non_completions(course: Course) -> list[tuple[NonCompletion, list[CourseSession]]]:
-    """Who did not complete the course, with the sessions they missed."""
-    by_id = {s.id: s for s in course.sessions}
-    records = db.session.scalars(
-        sa.select(NonCompletion).where(NonCompletion.course_id == course.id)
-        .options(joinedload(NonCompletion.person)).order_by(NonCompletion.id)
-    )
-    return [(r, [by_id[i] for i in r.missed_session_ids if i in by_id]) for r in records]

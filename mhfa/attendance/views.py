@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
-from mhfa.attendance import services, teaching
+from mhfa.attendance import non_completion, services, teaching
 from mhfa.attendance.forms import MARK_PREFIX, ActionForm, RegisterForm
 from mhfa.attendance.models import why
 from mhfa.auth.access import role_required
@@ -48,7 +48,7 @@ def course_registers(course_id: int):
         "attendance/course.html",
         course=course,
         preview=services.completion_preview(course),
-        not_completed=services.non_completions(course),
+        not_completed=non_completion.non_completions(course),
         why=why,
         refusals={s.id: services.marking_refusal(s) for s in course.sessions},
         is_coordinator=current_user.has_role(Role.COORDINATOR),

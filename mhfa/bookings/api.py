@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from pydantic import ValidationError
 
 from mhfa import flow
-from mhfa.api import add_paths, api_error, idempotency, token_required
+from mhfa.api import add_paths, api_error, error_response, idempotency, token_required
 from mhfa.bookings import deadlines, listings, services, vouchers
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.bookings.schemas import BookingRequest, BookingResponse, component_schemas, first_problem
@@ -130,12 +130,7 @@ def cancel_booking(booking_id: int):
     return jsonify(booking_json(booking))
 
 
-_ERRORS = {
-    "401": {"description": "No valid personal API token", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-    "404": {"description": "Not found (or not yours)", "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-}
+_ERRORS = {"401": error_response("No valid personal API token"), "404": error_response("Not found (or not yours)")}
 _BOOKING = {"application/json": {"schema": {"$ref": "#/components/schemas/Booking"}}}
 _REFUSED = {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"},

@@ -119,8 +119,8 @@ def next_waiting(course: Course, now: datetime | None = None) -> Booking | None:
 
 def booking_of(user: User, booking_id: int) -> Booking:
     """The user's own booking, or NotFound (another person's booking is not revealed to exist)."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or user.person_id is None or booking.person_id != user.person_id:
+    booking = get_booking(booking_id)
+    if user.person_id is None or booking.person_id != user.person_id:
         raise NotFound("booking not found")
     return booking
 

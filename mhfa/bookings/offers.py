@@ -30,7 +30,7 @@ from mhfa.bookings.vouchers import return_voucher
 from mhfa.courses.models import Course
 from mhfa.errors import Conflict, NotFound
 from mhfa.extensions import db
-from mhfa.locks import lock_course, lock_vouchers
+from mhfa.locks import lock_booking, lock_course, lock_vouchers
 from mhfa.reach.models import ProgrammeSettings
 from mhfa.timeutil import format_london, utcnow
 
@@ -235,9 +235,7 @@ def can_give_back(booking: Booking, now: datetime | None = None) -> bool:
 def give_back(booking: Booking, *, now: datetime | None = None) -> Answer:
     """Give back a seat that came from the waiting list: it goes to the next person waiting."""
     now = now or utcnow()
-    course = lock_course(booking.course)
-    lock_vouchers([booking.voucher_id])
-    db.session.refresh(booking)
+    course = lock_booking(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this place has already been given back")
     if not can_give_back(booking, now):

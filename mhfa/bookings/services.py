@@ -33,7 +33,7 @@ from mhfa.courses.places import places
 from mhfa.employers.models import OfferState, PlaceVoucher
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db
-from mhfa.locks import lock_course, lock_person, lock_vouchers
+from mhfa.locks import lock_booking, lock_course, lock_person, lock_vouchers
 from mhfa.people.models import Person
 from mhfa.timeutil import format_london, to_london, utcnow
 
@@ -302,9 +302,7 @@ def cancel_booking(booking: Booking, *, by: User | None, reason: str | None = No
     booking's own person is written to the audit log.
     """
     now = now or utcnow()
-    course = lock_course(booking.course)
-    lock_vouchers([booking.voucher_id])
-    db.session.refresh(booking)
+    course = lock_booking(booking)
     if booking.status is BookingStatus.CANCELLED:
         raise Conflict("this booking is already cancelled")
     if course.status is CourseStatus.COMPLETED:

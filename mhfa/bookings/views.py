@@ -252,7 +252,7 @@ def waiting_list_place(token: str):
         outcome.done(lambda answered: ANSWERED[answered.outcome])
         return redirect(url_for(".waiting_list_place", token=token))
     expired = (outcome is not None and outcome.ok) or booking.cancel_reason == offers.EXPIRED
-    status = 410 if expired else max(flow.status(offer_form), flow.status(give_back_form))
+    status = 410 if expired else flow.status(offer_form, give_back_form)
     return render_template(
         "bookings/waiting_list_place.html",
         booking=booking,

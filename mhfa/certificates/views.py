@@ -128,6 +128,12 @@ def _manage_page(certificate: Certificate, revoke_form=None, reissue_form=None, 
     ), status
 
 
+def _shown_again(form) -> int:
+    """The status of the page showing a form that was sent but not done: the form's own, or 422 when the
+    form names no error."""
+    return flow.status(form) if form.errors or form.form_errors else 422
+
+
 @bp.route("/manage/certificates/<int:certificate_id>")
 @role_required(Role.COORDINATOR)
 def manage_certificate(certificate_id: int):
@@ -144,8 +150,7 @@ def revoke_certificate(certificate_id: int):
         outcome = flow.attempt(services.revoke, certificate, form.reason.data, current_user, form=form)
         if outcome.done(f"Certificate {certificate.number} revoked."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return _manage_page(certificate, revoke_form=form, status=flow.status(form) if form.errors or
-                        form.form_errors else 422)
+    return _manage_page(certificate, revoke_form=form, status=_shown_again(form))
 
 
 @bp.route("/manage/certificates/<int:certificate_id>/reissue", methods=["POST"])
@@ -158,8 +163,7 @@ def reissue_certificate(certificate_id: int):
                                form.reason.data, current_user, form=form)
         if outcome.done(f"Certificate {certificate.number} reissued."):
             return redirect(url_for(".manage_certificate", certificate_id=certificate.id))
-    return _manage_page(certificate, reissue_form=form, status=flow.status(form) if form.errors or
-                        form.form_errors else 422)
+    return _manage_page(certificate, reissue_form=form, status=_shown_again(form))
 
 
 # --- public verification ---------------------------------------------------------------------------
@@ -232,10 +236,8 @@ def _downloadable(certificate_id: int) -> Certificate:
 def download_pdf(certificate_id: int):
     """The certificate as a PDF: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = Response(render_pdf(certificate, verification.programme_name()), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{certificate.number}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return flow.file_response(render_pdf(certificate, verification.programme_name()),
+                              f"certificate-{certificate.number}.pdf", "application/pdf")
 
 
 @bp.route("/certificates/<int:certificate_id>/badge.json")
@@ -243,14 +245,16 @@ def download_pdf(certificate_id: int):
 def download_badge(certificate_id: int):
     """The certificate as a signed Open Badges 3.0 credential: for its holder and for coordinators only."""
     certificate = _downloadable(certificate_id)
-    response = _json(badges.credential(certificate), "application/ld+json")
-    response.headers["Content-Disposition"] = f'attachment; filename="badge-{certificate.number}.json"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return flow.file_response(_json_text(badges.credential(certificate)), f"badge-{certificate.number}.json",
+                              "application/ld+json")
+
+
+def _json_text(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _json(document: dict, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype=mimetype)
+    return Response(_json_text(document), mimetype=mimetype)
 
 
 def _json_for_any_site(document: dict, mimetype: str, cache_control: str) -> Response:

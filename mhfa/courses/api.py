@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from mhfa import flow
-from mhfa.api import add_paths
+from mhfa.api import add_paths, error_response
 from mhfa.auth.access import public
 from mhfa.courses import calendar, listings, visibility
 from mhfa.courses import places as course_places
@@ -147,7 +147,6 @@ _DETAIL = {
         }},
     ]
 }
-_ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 _OPENAPI = (
     {
@@ -162,7 +161,7 @@ _OPENAPI = (
                     "properties": {"courses": {"type": "array", "items": {"$ref": "#/components/schemas/Course"}},
                                    "page": {"type": "integer"}, "per_page": {"type": "integer"},
                                    "total": {"type": "integer"}, "pages": {"type": "integer"}}}}}},
-                "400": {"description": "A filter is not right", **_ERROR},
+                "400": error_response("A filter is not right"),
             },
         }},
         "/courses/{course_id}": {"get": {
@@ -171,7 +170,7 @@ _OPENAPI = (
             "responses": {
                 "200": {"description": "The course", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/CourseDetail"}}}},
-                "404": {"description": "No such published course", **_ERROR},
+                "404": error_response("No such published course"),
             },
         }},
     },

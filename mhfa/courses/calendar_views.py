@@ -20,11 +20,8 @@ from mhfa.courses.venue_instructor_forms import AreaFeedForm
 bp = Blueprint("calendars", __name__)
 
 
-def _ics_response(data: bytes, filename: str, disposition: str = "attachment") -> Response:
-    response = Response(data, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+def _ics_response(data: bytes, filename: str, *, inline: bool = False) -> Response:
+    return flow.file_response(data, filename, "text/calendar", inline=inline, cache="private, max-age=300")
 
 
 
@@ -41,7 +38,7 @@ def course_ics(course_id: int):
 def calendar_feed(token: str):
     """A private subscription feed, reached by its unguessable token."""
     feed = flow.found_or_404(feeds.feed_by_token, token)
-    return _ics_response(calendar.feed_ics(feed), "mhfa-reach.ics", disposition="inline")
+    return _ics_response(calendar.feed_ics(feed), "mhfa-reach.ics", inline=True)
 
 
 # --- personal calendar feeds ------------------------------------------------------------------

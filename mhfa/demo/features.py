@@ -22,16 +22,8 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses import feeds, standing
 from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType, FeedKind, Instructor
 from mhfa.employers import commitments, orders, requests
-from mhfa.employers.models import (
-    CommitmentLevel,
-    Employer,
-    EmployerStatus,
-    Order,
-    OrderStatus,
-    PlaceVoucher,
-    VoucherStatus,
-    WellbeingCommitment,
-)
+from mhfa.employers.awards import CommitmentLevel, WellbeingCommitment
+from mhfa.employers.models import Employer, EmployerStatus, Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.people.models import Person

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from mhfa.api import add_paths, api_error, token_required
+from mhfa.api import add_paths, api_error, error_response, token_required
 from mhfa.auth.models import Role
 from mhfa.employers import summary
 
@@ -16,11 +16,6 @@ def employers_summary():
     if not g.api_user.has_role(Role.BOARD, Role.COORDINATOR):
         return api_error("Employer figures are for the programme board and coordinators.", 403)
     return jsonify(summary.as_json(summary.summary()))
-
-
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 _GROUP = {
@@ -60,8 +55,8 @@ _OPENAPI = (
                     "200": {"description": "The employer summary, as of today",
                             "content": {"application/json": {
                                 "schema": {"$ref": "#/components/schemas/EmployersSummary"}}}},
-                    "401": _error("No valid API token"),
-                    "403": _error("The token's user is not board or coordinator"),
+                    "401": error_response("No valid API token"),
+                    "403": error_response("The token's user is not board or coordinator"),
                 },
             }
         }

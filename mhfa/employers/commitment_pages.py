@@ -3,7 +3,7 @@ an organisation's page, the public list of committed employers and the board's e
 own blueprint, ``commitments``."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -14,8 +14,6 @@ from mhfa.employers.forms import CommitmentForm, ConfirmForm, ListingForm
 from mhfa.employers.models import Employer
 
 bp = Blueprint("commitments", __name__)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _organisation():
@@ -32,17 +30,22 @@ def _listing_form(employer) -> ListingForm:
 
 # --- the contact --------------------------------------------------------------------------------------
 
-def _contact_page(employer, form=None, listing_form=None):
-    forms = [f for f in (form, listing_form) if f is not None]
-    status = max((flow.status(f) for f in forms), default=200)
+def _award_page(template: str, employer, form=None, listing_form=None, **extra):
+    """The award form (as recorded, unless ``form`` was just sent), the listing question, the award's
+    standing and the organisation's coverage: the contact's page and the programme team's alike."""
+    status = flow.status(form, listing_form)
     if form is None:
         form = CommitmentForm()
         form.fill(employer.commitment)
-    return render_template("employers/commitment.html", employer=employer, form=form,
+    return render_template(template, employer=employer, form=form,
                            listing_form=listing_form or _listing_form(employer),
                            standing=commitments.standing(employer), coverage=coverage.coverage(employer),
-                           trained=reports.staff_counts(employer)["completed"],
-                           award_years=commitments.AWARD_YEARS), status
+                           trained=reports.staff_counts(employer)["completed"], **extra), status
+
+
+def _contact_page(employer, form=None, listing_form=None):
+    return _award_page("employers/commitment.html", employer, form, listing_form,
+                       award_years=commitments.AWARD_YEARS)
 
 
 @bp.route("/employer/commitment", methods=["GET", "POST"])
@@ -83,17 +86,9 @@ THEIR_LISTING = [("yes", "Yes, list them with their award level"), ("no", "No, d
 
 
 def _manage_page(employer, form=None, listing_form=None):
-    forms = [f for f in (form, listing_form) if f is not None]
-    status = max((flow.status(f) for f in forms), default=200)
-    if form is None:
-        form = CommitmentForm()
-        form.fill(employer.commitment)
     listing_form = listing_form or _listing_form(employer)
     listing_form.listed.choices = THEIR_LISTING
-    return render_template("employers/manage_commitment.html", employer=employer, form=form,
-                           listing_form=listing_form, confirm=ConfirmForm(),
-                           standing=commitments.standing(employer), coverage=coverage.coverage(employer),
-                           trained=reports.staff_counts(employer)["completed"]), status
+    return _award_page("employers/manage_commitment.html", employer, form, listing_form, confirm=ConfirmForm())
 
 
 @bp.route("/manage/employers/<int:employer_id>/commitment", methods=["GET", "POST"])
@@ -160,10 +155,7 @@ def employer_summary_download(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     found = summary.summary()
+    filename = f"employers-{found.as_of.isoformat()}.{fmt}"
     if fmt == "csv":
-        response = Response(summary.summary_csv(found).encode("utf-8"), mimetype="text/csv")
-    else:
-        response = Response(summary.summary_xlsx(found), mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="employers-{found.as_of.isoformat()}.{fmt}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        return flow.file_response(summary.summary_csv(found).encode("utf-8"), filename, "text/csv")
+    return flow.file_response(summary.summary_xlsx(found), filename, flow.XLSX)

@@ -22,7 +22,8 @@ from mhfa import dates
 from mhfa.audit import services as audit
 from mhfa.auth.models import User
 from mhfa.employers import emails
-from mhfa.employers.models import CommitmentLevel, Employer, EmployerStatus, WellbeingCommitment
+from mhfa.employers.awards import CommitmentLevel, WellbeingCommitment
+from mhfa.employers.models import Employer, EmployerStatus
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.notify.reminders import claim

@@ -9,7 +9,8 @@ from mhfa.notify.messages import absolute_url, send
 
 if TYPE_CHECKING:
     from mhfa.auth.models import User
-    from mhfa.employers.models import CreditNote, Employer, EmployerContact, Invoice, Order, PlaceVoucher
+    from mhfa.employers.billing import CreditNote, Invoice
+    from mhfa.employers.models import Employer, EmployerContact, Order, PlaceVoucher
 
 
 def _programme_team() -> str:

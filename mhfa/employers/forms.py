@@ -19,8 +19,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from mhfa import dates, money, names
 from mhfa.courses.forms import options
+from mhfa.employers.awards import CommitmentLevel
 from mhfa.employers.commitments import CommitmentDetails, default_expiry
-from mhfa.employers.models import CommitmentLevel, OrderKind, OrderStatus, Sector, SizeBand
+from mhfa.employers.models import OrderKind, OrderStatus, Sector, SizeBand
 from mhfa.employers.orders import OrderRequest
 from mhfa.employers.organisations import OrganisationDetails
 from mhfa.employers.reports import FILTERS, SORTS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from mhfa.employers.models import CreditNote, Invoice
+from mhfa.employers.billing import CreditNote, Invoice
 from mhfa.employers.orders import order_description
 from mhfa.extensions import db
 from mhfa.money import pounds as money

@@ -51,8 +51,7 @@ def manage_organisations():
 
 
 def _organisation_page(employer, form=None, contact_form=None, reason_form=None):
-    forms = [f for f in (form, contact_form, reason_form) if f is not None]
-    status = max((flow.status(f) for f in forms), default=200)
+    status = flow.status(form, contact_form, reason_form)
     if form is None:
         form = OrganisationForm(areas=organisations.council_areas())
         form.fill(employer)
@@ -155,8 +154,7 @@ def manage_orders():
 
 
 def _order_page(order, paid_form=None, reason_form=None):
-    forms = [f for f in (paid_form, reason_form) if f is not None]
-    status = max((flow.status(f) for f in forms), default=200)
+    status = flow.status(paid_form, reason_form)
     return render_template("employers/manage_order.html", order=order, money=pounds,
                            description=orders.order_description(order), confirm=ConfirmForm(),
                            paid_form=paid_form or PaidForm(), reason_form=reason_form or ReasonForm(),

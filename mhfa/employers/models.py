@@ -1,4 +1,7 @@
-"""Employers, their group orders, invoices and place vouchers."""
+"""Employers, their contacts, group orders, place vouchers and closed-course requests.
+
+An order's invoices and credit notes are ``mhfa.employers.billing``; the wellbeing award, ``mhfa.employers.awards``.
+"""
 from __future__ import annotations
 
 import enum
@@ -11,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mhfa.courses.models import FundingStream
 from mhfa.db_types import UTCDateTime, str_enum
+from mhfa.employers.awards import WellbeingCommitment
+from mhfa.employers.billing import CreditNote, Invoice, vat_on
 from mhfa.extensions import db
 from mhfa.timeutil import to_london, utcnow
 
@@ -97,57 +102,6 @@ class Employer(db.Model):
     @property
     def is_approved(self) -> bool:
         return self.status is EmployerStatus.APPROVED
-
-
-class CommitmentLevel(enum.Enum):
-    """The Thrive at Work Workplace Wellbeing Commitment's award levels, lowest first."""
-
-    FOUNDATION = "foundation"
-    BRONZE = "bronze"
-    SILVER = "silver"
-    GOLD = "gold"
-
-    @property
-    def label(self) -> str:
-        return self.name.title()
-
-    @property
-    def rank(self) -> int:
-        return list(CommitmentLevel).index(self)
-
-
-class WellbeingCommitment(db.Model):
-    """An organisation's Workplace Wellbeing Commitment award: its level, when it was awarded and until when.
-
-    One per organisation, changed in place (every change is in the audit log). A contact may record it
-    (then it waits for the programme team's check); a coordinator records, verifies or changes it. Only a
-    verified award that has not expired counts, on the board's dashboard and the public list.
-    """
-
-    __tablename__ = "wellbeing_commitment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    employer_id: Mapped[int] = mapped_column(sa.ForeignKey("employer.id", ondelete="CASCADE"), unique=True)
-    level: Mapped[CommitmentLevel] = mapped_column(str_enum(CommitmentLevel))
-    awarded_on: Mapped[date]
-    expires_on: Mapped[date] = mapped_column(index=True)
-    #: The programme's reference for the award (Thrive at Work's own).
-    reference: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
-    verified_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Opt-in: shown on the public list of committed employers.
-    listed_publicly: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    employer: Mapped[Employer] = relationship(back_populates="commitment")
-    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_user_id])
-
-    @property
-    def is_verified(self) -> bool:
-        return self.verified_at is not None
-
-    def current_on(self, day: date) -> bool:
-        return self.awarded_on <= day <= self.expires_on
 
 
 class EmployerContact(db.Model):
@@ -263,74 +217,6 @@ class Order(db.Model):
     @property
     def invoice(self) -> Invoice | None:
         return self.invoices[-1] if self.invoices else None
-
-
-def vat_on(net_pence: int, rate_bp: int) -> int:
-    """VAT on a net amount, rounded half up to the penny (HMRC allows rounding to the nearest penny)."""
-    return (net_pence * rate_bp + 5000) // 10000
-
-
-class Invoice(db.Model):
-    __tablename__ = "invoice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("employer_order.id"), index=True)
-    amount_pence: Mapped[int]  # the total payable, VAT included
-    issued_on: Mapped[date]
-    due_on: Mapped[date]
-    paid_on: Mapped[date | None]
-    # What the invoice said when it was issued (a VAT invoice never changes afterwards).
-    supplied_on: Mapped[date | None]  # the time of supply (tax point)
-    net_pence: Mapped[int] = mapped_column(default=0, server_default="0")
-    vat_pence: Mapped[int] = mapped_column(default=0, server_default="0")
-    vat_rate_bp: Mapped[int] = mapped_column(default=2000, server_default="2000")
-    customer_name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    customer_address: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    purchase_order_ref: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
-
-    order: Mapped[Order] = relationship(back_populates="invoices")
-
-
-class CreditNote(db.Model):
-    """A VAT credit note: what cancelling an invoiced order takes back, never an edit of the invoice.
-
-    Its own sequential number (CN-000001 upwards), the invoice it refers to, and negative amounts for
-    the places released, fixed when it is issued (HMRC VAT manual VATREC5010 / VAT Notice 700 s.18).
-    """
-
-    __tablename__ = "credit_note"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(sa.String(30), unique=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("employer_order.id"), index=True)
-    invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id"), index=True)
-    issued_on: Mapped[date]
-    places: Mapped[int]  # the quantity credited (the places released)
-    unit_price_pence: Mapped[int]
-    net_pence: Mapped[int]  # negative
-    vat_pence: Mapped[int]  # negative
-    vat_rate_bp: Mapped[int]
-    amount_pence: Mapped[int]  # negative: the total credited, VAT included
-    reason: Mapped[str] = mapped_column(sa.String(200))
-    customer_name: Mapped[str] = mapped_column(sa.String(200))
-    customer_address: Mapped[str] = mapped_column(sa.Text)
-    purchase_order_ref: Mapped[str] = mapped_column(sa.String(60), default="")
-    created_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-
-    order: Mapped[Order] = relationship(back_populates="credit_notes")
-    invoice: Mapped[Invoice] = relationship()
-
-
-class InvoiceCounter(db.Model):
-    """The last invoice number given out. Issuing an invoice updates this row first, which locks it
-    until the transaction ends, so two invoices issued at once get consecutive numbers, never the same.
-    """
-
-    __tablename__ = "invoice_counter"
-
-    name: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
-    last_value: Mapped[int] = mapped_column(default=0)
 
 
 class VoucherStatus(enum.Enum):

@@ -31,18 +31,15 @@ from mhfa.bookings import services as bookings
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.employers import emails, lookup
+from mhfa.employers.billing import CreditNote, Invoice, InvoiceCounter, vat_on
 from mhfa.employers.models import (
     USABLE_ORDER_STATUSES,
-    CreditNote,
     Employer,
-    Invoice,
-    InvoiceCounter,
     Order,
     OrderKind,
     OrderStatus,
     PlaceVoucher,
     VoucherStatus,
-    vat_on,
 )
 from mhfa.errors import Conflict, DomainError
 from mhfa.extensions import db

@@ -23,17 +23,10 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course
+from mhfa.employers.awards import CommitmentLevel, WellbeingCommitment
 from mhfa.employers.commitments import counting
 from mhfa.employers.coverage import COVERAGE_ASK
-from mhfa.employers.models import (
-    CommitmentLevel,
-    Employer,
-    EmployerStatus,
-    Order,
-    PlaceVoucher,
-    Sector,
-    WellbeingCommitment,
-)
+from mhfa.employers.models import Employer, EmployerStatus, Order, PlaceVoucher, Sector
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 

@@ -6,7 +6,7 @@ and only its objects: another organisation's order or place answers 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from mhfa import flow
@@ -133,8 +133,7 @@ def order_list():
 def export_staff_csv():
     """Your staff and their training, as CSV."""
     employer = _organisation()
-    return Response(staff_exports.staff_csv(employer), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="staff.csv"'})
+    return flow.file_response(staff_exports.staff_csv(employer), "staff.csv", "text/csv", cache=None)
 
 
 @bp.route("/employer/staff.xlsx")
@@ -142,9 +141,7 @@ def export_staff_csv():
 def export_staff_xlsx():
     """Your staff and their training, as an Excel workbook."""
     employer = _organisation()
-    return Response(staff_exports.staff_xlsx(employer),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": 'attachment; filename="staff.xlsx"'})
+    return flow.file_response(staff_exports.staff_xlsx(employer), "staff.xlsx", flow.XLSX, cache=None)
 
 
 @bp.route("/employer/contacts", methods=["GET", "POST"])
@@ -216,8 +213,7 @@ def _own_order(employer, order_id: int) -> Order:
 
 
 def _order_page(employer, order, one_form=None, upload_form=None, csv_lines=()):
-    forms = (one_form, upload_form)
-    status = max((flow.status(f) for f in forms if f is not None), default=200)
+    status = flow.status(one_form, upload_form)
     return render_template(
         "employers/order.html", employer=employer, order=order, money=pounds,
         description=orders.order_description(order), one_form=one_form or StaffMemberForm(),
@@ -270,30 +266,32 @@ def upload_staff(order_id: int):
     return _order_page(employer, order_, upload_form=form, csv_lines=lines)
 
 
+def _order_for_its_documents(order_id: int) -> Order:
+    """The order whose invoice or credit note is asked for: any, for the programme team; for a contact, only
+    their organisation's own."""
+    if current_user.has_role(Role.COORDINATOR):
+        return flow.get_or_404(Order, order_id)
+    return _own_order(_organisation(), order_id)
+
+
 @bp.route("/employer/orders/<int:order_id>/invoice.pdf")
 @role_required(Role.EMPLOYER, Role.COORDINATOR)
 def invoice_pdf(order_id: int):
     """The order's VAT invoice (the organisation's own contacts, and the programme team)."""
-    if current_user.has_role(Role.COORDINATOR):
-        order_ = flow.get_or_404(Order, order_id)
-    else:
-        order_ = _own_order(_organisation(), order_id)
+    order_ = _order_for_its_documents(order_id)
     invoice = flow.found_or_404(lambda: order_.invoice)
-    return Response(invoices.invoice_pdf(invoice), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(invoice)}"'})
+    return flow.file_response(invoices.invoice_pdf(invoice), invoices.filename(invoice), "application/pdf",
+                              inline=True, cache=None)
 
 
 @bp.route("/employer/orders/<int:order_id>/credit-notes/<int:credit_note_id>.pdf")
 @role_required(Role.EMPLOYER, Role.COORDINATOR)
 def credit_note_pdf(order_id: int, credit_note_id: int):
     """A credit note on the order's invoice (the organisation's own contacts, and the programme team)."""
-    if current_user.has_role(Role.COORDINATOR):
-        order_ = flow.get_or_404(Order, order_id)
-    else:
-        order_ = _own_order(_organisation(), order_id)
+    order_ = _order_for_its_documents(order_id)
     credit = flow.found_or_404(lambda: next((c for c in order_.credit_notes if c.id == credit_note_id), None))
-    return Response(invoices.credit_note_pdf(credit), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{invoices.filename(credit)}"'})
+    return flow.file_response(invoices.credit_note_pdf(credit), invoices.filename(credit), "application/pdf",
+                              inline=True, cache=None)
 
 
 # --- places -----------------------------------------------------------------------------------------

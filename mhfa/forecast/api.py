@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from mhfa.api import add_paths, api_error, token_required
+from mhfa.api import add_paths, api_error, error_response, token_required
 from mhfa.auth.models import Role
 from mhfa.forecast.runs import latest_run
 from mhfa.forecast.services import settings_changed_since
@@ -46,7 +46,6 @@ def latest_forecast():
     return jsonify(run_json(run))
 
 
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _BAND = {
     "type": "object",
     "required": ["month", "median", "lower_80", "upper_80", "lower_95", "upper_95"],
@@ -68,9 +67,9 @@ _OPENAPI = (
                 "responses": {
                     "200": {"description": "The latest run", "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/ForecastRun"}}}},
-                    "401": {"description": "No valid personal API token", "content": _ERROR},
-                    "403": {"description": "The token holder is neither board nor coordinator", "content": _ERROR},
-                    "404": {"description": "No forecast run yet", "content": _ERROR},
+                    "401": error_response("No valid personal API token"),
+                    "403": error_response("The token holder is neither board nor coordinator"),
+                    "404": error_response("No forecast run yet"),
                 },
             }
         }

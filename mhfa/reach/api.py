@@ -4,15 +4,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 
-from mhfa.api import add_paths, api_error, token_required
+from mhfa.api import add_paths, api_error, error_response, token_required
 from mhfa.areas.models import CouncilArea
 from mhfa.auth.models import Role
 from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.reach import counted
 from mhfa.reach.counts import Spend, first_group_counts, kept_counts, kept_group_counts, kept_spend
+from mhfa.reach.dashboard import areas_in_order, course_types, month_label
 from mhfa.reach.dashboard import headline as position_of
-from mhfa.reach.dashboard import month_label
 from mhfa.reach.forms import parse_filters
 
 GROUP_BY = ("council_area", "month", "course_type", "sector", "funding_stream")
@@ -44,7 +44,7 @@ def reach():
     group_by = (request.args.get("group_by") or "council_area").strip()
     if group_by not in GROUP_BY:
         return api_error(f"group_by must be one of {', '.join(GROUP_BY)}", 400)
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, areas_in_order(), course_types())
     if parsed.errors:
         return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
     filters = parsed.filters
@@ -143,12 +143,9 @@ _OPENAPI = (
                 "responses": {
                     "200": {"description": "Reach figures",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reach"}}}},
-                    "400": {"description": "A filter was not understood",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "401": {"description": "No valid API token",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "403": {"description": "The token's user is not board or coordinator",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "400": error_response("A filter was not understood"),
+                    "401": error_response("No valid API token"),
+                    "403": error_response("The token's user is not board or coordinator"),
                 },
             }
         }

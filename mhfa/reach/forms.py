@@ -1,6 +1,7 @@
 """The dashboard's filters (a GET form), the settings form and the upload form."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -64,8 +65,14 @@ def _month(text: str) -> int | None:
     return None if parsed is None else parsed[0] * 100 + parsed[1]
 
 
-def parse_filters(args) -> ParsedFilters:
-    """Read the filters from query arguments; anything not understood is an error on its field."""
+def parse_filters(args, areas: Iterable[CouncilArea] | None = None,
+                  course_types: Iterable[CourseType] | None = None) -> ParsedFilters:
+    """Read the filters from query arguments; anything not understood is an error on its field.
+
+    ``areas`` and ``course_types`` are the choices the codes are looked up in (the dashboard's
+    ``areas_in_order()`` and ``course_types()``). Without them the codes named are read from the database:
+    the outcomes pages' way until they pass the choices in too.
+    """
     errors: dict[str, str] = {}
     values: dict = {}
 
@@ -97,8 +104,9 @@ def parse_filters(args) -> ParsedFilters:
     values["type"] = [c[:MAX_VALUE_LENGTH] for c in codes]
     type_ids = None
     if codes:
-        known = dict(db.session.execute(
-            sa.select(CourseType.code, CourseType.id).where(CourseType.code.in_(codes))).all())
+        if course_types is None:
+            course_types = db.session.scalars(sa.select(CourseType).where(CourseType.code.in_(codes)))
+        known = {kind.code: kind.id for kind in course_types if kind.code in codes}
         unknown = [c for c in codes if c not in known]
         if unknown:
             errors["type"] = "Choose course types from the list"
@@ -110,12 +118,13 @@ def parse_filters(args) -> ParsedFilters:
         if area_text.lower() == "unknown":
             area, area_name = UNKNOWN_AREA, "Unknown"
         else:
-            found = db.session.execute(sa.select(CouncilArea.id, CouncilArea.name)
-                                       .where(CouncilArea.gss_code == area_text.upper())).first()
+            if areas is None:
+                areas = db.session.scalars(sa.select(CouncilArea).where(CouncilArea.gss_code == area_text.upper()))
+            found = next((a for a in areas if a.gss_code == area_text.upper()), None)
             if found is None:
                 errors["area"] = "Choose a council area from the list"
             else:
-                area, area_name = found
+                area, area_name = found.id, found.name
     outside_text = one("include_outside").lower()
     if outside_text not in ("", "true", "false"):
         errors["include_outside"] = "include_outside must be true or false"

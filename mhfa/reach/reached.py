@@ -11,7 +11,8 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
-from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
+from mhfa.employers.billing import CreditNote, Invoice
+from mhfa.employers.models import Employer, Order, PlaceVoucher
 from mhfa.people.models import Person
 from mhfa.reach.models import (
     PERSON_DIMENSIONS,

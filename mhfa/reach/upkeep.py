@@ -16,7 +16,8 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
-from mhfa.employers.models import CreditNote, Employer, Invoice, Order
+from mhfa.employers.billing import CreditNote, Invoice
+from mhfa.employers.models import Employer, Order
 from mhfa.history import changed, old_and_new
 from mhfa.people.models import Person
 from mhfa.reach.keeping import refresh_people, refresh_spend, regroup

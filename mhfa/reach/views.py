@@ -76,12 +76,12 @@ def _choices():
 @role_required(*DASHBOARD_ROLES)
 def dashboard_page():
     """The board's dashboard: headline, trajectory chart and every table, under the chosen filters."""
-    parsed = parse_filters(request.args)
+    areas, types = _choices()
+    parsed = parse_filters(request.args, areas, types)
     filters = parsed.filters
     headline = dashboard.headline(filters)
     series = dashboard.cumulative_series(filters)
     tables = dashboard.all_tables(filters, include_outside=parsed.include_outside)
-    areas, types = _choices()
     return render_template(
         "reach/dashboard.html", parsed=parsed, headline=headline, chart=_chart(filters, series), tables=tables,
         areas=areas, types=types, basis_labels=BASIS_LABELS, rag_rule=dashboard.RAG_RULE,
@@ -94,22 +94,21 @@ def dashboard_page():
 @role_required(*DASHBOARD_ROLES)
 def download(name: str, fmt: str):
     """One table as CSV, or every table as one Excel workbook (``all.xlsx``)."""
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, *_choices())
     if parsed.errors:
         abort(400)
     tables = dashboard.all_tables(parsed.filters, include_outside=parsed.include_outside)
     if fmt == "xlsx" and name == "all":
         body = exports.tables_xlsx(tables, filters_text=parsed.describe())
-        return _attachment(body, "reach.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return flow.file_response(body, "reach.xlsx", flow.XLSX)
     table = next((t for t in tables if t.name == name), None)
     if table is None or fmt not in ("csv", "xlsx"):
         abort(404)
     if fmt == "xlsx":
-        return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"reach-{name}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
-                       f"reach-{name}.csv", "text/csv")
+        return flow.file_response(exports.tables_xlsx([table], filters_text=parsed.describe()),
+                                  f"reach-{name}.xlsx", flow.XLSX)
+    return flow.file_response(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
+                              f"reach-{name}.csv", "text/csv")
 
 
 @bp.route("/reach/board-pack/<key>.pdf")
@@ -117,14 +116,7 @@ def download(name: str, fmt: str):
 def board_pack(key: str):
     """The board pack of a month-end release: one printable PDF."""
     kept = flow.found_or_404(releases.release, key)
-    return _attachment(boardpack.render(kept), f"board-pack-{kept.key}.pdf", "application/pdf")
-
-
-def _attachment(body: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return flow.file_response(boardpack.render(kept), f"board-pack-{kept.key}.pdf", "application/pdf")
 
 
 def _booking_rules(form: SettingsForm, settings) -> BookingRules:
@@ -239,9 +231,9 @@ def _open_file(filename: str, data: dict[str, list[dict]], *, release: str | Non
                             mimetype="application/json")
     else:
         name = filename.removesuffix(".csv")
-        response = Response(opendata.to_csv(name, data[name]).encode("utf-8"), mimetype="text/csv")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="mhfa-reach-{name}{"-" + release if release else ""}.csv"')
+        response = flow.file_response(opendata.to_csv(name, data[name]).encode("utf-8"),
+                                      f'mhfa-reach-{name}{"-" + release if release else ""}.csv', "text/csv",
+                                      cache=None)
     response.headers["Link"] = f'<{opendata.LICENCE["path"]}>; rel="license"'
     return response
 

@@ -237,7 +237,8 @@ def test_the_demo_fills_the_tables_behind_visible_features(history):
     from mhfa.attendance.models import NonCompletion
     from mhfa.certificates.models import CertificateReissue
     from mhfa.courses.models import CalendarFeed
-    from mhfa.employers.models import ClosedCourseRequest, CreditNote
+    from mhfa.employers.billing import CreditNote
+    from mhfa.employers.models import ClosedCourseRequest
     from mhfa.reach.equality import population_source
 
     for model in (ClosedCourseRequest, CreditNote, CertificateReissue, NonCompletion, CalendarFeed,
@@ -372,7 +373,8 @@ def test_demo_trainee_has_a_date_of_birth_and_can_book_a_course_ahead(app_ctx):
 
 def test_nothing_in_the_demo_history_is_dated_after_today(history):
     from mhfa.auth.models import User
-    from mhfa.employers.models import Invoice, Order, PlaceVoucher
+    from mhfa.employers.billing import Invoice
+    from mhfa.employers.models import Order, PlaceVoucher
 
     end_of_today = datetime.combine(TODAY + timedelta(days=1), time(), tzinfo=UTC)
     moments = {
@@ -410,7 +412,7 @@ def test_instructors_with_a_lapsed_licence_are_not_active_nor_offered(history):
 
 
 def test_demo_invoices_are_numbered_like_new_ones(history):
-    from mhfa.employers.models import Invoice
+    from mhfa.employers.billing import Invoice
 
     numbers = list(db.session.scalars(sa.select(Invoice.number).order_by(Invoice.id)))
     assert numbers and all(n == f"INV-{i:06d}" for i, n in enumerate(numbers, start=1))  # orders.next_invoice_number

@@ -9,7 +9,8 @@ from mhfa.courses import standing
 from mhfa.courses.models import Instructor, InstructorDevelopment
 from mhfa.demo import services as demo
 from mhfa.employers import commitments
-from mhfa.employers.models import CommitmentLevel, EmployerContact, WellbeingCommitment
+from mhfa.employers.awards import CommitmentLevel, WellbeingCommitment
+from mhfa.employers.models import EmployerContact
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 

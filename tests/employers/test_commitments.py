@@ -16,8 +16,9 @@ from mhfa.audit.models import AuditEvent
 from mhfa.auth.models import Role
 from mhfa.auth.services import issue_api_token
 from mhfa.employers import commitments, coverage, summary
+from mhfa.employers.awards import CommitmentLevel
 from mhfa.employers.commitments import CommitmentDetails
-from mhfa.employers.models import CommitmentLevel, EmployerStatus, Sector
+from mhfa.employers.models import EmployerStatus, Sector
 from mhfa.errors import Conflict, DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.timeutil import london_today, utcnow

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from mhfa.auth.models import Role, User
 from mhfa.bookings.models import Booking
 from mhfa.employers import claims, orders, vouchers
-from mhfa.employers.models import Invoice, Order, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.billing import Invoice
+from mhfa.employers.models import Order, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 from tests import factories, races

@@ -8,7 +8,8 @@ import pytest
 from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
 from mhfa.employers import invoices, orders
-from mhfa.employers.models import CreditNote, Invoice, OrderStatus
+from mhfa.employers.billing import CreditNote, Invoice
+from mhfa.employers.models import OrderStatus
 from mhfa.extensions import db
 from mhfa.timeutil import london_today
 from tests import factories

@@ -10,7 +10,8 @@ from mhfa.auth.models import Role
 from mhfa.bookings import services as bookings
 from mhfa.bookings.models import BookingStatus
 from mhfa.employers import invoices, orders
-from mhfa.employers.models import Invoice, Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.billing import Invoice
+from mhfa.employers.models import Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.timeutil import london_today

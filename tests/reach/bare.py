@@ -15,7 +15,8 @@ from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
-from mhfa.employers.models import CreditNote, Employer, Invoice, Order, PlaceVoucher
+from mhfa.employers.billing import CreditNote, Invoice
+from mhfa.employers.models import Employer, Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters, Spend

@@ -15,7 +15,8 @@ from mhfa.auth.models import Role
 from mhfa.bookings.models import Booking
 from mhfa.courses.models import CourseStatus, FundingStream
 from mhfa.employers import orders
-from mhfa.employers.models import Invoice, Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
+from mhfa.employers.billing import Invoice
+from mhfa.employers.models import Order, OrderKind, OrderStatus, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.reach import dashboard, keeping
 from mhfa.reach.counts import Filters, Spend, kept_group_counts, kept_spend

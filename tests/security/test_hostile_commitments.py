@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from mhfa.auth.models import Role
 from mhfa.courses.models import InstructorDevelopment
-from mhfa.employers.models import WellbeingCommitment
+from mhfa.employers.awards import WellbeingCommitment
 from mhfa.extensions import db
 from tests import factories
 
