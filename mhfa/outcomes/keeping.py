@@ -35,13 +35,17 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from mhfa.attendance.models import Completion
+from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
+from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course, CourseStatus
 from mhfa.extensions import db
 from mhfa.history import changed, old_and_new
 from mhfa.outcomes.models import (
     FirstAiderKept,
     FirstAiderMonth,
+    FunnelMonth,
+    FunnelPlace,
     OutcomeAnswer,
     OutcomeInvite,
     OutcomeKept,
@@ -68,6 +72,11 @@ month_t = OutcomeMonth.__table__
 type_month_t = OutcomeTypeMonth.__table__
 aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
+booking_t = Booking.__table__
+course_t = Course.__table__
+mark_t = AttendanceMark.__table__
+place_t = FunnelPlace.__table__
+funnel_month_t = FunnelMonth.__table__
 
 KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS]
 MONTH_KEYS = ("kind", "month", "area", "course_type_id")
@@ -77,6 +86,11 @@ MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n
 AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
 AIDER_KEYS = ("basis", "area", "expiry_month")
 AIDER_BASES = {"home": "home_area", "work": "work_area"}
+PLACE_COLUMNS = ["booking_id", "month", "starts_at", "course_type_id", "home_area", "work_area", "delivery_area",
+                 "attended", "completed", "certified", "current_until", "current_month"]
+FUNNEL_KEYS = ("basis", "area", "month", "course_type_id", "current_month")
+FUNNEL_VALUES = ("booked", "attended", "completed", "certified")
+FUNNEL_BASES = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
 
 
 def _insert_for(conn: Connection):
@@ -185,9 +199,79 @@ def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connectio
         _move(conn, aider_month_t, AIDER_KEYS, ("people",), _aider_contributions(theirs, +1))
 
 
+# --- the funnel ----------------------------------------------------------------------------------------
+
+def london_month_key(column):
+    """yyyymm of a stored (UTC) moment in London, portable: London is an hour ahead from the last Sunday of
+    March to the last Sunday of October, which moves a moment into the next month only in the last hour of
+    March to September (each of them wholly in summer time at that hour)."""
+    month = sa.extract("month", column)
+    last_hour = sa.and_(sa.extract("hour", column) == 23, sa.or_(
+        sa.and_(month.in_([3, 5, 7, 8]), sa.extract("day", column) == 31),
+        sa.and_(month.in_([4, 6, 9]), sa.extract("day", column) == 30)))
+    return month_key(column) + sa.case((last_hour, 1), else_=0)
+
+
+def place_select(where=None) -> sa.Select:
+    """One row per place in the funnel (columns as ``funnel_place``), from the raw bookings, marks, completions
+    and certificates; a course not started yet is kept too (readers count it once it has started)."""
+    b, c = booking_t, course_t
+    done = completion_t.alias("done")
+    attended = sa.exists().where(mark_t.c.booking_id == b.c.id, mark_t.c.status == AttendanceStatus.PRESENT)
+    completed = sa.exists().where(done.c.booking_id == b.c.id)
+    certified = sa.exists().where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id)
+    until = (sa.select(sa.func.max(sa.func.coalesce(cert_t.c.expires_on, sa.literal(FOREVER, sa.Date))))
+             .where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id, cert_t.c.revoked_at.is_(None))
+             .scalar_subquery())
+
+    def flag(condition):
+        return sa.case((condition, 1), else_=0)
+
+    inner = (
+        sa.select(b.c.id.label("booking_id"), london_month_key(c.c.starts_at).label("month"),
+                  c.c.starts_at.label("starts_at"), c.c.course_type_id.label("course_type_id"),
+                  sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA).label("home_area"),
+                  sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA).label("work_area"),
+                  sa.func.coalesce(c.c.council_area_id, UNKNOWN_AREA).label("delivery_area"),
+                  flag(attended).label("attended"), flag(completed).label("completed"),
+                  flag(certified).label("certified"), until.label("current_until"))
+        .select_from(b.join(c, c.c.id == b.c.course_id).join(person_t, person_t.c.id == b.c.person_id))
+        .where(b.c.status == BookingStatus.CONFIRMED,
+               c.c.status.in_([CourseStatus.PUBLISHED, CourseStatus.COMPLETED]),
+               c.c.starts_at.is_not(None), *(() if where is None else (where,)))
+        .subquery("places"))
+    return sa.select(*(inner.c[name] for name in PLACE_COLUMNS[:-1]),
+                     sa.func.coalesce(month_key(inner.c.current_until), 0))
+
+
+def _funnel_contributions(where, sign: int = 1) -> sa.Select:
+    p = place_t
+    parts = [sa.select(sa.literal(basis, sa.String(10)).label("basis"), p.c[column].label("area"),
+                       p.c.month.label("month"), p.c.course_type_id.label("course_type_id"),
+                       p.c.current_month.label("current_month"), p.c.attended, p.c.completed, p.c.certified)
+             .where(where) for basis, column in FUNNEL_BASES.items()]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in FUNNEL_KEYS]
+    return (sa.select(*keys, (sign * sa.func.count()).label("booked"),
+                      *((sign * sa.func.sum(rows.c[name])).label(name) for name in FUNNEL_VALUES[1:]))
+            .where(sa.true()).group_by(*keys))
+
+
+def refresh_places(booking_ids: Iterable[int | None], connection: Connection | None = None) -> None:
+    """Recompute these bookings' kept places and move the funnel's monthly counts by the difference."""
+    conn = connection if connection is not None else db.session.connection()
+    for ids in _chunks(booking_ids):
+        theirs = among(place_t.c.booking_id, ids, conn.dialect.name)
+        _move(conn, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, _funnel_contributions(theirs, -1))
+        conn.execute(place_t.delete().where(theirs))
+        conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(
+            among(booking_t.c.id, ids, conn.dialect.name))))
+        _move(conn, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, _funnel_contributions(theirs, +1))
+
+
 # --- rebuilding and checking ---------------------------------------------------------------------------
 
-def _kept(conn: Connection) -> tuple[Counter, Counter]:
+def _kept(conn: Connection) -> tuple[Counter, Counter, Counter]:
     months = Counter()
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
         for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *MONTH_VALUES)))):
@@ -197,23 +281,31 @@ def _kept(conn: Connection) -> tuple[Counter, Counter]:
     aiders = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
         sa.select(*(aider_month_t.c[k] for k in AIDER_KEYS), aider_month_t.c.people)
         .where(aider_month_t.c.people != 0))})
-    return months, aiders
+    funnel = Counter()
+    for row in conn.execute(sa.select(*(funnel_month_t.c[k] for k in (*FUNNEL_KEYS, *FUNNEL_VALUES)))):
+        values = tuple(int(v or 0) for v in row[len(FUNNEL_KEYS):])
+        if any(values):
+            funnel[tuple(row[:len(FUNNEL_KEYS)])] = values
+    return months, aiders, funnel
 
 
 def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
     before = _kept(conn)
-    for table in (kept_t, month_t, type_month_t, aider_t, aider_month_t):
+    for table in (kept_t, month_t, type_month_t, aider_t, aider_month_t, place_t, funnel_month_t):
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
         conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
     conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
     conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], _aider_contributions(sa.true())))
+    conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select()))
+    conn.execute(funnel_month_t.insert().from_select([*FUNNEL_KEYS, *FUNNEL_VALUES],
+                                                     _funnel_contributions(sa.true())))
     after = _kept(conn)
     lines = []
-    for label, old, new in zip(("outcome sums", "first aiders"), before, after, strict=True):
+    for label, old, new in zip(("outcome sums", "first aiders", "funnel"), before, after, strict=True):
         for key in sorted(set(old) | set(new), key=repr):
             if old.get(key, 0) != new.get(key, 0):
                 lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
@@ -223,19 +315,22 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 # --- the session listener ------------------------------------------------------------------------------
 
 #: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
-#: whose invitations moved, and person ids whose first-aider row moved.
+#: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
+#: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
 PENDING = "outcomes_pending"
-KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, aider_t, aider_month_t})
+KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, aider_t, aider_month_t, place_t, funnel_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
+COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")
+BOOKING_PLACES = ("status", "course_id", "course", "person_id", "person")
+NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified")
 
 
 def _pending(session: Session) -> dict[str, set[int]]:
-    return session.info.setdefault(PENDING, {"invites": set(), "completions": set(), "people": set(),
-                                             "aiders": set()})
+    return session.info.setdefault(PENDING, {name: set() for name in NOTED})
 
 
 def _after_flush(session: Session, flush_context) -> None:
-    noted = {"invites": set(), "completions": set(), "people": set(), "aiders": set()}
+    noted = {name: set() for name in NOTED}
     for obj in (*session.new, *session.dirty, *session.deleted):
         dirty = obj in session.dirty
         if isinstance(obj, OutcomeInvite):
@@ -246,12 +341,25 @@ def _after_flush(session: Session, flush_context) -> None:
         elif isinstance(obj, Certificate):
             if not dirty or changed(obj, "revoked_at", "expires_on", "person_id"):
                 noted["aiders"].update(old_and_new(obj, "person_id"))
+            if not dirty or changed(obj, "revoked_at", "expires_on", "completion_id"):
+                noted["certified"].update(old_and_new(obj, "completion_id"))
         elif isinstance(obj, Person):
             if obj in session.deleted or (dirty and changed(obj, *PERSON_AREAS)):
                 noted["people"].add(obj.id)
                 noted["aiders"].add(obj.id)
-        elif isinstance(obj, Completion) and dirty and changed(obj, "completed_on"):
-            noted["completions"].add(obj.id)
+        elif isinstance(obj, Completion):
+            if dirty and changed(obj, "completed_on"):
+                noted["completions"].add(obj.id)
+            if not dirty or changed(obj, "booking_id"):
+                noted["places"].update(old_and_new(obj, "booking_id"))
+        elif isinstance(obj, Booking):
+            if not dirty or changed(obj, *BOOKING_PLACES):
+                noted["places"].add(obj.id)
+        elif isinstance(obj, AttendanceMark):
+            if not dirty or changed(obj, "status", "booking_id"):
+                noted["places"].update(old_and_new(obj, "booking_id"))
+        elif isinstance(obj, Course) and dirty and changed(obj, *COURSE_PLACES):
+            noted["courses"].add(obj.id)
     if any(noted.values()):
         pending = _pending(session)
         for name, ids in noted.items():
@@ -263,7 +371,7 @@ def _before_bulk(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     tables = {mapper.local_table for mapper in state.all_mappers}
-    watched = tables & {invite_t, answer_t, cert_t, person_t, completion_t}
+    watched = tables & {invite_t, answer_t, cert_t, person_t, completion_t, booking_t, mark_t, course_t}
     if not watched:
         return
     session = state.session
@@ -271,9 +379,11 @@ def _before_bulk(state) -> None:
     table = next(iter(watched))
     if state.is_insert:
         params = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-        column = {invite_t: "completion_id", answer_t: "invite_id", cert_t: "person_id"}.get(table)
-        into = {invite_t: "completions", answer_t: "invites", cert_t: "aiders"}.get(table)
-        if column is not None:
+        parents = {invite_t: [("completion_id", "completions")], answer_t: [("invite_id", "invites")],
+                   cert_t: [("person_id", "aiders"), ("completion_id", "certified")],
+                   completion_t: [("booking_id", "places")], booking_t: [("course_id", "courses")],
+                   mark_t: [("booking_id", "places")]}.get(table, [])
+        for column, into in parents:
             pending[into].update(p[column] for p in params if p and p.get(column) is not None)
         return
     where = state.statement.whereclause
@@ -290,13 +400,25 @@ def _before_bulk(state) -> None:
     elif table is answer_t:
         pending["invites"].update(conn.scalars(sa.select(answer_t.c.invite_id).where(where)))
     elif table is cert_t:
-        pending["aiders"].update(conn.scalars(sa.select(cert_t.c.person_id).where(where)))
+        for person_id, completion_id in conn.execute(sa.select(cert_t.c.person_id, cert_t.c.completion_id)
+                                                     .where(where)):
+            pending["aiders"].add(person_id)
+            pending["certified"].add(completion_id)
     elif table is person_t:
         ids = set(conn.scalars(sa.select(person_t.c.id).where(where)))
         pending["people"].update(ids)
         pending["aiders"].update(ids)
     elif table is completion_t:
-        pending["completions"].update(conn.scalars(sa.select(completion_t.c.id).where(where)))
+        for completion_id, booking_id in conn.execute(sa.select(completion_t.c.id, completion_t.c.booking_id)
+                                                      .where(where)):
+            pending["completions"].add(completion_id)
+            pending["places"].add(booking_id)
+    elif table is booking_t:
+        pending["places"].update(conn.scalars(sa.select(booking_t.c.id).where(where)))
+    elif table is mark_t:
+        pending["places"].update(conn.scalars(sa.select(mark_t.c.booking_id).where(where)))
+    elif table is course_t:
+        pending["courses"].update(conn.scalars(sa.select(course_t.c.id).where(where)))
 
 
 def settle(session: Session) -> None:
@@ -315,6 +437,15 @@ def settle(session: Session) -> None:
         refresh_invites(invites, conn)
     if pending["aiders"]:
         refresh_first_aiders(pending["aiders"], conn)
+    places = set(pending["places"])
+    for column, key in ((booking_t.c.course_id, "courses"), (booking_t.c.person_id, "people")):
+        for ids in _chunks(pending[key]):
+            places.update(conn.scalars(sa.select(booking_t.c.id).where(among(column, ids, conn.dialect.name))))
+    for ids in _chunks(pending["certified"]):
+        places.update(conn.scalars(sa.select(completion_t.c.booking_id).where(
+            among(completion_t.c.id, ids, conn.dialect.name), completion_t.c.booking_id.is_not(None))))
+    if places:
+        refresh_places(places, conn)
 
 
 def settled(session: Session) -> None:

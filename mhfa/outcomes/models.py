@@ -204,3 +204,46 @@ class FirstAiderMonth(db.Model):
     area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     expiry_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     people: Mapped[int]
+
+
+class FunnelPlace(db.Model):
+    """A place as the kept funnel counts it: a confirmed booking on a published or completed course with a start,
+    the course's London start month and start, its course type, the areas on each basis (0: not known), the steps
+    it reached, and the latest expiry among the unrevoked certificates of its completion (``9999-12-31`` when one
+    never expires; none when it holds none)."""
+
+    __tablename__ = "funnel_place"
+    __table_args__ = (sa.Index("ix_funnel_place_starts", "starts_at"),
+                      sa.Index("ix_funnel_place_current", "current_until"))
+
+    booking_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[int]  # yyyymm of the course's start, in London
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    course_type_id: Mapped[int]
+    home_area: Mapped[int]
+    work_area: Mapped[int]
+    delivery_area: Mapped[int]
+    attended: Mapped[int]  # 1 when marked present at one session or more
+    completed: Mapped[int]
+    certified: Mapped[int]
+    current_until: Mapped[date | None]
+    current_month: Mapped[int]  # yyyymm of current_until (0: no unrevoked certificate)
+
+
+class FunnelMonth(db.Model):
+    """Places per basis (home, work, delivery), area, start month, course type and month of their certificate's
+    latest expiry (0: none), with the steps they reached: the funnel of the months before this one is a sum of
+    a few rows, and "current today" is the rows whose expiry month is after this one plus this month's places
+    not yet expired."""
+
+    __tablename__ = "funnel_month"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    booked: Mapped[int]
+    attended: Mapped[int]
+    completed: Mapped[int]
+    certified: Mapped[int]
