@@ -217,4 +217,4 @@ def funnel(filters: Filters, today: date | None = None, now: datetime | None = N
                         sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0))).where(
         p.starts_at >= _month_start(this_month), p.starts_at <= now).group_by(p.month, p.course_type_id)
     add(db.session.execute(_kept_filters(started, filters, p.month, p.course_type_id, area)))
-    return _shaped([(month, type_id, step) for (month, type_id), step in cells.items()], today)
+    return _shaped([(month, type_id, step) for (month, type_id), step in cells.items() if step.booked], today)
