@@ -21,13 +21,13 @@ from mhfa.attendance.models import Completion
 from mhfa.courses.models import Course, CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
-from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel
 from mhfa.outcomes.keeping import MONTH_VALUES
 from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import Table, month_label, suppress
+from mhfa.reach.dashboard import FEWER_THAN_10, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import london_today
 
@@ -306,14 +306,53 @@ SHOWN_FROM = 10
 
 
 @dataclass
+class FunnelShown:
+    """The funnel's total as the dashboard shows it: each step's count, or why it is not shown, and the rates
+    whose two counts are both shown."""
+
+    steps: list[tuple[str, str, int | str]]  # (step, label, count or FEWER_THAN_10 / "hidden")
+    no_show_rate: float | None
+    completion_rate: float | None
+
+    def shown(self, name: str) -> int | str:
+        return next(mark for step, _, mark in self.steps if step == name)
+
+
+def shown_funnel(step: Step) -> FunnelShown:
+    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
+    places fewer than the last step shown before it (the places lost between them could be recovered by
+    subtraction); a rate shows only when both its counts do."""
+    marks: dict[str, int | str] = {}
+    last = None
+    for name in STEPS:
+        n = getattr(step, name)
+        if 0 < n < SMALL:
+            marks[name] = FEWER_THAN_10
+        elif last is not None and 0 < last - n < SMALL:
+            marks[name] = "hidden"
+        else:
+            marks[name] = last = n
+
+    def both(a: str, b: str) -> bool:
+        return isinstance(marks[a], int) and isinstance(marks[b], int)
+
+    return FunnelShown([(name, STEP_LABELS[name], marks[name]) for name in STEPS],
+                       step.no_show_rate if both("booked", "attended") else None,
+                       step.completion_rate if both("attended", "completed") else None)
+
+
+@dataclass
 class Section:
-    """The dashboard's outcomes section, from the kept figures: the summary (None when fewer than 10 answered)
-    and current first aiders today (in the filtered area when one is chosen on the home or work basis)."""
+    """The dashboard's outcomes section, from the kept figures: the summary (None when fewer than 10 answered),
+    current first aiders today (in the filtered area when one is chosen on the home or work basis) and the
+    funnel's total (suppressed as reach's tables are)."""
 
     summary: Figures | None
     answered: int
     current_first_aiders: int
     area_first_aiders: int | None
+    funnel: FunnelShown | None = None
+    funnel_total: Step | None = None
 
 
 def section(filters: Filters) -> Section:
@@ -323,7 +362,9 @@ def section(filters: Filters) -> Section:
     if filters.area is not None and filters.basis in ("home", "work"):
         by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
         area = by_area.get(filters.area, 0)
-    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area)
+    total = funnel(filters).total
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area,
+                   shown_funnel(total), total)
 
 
 @dataclass
