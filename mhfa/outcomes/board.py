@@ -23,7 +23,14 @@ from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
 from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel
 from mhfa.outcomes.keeping import MONTH_VALUES
-from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
+from mhfa.outcomes.models import (
+    EVALUATION,
+    OutcomeAnswer,
+    OutcomeGroupMonth,
+    OutcomeInvite,
+    OutcomeMonth,
+    OutcomeTypeMonth,
+)
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
@@ -200,8 +207,8 @@ def _row(label: str, f: Figures, shown) -> list:
 
 
 def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
-    """Outcomes by one dimension, with reach's suppression on the number who answered."""
-    figures = group_figures(dimension, filters)
+    """Outcomes by one dimension (from the kept sums), with reach's suppression on the number who answered."""
+    figures = kept_group_figures(dimension, filters)
     labels = _labels(dimension)
     known = {key for key, _ in labels}
     extra = [k for k in figures if k not in known]  # e.g. an enum value no longer listed
@@ -229,36 +236,59 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
     without an area from ``outcome_type_month``: a few kept rows whatever the size of the programme. ``areas``:
     only these home area keys."""
     filters = filters or Filters()
-    keeping.settled(db.session())
     by_area = filters.area is not None or areas is not None
     m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
-    query = sa.select(m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(m.kind)
+    where = [] if areas is None else [OutcomeMonth.area.in_(sorted(areas))]
+    return _kept_groups(m, sa.literal("all"), filters, where).get("all", Figures())
+
+
+def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
+    """Each group's Figures of a dimension of the outcomes page, from the kept sums (equal to
+    :func:`group_figures`): by area or course type from ``outcome_month`` (``outcome_type_month`` by course type
+    when no area is chosen), by the other groups from ``outcome_group_month``."""
+    filters = filters or Filters()
+    if dimension == "area":
+        return _kept_groups(OutcomeMonth, OutcomeMonth.area, filters)
+    if dimension == "course_type":
+        m = OutcomeMonth if filters.area is not None else OutcomeTypeMonth
+        return _kept_groups(m, m.course_type_id, filters)
+    g = OutcomeGroupMonth
+    return _kept_groups(g, g.value, filters, [g.dimension == dimension])
+
+
+def _kept_groups(m, group, filters: Filters, where=()) -> dict:
+    keeping.settled(db.session())
+    query = (sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES))
+             .where(*where).group_by(group, m.kind))
     if filters.start_month:
         query = query.where(m.month >= filters.start_month)
     if filters.end_month:
         query = query.where(m.month <= filters.end_month)
     if filters.course_type_ids:
-        query = query.where(m.course_type_id.in_(filters.course_type_ids))
+        query = query.where(m.course_type_id.in_(sorted(filters.course_type_ids)))
     if filters.area is not None:
-        query = query.where(OutcomeMonth.area == filters.area)
-    if areas is not None:
-        query = query.where(OutcomeMonth.area.in_(sorted(areas)))
-    figures = Figures()
-    sums: dict[str, int] = dict.fromkeys(MONTH_VALUES, 0)
-    for kind, *values in db.session.execute(query):
+        query = query.where(m.area == filters.area)
+    sums: dict = {}
+    for key, kind, *values in db.session.execute(query):
+        key = None if key == "" else key
         values = dict(zip(MONTH_VALUES, (int(v or 0) for v in values), strict=True))
+        figures, totals = sums.setdefault(key, (Figures(), dict.fromkeys(MONTH_VALUES, 0)))
         if kind == EVALUATION:
-            figures.invited, figures.answered = values["invited"], values["answered"]
+            figures.invited += values["invited"]
+            figures.answered += values["answered"]
         else:
             figures.follow_ups += values["invited"]
             figures.follow_ups_answered += values["answered"]
         for name in MONTH_VALUES[2:]:
-            sums[name] += values[name]
-    for q in SCORES:
-        figures.scores[q] = Mean(sums[f"{q}_n"], float(sums[f"{q}_sum"]), float(sums[f"{q}_sq"]))
-    figures.rated, figures.good = sums["rated"], sums["good"]
-    figures.use_answered, figures.used = sums["use_answered"], sums["used"]
-    return figures
+            totals[name] += values[name]
+    result = {}
+    for key, (figures, totals) in sums.items():
+        for q in SCORES:
+            figures.scores[q] = Mean(totals[f"{q}_n"], float(totals[f"{q}_sum"]), float(totals[f"{q}_sq"]))
+        figures.rated, figures.good = totals["rated"], totals["good"]
+        figures.use_answered, figures.used = totals["use_answered"], totals["used"]
+        result[key] = figures
+    return result
 
 
 def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:

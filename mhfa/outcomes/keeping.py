@@ -47,6 +47,7 @@ from mhfa.outcomes.models import (
     FunnelMonth,
     FunnelPlace,
     OutcomeAnswer,
+    OutcomeGroupMonth,
     OutcomeInvite,
     OutcomeKept,
     OutcomeMonth,
@@ -70,6 +71,7 @@ cert_t = Certificate.__table__
 kept_t = OutcomeKept.__table__
 month_t = OutcomeMonth.__table__
 type_month_t = OutcomeTypeMonth.__table__
+group_month_t = OutcomeGroupMonth.__table__
 aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
 booking_t = Booking.__table__
@@ -78,9 +80,11 @@ mark_t = AttendanceMark.__table__
 place_t = FunnelPlace.__table__
 funnel_month_t = FunnelMonth.__table__
 
-KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS]
+GROUPS = ("funding_stream", "sex", "age_band", "ethnic_group", "disability")
+KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS, *GROUPS]
 MONTH_KEYS = ("kind", "month", "area", "course_type_id")
 TYPE_MONTH_KEYS = ("kind", "month", "course_type_id")
+GROUP_KEYS = ("kind", "dimension", "value", "month", "area", "course_type_id")
 MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n", "sum", "sq")),
                 "rated", "good", "use_answered", "used")
 AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
@@ -119,15 +123,17 @@ def kept_select(where=None) -> sa.Select:
     query = (
         sa.select(i.c.id, i.c.kind, month_key(completion_t.c.completed_on),
                   sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA), i.c.course_type_id,
-                  sa.case((i.c.answered_at.is_not(None), 1), else_=0), *(number(k) for k in ANSWER_KEYS))
+                  sa.case((i.c.answered_at.is_not(None), 1), else_=0), *(number(k) for k in ANSWER_KEYS),
+                  sa.cast(course_t.c.funding_stream, sa.String(40)),
+                  *(sa.cast(person_t.c[name], sa.String(40)) for name in GROUPS[1:]))
         .select_from(i.join(completion_t, completion_t.c.id == i.c.completion_id)
-                     .outerjoin(person_t, person_t.c.id == i.c.person_id))
+                     .outerjoin(person_t, person_t.c.id == i.c.person_id)
+                     .outerjoin(course_t, course_t.c.id == i.c.course_id))
     )
     return query if where is None else query.where(where)
 
 
-def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS) -> sa.Select:
-    k = kept_t
+def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS, k=kept_t) -> sa.Select:
     values = [sa.func.count(), sa.func.sum(k.c.answered)]
     for q in SCORES:
         column = k.c[q]
@@ -158,9 +164,19 @@ def refresh_invites(invite_ids: Iterable[int | None], connection: Connection | N
         _move_sums(conn, theirs, +1)
 
 
+def _group_contributions(where, sign: int = 1) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``outcome_group_month``: each row once per dimension."""
+    k = kept_t
+    parts = [sa.select(k.c.kind, sa.literal(name, sa.String(20)).label("dimension"),
+                       sa.func.coalesce(k.c[name], "").label("value"), k.c.month, k.c.area, k.c.course_type_id,
+                       k.c.answered, *(k.c[key] for key in ANSWER_KEYS)).where(where) for name in GROUPS]
+    return _month_contributions(sa.true(), sign, GROUP_KEYS, sa.union_all(*parts).subquery("groups"))
+
+
 def _move_sums(conn: Connection, where, sign: int) -> None:
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
         _move(conn, table, keys, MONTH_VALUES, _month_contributions(where, sign, keys))
+    _move(conn, group_month_t, GROUP_KEYS, MONTH_VALUES, _group_contributions(where, sign))
 
 
 # --- current first aiders ------------------------------------------------------------------------------
@@ -273,7 +289,7 @@ def refresh_places(booking_ids: Iterable[int | None], connection: Connection | N
 
 def _kept(conn: Connection) -> tuple[Counter, Counter, Counter]:
     months = Counter()
-    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS), (group_month_t, GROUP_KEYS)):
         for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *MONTH_VALUES)))):
             values = tuple(int(v or 0) for v in row[len(keys):])
             if any(values):
@@ -293,11 +309,12 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
     before = _kept(conn)
-    for table in (kept_t, month_t, type_month_t, aider_t, aider_month_t, place_t, funnel_month_t):
+    for table in (kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t, funnel_month_t):
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
         conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
+    conn.execute(group_month_t.insert().from_select([*GROUP_KEYS, *MONTH_VALUES], _group_contributions(sa.true())))
     conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
     conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], _aider_contributions(sa.true())))
     conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select()))
@@ -318,11 +335,13 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
 #: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
 PENDING = "outcomes_pending"
-KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, aider_t, aider_month_t, place_t, funnel_month_t})
+KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
+                         funnel_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
+PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")
 BOOKING_PLACES = ("status", "course_id", "course", "person_id", "person")
-NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified")
+NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified", "streams")
 
 
 def _pending(session: Session) -> dict[str, set[int]]:
@@ -347,6 +366,8 @@ def _after_flush(session: Session, flush_context) -> None:
             if obj in session.deleted or (dirty and changed(obj, *PERSON_AREAS)):
                 noted["people"].add(obj.id)
                 noted["aiders"].add(obj.id)
+            elif dirty and changed(obj, *PERSON_GROUPS):
+                noted["people"].add(obj.id)
         elif isinstance(obj, Completion):
             if dirty and changed(obj, "completed_on"):
                 noted["completions"].add(obj.id)
@@ -358,8 +379,11 @@ def _after_flush(session: Session, flush_context) -> None:
         elif isinstance(obj, AttendanceMark):
             if not dirty or changed(obj, "status", "booking_id"):
                 noted["places"].update(old_and_new(obj, "booking_id"))
-        elif isinstance(obj, Course) and dirty and changed(obj, *COURSE_PLACES):
-            noted["courses"].add(obj.id)
+        elif isinstance(obj, Course) and dirty:
+            if changed(obj, *COURSE_PLACES):
+                noted["courses"].add(obj.id)
+            if changed(obj, "funding_stream"):
+                noted["streams"].add(obj.id)
     if any(noted.values()):
         pending = _pending(session)
         for name, ids in noted.items():
@@ -418,7 +442,9 @@ def _before_bulk(state) -> None:
     elif table is mark_t:
         pending["places"].update(conn.scalars(sa.select(mark_t.c.booking_id).where(where)))
     elif table is course_t:
-        pending["courses"].update(conn.scalars(sa.select(course_t.c.id).where(where)))
+        ids = set(conn.scalars(sa.select(course_t.c.id).where(where)))
+        pending["courses"].update(ids)
+        pending["streams"].update(ids)
 
 
 def settle(session: Session) -> None:
@@ -430,7 +456,8 @@ def settle(session: Session) -> None:
         return
     conn = session.connection()
     invites = set(pending["invites"])
-    for column, key in ((invite_t.c.completion_id, "completions"), (invite_t.c.person_id, "people")):
+    for column, key in ((invite_t.c.completion_id, "completions"), (invite_t.c.person_id, "people"),
+                        (invite_t.c.course_id, "streams")):
         for ids in _chunks(pending[key]):
             invites.update(conn.scalars(sa.select(invite_t.c.id).where(among(column, ids, conn.dialect.name))))
     if invites:

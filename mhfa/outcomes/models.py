@@ -129,6 +129,12 @@ class OutcomeKept(db.Model):
     signposting_now: Mapped[int | None]
     rating: Mapped[int | None]
     used_skills: Mapped[int | None]
+    # The groups the outcomes page's tables read (stored values; none: not known, or unlinked by erasure).
+    funding_stream: Mapped[str | None] = mapped_column(sa.String(40))  # the course's
+    sex: Mapped[str | None] = mapped_column(sa.String(40))
+    age_band: Mapped[str | None] = mapped_column(sa.String(40))
+    ethnic_group: Mapped[str | None] = mapped_column(sa.String(40))
+    disability: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class _OutcomeSums:
@@ -177,6 +183,21 @@ class OutcomeTypeMonth(_OutcomeSums, db.Model):
 
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class OutcomeGroupMonth(_OutcomeSums, db.Model):
+    """The same sums per kind, group (a dimension of the outcomes page: funding stream, sex, age band, ethnic
+    group, disability; value "" for not known), completion month, home area and course type: the page's
+    tables by those groups are a sum of kept rows."""
+
+    __tablename__ = "outcome_group_month"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 

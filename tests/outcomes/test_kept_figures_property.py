@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseStatus
+from mhfa.courses.models import Course, CourseStatus, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import board, evaluations, firstaiders, keeping, privacy
 from mhfa.outcomes.funnel import counted_funnel, funnel
 from mhfa.outcomes.models import EVALUATION, FOLLOW_UP, OutcomeAnswer, OutcomeInvite
-from mhfa.people.models import Person
+from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import london_to_utc, london_today, to_london, utcnow
@@ -62,6 +62,9 @@ step = st.one_of(
     st.tuples(st.just("certify"), st.integers(0, 99), st.sampled_from(EXPIRIES)),
     st.tuples(st.just("redate"), st.integers(0, 99), st.integers(0, 30)),
     st.tuples(st.just("delete_certificate"), st.integers(0, 99)),
+    st.tuples(st.just("profile"), st.integers(0, 99), st.sampled_from([None, *Sex]), st.sampled_from([None, *AgeBand]),
+              st.sampled_from([None, *EthnicGroup]), st.sampled_from([None, *Disability])),
+    st.tuples(st.just("stream"), st.integers(0, 99), st.sampled_from(list(FundingStream))),
 )
 
 
@@ -150,6 +153,13 @@ def _apply(people: list[Person], action) -> None:
             Completion.course_type_id == completion.course_type_id))
         if taken is None:
             completion.completed_on = day
+    elif kind == "profile":
+        person.sex, person.age_band, person.ethnic_group, person.disability = rest
+    elif kind == "stream":
+        course = db.session.scalar(sa.select(Course).join(OutcomeInvite, OutcomeInvite.course_id == Course.id)
+                                   .where(OutcomeInvite.person_id == person.id))
+        if course is not None:
+            course.funding_stream = rest[0]
     elif kind == "delete_certificate":
         found = db.session.scalar(sa.select(Certificate).where(Certificate.person_id == person.id,
                                                                Certificate.replaces_id.is_(None)))
@@ -174,6 +184,11 @@ def _same(kept: board.Figures, bare: board.Figures) -> None:
 def _check(filters_list: list[Filters]) -> None:
     for filters in filters_list:
         _same(board.kept_figures(filters), board.group_figures(None, filters).get("all", board.Figures()))
+    for dimension, filters in zip(board.DIMENSIONS, itertools.cycle(filters_list)):
+        kept, bare = board.kept_group_figures(dimension, filters), board.group_figures(dimension, filters)
+        assert {k for k, f in kept.items() if f.invited or f.follow_ups} == set(bare), dimension
+        for key, figures in bare.items():
+            _same(kept[key], figures)
     region = {factories.area("Birmingham").id, factories.area("Coventry").id}
     by_area = board.group_figures("area")
     bare_region = sum(f.answered for key, f in by_area.items() if key in region)
