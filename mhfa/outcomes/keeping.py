@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -44,6 +44,8 @@ from mhfa.history import changed, old_and_new
 from mhfa.outcomes.models import (
     FirstAiderKept,
     FirstAiderMonth,
+    FirstAiderSpan,
+    FirstAiderSpanMonth,
     FunnelMonth,
     FunnelPlace,
     OutcomeAnswer,
@@ -57,6 +59,7 @@ from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import Person
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.reach.reached import among, month_key
+from mhfa.timeutil import to_london
 
 SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
 ANSWER_KEYS = (*SCORES, "rating", "used_skills")
@@ -78,6 +81,8 @@ booking_t = Booking.__table__
 course_t = Course.__table__
 mark_t = AttendanceMark.__table__
 place_t = FunnelPlace.__table__
+span_t = FirstAiderSpan.__table__
+span_month_t = FirstAiderSpanMonth.__table__
 funnel_month_t = FunnelMonth.__table__
 
 GROUPS = ("funding_stream", "sex", "age_band", "ethnic_group", "disability")
@@ -215,6 +220,85 @@ def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connectio
         _move(conn, aider_month_t, AIDER_KEYS, ("people",), _aider_contributions(theirs, +1))
 
 
+# --- the first aiders' trend ---------------------------------------------------------------------------
+
+SPAN_COLUMNS = ("person_id", "starts_on", "ends_on", "home_area", "work_area", "from_month", "to_month")
+SPAN_KEYS = ("basis", "area", "from_month", "to_month")
+
+
+def _month_of(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def _last_month_end_covered(day: date) -> int:
+    """The last month whose last day is ``day`` or earlier."""
+    if day == FOREVER or (day + timedelta(days=1)).day == 1:
+        return _month_of(day)
+    first = day.replace(day=1) - timedelta(days=1)
+    return _month_of(first)
+
+
+def spans(certificates: Iterable[tuple], areas: dict[int, tuple[int, int]]) -> list[dict]:
+    """The kept spans of these certificates ((person_id, issued_on, expires_on, revoked_at) rows): per person the
+    union of the days each certificate was current, merged where they overlap or touch."""
+    by_person: dict[int, list[tuple[date, date]]] = {}
+    for person_id, issued_on, expires_on, revoked_at in certificates:
+        end = expires_on or FOREVER
+        if revoked_at is not None:
+            end = min(end, to_london(revoked_at).date() - timedelta(days=1))
+        if end >= issued_on:
+            by_person.setdefault(person_id, []).append((issued_on, end))
+    rows = []
+    for person_id, days in by_person.items():
+        merged: list[list[date]] = []
+        for start, end in sorted(days):
+            if merged and (start <= merged[-1][1] or start - timedelta(days=1) == merged[-1][1]):
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        home, work = areas.get(person_id, (UNKNOWN_AREA, UNKNOWN_AREA))
+        rows += [{"person_id": person_id, "starts_on": start, "ends_on": end, "home_area": home, "work_area": work,
+                  "from_month": _month_of(start), "to_month": _last_month_end_covered(end)} for start, end in merged]
+    return rows
+
+
+def _span_rows(conn: Connection, where) -> list[dict]:
+    certificates = conn.execute(sa.select(cert_t.c.person_id, cert_t.c.issued_on, cert_t.c.expires_on,
+                                          cert_t.c.revoked_at).where(where)).all()
+    people = {row[0] for row in certificates}
+    areas = {}
+    for ids in _chunks(people):
+        areas.update({pid: (home or UNKNOWN_AREA, work or UNKNOWN_AREA) for pid, home, work in conn.execute(
+            sa.select(person_t.c.id, person_t.c.home_council_area_id, person_t.c.work_council_area_id)
+            .where(among(person_t.c.id, ids, conn.dialect.name)))})
+    return [row for row in spans(certificates, areas) if row["person_id"] in areas]
+
+
+def _span_contributions(where, sign: int = 1) -> sa.Select:
+    parts = [sa.select(sa.literal(basis, sa.String(10)).label("basis"), span_t.c[column].label("area"),
+                       span_t.c.from_month, span_t.c.to_month).where(where)
+             for basis, column in AIDER_BASES.items()]
+    rows = sa.union_all(*parts).subquery("contributions")
+    keys = [rows.c[k] for k in SPAN_KEYS]
+    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+
+
+def _insert_spans(conn: Connection, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(span_t.insert(), rows[start:start + CHUNK])
+
+
+def refresh_spans(person_ids: Iterable[int | None], connection: Connection | None = None) -> None:
+    """Recompute these people's kept spans and move the trend's monthly counts by the difference."""
+    conn = connection if connection is not None else db.session.connection()
+    for ids in _chunks(person_ids):
+        theirs = among(span_t.c.person_id, ids, conn.dialect.name)
+        _move(conn, span_month_t, SPAN_KEYS, ("people",), _span_contributions(theirs, -1))
+        conn.execute(span_t.delete().where(theirs))
+        _insert_spans(conn, _span_rows(conn, among(cert_t.c.person_id, ids, conn.dialect.name)))
+        _move(conn, span_month_t, SPAN_KEYS, ("people",), _span_contributions(theirs, +1))
+
+
 # --- the funnel ----------------------------------------------------------------------------------------
 
 def london_month_key(column):
@@ -302,14 +386,17 @@ def _kept(conn: Connection) -> tuple[Counter, Counter, Counter]:
         values = tuple(int(v or 0) for v in row[len(FUNNEL_KEYS):])
         if any(values):
             funnel[tuple(row[:len(FUNNEL_KEYS)])] = values
-    return months, aiders, funnel
+    trend = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
+        sa.select(*(span_month_t.c[k] for k in SPAN_KEYS), span_month_t.c.people).where(span_month_t.c.people != 0))})
+    return months, aiders, funnel, trend
 
 
 def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
     before = _kept(conn)
-    for table in (kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t, funnel_month_t):
+    for table in (kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t, funnel_month_t,
+                  span_t, span_month_t):
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
@@ -320,9 +407,12 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select()))
     conn.execute(funnel_month_t.insert().from_select([*FUNNEL_KEYS, *FUNNEL_VALUES],
                                                      _funnel_contributions(sa.true())))
+    _insert_spans(conn, _span_rows(conn, sa.true()))
+    conn.execute(span_month_t.insert().from_select([*SPAN_KEYS, "people"], _span_contributions(sa.true())))
     after = _kept(conn)
     lines = []
-    for label, old, new in zip(("outcome sums", "first aiders", "funnel"), before, after, strict=True):
+    labels = ("outcome sums", "first aiders", "funnel", "first-aider trend")
+    for label, old, new in zip(labels, before, after, strict=True):
         for key in sorted(set(old) | set(new), key=repr):
             if old.get(key, 0) != new.get(key, 0):
                 lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
@@ -336,7 +426,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
 PENDING = "outcomes_pending"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
-                         funnel_month_t})
+                         funnel_month_t, span_t, span_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")
@@ -464,6 +554,7 @@ def settle(session: Session) -> None:
         refresh_invites(invites, conn)
     if pending["aiders"]:
         refresh_first_aiders(pending["aiders"], conn)
+        refresh_spans(pending["aiders"], conn)
     places = set(pending["places"])
     for column, key in ((booking_t.c.course_id, "courses"), (booking_t.c.person_id, "people")):
         for ids in _chunks(pending[key]):

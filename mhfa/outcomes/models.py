@@ -268,3 +268,32 @@ class FunnelMonth(db.Model):
     attended: Mapped[int]
     completed: Mapped[int]
     certified: Mapped[int]
+
+
+class FirstAiderSpan(db.Model):
+    """A stretch of days on which a person held a current certificate (the union of their certificates' days,
+    from issue to expiry or the day before the London day of a revocation), with their areas: the first-aider
+    trend counts the spans covering each month's end. ``to_month`` is the last month whose end the span covers."""
+
+    __tablename__ = "first_aider_span"
+
+    person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    ends_on: Mapped[date]
+    home_area: Mapped[int]
+    work_area: Mapped[int]
+    from_month: Mapped[int]  # yyyymm of starts_on
+    to_month: Mapped[int]
+
+
+class FirstAiderSpanMonth(db.Model):
+    """Spans per basis (home, work), area, first month and last month-end covered: the people holding a current
+    certificate at a month's end are the rows with ``from_month <= month <= to_month``."""
+
+    __tablename__ = "first_aider_span_month"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    from_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    to_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
@@ -65,6 +65,7 @@ step = st.one_of(
     st.tuples(st.just("profile"), st.integers(0, 99), st.sampled_from([None, *Sex]), st.sampled_from([None, *AgeBand]),
               st.sampled_from([None, *EthnicGroup]), st.sampled_from([None, *Disability])),
     st.tuples(st.just("stream"), st.integers(0, 99), st.sampled_from(list(FundingStream))),
+    st.tuples(st.just("revoke_at"), st.integers(0, 99), st.sampled_from([0, 1, 20, 45, 100, 500, "summer"])),
 )
 
 
@@ -153,6 +154,13 @@ def _apply(people: list[Person], action) -> None:
             Completion.course_type_id == completion.course_type_id))
         if taken is None:
             completion.completed_on = day
+    elif kind == "revoke_at":  # a revocation recorded at an earlier moment (or just after a summer month's end)
+        live = db.session.scalar(sa.select(Certificate).where(Certificate.person_id == person.id,
+                                                              Certificate.revoked_at.is_(None)))
+        if live is not None:
+            days = rest[0]
+            live.revoked_at = (datetime(london_today().year - 1, 7, 31, 23, 30, tzinfo=UTC) if days == "summer"
+                               else utcnow() - timedelta(days=days))
     elif kind == "profile":
         person.sex, person.age_band, person.ethnic_group, person.disability = rest
     elif kind == "stream":
@@ -197,6 +205,9 @@ def _check(filters_list: list[Filters]) -> None:
         assert firstaiders.kept_current_by_area(None, basis) == {
             k: n for k, n in firstaiders.current_by_area(None, basis).items() if n}
     assert firstaiders.kept_current_total() == firstaiders.current_total()
+    birmingham = factories.area("Birmingham").id
+    for basis, area in (("home", None), ("work", None), ("home", birmingham), ("work", UNKNOWN_AREA)):
+        assert firstaiders.trend(30, area=area, basis=basis) == firstaiders.counted_trend(30, area=area, basis=basis)
     assert keeping.rebuild() == []
     db.session.rollback()  # the rebuild only checked
 
