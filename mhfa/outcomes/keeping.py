@@ -15,12 +15,25 @@ Two kept figures, each a per-row table and a summary that every reader sums:
   expiry. Current today is the months after this one, plus this month's people whose expiry is today
   or later (an indexed range of the per-person table). Certificates are issued on the day they are
   issued, never later, so "issued by today" always holds.
+- Groups: ``outcome_kept`` also keeps the course's funding stream and the person's equality answers, and
+  ``outcome_group_month`` sums each group of those dimensions per kind, month, area and course type (the
+  outcomes page's tables).
+- The first aiders' trend: ``first_aider_span`` holds per person the merged stretches of days they held a
+  current certificate (to the day before the London day of a revocation), ``first_aider_span_month``
+  counts them per basis, area, first month and last month-end covered (computed in Python per person:
+  the London day of a revocation).
+- The funnel: ``funnel_place`` holds one row per place (a confirmed booking on a published or completed
+  course with a start), with its London start month, course type, areas on each basis, steps reached
+  and latest unrevoked certificate expiry; ``funnel_month`` counts them per basis, area, start month,
+  course type and expiry month (readers add this month's started places and expiries from the rows).
 
 What moves them is declared here (:func:`_after_flush` and :func:`_before_bulk`): an invitation made,
 answered, unlinked or deleted (ORM objects, and bulk ``insert``/``update``/``delete`` statements through
 the session, whose rows are read before they run); an answer added, changed or removed; a person's home
-or work area changed or a person deleted; a completion's date changed; a certificate issued, revoked,
-changed or deleted. The noted invitations and people are recomputed once per transaction (:func:`settle`):
+or work area or equality answers changed or a person deleted; a completion's date or booking changed, or
+one made or deleted; a certificate issued, revoked, changed or deleted; a booking made, changed or
+deleted; an attendance mark added, changed or removed; a course's status, start, type, area or funding
+stream changed. The noted invitations, people and places are recomputed once per transaction (:func:`settle`):
 before it commits and before anything inside it reads the kept tables. A rollback forgets them. Bulk
 paths below the session (the demo's COPY) call :func:`rebuild`.
 """
