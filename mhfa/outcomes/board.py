@@ -21,7 +21,7 @@ from mhfa.attendance.models import Completion
 from mhfa.courses.models import Course, CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
-from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel, funnel_total
 from mhfa.outcomes.keeping import MONTH_VALUES
 from mhfa.outcomes.models import (
     EVALUATION,
@@ -392,7 +392,7 @@ def section(filters: Filters) -> Section:
     if filters.area is not None and filters.basis in ("home", "work"):
         by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
         area = by_area.get(filters.area, 0)
-    total = funnel(filters).total
+    total = funnel_total(filters)
     return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area,
                    shown_funnel(total), total)
 

@@ -184,37 +184,58 @@ def _kept_filters(query, filters: Filters, month, type_id, area):
     return query
 
 
-def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
-    """The funnel's counts from the kept rows (equal to :func:`counted_funnel` today): the months before this one
-    from ``funnel_month`` (current today: the places whose certificate's latest expiry month is after this one,
-    plus those expiring later this month, an indexed range of ``funnel_place``), this month's started places from
-    ``funnel_place`` (an indexed range of their start)."""
-    if (today is not None and today != london_today()) or now is not None:
-        return counted_funnel(filters, today, now)
-    today, now = london_today(), utcnow()
-    keeping.settled(db.session())
+def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> sa.Select:
+    """One statement over the kept rows: the months before this one from ``funnel_month`` (current today: the
+    places whose certificate's latest expiry month is after this one), plus those expiring later this month and
+    this month's started places from ``funnel_place`` (indexed ranges of their expiry and their start); by start
+    month and course type when ``grouped``."""
     this_month = today.year * 100 + today.month
     next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
     basis = filters.basis if filters.basis in keeping.FUNNEL_BASES else "home"
     m, p = FunnelMonth, FunnelPlace
     area = getattr(p, keeping.FUNNEL_BASES[basis])
-    cells: dict[tuple[int, int], Step] = defaultdict(Step)
 
-    def add(rows):
-        for month, type_id, *counts in rows:
-            cells[(int(month), int(type_id))].add(Step(*(int(n or 0) for n in counts)))
+    def labelled(month, type_id, *counts):
+        return [month.label("month"), type_id.label("course_type_id"),
+                *(count.label(name) for count, name in zip(counts, STEPS, strict=True))]
 
-    earlier = sa.select(m.month, m.course_type_id, sa.func.sum(m.booked), sa.func.sum(m.attended),
-                        sa.func.sum(m.completed), sa.func.sum(m.certified),
-                        sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0))).where(
+    earlier = sa.select(*labelled(
+        m.month, m.course_type_id, sa.func.sum(m.booked), sa.func.sum(m.attended), sa.func.sum(m.completed),
+        sa.func.sum(m.certified), sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0)))).where(
         m.basis == basis, m.month < this_month).group_by(m.month, m.course_type_id)
-    add(db.session.execute(_kept_filters(earlier, filters, m.month, m.course_type_id, m.area)))
-    expiring = sa.select(p.month, p.course_type_id, *(sa.literal(0),) * 4, sa.func.count()).where(
+    expiring = sa.select(*labelled(p.month, p.course_type_id, *(sa.literal(0),) * 4, sa.func.count())).where(
         p.current_until >= today, p.current_until < next_month, p.month < this_month).group_by(
         p.month, p.course_type_id)
-    add(db.session.execute(_kept_filters(expiring, filters, p.month, p.course_type_id, area)))
-    started = sa.select(p.month, p.course_type_id, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed),
-                        sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0))).where(
+    started = sa.select(*labelled(
+        p.month, p.course_type_id, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed),
+        sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0)))).where(
         p.starts_at >= _month_start(this_month), p.starts_at <= now).group_by(p.month, p.course_type_id)
-    add(db.session.execute(_kept_filters(started, filters, p.month, p.course_type_id, area)))
-    return _shaped([(month, type_id, step) for (month, type_id), step in cells.items() if step.booked], today)
+    kept = sa.union_all(_kept_filters(earlier, filters, m.month, m.course_type_id, m.area),
+                        _kept_filters(expiring, filters, p.month, p.course_type_id, area),
+                        _kept_filters(started, filters, p.month, p.course_type_id, area)).subquery("kept")
+    sums = [sa.func.sum(kept.c[name]) for name in STEPS]
+    if not grouped:
+        return sa.select(*sums)
+    return sa.select(kept.c.month, kept.c.course_type_id, *sums).group_by(kept.c.month, kept.c.course_type_id)
+
+
+def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
+    """The funnel's counts from the kept rows (equal to :func:`counted_funnel` today), by start month and course
+    type in one statement (:func:`_kept_rows`); another day or moment is counted from the raw rows."""
+    if (today is not None and today != london_today()) or now is not None:
+        return counted_funnel(filters, today, now)
+    today = london_today()
+    keeping.settled(db.session())
+    cells = []
+    for month, type_id, *counts in db.session.execute(_kept_rows(filters, today, utcnow(), grouped=True)):
+        step = Step(*(int(n or 0) for n in counts))
+        if step.booked:
+            cells.append((int(month), int(type_id), step))
+    return _shaped(cells, today)
+
+
+def funnel_total(filters: Filters) -> Step:
+    """The funnel's total today from the kept rows (the dashboard's section): one statement."""
+    keeping.settled(db.session())
+    row = db.session.execute(_kept_rows(filters, london_today(), utcnow(), grouped=False)).one()
+    return Step(*(int(n or 0) for n in row))
