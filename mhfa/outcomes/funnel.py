@@ -31,7 +31,7 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.extensions import db
 from mhfa.outcomes import keeping
-from mhfa.outcomes.models import FunnelMonth, FunnelPlace
+from mhfa.outcomes.models import FunnelMonth, FunnelPlace, FunnelTypeMonth
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import UNKNOWN_AREA
@@ -192,7 +192,8 @@ def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> s
     this_month = today.year * 100 + today.month
     next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
     basis = filters.basis if filters.basis in keeping.FUNNEL_BASES else "home"
-    m, p = FunnelMonth, FunnelPlace
+    p = FunnelPlace
+    m = FunnelMonth if filters.area is not None else FunnelTypeMonth  # all areas together: a few hundred rows
     area = getattr(p, keeping.FUNNEL_BASES[basis])
 
     def labelled(month, type_id, *counts):
@@ -202,7 +203,9 @@ def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> s
     earlier = sa.select(*labelled(
         m.month, m.course_type_id, sa.func.sum(m.booked), sa.func.sum(m.attended), sa.func.sum(m.completed),
         sa.func.sum(m.certified), sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0)))).where(
-        m.basis == basis, m.month < this_month).group_by(m.month, m.course_type_id)
+        m.month < this_month).group_by(m.month, m.course_type_id)
+    if m is FunnelMonth:
+        earlier = earlier.where(m.basis == basis)
     expiring = sa.select(*labelled(p.month, p.course_type_id, *(sa.literal(0),) * 4, sa.func.count())).where(
         p.current_until >= today, p.current_until < next_month, p.month < this_month).group_by(
         p.month, p.course_type_id)
@@ -210,7 +213,7 @@ def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> s
         p.month, p.course_type_id, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed),
         sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0)))).where(
         p.starts_at >= _month_start(this_month), p.starts_at <= now).group_by(p.month, p.course_type_id)
-    kept = sa.union_all(_kept_filters(earlier, filters, m.month, m.course_type_id, m.area),
+    kept = sa.union_all(_kept_filters(earlier, filters, m.month, m.course_type_id, getattr(m, "area", None)),
                         _kept_filters(expiring, filters, p.month, p.course_type_id, area),
                         _kept_filters(started, filters, p.month, p.course_type_id, area)).subquery("kept")
     sums = [sa.func.sum(kept.c[name]) for name in STEPS]

@@ -61,6 +61,7 @@ from mhfa.outcomes.models import (
     FirstAiderSpanMonth,
     FunnelMonth,
     FunnelPlace,
+    FunnelTypeMonth,
     OutcomeAnswer,
     OutcomeGroupMonth,
     OutcomeInvite,
@@ -97,6 +98,7 @@ place_t = FunnelPlace.__table__
 span_t = FirstAiderSpan.__table__
 span_month_t = FirstAiderSpanMonth.__table__
 funnel_month_t = FunnelMonth.__table__
+funnel_type_month_t = FunnelTypeMonth.__table__
 
 GROUPS = ("funding_stream", "sex", "age_band", "ethnic_group", "disability")
 KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS, *GROUPS]
@@ -111,6 +113,7 @@ AIDER_BASES = {"home": "home_area", "work": "work_area"}
 PLACE_COLUMNS = ["booking_id", "month", "starts_at", "course_type_id", "home_area", "work_area", "delivery_area",
                  "attended", "completed", "certified", "current_until", "current_month"]
 FUNNEL_KEYS = ("basis", "area", "month", "course_type_id", "current_month")
+FUNNEL_TYPE_KEYS = ("month", "course_type_id", "current_month")
 FUNNEL_VALUES = ("booked", "attended", "completed", "certified")
 FUNNEL_BASES = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
 
@@ -370,16 +373,29 @@ def _funnel_contributions(where, sign: int = 1) -> sa.Select:
             .where(sa.true()).group_by(*keys))
 
 
+def _funnel_type_contributions(where, sign: int = 1) -> sa.Select:
+    p = place_t
+    keys = [p.c[k] for k in FUNNEL_TYPE_KEYS]
+    return (sa.select(*keys, (sign * sa.func.count()).label("booked"),
+                      *((sign * sa.func.sum(p.c[name])).label(name) for name in FUNNEL_VALUES[1:]))
+            .where(where).group_by(*keys))
+
+
+def _move_funnel(conn: Connection, where, sign: int) -> None:
+    _move(conn, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, _funnel_contributions(where, sign))
+    _move(conn, funnel_type_month_t, FUNNEL_TYPE_KEYS, FUNNEL_VALUES, _funnel_type_contributions(where, sign))
+
+
 def refresh_places(booking_ids: Iterable[int | None], connection: Connection | None = None) -> None:
     """Recompute these bookings' kept places and move the funnel's monthly counts by the difference."""
     conn = connection if connection is not None else db.session.connection()
     for ids in _chunks(booking_ids):
         theirs = among(place_t.c.booking_id, ids, conn.dialect.name)
-        _move(conn, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, _funnel_contributions(theirs, -1))
+        _move_funnel(conn, theirs, -1)
         conn.execute(place_t.delete().where(theirs))
         conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(
             among(booking_t.c.id, ids, conn.dialect.name))))
-        _move(conn, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, _funnel_contributions(theirs, +1))
+        _move_funnel(conn, theirs, +1)
 
 
 # --- rebuilding and checking ---------------------------------------------------------------------------
@@ -395,10 +411,11 @@ def _kept(conn: Connection) -> tuple[Counter, Counter, Counter]:
         sa.select(*(aider_month_t.c[k] for k in AIDER_KEYS), aider_month_t.c.people)
         .where(aider_month_t.c.people != 0))})
     funnel = Counter()
-    for row in conn.execute(sa.select(*(funnel_month_t.c[k] for k in (*FUNNEL_KEYS, *FUNNEL_VALUES)))):
-        values = tuple(int(v or 0) for v in row[len(FUNNEL_KEYS):])
-        if any(values):
-            funnel[tuple(row[:len(FUNNEL_KEYS)])] = values
+    for table, keys in ((funnel_month_t, FUNNEL_KEYS), (funnel_type_month_t, FUNNEL_TYPE_KEYS)):
+        for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *FUNNEL_VALUES)))):
+            values = tuple(int(v or 0) for v in row[len(keys):])
+            if any(values):
+                funnel[(table.name, *row[:len(keys)])] = values
     trend = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
         sa.select(*(span_month_t.c[k] for k in SPAN_KEYS), span_month_t.c.people).where(span_month_t.c.people != 0))})
     return months, aiders, funnel, trend
@@ -409,7 +426,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn = connection if connection is not None else db.session.connection()
     before = _kept(conn)
     for table in (kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t, funnel_month_t,
-                  span_t, span_month_t):
+                  funnel_type_month_t, span_t, span_month_t):
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
     for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
@@ -420,6 +437,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select()))
     conn.execute(funnel_month_t.insert().from_select([*FUNNEL_KEYS, *FUNNEL_VALUES],
                                                      _funnel_contributions(sa.true())))
+    conn.execute(funnel_type_month_t.insert().from_select([*FUNNEL_TYPE_KEYS, *FUNNEL_VALUES],
+                                                          _funnel_type_contributions(sa.true())))
     _insert_spans(conn, _span_rows(conn, sa.true()))
     conn.execute(span_month_t.insert().from_select([*SPAN_KEYS, "people"], _span_contributions(sa.true())))
     after = _kept(conn)
@@ -439,7 +458,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
 PENDING = "outcomes_pending"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
-                         funnel_month_t, span_t, span_month_t})
+                         funnel_month_t, funnel_type_month_t, span_t, span_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")

@@ -297,3 +297,18 @@ class FirstAiderSpanMonth(db.Model):
     from_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     to_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     people: Mapped[int]
+
+
+class FunnelTypeMonth(db.Model):
+    """The same places per start month, course type and expiry month, all areas together: what the funnel reads
+    when no area is chosen (a few hundred rows whatever the number of areas)."""
+
+    __tablename__ = "funnel_type_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    booked: Mapped[int]
+    attended: Mapped[int]
+    completed: Mapped[int]
+    certified: Mapped[int]
