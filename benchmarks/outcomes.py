@@ -82,12 +82,12 @@ def run(ctx: Context) -> list[Figure]:
         Figure("outcomes section on the dashboard p50 / p95", f"{s50:.1f} / {s95:.1f} ms", "", "< 10 ms at p95",
                s95 < 10,
                [f"{len(section)} sections, mixed filters; summed from the kept outcome figures (outcome_month, "
-                "first_aider_month)"]),
+                "first_aider_month, funnel_month)"]),
         Figure("dashboard p95 with the outcomes section / without it", f"{d95:.0f} / {b95:.0f} ms",
                f"p50 {d50:.0f} / {b50:.0f} ms", "adds < 10 ms at p95", d95 - b95 < 10,
                [f"{len(with_section)} pages each way, alternating, the same filters; the section adds "
                 f"{d95 - b95:.1f} ms at p95 ({d50 - b50:.1f} ms at p50)"]),
         Figure("outcomes page p50 / p95", ms_p50_p95(outcomes_page, 0), "", "", None,
                [f"{len(outcomes_page)} pages: every outcomes table by area, course type, funding stream and "
-                "equality group (counted from the answers), the funnel and current first aiders"]),
+                "equality group, the funnel, current first aiders and their trend, all from kept figures"]),
     ]

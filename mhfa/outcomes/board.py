@@ -21,13 +21,20 @@ from mhfa.attendance.models import Completion
 from mhfa.courses.models import Course, CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
-from mhfa.outcomes.funnel import STEP_LABELS, STEPS, funnel
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel, funnel_total
 from mhfa.outcomes.keeping import MONTH_VALUES
-from mhfa.outcomes.models import EVALUATION, OutcomeAnswer, OutcomeInvite, OutcomeMonth, OutcomeTypeMonth
+from mhfa.outcomes.models import (
+    EVALUATION,
+    OutcomeAnswer,
+    OutcomeGroupMonth,
+    OutcomeInvite,
+    OutcomeMonth,
+    OutcomeTypeMonth,
+)
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import Table, month_label, suppress
+from mhfa.reach.dashboard import FEWER_THAN_10, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import london_today
 
@@ -200,8 +207,8 @@ def _row(label: str, f: Figures, shown) -> list:
 
 
 def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
-    """Outcomes by one dimension, with reach's suppression on the number who answered."""
-    figures = group_figures(dimension, filters)
+    """Outcomes by one dimension (from the kept sums), with reach's suppression on the number who answered."""
+    figures = kept_group_figures(dimension, filters)
     labels = _labels(dimension)
     known = {key for key, _ in labels}
     extra = [k for k in figures if k not in known]  # e.g. an enum value no longer listed
@@ -229,36 +236,59 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
     without an area from ``outcome_type_month``: a few kept rows whatever the size of the programme. ``areas``:
     only these home area keys."""
     filters = filters or Filters()
-    keeping.settled(db.session())
     by_area = filters.area is not None or areas is not None
     m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
-    query = sa.select(m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(m.kind)
+    where = [] if areas is None else [OutcomeMonth.area.in_(sorted(areas))]
+    return _kept_groups(m, sa.literal("all"), filters, where).get("all", Figures())
+
+
+def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
+    """Each group's Figures of a dimension of the outcomes page, from the kept sums (equal to
+    :func:`group_figures`): by area or course type from ``outcome_month`` (``outcome_type_month`` by course type
+    when no area is chosen), by the other groups from ``outcome_group_month``."""
+    filters = filters or Filters()
+    if dimension == "area":
+        return _kept_groups(OutcomeMonth, OutcomeMonth.area, filters)
+    if dimension == "course_type":
+        m = OutcomeMonth if filters.area is not None else OutcomeTypeMonth
+        return _kept_groups(m, m.course_type_id, filters)
+    g = OutcomeGroupMonth
+    return _kept_groups(g, g.value, filters, [g.dimension == dimension])
+
+
+def _kept_groups(m, group, filters: Filters, where=()) -> dict:
+    keeping.settled(db.session())
+    query = (sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES))
+             .where(*where).group_by(group, m.kind))
     if filters.start_month:
         query = query.where(m.month >= filters.start_month)
     if filters.end_month:
         query = query.where(m.month <= filters.end_month)
     if filters.course_type_ids:
-        query = query.where(m.course_type_id.in_(filters.course_type_ids))
+        query = query.where(m.course_type_id.in_(sorted(filters.course_type_ids)))
     if filters.area is not None:
-        query = query.where(OutcomeMonth.area == filters.area)
-    if areas is not None:
-        query = query.where(OutcomeMonth.area.in_(sorted(areas)))
-    figures = Figures()
-    sums: dict[str, int] = dict.fromkeys(MONTH_VALUES, 0)
-    for kind, *values in db.session.execute(query):
+        query = query.where(m.area == filters.area)
+    sums: dict = {}
+    for key, kind, *values in db.session.execute(query):
+        key = None if key == "" else key
         values = dict(zip(MONTH_VALUES, (int(v or 0) for v in values), strict=True))
+        figures, totals = sums.setdefault(key, (Figures(), dict.fromkeys(MONTH_VALUES, 0)))
         if kind == EVALUATION:
-            figures.invited, figures.answered = values["invited"], values["answered"]
+            figures.invited += values["invited"]
+            figures.answered += values["answered"]
         else:
             figures.follow_ups += values["invited"]
             figures.follow_ups_answered += values["answered"]
         for name in MONTH_VALUES[2:]:
-            sums[name] += values[name]
-    for q in SCORES:
-        figures.scores[q] = Mean(sums[f"{q}_n"], float(sums[f"{q}_sum"]), float(sums[f"{q}_sq"]))
-    figures.rated, figures.good = sums["rated"], sums["good"]
-    figures.use_answered, figures.used = sums["use_answered"], sums["used"]
-    return figures
+            totals[name] += values[name]
+    result = {}
+    for key, (figures, totals) in sums.items():
+        for q in SCORES:
+            figures.scores[q] = Mean(totals[f"{q}_n"], float(totals[f"{q}_sum"]), float(totals[f"{q}_sq"]))
+        figures.rated, figures.good = totals["rated"], totals["good"]
+        figures.use_answered, figures.used = totals["use_answered"], totals["used"]
+        result[key] = figures
+    return result
 
 
 def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
@@ -306,14 +336,53 @@ SHOWN_FROM = 10
 
 
 @dataclass
+class FunnelShown:
+    """The funnel's total as the dashboard shows it: each step's count, or why it is not shown, and the rates
+    whose two counts are both shown."""
+
+    steps: list[tuple[str, str, int | str]]  # (step, label, count or FEWER_THAN_10 / "hidden")
+    no_show_rate: float | None
+    completion_rate: float | None
+
+    def shown(self, name: str) -> int | str:
+        return next(mark for step, _, mark in self.steps if step == name)
+
+
+def shown_funnel(step: Step) -> FunnelShown:
+    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
+    places fewer than the last step shown before it (the places lost between them could be recovered by
+    subtraction); a rate shows only when both its counts do."""
+    marks: dict[str, int | str] = {}
+    last = None
+    for name in STEPS:
+        n = getattr(step, name)
+        if 0 < n < SMALL:
+            marks[name] = FEWER_THAN_10
+        elif last is not None and 0 < last - n < SMALL:
+            marks[name] = "hidden"
+        else:
+            marks[name] = last = n
+
+    def both(a: str, b: str) -> bool:
+        return isinstance(marks[a], int) and isinstance(marks[b], int)
+
+    return FunnelShown([(name, STEP_LABELS[name], marks[name]) for name in STEPS],
+                       step.no_show_rate if both("booked", "attended") else None,
+                       step.completion_rate if both("attended", "completed") else None)
+
+
+@dataclass
 class Section:
-    """The dashboard's outcomes section, from the kept figures: the summary (None when fewer than 10 answered)
-    and current first aiders today (in the filtered area when one is chosen on the home or work basis)."""
+    """The dashboard's outcomes section, from the kept figures: the summary (None when fewer than 10 answered),
+    current first aiders today (in the filtered area when one is chosen on the home or work basis) and the
+    funnel's total (suppressed as reach's tables are)."""
 
     summary: Figures | None
     answered: int
     current_first_aiders: int
     area_first_aiders: int | None
+    funnel: FunnelShown | None = None
+    funnel_total: Step | None = None
 
 
 def section(filters: Filters) -> Section:
@@ -323,7 +392,9 @@ def section(filters: Filters) -> Section:
     if filters.area is not None and filters.basis in ("home", "work"):
         by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
         area = by_area.get(filters.area, 0)
-    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area)
+    total = funnel_total(filters)
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area,
+                   shown_funnel(total), total)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from mhfa.certificates.models import Certificate
 from mhfa.extensions import db
 from mhfa.outcomes import keeping
-from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth
+from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth, FirstAiderSpanMonth
 from mhfa.people.models import Person
 from mhfa.reach.dashboard import add_months, areas_in_order, month_of, populations
 from mhfa.reach.models import UNKNOWN_AREA
@@ -92,9 +92,10 @@ def month_end(key: int) -> date:
     return date(year, month, 1) - timedelta(days=1)
 
 
-def trend(months: int = 24, today: date | None = None, area: int | None = None,
-          basis: str = "home") -> list[tuple[int, int]]:
-    """(yyyymm, people holding a current certificate at the month's end; today for this month), oldest first.
+def counted_trend(months: int = 24, today: date | None = None, area: int | None = None,
+                  basis: str = "home") -> list[tuple[int, int]]:
+    """(yyyymm, people holding a current certificate at the month's end; today for this month), oldest first,
+    counted from the certificates.
 
     One query: the months are a small derived table joined to the certificates.
     """
@@ -145,3 +146,32 @@ def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[i
 def kept_current_total(day: date | None = None) -> int:
     """People holding a current certificate today, from the kept rows (each counted once, by home area)."""
     return sum(kept_current_by_area(day, "home").values())
+
+
+def trend(months: int = 24, today: date | None = None, area: int | None = None,
+          basis: str = "home") -> list[tuple[int, int]]:
+    """The same as :func:`counted_trend` from the kept rows (``keeping.py``): at each earlier month's end the kept
+    spans whose first month is that month or before and whose last month-end covered is that month or after
+    (one query over ``first_aider_span_month``, the months a small derived table); this month, today's current
+    first aiders (:func:`kept_current_by_area`)."""
+    today = today or london_today()
+    if today != london_today():
+        return counted_trend(months, today, area, basis)
+    keeping.settled(db.session())
+    basis = "work" if basis == "work" else "home"
+    last = month_of(today)
+    keys = [add_months(last, -i) for i in range(months - 1, -1, -1)]
+    earlier = keys[:-1]
+    counts: dict[int, int] = {}
+    if earlier:
+        m = FirstAiderSpanMonth
+        month_table = sa.union_all(*[sa.select(sa.literal(key).label("key")) for key in earlier]).subquery("months")
+        query = (sa.select(month_table.c.key, sa.func.sum(m.people)).select_from(month_table)
+                 .join(m, sa.and_(m.from_month <= month_table.c.key, m.to_month >= month_table.c.key))
+                 .where(m.basis == basis).group_by(month_table.c.key))
+        if area is not None:
+            query = query.where(m.area == area)
+        counts = {int(k): int(n or 0) for k, n in db.session.execute(query)}
+    now = kept_current_by_area(today, basis)
+    counts[last] = now.get(area, 0) if area is not None else sum(now.values())
+    return [(key, counts.get(key, 0)) for key in keys]

@@ -12,6 +12,10 @@ started. Each place is counted at each step it reached:
 No-show rate = (booked - attended) / booked; completion rate = completed / attended. The period is the
 course's start month (Europe/London); the area follows reach's basis (home and work: the trainee's
 record; delivery: the course's area), and "unknown" is the places with no area on that basis.
+
+:func:`funnel` reads the kept figures (``keeping.py``: the months before this one are a sum of a few rows of
+``funnel_month``, this month's started places and this month's expiries an indexed range of ``funnel_place``);
+:func:`counted_funnel` counts the same from the raw rows (and answers for any other day).
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.extensions import db
+from mhfa.outcomes import keeping
+from mhfa.outcomes.models import FunnelMonth, FunnelPlace, FunnelTypeMonth
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import UNKNOWN_AREA
@@ -118,8 +124,9 @@ def places_query(filters: Filters, now: datetime):
     return query
 
 
-def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
-    """The funnel's counts: one grouped query over the places (per course), shaped by course type and month."""
+def counted_funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
+    """The funnel's counts from the raw rows: one grouped query over the places (per course), shaped by course
+    type and month."""
     today = today or london_today()
     now = now or utcnow()
     places = places_query(filters, now).subquery()
@@ -140,15 +147,98 @@ def funnel(filters: Filters, today: date | None = None, now: datetime | None = N
                   count(attended), count(completed), count(certified), count(current))
         .join(places, places.c.course_id == Course.id).group_by(Course.id, Course.course_type_id, Course.starts_at)
     ).all()
+    cells = []
+    for _, type_id, starts_at, *counts in per_course:
+        start = to_london(starts_at)
+        cells.append((start.year * 100 + start.month, type_id, Step(*(int(n or 0) for n in counts))))
+    return _shaped(cells, today)
+
+
+def _shaped(cells, today: date) -> Funnel:
+    """The total, by course type and by month, of (month, course type, Step) cells."""
     total = Step()
     by_type: dict[int, Step] = defaultdict(Step)
     by_month: dict[int, Step] = defaultdict(Step)
-    for _, type_id, starts_at, *counts in per_course:
-        step = Step(*(int(n or 0) for n in counts))
+    for month, type_id, step in cells:
         total.add(step)
         by_type[type_id].add(step)
-        start = to_london(starts_at)
-        by_month[start.year * 100 + start.month].add(step)
+        by_month[month].add(step)
     types = {t.id: t for t in db.session.scalars(sa.select(CourseType).where(CourseType.id.in_(list(by_type))))}
     return Funnel(total, sorted(((types[k], s) for k, s in by_type.items()), key=lambda item: item[0].name),
                   sorted(by_month.items()), today)
+
+
+# --- kept ------------------------------------------------------------------------------------------------
+
+def _kept_filters(query, filters: Filters, month, type_id, area):
+    if filters.start_month:
+        query = query.where(month >= filters.start_month)
+    if filters.end_month:
+        query = query.where(month <= filters.end_month)
+    if filters.course_type_ids:
+        query = query.where(type_id.in_(sorted(filters.course_type_ids)))
+    if not filters.include_awareness:
+        query = query.where(type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
+    if filters.area is not None:
+        query = query.where(area == filters.area)
+    return query
+
+
+def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> sa.Select:
+    """One statement over the kept rows: the months before this one from ``funnel_month`` (current today: the
+    places whose certificate's latest expiry month is after this one), plus those expiring later this month and
+    this month's started places from ``funnel_place`` (indexed ranges of their expiry and their start); by start
+    month and course type when ``grouped``."""
+    this_month = today.year * 100 + today.month
+    next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    basis = filters.basis if filters.basis in keeping.FUNNEL_BASES else "home"
+    p = FunnelPlace
+    m = FunnelMonth if filters.area is not None else FunnelTypeMonth  # all areas together: a few hundred rows
+    area = getattr(p, keeping.FUNNEL_BASES[basis])
+
+    def labelled(month, type_id, *counts):
+        return [month.label("month"), type_id.label("course_type_id"),
+                *(count.label(name) for count, name in zip(counts, STEPS, strict=True))]
+
+    earlier = sa.select(*labelled(
+        m.month, m.course_type_id, sa.func.sum(m.booked), sa.func.sum(m.attended), sa.func.sum(m.completed),
+        sa.func.sum(m.certified), sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0)))).where(
+        m.month < this_month).group_by(m.month, m.course_type_id)
+    if m is FunnelMonth:
+        earlier = earlier.where(m.basis == basis)
+    expiring = sa.select(*labelled(p.month, p.course_type_id, *(sa.literal(0),) * 4, sa.func.count())).where(
+        p.current_until >= today, p.current_until < next_month, p.month < this_month).group_by(
+        p.month, p.course_type_id)
+    started = sa.select(*labelled(
+        p.month, p.course_type_id, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed),
+        sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0)))).where(
+        p.starts_at >= _month_start(this_month), p.starts_at <= now).group_by(p.month, p.course_type_id)
+    kept = sa.union_all(_kept_filters(earlier, filters, m.month, m.course_type_id, getattr(m, "area", None)),
+                        _kept_filters(expiring, filters, p.month, p.course_type_id, area),
+                        _kept_filters(started, filters, p.month, p.course_type_id, area)).subquery("kept")
+    sums = [sa.func.sum(kept.c[name]) for name in STEPS]
+    if not grouped:
+        return sa.select(*sums)
+    return sa.select(kept.c.month, kept.c.course_type_id, *sums).group_by(kept.c.month, kept.c.course_type_id)
+
+
+def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
+    """The funnel's counts from the kept rows (equal to :func:`counted_funnel` today), by start month and course
+    type in one statement (:func:`_kept_rows`); another day or moment is counted from the raw rows."""
+    if (today is not None and today != london_today()) or now is not None:
+        return counted_funnel(filters, today, now)
+    today = london_today()
+    keeping.settled(db.session())
+    cells = []
+    for month, type_id, *counts in db.session.execute(_kept_rows(filters, today, utcnow(), grouped=True)):
+        step = Step(*(int(n or 0) for n in counts))
+        if step.booked:
+            cells.append((int(month), int(type_id), step))
+    return _shaped(cells, today)
+
+
+def funnel_total(filters: Filters) -> Step:
+    """The funnel's total today from the kept rows (the dashboard's section): one statement."""
+    keeping.settled(db.session())
+    row = db.session.execute(_kept_rows(filters, london_today(), utcnow(), grouped=False)).one()
+    return Step(*(int(n or 0) for n in row))

@@ -129,6 +129,12 @@ class OutcomeKept(db.Model):
     signposting_now: Mapped[int | None]
     rating: Mapped[int | None]
     used_skills: Mapped[int | None]
+    # The groups the outcomes page's tables read (stored values; none: not known, or unlinked by erasure).
+    funding_stream: Mapped[str | None] = mapped_column(sa.String(40))  # the course's
+    sex: Mapped[str | None] = mapped_column(sa.String(40))
+    age_band: Mapped[str | None] = mapped_column(sa.String(40))
+    ethnic_group: Mapped[str | None] = mapped_column(sa.String(40))
+    disability: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class _OutcomeSums:
@@ -180,6 +186,21 @@ class OutcomeTypeMonth(_OutcomeSums, db.Model):
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
+class OutcomeGroupMonth(_OutcomeSums, db.Model):
+    """The same sums per kind, group (a dimension of the outcomes page: funding stream, sex, age band, ethnic
+    group, disability; value "" for not known), completion month, home area and course type: the page's
+    tables by those groups are a sum of kept rows."""
+
+    __tablename__ = "outcome_group_month"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 class FirstAiderKept(db.Model):
     """A person holding an unrevoked certificate: their areas and the latest expiry among those certificates
     (``9999-12-31`` when one never expires). They are a current first aider on any day up to ``expires_on``."""
@@ -204,3 +225,90 @@ class FirstAiderMonth(db.Model):
     area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     expiry_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     people: Mapped[int]
+
+
+class FunnelPlace(db.Model):
+    """A place as the kept funnel counts it: a confirmed booking on a published or completed course with a start,
+    the course's London start month and start, its course type, the areas on each basis (0: not known), the steps
+    it reached, and the latest expiry among the unrevoked certificates of its completion (``9999-12-31`` when one
+    never expires; none when it holds none)."""
+
+    __tablename__ = "funnel_place"
+    __table_args__ = (sa.Index("ix_funnel_place_starts", "starts_at"),
+                      sa.Index("ix_funnel_place_current", "current_until"))
+
+    booking_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[int]  # yyyymm of the course's start, in London
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    course_type_id: Mapped[int]
+    home_area: Mapped[int]
+    work_area: Mapped[int]
+    delivery_area: Mapped[int]
+    attended: Mapped[int]  # 1 when marked present at one session or more
+    completed: Mapped[int]
+    certified: Mapped[int]
+    current_until: Mapped[date | None]
+    current_month: Mapped[int]  # yyyymm of current_until (0: no unrevoked certificate)
+
+
+class FunnelMonth(db.Model):
+    """Places per basis (home, work, delivery), area, start month, course type and month of their certificate's
+    latest expiry (0: none), with the steps they reached: the funnel of the months before this one is a sum of
+    a few rows, and "current today" is the rows whose expiry month is after this one plus this month's places
+    not yet expired."""
+
+    __tablename__ = "funnel_month"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    booked: Mapped[int]
+    attended: Mapped[int]
+    completed: Mapped[int]
+    certified: Mapped[int]
+
+
+class FirstAiderSpan(db.Model):
+    """A stretch of days on which a person held a current certificate (the union of their certificates' days,
+    from issue to expiry or the day before the London day of a revocation), with their areas: the first-aider
+    trend counts the spans covering each month's end. ``to_month`` is the last month whose end the span covers."""
+
+    __tablename__ = "first_aider_span"
+
+    person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    ends_on: Mapped[date]
+    home_area: Mapped[int]
+    work_area: Mapped[int]
+    from_month: Mapped[int]  # yyyymm of starts_on
+    to_month: Mapped[int]
+
+
+class FirstAiderSpanMonth(db.Model):
+    """Spans per basis (home, work), area, first month and last month-end covered: the people holding a current
+    certificate at a month's end are the rows with ``from_month <= month <= to_month``."""
+
+    __tablename__ = "first_aider_span_month"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    from_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    to_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]
+
+
+class FunnelTypeMonth(db.Model):
+    """The same places per start month, course type and expiry month, all areas together: what the funnel reads
+    when no area is chosen (a few hundred rows whatever the number of areas)."""
+
+    __tablename__ = "funnel_type_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    booked: Mapped[int]
+    attended: Mapped[int]
+    completed: Mapped[int]
+    certified: Mapped[int]

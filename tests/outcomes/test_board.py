@@ -10,7 +10,7 @@ from mhfa.auth.models import Role
 from mhfa.auth.services import issue_api_token
 from mhfa.extensions import db
 from mhfa.outcomes import board
-from mhfa.outcomes.funnel import funnel
+from mhfa.outcomes.funnel import Step, counted_funnel, funnel
 from mhfa.reach.counts import Filters
 from mhfa.reach.forms import parse_filters
 from mhfa.timeutil import london_today
@@ -136,6 +136,43 @@ def test_the_public_page_hides_outcomes_below_ten_answers(client):
     assert "Fewer than 10 trainees counted for the region have answered" in public and "95% interval" not in public
 
 
+def _same_funnel_everywhere(client, query, filters, section, api, dashboard) -> None:
+    """The funnel: the section (kept), the API, the page's CSV and Excel downloads and the count over the raw
+    rows give the same total, by course type and by month; the dashboard shows the section's unsuppressed steps."""
+    import openpyxl
+
+    bare = counted_funnel(filters)
+    assert api["total"] == bare.total.as_dict() == section.funnel_total.as_dict(), query
+    assert [(t["key"], t["booked"]) for t in api["by_course_type"]] == [(t.code, s.booked) for t, s in
+                                                                         bare.by_course_type], query
+    assert [t["booked"] for t in api["by_month"]] == [s.booked for _, s in bare.by_month], query
+    steps = [bare.total.booked, bare.total.attended, bare.total.completed, bare.total.certified, bare.total.current]
+    for name in ("funnel", "funnel-months"):
+        rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/{name}.csv?{query}")
+                                           .get_data().decode("utf-8-sig"))))[3:]
+        workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/reach/outcomes/download/{name}.xlsx?{query}").data))
+        cells = list(workbook[name].iter_rows(values_only=True))
+        if name == "funnel":
+            assert rows[-1][0] == "All course types" and [int(n) for n in rows[-1][1:6]] == steps, query
+            assert [r[1:6] for r in cells if r and r[0] == "All course types"] == [tuple(steps)], query
+        else:
+            assert [sum(int(r[i]) for r in rows) for i in range(1, 6)] == steps, query
+            assert [sum(int(r[i]) for r in cells[3:]) for i in range(1, 6)] == steps, query
+    for name, _, shown in section.funnel.steps:
+        assert shown == getattr(bare.total, name) or shown in ("fewer than 10", "hidden"), query
+        if isinstance(shown, int):
+            assert f'data-step="{name}">{shown:,}<' in dashboard, query
+
+
+def test_the_dashboard_funnel_hides_small_steps_and_what_subtraction_would_reveal():
+    shown = board.shown_funnel(Step(booked=30, attended=25, completed=15, certified=14, current=3))
+    assert [mark for _, _, mark in shown.steps] == [30, "hidden", 15, "hidden", "fewer than 10"]
+    assert shown.no_show_rate is None and shown.completion_rate is None
+    shown = board.shown_funnel(Step(booked=40, attended=30, completed=30, certified=0, current=0))
+    assert [mark for _, _, mark in shown.steps] == [40, 30, 30, 0, 0]
+    assert shown.no_show_rate == 0.25 and shown.completion_rate == 1.0
+
+
 def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree_under_every_filter(
         client, auth):
     """One figure everywhere: the dashboard's section (kept), the outcomes page's summary (kept), the tables and
@@ -160,7 +197,8 @@ def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree
         parsed = parse_filters(MultiDict(parse_qsl(query)))
         section = board.section(parsed.filters)
         bare = board.group_figures(None, parsed.filters).get("all", board.Figures())
-        api = client.get(f"/api/v1/outcomes?{query}", headers=headers).get_json()["evaluation"]
+        body = client.get(f"/api/v1/outcomes?{query}", headers=headers).get_json()
+        api = body["evaluation"]
         assert api["answered"] == section.answered == bare.answered, query
         assert api["invited"] == bare.invited, query
         page = client.get(f"/reach/outcomes?{query}").get_data(as_text=True)
@@ -168,6 +206,7 @@ def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree
         rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/outcomes-course_type.csv?{query}")
                                            .get_data().decode("utf-8-sig"))))[3:]
         assert sum(int(r[1]) for r in rows) == bare.invited, query  # invited is never suppressed
+        _same_funnel_everywhere(client, query, parsed.filters, section, body["funnel"], dashboard)
         if section.summary is None:
             assert api["suppressed"] and "have answered the evaluation under these filters" in dashboard
             continue
