@@ -296,8 +296,8 @@ def test_the_real_package_fails_when_an_upward_import_is_added():
 
 # --- forms parse; the rules and the queries are the services' -------------------------------------
 
-#: Form modules that still read the database to parse (the reach filters, when called without their choices).
-FORMS_STILL_READING = {"mhfa/reach/forms.py"}
+#: Form modules that still read the database to parse: none (each view passes its choices in).
+FORMS_STILL_READING: set[str] = set()
 RULES_OR_QUERIES = ("mhfa.extensions", "sqlalchemy", "mhfa.courses.rules", "mhfa.locks")
 
 

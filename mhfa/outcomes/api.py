@@ -8,7 +8,7 @@ from mhfa.auth.models import Role
 from mhfa.outcomes import board, firstaiders
 from mhfa.outcomes.funnel import funnel
 from mhfa.reach.api import filter_parameters
-from mhfa.reach.dashboard import month_label
+from mhfa.reach.dashboard import areas_in_order, course_types, month_label
 from mhfa.reach.forms import parse_filters
 
 
@@ -23,7 +23,7 @@ def outcomes():
     """The funnel (by course type and by month), the evaluation summary and current first aiders today."""
     if not g.api_user.has_role(Role.BOARD, Role.COORDINATOR):
         return api_error("Outcome figures are for the programme board and coordinators.", 403)
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, areas_in_order(), course_types())
     if parsed.errors:
         return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
     filters = parsed.filters

@@ -112,7 +112,7 @@ def evaluation_settings():
 @role_required(*BOARD_ROLES)
 def board_outcomes():
     """What the training did: evaluations, follow-ups, the funnel and current first aiders, under the filters."""
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, areas_in_order(), course_types())
     tables = board.all_tables(parsed.filters)
     return render_template("outcomes/board.html", parsed=parsed, summary=board.summary(parsed.filters),
                            tables=tables, areas=areas_in_order(), types=course_types(), basis_labels=BASIS_LABELS,
@@ -123,7 +123,7 @@ def board_outcomes():
 @role_required(*BOARD_ROLES)
 def download(name: str, fmt: str):
     """One outcomes table as CSV or Excel, or every one as one workbook (``all.xlsx``)."""
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, areas_in_order(), course_types())
     if parsed.errors:
         abort(400)
     tables = board.all_tables(parsed.filters)

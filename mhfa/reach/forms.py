@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectMultipleField, StringField
@@ -14,7 +13,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from mhfa import dates
 from mhfa.areas.models import CouncilArea
 from mhfa.courses.models import CourseType
-from mhfa.extensions import db
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import BASES, UNKNOWN_AREA
 from mhfa.security.input import NumberRange
@@ -65,13 +63,11 @@ def _month(text: str) -> int | None:
     return None if parsed is None else parsed[0] * 100 + parsed[1]
 
 
-def parse_filters(args, areas: Iterable[CouncilArea] | None = None,
-                  course_types: Iterable[CourseType] | None = None) -> ParsedFilters:
+def parse_filters(args, areas: Iterable[CouncilArea], course_types: Iterable[CourseType]) -> ParsedFilters:
     """Read the filters from query arguments; anything not understood is an error on its field.
 
     ``areas`` and ``course_types`` are the choices the codes are looked up in (the dashboard's
-    ``areas_in_order()`` and ``course_types()``). Without them the codes named are read from the database:
-    the outcomes pages' way until they pass the choices in too.
+    ``areas_in_order()`` and ``course_types()``, which the view passes in).
     """
     errors: dict[str, str] = {}
     values: dict = {}
@@ -104,8 +100,6 @@ def parse_filters(args, areas: Iterable[CouncilArea] | None = None,
     values["type"] = [c[:MAX_VALUE_LENGTH] for c in codes]
     type_ids = None
     if codes:
-        if course_types is None:
-            course_types = db.session.scalars(sa.select(CourseType).where(CourseType.code.in_(codes)))
         known = {kind.code: kind.id for kind in course_types if kind.code in codes}
         unknown = [c for c in codes if c not in known]
         if unknown:
@@ -118,8 +112,6 @@ def parse_filters(args, areas: Iterable[CouncilArea] | None = None,
         if area_text.lower() == "unknown":
             area, area_name = UNKNOWN_AREA, "Unknown"
         else:
-            if areas is None:
-                areas = db.session.scalars(sa.select(CouncilArea).where(CouncilArea.gss_code == area_text.upper()))
             found = next((a for a in areas if a.gss_code == area_text.upper()), None)
             if found is None:
                 errors["area"] = "Choose a council area from the list"

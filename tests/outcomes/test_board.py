@@ -12,6 +12,7 @@ from mhfa.extensions import db
 from mhfa.outcomes import board
 from mhfa.outcomes.funnel import Step, counted_funnel, funnel
 from mhfa.reach.counts import Filters
+from mhfa.reach.dashboard import areas_in_order, course_types
 from mhfa.reach.forms import parse_filters
 from mhfa.timeutil import london_today
 from tests import factories
@@ -194,7 +195,7 @@ def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree
     queries = ["", f"area={birmingham.gss_code}", f"area={coventry.gss_code}", "type=YOUTH_CHAMPION",
                f"from={this_month}&to={this_month}", "from=2020-01&to=2020-12", "area=unknown"]
     for query in queries:
-        parsed = parse_filters(MultiDict(parse_qsl(query)))
+        parsed = parse_filters(MultiDict(parse_qsl(query)), areas_in_order(), course_types())
         section = board.section(parsed.filters)
         bare = board.group_figures(None, parsed.filters).get("all", board.Figures())
         body = client.get(f"/api/v1/outcomes?{query}", headers=headers).get_json()
