@@ -52,6 +52,7 @@ from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus
+from mhfa.db_types import allow_large_sorts
 from mhfa.extensions import db
 from mhfa.history import changed, old_and_new
 from mhfa.outcomes.models import (
@@ -424,6 +425,7 @@ def _kept(conn: Connection) -> tuple[Counter, Counter, Counter]:
 def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
+    allow_large_sorts(conn)
     before = _kept(conn)
     for table in (kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t, funnel_month_t,
                   funnel_type_month_t, span_t, span_month_t):
