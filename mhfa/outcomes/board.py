@@ -1,6 +1,7 @@
 """The outcomes section of the board's dashboard, its downloads and the public page's region-level figures.
 
-Every figure comes from the raw answers in one place (:func:`group_figures`): a count, a mean with its 95%
+Every figure is read from the kept sums (``keeping.py``), each equal to the count over the raw answers
+(``tests/outcomes/bare.py``, which the property tests compare them with): a count, a mean with its 95%
 interval (normal approximation: mean ± 1.96 × standard deviation ÷ √n), or a share. Groups are suppressed
 as reach's tables are (``mhfa.reach.dashboard.suppress``: a group answered by 1 to 9 people is hidden, and
 a second group with it when one alone could be recovered from the total); a hidden group shows no figure
@@ -17,22 +18,18 @@ from datetime import date
 import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
-from mhfa.attendance.models import Completion
-from mhfa.courses.models import Course, CourseType, FundingStream
+from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
 from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel, funnel_total
-from mhfa.outcomes.keeping import MONTH_VALUES
+from mhfa.outcomes.kept_tables import MONTH_VALUES
 from mhfa.outcomes.models import (
     EVALUATION,
-    OutcomeAnswer,
     OutcomeGroupMonth,
-    OutcomeInvite,
     OutcomeMonth,
     OutcomeTypeMonth,
 )
-from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
-from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
+from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach.counts import Filters
 from mhfa.reach.dashboard import FEWER_THAN_10, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
@@ -104,72 +101,6 @@ class Figures:
         return self.share(self.used, self.use_answered)
 
 
-def _group_column(dimension: str):
-    return {
-        "area": sa.func.coalesce(Person.home_council_area_id, UNKNOWN_AREA),
-        "course_type": OutcomeInvite.course_type_id,
-        "funding_stream": Course.funding_stream,
-        "sex": Person.sex, "age_band": Person.age_band, "ethnic_group": Person.ethnic_group,
-        "disability": Person.disability,
-    }.get(dimension, sa.literal("all"))
-
-
-def _filtered(query, filters: Filters):
-    query = (query.join(Completion, Completion.id == OutcomeInvite.completion_id)
-             .outerjoin(Person, Person.id == OutcomeInvite.person_id)
-             .outerjoin(Course, Course.id == OutcomeInvite.course_id))
-    if filters.start_month:
-        query = query.where(Completion.completed_on >= date(filters.start_month // 100, filters.start_month % 100, 1))
-    if filters.end_month:
-        year, month = divmod(filters.end_month, 100)
-        after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-        query = query.where(Completion.completed_on < after)
-    if filters.course_type_ids:
-        query = query.where(OutcomeInvite.course_type_id.in_(filters.course_type_ids))
-    if filters.area is not None:
-        home = Person.home_council_area_id
-        query = query.where(home.is_(None) if filters.area == UNKNOWN_AREA else home == filters.area)
-    return query
-
-
-def group_figures(dimension: str | None, filters: Filters | None = None) -> dict:
-    """Each group's Figures (dimension None: one group, ``"all"``): two grouped queries over the raw rows."""
-    filters = filters or Filters()
-    group = _group_column(dimension or "").label("group")
-    figures: dict = {}
-    invites = db.session.execute(_filtered(
-        sa.select(group, OutcomeInvite.kind, sa.func.count(OutcomeInvite.id), sa.func.count(OutcomeInvite.answered_at))
-        .select_from(OutcomeInvite), filters).group_by(group, OutcomeInvite.kind)).all()
-    for key, kind, invited, answered in invites:
-        f = figures.setdefault(_key(key), Figures())
-        if kind == EVALUATION:
-            f.invited, f.answered = f.invited + invited, f.answered + answered
-        else:
-            f.follow_ups, f.follow_ups_answered = f.follow_ups + invited, f.follow_ups_answered + answered
-    number = OutcomeAnswer.number
-    answers = db.session.execute(_filtered(
-        sa.select(group, OutcomeAnswer.key, sa.func.count(number), sa.func.sum(number), sa.func.sum(number * number),
-                  sa.func.sum(sa.case((number >= GOOD_OR_BETTER, 1), else_=0)))
-        .select_from(OutcomeAnswer).join(OutcomeInvite, OutcomeInvite.id == OutcomeAnswer.invite_id)
-        .where(OutcomeAnswer.key.in_([*SCORES, "rating", "used_skills"]), number.is_not(None)), filters)
-        .group_by(group, OutcomeAnswer.key)).all()
-    for key, question, n, total, squares, good in answers:
-        f = figures.setdefault(_key(key), Figures())
-        if question in SCORES:
-            f.scores[question] = Mean(int(n), float(total or 0), float(squares or 0))
-        elif question == "rating":
-            f.rated, f.good = int(n), int(good or 0)
-        else:
-            f.use_answered, f.used = int(n), int(total or 0)
-    return figures
-
-
-def _key(value):
-    if value is None:
-        return None
-    return getattr(value, "value", value)
-
-
 def _labels(dimension: str) -> list[tuple[object, str]]:
     """Every group of a dimension, in order, with its label (and "Not known")."""
     if dimension == "area":
@@ -227,7 +158,7 @@ def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
 
 
 def summary(filters: Filters | None = None) -> Figures:
-    """The whole programme's figures under the filters, from the kept sums (equal to ``group_figures(None)``)."""
+    """The whole programme's figures under the filters, from the kept sums (each equal to its raw count)."""
     return kept_figures(filters)
 
 
@@ -243,8 +174,8 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
 
 
 def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
-    """Each group's Figures of a dimension of the outcomes page, from the kept sums (equal to
-    :func:`group_figures`): by area or course type from ``outcome_month`` (``outcome_type_month`` by course type
+    """Each group's Figures of a dimension of the outcomes page, from the kept sums (each equal to
+    its raw count): by area or course type from ``outcome_month`` (``outcome_type_month`` by course type
     when no area is chosen), by the other groups from ``outcome_group_month``."""
     filters = filters or Filters()
     if dimension == "area":

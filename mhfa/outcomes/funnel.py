@@ -31,6 +31,7 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.extensions import db
 from mhfa.outcomes import keeping
+from mhfa.outcomes.kept_tables import FUNNEL_BASES
 from mhfa.outcomes.models import FunnelMonth, FunnelPlace, FunnelTypeMonth
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters
@@ -191,10 +192,10 @@ def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> s
     month and course type when ``grouped``."""
     this_month = today.year * 100 + today.month
     next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    basis = filters.basis if filters.basis in keeping.FUNNEL_BASES else "home"
+    basis = filters.basis if filters.basis in FUNNEL_BASES else "home"
     p = FunnelPlace
     m = FunnelMonth if filters.area is not None else FunnelTypeMonth  # all areas together: a few hundred rows
-    area = getattr(p, keeping.FUNNEL_BASES[basis])
+    area = getattr(p, FUNNEL_BASES[basis])
 
     def labelled(month, type_id, *counts):
         return [month.label("month"), type_id.label("course_type_id"),

@@ -2,7 +2,7 @@
 
 Random people (areas, equality answers, some erased and unlinked), completions of random course types
 on courses of random funding streams, evaluations and follow-ups answered or not with random scores;
-``board.group_figures`` is compared with the figures computed in Python from the rows read plainly,
+``raw.group_figures`` is compared with the figures computed in Python from the rows read plainly,
 on SQLite and on PostgreSQL, and the suppression never leaves exactly one group of 1 to 9 hidden.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from mhfa.reach.dashboard import FEWER_THAN_10
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import utcnow
 from tests import factories
+from tests.outcomes import bare as raw
 
 AREAS = ["Birmingham", "Coventry", None]
 TYPES = ["ADULT_2DAY", "AWARE", "YOUTH_CHAMPION"]
@@ -94,7 +95,7 @@ def _bare(dimension: str | None) -> dict:
 
 
 def _check(dimension: str | None) -> None:
-    figures = board.group_figures(dimension)
+    figures = raw.group_figures(dimension)
     bare = _bare(dimension)
     assert set(figures) == set(bare)
     for key, g in bare.items():

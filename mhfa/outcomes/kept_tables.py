@@ -1,0 +1,102 @@
+"""The kept outcome tables, their keys and the statements every kept figure moves by (see ``keeping.py``)."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mhfa.attendance.models import AttendanceMark, Completion
+from mhfa.bookings.models import Booking
+from mhfa.certificates.models import Certificate
+from mhfa.courses.models import Course
+from mhfa.outcomes.models import (
+    FirstAiderKept,
+    FirstAiderMonth,
+    FirstAiderSpan,
+    FirstAiderSpanMonth,
+    FunnelMonth,
+    FunnelPlace,
+    FunnelTypeMonth,
+    OutcomeAnswer,
+    OutcomeGroupMonth,
+    OutcomeInvite,
+    OutcomeKept,
+    OutcomeMonth,
+    OutcomeTypeMonth,
+)
+from mhfa.people.models import Person
+
+SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
+ANSWER_KEYS = (*SCORES, "rating", "used_skills")
+FOREVER = date(9999, 12, 31)  # the expiry of a certificate that never expires
+CHUNK = 25000
+
+invite_t = OutcomeInvite.__table__
+answer_t = OutcomeAnswer.__table__
+completion_t = Completion.__table__
+person_t = Person.__table__
+cert_t = Certificate.__table__
+kept_t = OutcomeKept.__table__
+month_t = OutcomeMonth.__table__
+type_month_t = OutcomeTypeMonth.__table__
+group_month_t = OutcomeGroupMonth.__table__
+aider_t = FirstAiderKept.__table__
+aider_month_t = FirstAiderMonth.__table__
+booking_t = Booking.__table__
+course_t = Course.__table__
+mark_t = AttendanceMark.__table__
+place_t = FunnelPlace.__table__
+span_t = FirstAiderSpan.__table__
+span_month_t = FirstAiderSpanMonth.__table__
+funnel_month_t = FunnelMonth.__table__
+funnel_type_month_t = FunnelTypeMonth.__table__
+
+GROUPS = ("funding_stream", "sex", "age_band", "ethnic_group", "disability")
+KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS, *GROUPS]
+MONTH_KEYS = ("kind", "month", "area", "course_type_id")
+TYPE_MONTH_KEYS = ("kind", "month", "course_type_id")
+GROUP_KEYS = ("kind", "dimension", "value", "month", "area", "course_type_id")
+MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n", "sum", "sq")),
+                "rated", "good", "use_answered", "used")
+AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
+AIDER_KEYS = ("basis", "area", "expiry_month")
+AIDER_BASES = {"home": "home_area", "work": "work_area"}
+PLACE_COLUMNS = ["booking_id", "month", "starts_at", "course_type_id", "home_area", "work_area", "delivery_area",
+                 "attended", "completed", "certified", "current_until", "current_month"]
+FUNNEL_KEYS = ("basis", "area", "month", "course_type_id", "current_month")
+FUNNEL_TYPE_KEYS = ("month", "course_type_id", "current_month")
+FUNNEL_VALUES = ("booked", "attended", "completed", "certified")
+FUNNEL_BASES = {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}
+
+
+def insert_for(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def chunks(ids: Iterable[int | None]) -> list[list[int]]:
+    ids = sorted({int(i) for i in ids if i is not None})
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def move(conn: Connection, table, keys, values, select) -> None:
+    insert = insert_for(conn)(table).from_select([*keys, *values], select)
+    conn.execute(insert.on_conflict_do_update(
+        index_elements=list(keys), set_={v: table.c[v] + insert.excluded[v] for v in values}))
+
+
+def kept_sums(conn: Connection, tables, values: tuple[str, ...]) -> Counter:
+    """Every row of these summary tables (each with its keys) that holds a value: what a rebuild compares."""
+    found = Counter()
+    for table, keys in tables:
+        for row in conn.execute(sa.select(*(table.c[k] for k in (*keys, *values)))):
+            numbers = tuple(int(v or 0) for v in row[len(keys):])
+            if any(numbers):
+                found[(table.name, *row[:len(keys)])] = numbers
+    return found
