@@ -89,8 +89,10 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
     load's time; an index built once over the loaded rows, and a foreign key checked once by a join when
     it is added, cost a fraction of it. Unique constraints are set aside too (but for those a foreign key
     refers to) and checked when they are put back; the primary keys stay, so ids are checked as the rows
-    come and a cohort's rows can be read back by id. All of it is in the caller's transaction: a failed
-    load (a duplicate, a missing row) rolls it back whole.
+    come and a cohort's rows can be read back by id. The loaded tables are then analysed, so the statements
+    that follow in the same transaction (the kept figures' rebuild) are planned from their real sizes, not
+    from empty tables': without it the funnel's rebuild at 500,000 people ran for minutes instead of seconds.
+    All of it is in the caller's transaction: a failed load (a duplicate, a missing row) rolls it back whole.
     Elsewhere (SQLite) it does nothing.
     """
     if connection.dialect.name != "postgresql" or not tables:
@@ -126,8 +128,10 @@ def set_aside(connection: Connection, tables: list[str], say: Callable[[str], No
         connection.exec_driver_sql(definition)
     for table, name, definition in foreign_keys:
         connection.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-    say(f"  {len(uniques) + len(indexes)} indexes built and {len(foreign_keys)} foreign keys checked over the "
-        f"loaded rows in {time.perf_counter() - began:.1f} s")
+    for table in tables:  # what the kept figures' rebuild, in this transaction, plans its reads by
+        connection.exec_driver_sql(f'ANALYZE "{table}"')
+    say(f"  {len(uniques) + len(indexes)} indexes built, {len(foreign_keys)} foreign keys checked and "
+        f"{len(tables)} tables analysed over the loaded rows in {time.perf_counter() - began:.1f} s")
 
 
 def reset_sequences(connection: Connection, tables: list[str]) -> None:
