@@ -52,6 +52,7 @@ from mhfa.demo.shape import ASSUMPTIONS, HORIZON_DAYS, START
 from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.outcomes.keeping import rebuild as keep_outcome_figures
+from mhfa.outcomes.keeping import suspended as keeping_suspended
 from mhfa.people.models import Person
 
 COHORT_PEOPLE = 200_000  # the people generated and written at a time: the build's memory follows it, not --people
@@ -167,7 +168,9 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     say(f"Generating a history of {people:,} people from {START:%B %Y} to {today:%-d %B %Y} (seed {seed})")
     sink = _Sink(say)
     loaded = [*COHORT_IDS, "employer", "venue", "outcome_invite", "outcome_answer"]
-    with bulk.set_aside(sink.connection, loaded if people >= SET_ASIDE_FROM_PEOPLE else [], say):
+    # Written below the session's eye and rebuilt at the end (keep_outcome_figures): nothing to note meanwhile.
+    with keeping_suspended(db.session()), \
+            bulk.set_aside(sink.connection, loaded if people >= SET_ASIDE_FROM_PEOPLE else [], say):
         world = _HistoryBuilder(ref, rng, people, today, sink)
         world.run(say, (world._employers, world._venues))
         sizes = cohort_sizes(people, COHORT_PEOPLE)

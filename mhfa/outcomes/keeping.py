@@ -40,7 +40,8 @@ paths below the session (the demo's COPY) call :func:`rebuild`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -205,6 +206,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
 #: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
 PENDING = "outcomes_pending"
+SUSPENDED = "outcomes_suspended"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
                          funnel_month_t, funnel_type_month_t, span_t, span_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
@@ -218,7 +220,21 @@ def _pending(session: Session) -> dict[str, set[int]]:
     return session.info.setdefault(PENDING, {name: set() for name in NOTED})
 
 
+@contextmanager
+def suspended(session: Session) -> Iterator[None]:
+    """Nothing this session writes inside is noted, and what was noted is dropped on the way out: for a bulk
+    load whose caller rebuilds every kept figure (:func:`rebuild`) before the transaction commits."""
+    session.info[SUSPENDED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(SUSPENDED, None)
+        session.info.pop(PENDING, None)
+
+
 def _after_flush(session: Session, flush_context) -> None:
+    if session.info.get(SUSPENDED):
+        return
     noted = {name: set() for name in NOTED}
     for obj in (*session.new, *session.dirty, *session.deleted):
         dirty = obj in session.dirty
@@ -262,7 +278,7 @@ def _after_flush(session: Session, flush_context) -> None:
 
 def _before_bulk(state) -> None:
     """A bulk statement on a watched table (``session.execute(update(OutcomeInvite)...)``): note its rows first."""
-    if not (state.is_update or state.is_delete or state.is_insert):
+    if not (state.is_update or state.is_delete or state.is_insert) or state.session.info.get(SUSPENDED):
         return
     tables = {mapper.local_table for mapper in state.all_mappers}
     watched = tables & {invite_t, answer_t, cert_t, person_t, completion_t, booking_t, mark_t, course_t}
