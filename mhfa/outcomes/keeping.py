@@ -91,6 +91,7 @@ from mhfa.outcomes.kept_tables import (
     move,
     person_t,
     place_t,
+    refresh,
     span_month_t,
     span_t,
     type_month_t,
@@ -101,6 +102,7 @@ from mhfa.outcomes.models import (
 )
 from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import Person
+from mhfa.reach.keeping import differences
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.reach.reached import among, month_key
 
@@ -144,14 +146,8 @@ def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS, k=kept_t) -> 
 
 def refresh_invites(invite_ids: Iterable[int | None], connection: Connection | None = None) -> None:
     """Recompute these invitations' kept rows and move the monthly sums by the difference (set-based)."""
-    conn = connection if connection is not None else db.session.connection()
-    for ids in chunks(invite_ids):
-        theirs = among(kept_t.c.invite_id, ids, conn.dialect.name)
-        _move_sums(conn, theirs, -1)
-        conn.execute(kept_t.delete().where(theirs))
-        conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select(
-            among(invite_t.c.id, ids, conn.dialect.name))))
-        _move_sums(conn, theirs, +1)
+    refresh(invite_ids, connection, table=kept_t, key="invite_id", source_key=invite_t.c.id, move_sums=_move_sums,
+            fill=lambda conn, where: conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select(where))))
 
 
 def _group_contributions(where, sign: int = 1) -> sa.Select:
@@ -191,13 +187,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     kept_first_aiders.refill(conn)
     kept_funnel.refill(conn)
     after = _kept(conn)
-    lines = []
-    labels = ("outcome sums", "first aiders", "first-aider trend", "funnel")
-    for label, old, new in zip(labels, before, after, strict=True):
-        for key in sorted(set(old) | set(new), key=repr):
-            if old.get(key, 0) != new.get(key, 0):
-                lines.append(f"{label} {key}: kept {old.get(key, 0)}, recomputed {new.get(key, 0)}")
-    return lines
+    return differences(("outcome sums", "first aiders", "first-aider trend", "funnel"), before, after)
 
 
 # --- the session listener ------------------------------------------------------------------------------

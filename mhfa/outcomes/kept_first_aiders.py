@@ -8,7 +8,6 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mhfa.extensions import db
 from mhfa.outcomes.kept_tables import (
     AIDER_BASES,
     AIDER_COLUMNS,
@@ -21,6 +20,7 @@ from mhfa.outcomes.kept_tables import (
     chunks,
     move,
     person_t,
+    refresh,
     span_month_t,
     span_t,
 )
@@ -54,14 +54,11 @@ def aider_contributions(where, sign: int = 1) -> sa.Select:
 
 def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connection | None = None) -> None:
     """Recompute these people's kept first-aider rows and move the monthly counts by the difference."""
-    conn = connection if connection is not None else db.session.connection()
-    for ids in chunks(person_ids):
-        theirs = among(aider_t.c.person_id, ids, conn.dialect.name)
-        move(conn, aider_month_t, AIDER_KEYS, ("people",), aider_contributions(theirs, -1))
-        conn.execute(aider_t.delete().where(theirs))
-        conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select(
-            among(cert_t.c.person_id, ids, conn.dialect.name))))
-        move(conn, aider_month_t, AIDER_KEYS, ("people",), aider_contributions(theirs, +1))
+    refresh(person_ids, connection, table=aider_t, key="person_id", source_key=cert_t.c.person_id,
+            move_sums=lambda conn, where, sign: move(conn, aider_month_t, AIDER_KEYS, ("people",),
+                                                     aider_contributions(where, sign)),
+            fill=lambda conn, where: conn.execute(aider_t.insert().from_select(AIDER_COLUMNS,
+                                                                               first_aider_select(where))))
 
 
 # --- the first aiders' trend ---------------------------------------------------------------------------
@@ -134,15 +131,10 @@ def insert_spans(conn: Connection, rows: list[dict]) -> None:
 
 def refresh_spans(person_ids: Iterable[int | None], connection: Connection | None = None) -> None:
     """Recompute these people's kept spans and move the trend's monthly counts by the difference."""
-    conn = connection if connection is not None else db.session.connection()
-    for ids in chunks(person_ids):
-        theirs = among(span_t.c.person_id, ids, conn.dialect.name)
-        move(conn, span_month_t, SPAN_KEYS, ("people",), span_contributions(theirs, -1))
-        conn.execute(span_t.delete().where(theirs))
-        insert_spans(conn, span_rows(conn, among(cert_t.c.person_id, ids, conn.dialect.name)))
-        move(conn, span_month_t, SPAN_KEYS, ("people",), span_contributions(theirs, +1))
-
-
+    refresh(person_ids, connection, table=span_t, key="person_id", source_key=cert_t.c.person_id,
+            move_sums=lambda conn, where, sign: move(conn, span_month_t, SPAN_KEYS, ("people",),
+                                                     span_contributions(where, sign)),
+            fill=lambda conn, where: insert_spans(conn, span_rows(conn, where)))
 
 
 def refill(conn: Connection) -> None:

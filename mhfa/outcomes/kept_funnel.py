@@ -10,7 +10,6 @@ from sqlalchemy.engine import Connection
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus
-from mhfa.extensions import db
 from mhfa.outcomes.kept_tables import (
     FOREVER,
     FUNNEL_BASES,
@@ -20,7 +19,6 @@ from mhfa.outcomes.kept_tables import (
     PLACE_COLUMNS,
     booking_t,
     cert_t,
-    chunks,
     completion_t,
     course_t,
     funnel_month_t,
@@ -30,9 +28,10 @@ from mhfa.outcomes.kept_tables import (
     move,
     person_t,
     place_t,
+    refresh,
 )
 from mhfa.reach.models import UNKNOWN_AREA
-from mhfa.reach.reached import among, month_key
+from mhfa.reach.reached import month_key
 
 # --- the funnel ----------------------------------------------------------------------------------------
 
@@ -107,14 +106,9 @@ def _move_funnel(conn: Connection, where, sign: int) -> None:
 
 def refresh_places(booking_ids: Iterable[int | None], connection: Connection | None = None) -> None:
     """Recompute these bookings' kept places and move the funnel's monthly counts by the difference."""
-    conn = connection if connection is not None else db.session.connection()
-    for ids in chunks(booking_ids):
-        theirs = among(place_t.c.booking_id, ids, conn.dialect.name)
-        _move_funnel(conn, theirs, -1)
-        conn.execute(place_t.delete().where(theirs))
-        conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(
-            among(booking_t.c.id, ids, conn.dialect.name))))
-        _move_funnel(conn, theirs, +1)
+    refresh(booking_ids, connection, table=place_t, key="booking_id", source_key=booking_t.c.id,
+            move_sums=_move_funnel,
+            fill=lambda conn, where: conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(where))))
 
 
 

@@ -12,6 +12,7 @@ from mhfa.attendance.models import AttendanceMark, Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course
+from mhfa.extensions import db
 from mhfa.outcomes.models import (
     FirstAiderKept,
     FirstAiderMonth,
@@ -28,6 +29,7 @@ from mhfa.outcomes.models import (
     OutcomeTypeMonth,
 )
 from mhfa.people.models import Person
+from mhfa.reach.reached import among
 
 SCORES = ("confidence_before", "confidence_now", "signposting_before", "signposting_now")
 ANSWER_KEYS = (*SCORES, "rating", "used_skills")
@@ -100,3 +102,17 @@ def kept_sums(conn: Connection, tables, values: tuple[str, ...]) -> Counter:
             if any(numbers):
                 found[(table.name, *row[:len(keys)])] = numbers
     return found
+
+
+def refresh(ids: Iterable[int | None], connection: Connection | None, *, table: sa.Table, key: str, source_key,
+            fill, move_sums) -> None:
+    """Recompute the kept rows of these ids (``table.c[key]``) and move the sums they add to by the difference,
+    set-based, a chunk of ids at a time: ``move_sums(conn, where, sign)`` takes the rows' part out (-1) or puts
+    it back (+1); ``fill(conn, where)`` writes the rows again from the raw rows matching ``source_key``."""
+    conn = connection if connection is not None else db.session.connection()
+    for chunk in chunks(ids):
+        theirs = among(table.c[key], chunk, conn.dialect.name)
+        move_sums(conn, theirs, -1)
+        conn.execute(table.delete().where(theirs))
+        fill(conn, among(source_key, chunk, conn.dialect.name))
+        move_sums(conn, theirs, +1)

@@ -320,12 +320,13 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(spend_t.delete())
     conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select()))
     after = (*_kept_tables(conn), _kept_spend(conn))
-    return _differences(before, after)
+    return differences(("monthly count", "group count", "people reached", "spend (pence, items, uncosted)"),
+                       before, after)
 
 
-def _differences(before, after) -> list[str]:
+def differences(labels: tuple[str, ...], before, after) -> list[str]:
+    """What a rebuild changed: one line per kept figure (under its label) whose recomputed value differs."""
     lines = []
-    labels = ("monthly count", "group count", "people reached", "spend (pence, items, uncosted)")
     for label, old, new in zip(labels, before, after, strict=True):
         for key in sorted(set(old) | set(new), key=repr):
             if old.get(key, 0) != new.get(key, 0):
