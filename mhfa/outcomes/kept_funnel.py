@@ -51,12 +51,29 @@ def place_select(where=None) -> sa.Select:
     and certificates; a course not started yet is kept too (readers count it once it has started)."""
     b, c = booking_t, course_t
     done = completion_t.alias("done")
-    attended = sa.exists().where(mark_t.c.booking_id == b.c.id, mark_t.c.status == AttendanceStatus.PRESENT)
-    completed = sa.exists().where(done.c.booking_id == b.c.id)
-    certified = sa.exists().where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id)
-    until = (sa.select(sa.func.max(sa.func.coalesce(cert_t.c.expires_on, sa.literal(FOREVER, sa.Date))))
-             .where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id, cert_t.c.revoked_at.is_(None))
-             .scalar_subquery())
+    joined = b.join(c, c.c.id == b.c.course_id).join(person_t, person_t.c.id == b.c.person_id)
+    forever = sa.literal(FOREVER, sa.Date)
+    if where is None:
+        # Every place (a rebuild): each step read once by a join, not looked up again per booking.
+        present = (sa.select(mark_t.c.booking_id).where(mark_t.c.status == AttendanceStatus.PRESENT).distinct()
+                   .subquery("present"))
+        certs = (sa.select(cert_t.c.completion_id, sa.func.max(sa.case(
+                    (cert_t.c.revoked_at.is_(None), sa.func.coalesce(cert_t.c.expires_on, forever)))).label("until"))
+                 .group_by(cert_t.c.completion_id).subquery("certs"))
+        joined = (joined.outerjoin(present, present.c.booking_id == b.c.id)
+                  .outerjoin(done, done.c.booking_id == b.c.id)
+                  .outerjoin(certs, certs.c.completion_id == done.c.id))
+        attended, completed = present.c.booking_id.is_not(None), done.c.id.is_not(None)
+        certified, until = certs.c.completion_id.is_not(None), certs.c.until
+    else:
+        # A few places (a refresh): each step an indexed look-up for these bookings only.
+        attended = sa.exists().where(mark_t.c.booking_id == b.c.id, mark_t.c.status == AttendanceStatus.PRESENT)
+        completed = sa.exists().where(done.c.booking_id == b.c.id)
+        certified = sa.exists().where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id)
+        until = (sa.select(sa.func.max(sa.func.coalesce(cert_t.c.expires_on, forever)))
+                 .where(done.c.booking_id == b.c.id, cert_t.c.completion_id == done.c.id,
+                        cert_t.c.revoked_at.is_(None))
+                 .scalar_subquery())
 
     def flag(condition):
         return sa.case((condition, 1), else_=0)
@@ -69,7 +86,7 @@ def place_select(where=None) -> sa.Select:
                   sa.func.coalesce(c.c.council_area_id, UNKNOWN_AREA).label("delivery_area"),
                   flag(attended).label("attended"), flag(completed).label("completed"),
                   flag(certified).label("certified"), until.label("current_until"))
-        .select_from(b.join(c, c.c.id == b.c.course_id).join(person_t, person_t.c.id == b.c.person_id))
+        .select_from(joined)
         .where(b.c.status == BookingStatus.CONFIRMED,
                c.c.status.in_([CourseStatus.PUBLISHED, CourseStatus.COMPLETED]),
                c.c.starts_at.is_not(None), *(() if where is None else (where,)))
