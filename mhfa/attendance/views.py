@@ -27,6 +27,13 @@ def _course_for_register(course: Course) -> Course:
     return course
 
 
+def _session_for_register(session_id: int) -> CourseSession:
+    """The session whose register is asked for (404 if none), when the signed-in user may take it (else 403)."""
+    session = flow.get_or_404(CourseSession, session_id)
+    _course_for_register(session.course)
+    return session
+
+
 @bp.route("/teaching")
 @role_required(Role.INSTRUCTOR)
 def my_teaching():
@@ -79,8 +86,7 @@ def _register_page(session: CourseSession, form: RegisterForm, status: int = 200
 @role_required(Role.INSTRUCTOR, Role.COORDINATOR)
 def register(session_id: int):
     """The register of one session: every confirmed trainee, present or absent."""
-    session = flow.get_or_404(CourseSession, session_id)
-    _course_for_register(session.course)
+    session = _session_for_register(session_id)
     form = RegisterForm()
     if form.validate_on_submit():
         statuses = form.statuses(request.form)
@@ -99,8 +105,7 @@ def register(session_id: int):
 @role_required(Role.INSTRUCTOR, Role.COORDINATOR)
 def mark_all_present(session_id: int):
     """Mark every confirmed trainee present for the session."""
-    session = flow.get_or_404(CourseSession, session_id)
-    _course_for_register(session.course)
+    session = _session_for_register(session_id)
     form = ActionForm()
     if form.validate_on_submit():
         outcome = flow.attempt(services.mark_all_present, session, current_user, form=form)

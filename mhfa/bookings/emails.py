@@ -8,7 +8,9 @@ cancellations never show the link.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 
 from sqlalchemy.orm import Session
 
@@ -17,12 +19,33 @@ from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.courses.calendar import course_attachment
 from mhfa.courses.models import Course
 from mhfa.notify.messages import compose, send
-from mhfa.notify.services import Message, queue_later, renderer
+from mhfa.notify.services import Message, Renderer, queue_later, renderer
 from mhfa.timeutil import format_london, utcnow
 
 
 def _course_name(course: Course) -> str:
     return course.course_type.name
+
+
+def _booking_to_tell(session: Session, payload: dict) -> Booking | None:
+    """The booking a message is about, or None when there is nobody to tell any more: the booking is gone
+    or its person's record has been erased (their pending mail must not go out, nor name them)."""
+    booking = session.get(Booking, payload.get("booking_id"))
+    if booking is None or booking.person is None or booking.person.is_erased:
+        return None
+    return booking
+
+
+def booking_renderer(kind: str) -> Callable[[Callable[[Booking, dict, str], Message]], Renderer]:
+    """Register the renderer of a booking message of ``kind``: it is given the booking to tell (see
+    ``_booking_to_tell``) and composes; when there is nobody to tell any more, nothing is rendered."""
+    def register(compose_for: Callable[[Booking, dict, str], Message]) -> Renderer:
+        @wraps(compose_for)
+        def render(session: Session, payload: dict, to: str) -> Message | None:
+            booking = _booking_to_tell(session, payload)
+            return None if booking is None else compose_for(booking, payload, to)
+        return renderer(kind)(render)
+    return register
 
 
 def booking_confirmed(booking: Booking, now: datetime | None = None) -> None:
@@ -37,11 +60,8 @@ def _confirmed_subject(course: Course) -> str:
     return f"Booking confirmed: {_course_name(course)}, {format_london(course.starts_at, '%-d %B %Y')}"
 
 
-@renderer("booking_confirmed")
-def _render_confirmed(session: Session, payload: dict, to: str) -> Message | None:
-    booking = _booking_to_tell(session, payload)
-    if booking is None:
-        return None
+@booking_renderer("booking_confirmed")
+def _render_confirmed(booking: Booking, payload: dict, to: str) -> Message:
     course, at = booking.course, datetime.fromisoformat(payload["at"])
     return compose("booking_confirmed", to=to, subject=_confirmed_subject(course),
                    booking=booking, course=course, cancellation_cutoff=cancellation_cutoff(course),
@@ -59,11 +79,8 @@ def _waitlisted_subject(course: Course, position: int) -> str:
     return f"You are number {position} on the waiting list: {_course_name(course)}"
 
 
-@renderer("booking_waitlisted")
-def _render_waitlisted(session: Session, payload: dict, to: str) -> Message | None:
-    booking = _booking_to_tell(session, payload)
-    if booking is None:
-        return None
+@booking_renderer("booking_waitlisted")
+def _render_waitlisted(booking: Booking, payload: dict, to: str) -> Message:
     position = payload["position"]
     return compose("booking_waitlisted", to=to, subject=_waitlisted_subject(booking.course, position),
                    booking=booking, course=booking.course, position=position)
@@ -74,13 +91,6 @@ def _about(booking: Booking) -> dict:
     return {"booking_id": booking.id, "person_id": booking.person_id}
 
 
-def _booking_to_tell(session: Session, payload: dict) -> Booking | None:
-    """The booking a message is about, or None when there is nobody to tell any more: the booking is gone
-    or its person's record has been erased (their pending mail must not go out, nor name them)."""
-    booking = session.get(Booking, payload.get("booking_id"))
-    if booking is None or booking.person is None or booking.person.is_erased:
-        return None
-    return booking
 
 
 def booking_promoted(booking: Booking) -> None:
@@ -92,11 +102,8 @@ def _promoted_subject(course: Course) -> str:
     return f"A place has come up: you are booked on {_course_name(course)}"
 
 
-@renderer("booking_promoted")
-def _render_promoted(session: Session, payload: dict, to: str) -> Message | None:
-    booking = _booking_to_tell(session, payload)
-    if booking is None:
-        return None
+@booking_renderer("booking_promoted")
+def _render_promoted(booking: Booking, payload: dict, to: str) -> Message:
     course = booking.course
     return compose("booking_promoted", to=to, subject=_promoted_subject(course), booking=booking, course=course,
                    show_joining_url=True, attachments=[course_attachment(course, include_joining_url=True)])
@@ -114,11 +121,8 @@ def _cancelled_subject(course: Course, was_waitlisted: bool) -> str:
             else f"Booking cancelled: {_course_name(course)}")
 
 
-@renderer("booking_cancelled")
-def _render_cancelled(session: Session, payload: dict, to: str) -> Message | None:
-    booking = _booking_to_tell(session, payload)
-    if booking is None:
-        return None
+@booking_renderer("booking_cancelled")
+def _render_cancelled(booking: Booking, payload: dict, to: str) -> Message:
     course, was_waitlisted = booking.course, payload["was_waitlisted"]
     attachments = [] if was_waitlisted else [course_attachment(course, cancelled=True)]
     return compose("booking_cancelled", to=to, subject=_cancelled_subject(course, was_waitlisted), booking=booking,

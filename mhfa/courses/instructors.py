@@ -22,7 +22,7 @@ from mhfa.courses.models import (
     instructor_course_type,
 )
 from mhfa.courses.rules import instructor_problem
-from mhfa.courses.scheduling import refuse_if_closed_for_changes
+from mhfa.courses.scheduling import delete_unless_on_courses, refuse_if_closed_for_changes
 from mhfa.courses.visibility import person_id_of
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
@@ -206,12 +206,10 @@ def delete_instructor(instructor: Instructor, actor: User | None = None) -> None
         .select_from(course_instructor)
         .where(course_instructor.c.instructor_id == instructor.id)
     )
-    if used:
-        raise DomainError(f"{instructor.person.full_name} is on {used} course{'s' if used != 1 else ''}, so cannot be "
-                          "deleted. Mark them as not active instead.")
-    audit.record("instructor.deleted", instructor, actor, licence_number=instructor.licence_number)
-    db.session.delete(instructor)
-    db.session.flush()
+    delete_unless_on_courses(instructor, used, f"{instructor.person.full_name} is on {used} "
+                             f"course{'s' if used != 1 else ''}, so cannot be deleted. "
+                             "Mark them as not active instead.",
+                             "instructor.deleted", actor, licence_number=instructor.licence_number)
 
 
 def active_course_types() -> list[CourseType]:

@@ -100,6 +100,16 @@ def refuse_if_closed_for_changes(course: Course) -> None:
         raise DomainError("This course has been completed, so it cannot be changed.")
 
 
+def delete_unless_on_courses(thing, courses: int, refusal: str, event: str, actor: User | None, **details) -> None:
+    """Delete a venue or an instructor, audited as ``event``, unless ``courses`` courses use it: then refuse,
+    saying ``refusal`` (what to do instead)."""
+    if courses:
+        raise DomainError(refusal)
+    audit.record(event, thing, actor, **details)
+    db.session.delete(thing)
+    db.session.flush()
+
+
 def update_course(course: Course, details: CourseDetails, actor: User | None = None, *,
                   now: datetime | None = None) -> Course:
     """Change a course. On a published course, new times or a new place (another venue, or a new joining

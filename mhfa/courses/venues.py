@@ -19,8 +19,7 @@ from mhfa.courses.models import (
 )
 from mhfa.courses.places import places_for
 from mhfa.courses.rules import session_times
-from mhfa.courses.scheduling import announce_reschedule
-from mhfa.errors import DomainError
+from mhfa.courses.scheduling import announce_reschedule, delete_unless_on_courses
 from mhfa.extensions import db
 from mhfa.locks import lock_course
 from mhfa.timeutil import utcnow
@@ -108,12 +107,9 @@ def update_venue(venue: Venue, details: VenueDetails, actor: User | None = None,
 
 def delete_venue(venue: Venue, actor: User | None = None) -> None:
     used = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.venue_id == venue.id))
-    if used:
-        raise DomainError(f"{venue.name} is the venue of {used} course{'s' if used != 1 else ''}, so it cannot be "
-                          "deleted. Mark it as no longer in use instead.")
-    audit.record("venue.deleted", venue, actor, name=venue.name)
-    db.session.delete(venue)
-    db.session.flush()
+    delete_unless_on_courses(venue, used, f"{venue.name} is the venue of {used} course{'s' if used != 1 else ''}, "
+                             "so it cannot be deleted. Mark it as no longer in use instead.",
+                             "venue.deleted", actor, name=venue.name)
 
 
 def list_venues() -> list[Venue]:

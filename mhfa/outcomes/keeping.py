@@ -266,12 +266,26 @@ def _after_flush(session: Session, flush_context) -> None:
             pending[name].update(i for i in ids if i is not None)
 
 
+#: What a bulk update or delete of a watched table notes of the rows it touches: each column read from them
+#: and the pending sets its values go into.
+_BULK_NOTES = {
+    invite_t: [("id", ("invites",))],
+    answer_t: [("invite_id", ("invites",))],
+    cert_t: [("person_id", ("aiders",)), ("completion_id", ("certified",))],
+    person_t: [("id", ("people", "aiders"))],
+    completion_t: [("id", ("completions",)), ("booking_id", ("places",))],
+    booking_t: [("id", ("places",))],
+    mark_t: [("booking_id", ("places",))],
+    course_t: [("id", ("courses", "streams"))],
+}
+
+
 def _before_bulk(state) -> None:
     """A bulk statement on a watched table (``session.execute(update(OutcomeInvite)...)``): note its rows first."""
     if not (state.is_update or state.is_delete or state.is_insert) or state.session.info.get(SUSPENDED):
         return
     tables = {mapper.local_table for mapper in state.all_mappers}
-    watched = tables & {invite_t, answer_t, cert_t, person_t, completion_t, booking_t, mark_t, course_t}
+    watched = tables.intersection(_BULK_NOTES)
     if not watched:
         return
     session = state.session
@@ -295,32 +309,11 @@ def _before_bulk(state) -> None:
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()
     conn = session.connection()
-    if table is invite_t:
-        pending["invites"].update(conn.scalars(sa.select(invite_t.c.id).where(where)))
-    elif table is answer_t:
-        pending["invites"].update(conn.scalars(sa.select(answer_t.c.invite_id).where(where)))
-    elif table is cert_t:
-        for person_id, completion_id in conn.execute(sa.select(cert_t.c.person_id, cert_t.c.completion_id)
-                                                     .where(where)):
-            pending["aiders"].add(person_id)
-            pending["certified"].add(completion_id)
-    elif table is person_t:
-        ids = set(conn.scalars(sa.select(person_t.c.id).where(where)))
-        pending["people"].update(ids)
-        pending["aiders"].update(ids)
-    elif table is completion_t:
-        for completion_id, booking_id in conn.execute(sa.select(completion_t.c.id, completion_t.c.booking_id)
-                                                      .where(where)):
-            pending["completions"].add(completion_id)
-            pending["places"].add(booking_id)
-    elif table is booking_t:
-        pending["places"].update(conn.scalars(sa.select(booking_t.c.id).where(where)))
-    elif table is mark_t:
-        pending["places"].update(conn.scalars(sa.select(mark_t.c.booking_id).where(where)))
-    elif table is course_t:
-        ids = set(conn.scalars(sa.select(course_t.c.id).where(where)))
-        pending["courses"].update(ids)
-        pending["streams"].update(ids)
+    notes = _BULK_NOTES[table]
+    for row in conn.execute(sa.select(*(table.c[column] for column, _ in notes)).where(where)):
+        for value, (_, into) in zip(row, notes, strict=True):
+            for name in into:
+                pending[name].add(value)
 
 
 def settle(session: Session) -> None:

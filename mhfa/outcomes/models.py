@@ -251,7 +251,17 @@ class FunnelPlace(db.Model):
     current_month: Mapped[int]  # yyyymm of current_until (0: no unrevoked certificate)
 
 
-class FunnelMonth(db.Model):
+class _FunnelSteps:
+    """The kept funnel figures of a group: its places and how many reached each step (the columns after a
+    table's own key)."""
+
+    booked: Mapped[int]
+    attended: Mapped[int]
+    completed: Mapped[int]
+    certified: Mapped[int]
+
+
+class FunnelMonth(_FunnelSteps, db.Model):
     """Places per basis (home, work, delivery), area, start month, course type and month of their certificate's
     latest expiry (0: none), with the steps they reached: the funnel of the months before this one is a sum of
     a few rows, and "current today" is the rows whose expiry month is after this one plus this month's places
@@ -264,10 +274,6 @@ class FunnelMonth(db.Model):
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    booked: Mapped[int]
-    attended: Mapped[int]
-    completed: Mapped[int]
-    certified: Mapped[int]
 
 
 class FirstAiderSpan(db.Model):
@@ -299,7 +305,7 @@ class FirstAiderSpanMonth(db.Model):
     people: Mapped[int]
 
 
-class FunnelTypeMonth(db.Model):
+class FunnelTypeMonth(_FunnelSteps, db.Model):
     """The same places per start month, course type and expiry month, all areas together: what the funnel reads
     when no area is chosen (a few hundred rows whatever the number of areas)."""
 
@@ -308,7 +314,3 @@ class FunnelTypeMonth(db.Model):
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     current_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    booked: Mapped[int]
-    attended: Mapped[int]
-    completed: Mapped[int]
-    certified: Mapped[int]

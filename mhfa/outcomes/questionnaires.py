@@ -24,20 +24,23 @@ TYPES = ("scale", "choice", "yesno", "count", "multi", "text")
 RATING_CHOICES = [[1, "Very poor"], [2, "Poor"], [3, "Neither good nor poor"], [4, "Good"], [5, "Very good"]]
 GOOD_OR_BETTER = 4  # a rating of good (4) or very good (5)
 
+
+def _scale(key: str, label: str, hint: str) -> dict:
+    """A required score from 0 to 10."""
+    return {"key": key, "type": "scale", "min": 0, "max": 10, "required": True, "label": label, "hint": hint}
+
+
 #: Version 1 of each kind, as the first migration of this area stores it.
 EVALUATION_V1 = [
-    {"key": "confidence_before", "type": "scale", "min": 0, "max": 10, "required": True,
-     "label": "Before the course, how confident were you to help someone with a mental health problem?",
-     "hint": "0 is not at all confident, 10 is completely confident"},
-    {"key": "confidence_now", "type": "scale", "min": 0, "max": 10, "required": True,
-     "label": "Now, how confident are you to help someone with a mental health problem?",
-     "hint": "0 is not at all confident, 10 is completely confident"},
-    {"key": "signposting_before", "type": "scale", "min": 0, "max": 10, "required": True,
-     "label": "Before the course, how well did you know where to signpost someone for help?",
-     "hint": "0 is not at all, 10 is completely"},
-    {"key": "signposting_now", "type": "scale", "min": 0, "max": 10, "required": True,
-     "label": "Now, how well do you know where to signpost someone for help?",
-     "hint": "0 is not at all, 10 is completely"},
+    _scale("confidence_before",
+           "Before the course, how confident were you to help someone with a mental health problem?",
+           "0 is not at all confident, 10 is completely confident"),
+    _scale("confidence_now", "Now, how confident are you to help someone with a mental health problem?",
+           "0 is not at all confident, 10 is completely confident"),
+    _scale("signposting_before", "Before the course, how well did you know where to signpost someone for help?",
+           "0 is not at all, 10 is completely"),
+    _scale("signposting_now", "Now, how well do you know where to signpost someone for help?",
+           "0 is not at all, 10 is completely"),
     {"key": "rating", "type": "choice", "choices": RATING_CHOICES, "required": True,
      "label": "Overall, how would you rate the course?"},
     {"key": "comment", "type": "text", "max_length": 1000, "required": False,

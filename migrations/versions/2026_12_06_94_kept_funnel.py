@@ -1,4 +1,4 @@
-"""kept funnel: one row per place and the places per basis, area, start month, course type and expiry month
+"""kept funnel: one row per place and the places per start month, course type and expiry month (by basis and area, and all areas)
 
 Revision ID: 2026_12_06_94
 Revises: 2026_12_06_93
@@ -6,7 +6,8 @@ Create Date: 2026-12-06 23:40:00
 
 The funnel from booked to certified is a sum of a few kept rows, kept in the same transaction as every
 change that moves it (``mhfa/outcomes/keeping.py``). The tables are created and filled here by the same
-rules; ``flask --app wsgi mhfa rebuild-reach --check`` confirms them.
+rules; ``flask --app wsgi mhfa rebuild-reach --check`` confirms them. ``funnel_type_month`` is what the funnel
+reads when no area is chosen (the dashboard's section by default): a few hundred rows instead of one per area.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -16,6 +17,10 @@ revision = "2026_12_06_94"
 down_revision = "2026_12_06_93"
 branch_labels = None
 depends_on = None
+
+
+SUM_KEYS = ("month", "course_type_id", "current_month")  # the sums' keys (funnel_month's after basis and area)
+STEPS = ("booked", "attended", "completed", "certified")
 
 
 def _part(unit: str, column: str, dialect: str) -> str:
@@ -51,20 +56,14 @@ def upgrade():
     )
     op.create_index("ix_funnel_place_starts", "funnel_place", ["starts_at"], unique=False)
     op.create_index("ix_funnel_place_current", "funnel_place", ["current_until"], unique=False)
-    op.create_table(
-        "funnel_month",
-        sa.Column("basis", sa.String(length=10), nullable=False),
-        sa.Column("area", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("month", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("course_type_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("current_month", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("booked", sa.Integer(), nullable=False),
-        sa.Column("attended", sa.Integer(), nullable=False),
-        sa.Column("completed", sa.Integer(), nullable=False),
-        sa.Column("certified", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("basis", "area", "month", "course_type_id", "current_month",
-                                name=op.f("pk_funnel_month")),
-    )
+    for table, keys in (("funnel_month", ("basis", "area", *SUM_KEYS)), ("funnel_type_month", SUM_KEYS)):
+        op.create_table(
+            table,
+            *(sa.Column(key, sa.String(length=10) if key == "basis" else sa.Integer(), autoincrement=False,
+                        nullable=False) for key in keys),
+            *(sa.Column(step, sa.Integer(), nullable=False) for step in STEPS),
+            sa.PrimaryKeyConstraint(*keys, name=op.f(f"pk_{table}")),
+        )
     dialect = op.get_bind().dialect.name
     forever = "DATE '9999-12-31'" if dialect == "postgresql" else "'9999-12-31'"
     op.execute(
@@ -83,15 +82,16 @@ def upgrade():
         "WHERE b.status = 'confirmed' AND c.status IN ('published', 'completed') AND c.starts_at IS NOT NULL")
     op.execute(f"UPDATE funnel_place SET current_month = {_part('year', 'current_until', dialect)} * 100 + "
                f"{_part('month', 'current_until', dialect)} WHERE current_until IS NOT NULL")
+    keys, sums = ", ".join(SUM_KEYS), "COUNT(*), SUM(attended), SUM(completed), SUM(certified)"
     for basis in ("home", "work", "delivery"):
-        op.execute(
-            "INSERT INTO funnel_month (basis, area, month, course_type_id, current_month, booked, attended, completed, "
-            f"certified) SELECT '{basis}', {basis}_area, month, course_type_id, current_month, COUNT(*), "
-            "SUM(attended), SUM(completed), SUM(certified) FROM funnel_place "
-            f"GROUP BY {basis}_area, month, course_type_id, current_month")
+        op.execute(f"INSERT INTO funnel_month (basis, area, {keys}, {', '.join(STEPS)}) "
+                   f"SELECT '{basis}', {basis}_area, {keys}, {sums} FROM funnel_place GROUP BY {basis}_area, {keys}")
+    op.execute(f"INSERT INTO funnel_type_month ({keys}, {', '.join(STEPS)}) "
+               f"SELECT {keys}, {sums} FROM funnel_place GROUP BY {keys}")
 
 
 def downgrade():
+    op.drop_table("funnel_type_month")
     op.drop_table("funnel_month")
     op.drop_index("ix_funnel_place_current", table_name="funnel_place")
     op.drop_index("ix_funnel_place_starts", table_name="funnel_place")

@@ -235,6 +235,18 @@ def _filters(data) -> list[Filters]:
     return result
 
 
+def _step_through(steps, apply, check) -> None:
+    """Check, then for each step apply its action, commit or roll it back, and check again."""
+    check()
+    for action, commit in steps:
+        apply(action)
+        if commit:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        check()
+
+
 @settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(trainees=st.lists(trainee, min_size=1, max_size=12), steps=st.lists(st.tuples(step, st.booleans()),
@@ -243,14 +255,7 @@ def test_every_kept_outcome_figure_equals_the_bare_query(app_ctx, trainees, step
     try:
         people = _build(trainees)
         filters = _filters(data)
-        _check(filters)
-        for action, commit in steps:
-            _apply(people, action)
-            if commit:
-                db.session.commit()
-            else:
-                db.session.rollback()
-            _check(filters)
+        _step_through(steps, lambda action: _apply(people, action), lambda: _check(filters))
     finally:
         db.session.rollback()
 
@@ -450,13 +455,7 @@ def test_every_kept_funnel_figure_equals_the_bare_query(app_ctx, courses_spec, p
     try:
         people, courses, bookings = _build_places(courses_spec, places_spec)
         filters = _filters(data) + [Filters(include_awareness=False), Filters(basis="delivery", area=UNKNOWN_AREA)]
-        _check_funnel(filters)
-        for action, commit in steps:
-            _apply_funnel(people, courses, bookings, action)
-            if commit:
-                db.session.commit()
-            else:
-                db.session.rollback()
-            _check_funnel(filters)
+        _step_through(steps, lambda action: _apply_funnel(people, courses, bookings, action),
+                      lambda: _check_funnel(filters))
     finally:
         db.session.rollback()
