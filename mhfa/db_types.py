@@ -59,7 +59,11 @@ def render_item(type_, obj, autogen_context):
 REBUILD_WORK_MEM = "256MB"
 
 
-def allow_large_sorts(connection) -> None:
-    """For the rest of this transaction only, let PostgreSQL sort and hash a whole table in memory."""
+def plan_for_whole_tables(connection) -> None:
+    """For the rest of this transaction only (a rebuild that reads every row), let PostgreSQL sort and hash
+    whole tables in memory, and join them by hashing rather than by a nested loop: a rebuild inside the
+    transaction that bulk-loaded its tables sees no statistics for them yet, and a nested loop planned for
+    empty tables re-reads a whole table per row (at 500,000 people, hundreds of gigabytes of pages)."""
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'"))
+        connection.execute(sa.text("SET LOCAL enable_nestloop = off"))

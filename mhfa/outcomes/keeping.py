@@ -52,7 +52,7 @@ from mhfa.attendance.models import AttendanceMark, Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course
-from mhfa.db_types import allow_large_sorts
+from mhfa.db_types import plan_for_whole_tables
 from mhfa.extensions import db
 from mhfa.history import changed, old_and_new
 from mhfa.outcomes import kept_first_aiders, kept_funnel
@@ -176,7 +176,7 @@ def _kept(conn: Connection) -> tuple[Counter, Counter, Counter, Counter]:
 def rebuild(connection: Connection | None = None) -> list[str]:
     """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
     conn = connection if connection is not None else db.session.connection()
-    allow_large_sorts(conn)
+    plan_for_whole_tables(conn)
     before = _kept(conn)
     for table in KEPT_TABLES:
         conn.execute(table.delete())

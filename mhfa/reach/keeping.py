@@ -54,7 +54,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mhfa.courses.models import CourseStatus, FundingStream
-from mhfa.db_types import allow_large_sorts
+from mhfa.db_types import plan_for_whole_tables
 from mhfa.extensions import db
 from mhfa.locks import lock_spend_months
 from mhfa.reach.models import (
@@ -307,7 +307,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     commits, or rolls back to only check.
     """
     conn = connection if connection is not None else db.session.connection()
-    allow_large_sorts(conn)
+    plan_for_whole_tables(conn)
     before = (*_kept_tables(conn), _kept_spend(conn))
     kept = _erased_attributes(conn, sa.true())
     conn.execute(first_t.delete())
