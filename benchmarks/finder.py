@@ -59,8 +59,9 @@ def filter_mix(n: int, seed: int, areas: list[tuple[str, int]], types: list[tupl
 BARE_SQL = """
 SELECT c.id, ct.code, ct.name, ca.name, v.name, v.town, v.step_free_access, c.starts_at, c.ends_at, c.price_pence,
        c.capacity,
-       (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND b.status = 'confirmed') AS confirmed,
-       (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND b.status = 'waitlisted') AS waiting
+       (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND {taken}) AS confirmed,
+       (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND b.status = 'waitlisted'
+          AND b.offer_expires_at IS NULL) AS waiting
 FROM course c
 JOIN course_type ct ON ct.id = c.course_type_id
 LEFT JOIN council_area ca ON ca.id = c.council_area_id
@@ -69,6 +70,10 @@ WHERE {where}
 ORDER BY c.starts_at {direction}, c.id {direction}
 LIMIT %(limit)s OFFSET %(offset)s
 """
+
+
+#: A seat is taken by a confirmed place or held for a waiting-list offer (as the finder counts it).
+TAKEN = "(b.status = 'confirmed' OR (b.status = 'waitlisted' AND b.offer_expires_at IS NOT NULL))"
 
 
 def bare_query(args: dict, area_ids: dict[str, int], type_ids: dict[str, int]) -> tuple[sql.SQL, dict]:
@@ -86,15 +91,15 @@ def bare_query(args: dict, area_ids: dict[str, int], type_ids: dict[str, int]) -
         where.append("c.delivery_mode = %(mode)s")
         params["mode"] = args["mode"]
     if "free_places" in args:
-        where.append("c.capacity > (SELECT count(*) FROM booking b WHERE b.course_id = c.id "
-                     "AND b.status = 'confirmed')")
+        where.append(f"c.capacity > (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND {TAKEN})")
     if "from_date" in args:
         where.append("c.starts_at >= %(from)s")
         params["from"] = london(date.fromisoformat(args["from_date"]), 0)
     if "to_date" in args:
         where.append("c.starts_at < %(to)s")
         params["to"] = london(date.fromisoformat(args["to_date"]) + timedelta(days=1), 0)
-    query = BARE_SQL.format(where=" AND ".join(where), direction="DESC" if args.get("sort") == "-date" else "ASC")
+    query = BARE_SQL.format(where=" AND ".join(where), direction="DESC" if args.get("sort") == "-date" else "ASC",
+                            taken=TAKEN)
     return sql.SQL(query), params  # noqa: S608 (built from fixed fragments; values are parameters)
 
 
