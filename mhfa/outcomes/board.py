@@ -31,7 +31,7 @@ from mhfa.outcomes.models import (
 )
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import FEWER_THAN_10, SMALL, Table, month_label, suppress
+from mhfa.reach.dashboard import FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import london_today
 
@@ -111,7 +111,9 @@ def _labels(dimension: str) -> list[tuple[object, str]]:
         return [(t.id, t.name) for t in db.session.scalars(sa.select(CourseType).order_by(CourseType.name))]
     enum = {"funding_stream": FundingStream, "sex": Sex, "age_band": AgeBand, "ethnic_group": EthnicGroup,
             "disability": Disability}[dimension]
-    return [(member.value, getattr(member, "label", member.value)) for member in enum] + [(None, NOT_KNOWN)]
+    named = GROUP_LABELS[dimension][1] if dimension in GROUP_LABELS else {}  # as the reach dashboard names them
+    return [(member.value, named.get(member.value) or getattr(member, "label", member.value)) for member in enum] \
+        + [(None, NOT_KNOWN)]
 
 
 def _fmt_mean(mean: Mean) -> tuple:

@@ -50,7 +50,7 @@ def test_coordinator_can_assign_only_licensed_instructors(page, live_server):
 
 def test_board_sees_the_programmes_reach(page):
     login(page, "board@example.org")
-    assert "Programme reach" in page.content() and "people reached so far" in page.content()
+    assert "Programme reach" in page.content() and "people counted toward the target so far" in page.content()
     font = page.evaluate("getComputedStyle(document.querySelector('.reach-stat')).fontFamily")
     assert "serif" not in font.replace("sans-serif", ""), f"stat cards in {font}"
     check_page(page, "board-home")

@@ -161,7 +161,7 @@ def test_public_progress_shows_areas_never_equality_and_caches(client, reached):
 def test_home_page_board_panel_uses_the_same_figures(client, auth, reached):
     board_login(auth)
     page = client.get("/").get_data(as_text=True)
-    assert "16</span> people reached so far" in page
+    assert "16</span> people counted toward the target so far" in page
 
 
 def test_trainee_cannot_open_the_dashboard(client, auth, reached):
