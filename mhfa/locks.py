@@ -11,8 +11,10 @@
 5. the certificates' status-list index (``lock_status_indexes``), then a certificate's row
    (``lock_certificate``), after the course lock when a register correction revokes one; nothing locks
    another row after it;
-6. last of all, when the kept figures settle before commit: the months of kept spend being recomputed
-   (``lock_spend_months``, in month order), so two transactions never recompute one month at once.
+6. last of all, when the kept figures settle before commit: the kept outcome sums (``lock_kept_sums``:
+   one lock, so two transactions never move the same summary rows in a different order), then the months
+   of kept spend being recomputed (``lock_spend_months``, in month order, which takes ``lock_kept_sums``
+   first), so two transactions never recompute one month at once.
 
 The outbox's senders claim messages with ``claim_unlocked`` (``SKIP LOCKED``): they never wait, so they
 are outside the order. ``tests/test_locks.py`` fails when a lock is written anywhere but here.
@@ -218,6 +220,20 @@ def claim_unlocked(due: sa.Select) -> sa.Select:
 
 #: The key space of the advisory locks on months of kept spend (``lock_spend_months``).
 SPEND_MONTH_LOCK = 0x5E5D
+#: The advisory lock held while kept outcome sums move (``lock_kept_sums``).
+KEPT_SUMS_LOCK = (0x5E5E, 0)
+
+
+def lock_kept_sums(connection) -> None:
+    """Held while this transaction moves the kept outcome sums (monthly counts upserted by difference): a
+    second transaction moving them waits for the first to commit. Without it two transactions moving
+    overlapping summary rows in a different order deadlock (a race test saw it on the funnel's months).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the writes already hold its single write lock.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                           {"space": KEPT_SUMS_LOCK[0], "key": KEPT_SUMS_LOCK[1]})
 
 
 def lock_spend_months(connection, months: Iterable[int]) -> None:
@@ -228,6 +244,7 @@ def lock_spend_months(connection, months: Iterable[int]) -> None:
     writes, which already holds the database's single write lock.
     """
     if connection.dialect.name == "postgresql":
+        lock_kept_sums(connection)  # before any month: the order every transaction takes them in
         for month in sorted(set(months)):
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :month)"),
                                {"space": SPEND_MONTH_LOCK, "month": int(month)})

@@ -55,6 +55,7 @@ from mhfa.courses.models import Course
 from mhfa.db_types import plan_for_whole_tables
 from mhfa.extensions import db
 from mhfa.history import changed, old_and_new
+from mhfa.locks import lock_kept_sums
 from mhfa.outcomes import kept_first_aiders, kept_funnel
 from mhfa.outcomes.kept_first_aiders import (
     refresh_first_aiders,
@@ -324,6 +325,7 @@ def settle(session: Session) -> None:
     if not pending:
         return
     conn = session.connection()
+    lock_kept_sums(conn)
     invites = set(pending["invites"])
     for column, key in ((invite_t.c.completion_id, "completions"), (invite_t.c.person_id, "people"),
                         (invite_t.c.course_id, "streams")):
