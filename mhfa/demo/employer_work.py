@@ -26,7 +26,7 @@ def employer_work(builder, contact: User) -> None:
     employer = db.session.get(Employer, builder.top_employer)
     if employer is None:
         return
-    _expiring_certificates_paid_for(employer, builder.today)
+    _expiring_certificates_paid_for(employer, builder.today, contact)
     _places_given_not_booked(employer, contact, builder.today)
 
 
@@ -36,7 +36,7 @@ def _staff_ids(employer: Employer) -> set[int]:
         .where(Order.employer_id == employer.id, PlaceVoucher.assigned_person_id.is_not(None))))
 
 
-def _expiring_certificates_paid_for(employer: Employer, today) -> None:
+def _expiring_certificates_paid_for(employer: Employer, today, contact: User) -> None:
     """Employees whose certificate expires within six months had that course paid with one of the
     organisation's spare places of the same course type (as the history's employer-paid places are)."""
     found = db.session.execute(
@@ -46,10 +46,7 @@ def _expiring_certificates_paid_for(employer: Employer, today) -> None:
                Certificate.expires_on.between(today + timedelta(days=14), today + timedelta(days=170)),
                Booking.voucher_id.is_(None), Booking.status == BookingStatus.CONFIRMED)
         .order_by(Certificate.expires_on, Certificate.id)).all()
-    made = 0
-    for certificate, booking in found:
-        if made >= EXPIRING:
-            break
+    for certificate, booking in found[:EXPIRING]:
         spare = db.session.scalar(
             sa.select(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
             .where(Order.employer_id == employer.id, Order.course_type_id == certificate.course_type_id,
@@ -58,14 +55,27 @@ def _expiring_certificates_paid_for(employer: Employer, today) -> None:
                    PlaceVoucher.assigned_person_id.is_(None))
             .order_by(Order.ordered_at.desc(), PlaceVoucher.id).limit(1))
         if spare is None:
-            continue
+            spare = _place_bought_before(employer, certificate.course_type_id, booking.created_at, contact)
         person = certificate.person
         spare.status, spare.assigned_person, spare.assigned_at = VoucherStatus.REDEEMED, person, booking.created_at
         spare.given_first_name, spare.given_last_name, spare.given_email = (person.first_name, person.last_name,
                                                                             person.email)
         booking.voucher_id, booking.source = spare.id, BookingSource.EMPLOYER
-        made += 1
     db.session.flush()
+
+
+def _place_bought_before(employer: Employer, course_type_id: int, booked_at: datetime, contact: User) -> PlaceVoucher:
+    """One place of this course type the organisation bought a fortnight before the booking it paid for (when
+    none of its orders had one spare): so the demo shows staff expiring soon on every date it is built."""
+    ordered = booked_at.replace(tzinfo=UTC) - timedelta(days=14) if booked_at.tzinfo is None else \
+        booked_at - timedelta(days=14)
+    order = orders.place_order(employer, orders.OrderRequest(
+        kind=OrderKind.COURSE_TYPE, places=1, course_type_id=course_type_id,
+        purchase_order_ref=f"PO-{ordered:%Y%m%d}", billing_address=employer.billing_address or employer.name),
+        by=contact)
+    order.ordered_at = ordered
+    orders.issue_invoice(order, by=contact, today=ordered.date() + timedelta(days=1))
+    return db.session.scalar(sa.select(PlaceVoucher).where(PlaceVoucher.order_id == order.id).limit(1))
 
 
 def _places_given_not_booked(employer: Employer, contact: User, today) -> None:
