@@ -8,6 +8,7 @@ end of each month (a certificate revoked later was current then).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -122,6 +123,21 @@ def counted_trend(months: int = 24, today: date | None = None, area: int | None 
 
 # --- kept (today) -----------------------------------------------------------------------------------------
 
+@functools.cache
+def _kept_current_statement(basis: str) -> sa.Select:
+    """People current on the day ``day`` by area, from the kept rows, built once per basis: those whose latest
+    expiry falls in a later month than ``this_month``, plus this month's (from ``next_month`` back to ``day``, an
+    indexed range read from the index alone on PostgreSQL)."""
+    m, k = FirstAiderMonth, FirstAiderKept
+    area = k.work_area if basis == "work" else k.home_area
+    later = sa.select(m.area.label("area"), m.people.label("people")).where(
+        m.basis == basis, m.expiry_month > sa.bindparam("this_month", type_=sa.Integer))
+    this = sa.select(area.label("area"), sa.literal(1).label("people")).where(
+        k.expires_on >= sa.bindparam("day", type_=sa.Date), k.expires_on < sa.bindparam("next_month", type_=sa.Date))
+    both = sa.union_all(later, this).subquery("current")
+    return sa.select(both.c.area, sa.func.sum(both.c.people)).group_by(both.c.area)
+
+
 def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[int, int]:
     """The same as :func:`current_by_area` for today or a later day, from the kept rows (``keeping.py``):
     people whose latest expiry falls after this month, plus this month's not yet expired on ``day``."""
@@ -129,18 +145,10 @@ def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[i
     if day < london_today():
         return current_by_area(day, basis)  # a past day: a certificate revoked since was current then
     keeping.settled(db.session())
-    this_month = day.year * 100 + day.month
-    next_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    m, k = FirstAiderMonth, FirstAiderKept
-    area = k.work_area if basis == "work" else k.home_area
-    later = sa.select(m.area.label("area"), m.people.label("people")).where(
-        m.basis == ("work" if basis == "work" else "home"), m.expiry_month > this_month)
-    this = sa.select(area.label("area"), sa.literal(1).label("people")).where(  # this month's days, by the index
-        k.expires_on >= day, k.expires_on < next_month)
-    both = sa.union_all(later, this).subquery("current")
-    counts: dict[int, int] = {int(key): int(n or 0) for key, n in db.session.execute(
-        sa.select(both.c.area, sa.func.sum(both.c.people)).group_by(both.c.area))}
-    return {key: n for key, n in counts.items() if n}
+    params = {"day": day, "this_month": day.year * 100 + day.month,
+              "next_month": date(day.year + day.month // 12, day.month % 12 + 1, 1)}
+    counts = db.session.execute(_kept_current_statement("work" if basis == "work" else "home"), params)
+    return {int(key): int(n) for key, n in counts if n}
 
 
 def kept_current_total(day: date | None = None) -> int:

@@ -19,6 +19,7 @@ record; delivery: the course's area), and "unknown" is the places with no area o
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -171,56 +172,75 @@ def _shaped(cells, today: date) -> Funnel:
 
 # --- kept ------------------------------------------------------------------------------------------------
 
-def _kept_filters(query, filters: Filters, month, type_id, area):
-    if filters.start_month:
-        query = query.where(month >= filters.start_month)
-    if filters.end_month:
-        query = query.where(month <= filters.end_month)
-    if filters.course_type_ids:
-        query = query.where(type_id.in_(sorted(filters.course_type_ids)))
-    if not filters.include_awareness:
+def _kept_filters(query, shape: tuple, month, type_id, area):
+    _, _, _, since, until, typed, awareness = shape
+    if since:
+        query = query.where(month >= sa.bindparam("start_month"))
+    if until:
+        query = query.where(month <= sa.bindparam("end_month"))
+    if typed:
+        query = query.where(type_id.in_(sa.bindparam("type_ids", expanding=True)))
+    if not awareness:
         query = query.where(type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
-    if filters.area is not None:
-        query = query.where(area == filters.area)
+    if area is not None:
+        query = query.where(area == sa.bindparam("area"))
     return query
 
 
-def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> sa.Select:
-    """One statement over the kept rows: the months before this one from ``funnel_month`` (current today: the
-    places whose certificate's latest expiry month is after this one), plus those expiring later this month and
-    this month's started places from ``funnel_place`` (indexed ranges of their expiry and their start); by start
-    month and course type when ``grouped``."""
-    this_month = today.year * 100 + today.month
-    next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    basis = filters.basis if filters.basis in FUNNEL_BASES else "home"
+@functools.cache
+def _kept_statement(shape: tuple) -> sa.Select:
+    """The statement of :func:`_kept_rows` for one shape of filters, built once: its values are parameters."""
+    grouped, by_area, basis = shape[:3]
     p = FunnelPlace
-    m = FunnelMonth if filters.area is not None else FunnelTypeMonth  # all areas together: a few hundred rows
+    m = FunnelMonth if by_area else FunnelTypeMonth  # all areas together: a few hundred rows
     area = getattr(p, FUNNEL_BASES[basis])
+    this_month, today = sa.bindparam("this_month", type_=sa.Integer), sa.bindparam("today", type_=sa.Date)
 
-    def labelled(month, type_id, *counts):
-        return [month.label("month"), type_id.label("course_type_id"),
-                *(count.label(name) for count, name in zip(counts, STEPS, strict=True))]
+    def part(table, *counts) -> sa.Select:
+        columns = [count.label(name) for count, name in zip(counts, STEPS, strict=True)]
+        if not grouped:
+            return sa.select(*columns)
+        return sa.select(table.month.label("month"), table.course_type_id.label("course_type_id"), *columns).group_by(
+            table.month, table.course_type_id)
 
-    earlier = sa.select(*labelled(
-        m.month, m.course_type_id, sa.func.sum(m.booked), sa.func.sum(m.attended), sa.func.sum(m.completed),
-        sa.func.sum(m.certified), sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0)))).where(
-        m.month < this_month).group_by(m.month, m.course_type_id)
-    if m is FunnelMonth:
+    earlier = part(m, sa.func.sum(m.booked), sa.func.sum(m.attended), sa.func.sum(m.completed),
+                   sa.func.sum(m.certified), sa.func.sum(sa.case((m.current_month > this_month, m.booked), else_=0))
+                   ).where(m.month < this_month)
+    if by_area:
         earlier = earlier.where(m.basis == basis)
-    expiring = sa.select(*labelled(p.month, p.course_type_id, *(sa.literal(0),) * 4, sa.func.count())).where(
-        p.current_until >= today, p.current_until < next_month, p.month < this_month).group_by(
-        p.month, p.course_type_id)
-    started = sa.select(*labelled(
-        p.month, p.course_type_id, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed),
-        sa.func.sum(p.certified), sa.func.sum(sa.case((p.current_until >= today, 1), else_=0)))).where(
-        p.starts_at >= _month_start(this_month), p.starts_at <= now).group_by(p.month, p.course_type_id)
-    kept = sa.union_all(_kept_filters(earlier, filters, m.month, m.course_type_id, getattr(m, "area", None)),
-                        _kept_filters(expiring, filters, p.month, p.course_type_id, area),
-                        _kept_filters(started, filters, p.month, p.course_type_id, area)).subquery("kept")
+    expiring = part(p, *(sa.literal(0),) * 4, sa.func.count()).where(
+        p.current_until >= today, p.current_until < sa.bindparam("next_month", type_=sa.Date), p.month < this_month)
+    started = part(p, sa.func.count(), sa.func.sum(p.attended), sa.func.sum(p.completed), sa.func.sum(p.certified),
+                   sa.func.sum(sa.case((p.current_until >= today, 1), else_=0))).where(
+        p.starts_at >= sa.bindparam("month_start"), p.starts_at <= sa.bindparam("now"))
+    kept = sa.union_all(_kept_filters(earlier, shape, m.month, m.course_type_id, m.area if by_area else None),
+                        _kept_filters(expiring, shape, p.month, p.course_type_id, area if by_area else None),
+                        _kept_filters(started, shape, p.month, p.course_type_id, area if by_area else None)
+                        ).subquery("kept")
     sums = [sa.func.sum(kept.c[name]) for name in STEPS]
     if not grouped:
         return sa.select(*sums)
     return sa.select(kept.c.month, kept.c.course_type_id, *sums).group_by(kept.c.month, kept.c.course_type_id)
+
+
+def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> tuple[sa.Select, dict]:
+    """One statement over the kept rows, and its parameters: the months before this one from ``funnel_month``
+    (current today: the places whose certificate's latest expiry month is after this one), plus those expiring
+    later this month and this month's started places from ``funnel_place`` (indexed ranges of their expiry and
+    their start, read from the index alone on PostgreSQL); by start month and course type when ``grouped``, else
+    one row of totals."""
+    this_month = today.year * 100 + today.month
+    shape = (grouped, filters.area is not None, filters.basis if filters.basis in FUNNEL_BASES else "home",
+             bool(filters.start_month), bool(filters.end_month), bool(filters.course_type_ids),
+             bool(filters.include_awareness))
+    params = {"this_month": this_month, "today": today, "now": now, "month_start": _month_start(this_month),
+              "next_month": date(today.year + today.month // 12, today.month % 12 + 1, 1)}
+    params.update({name: value for name, value in (
+        ("start_month", filters.start_month), ("end_month", filters.end_month),
+        ("type_ids", sorted(filters.course_type_ids or ()))) if value})
+    if filters.area is not None:
+        params["area"] = filters.area
+    return _kept_statement(shape), params
 
 
 def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
@@ -231,7 +251,7 @@ def funnel(filters: Filters, today: date | None = None, now: datetime | None = N
     today = london_today()
     keeping.settled(db.session())
     cells = []
-    for month, type_id, *counts in db.session.execute(_kept_rows(filters, today, utcnow(), grouped=True)):
+    for month, type_id, *counts in db.session.execute(*_kept_rows(filters, today, utcnow(), grouped=True)):
         step = Step(*(int(n or 0) for n in counts))
         if step.booked:
             cells.append((int(month), int(type_id), step))
@@ -241,5 +261,5 @@ def funnel(filters: Filters, today: date | None = None, now: datetime | None = N
 def funnel_total(filters: Filters) -> Step:
     """The funnel's total today from the kept rows (the dashboard's section): one statement."""
     keeping.settled(db.session())
-    row = db.session.execute(_kept_rows(filters, london_today(), utcnow(), grouped=False)).one()
+    row = db.session.execute(*_kept_rows(filters, london_today(), utcnow(), grouped=False)).one()
     return Step(*(int(n or 0) for n in row))
