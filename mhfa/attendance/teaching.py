@@ -24,7 +24,8 @@ class Teaching:
 
 
 def teaching(user: User, now: datetime | None = None) -> Teaching:
-    """The published, completed (and cancelled) courses the user teaches: upcoming first, then past."""
+    """The published, completed (and cancelled) courses the user teaches: what is left to do, upcoming, then past
+    (a past course with work left is listed once, under what is left to do)."""
     now = now or utcnow()
     if user.person_id is None:
         return Teaching([], [])
@@ -37,8 +38,10 @@ def teaching(user: User, now: datetime | None = None) -> Teaching:
         .options(joinedload(Course.course_type), joinedload(Course.venue), selectinload(Course.sessions))
     ).unique())
     upcoming = [c for c in courses if c.ends_at is None or c.ends_at >= now]
-    past = [c for c in reversed(courses) if c not in upcoming]
-    return Teaching(upcoming, past, work_left(courses, now))
+    to_do = work_left(courses, now)
+    waiting = {course.id for course, _ in to_do}
+    past = [c for c in reversed(courses) if c not in upcoming and c.id not in waiting]
+    return Teaching(upcoming, past, to_do)
 
 
 def work_left(courses: list[Course], now: datetime | None = None) -> list[tuple[Course, str]]:

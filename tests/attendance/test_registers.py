@@ -96,7 +96,12 @@ def test_my_teaching_lists_upcoming_and_past_courses(app_ctx):
     factories.course(instructors=[past.instructors[0]], status=CourseStatus.DRAFT)  # not shown
     factories.taught_course()  # someone else's
     mine = teaching.teaching(teacher)
-    assert mine.upcoming == [upcoming] and mine.past == [past]
+    assert mine.upcoming == [upcoming] and mine.to_do == [(past, "registers")]
+    assert mine.past == []  # listed once: under what is left to do
+    past.status = CourseStatus.COMPLETED
+    db.session.flush()
+    mine = teaching.teaching(teacher)
+    assert mine.past == [past] and mine.to_do == []
 
 
 def test_completion_preview_names_who_will_not_complete_and_the_sessions_missed(app_ctx):
