@@ -5,8 +5,11 @@ Every figure is read from the kept sums (``keeping.py``), each equal to the coun
 interval (normal approximation: mean ± 1.96 × standard deviation ÷ √n), or a share. Groups are suppressed
 as reach's tables are (``mhfa.reach.dashboard.suppress``: a group answered by 1 to 9 people is hidden, and
 a second group with it when one alone could be recovered from the total); a hidden group shows no figure
-derived from its answers. Evaluations and follow-ups are attributed by the completion's month (the
-period filter), its course type, the course's funding stream, and the person's record (area where they
+derived from its answers, and no rate is shown beside a hidden count (``Figures.shown_*``). The funnel's
+total and each of its rows (by course type, by month) are suppressed alike (``shown_funnel``,
+``shown_funnel_rows``) on the dashboard, the page, its downloads and the API. Evaluations and follow-ups
+are attributed by the completion's month (the period filter), its course type (awareness types left out
+when the filters leave them out), the course's funding stream, and the person's record (area where they
 live, equality answers); answers unlinked by erasure stay in every total and under "Not known".
 """
 from __future__ import annotations
