@@ -90,7 +90,7 @@ def test_every_reach_page_answers_with_the_extreme_programme_dates(client, auth,
     _signed_in(auth, Role.COORDINATOR, Role.BOARD)
     assert post_form("/reach/settings", _settings_form("2000-01-01", "2100-12-31")).status_code == 302
     for page in ("/", "/reach", "/reach?from=2000-01&to=2100-12", "/progress", "/progress/data/trajectory.csv",
-                 "/progress/data/areas.csv", "/progress/data/progress.json",
+                 "/progress/data/areas.csv", "/progress/data/progress.json", "/progress/data/outcomes.csv",
                  "/reach/settings", "/reach/download/trajectory.csv", "/reach/download/all.xlsx",
                  "/forecast/method"):
         assert client.get(page).status_code == 200, page

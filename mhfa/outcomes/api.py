@@ -6,16 +6,23 @@ from flask import Blueprint, g, jsonify, request
 from mhfa.api import add_paths, api_error, token_required
 from mhfa.auth.models import Role
 from mhfa.outcomes import board, firstaiders
-from mhfa.outcomes.funnel import funnel
+from mhfa.outcomes.funnel import STEPS, funnel
 from mhfa.reach.api import filter_parameters
-from mhfa.reach.dashboard import areas_in_order, course_types, month_label
+from mhfa.reach.dashboard import FEWER_THAN_10, areas_in_order, course_types, month_label
 from mhfa.reach.forms import parse_filters
 
 
-def _mean(mean: board.Mean) -> dict:
+def _mean(mean: board.Mean) -> dict | None:
+    if not mean.n:
+        return None
     interval = mean.interval
     return {"n": mean.n, "mean": None if mean.mean is None else round(mean.mean, 4),
             "ci95": None if interval is None else [round(interval[0], 4), round(interval[1], 4)]}
+
+
+def _count(shown: int | str) -> int | None:
+    """A count as the API gives it: null when it is not shown (1 to 9)."""
+    return shown if isinstance(shown, int) else None
 
 
 @token_required
@@ -27,9 +34,9 @@ def outcomes():
     if parsed.errors:
         return api_error("; ".join(f"{name}: {message}" for name, message in parsed.errors.items()), 400)
     filters = parsed.filters
-    result = funnel(filters)
+    result = board.shown_funnels(funnel(filters))
     summary = board.summary(filters)
-    shown = summary.answered >= 10
+    shown = summary.answered >= board.SHOWN_FROM
     return jsonify({
         "from": parsed.values.get("from") or None, "to": parsed.values.get("to") or None,
         "area": parsed.values.get("area") or None, "basis": filters.basis,
@@ -40,27 +47,36 @@ def outcomes():
             "by_month": [{"key": month_label(k), **s.as_dict()} for k, s in result.by_month],
         },
         "evaluation": {
-            "invited": summary.invited, "answered": summary.answered, "response_rate": summary.response_rate,
-            "suppressed": not shown,
-            "confidence_before": _mean(summary.scores["confidence_before"]) if shown else None,
-            "confidence_now": _mean(summary.scores["confidence_now"]) if shown else None,
-            "good_or_very_good": summary.good_share if shown else None,
+            "invited": summary.invited, "answered": _count(summary.shown_answered),
+            "response_rate": summary.shown_response_rate, "suppressed": not shown,
+            "confidence_before": _mean(summary.shown_mean("confidence_before")) if shown else None,
+            "confidence_now": _mean(summary.shown_mean("confidence_now")) if shown else None,
+            "good_or_very_good": summary.shown_good_share if shown else None,
         },
         "follow_up": {
-            "sent": summary.follow_ups, "answered": summary.follow_ups_answered,
-            "response_rate": summary.follow_up_response_rate,
-            "used_skills_rate": summary.use_rate if summary.use_answered >= 10 else None,
+            "sent": summary.follow_ups, "answered": _count(summary.shown_follow_ups_answered),
+            "response_rate": summary.shown_follow_up_response_rate,
+            "suppressed": not isinstance(summary.shown_follow_ups_answered, int),
+            "used_skills_rate": summary.shown_use_rate,
         },
         "current_first_aiders": firstaiders.kept_current_total(),
     })
 
 
-_STEP = {"type": "object", "properties": {
-    **{name: {"type": "integer"} for name in ("booked", "attended", "completed", "certified", "current")},
-    **{name: {"type": ["number", "null"]} for name in ("no_show_rate", "completion_rate", "certified_rate",
-                                                       "current_rate")}}}
-_MEAN = {"type": ["object", "null"], "properties": {"n": {"type": "integer"}, "mean": {"type": ["number", "null"]},
-                                                    "ci95": {"type": ["array", "null"], "items": {"type": "number"}}}}
+_REASONS = [FEWER_THAN_10, "hidden"]
+_STEP = {"type": "object", "required": [*STEPS, "suppressed"], "properties": {
+    **{name: {"type": ["integer", "null"],
+              "description": "Places; null when not shown (the reason is under suppressed)"} for name in STEPS},
+    **{name: {"type": ["number", "null"], "description": "null when either of its counts is not shown"}
+       for name in ("no_show_rate", "completion_rate", "certified_rate", "current_rate")},
+    "suppressed": {
+        "type": "object", "description": board.FUNNEL_RULE + " Each step not shown, with why: the same text the "
+                                                             "outcomes page and its downloads show in its place.",
+        "propertyNames": {"enum": list(STEPS)},
+        "additionalProperties": {"type": "string", "enum": _REASONS}}}}
+_MEAN = {"type": ["object", "null"], "description": "null below 10 answers to the question",
+         "properties": {"n": {"type": "integer"}, "mean": {"type": ["number", "null"]},
+                        "ci95": {"type": ["array", "null"], "items": {"type": "number"}}}}
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _OPENAPI = (
     {
@@ -97,13 +113,20 @@ _OPENAPI = (
                     "by_month": {"type": "array", "items": {"allOf": [_STEP, {"type": "object", "properties": {
                         "key": {"type": "string"}}}]}}}},
                 "evaluation": {"type": "object", "properties": {
-                    "invited": {"type": "integer"}, "answered": {"type": "integer"},
-                    "response_rate": {"type": ["number", "null"]}, "suppressed": {"type": "boolean"},
+                    "invited": {"type": "integer"},
+                    "answered": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
+                    "response_rate": {"type": ["number", "null"], "description": "null when answered is"},
+                    "suppressed": {"type": "boolean",
+                                   "description": "true: fewer than 10 answered, so no figure from the answers"},
                     "confidence_before": _MEAN, "confidence_now": _MEAN,
                     "good_or_very_good": {"type": ["number", "null"]}}},
                 "follow_up": {"type": "object", "properties": {
-                    "sent": {"type": "integer"}, "answered": {"type": "integer"},
-                    "response_rate": {"type": ["number", "null"]}, "used_skills_rate": {"type": ["number", "null"]}}},
+                    "sent": {"type": "integer"},
+                    "answered": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
+                    "response_rate": {"type": ["number", "null"], "description": "null when answered is"},
+                    "suppressed": {"type": "boolean", "description": "true: 1 to 9 answered"},
+                    "used_skills_rate": {"type": ["number", "null"],
+                                         "description": "null below 10 answers to the question"}}},
                 "current_first_aiders": {"type": "integer"},
             },
         }

@@ -5,8 +5,11 @@ Every figure is read from the kept sums (``keeping.py``), each equal to the coun
 interval (normal approximation: mean ± 1.96 × standard deviation ÷ √n), or a share. Groups are suppressed
 as reach's tables are (``mhfa.reach.dashboard.suppress``: a group answered by 1 to 9 people is hidden, and
 a second group with it when one alone could be recovered from the total); a hidden group shows no figure
-derived from its answers. Evaluations and follow-ups are attributed by the completion's month (the
-period filter), its course type, the course's funding stream, and the person's record (area where they
+derived from its answers, and no rate is shown beside a hidden count (``Figures.shown_*``). The funnel's
+total and each of its rows (by course type, by month) are suppressed alike (``shown_funnel``,
+``shown_funnel_rows``) on the dashboard, the page, its downloads and the API. Evaluations and follow-ups
+are attributed by the completion's month (the period filter), its course type (awareness types left out
+when the filters leave them out), the course's funding stream, and the person's record (area where they
 live, equality answers); answers unlinked by erasure stay in every total and under "Not known".
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
-from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Step, funnel, funnel_total
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Funnel, Step, funnel, funnel_total
 from mhfa.outcomes.kept_tables import MONTH_VALUES
 from mhfa.outcomes.models import (
     EVALUATION,
@@ -31,7 +34,7 @@ from mhfa.outcomes.models import (
 )
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
+from mhfa.reach.dashboard import EQUALITY, FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.timeutil import london_today
 
@@ -100,6 +103,56 @@ class Figures:
     def use_rate(self) -> float | None:
         return self.share(self.used, self.use_answered)
 
+    # What is shown: a count of 1 to 9 answers as "fewer than 10", and no figure that would reveal one.
+
+    @property
+    def shown_answered(self) -> int | str:
+        return mark(self.answered)
+
+    @property
+    def shown_response_rate(self) -> float | None:
+        return self.response_rate if isinstance(self.shown_answered, int) else None
+
+    @property
+    def shown_follow_ups_answered(self) -> int | str:
+        return mark(self.follow_ups_answered)
+
+    @property
+    def shown_follow_up_response_rate(self) -> float | None:
+        return self.follow_up_response_rate if isinstance(self.shown_follow_ups_answered, int) else None
+
+    @property
+    def shown_use_rate(self) -> float | None:
+        """The share who used their skills, from 10 answers to the question (none below)."""
+        return self.use_rate if self.use_answered >= SMALL else None
+
+    @property
+    def shown_good_share(self) -> float | None:
+        """The share rating the course good or very good, from 10 ratings (none below)."""
+        return self.good_share if self.rated >= SMALL else None
+
+    def shown_mean(self, key: str) -> Mean:
+        """A score's mean, from 10 answers to the question (an empty Mean below)."""
+        mean = self.scores[key]
+        return mean if mean.n >= SMALL else Mean(0, 0.0, 0.0)
+
+
+def mark(n: int) -> int | str:
+    """A count as reach shows it: 1 to 9 is "fewer than 10"."""
+    return FEWER_THAN_10 if 0 < n < SMALL else n
+
+
+def suppress_beside(counts: list[int], hidden: list[bool]) -> list:
+    """Reach's suppression (``mhfa.reach.dashboard.suppress``) of a column whose total is shown, where the rows
+    ``hidden`` are not shown anyway: 1 to 9 is "fewer than 10", and when one cell alone would be hidden the
+    smallest other one is hidden too."""
+    hide = [h or 0 < n < SMALL for n, h in zip(counts, hidden, strict=True)]
+    if sum(hide) == 1:
+        shown = [i for i, h in enumerate(hide) if not h]
+        if shown:
+            hide[min(shown, key=lambda i: (counts[i] == 0, counts[i], i))] = True
+    return [(FEWER_THAN_10 if 0 < n < SMALL else "hidden") if h else n for n, h in zip(counts, hide, strict=True)]
+
 
 def _labels(dimension: str) -> list[tuple[object, str]]:
     """Every group of a dimension, in order, with its label (and "Not known")."""
@@ -130,13 +183,22 @@ COLUMNS = ["Group", "Invited to evaluate", "Answered", "Response rate",
            "Used their skills (six months on)"]
 
 
-def _row(label: str, f: Figures, shown) -> list:
-    """A table row; when the group is suppressed only its label and the suppression mark show."""
+def _row(label: str, f: Figures, shown, invited: int | str | None = None, follow_ups: int | str | None = None,
+         follow_ups_answered: int | str | None = None) -> list:
+    """A table row; when the group is suppressed only its label, the numbers invited and sent a follow-up and the
+    suppression mark show. ``invited``, ``follow_ups`` and ``follow_ups_answered``: those counts as shown (default:
+    the count); a rate shows only when both its counts do."""
+    invited = f.invited if invited is None else invited
+    follow_ups = f.follow_ups if follow_ups is None else follow_ups
     if not isinstance(shown, int):
-        return [label, f.invited, shown] + [None] * (len(COLUMNS) - 3)
-    return [label, f.invited, f.answered, f.response_rate, *_fmt_mean(f.scores["confidence_before"]),
-            *_fmt_mean(f.scores["confidence_now"]), f.good_share, f.follow_ups, f.follow_ups_answered,
-            f.follow_up_response_rate, f.use_rate if f.use_answered >= 10 or f.use_answered == 0 else None]
+        return [label, invited, shown, *[None] * 8, follow_ups, None, None, None]
+    follow_ups_answered = f.shown_follow_ups_answered if follow_ups_answered is None else follow_ups_answered
+    both = isinstance(invited, int)
+    follow_both = isinstance(follow_ups, int) and isinstance(follow_ups_answered, int)
+    return [label, invited, shown, f.response_rate if both else None, *_fmt_mean(f.shown_mean("confidence_before")),
+            *_fmt_mean(f.shown_mean("confidence_now")), f.shown_good_share, follow_ups, follow_ups_answered,
+            f.follow_up_response_rate if follow_both else None,
+            f.shown_use_rate if isinstance(follow_ups_answered, int) else None]
 
 
 def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
@@ -146,17 +208,27 @@ def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
     known = {key for key, _ in labels}
     extra = [k for k in figures if k not in known]  # e.g. an enum value no longer listed
     groups = labels + [(k, str(k)) for k in extra]
-    counts = [figures.get(key, Figures()).answered for key, _ in groups]
-    shown = suppress(counts)
+    rows = [figures.get(key, Figures()) for key, _ in groups]
+    shown = suppress([f.answered for f in rows])
+    answers_hidden = [not isinstance(m, int) for m in shown]
+    follow_answered = suppress_beside([f.follow_ups_answered for f in rows], answers_hidden)
+    if dimension in EQUALITY:  # reach suppresses its equality tables: the people invited too
+        invited, follow_ups = suppress([f.invited for f in rows]), suppress([f.follow_ups for f in rows])
+    else:
+        invited, follow_ups = [f.invited for f in rows], [f.follow_ups for f in rows]
     table = Table(f"outcomes-{dimension}", f"Outcomes by {DIMENSION_TITLES[dimension].lower()}", COLUMNS,
-                  note="The answers of groups answered by fewer than 10 people are suppressed (and one more group "
-                       "where a total would reveal them): their scores, rates and number answered; the numbers "
-                       "invited and sent a follow-up stay. "
-                       "Means are on the 0 to 10 scale, with a 95% interval.")
-    for (key, label), mark in zip(groups, shown, strict=True):
-        f = figures.get(key, Figures())
-        table.rows.append(_row(label, f, mark))
+                  note=OUTCOMES_RULE + (" " + EQUALITY_RULE if dimension in EQUALITY else ""))
+    for i, (_key, label) in enumerate(groups):
+        table.rows.append(_row(label, rows[i], shown[i], invited[i], follow_ups[i], follow_answered[i]))
     return table
+
+
+OUTCOMES_RULE = ("The answers of groups answered by fewer than 10 people are suppressed (and one more group where a "
+                 "total would reveal them): their scores, rates and number answered. The same for the follow-ups "
+                 "answered. A count from 1 to 9 shows as 'fewer than 10', one hidden so that no hidden count can be "
+                 "worked out from the total as 'hidden'; a rate shows only when both its counts do, and a mean or "
+                 "share from 10 answers to its question. Means are on the 0 to 10 scale, with a 95% interval.")
+EQUALITY_RULE = "As reach's equality tables, the numbers invited and sent a follow-up are suppressed too."
 
 
 def summary(filters: Filters | None = None) -> Figures:
@@ -199,6 +271,8 @@ def _kept_groups(m, group, filters: Filters, where=()) -> dict:
         query = query.where(m.month <= filters.end_month)
     if filters.course_type_ids:
         query = query.where(m.course_type_id.in_(sorted(filters.course_type_ids)))
+    if not filters.include_awareness:
+        query = query.where(m.course_type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
     if filters.area is not None:
         query = query.where(m.area == filters.area)
     sums: dict = {}
@@ -224,20 +298,27 @@ def _kept_groups(m, group, filters: Filters, where=()) -> dict:
     return result
 
 
+FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10', and a step 1 to 9 places fewer than the last step "
+               "shown before it as 'hidden' (the places lost between them could be worked out). Where only one "
+               "cell of a step would be hidden among the rows and the total (All course types, the same for both "
+               "tables), the next smallest row's is hidden too, so no hidden count can be worked out from the "
+               "total less the other rows. A rate is shown only when both its counts are.")
+
+
 def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
-    result = funnel(filters, today)
+    shown = shown_funnels(funnel(filters, today))
     columns = ["Group", *[STEP_LABELS[s] for s in STEPS], "No-show rate", "Completion rate"]
 
-    def row(label, step):
-        return [label, *[getattr(step, s) for s in STEPS], step.no_show_rate, step.completion_rate]
+    def row(label, step: FunnelShown):
+        return [label, *[mark_ for _, _, mark_ in step.steps], step.no_show_rate, step.completion_rate]
 
     by_type = Table("funnel", "From booked to certified, by course type", columns,
                     note="A place is a confirmed booking on a course that has started; the period is the course's "
                          "start month. No-show rate: booked but at no session. Completion rate: completed of those "
-                         "who attended.")
-    by_type.rows = [row(t.name, s) for t, s in result.by_course_type] + [row("All course types", result.total)]
-    by_month = Table("funnel-months", "From booked to certified, by month", columns)
-    by_month.rows = [row(month_label(k), s) for k, s in result.by_month]
+                         "who attended. " + FUNNEL_RULE)
+    by_type.rows = [row(t.name, s) for t, s in shown.by_course_type] + [row("All course types", shown.total)]
+    by_month = Table("funnel-months", "From booked to certified, by month", columns, note=FUNNEL_RULE)
+    by_month.rows = [row(month_label(k), s) for k, s in shown.by_month]
     return [by_type, by_month]
 
 
@@ -276,15 +357,21 @@ class FunnelShown:
     steps: list[tuple[str, str, int | str]]  # (step, label, count or FEWER_THAN_10 / "hidden")
     no_show_rate: float | None
     completion_rate: float | None
+    certified_rate: float | None = None
+    current_rate: float | None = None
 
     def shown(self, name: str) -> int | str:
-        return next(mark for step, _, mark in self.steps if step == name)
+        return next(mark_ for step, _, mark_ in self.steps if step == name)
+
+    def as_dict(self) -> dict:
+        """As the API gives it: a hidden count is null, with why (as the tables show it) under ``suppressed``."""
+        return {**{name: n if isinstance(n, int) else None for name, _, n in self.steps},
+                "no_show_rate": self.no_show_rate, "completion_rate": self.completion_rate,
+                "certified_rate": self.certified_rate, "current_rate": self.current_rate,
+                "suppressed": {name: n for name, _, n in self.steps if not isinstance(n, int)}}
 
 
-def shown_funnel(step: Step) -> FunnelShown:
-    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
-    places fewer than the last step shown before it (the places lost between them could be recovered by
-    subtraction); a rate shows only when both its counts do."""
+def _step_marks(step: Step) -> dict[str, int | str]:
     marks: dict[str, int | str] = {}
     last = None
     for name in STEPS:
@@ -295,13 +382,70 @@ def shown_funnel(step: Step) -> FunnelShown:
             marks[name] = "hidden"
         else:
             marks[name] = last = n
+    return marks
 
+
+def _shown_step(step: Step, marks: dict[str, int | str]) -> FunnelShown:
     def both(a: str, b: str) -> bool:
         return isinstance(marks[a], int) and isinstance(marks[b], int)
 
     return FunnelShown([(name, STEP_LABELS[name], marks[name]) for name in STEPS],
                        step.no_show_rate if both("booked", "attended") else None,
-                       step.completion_rate if both("attended", "completed") else None)
+                       step.completion_rate if both("attended", "completed") else None,
+                       step.certified_rate if both("completed", "certified") else None,
+                       step.current_rate if both("certified", "current") else None)
+
+
+def shown_funnel(step: Step) -> FunnelShown:
+    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
+    places fewer than the last step shown before it (the places lost between them could be recovered by
+    subtraction); a rate shows only when both its counts do."""
+    return _shown_step(step, _step_marks(step))
+
+
+def _pinned(step: Step, marks: dict[str, int | str], name: str) -> bool:
+    """Whether a step's count follows from the steps shown either side of it (a step is at most the one before)."""
+    i = STEPS.index(name)
+    n = getattr(step, name)
+    before = [marks[s] for s in STEPS[:i] if isinstance(marks[s], int)]
+    after = [marks[s] for s in STEPS[i + 1:] if isinstance(marks[s], int)]
+    return bool(before) and before[-1] == n and (n == 0 or (bool(after) and after[0] == n))
+
+
+def shown_funnel_rows(total: Step, rows: list[Step]) -> list[FunnelShown]:
+    """Rows that add up to ``total`` (course types, months), each suppressed as :func:`shown_funnel`; where only one
+    cell of a step is hidden among the rows and the total, the smallest other row's is hidden too (one whose count
+    the steps shown beside it do not give away first), so no hidden count is the total less the other rows. The
+    total is never hidden further: it is the dashboard's."""
+    total_marks = _step_marks(total)
+    marks = [_step_marks(step) for step in rows]
+    for name in STEPS:
+        hidden = sum(not isinstance(m[name], int) for m in [total_marks, *marks])
+        candidates = [i for i, m in enumerate(marks) if isinstance(m[name], int)]
+        if hidden == 1 and candidates:
+            n = {i: getattr(rows[i], name) for i in candidates}
+            marks[min(candidates, key=lambda i: (_pinned(rows[i], marks[i], name), n[i] == 0, n[i], i))][name] = \
+                "hidden"
+    return [_shown_step(step, m) for step, m in zip(rows, marks, strict=True)]
+
+
+@dataclass
+class ShownFunnel:
+    """The funnel as the page, its downloads and the API show it: the total (as the dashboard's section) and the
+    rows by course type and by month, each suppressed beside the total."""
+
+    total: FunnelShown
+    by_course_type: list[tuple[CourseType, FunnelShown]]
+    by_month: list[tuple[int, FunnelShown]]
+    as_of: date
+
+
+def shown_funnels(result: Funnel) -> ShownFunnel:
+    types = shown_funnel_rows(result.total, [s for _, s in result.by_course_type])
+    months = shown_funnel_rows(result.total, [s for _, s in result.by_month])
+    return ShownFunnel(shown_funnel(result.total), [(t, s) for (t, _), s in zip(result.by_course_type, types,
+                                                                                  strict=True)],
+                       [(k, s) for (k, _), s in zip(result.by_month, months, strict=True)], result.as_of)
 
 
 @dataclass

@@ -5,6 +5,8 @@ names, no notes or totals inside a file, so ``pandas.read_csv`` reads each as it
 named and described in ``datapackage.json`` (Frictionless Data Package, with a Table Schema per
 file) under the Open Government Licence v3.0. The figure set against the target is
 ``counted_toward_target`` (``mhfa.reach.counted``); people outside the region have columns of their own.
+``outcomes`` is the public page's region-level outcomes, suppressed as the page shows them; it is today's, so the
+monthly releases (``RELEASED``) do not freeze it.
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+from mhfa.outcomes import board as outcomes_board
 from mhfa.reach import counted, dashboard
 from mhfa.reach.counts import Filters
+from mhfa.timeutil import london_today
 
 LICENCE = {"name": "OGL-UK-3.0", "title": "Open Government Licence v3.0",
            "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}
@@ -64,8 +68,40 @@ COLUMNS: dict[str, tuple[str, list[Column]]] = {
         Column("per_1000", "number", "people_reached per 1,000 of population"),
         Column("pro_rata_target", "integer", "The area's share of the target, pro rata to population"),
     ]),
+    "outcomes": ("What the training did, across the target region: the evaluation at the end of a course, the "
+                 "follow-up six months on and current first aiders, as the progress page shows them", [
+        Column("as_of", "date", "The date the figures are measured at"),
+        Column("evaluation_shown", "boolean",
+               "false: fewer than 10 trainees counted for the region have answered the evaluation, so no figure "
+               "from the evaluation or the follow-up is published (every such column is empty)"),
+        Column("invited", "integer", "Completions whose trainee was invited to evaluate the course"),
+        Column("answered", "integer", "Evaluations answered"),
+        Column("response_rate", "number", "answered divided by invited (0 to 1)"),
+        Column("confidence_before_mean", "number",
+               "Mean confidence to help someone with a mental health problem before the course, 0 to 10 (empty "
+               "below 10 answers to the question)"),
+        Column("confidence_before_low_95", "number", "The 95% interval's lower end of confidence_before_mean"),
+        Column("confidence_before_high_95", "number", "The 95% interval's upper end of confidence_before_mean"),
+        Column("confidence_now_mean", "number", "Mean confidence to help after the course, 0 to 10 (empty below 10 "
+                                                "answers to the question)"),
+        Column("confidence_now_low_95", "number", "The 95% interval's lower end of confidence_now_mean"),
+        Column("confidence_now_high_95", "number", "The 95% interval's upper end of confidence_now_mean"),
+        Column("rated_good_or_very_good", "number",
+               "Share of those who rated the course who rated it good or very good (0 to 1; empty below 10 ratings)"),
+        Column("follow_ups_sent", "integer", "Six-month follow-ups sent"),
+        Column("follow_ups_answered", "integer", "Follow-ups answered (empty from 1 to 9: not shown)"),
+        Column("follow_up_response_rate", "number",
+               "follow_ups_answered divided by follow_ups_sent (0 to 1; empty when follow_ups_answered is)"),
+        Column("used_skills", "number",
+               "Share of follow-up answers saying they had used their skills (0 to 1; empty below 10 answers)"),
+        Column("current_first_aiders", "integer",
+               "People counted for the region holding a certificate that is issued, not revoked and not expired on "
+               "as_of"),
+    ]),
 }
 NAMES = tuple(COLUMNS)
+#: The tables a monthly release freezes (``mhfa.reach.releases``); the others are today's only.
+RELEASED = ("headline", "trajectory", "areas")
 
 
 def tables(as_of: date | None = None, *, month: int | None = None) -> dict[str, list[dict]]:
@@ -97,6 +133,34 @@ def tables(as_of: date | None = None, *, month: int | None = None) -> dict[str, 
     return {"headline": headline, "trajectory": trajectory, "areas": areas}
 
 
+def latest_tables() -> dict[str, list[dict]]:
+    """Every open data table as of today: the released ones and the region's outcomes."""
+    return {**tables(), "outcomes": outcome_rows()}
+
+
+def outcome_rows(today: date | None = None) -> list[dict]:
+    """The progress page's region-level outcomes (``mhfa.outcomes.board.public_region``) as one tidy row."""
+    public = outcomes_board.public_region(counted.counted_keys())
+    row = {"as_of": (today or london_today()).isoformat(), "evaluation_shown": public.figures is not None,
+           "current_first_aiders": public.current_first_aiders}
+    f = public.figures
+    if f is None:
+        return [row]
+    row.update(invited=f.invited, answered=f.answered, response_rate=f.shown_response_rate,
+               rated_good_or_very_good=f.shown_good_share, follow_ups_sent=f.follow_ups,
+               follow_ups_answered=f.shown_follow_ups_answered if isinstance(f.shown_follow_ups_answered, int)
+               else None, follow_up_response_rate=f.shown_follow_up_response_rate, used_skills=f.shown_use_rate)
+    for key in ("confidence_before", "confidence_now"):
+        mean = f.shown_mean(key)
+        low, high = mean.interval or (None, None)
+        row.update({f"{key}_mean": _round(mean.mean), f"{key}_low_95": _round(low), f"{key}_high_95": _round(high)})
+    return [row]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def to_csv(name: str, rows: list[dict]) -> str:
     """One tidy CSV: a header row, then one row per observation (empty cell: no figure)."""
     columns = [c.name for c in COLUMNS[name][1]]
@@ -120,8 +184,8 @@ def to_json(data: dict[str, list[dict]], *, release: str | None = None) -> str:
     return json.dumps({"licence": LICENCE, "attribution": ATTRIBUTION, "release": release, **data}, indent=1)
 
 
-def datapackage(*, name: str, title: str, base: str = "") -> dict:
-    """A Frictionless Data Package naming and describing every column of every file."""
+def datapackage(*, name: str, title: str, base: str = "", names: tuple[str, ...] = NAMES) -> dict:
+    """A Frictionless Data Package naming and describing every column of every file (``names``: those files)."""
     return {
         "profile": "tabular-data-package",
         "name": name,
@@ -133,5 +197,5 @@ def datapackage(*, name: str, title: str, base: str = "") -> dict:
             "encoding": "utf-8", "profile": "tabular-data-resource",
             "schema": {"fields": [{"name": c.name, "type": c.type, "description": c.description} for c in columns],
                        "missingValues": [""]},
-        } for table, (title_, columns) in COLUMNS.items()],
+        } for table, (title_, columns) in COLUMNS.items() if table in names],
     }

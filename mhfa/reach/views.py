@@ -200,7 +200,7 @@ def progress():
     body = render_template(
         "reach/progress.html", headline=dashboard.headline(filters), chart=_chart(filters, series),
         areas=dashboard.area_table(filters), series_table=dashboard.series_table(series),
-        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=sorted(OPEN_FILES),
+        target_rule=dashboard.TARGET_RULE, rag_rule=dashboard.RAG_RULE, open_files=_described(OPEN_FILES),
         releases=releases.all_releases(), page_title="Programme progress",
         outcomes=outcomes_board.public_region(counted.counted_keys()))
     return _cached(Response(body, mimetype="text/html"), shared=not current_user.is_authenticated)
@@ -216,10 +216,23 @@ def counted_rule():
 
 
 OPEN_FILES = {f"{name}.csv" for name in opendata.NAMES} | {"progress.json", "datapackage.json"}
+ABOUT_FILES = {"progress.json": "Every table as JSON", "datapackage.json": "The data package: every file and column "
+                                                                          "named and described"}
+
+
+def _release_files(tables: dict) -> set[str]:
+    """A release's files: the tables it froze (a release is never changed, so it lacks later tables)."""
+    return {f"{name}.csv" for name in opendata.NAMES if name in tables} | {"progress.json", "datapackage.json"}
+
+
+def _described(files: set[str]) -> list[tuple[str, str]]:
+    """Each open data file's name and what it holds, in name order."""
+    return [(name, ABOUT_FILES.get(name) or opendata.COLUMNS[name.removesuffix(".csv")][0]) for name in sorted(files)]
 
 
 def _open_file(filename: str, data: dict[str, list[dict]], *, release: str | None, base: str) -> Response:
-    if filename not in OPEN_FILES:
+    files = OPEN_FILES if release is None else _release_files(data)
+    if filename not in files:
         abort(404)
     if filename == "progress.json":
         response = Response(opendata.to_json(data, release=release), mimetype="application/json")
@@ -227,8 +240,9 @@ def _open_file(filename: str, data: dict[str, list[dict]], *, release: str | Non
         title = f"MHFA Reach: progress toward the target, release {release}" if release else \
             "MHFA Reach: progress toward the target (latest figures)"
         name = f"mhfa-reach-progress-{release}" if release else "mhfa-reach-progress"
-        response = Response(json.dumps(opendata.datapackage(name=name, title=title, base=base), indent=1),
-                            mimetype="application/json")
+        names = opendata.NAMES if release is None else tuple(n for n in opendata.NAMES if n in data)
+        response = Response(json.dumps(opendata.datapackage(name=name, title=title, base=base, names=names),
+                                       indent=1), mimetype="application/json")
     else:
         name = filename.removesuffix(".csv")
         response = flow.file_response(opendata.to_csv(name, data[name]).encode("utf-8"),
@@ -244,7 +258,7 @@ def open_data(filename: str):
     """The latest progress figures as open data: a tidy CSV per table, JSON and a data package (OGL v3.0)."""
     if filename not in OPEN_FILES:
         abort(404)
-    data = {} if filename == "datapackage.json" else opendata.tables()
+    data = {} if filename == "datapackage.json" else opendata.latest_tables()
     return _cached(_open_file(filename, data, release=None, base=""), shared=True)
 
 
@@ -254,7 +268,8 @@ def release_page(key: str):
     """One monthly release: its headline, its files and the note of any correction."""
     kept = flow.found_or_404(releases.release, key)
     headline = kept.data["tables"]["headline"][0]
-    body = render_template("reach/release.html", release=kept, headline=headline, files=sorted(OPEN_FILES),
+    body = render_template("reach/release.html", release=kept, headline=headline,
+                           files=_described(_release_files(kept.data["tables"])),
                            later=[r for r in releases.all_releases() if r.month == kept.month
                                   and r.revision > kept.revision],
                            page_title=f"Progress release {kept.key}")

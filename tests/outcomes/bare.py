@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from mhfa.attendance.models import Completion
-from mhfa.courses.models import Course
+from mhfa.courses.models import Course, CourseType
 from mhfa.extensions import db
 from mhfa.outcomes.board import Figures, Mean
 from mhfa.outcomes.kept_tables import SCORES
@@ -39,6 +39,9 @@ def _filtered(query, filters: Filters):
         query = query.where(Completion.completed_on < after)
     if filters.course_type_ids:
         query = query.where(OutcomeInvite.course_type_id.in_(filters.course_type_ids))
+    if not filters.include_awareness:
+        awareness = sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))
+        query = query.where(OutcomeInvite.course_type_id.not_in(awareness))
     if filters.area is not None:
         home = Person.home_council_area_id
         query = query.where(home.is_(None) if filters.area == UNKNOWN_AREA else home == filters.area)

@@ -3,6 +3,7 @@ import csv
 import io
 from urllib.parse import parse_qsl
 
+import lxml.html
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -10,9 +11,9 @@ from mhfa.auth.models import Role
 from mhfa.auth.services import issue_api_token
 from mhfa.extensions import db
 from mhfa.outcomes import board
-from mhfa.outcomes.funnel import Step, counted_funnel, funnel
+from mhfa.outcomes.funnel import STEPS, Step, counted_funnel, funnel
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import areas_in_order, course_types
+from mhfa.reach.dashboard import areas_in_order, course_types, month_label
 from mhfa.reach.forms import parse_filters
 from mhfa.timeutil import london_today
 from tests import factories
@@ -49,7 +50,7 @@ def test_the_api_gives_the_funnel_and_figures_and_matches_its_openapi_schema(cli
     assert body["evaluation"]["confidence_now"]["ci95"] == [8.0, 8.0]
     assert body["evaluation"]["good_or_very_good"] == 1.0
     assert body["current_first_aiders"] == 12
-    assert funnel(Filters()).total.as_dict() == body["funnel"]["total"]
+    assert {**funnel(Filters()).total.as_dict(), "suppressed": {}} == body["funnel"]["total"]
 
 
 def test_the_api_refuses_bad_filters_and_other_roles(client, answered):
@@ -138,30 +139,82 @@ def test_the_public_page_hides_outcomes_below_ten_answers(client):
     assert "Fewer than 10 trainees counted for the region have answered" in public and "95% interval" not in public
 
 
-def _same_funnel_everywhere(client, query, filters, section, api, dashboard) -> None:
-    """The funnel: the section (kept), the API, the page's CSV and Excel downloads and the count over the raw
-    rows give the same total, by course type and by month; the dashboard shows the section's unsuppressed steps."""
+def _marks(cells) -> list:
+    """Counts as a download or the page shows them: a number, or why it is not shown."""
+    return [c if isinstance(c, int) else int(c.replace(",", "")) if c.replace(",", "").isdigit() else c
+            for c in cells]
+
+
+def _api_marks(step: dict) -> list:
+    return [step[name] if step[name] is not None else step["suppressed"][name] for name in STEPS]
+
+
+def _shown(step: board.FunnelShown) -> list:
+    return [mark for _, _, mark in step.steps]
+
+
+def _page_rows(page: str, name: str) -> dict[str, list]:
+    tree = lxml.html.fromstring(page)
+    return {row.xpath("./th")[0].text_content().strip(): _marks([td.text_content().strip()
+                                                                 for td in row.xpath("./td")][:len(STEPS)])
+            for row in tree.xpath(f'//section[@aria-labelledby="table-{name}"]//tbody/tr')}
+
+
+def _rate(cell):
+    return None if cell in ("", None) else float(cell)
+
+
+def assert_nothing_recoverable(rows: list[list], total: list) -> None:
+    """No count shown is 1 to 9 or 1 to 9 below the last step shown before it, and in each step the rows and the
+    total hide no cell or at least two (so no hidden count is the total less the other rows)."""
+    for marks in [*rows, total]:
+        last = None
+        for mark in marks:
+            if isinstance(mark, int):
+                assert not 0 < mark < 10 and not (last is not None and 0 < last - mark < 10), marks
+                last = mark
+    for i in range(len(STEPS)):
+        hidden = sum(not isinstance(marks[i], int) for marks in [*rows, total])
+        assert hidden != 1, (rows, total)
+
+
+def same_funnel_everywhere(client, query, filters, section, api, dashboard, page) -> None:
+    """The funnel: the section (kept), the API, the page, its CSV and Excel downloads show the same figures, each
+    count the count over the raw rows or its suppression mark, by course type and by month, with nothing hidden
+    recoverable and no rate shown beside a hidden count."""
     import openpyxl
 
     bare = counted_funnel(filters)
-    assert api["total"] == bare.total.as_dict() == section.funnel_total.as_dict(), query
-    assert [(t["key"], t["booked"]) for t in api["by_course_type"]] == [(t.code, s.booked) for t, s in
-                                                                         bare.by_course_type], query
-    assert [t["booked"] for t in api["by_month"]] == [s.booked for _, s in bare.by_month], query
-    steps = [bare.total.booked, bare.total.attended, bare.total.completed, bare.total.certified, bare.total.current]
-    for name in ("funnel", "funnel-months"):
-        rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/{name}.csv?{query}")
-                                           .get_data().decode("utf-8-sig"))))[3:]
+    assert section.funnel_total == bare.total, query
+    expected = board.shown_funnels(bare)
+    total = _shown(expected.total)
+    by_type = {t.name: s for t, s in expected.by_course_type}
+    by_month = {month_label(k): s for k, s in expected.by_month}
+    assert _shown(section.funnel) == total == _api_marks(api["total"]), query
+    assert {t["label"]: _api_marks(t) for t in api["by_course_type"]} == {k: _shown(s) for k, s in by_type.items()}
+    assert {t["key"]: _api_marks(t) for t in api["by_month"]} == {k: _shown(s) for k, s in by_month.items()}, query
+    for step, shown in [(api["total"], expected.total), *zip(api["by_course_type"], by_type.values(), strict=True),
+                        *zip(api["by_month"], by_month.values(), strict=True)]:
+        marks = dict(zip(STEPS, _shown(shown), strict=True))
+        for rate, (a, b) in {"no_show_rate": ("booked", "attended"), "completion_rate": ("attended", "completed"),
+                             "certified_rate": ("completed", "certified"),
+                             "current_rate": ("certified", "current")}.items():
+            assert step[rate] == getattr(shown, rate), query
+            if not (isinstance(marks[a], int) and isinstance(marks[b], int)):
+                assert step[rate] is None, (query, rate)
+    for name, rows in (("funnel", {**by_type, "All course types": expected.total}), ("funnel-months", by_month)):
+        expect = {label: _shown(s) for label, s in rows.items()}
+        csv_rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/{name}.csv?{query}")
+                                               .get_data().decode("utf-8-sig"))))[3:]
+        assert {r[0]: _marks(r[1:6]) for r in csv_rows} == expect, query
+        assert {r[0]: [_rate(r[6]), _rate(r[7])] for r in csv_rows} == {
+            label: [s.no_show_rate, s.completion_rate] for label, s in rows.items()}, query
         workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/reach/outcomes/download/{name}.xlsx?{query}").data))
-        cells = list(workbook[name].iter_rows(values_only=True))
-        if name == "funnel":
-            assert rows[-1][0] == "All course types" and [int(n) for n in rows[-1][1:6]] == steps, query
-            assert [r[1:6] for r in cells if r and r[0] == "All course types"] == [tuple(steps)], query
-        else:
-            assert [sum(int(r[i]) for r in rows) for i in range(1, 6)] == steps, query
-            assert [sum(int(r[i]) for r in cells[3:]) for i in range(1, 6)] == steps, query
+        cells = list(workbook[name].iter_rows(values_only=True))[3:]
+        assert {r[0]: _marks(r[1:6]) for r in cells} == expect, query
+        assert _page_rows(page, name) == expect, query
+        assert_nothing_recoverable([_shown(s) for label, s in rows.items() if label != "All course types"], total)
     for name, _, shown in section.funnel.steps:
-        assert shown == getattr(bare.total, name) or shown in ("fewer than 10", "hidden"), query
         if isinstance(shown, int):
             assert f'data-step="{name}">{shown:,}<' in dashboard, query
 
@@ -201,14 +254,15 @@ def test_the_dashboard_section_the_outcomes_page_its_downloads_and_the_api_agree
         bare = raw.group_figures(None, parsed.filters).get("all", board.Figures())
         body = client.get(f"/api/v1/outcomes?{query}", headers=headers).get_json()
         api = body["evaluation"]
-        assert api["answered"] == section.answered == bare.answered, query
+        assert section.answered == bare.answered, query
+        assert api["answered"] == (None if 0 < bare.answered < 10 else bare.answered), query
         assert api["invited"] == bare.invited, query
         page = client.get(f"/reach/outcomes?{query}").get_data(as_text=True)
         dashboard = client.get(f"/reach?{query}").get_data(as_text=True)
         rows = list(csv.reader(io.StringIO(client.get(f"/reach/outcomes/download/outcomes-course_type.csv?{query}")
                                            .get_data().decode("utf-8-sig"))))[3:]
         assert sum(int(r[1]) for r in rows) == bare.invited, query  # invited is never suppressed
-        _same_funnel_everywhere(client, query, parsed.filters, section, body["funnel"], dashboard)
+        same_funnel_everywhere(client, query, parsed.filters, section, body["funnel"], dashboard, page)
         if section.summary is None:
             assert api["suppressed"] and "have answered the evaluation under these filters" in dashboard
             continue

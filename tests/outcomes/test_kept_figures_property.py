@@ -231,7 +231,8 @@ def _filters(data) -> list[Filters]:
         result.append(Filters(basis=data.draw(st.sampled_from(["home", "work", "delivery"])),
                               start_month=_month(start), end_month=_month(end),
                               area=data.draw(st.sampled_from(areas)),
-                              course_type_ids=data.draw(st.sampled_from(types))))
+                              course_type_ids=data.draw(st.sampled_from(types)),
+                              include_awareness=data.draw(st.booleans())))
     return result
 
 

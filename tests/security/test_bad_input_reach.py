@@ -17,7 +17,8 @@ HUGE = "99999999999999999999"
     "/progress/data/..%2F..%2Fetc%2Fpasswd", "/progress/data/headline.xlsx", "/progress/data/%00.csv",
     "/progress/releases/%00/", "/progress/releases/9999-99/", f"/progress/releases/{HUGE}/headline.csv",
     "/progress/releases/2026-11-r" + "9" * 50 + "/", "/progress/releases/2026-11/%2e%2e%2fsecret",
-    "/progress/counted?x=%00",
+    "/progress/counted?x=%00", "/progress/data/outcomes.csv%00", "/progress/data/outcomes.CSV",
+    "/progress/data/outcomes.csv?area=%00&from=" + HUGE, "/progress/releases/2026-11/outcomes.csv",
 ])
 def test_anonymous_bad_open_data_and_release_addresses_are_4xx(client, url):
     response = client.get(url)
