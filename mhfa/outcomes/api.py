@@ -104,7 +104,10 @@ _OPENAPI = (
                 "follow_up": {"type": "object", "properties": {
                     "sent": {"type": "integer"}, "answered": {"type": "integer"},
                     "response_rate": {"type": ["number", "null"]}, "used_skills_rate": {"type": ["number", "null"]}}},
-                "current_first_aiders": {"type": "integer"},
+                "current_first_aiders": {"type": "integer",
+                                         "description": "People holding a certificate issued, not revoked and not "
+                                                        "expired today; certificates of attendance from awareness "
+                                                        "courses are not counted"},
             },
         }
     },
