@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mhfa.courses.models import CourseType
 from mhfa.db_types import UTCDateTime
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 
 if TYPE_CHECKING:
     from mhfa.attendance.models import Completion
-    from mhfa.courses.models import CourseType
     from mhfa.people.models import Person
 
 STATUS_LIST_MIN_BITS = 131_072  # the Bitstring Status List spec's minimum size (16 KB), for herd privacy
@@ -94,6 +94,13 @@ class Certificate(db.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= day)
+
+
+def makes_a_first_aider(course_type_id=None):
+    """A condition on a certificate's course type (``Certificate.course_type_id`` unless given, e.g. a table's
+    column): not an awareness course, whose certificate of attendance makes no one a first aider."""
+    column = Certificate.course_type_id if course_type_id is None else course_type_id
+    return column.in_(sa.select(CourseType.id).where(CourseType.is_awareness.is_(False)))
 
 
 class CertificateReissue(db.Model):

@@ -34,7 +34,8 @@ _GROUP = {
                                          "or its closed courses)"},
         "current_first_aiders": {"type": "integer", "minimum": 0,
                                  "description": "Of those, people whose certificate from it is not revoked and "
-                                                "not expired today"},
+                                                "not expired today (certificates of attendance from awareness "
+                                                "courses are not counted)"},
         "employers_with_headcount": {"type": "integer", "minimum": 0},
         "meeting_ask": {"type": "integer", "minimum": 0,
                         "description": "Organisations whose current first aiders are at least 5% of headcount "

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import Certificate, makes_a_first_aider
 from mhfa.employers.models import (
     Employer,
 )
@@ -37,11 +37,12 @@ class Coverage:
 
 
 def coverage(employer: Employer, today: date | None = None) -> Coverage:
-    """Staff with a current certificate as a share of headcount, against the 5% ask; expiring in six months."""
+    """Staff with a current certificate (not an awareness course's certificate of attendance) as a share of
+    headcount, against the 5% ask; expiring in six months."""
     today = today or london_today()
     ids = staff_ids(employer).subquery()
     current = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), Certificate.revoked_at.is_(None),
-                      arranged_certificate(employer),
+                      arranged_certificate(employer), makes_a_first_aider(),
                       sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
     certified = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.person_id))).where(current)) or 0
     # People, not certificates: someone whose refresher renewed their certificate is not expiring.
@@ -62,8 +63,9 @@ def coverage(employer: Employer, today: date | None = None) -> Coverage:
 @dataclass
 class FirstAiders:
     """The organisation's current first aiders: staff holding a current certificate from training it
-    arranged (the coverage's count), per 1,000 staff and as "1 in N" when the headcount is recorded, and
-    the same count at the end of each recent month (this month: today)."""
+    arranged, not an awareness course's certificate of attendance (the coverage's count), per 1,000 staff
+    and as "1 in N" when the headcount is recorded, and the same count at the end of each recent month (this
+    month: today)."""
 
     current: int
     headcount: int | None
@@ -98,7 +100,7 @@ def first_aiders(employer: Employer, today: date | None = None, months: int = 12
                         ).subquery("days")
     ids = staff_ids(employer).subquery()
     held = sa.and_(Certificate.person_id.in_(sa.select(ids.c.person_id)), arranged_certificate(employer),
-                   Certificate.issued_on <= days.c.day,
+                   makes_a_first_aider(), Certificate.issued_on <= days.c.day,
                    sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= days.c.day),
                    sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= days.c.cutoff))
     counts = dict(db.session.execute(sa.select(days.c.day, sa.func.count(sa.distinct(Certificate.person_id)))

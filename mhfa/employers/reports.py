@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, NonCompletion
 from mhfa.bookings.models import Booking, BookingStatus
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import Certificate, makes_a_first_aider
 from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.employers.models import (
     USABLE_ORDER_STATUSES,
@@ -173,7 +173,10 @@ class _Facts:
         self.next_start = (sa.select(sa.func.min(Course.starts_at)).select_from(Booking).join(
             Course, Course.id == Booking.course_id).where(self.ahead).correlate(Person).scalar_subquery())
         self.completed = sa.exists().where(Completion.person_id == Person.id, Completion.booking_id.in_(arranged_ids))
+        # A first-aid certificate: an awareness course's certificate of attendance never expires and makes no
+        # first aider, so it neither hides an expiring certificate nor counts as one.
         certificate = sa.and_(Certificate.person_id == Person.id, Certificate.revoked_at.is_(None),
+                              makes_a_first_aider(),
                               Certificate.completion_id.in_(sa.select(Completion.id).where(
                                   Completion.booking_id.in_(arranged_ids))))
         self.current = sa.and_(certificate, sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))

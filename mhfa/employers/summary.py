@@ -4,9 +4,10 @@ each organisation has had trained, its current first aiders, and the share meeti
 An organisation's figures count only the training it arranged (its place vouchers and its closed courses,
 as on its own page, :mod:`mhfa.employers.reports`): *staff trained* are the people who completed such a
 course; *current first aiders* those of them whose certificate from it is not revoked and not expired
-today. The 5% ask: current first aiders at least 5% of headcount (rounded up); an organisation with no
-headcount recorded is not counted either way. Only a verified award that has not expired gives a level.
-Every figure is one grouped query over all approved organisations, not one query per organisation.
+today (an awareness course's certificate of attendance is not counted). The 5% ask: current first aiders
+at least 5% of headcount (rounded up); an organisation with no headcount recorded is not counted either way.
+Only a verified award that has not expired gives a level. Every figure is one grouped query over all
+approved organisations, not one query per organisation.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from mhfa import names
 from mhfa.attendance.models import Completion
 from mhfa.bookings.models import Booking
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import Certificate, makes_a_first_aider
 from mhfa.courses.models import Course
 from mhfa.employers.awards import CommitmentLevel, WellbeingCommitment
 from mhfa.employers.commitments import counting
@@ -117,7 +118,7 @@ def _counts(today: date) -> tuple[dict[int, int], dict[int, int]]:
         sa.select(arranged.c.employer_id, sa.func.count(sa.distinct(Certificate.person_id)))
         .join(Completion, Completion.booking_id == arranged.c.booking_id)
         .join(Certificate, Certificate.completion_id == Completion.id)
-        .where(Certificate.revoked_at.is_(None),
+        .where(Certificate.revoked_at.is_(None), makes_a_first_aider(),
                sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
         .group_by(arranged.c.employer_id)).all())
     return {int(k): int(v) for k, v in trained.items()}, {int(k): int(v) for k, v in current.items()}

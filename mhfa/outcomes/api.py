@@ -127,7 +127,10 @@ _OPENAPI = (
                     "suppressed": {"type": "boolean", "description": "true: 1 to 9 answered"},
                     "used_skills_rate": {"type": ["number", "null"],
                                          "description": "null below 10 answers to the question"}}},
-                "current_first_aiders": {"type": "integer"},
+                "current_first_aiders": {"type": "integer",
+                                         "description": "People holding a certificate issued, not revoked and not "
+                                                        "expired today; certificates of attendance from awareness "
+                                                        "courses are not counted"},
             },
         }
     },

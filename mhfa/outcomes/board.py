@@ -329,7 +329,8 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
         "Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)",
         "Per 1,000 of the population", "1 in N of the population"],
         note="People holding a certificate that is issued, not revoked and not expired today, counted once each, "
-             "by where they live. Population: the area's latest published figure for people aged 16 and over "
+             "by where they live; certificates of attendance from awareness courses are not counted. Population: "
+             "the area's latest published figure for people aged 16 and over "
              "(all ages where 16+ is not published; the column says which).")
     by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label, r.per_1000, r.one_in]
                     for r in rows]

@@ -1,4 +1,6 @@
-"""Current first aiders: people holding a certificate that is issued, not revoked and not expired, on a day.
+"""Current first aiders: people holding a certificate that is issued, not revoked and not expired, on a day, of a
+course type that is not an awareness course (an awareness course's certificate of attendance, which never
+expires, makes no one a first aider).
 
 Counted once per person (someone holding two current certificates is one first aider), by the council
 area of their record (where they live, or with the work basis where they work; "Unknown" when not
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from mhfa.certificates.models import Certificate
+from mhfa.certificates.models import Certificate, makes_a_first_aider
 from mhfa.extensions import db
 from mhfa.outcomes import keeping
 from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth, FirstAiderSpanMonth
@@ -31,8 +33,9 @@ def _cutoff(day: date) -> datetime:
 
 
 def current_on(day: date):
-    """A condition on Certificate: issued by ``day``, not expired on it, not revoked by its end."""
-    return sa.and_(Certificate.issued_on <= day,
+    """A condition on Certificate: issued by ``day``, not expired on it, not revoked by its end, not an awareness
+    course's certificate of attendance."""
+    return sa.and_(makes_a_first_aider(), Certificate.issued_on <= day,
                    sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day),
                    Certificate.revoked_at.is_(None) if day >= london_today() else
                    sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= _cutoff(day)))
@@ -108,7 +111,7 @@ def counted_trend(months: int = 24, today: date | None = None, area: int | None 
         sa.select(sa.literal(key).label("key"), sa.literal(end, sa.Date).label("day"),
                   sa.literal(_cutoff(end), sa.DateTime).label("cutoff"))
         for key, end in ends.items()]).subquery("months")
-    condition = sa.and_(Certificate.issued_on <= month_table.c.day,
+    condition = sa.and_(makes_a_first_aider(), Certificate.issued_on <= month_table.c.day,
                         sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= month_table.c.day),
                         sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= month_table.c.cutoff))
     query = (sa.select(month_table.c.key, sa.func.count(sa.distinct(Certificate.person_id)))

@@ -9,19 +9,21 @@ Two kept figures, each a per-row table and a summary that every reader sums:
   each score its count, sum and sum of squares (so a mean and its 95% interval come from a few rows),
   the ratings and how many were good or very good, the follow-up answers and how many used their skills;
   ``outcome_type_month`` the same for all areas together (read when no area is chosen).
-- Current first aiders: ``first_aider_kept`` holds one row per person holding an unrevoked certificate,
-  with their home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
+- Current first aiders: ``first_aider_kept`` holds one row per person holding an unrevoked certificate of a
+  course type that is not an awareness course (a certificate of attendance makes no first aider), with their
+  home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
   certificate that never expires); ``first_aider_month`` counts them per basis, area and month of that
   expiry. Current today is the months after this one, plus this month's people whose expiry is today
   or later (an indexed range of the per-person table). Certificates are issued on the day they are
   issued, never later, so "issued by today" always holds.
-- Groups: ``outcome_kept`` also keeps the course's funding stream and the person's equality answers, and
+- Groups: ``outcome_kept`` also keeps the place's funding stream (its order's when bought with a place voucher,
+  else the course's, as reach counts it) and the person's equality answers, and
   ``outcome_group_month`` sums each group of those dimensions per kind, month, area and course type (the
   outcomes page's tables).
 - The first aiders' trend: ``first_aider_span`` holds per person the merged stretches of days they held a
-  current certificate (to the day before the London day of a revocation), ``first_aider_span_month``
-  counts them per basis, area, first month and last month-end covered (computed in Python per person:
-  the London day of a revocation).
+  current certificate (not an awareness course's; to the day before the London day of a revocation),
+  ``first_aider_span_month`` counts them per basis, area, first month and last month-end covered (computed
+  in Python per person: the London day of a revocation).
 - The funnel: ``funnel_place`` holds one row per place (a confirmed booking on a published or completed
   course with a start), with its London start month, course type, areas on each basis, steps reached
   and latest unrevoked certificate expiry; ``funnel_month`` counts them per basis, area, start month,
@@ -33,9 +35,10 @@ the session, whose rows are read before they run); an answer added, changed or r
 or work area or equality answers changed or a person deleted; a completion's date or booking changed, or
 one made or deleted; a certificate issued, revoked, changed or deleted; a booking made, changed or
 deleted; an attendance mark added, changed or removed; a course's status, start, type, area or funding
-stream changed. The noted invitations, people and places are recomputed once per transaction (:func:`settle`):
-before it commits and before anything inside it reads the kept tables. A rollback forgets them. Bulk
-paths below the session (the demo's COPY) call :func:`rebuild`.
+stream changed; an order's funding stream, a voucher's order or a booking's voucher changed; a course type
+made or no longer an awareness course (its certificates' holders). The noted invitations, people and places
+are recomputed once per transaction (:func:`settle`): before it commits and before anything inside it reads
+the kept tables. A rollback forgets them. Bulk paths below the session (the demo's COPY) call :func:`rebuild`.
 """
 from __future__ import annotations
 
@@ -51,8 +54,9 @@ from sqlalchemy.orm import Session
 from mhfa.attendance.models import AttendanceMark, Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course
+from mhfa.courses.models import Course, CourseType
 from mhfa.db_types import plan_for_whole_tables
+from mhfa.employers.models import Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.history import changed, old_and_new
 from mhfa.locks import lock_kept_sums
@@ -90,12 +94,15 @@ from mhfa.outcomes.kept_tables import (
     mark_t,
     month_t,
     move,
+    order_t,
     person_t,
     place_t,
     refresh,
     span_month_t,
     span_t,
     type_month_t,
+    type_t,
+    voucher_t,
 )
 from mhfa.outcomes.models import (
     OutcomeAnswer,
@@ -110,7 +117,9 @@ from mhfa.reach.reached import among, month_key
 # --- evaluations and follow-ups -------------------------------------------------------------------------
 
 def kept_select(where=None) -> sa.Select:
-    """One row per invitation (columns as ``outcome_kept``), from the raw invitations and answers."""
+    """One row per invitation (columns as ``outcome_kept``), from the raw invitations and answers; its funding
+    stream is its place's, as reach counts it: the order's when the place was bought with a voucher, else the
+    course's."""
     i = invite_t
 
     def number(key: str):
@@ -121,11 +130,14 @@ def kept_select(where=None) -> sa.Select:
         sa.select(i.c.id, i.c.kind, month_key(completion_t.c.completed_on),
                   sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA), i.c.course_type_id,
                   sa.case((i.c.answered_at.is_not(None), 1), else_=0), *(number(k) for k in ANSWER_KEYS),
-                  sa.cast(course_t.c.funding_stream, sa.String(40)),
+                  sa.cast(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream), sa.String(40)),
                   *(sa.cast(person_t.c[name], sa.String(40)) for name in GROUPS[1:]))
         .select_from(i.join(completion_t, completion_t.c.id == i.c.completion_id)
                      .outerjoin(person_t, person_t.c.id == i.c.person_id)
-                     .outerjoin(course_t, course_t.c.id == i.c.course_id))
+                     .outerjoin(course_t, course_t.c.id == i.c.course_id)
+                     .outerjoin(booking_t, booking_t.c.id == completion_t.c.booking_id)
+                     .outerjoin(voucher_t, voucher_t.c.id == booking_t.c.voucher_id)
+                     .outerjoin(order_t, order_t.c.id == voucher_t.c.order_id))
     )
     return query if where is None else query.where(where)
 
@@ -195,7 +207,9 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 
 #: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
 #: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
-#: whose place moved, course ids whose places moved, and completion ids whose certificates moved.
+#: whose place moved, course ids whose places moved, completion ids whose certificates moved, course ids
+#: whose funding stream moved, course type ids whose holders' first-aider rows moved, and order, voucher and
+#: booking ids whose places' funding stream moved.
 PENDING = "outcomes_pending"
 SUSPENDED = "outcomes_suspended"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
@@ -204,7 +218,8 @@ PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")
 BOOKING_PLACES = ("status", "course_id", "course", "person_id", "person")
-NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified", "streams")
+NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified", "streams", "kinds", "orders",
+         "vouchers", "paid")
 
 
 def _pending(session: Session) -> dict[str, set[int]]:
@@ -235,7 +250,7 @@ def _after_flush(session: Session, flush_context) -> None:
             if not dirty or changed(obj, "number", "key", "invite_id"):
                 noted["invites"].update(old_and_new(obj, "invite_id"))
         elif isinstance(obj, Certificate):
-            if not dirty or changed(obj, "revoked_at", "expires_on", "person_id"):
+            if not dirty or changed(obj, "revoked_at", "expires_on", "person_id", "course_type_id", "course_type"):
                 noted["aiders"].update(old_and_new(obj, "person_id"))
             if not dirty or changed(obj, "revoked_at", "expires_on", "completion_id"):
                 noted["certified"].update(old_and_new(obj, "completion_id"))
@@ -246,13 +261,24 @@ def _after_flush(session: Session, flush_context) -> None:
             elif dirty and changed(obj, *PERSON_GROUPS):
                 noted["people"].add(obj.id)
         elif isinstance(obj, Completion):
-            if dirty and changed(obj, "completed_on"):
+            if dirty and changed(obj, "completed_on", "booking_id"):
                 noted["completions"].add(obj.id)
             if not dirty or changed(obj, "booking_id"):
                 noted["places"].update(old_and_new(obj, "booking_id"))
         elif isinstance(obj, Booking):
             if not dirty or changed(obj, *BOOKING_PLACES):
                 noted["places"].add(obj.id)
+            if dirty and changed(obj, "voucher_id", "voucher"):
+                noted["paid"].add(obj.id)
+        elif isinstance(obj, PlaceVoucher):
+            if obj in session.deleted or (dirty and changed(obj, "order_id", "order")):
+                noted["vouchers"].add(obj.id)
+        elif isinstance(obj, Order):
+            if obj in session.deleted or (dirty and changed(obj, "funding_stream")):
+                noted["orders"].add(obj.id)
+        elif isinstance(obj, CourseType):
+            if dirty and changed(obj, "is_awareness"):
+                noted["kinds"].add(obj.id)
         elif isinstance(obj, AttendanceMark):
             if not dirty or changed(obj, "status", "booking_id"):
                 noted["places"].update(old_and_new(obj, "booking_id"))
@@ -275,9 +301,12 @@ _BULK_NOTES = {
     cert_t: [("person_id", ("aiders",)), ("completion_id", ("certified",))],
     person_t: [("id", ("people", "aiders"))],
     completion_t: [("id", ("completions",)), ("booking_id", ("places",))],
-    booking_t: [("id", ("places",))],
+    booking_t: [("id", ("places", "paid"))],
     mark_t: [("booking_id", ("places",))],
     course_t: [("id", ("courses", "streams"))],
+    type_t: [("id", ("kinds",))],
+    voucher_t: [("id", ("vouchers",))],
+    order_t: [("id", ("orders",))],
 }
 
 
@@ -326,6 +355,7 @@ def settle(session: Session) -> None:
         return
     conn = session.connection()
     lock_kept_sums(conn)
+    _resolve(conn, pending)
     invites = set(pending["invites"])
     for column, key in ((invite_t.c.completion_id, "completions"), (invite_t.c.person_id, "people"),
                         (invite_t.c.course_id, "streams")):
@@ -345,6 +375,24 @@ def settle(session: Session) -> None:
             among(completion_t.c.id, ids, conn.dialect.name), completion_t.c.booking_id.is_not(None))))
     if places:
         refresh_places(places, conn)
+
+
+def _resolve(conn: Connection, pending: dict[str, set[int]]) -> None:
+    """Add to the pending completions those whose place's funding stream moved (its order's stream, its voucher's
+    order or its booking's voucher), and to the pending first aiders the holders of a certificate of a course type
+    that became or stopped being an awareness course."""
+    c, b, v = completion_t, booking_t, voucher_t
+    dialect = conn.dialect.name
+    for key, query, column in (
+            ("orders", sa.select(c.c.id).join(b, b.c.id == c.c.booking_id).join(v, v.c.id == b.c.voucher_id),
+             v.c.order_id),
+            ("vouchers", sa.select(c.c.id).join(b, b.c.id == c.c.booking_id), b.c.voucher_id),
+            ("paid", sa.select(c.c.id), c.c.booking_id)):
+        for ids in chunks(pending[key]):
+            pending["completions"].update(conn.scalars(query.where(among(column, ids, dialect))))
+    for ids in chunks(pending["kinds"]):
+        pending["aiders"].update(conn.scalars(sa.select(cert_t.c.person_id).distinct().where(
+            among(cert_t.c.course_type_id, ids, dialect))))
 
 
 def settled(session: Session) -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mhfa.certificates.models import makes_a_first_aider
 from mhfa.outcomes.kept_tables import (
     AIDER_BASES,
     AIDER_COLUMNS,
@@ -31,11 +32,13 @@ from mhfa.timeutil import to_london
 # --- current first aiders ------------------------------------------------------------------------------
 
 def first_aider_select(where=None) -> sa.Select:
-    """One row per person holding an unrevoked certificate (columns as ``first_aider_kept``)."""
+    """One row per person holding an unrevoked certificate that is not an awareness course's certificate of
+    attendance (columns as ``first_aider_kept``)."""
     c = cert_t
     latest = (sa.select(c.c.person_id, sa.func.max(sa.func.coalesce(c.c.expires_on, sa.literal(FOREVER, sa.Date)))
                         .label("expires_on"))
-              .where(c.c.revoked_at.is_(None), *(() if where is None else (where,))).group_by(c.c.person_id)
+              .where(c.c.revoked_at.is_(None), makes_a_first_aider(c.c.course_type_id),
+                     *(() if where is None else (where,))).group_by(c.c.person_id)
               .subquery("latest"))
     return (sa.select(latest.c.person_id, sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA),
                       sa.func.coalesce(person_t.c.work_council_area_id, UNKNOWN_AREA), latest.c.expires_on,
@@ -105,7 +108,8 @@ def spans(certificates: Iterable[tuple], areas: dict[int, tuple[int, int]]) -> l
 
 def span_rows(conn: Connection, where) -> list[dict]:
     certificates = conn.execute(sa.select(cert_t.c.person_id, cert_t.c.issued_on, cert_t.c.expires_on,
-                                          cert_t.c.revoked_at).where(where)).all()
+                                          cert_t.c.revoked_at)
+                                .where(where, makes_a_first_aider(cert_t.c.course_type_id))).all()
     people = {row[0] for row in certificates}
     areas = {}
     for ids in chunks(people):

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 from mhfa.attendance.models import AttendanceMark, Completion
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course
+from mhfa.courses.models import Course, CourseType
+from mhfa.employers.models import Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.outcomes.models import (
     FirstAiderKept,
@@ -49,6 +50,9 @@ aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
 booking_t = Booking.__table__
 course_t = Course.__table__
+type_t = CourseType.__table__
+voucher_t = PlaceVoucher.__table__
+order_t = Order.__table__
 mark_t = AttendanceMark.__table__
 place_t = FunnelPlace.__table__
 span_t = FirstAiderSpan.__table__

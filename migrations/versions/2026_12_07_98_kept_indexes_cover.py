@@ -1,7 +1,7 @@
 """kept funnel and first-aider indexes hold what today's counts read of this month's rows
 
 Revision ID: 2026_12_07_98
-Revises: 2026_12_06_96
+Revises: 2026_12_07_97
 Create Date: 2026-12-07 03:00:00
 
 The dashboard's outcomes section counts this month's started places and expiries, and this month's
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "2026_12_07_98"
-down_revision = "2026_12_06_96"
+down_revision = "2026_12_07_97"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from mhfa.attendance.models import Completion
+from mhfa.bookings.models import Booking
+from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType
+from mhfa.employers.models import Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.outcomes.board import Figures, Mean
 from mhfa.outcomes.kept_tables import SCORES
@@ -15,13 +18,14 @@ from mhfa.outcomes.questionnaires import GOOD_OR_BETTER
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.timeutil import london_today
 
 
 def _group_column(dimension: str):
     return {
         "area": sa.func.coalesce(Person.home_council_area_id, UNKNOWN_AREA),
         "course_type": OutcomeInvite.course_type_id,
-        "funding_stream": Course.funding_stream,
+        "funding_stream": sa.func.coalesce(Order.funding_stream, Course.funding_stream),  # the place's, as reach
         "sex": Person.sex, "age_band": Person.age_band, "ethnic_group": Person.ethnic_group,
         "disability": Person.disability,
     }.get(dimension, sa.literal("all"))
@@ -30,7 +34,10 @@ def _group_column(dimension: str):
 def _filtered(query, filters: Filters):
     query = (query.join(Completion, Completion.id == OutcomeInvite.completion_id)
              .outerjoin(Person, Person.id == OutcomeInvite.person_id)
-             .outerjoin(Course, Course.id == OutcomeInvite.course_id))
+             .outerjoin(Course, Course.id == OutcomeInvite.course_id)
+             .outerjoin(Booking, Booking.id == Completion.booking_id)
+             .outerjoin(PlaceVoucher, PlaceVoucher.id == Booking.voucher_id)
+             .outerjoin(Order, Order.id == PlaceVoucher.order_id))
     if filters.start_month:
         query = query.where(Completion.completed_on >= date(filters.start_month // 100, filters.start_month % 100, 1))
     if filters.end_month:
@@ -84,3 +91,21 @@ def group_key(value):
     if value is None:
         return None
     return getattr(value, "value", value)
+
+
+def current_first_aiders(basis: str = "home") -> dict[int, int]:
+    """People holding a current certificate today by area key, counted in Python over every certificate: issued,
+    not revoked, not expired, and not an awareness course's certificate of attendance."""
+    today = london_today()
+    people = {}
+    for certificate in db.session.scalars(sa.select(Certificate)):
+        if (certificate.course_type.is_awareness or certificate.revoked_at is not None
+                or certificate.issued_on > today or not certificate.is_valid_on(today)):
+            continue
+        person = certificate.person
+        area = person.work_council_area_id if basis == "work" else person.home_council_area_id
+        people[person.id] = area if area is not None else UNKNOWN_AREA
+    counts: dict[int, int] = {}
+    for area in people.values():
+        counts[area] = counts.get(area, 0) + 1
+    return counts

@@ -105,3 +105,78 @@ def test_current_first_aiders_count_people_once_by_where_they_live(app_ctx):
     expected = 1 + (issued_c <= last_month_end)
     expected_a = 1 if today - timedelta(days=100) <= last_month_end else 0
     assert trend[month_of(last_month_end)] == expected - 1 + expected_a
+
+
+def _awareness_courses(*codes: str) -> None:
+    """The programme settings, changed through the service: these course types, and only these, are awareness
+    courses."""
+    from mhfa.courses.models import CourseType
+    from mhfa.reach.settings import SettingsChanges, current_settings, region_area_ids, update_settings
+
+    settings = current_settings()
+    types = db.session.scalars(sa.select(CourseType)).all()
+    update_settings(SettingsChanges(
+        settings.target_people, settings.start_on, settings.end_on, region_area_ids(),
+        {t.id for t in types if t.counts_toward_target}, {t.id for t in types if t.code in codes}))
+
+
+def _first_aiders_everywhere(employer) -> tuple:
+    """Current first aiders counted every way: kept, counted from the rows, bare (Python), the employer's."""
+    from mhfa.employers import coverage, summary
+    from tests.outcomes import bare
+
+    kept, counted = firstaiders.kept_current_by_area(), firstaiders.current_by_area()
+    assert kept == {k: n for k, n in counted.items() if n} == bare.current_first_aiders()
+    assert firstaiders.kept_current_total() == firstaiders.current_total() == sum(kept.values())
+    assert firstaiders.trend(3) == firstaiders.counted_trend(3)
+    rows = {row.id: row for row in summary.employer_rows()}
+    staff = coverage.coverage(employer).certified
+    assert coverage.first_aiders(employer).current == rows[employer.id].first_aiders == staff
+    return sum(kept.values()), staff
+
+
+def test_an_awareness_course_certificate_of_attendance_makes_no_first_aider(app_ctx):
+    """Someone holding only an awareness course's certificate of attendance (which never expires) is not a
+    current first aider, on the outcomes page or the organisation's; making the course an awareness course or
+    no longer one moves every count at once."""
+    from mhfa.employers.models import EmployerStatus
+    from mhfa.outcomes import keeping
+
+    acme = factories.employer("Acme", status=EmployerStatus.APPROVED)
+    aware_only = factories.person("Ada")
+    both = factories.person("Bo")
+    today = london_today()
+    factories.arranged_certificate(acme, aware_only, "AWARE", issued_on=today - timedelta(days=30))
+    factories.arranged_certificate(acme, both, "ADULT_2DAY", issued_on=today - timedelta(days=60))
+    factories.arranged_certificate(acme, both, "AWARE", issued_on=today - timedelta(days=20))
+    factories.certificate(factories.person("Cy"), "AWARE", issued_on=today - timedelta(days=10))  # not staff
+    db.session.commit()
+    assert factories.course_type("AWARE").is_awareness
+    assert _first_aiders_everywhere(acme) == (1, 1)
+
+    _awareness_courses()  # no course type is an awareness course: every certificate counts
+    db.session.commit()
+    assert _first_aiders_everywhere(acme) == (3, 2)
+    assert keeping.rebuild() == []
+    db.session.rollback()
+
+    _awareness_courses("AWARE", "ADULT_2DAY")  # now even the two-day course's certificate makes no first aider
+    assert _first_aiders_everywhere(acme) == (0, 0)  # read inside the transaction: settled first
+    db.session.commit()
+    assert keeping.rebuild() == []
+    db.session.rollback()
+
+
+def test_a_certificate_moved_to_an_awareness_course_type_stops_counting(app_ctx):
+    from mhfa.outcomes import keeping
+
+    person = factories.person("Dee")
+    certificate = factories.certificate(person, "ADULT_2DAY", issued_on=london_today() - timedelta(days=30))
+    db.session.commit()
+    assert firstaiders.kept_current_total() == firstaiders.current_total() == 1
+    certificate.course_type = factories.course_type("AWARE")
+    db.session.commit()
+    assert firstaiders.kept_current_total() == firstaiders.current_total() == 0
+    assert firstaiders.trend(2) == firstaiders.counted_trend(2)
+    assert keeping.rebuild() == []
+    db.session.rollback()

@@ -4,11 +4,15 @@ Random trainees (home and work areas, completions of random course types and mon
 follow-ups answered or not, certificates expiring on random days around today, some revoked), then a
 random sequence of changes, each committed or rolled back: answers given through the service, answers
 changed or removed, people erased (answers unlinked, comments gone) or moving area, certificates
-revoked, reissued or issued, completions re-dated, invitations unlinked by a bulk statement. After
-each step, on SQLite and PostgreSQL: the kept summary (``board.kept_figures``) equals
-``raw.group_figures`` under random filters (months, area, course types), the kept current first
-aiders equal the bare count of people holding a current certificate today on both bases, and a rebuild
-from scratch finds no difference. The dashboard's section, the public page, the outcomes page's summary,
+revoked, reissued or issued (of any course type), completions re-dated, invitations unlinked by a bulk
+statement, course types made or no longer awareness courses, and places paid with an organisation's
+voucher moved between orders, off their voucher, or their order's funding stream changed (by the ORM or
+a bulk statement). After each step, on SQLite and PostgreSQL: the kept summary
+(``board.kept_figures``) equals ``raw.group_figures`` under random filters (months, area, course
+types), each group (the funding stream being the place's: its order's, else its course's), the kept
+current first aiders equal the count of people holding a current certificate today that is not an
+awareness course's certificate of attendance (counted in SQL and in Python) on both bases, and a
+rebuild from scratch finds no difference. The dashboard's section, the public page, the outcomes page's summary,
 its downloads and the API all read these same kept figures (checked in ``test_board.py``).
 """
 from __future__ import annotations
@@ -24,7 +28,8 @@ from hypothesis import strategies as st
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
-from mhfa.courses.models import Course, CourseStatus, FundingStream
+from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
+from mhfa.employers.models import Order, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.outcomes import board, evaluations, firstaiders, keeping, privacy
 from mhfa.outcomes.funnel import counted_funnel, funnel, funnel_total
@@ -60,7 +65,10 @@ step = st.one_of(
     st.tuples(st.just("unlink"), st.integers(0, 99)),
     st.tuples(st.just("move"), st.integers(0, 99), st.sampled_from(AREAS), st.sampled_from(AREAS)),
     st.tuples(st.just("revoke"), st.integers(0, 99)),
-    st.tuples(st.just("certify"), st.integers(0, 99), st.sampled_from(EXPIRIES)),
+    st.tuples(st.just("certify"), st.integers(0, 99), st.sampled_from(EXPIRIES), st.sampled_from(TYPES)),
+    st.tuples(st.just("awareness"), st.integers(0, 99), st.booleans(), st.booleans()),
+    st.tuples(st.just("order_stream"), st.integers(0, 99), st.sampled_from(list(FundingStream)), st.booleans()),
+    st.tuples(st.just("voucher"), st.integers(0, 99), st.sampled_from([None, 0, 1])),
     st.tuples(st.just("redate"), st.integers(0, 99), st.integers(0, 30)),
     st.tuples(st.just("delete_certificate"), st.integers(0, 99)),
     st.tuples(st.just("profile"), st.integers(0, 99), st.sampled_from([None, *Sex]), st.sampled_from([None, *AgeBand]),
@@ -83,8 +91,28 @@ def _expiry(days):
     return None if days is None else london_today() + timedelta(days=days)
 
 
+def _orders() -> list[Order]:
+    """The two orders places are paid from (made by the first build of a test, kept for the later ones)."""
+    orders = list(db.session.scalars(sa.select(Order).order_by(Order.id)))
+    if not orders:
+        employer = factories.employer("Acme")
+        orders = [factories.voucher(employer, status=VoucherStatus.ASSIGNED).order for _ in range(2)]
+        orders[1].funding_stream = FundingStream.OTHER
+    return orders
+
+
+def _paid_with(booking: Booking, order: Order) -> None:
+    """The place paid with a new voucher of ``order``."""
+    voucher = PlaceVoucher(order=order, code=f"V{next(_issues)}", status=VoucherStatus.ASSIGNED,
+                           assigned_person_id=booking.person_id)
+    db.session.add(voucher)
+    db.session.flush()
+    booking.voucher_id = voucher.id
+
+
 def _build(trainees) -> list[Person]:
     course = factories.course(start=None)
+    orders = _orders()
     people = []
     for i, (home, work, code, months_back, evaluation, follow_up, certificates) in enumerate(trainees):
         person = factories.person(f"P{i}", home_council_area=factories.area(home) if home else None,
@@ -93,6 +121,10 @@ def _build(trainees) -> list[Person]:
         completion = Completion(person=person, course_type=factories.course_type(code), course=course,
                                 completed_on=_month_start(months_back) + timedelta(days=i % 27),
                                 source=CompletionSource.COURSE)
+        if i % 3 != 2:  # two places in three booked, paid with a voucher of an order
+            booking = factories.booking_on(course, person)
+            _paid_with(booking, orders[i % 3])
+            completion.booking_id = booking.id
         db.session.add(completion)
         db.session.flush()
         evaluations.invite(completion, EVALUATION)
@@ -145,7 +177,31 @@ def _apply(people: list[Person], action) -> None:
             live.revoked_at = utcnow()
     elif kind == "certify":
         issued = london_today() - timedelta(days=3 + next(_issues))  # one certificate a day for the unique index
-        factories.certificate(person, issued_on=issued, expires_on=_expiry(rest[0]))
+        factories.certificate(person, rest[1], issued_on=issued, expires_on=_expiry(rest[0]))
+    elif kind == "awareness":  # the programme settings make a course type an awareness course or not
+        kind_of = factories.course_type(TYPES[index % len(TYPES)])
+        if rest[1]:
+            db.session.execute(sa.update(CourseType).where(CourseType.id == kind_of.id).values(is_awareness=rest[0]))
+        else:
+            kind_of.is_awareness = rest[0]
+    elif kind == "order_stream":
+        order = _orders()[index % 2]
+        if rest[1]:
+            db.session.execute(sa.update(Order).where(Order.id == order.id).values(funding_stream=rest[0]))
+        else:
+            order.funding_stream = rest[0]
+    elif kind == "voucher":
+        booking = db.session.scalar(sa.select(Booking).join(Completion, Completion.booking_id == Booking.id)
+                                    .where(Completion.person_id == person.id))
+        if booking is None:
+            return
+        voucher = db.session.get(PlaceVoucher, booking.voucher_id) if booking.voucher_id else None
+        if rest[0] is None:
+            booking.voucher_id = None
+        elif voucher is not None:  # the voucher moved to another order
+            voucher.order_id = _orders()[rest[0]].id
+        else:
+            _paid_with(booking, _orders()[rest[0]])
     elif kind == "redate":
         completion = db.session.scalar(sa.select(Completion).where(Completion.person_id == person.id,
                                                                    Completion.course_id.is_not(None)))
@@ -204,7 +260,7 @@ def _check(filters_list: list[Filters]) -> None:
     assert board.kept_figures(None, areas=region).answered == bare_region
     for basis in ("home", "work"):
         assert firstaiders.kept_current_by_area(None, basis) == {
-            k: n for k, n in firstaiders.current_by_area(None, basis).items() if n}
+            k: n for k, n in firstaiders.current_by_area(None, basis).items() if n} == raw.current_first_aiders(basis)
     assert firstaiders.kept_current_total() == firstaiders.current_total()
     birmingham = factories.area("Birmingham").id
     for basis, area in (("home", None), ("work", None), ("home", birmingham), ("work", UNKNOWN_AREA)):
@@ -272,6 +328,37 @@ def test_a_reader_inside_the_transaction_sees_its_own_changes(app_ctx):
     assert board.section(Filters()).current_first_aiders == 0
     db.session.rollback()
     assert firstaiders.kept_current_total() == 1 and board.kept_figures().answered == 0
+
+
+def test_a_paid_place_is_grouped_under_its_orders_funding_stream(app_ctx):
+    """An evaluation of a place an organisation paid for on a publicly funded course counts under the order's
+    stream, as reach and the dashboard count it; changing the order's stream, the voucher's order or the
+    booking's voucher moves it."""
+    people = _build([("Birmingham", None, "ADULT_2DAY", 0, None, None, []),
+                     ("Coventry", None, "ADULT_2DAY", 0, None, None, [])])  # paid from the two orders
+    first, second = _orders()
+    assert (first.funding_stream, second.funding_stream) == (FundingStream.EMPLOYER_PAID, FundingStream.OTHER)
+
+    def invited() -> dict:
+        kept = {key: f.invited for key, f in board.kept_group_figures("funding_stream").items() if f.invited}
+        assert kept == {key: f.invited for key, f in raw.group_figures("funding_stream").items()}
+        return kept
+
+    assert invited() == {"employer_paid": 1, "other": 1}
+    first.funding_stream = FundingStream.PUBLIC
+    db.session.commit()
+    assert invited() == {"public": 1, "other": 1}
+    _apply(people, ("voucher", 1, 0))  # the second place's voucher moved to the first order
+    db.session.commit()
+    assert invited() == {"public": 2}
+    _apply(people, ("order_stream", 0, FundingStream.OTHER, True))  # a bulk statement
+    db.session.commit()
+    assert invited() == {"other": 2}
+    _apply(people, ("voucher", 0, None))  # the first place no longer paid with a voucher: the course's stream
+    db.session.commit()
+    assert invited() == {"public": 1, "other": 1}
+    assert keeping.rebuild() == []
+    db.session.rollback()
 
 
 # --- the funnel ------------------------------------------------------------------------------------------
