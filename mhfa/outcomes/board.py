@@ -298,8 +298,10 @@ def _kept_groups(m, group, filters: Filters, where=()) -> dict:
     return result
 
 
-FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10', and a step 1 to 9 places fewer than the last step "
-               "shown before it as 'hidden' (the places lost between them could be worked out). Where only one "
+FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10'. The number completed is shown (it is the number "
+               "invited to evaluate); a later step 1 to 9 places fewer than the last step shown before it, and an "
+               "earlier step 1 to 9 places more than the next step shown after it, are shown as 'hidden' (the "
+               "places lost between them could be worked out). Where only one "
                "cell of a step would be hidden among the rows and the total (All course types, the same for both "
                "tables), the next smallest row's is hidden too, so no hidden count can be worked out from the "
                "total less the other rows. A rate is shown only when both its counts are.")
@@ -372,18 +374,43 @@ class FunnelShown:
                 "suppressed": {name: n for name, _, n in self.steps if not isinstance(n, int)}}
 
 
+#: The step whose count is published beside the funnel anyway: every completion is invited to evaluate, and the
+#: number invited is shown. The steps are suppressed outward from it, so no place lost next to it is revealed.
+ANCHOR = "completed"
+
+
 def _step_marks(step: Step) -> dict[str, int | str]:
+    """Each step's count, or why it is not shown: 1 to 9 is "fewer than 10"; from the anchor (completed) on, a
+    step 1 to 9 places fewer than the last step shown before it is "hidden", and before the anchor a step 1 to 9
+    places more than the next step shown after it is "hidden" (either way the places between them, lost, could
+    be worked out)."""
     marks: dict[str, int | str] = {}
-    last = None
-    for name in STEPS:
+    anchor = STEPS.index(ANCHOR)
+
+    def walk(names, beyond):
+        last = None
+        for name in names:
+            n = getattr(step, name)
+            if 0 < n < SMALL:
+                marks[name] = FEWER_THAN_10
+            elif last is not None and 0 < beyond(last, n) < SMALL:
+                marks[name] = "hidden"
+            else:
+                marks[name] = last = n
+        return last
+
+    walk(STEPS[anchor:], lambda shown, n: shown - n)
+    first = marks[ANCHOR]
+    last = first if isinstance(first, int) else None
+    for name in reversed(STEPS[:anchor]):
         n = getattr(step, name)
         if 0 < n < SMALL:
             marks[name] = FEWER_THAN_10
-        elif last is not None and 0 < last - n < SMALL:
+        elif last is not None and 0 < n - last < SMALL:
             marks[name] = "hidden"
         else:
             marks[name] = last = n
-    return marks
+    return {name: marks[name] for name in STEPS}
 
 
 def _shown_step(step: Step, marks: dict[str, int | str]) -> FunnelShown:
@@ -398,9 +425,9 @@ def _shown_step(step: Step, marks: dict[str, int | str]) -> FunnelShown:
 
 
 def shown_funnel(step: Step) -> FunnelShown:
-    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
-    places fewer than the last step shown before it (the places lost between them could be recovered by
-    subtraction); a rate shows only when both its counts do."""
+    """Reach's suppression for the funnel (:func:`_step_marks`): a step of 1 to 9 places is not shown, nor one
+    whose difference from the next step shown toward the number completed is 1 to 9 (the places lost between them
+    could be recovered by subtraction); a rate shows only when both its counts do."""
     return _shown_step(step, _step_marks(step))
 
 
