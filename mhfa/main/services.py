@@ -10,15 +10,12 @@ from mhfa.certificates.models import Certificate
 from mhfa.courses import listings
 from mhfa.courses.listings import ManageFilters
 from mhfa.courses.models import Course, CourseStatus, Instructor, course_instructor
-from mhfa.employers import coverage, organisations
+from mhfa.employers import coverage, organisations, reports
 from mhfa.employers.models import (
-    USABLE_ORDER_STATUSES,
     Employer,
     EmployerStatus,
     Order,
     OrderStatus,
-    PlaceVoucher,
-    VoucherStatus,
 )
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
@@ -80,14 +77,8 @@ def employer_summary(user: User) -> dict:
     orders = db.session.scalars(
         sa.select(Order).where(Order.employer_id == employer.id).order_by(Order.ordered_at.desc()).limit(5)
     ).all()
-    unused = db.session.scalar(
-        sa.select(sa.func.count(PlaceVoucher.id))
-        .join(Order)
-        .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
-               PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
-    )
-    staff_certified = coverage.staff_certified(employer)
-    return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
+    return {"employer": employer, "orders": orders, "places": reports.places(employer),
+            "first_aiders": coverage.first_aiders(employer, months=1).current}
 
 
 #: The coordinator's cards of courses, each the course list with these filters: its count is the list's length.
