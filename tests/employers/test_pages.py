@@ -349,7 +349,7 @@ def test_the_home_page_figures_say_what_they_count_and_match_the_organisation_s_
     not_used = _figure(r'reach-stat">(\d+)</span> paid places not used yet for a seat', home)
     free = _figure(r"not used yet for a seat, (\d+) of them not given out to anyone", home)
     assert (not_used, free) == (4, 3)  # 5 bought, 1 used for a seat; 1 given out and not booked yet
-    assert _figure(r'reach-stat">(\d+)</span> not given out yet', dashboard) == free
+    assert _figure(r'reach-stat">(\d+)</span> not given out to anyone yet', dashboard) == free
     assert _figure(r"(\d+) paid places are not used yet for a seat", dashboard) == not_used
     assert f"the {free} not given out, and 1 given to staff who have no seat with it yet" in dashboard
 
