@@ -301,9 +301,9 @@ def _kept_groups(m, group, filters: Filters, where=()) -> dict:
 
 FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10', and a step 1 to 9 places fewer than the last step "
                "shown before it as 'hidden' (the places lost between them could be worked out). Where only one "
-               "cell of a step would be hidden among the rows and the total (the course type table's last row, the "
-               "same for both tables), the next smallest row's is hidden too, so no hidden count can be worked out from the "
-               "total less the other rows. A rate is shown only when both its counts are.")
+               "cell of a step would be hidden among the rows and the total (the course type table's last row, "
+               "the same for both tables), the next smallest row's is hidden too, so no hidden count can be worked "
+               "out from the total less the other rows. A rate is shown only when both its counts are.")
 
 
 FUNNEL_BY = {"home": "by where the trainee lives", "work": "by where the trainee works",
