@@ -80,6 +80,29 @@ def register(session: CourseSession) -> list[RegisterRow]:
     return [RegisterRow(b, marks.get((b.id, session.id))) for b in confirmed_bookings(session.course)]
 
 
+@dataclass
+class RegisterState:
+    """How far a session's register is taken: its confirmed trainees marked, of them all."""
+
+    marked: int
+    trainees: int
+
+    @property
+    def taken(self) -> bool:
+        return self.trainees > 0 and self.marked == self.trainees
+
+    @property
+    def started(self) -> bool:
+        return self.marked > 0
+
+
+def register_states(course: Course) -> dict[int, RegisterState]:
+    """Each session's register state, by session id (marks of trainees no longer confirmed are not counted)."""
+    bookings = confirmed_bookings(course)
+    marks = marks_for(course)
+    return {s.id: RegisterState(sum((b.id, s.id) in marks for b in bookings), len(bookings)) for s in course.sessions}
+
+
 def marking_refusal(session: CourseSession, now: datetime | None = None) -> str | None:
     """Why this session's register cannot be marked now (before completion), or None."""
     now = now or utcnow()

@@ -49,7 +49,8 @@ def my_teaching():
 @bp.route("/teaching/courses/<int:course_id>")
 @role_required(Role.INSTRUCTOR, Role.COORDINATOR)
 def course_registers(course_id: int):
-    """One course's sessions, each with its register, and how far the course is from completion."""
+    """One course's sessions, each with its register and how far it is taken, and how far the course is from
+    completion."""
     course = _course_for_register(flow.get_or_404(Course, course_id))
     return render_template(
         "attendance/course.html",
@@ -58,6 +59,7 @@ def course_registers(course_id: int):
         not_completed=non_completion.non_completions(course),
         why=why,
         refusals={s.id: services.marking_refusal(s) for s in course.sessions},
+        states=services.register_states(course),
         is_coordinator=current_user.has_role(Role.COORDINATOR),
         too_early=services.too_early_to_complete(course),
     )

@@ -8,7 +8,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from mhfa.courses.forms import date_field, options
-from mhfa.courses.listings import FinderFilters, ManageFilters, Nearness
+from mhfa.courses.listings import STARTING, FinderFilters, ManageFilters, Nearness
 from mhfa.courses.models import CourseStatus, DeliveryMode
 from mhfa.timeutil import london_today
 
@@ -93,8 +93,16 @@ class ManageFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField("Status", default="", choices=options([("", "Any status")] + [(s.value, s.value.capitalize())
-                                                                           for s in CourseStatus]))
-    area = SelectField("Council area", choices=[], default="")
+                                                                           for s in CourseStatus]),
+                         invalid_choice_message="Choose a status from the list")
+    area = SelectField("Council area", choices=[], default="",
+                       invalid_choice_message="Choose a council area from the list")
+    starts = SelectField("Starts", default="", choices=options([("", "Any time")] + list(STARTING.items())),
+                         invalid_choice_message="Choose when the courses start from the list")
+    instructor = SelectField("Instructor", default="",
+                             choices=options([("", "Any"), ("needed", "Needs an instructor")]),
+                             invalid_choice_message="Choose an instructor filter from the list",
+                             description="Needs an instructor: draft or published, none assigned yet.")
     from_date = date_field("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27",
                            "Empty: any date (the list opens on the courses from today)")
     to_date = date_field("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
@@ -118,4 +126,6 @@ class ManageFilterForm(FlaskForm):
             council_area_id=int(self.area.data) if ok(self.area) else None,
             date_from=london_today() if opening else ok(self.from_date),
             date_to=ok(self.to_date),
+            starting=ok(self.starts) or None,
+            needs_instructor=ok(self.instructor) == "needed",
         )

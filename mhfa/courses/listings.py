@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from mhfa.areas.models import CouncilArea
 from mhfa.areas.services import all_areas, distance_km, district_area_code, postcode_district
@@ -15,7 +15,9 @@ from mhfa.courses.models import (
     CourseStatus,
     CourseType,
     DeliveryMode,
+    Instructor,
     Venue,
+    course_instructor,
 )
 from mhfa.courses.places import CONFIRMED_COUNT, WAITLISTED_COUNT, Places
 from mhfa.courses.visibility import visible_in_lists
@@ -94,8 +96,9 @@ def start_of_london_day(day: date) -> datetime:
     return london_to_utc(datetime.combine(day, time.min))
 
 
-def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
-    """One page of courses with their places, counted in SQL: a count and one query for the rows."""
+def _listing_page(conditions: list, *, order, page: int, per_page: int, options=()) -> Page:
+    """One page of courses with their places, counted in SQL: a count and one query for the rows
+    (``options``: more of each course to load with it)."""
     total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
     page = max(page, 1)
     if (page - 1) * per_page >= total:  # past the end: nothing to fetch (and no offset the database cannot hold)
@@ -107,7 +110,7 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int) -> Page:
         .limit(per_page)
         .offset((page - 1) * per_page)
         .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
-                 joinedload(Course.employer))
+                 joinedload(Course.employer), *options)
     ).all()
     items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
     return Page(items=items, page=page, per_page=per_page, total=total)
@@ -153,16 +156,34 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     return _listing_page(conditions, order=order, page=page, per_page=per_page)
 
 
+#: The coordinators' list's "Starts" choices besides its dates, by the value in the page's address.
+STARTING = {"upcoming": "Not started yet", "next-4-weeks": "In the next 4 weeks"}
+#: "In the next 4 weeks": from now until 28 days from now.
+SOON = timedelta(days=28)
+#: The statuses of a course that still needs its instructors (not cancelled, not completed).
+RUNNING = (CourseStatus.DRAFT, CourseStatus.PUBLISHED)
+
+
 @dataclass
 class ManageFilters:
     status: CourseStatus | None = None
     council_area_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    starting: str | None = None   # a key of STARTING: not started yet, or in the next 4 weeks
+    needs_instructor: bool = False  # draft or published with no instructor
+
+    def as_query(self) -> dict[str, str]:
+        """The list's address for these filters (the parameters its filter form reads)."""
+        query = {"status": self.status.value if self.status else None,
+                 "area": str(self.council_area_id) if self.council_area_id is not None else None,
+                 "from_date": self.date_from.isoformat() if self.date_from else None,
+                 "to_date": self.date_to.isoformat() if self.date_to else None,
+                 "starts": self.starting, "instructor": "needed" if self.needs_instructor else None}
+        return {key: value for key, value in query.items() if value is not None}
 
 
-def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -> Page:
-    """Every course, for coordinators, by first session date."""
+def _manage_conditions(filters: ManageFilters, now: datetime) -> list:
     conditions = []
     if filters.status is not None:
         conditions.append(Course.status == filters.status)
@@ -172,7 +193,25 @@ def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50) -
         conditions.append(Course.starts_at >= start_of_london_day(filters.date_from))
     if filters.date_to is not None:
         conditions.append(Course.starts_at < start_of_london_day(filters.date_to + timedelta(days=1)))
-    return _listing_page(conditions, order=[Course.starts_at, Course.id], page=page, per_page=per_page)
+    if filters.starting in STARTING:
+        conditions.append(Course.starts_at >= now)
+    if filters.starting == "next-4-weeks":
+        conditions.append(Course.starts_at < now + SOON)
+    if filters.needs_instructor:
+        conditions += [Course.status.in_(RUNNING), ~sa.exists().where(course_instructor.c.course_id == Course.id)]
+    return conditions
+
+
+def list_courses(filters: ManageFilters, *, page: int = 1, per_page: int = 50, now: datetime | None = None) -> Page:
+    """Every course, for coordinators, by first session date, each with its instructors."""
+    return _listing_page(_manage_conditions(filters, now or utcnow()), order=[Course.starts_at, Course.id],
+                         page=page, per_page=per_page,
+                         options=[selectinload(Course.instructors).joinedload(Instructor.person)])
+
+
+def count_courses(filters: ManageFilters, now: datetime | None = None) -> int:
+    """How many courses the coordinators' list shows with these filters."""
+    return db.session.scalar(sa.select(sa.func.count(Course.id)).where(*_manage_conditions(filters, now or utcnow())))
 
 
 def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:

@@ -93,7 +93,8 @@ def course_page(course_id: int):
 @bp.route("/manage/courses")
 @role_required(Role.COORDINATOR)
 def manage_courses():
-    """Every course, filtered by status, area and dates, with bookings and waiting lists."""
+    """Every course, filtered by status, area, dates, when it starts and whether it needs an instructor, with
+    its instructors, bookings and waiting lists."""
     areas = all_areas()
     form = ManageFilterForm(formdata=request.args or None, areas=areas)
     form.validate()

@@ -9,13 +9,23 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from mhfa.attendance.models import Completion
+from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate, makes_a_first_aider
+from mhfa.courses.models import Course, CourseStatus, CourseType
 from mhfa.employers.models import (
     Employer,
 )
-from mhfa.employers.reports import arranged_certificate, known_names, runs_to, staff_ids, staff_query
+from mhfa.employers.reports import (
+    arranged_certificate,
+    known_names,
+    runs_to,
+    staff_ids,
+    staff_query,
+    training_ids,
+)
 from mhfa.extensions import db
-from mhfa.timeutil import LONDON, london_today
+from mhfa.timeutil import LONDON, london_today, utcnow
 
 #: The large employers' ask in the action plan: train up to 5% of staff in MHFA.
 COVERAGE_ASK = 0.05
@@ -116,5 +126,33 @@ def _day_after(day: date):
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def staff_certified(employer: Employer) -> int:
-    return coverage(employer).certified
+@dataclass
+class RefresherPlaces:
+    """The refresher places to order for the staff whose certificate expires within six months: one each,
+    except for those already booked (or on a waiting list) on a refresher course that has not ended."""
+
+    expiring: int
+    already_booked: int
+
+    @property
+    def to_order(self) -> int:
+        return self.expiring - self.already_booked
+
+
+def refresher_places(employer: Employer, found: Coverage, refresher: CourseType | None,
+                     now: datetime | None = None) -> RefresherPlaces:
+    """How many of ``found``'s expiring staff need a refresher place. Only bookings the organisation arranged
+    count as booked (its pages never show what someone booked elsewhere)."""
+    people = {certificate.person_id for certificate in found.expiring}
+    if refresher is None or not people:
+        return RefresherPlaces(len(people), 0)
+    booked = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Booking.person_id)))
+        .join(Course, Course.id == Booking.course_id)
+        .where(Booking.person_id.in_(people), Booking.id.in_(training_ids(employer)),
+               Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]),
+               Course.course_type_id == refresher.id,
+               Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED]),
+               Course.ends_at >= (now or utcnow()),
+               ~sa.exists().where(Completion.booking_id == Booking.id))) or 0
+    return RefresherPlaces(len(people), booked)

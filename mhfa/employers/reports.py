@@ -77,11 +77,14 @@ class Places:
     pending: int
     #: Places kept for someone on a course's waiting list: not spent on a seat yet, not free either.
     held: int = 0
+    #: Places not used for a seat yet: those not given out, and those given to staff without a seat (waiting
+    #: lists included).
+    not_used: int = 0
 
 
 def places(employer: Employer) -> Places:
     """Places on usable orders: bought, given to someone, used for a seat, held on a waiting list, still
-    free; and on pending orders."""
+    free (not given out), not used for a seat yet (free or given out); and on pending orders."""
     def booking_with(status):
         return sa.exists().where(Booking.voucher_id == PlaceVoucher.id, Booking.status == status)
     usable = Order.status.in_(USABLE_ORDER_STATUSES)
@@ -98,6 +101,8 @@ def places(employer: Employer) -> Places:
             sa.func.count(PlaceVoucher.id).filter(usable, PlaceVoucher.status != VoucherStatus.REDEEMED,
                                                   PlaceVoucher.status != VoucherStatus.CANCELLED,
                                                   booking_with(BookingStatus.WAITLISTED)),
+            sa.func.count(PlaceVoucher.id).filter(usable, PlaceVoucher.status.in_([VoucherStatus.AVAILABLE,
+                                                                                    VoucherStatus.ASSIGNED])),
         ).select_from(PlaceVoucher).join(Order, Order.id == PlaceVoucher.order_id)
         .where(Order.employer_id == employer.id)
     ).one()

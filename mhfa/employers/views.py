@@ -106,15 +106,17 @@ def dashboard():
     employer = _organisation()
     form = StaffSearchForm(request.args)
     criteria = form.criteria()
+    cover = coverage.coverage(employer)
+    refresher = db.session.query(CourseType).filter_by(code="REFRESHER").first()
     return render_template(
         "employers/dashboard.html", employer=employer, places=reports.places(employer),
         staff=reports.staff_page(employer, request.args.get("page", 1, type=int), **criteria), form=form,
         criteria=criteria, counts=reports.staff_counts(employer), filters=reports.FILTERS,
-        page_url=page_url("employers.dashboard"), coverage=coverage.coverage(employer),
+        page_url=page_url("employers.dashboard"), coverage=cover,
         first_aiders=coverage.first_aiders(employer),
         commitment=commitments.standing(employer),
         order_count=len(orders.orders_of(employer)), request_count=len(requests.requests_of(employer)),
-        refresher=db.session.query(CourseType).filter_by(code="REFRESHER").first(),
+        refresher=refresher, refresher_places=coverage.refresher_places(employer, cover, refresher),
     )
 
 

@@ -1,24 +1,21 @@
 """What each role's home page shows: a short summary of the work waiting for them."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from mhfa.attendance import teaching
 from mhfa.auth.models import Role, User, UserRole
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
+from mhfa.courses import listings
+from mhfa.courses.listings import ManageFilters
 from mhfa.courses.models import Course, CourseStatus, Instructor, course_instructor
-from mhfa.employers import coverage, organisations
+from mhfa.employers import coverage, organisations, reports
 from mhfa.employers.models import (
-    USABLE_ORDER_STATUSES,
     Employer,
     EmployerStatus,
     Order,
     OrderStatus,
-    PlaceVoucher,
-    VoucherStatus,
 )
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
@@ -80,32 +77,23 @@ def employer_summary(user: User) -> dict:
     orders = db.session.scalars(
         sa.select(Order).where(Order.employer_id == employer.id).order_by(Order.ordered_at.desc()).limit(5)
     ).all()
-    unused = db.session.scalar(
-        sa.select(sa.func.count(PlaceVoucher.id))
-        .join(Order)
-        .where(Order.employer_id == employer.id, Order.status.in_(USABLE_ORDER_STATUSES),
-               PlaceVoucher.status.in_([VoucherStatus.AVAILABLE, VoucherStatus.ASSIGNED]))
-    )
-    staff_certified = coverage.staff_certified(employer)
-    return {"employer": employer, "orders": orders, "unused_places": unused, "staff_certified": staff_certified}
+    return {"employer": employer, "orders": orders, "places": reports.places(employer),
+            "first_aiders": coverage.first_aiders(employer, months=1).current}
+
+
+#: The coordinator's cards of courses, each the course list with these filters: its count is the list's length.
+COORDINATOR_COURSE_CARDS = {
+    "published_next_4_weeks": ManageFilters(status=CourseStatus.PUBLISHED, starting="next-4-weeks"),
+    "without_instructor": ManageFilters(starting="upcoming", needs_instructor=True),
+    "drafts": ManageFilters(status=CourseStatus.DRAFT),
+}
 
 
 def coordinator_summary() -> dict:
+    """The programme team's figures; each card of courses counts the course list its link opens
+    (``course_filters``: the list's filters by card)."""
     now = utcnow()
-    soon = now + timedelta(days=28)
-    published_soon = db.session.scalar(
-        sa.select(sa.func.count(Course.id)).where(
-            Course.status == CourseStatus.PUBLISHED, Course.starts_at >= now, Course.starts_at < soon
-        )
-    )
-    without_instructor = db.session.scalar(
-        sa.select(sa.func.count(Course.id)).where(
-            Course.status.in_([CourseStatus.DRAFT, CourseStatus.PUBLISHED]),
-            Course.starts_at >= now,
-            ~sa.exists().where(course_instructor.c.course_id == Course.id),
-        )
-    )
-    drafts = db.session.scalar(sa.select(sa.func.count(Course.id)).where(Course.status == CourseStatus.DRAFT))
+    courses = {key: listings.count_courses(filters, now) for key, filters in COORDINATOR_COURSE_CARDS.items()}
     pending_employers = db.session.scalar(
         sa.select(sa.func.count(Employer.id)).where(Employer.status == EmployerStatus.PENDING)
     )
@@ -113,9 +101,8 @@ def coordinator_summary() -> dict:
         sa.select(sa.func.count(Order.id)).where(Order.status == OrderStatus.PENDING)
     )
     return {
-        "published_next_4_weeks": published_soon,
-        "without_instructor": without_instructor,
-        "drafts": drafts,
+        **courses,
+        "course_filters": {key: filters.as_query() for key, filters in COORDINATOR_COURSE_CARDS.items()},
         "pending_orders": pending_orders,
         "pending_employers": pending_employers,
         "employers": db.session.scalar(sa.select(sa.func.count(Employer.id))),

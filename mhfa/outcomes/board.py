@@ -14,6 +14,7 @@ live, equality answers); answers unlinked by erasure stay in every total and und
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -244,8 +245,7 @@ def kept_figures(filters: Filters | None = None, areas: set[int] | None = None) 
     filters = filters or Filters()
     by_area = filters.area is not None or areas is not None
     m = OutcomeMonth if by_area else OutcomeTypeMonth  # all areas together: a few hundred rows
-    where = [] if areas is None else [OutcomeMonth.area.in_(sorted(areas))]
-    return _kept_groups(m, sa.literal("all"), filters, where).get("all", Figures())
+    return _kept_groups(m, None, filters, areas=areas).get("all", Figures())
 
 
 def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
@@ -254,30 +254,46 @@ def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
     when no area is chosen), by the other groups from ``outcome_group_month``."""
     filters = filters or Filters()
     if dimension == "area":
-        return _kept_groups(OutcomeMonth, OutcomeMonth.area, filters)
+        return _kept_groups(OutcomeMonth, "area", filters)
     if dimension == "course_type":
-        m = OutcomeMonth if filters.area is not None else OutcomeTypeMonth
-        return _kept_groups(m, m.course_type_id, filters)
-    g = OutcomeGroupMonth
-    return _kept_groups(g, g.value, filters, [g.dimension == dimension])
+        return _kept_groups(OutcomeMonth if filters.area is not None else OutcomeTypeMonth, "course_type_id", filters)
+    return _kept_groups(OutcomeGroupMonth, "value", filters, dimension=dimension)
 
 
-def _kept_groups(m, group, filters: Filters, where=()) -> dict:
-    keeping.settled(db.session())
-    query = (sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES))
-             .where(*where).group_by(group, m.kind))
-    if filters.start_month:
-        query = query.where(m.month >= filters.start_month)
-    if filters.end_month:
-        query = query.where(m.month <= filters.end_month)
-    if filters.course_type_ids:
-        query = query.where(m.course_type_id.in_(sorted(filters.course_type_ids)))
-    if not filters.include_awareness:
+@functools.cache
+def _groups_statement(m, group_name: str | None, shape: tuple) -> sa.Select:
+    """The sums of :func:`_kept_groups` for one shape of filters, built once: its values are parameters."""
+    since, until, typed, awareness, by_area, among_areas, by_dimension = shape
+    group = sa.literal("all") if group_name is None else getattr(m, group_name)
+    query = sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(group, m.kind)
+    if since:
+        query = query.where(m.month >= sa.bindparam("start_month"))
+    if until:
+        query = query.where(m.month <= sa.bindparam("end_month"))
+    if typed:
+        query = query.where(m.course_type_id.in_(sa.bindparam("type_ids", expanding=True)))
+    if not awareness:
         query = query.where(m.course_type_id.not_in(sa.select(CourseType.id).where(CourseType.is_awareness.is_(True))))
-    if filters.area is not None:
-        query = query.where(m.area == filters.area)
+    if by_area:
+        query = query.where(m.area == sa.bindparam("area"))
+    if among_areas:
+        query = query.where(m.area.in_(sa.bindparam("areas", expanding=True)))
+    if by_dimension:
+        query = query.where(m.dimension == sa.bindparam("dimension"))
+    return query
+
+
+def _kept_groups(m, group_name: str | None, filters: Filters, *, areas: set[int] | None = None,
+                 dimension: str | None = None) -> dict:
+    """Each group's Figures (``group_name``: a column of ``m``, or None for one group "all") under the filters,
+    ``areas`` (only these home area keys) and ``dimension`` (of ``outcome_group_month``)."""
+    keeping.settled(db.session())
+    shape = (bool(filters.start_month), bool(filters.end_month), bool(filters.course_type_ids),
+             bool(filters.include_awareness), filters.area is not None, areas is not None, dimension is not None)
+    params = {"start_month": filters.start_month, "end_month": filters.end_month, "area": filters.area,
+              "type_ids": sorted(filters.course_type_ids or ()), "areas": sorted(areas or ()), "dimension": dimension}
     sums: dict = {}
-    for key, kind, *values in db.session.execute(query):
+    for key, kind, *values in db.session.execute(_groups_statement(m, group_name, shape), params):
         key = None if key == "" else key
         values = dict(zip(MONTH_VALUES, (int(v or 0) for v in values), strict=True))
         figures, totals = sums.setdefault(key, (Figures(), dict.fromkeys(MONTH_VALUES, 0)))
@@ -299,11 +315,13 @@ def _kept_groups(m, group, filters: Filters, where=()) -> dict:
     return result
 
 
-FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10', and a step 1 to 9 places fewer than the last step "
-               "shown before it as 'hidden' (the places lost between them could be worked out). Where only one "
-               "cell of a step would be hidden among the rows and the total (the course type table's last row, "
-               "the same for both tables), the next smallest row's is hidden too, so no hidden count can be worked "
-               "out from the total less the other rows. A rate is shown only when both its counts are.")
+FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10'. The number completed is shown (it is the number "
+               "invited to evaluate); a later step 1 to 9 places fewer than the last step shown before it, and an "
+               "earlier step 1 to 9 places more than the next step shown after it, are shown as 'hidden' (the "
+               "places lost between them could be worked out). Where only one cell of a step would be hidden among "
+               "the rows and the total (the course type table's last row, the same for both tables), the next "
+               "smallest row's is hidden too, so no hidden count can be worked out from the total less the other "
+               "rows. A rate is shown only when both its counts are.")
 
 
 FUNNEL_BY = {"home": "by where the trainee lives", "work": "by where the trainee works",
@@ -390,18 +408,43 @@ class FunnelShown:
                 "suppressed": {name: n for name, _, n in self.steps if not isinstance(n, int)}}
 
 
+#: The step whose count is published beside the funnel anyway: every completion is invited to evaluate, and the
+#: number invited is shown. The steps are suppressed outward from it, so no place lost next to it is revealed.
+ANCHOR = "completed"
+
+
 def _step_marks(step: Step) -> dict[str, int | str]:
+    """Each step's count, or why it is not shown: 1 to 9 is "fewer than 10"; from the anchor (completed) on, a
+    step 1 to 9 places fewer than the last step shown before it is "hidden", and before the anchor a step 1 to 9
+    places more than the next step shown after it is "hidden" (either way the places between them, lost, could
+    be worked out)."""
     marks: dict[str, int | str] = {}
-    last = None
-    for name in STEPS:
+    anchor = STEPS.index(ANCHOR)
+
+    def walk(names, beyond):
+        last = None
+        for name in names:
+            n = getattr(step, name)
+            if 0 < n < SMALL:
+                marks[name] = FEWER_THAN_10
+            elif last is not None and 0 < beyond(last, n) < SMALL:
+                marks[name] = "hidden"
+            else:
+                marks[name] = last = n
+        return last
+
+    walk(STEPS[anchor:], lambda shown, n: shown - n)
+    first = marks[ANCHOR]
+    last = first if isinstance(first, int) else None
+    for name in reversed(STEPS[:anchor]):
         n = getattr(step, name)
         if 0 < n < SMALL:
             marks[name] = FEWER_THAN_10
-        elif last is not None and 0 < last - n < SMALL:
+        elif last is not None and 0 < n - last < SMALL:
             marks[name] = "hidden"
         else:
             marks[name] = last = n
-    return marks
+    return {name: marks[name] for name in STEPS}
 
 
 def _shown_step(step: Step, marks: dict[str, int | str]) -> FunnelShown:
@@ -416,9 +459,9 @@ def _shown_step(step: Step, marks: dict[str, int | str]) -> FunnelShown:
 
 
 def shown_funnel(step: Step) -> FunnelShown:
-    """Reach's suppression for the funnel: a step of 1 to 9 places is not shown, nor a step that is 1 to 9
-    places fewer than the last step shown before it (the places lost between them could be recovered by
-    subtraction); a rate shows only when both its counts do."""
+    """Reach's suppression for the funnel (:func:`_step_marks`): a step of 1 to 9 places is not shown, nor one
+    whose difference from the next step shown toward the number completed is 1 to 9 (the places lost between them
+    could be recovered by subtraction); a rate shows only when both its counts do."""
     return _shown_step(step, _step_marks(step))
 
 

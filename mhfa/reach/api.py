@@ -10,7 +10,7 @@ from mhfa.auth.models import Role
 from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.reach import counted
-from mhfa.reach.counts import Spend, first_group_counts, kept_counts, kept_group_counts, kept_spend
+from mhfa.reach.counts import Spend, kept_area_group_counts, kept_counts, kept_group_counts, kept_spend
 from mhfa.reach.dashboard import areas_in_order, course_types, month_label
 from mhfa.reach.dashboard import headline as position_of
 from mhfa.reach.forms import parse_filters
@@ -103,7 +103,7 @@ def headline_json(position) -> dict:
 
 def _groups(filters, include_outside: bool) -> dict[str, dict[str, int]]:
     if filters.area is not None:
-        return first_group_counts(filters, areas=None if include_outside else counted.counted_keys())
+        return kept_area_group_counts(filters, areas=None if include_outside else counted.counted_keys())
     return {"sector": kept_group_counts("sector", filters, include_outside=include_outside),
             "funding_stream": kept_group_counts("funding_stream", filters, include_outside=include_outside)}
 

@@ -15,7 +15,7 @@ from mhfa.extensions import db
 from mhfa.reach.models import (
     BASES,
     GROUP_DIMENSIONS,
-    ReachFirst,
+    ReachGroupAreaMonth,
     ReachGroupMonth,
     ReachMonth,
     ReachSpendMonth,
@@ -99,28 +99,25 @@ def kept_group_counts(dimension: str, filters: Filters, *, include_outside: bool
     return {key: int(n) for key, n in db.session.execute(query) if n}
 
 
-def first_group_counts(filters: Filters, *, areas: frozenset[int] | None = None) -> dict[str, dict[str, int]]:
-    """As :func:`kept_all_group_counts`, for one area (``filters.area``): counted over the kept first-reach rows
-    of the people attributed to it on the basis (``areas``: only when the area is one of these keys)."""
-    t = ReachFirst
-    area = getattr(t, {"home": "home_area", "work": "work_area", "delivery": "delivery_area"}[filters.basis])
+def kept_area_group_counts(filters: Filters, *, areas: frozenset[int] | None = None) -> dict[str, dict[str, int]]:
+    """As :func:`kept_all_group_counts`, for one area (``filters.area``): the kept rows per area of the people
+    attributed to it on the basis (``areas``: only when the area is one of these keys; with no area chosen, the
+    people of these areas)."""
+    t = ReachGroupAreaMonth
     out: dict[str, dict[str, int]] = {d: {} for d in GROUP_DIMENSIONS}
     if areas is not None and filters.area is not None and filters.area not in areas:
         return out
-    # One pass over the area's people, grouped by every dimension at once, then added up per dimension
-    # (a count per dimension read the same rows once for each).
-    columns = [getattr(t, dimension) for dimension in GROUP_DIMENSIONS]
-    query = sa.select(*columns, sa.func.count()).where(t.include_awareness.is_(filters.include_awareness))
-    query = _month_filters(query, t, filters).group_by(*columns)
+    query = sa.select(t.dimension, t.value, sa.func.sum(t.people)).where(
+        t.include_awareness.is_(filters.include_awareness), t.basis == filters.basis).group_by(t.dimension, t.value)
+    query = _month_filters(query, t, filters)
     if filters.area is not None:
-        query = query.where(area == filters.area)
+        query = query.where(t.area == filters.area)
     elif areas is not None:
-        query = query.where(area.in_(sorted(areas)))
-    for *values, n in db.session.execute(query):
-        for dimension, value in zip(GROUP_DIMENSIONS, values, strict=True):
-            counts = out[dimension]
-            counts[value] = counts.get(value, 0) + int(n)
-    return {dimension: {value: n for value, n in counts.items() if n} for dimension, counts in out.items()}
+        query = query.where(t.area.in_(sorted(areas)))
+    for dimension, value, n in db.session.execute(query):
+        if n and dimension in out:
+            out[dimension][value] = int(n)
+    return out
 
 
 @dataclass(frozen=True)

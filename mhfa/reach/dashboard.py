@@ -21,7 +21,7 @@ from mhfa.forecast.models import ForecastRun
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach import counted
 from mhfa.reach.counted import Position, add_months, month_end, month_key
-from mhfa.reach.counts import Filters, Spend, first_group_counts, kept_all_group_counts, kept_counts, kept_spend
+from mhfa.reach.counts import Filters, Spend, kept_all_group_counts, kept_area_group_counts, kept_counts, kept_spend
 from mhfa.reach.equality import population_shares, population_source, reached_shares
 from mhfa.reach.models import UNKNOWN_AREA
 
@@ -221,11 +221,11 @@ EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
 
 
 def _group_counts(filters: Filters, as_of: date | None, include_outside: bool = False) -> dict[str, dict[str, int]]:
-    """dimension → value → people, under the filters (the kept group rows; with an area chosen, the kept
-    first-reach rows of that area)."""
+    """dimension → value → people, under the filters (the kept group rows; with an area chosen, its kept rows
+    per area)."""
     window = _window(filters, as_of)
     if filters.area is not None:
-        return _memo(("groups", window, include_outside), lambda: first_group_counts(
+        return _memo(("groups", window, include_outside), lambda: kept_area_group_counts(
             window, areas=None if include_outside else counted.counted_keys()))
     return _memo(("groups", window, include_outside),
                  lambda: kept_all_group_counts(window, include_outside=include_outside))

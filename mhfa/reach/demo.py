@@ -25,7 +25,7 @@ def keep_demo_reach(people: int) -> list[str]:
         db.session.execute(sa.text(f"ANALYZE {names}"))
     rebuild()
     if db.session.connection().dialect.name == "postgresql":
-        db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month"))
+        db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month, reach_group_area_month"))
     configured = current_app.config["MHFA_TARGET_PEOPLE"]
     settings = current_settings(persist=True)  # the invoices' payment details: plainly not a real account
     settings.bank_account_name = settings.bank_account_name or "Demo data: not a real account"

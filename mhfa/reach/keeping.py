@@ -67,6 +67,7 @@ from mhfa.reach.reached import (
     BASIS_COLUMN,
     FIRST_COLUMNS,
     among,
+    area_group_t,
     area_t,
     course_t,
     credit_t,
@@ -90,6 +91,7 @@ SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
 
 _MONTH_KEYS = ("include_awareness", "basis", "month", "area", "course_type_id")
 _GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "month", "course_type_id")
+_AREA_GROUP_KEYS = ("include_awareness", "basis", "area", "dimension", "value", "month", "course_type_id")
 
 
 def _kept(where, columns: tuple[str, ...]):
@@ -123,25 +125,31 @@ def counted_area(area_column):
     return sa.case((sa.or_(area_column == UNKNOWN_AREA, area_column.in_(in_region)), True), else_=False)
 
 
-def _group_contributions(where, sign: int = 1) -> sa.Select:
-    """What the kept rows matching ``where`` add to ``reach_group_month``, one row per key."""
+def _group_contributions(where, sign: int = 1, *, by_area: bool = False) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_group_month`` (``by_area``: to
+    ``reach_group_area_month``, the area in place of whether it counts), one row per key."""
     kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values(),
                          *GROUP_DIMENSIONS))
+
+    def split(basis: str):
+        area = kept.c[BASIS_COLUMN[basis]]
+        return area.label("area") if by_area else counted_area(area).label("counted")
+
     parts = [
         sa.select(kept.c.include_awareness.label("include_awareness"),
-                  sa.literal(basis, sa.String(10)).label("basis"),
-                  counted_area(kept.c[BASIS_COLUMN[basis]]).label("counted"),
+                  sa.literal(basis, sa.String(10)).label("basis"), split(basis),
                   sa.literal(dimension, sa.String(20)).label("dimension"), kept.c[dimension].label("value"),
                   kept.c.month.label("month"), kept.c.course_type_id.label("course_type_id"), kept.c.n)
         for basis in BASES for dimension in GROUP_DIMENSIONS
     ]
     rows = sa.union_all(*parts).subquery("contributions")
-    keys = [rows.c[k] for k in _GROUP_KEYS]
+    keys = [rows.c[k] for k in (_AREA_GROUP_KEYS if by_area else _GROUP_KEYS)]
     return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
 def regroup(connection: Connection | None = None) -> None:
-    """Recompute every kept group row from ``reach_first`` (when the target region changes)."""
+    """Recompute every kept group row from ``reach_first`` (when the target region changes; the rows per area
+    do not say whether their area counts, so they stay as they are)."""
     conn = connection if connection is not None else db.session.connection()
     conn.execute(group_t.delete())
     conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
@@ -156,12 +164,14 @@ def _insert_for(conn: Connection):
 
 
 def _add_contributions(conn: Connection, where, sign: int) -> None:
-    """Move the monthly and group counts by the kept rows matching ``where`` (in SQL, one statement each).
+    """Move the monthly, group and per-area group counts by the kept rows matching ``where`` (in SQL, one
+    statement each).
 
     Counts that fall to zero stay as zero rows (bounded by the key space; every reader ignores them).
     """
     for table, keys, select in ((month_t, _MONTH_KEYS, _month_contributions(where, sign)),
-                                (group_t, _GROUP_KEYS, _group_contributions(where, sign))):
+                                (group_t, _GROUP_KEYS, _group_contributions(where, sign)),
+                                (area_group_t, _AREA_GROUP_KEYS, _group_contributions(where, sign, by_area=True))):
         insert = _insert_for(conn)(table).from_select([*keys, "people"], select)
         conn.execute(insert.on_conflict_do_update(
             index_elements=list(keys), set_={"people": table.c.people + insert.excluded.people}))
@@ -288,15 +298,20 @@ def _kept_spend(conn: Connection) -> Counter:
         sa.select(*(spend_t.c[k] for k in (*SPEND_KEYS, *SPEND_VALUES))))})
 
 
-def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter]:
-    months = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
-        sa.select(*(month_t.c[k] for k in _MONTH_KEYS), month_t.c.people).where(month_t.c.people != 0))})
-    groups = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
-        sa.select(*(group_t.c[k] for k in _GROUP_KEYS), group_t.c.people).where(group_t.c.people != 0))})
+def _kept_rows(conn: Connection, table, keys: tuple[str, ...]) -> Counter:
+    return Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
+        sa.select(*(table.c[k] for k in keys), table.c.people).where(table.c.people != 0))})
+
+
+def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter, Counter]:
+    months = _kept_rows(conn, month_t, _MONTH_KEYS)
+    groups = _kept_rows(conn, group_t, _GROUP_KEYS)
+    area_groups = _kept_rows(conn, area_group_t, _AREA_GROUP_KEYS)
     firsts = Counter(dict(conn.execute(
         sa.select(first_t.c.include_awareness, sa.func.count()).group_by(first_t.c.include_awareness)).all()))
     return Counter({(bool(k[0]), *k[1:]): v for k, v in months.items()}), \
         Counter({(bool(k[0]), k[1], bool(k[2]), *k[3:]): v for k, v in groups.items()}), \
+        Counter({(bool(k[0]), *k[1:]): v for k, v in area_groups.items()}), \
         Counter({bool(k): v for k, v in firsts.items()})
 
 
@@ -315,12 +330,16 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     _restore_attributes(conn, kept)
     conn.execute(month_t.delete())
     conn.execute(group_t.delete())
+    conn.execute(area_group_t.delete())
     conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))
     conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
+    conn.execute(area_group_t.insert().from_select([*_AREA_GROUP_KEYS, "people"],
+                                                   _group_contributions(sa.true(), by_area=True)))
     conn.execute(spend_t.delete())
     conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select()))
     after = (*_kept_tables(conn), _kept_spend(conn))
-    return differences(("monthly count", "group count", "people reached", "spend (pence, items, uncosted)"),
+    return differences(("monthly count", "group count", "group count by area", "people reached",
+                        "spend (pence, items, uncosted)"),
                        before, after)
 
 

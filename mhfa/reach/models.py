@@ -9,6 +9,7 @@ Kept figures (see ``keeping.py`` for the rules that maintain them):
 - ``reach_group_month``: people reached per month, course type and group (employer sector, the
   equality answers and the funding stream), per basis and split by whether they count toward the
   target (``counted``), for the tables that are not split by area.
+- ``reach_group_area_month``: the same per area, on each basis, for the tables of one chosen area.
 - ``reach_spend_month``: spend per funding stream, month and course type, from orders and from the
   delivery costs recorded on courses (the rule is in ``keeping.py``).
 
@@ -108,6 +109,25 @@ class ReachGroupMonth(db.Model):
     include_awareness: Mapped[bool] = mapped_column(primary_key=True)
     basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     counted: Mapped[bool] = mapped_column(primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]
+
+
+class ReachGroupAreaMonth(db.Model):
+    """People first reached in a month, by course type and group, attributed to an area on a basis: the breakdown
+    tables of one area read a few of these rows (whether the area counts toward the target is the area's)."""
+
+    __tablename__ = "reach_group_area_month"
+    # An area's tables read its rows from this index alone on PostgreSQL (the rows of one area lie together).
+    __table_args__ = (sa.Index("ix_reach_group_area_month_area", "include_awareness", "basis", "area", "month",
+                               postgresql_include=["course_type_id", "dimension", "value", "people"]),)
+
+    include_awareness: Mapped[bool] = mapped_column(primary_key=True)
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     dimension: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

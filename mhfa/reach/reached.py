@@ -18,6 +18,7 @@ from mhfa.reach.models import (
     PERSON_DIMENSIONS,
     UNKNOWN_AREA,
     ReachFirst,
+    ReachGroupAreaMonth,
     ReachGroupMonth,
     ReachMonth,
     ReachSpendMonth,
@@ -38,6 +39,7 @@ spend_t = ReachSpendMonth.__table__
 first_t = ReachFirst.__table__
 month_t = ReachMonth.__table__
 group_t = ReachGroupMonth.__table__
+area_group_t = ReachGroupAreaMonth.__table__
 area_t = CouncilArea.__table__
 
 FIRST_COLUMNS = [

@@ -24,6 +24,7 @@ from mhfa.reach.keeping import refresh_people, refresh_spend, regroup
 from mhfa.reach.models import (
     PERSON_DIMENSIONS,
     ReachFirst,
+    ReachGroupAreaMonth,
     ReachGroupMonth,
     ReachMonth,
     ReachSpendMonth,
@@ -137,7 +138,7 @@ PENDING = "reach_pending"
 #: Set when a flush moved a council area into or out of the target region: every group row is recomputed.
 REGROUP = "reach_regroup"
 KEPT_TABLES = frozenset({ReachFirst.__table__, ReachMonth.__table__, ReachGroupMonth.__table__,
-                         ReachSpendMonth.__table__})
+                         ReachGroupAreaMonth.__table__, ReachSpendMonth.__table__})
 
 
 def _after_flush(session: Session, flush_context) -> None:

@@ -1,4 +1,6 @@
 """The instructor's pages through the browser's eyes: my teaching, the register, completing the course."""
+import re
+
 import sqlalchemy as sa
 
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
@@ -143,3 +145,27 @@ def test_the_register_and_my_teaching_do_not_query_per_trainee_or_course(client,
     with count_queries() as many:
         client.get("/teaching")
     assert len(many) == len(few)
+
+
+def test_the_registers_page_shows_which_registers_are_taken_and_which_are_left(client, auth, post_form):
+    course, teacher, (a, b, c) = factories.taught_course(trainees=3)
+    later, _, _ = factories.taught_course(days_ago=-7)
+    later.instructors = course.instructors
+    first, second = course.sessions
+    factories.mark_everyone(course)
+    db.session.execute(sa.delete(AttendanceMark).where(AttendanceMark.session_id == second.id,
+                                                       AttendanceMark.booking_id != a.id))
+    db.session.commit()
+    auth.login(teacher)
+    page = client.get(f"/teaching/courses/{course.id}").get_data(as_text=True)
+    state = {n: re.search(rf'id="register-state-{n}">(.*?)</span>', page).group(1) for n in (1, 2)}
+    assert "Taken</strong> 3 of 3 marked" in state[1] and "Change the register<span" in page
+    assert "Partly taken</strong> 1 of 3 marked" in state[2] and "Finish the register<span" in page
+    assert "Take the register<span" not in page
+    fresh = client.get(f"/teaching/courses/{later.id}").get_data(as_text=True)
+    assert "Not taken yet" in fresh and "See the register<span" in fresh  # not started: nothing to take yet
+    db.session.execute(sa.delete(AttendanceMark).where(AttendanceMark.session_id == second.id))
+    db.session.commit()
+    page = client.get(f"/teaching/courses/{course.id}").get_data(as_text=True)
+    assert re.search(r'id="register-state-2">[^<]*<strong class="govuk-tag govuk-tag--grey">Not taken yet', page)
+    assert "Take the register<span class=\"govuk-visually-hidden\"> for session 2" in page

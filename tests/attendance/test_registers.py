@@ -42,6 +42,22 @@ def test_mark_all_present(app_ctx):
     assert {r.status for r in services.register(course.sessions[1])} == {PRESENT}
 
 
+def test_each_session_s_register_state_counts_its_confirmed_trainees_marked(app_ctx):
+    course, teacher, (a, b, c) = factories.taught_course(trainees=3)
+    first, second = course.sessions
+    services.mark_all_present(first, teacher)
+    services.mark_register(second, {a.id: PRESENT}, teacher)
+    states = services.register_states(course)
+    assert (states[first.id].marked, states[first.id].trainees, states[first.id].taken) == (3, 3, True)
+    assert (states[second.id].marked, states[second.id].taken, states[second.id].started) == (1, False, True)
+    c.status = BookingStatus.CANCELLED  # a cancelled trainee's mark no longer counts, nor do they
+    db.session.flush()
+    assert (services.register_states(course)[first.id].marked, services.register_states(course)[first.id].trainees) \
+        == (2, 2)
+    empty, _, _ = factories.taught_course(trainees=0)
+    assert not any(state.taken for state in services.register_states(empty).values())
+
+
 @pytest.mark.parametrize("case", ["future", "cancelled", "not_booked", "waitlisted", "other_course", "empty"])
 def test_refused_marks_change_nothing(app_ctx, case):
     course, teacher, (a, b) = factories.taught_course()

@@ -1,4 +1,5 @@
 """Coordinators' pages: courses, instructors on courses, venues and instructors, through the test client."""
+import html
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -351,3 +352,32 @@ def test_a_refused_radio_links_to_its_first_option_in_the_error_summary(client, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<a href="#delivery_mode-0">Choose in person or online</a>' in html
+
+
+def test_each_course_card_on_the_home_page_links_to_exactly_the_courses_it_counts(client, coordinator):
+    from tests.courses.test_services import _courses_for_the_coordinators_cards
+
+    made = _courses_for_the_coordinators_cards()
+    db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    expected = {"card-published-soon": {"soon", "soon_alone"}, "card-without-instructor": {"soon_alone", "draft_alone"},
+                "card-drafts": {"draft_alone", "old_draft"}}
+    for card, names in expected.items():
+        found = re.search(rf'reach-stat">(\d+)</span> <a class="govuk-link" id="{card}" href="([^"]+)"', home)
+        assert found, f"{card} is not a link"
+        count, link = int(found.group(1)), html.unescape(found.group(2))
+        page = client.get(link).get_data(as_text=True)
+        shown = {name for name, course in made.items() if f'href="/manage/courses/{course.id}"' in page}
+        assert shown == names, card
+        assert count == len(shown) and f"of {count}</caption>" in page, card
+
+
+def test_the_course_list_shows_each_course_s_instructor_or_that_it_has_none(client, coordinator):
+    teacher = factories.instructor(factories.person("Tess", "Teacher"))
+    taught = factories.course("AWARE", instructors=[teacher])
+    alone = factories.course("AWARE", instructors=[])
+    db.session.commit()
+    page = client.get("/manage/courses?instructor=needed").get_data(as_text=True)
+    assert f'href="/manage/courses/{alone.id}"' in page and f'href="/manage/courses/{taught.id}"' not in page
+    assert "None yet" in page and "Tess Teacher" not in page
+    assert "Tess Teacher" in client.get("/manage/courses").get_data(as_text=True)

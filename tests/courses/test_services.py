@@ -771,3 +771,39 @@ def test_reset_feed_makes_a_new_unguessable_token(app_ctx):
     assert feeds.feed_by_token(again.token) is feed
     with pytest.raises(DomainError):
         feeds.feed_by_token(first)
+
+
+def _courses_for_the_coordinators_cards() -> dict[str, Course]:
+    """One course of each kind the coordinator's home cards tell apart."""
+    today = london_today()
+
+    def on(days: int, **fields) -> Course:
+        return factories.course("AWARE", start=datetime.combine(today + timedelta(days=days), time(9)), **fields)
+
+    return {
+        "soon": on(5),
+        "later": on(40),
+        "soon_alone": on(10, instructors=[]),
+        "draft_alone": on(20, status=CourseStatus.DRAFT, instructors=[]),
+        "old_draft": on(-10, status=CourseStatus.DRAFT),
+        "cancelled_alone": on(6, status=CourseStatus.CANCELLED, instructors=[]),
+        "started_alone": on(-3, instructors=[]),
+    }
+
+
+def test_the_course_list_filters_by_when_courses_start_and_whether_they_need_an_instructor(app_ctx):
+    made = _courses_for_the_coordinators_cards()
+
+    def listed(**filters) -> set[str]:
+        found = listings.list_courses(listings.ManageFilters(**filters))
+        assert listings.count_courses(listings.ManageFilters(**filters)) == found.total
+        ids = {item.course.id for item in found.items}
+        return {name for name, course in made.items() if course.id in ids}
+
+    assert listed(status=CourseStatus.PUBLISHED, starting="next-4-weeks") == {"soon", "soon_alone"}
+    assert listed(starting="upcoming") == {"soon", "later", "soon_alone", "draft_alone", "cancelled_alone"}
+    assert listed(needs_instructor=True) == {"soon_alone", "draft_alone", "started_alone"}  # never a cancelled one
+    assert listed(starting="upcoming", needs_instructor=True) == {"soon_alone", "draft_alone"}
+    assert listed(status=CourseStatus.DRAFT) == {"draft_alone", "old_draft"}
+    assert listings.ManageFilters(starting="upcoming", needs_instructor=True).as_query() == {
+        "starts": "upcoming", "instructor": "needed"}

@@ -2,7 +2,7 @@
 import io
 import re
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -107,6 +107,48 @@ def test_exports_neutralise_formulas_and_spreadsheets_never_evaluate_them(app_ct
     assert "'=cmd|' /C calc'!A0" in workbook.read("xl/sharedStrings.xml").decode().replace("&apos;", "'")
 
 
+def _expiring_staff_some_booked_on_a_refresher():
+    """Acme's four staff whose certificate expires soon: Ada booked on a refresher with Acme's place, Ben on its
+    waiting list, Cat booked on it on her own (Acme never sees that), Dan on a refresher that has ended."""
+    acme = factories.employer("Acme", headcount=100)
+    contact = factories.contact(acme)
+    today = london_today()
+    refresher = factories.course("REFRESHER", start=datetime.combine(today + timedelta(days=20), time(9)))
+    ended = factories.course("REFRESHER", start=datetime.combine(today - timedelta(days=30), time(9)))
+    staff = {}
+    for name in ("Ada", "Ben", "Cat", "Dan"):
+        staff[name] = factories.person(name, "Expiring")
+        factories.arranged_certificate(acme, staff[name], issued_on=date.today() - timedelta(days=3 * 365 - 30))
+
+    def arranged(name, course, status=BookingStatus.CONFIRMED):
+        place = factories.voucher(acme, "REFRESHER", assigned_to=staff[name])
+        factories.booking_on(course, staff[name], status, voucher_id=place.id)
+
+    arranged("Ada", refresher)
+    arranged("Ben", refresher, BookingStatus.WAITLISTED)
+    factories.booking_on(refresher, staff["Cat"])
+    arranged("Dan", ended)
+    return acme, contact
+
+
+def test_refresher_places_leave_out_staff_already_booked_on_a_refresher_the_organisation_arranged(app_ctx):
+    acme, _ = _expiring_staff_some_booked_on_a_refresher()
+    found = coverage.refresher_places(acme, coverage.coverage(acme), factories.course_type("REFRESHER"))
+    assert (found.expiring, found.already_booked, found.to_order) == (4, 2, 2)
+    assert coverage.refresher_places(acme, coverage.coverage(acme), None).to_order == 4
+
+
+def test_the_dashboard_orders_refresher_places_only_for_staff_not_booked_on_one(client, auth):
+    _, contact = _expiring_staff_some_booked_on_a_refresher()
+    db.session.commit()
+    auth.login(contact)
+    page = client.get("/employer").get_data(as_text=True)
+    assert "4 people’s certificates expire in the next six months" in page
+    assert "2 of them are already booked on a refresher course (or on its waiting list), so 2 need a refresher " \
+        "place" in page
+    assert "Order 2 refresher places" in page and "places=2" in page and "Order 4 refresher" not in page
+
+
 def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_ctx):
     acme = factories.employer("Acme", headcount=100)
     contact = factories.contact(acme)
@@ -120,7 +162,7 @@ def test_places_and_coverage_count_named_staff_against_the_five_percent_ask(app_
     factories.arranged_certificate(acme, given[1].assigned_person, issued_on=expiring_soon)
     factories.arranged_certificate(acme, given[2].assigned_person, issued_on=date.today() - timedelta(days=30))
     factories.certificate(factories.person(employer=acme), "ADULT_2DAY")  # profile employer only: not counted
-    assert reports.places(acme) == reports.Places(bought=4, allocated=3, used=1, remaining=1, pending=0)
+    assert reports.places(acme) == reports.Places(bought=4, allocated=3, used=1, remaining=1, pending=0, not_used=3)
     cover = coverage.coverage(acme)
     assert cover.certified == 2 and cover.share == pytest.approx(0.02) and cover.needed_for_ask == 3
     assert [c.person for c in cover.expiring] == [given[1].assigned_person]
@@ -275,7 +317,41 @@ def test_the_home_page_counts_certified_staff_through_the_contact_relation_not_p
     db.session.commit()
     auth.login(contact)
     home = client.get("/").get_data(as_text=True)
-    assert "Acme" in home and re.search(r'reach-stat">1</span> staff with a certificate', home)
+    assert "Acme" in home and re.search(r'reach-stat">1</span> <a[^>]*>current first aider among your staff', home)
+
+
+def _figure(pattern: str, page: str) -> int:
+    found = re.search(pattern, page)
+    assert found, pattern
+    return int(found.group(1))
+
+
+def test_the_home_page_figures_say_what_they_count_and_match_the_organisation_s_page(client, auth):
+    acme = factories.employer("Acme", headcount=50)
+    contact = factories.contact(acme)
+    order = factories.order(acme, places=5, by=contact)
+    given = [vouchers.allocate_one(acme, order, f"Staff{n}", "Member", f"s{n}@acme.example", by=contact)
+             for n in range(2)]
+    for n in range(3):
+        factories.arranged_certificate(acme, factories.person(f"Aider{n}", "Current"),
+                                       issued_on=date.today() - timedelta(days=30))
+    factories.arranged_certificate(acme, factories.person("Lapsed", "Aider"), issued_on=date.today() - timedelta(
+        days=4 * 365))
+    given[0].assigned_person.date_of_birth = date(1990, 1, 1)
+    bookings.book(given[0].assigned_person, factories.course("AWARE", start=None), voucher=given[0])
+    db.session.commit()
+    auth.login(contact)
+    home = client.get("/").get_data(as_text=True)
+    dashboard = client.get("/employer").get_data(as_text=True)
+    aiders = _figure(r'reach-stat">(\d+)</span> <a[^>]*>current first aiders among your staff', home)
+    assert aiders == 3 == _figure(r"(\d+) of your staff are current first aiders", dashboard)
+    assert _figure(r"<strong>(\d+)</strong> of your 50 staff hold a current", dashboard) == aiders
+    not_used = _figure(r'reach-stat">(\d+)</span> paid places not used yet for a seat', home)
+    free = _figure(r"not used yet for a seat, (\d+) of them not given out to anyone", home)
+    assert (not_used, free) == (4, 3)  # 5 bought, 1 used for a seat; 1 given out and not booked yet
+    assert _figure(r'reach-stat">(\d+)</span> not given out to anyone yet', dashboard) == free
+    assert _figure(r"(\d+) paid places are not used yet for a seat", dashboard) == not_used
+    assert f"the {free} not given out, and 1 given to staff who have no seat with it yet" in dashboard
 
 
 def test_an_invitation_link_asks_an_anonymous_visitor_to_sign_in_and_a_wrong_token_is_404(client, smtp):

@@ -222,7 +222,11 @@ def same_funnel_everywhere(client, query, filters, section, api, dashboard, page
 
 def test_the_dashboard_funnel_hides_small_steps_and_what_subtraction_would_reveal():
     shown = board.shown_funnel(Step(booked=30, attended=25, completed=15, certified=14, current=3))
-    assert [mark for _, _, mark in shown.steps] == [30, "hidden", 15, "hidden", "fewer than 10"]
+    assert [mark for _, _, mark in shown.steps] == ["hidden", 25, 15, "hidden", "fewer than 10"]
+    assert shown.no_show_rate is None and shown.completion_rate == 0.6
+    # The number completed is the number invited to evaluate, shown beside the funnel: the step next to it hides.
+    shown = board.shown_funnel(Step(booked=389, attended=361, completed=356, certified=356, current=300))
+    assert [mark for _, _, mark in shown.steps] == [389, "hidden", 356, 356, 300]
     assert shown.no_show_rate is None and shown.completion_rate is None
     shown = board.shown_funnel(Step(booked=40, attended=30, completed=30, certified=0, current=0))
     assert [mark for _, _, mark in shown.steps] == [40, 30, 30, 0, 0]

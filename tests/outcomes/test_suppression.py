@@ -58,14 +58,26 @@ def programme(app_ctx):
 
 
 def test_funnel_rows_beside_their_total_hide_a_second_cell_so_none_can_be_worked_out():
-    total = Step(26, 23, 23, 23, 23)
-    rows = board.shown_funnel_rows(total, [Step(3, 0, 0, 0, 0), Step(11, 11, 11, 11, 11), Step(12, 12, 12, 12, 12)])
+    total = Step(36, 23, 23, 23, 23)
+    steps = [Step(3, 0, 0, 0, 0), Step(11, 11, 11, 11, 11), Step(12, 12, 12, 12, 12), Step(10, 0, 0, 0, 0)]
+    rows = board.shown_funnel_rows(total, steps)
     marks = [[m for _, _, m in r.steps] for r in rows]
-    assert marks[0][0] == "fewer than 10" and marks[1][0] == "hidden"  # the smallest other row's booked goes too
-    assert marks[2] == [12, 12, 12, 12, 12]
-    assert [m for _, _, m in board.shown_funnel(total).steps] == [26, "hidden", "hidden", "hidden", "hidden"]
+    assert marks[0][0] == "fewer than 10" and marks[3][0] == "hidden"  # the smallest other row's booked goes too
+    assert marks[1] == [11, 11, 11, 11, 11] and marks[2] == [12, 12, 12, 12, 12]
+    assert [m for _, _, m in board.shown_funnel(total).steps] == [36, 23, 23, 23, 23]
     assert_nothing_recoverable(marks, [m for _, _, m in board.shown_funnel(total).steps])
-    assert all(r.no_show_rate is None for r in rows[:2]) and rows[2].no_show_rate == 0.0
+    assert rows[0].no_show_rate is None and rows[3].no_show_rate is None and rows[2].no_show_rate == 0.0
+
+
+def test_the_step_beside_the_number_completed_hides_rather_than_the_number_completed():
+    """The number completed is published as the number invited to evaluate: with 5 attended who did not complete,
+    the number attended is hidden, not the number completed, so the 5 cannot be worked out."""
+    shown = board.shown_funnel(Step(389, 361, 356, 356, 300))
+    assert [m for _, _, m in shown.steps] == [389, "hidden", 356, 356, 300]
+    shown = board.shown_funnel(Step(40, 35, 30, 30, 30))  # 10 lost in all: booked shows
+    assert [m for _, _, m in shown.steps] == [40, "hidden", 30, 30, 30]
+    shown = board.shown_funnel(Step(38, 35, 30, 30, 30))  # 8 lost in all would show beside 30: booked hides too
+    assert [m for _, _, m in shown.steps] == ["hidden", "hidden", 30, 30, 30]
 
 
 def test_the_funnel_is_suppressed_alike_on_the_dashboard_page_downloads_and_api(client, auth, programme):

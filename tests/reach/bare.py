@@ -6,8 +6,6 @@ property tests and ``benchmarks/dashboard.py`` compare the two; the application 
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import sqlalchemy as sa
 
 from mhfa.areas.models import CouncilArea
@@ -96,8 +94,9 @@ def bare_counts(group_by: str, filters: Filters) -> dict[int, int]:
 
 
 def bare_group_counts(dimension: str, filters: Filters, *, include_outside: bool = False) -> dict[str, int]:
-    """The same as :func:`kept_group_counts`, by COUNT(DISTINCT person) over the raw rows."""
-    counting, joined, area, _month, conditions = _bare_base(replace(filters, area=None))
+    """The same as :func:`kept_group_counts` (with ``filters.area``: as :func:`kept_area_group_counts`), by
+    COUNT(DISTINCT person) over the raw rows."""
+    counting, joined, area, _month, conditions = _bare_base(filters)
     if not include_outside:
         in_region = sa.select(CouncilArea.id).where(CouncilArea.in_target_region.is_(True)).scalar_subquery()
         conditions.append(sa.or_(area == UNKNOWN_AREA, area.in_(in_region)))

@@ -26,17 +26,27 @@ from mhfa.courses.models import Course, CourseSession, CourseStatus, CourseType,
 from mhfa.employers.models import Order, OrderStatus, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.people.models import AgeBand, Person, Sex
-from mhfa.reach import keeping
+from mhfa.reach import counted, keeping
 from mhfa.reach.counts import (
     GROUPINGS,
     Filters,
     kept_all_group_counts,
+    kept_area_group_counts,
     kept_counts,
     kept_group_counts,
     kept_month_area,
     kept_spend,
 )
-from mhfa.reach.models import BASES, GROUP_DIMENSIONS, ReachFirst, ReachGroupMonth, ReachMonth, ReachSpendMonth
+from mhfa.reach.models import (
+    BASES,
+    GROUP_DIMENSIONS,
+    UNKNOWN_AREA,
+    ReachFirst,
+    ReachGroupAreaMonth,
+    ReachGroupMonth,
+    ReachMonth,
+    ReachSpendMonth,
+)
 from mhfa.timeutil import utcnow
 from tests import factories
 from tests.reach.bare import bare_counts, bare_group_counts, bare_spend
@@ -76,8 +86,8 @@ step = st.one_of(
 
 
 def _reset(keep_people: tuple[int, ...] = ()):
-    for model in (ReachFirst, ReachMonth, ReachGroupMonth, ReachSpendMonth, Certificate, Completion, Booking,
-                  PlaceVoucher, Order, CourseSession, Course, Person):
+    for model in (ReachFirst, ReachMonth, ReachGroupMonth, ReachGroupAreaMonth, ReachSpendMonth, Certificate,
+                  Completion, Booking, PlaceVoucher, Order, CourseSession, Course, Person):
         db.session.execute(sa.delete(model).where(Person.id.not_in(keep_people)) if model is Person
                            else sa.delete(model))
     for kind in db.session.scalars(sa.select(CourseType)):
@@ -236,6 +246,23 @@ def assert_every_figure_is_exact():
             filters = Filters(include_awareness=include)
             assert kept_group_counts(dimension, filters) == bare_group_counts(dimension, filters), dimension
             assert kept_all_group_counts(filters)[dimension] == bare_group_counts(dimension, filters)
+        assert_every_area_breakdown_is_exact(include, type_ids)
+
+
+def assert_every_area_breakdown_is_exact(include: bool, type_ids: frozenset[int]) -> None:
+    """The breakdown tables of each area (and "Unknown") on each basis, everyone attributed there and only those
+    counted toward the target, against the bare count (the month and course type filters on one variant)."""
+    keys = counted.counted_keys()
+    areas = [factories.area(name).id if name else UNKNOWN_AREA for name in AREAS]
+    extra = {} if include else {"course_type_ids": type_ids, "start_month": 202003, "end_month": 202012}
+    for basis in BASES:
+        for area in areas:
+            filters = Filters(basis=basis, include_awareness=include, area=area, **extra)
+            everyone, counted_only = kept_area_group_counts(filters), kept_area_group_counts(filters, areas=keys)
+            for dimension in GROUP_DIMENSIONS:
+                bare = bare_group_counts(dimension, filters, include_outside=True)
+                assert everyone[dimension] == bare, (dimension, filters)
+                assert counted_only[dimension] == (bare if area in keys else {}), (dimension, filters)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

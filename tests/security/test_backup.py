@@ -19,6 +19,7 @@ from mhfa.security import backup as backups
 from tests import factories
 
 COMPARED = ("booking", "certificate", "completion", "reach_first", "reach_month", "reach_group_month",
+            "reach_group_area_month",
             "reach_spend_month", "outbox_message", "person", "audit_event")
 
 

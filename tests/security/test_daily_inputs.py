@@ -37,3 +37,22 @@ def test_the_back_link_only_ever_leads_to_the_finder(app_ctx, client):
     back = re.search(r'<a href="([^"]*)" class="govuk-back-link"', html).group(1)
     assert back.startswith("/courses?") and "next=" not in back, "the finder's own keys, on this site only"
     assert "%3Cscript%3E" in back and "<script>" not in back
+
+
+@pytest.mark.parametrize("query, message", [
+    ("status=bogus", "Choose a status from the list"),
+    ("status=draft%00", "Choose a status from the list"),
+    ("area=99999999999999999999", "Choose a council area from the list"),
+    ("starts=tomorrow", "Choose when the courses start from the list"),
+    ("starts=" + "a" * 5000, "Choose when the courses start from the list"),
+    ("starts=%ED%A0%80", "Choose when the courses start from the list"),
+    ("instructor=none", "Choose an instructor filter from the list"),
+    ("instructor=needed%00&starts=upcoming%00", "Choose an instructor filter from the list"),
+    ("instructor=' OR 1=1 --", "Choose an instructor filter from the list"),
+])
+def test_the_course_list_says_which_filter_value_it_cannot_take(coordinator, client, query, message):
+    response = client.get(f"/manage/courses?{query}")
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        page = response.get_data(as_text=True)
+        assert message in page and "govuk-error-summary" in page
