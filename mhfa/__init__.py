@@ -282,9 +282,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from mhfa.main.navigation import navigation_for, section_links_for
+    from mhfa.shares import percent
     from mhfa.timeutil import format_london
 
     app.jinja_env.filters["london"] = format_london
+    app.jinja_env.filters["percent"] = percent  # rounded once from the exact fraction: {{ share|percent }}
     app.jinja_env.filters["pounds"] = lambda pence: money.pounds(pence) if pence else "Free"
     app.jinja_env.globals["navigation_for"] = navigation_for
     app.jinja_env.globals["section_links_for"] = section_links_for

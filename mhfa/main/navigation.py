@@ -25,6 +25,12 @@ class Link:
     endpoint: str
     roles: frozenset[Role] | None = EVERYONE   # None: whoever sees the section
     values: dict = field(default_factory=dict)
+    keeps_filters: bool = False  # carries the board's filters from a page that has them (FILTERED_PAGES)
+
+
+#: The pages with the board's filters (``mhfa.reach.forms.parse_filters``), and the filters' query arguments.
+FILTERED_PAGES = ("reach.dashboard", "outcomes.board_outcomes")
+FILTER_ARGS = ("basis", "area", "awareness", "from", "to", "type", "include_outside")
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,11 @@ SECTIONS: tuple[Section, ...] = (
     ), also=("employers.", "employers_manage.", "commitments.manage_commitment", "commitments.verify_commitment",
              "commitments.manage_commitment_listing")),
     Section("Reach", "reach.dashboard", BOARD_AND_COORDINATOR, (
-        Link("Dashboard", "reach.dashboard"),
-        Link("Outcomes", "outcomes.board_outcomes"),
+        Link("Dashboard", "reach.dashboard", keeps_filters=True),
+        Link("Outcomes", "outcomes.board_outcomes", keeps_filters=True),
         Link("Employers and the 5% ask", "commitments.employer_summary"),
-        Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"}),
+        Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"},
+             keeps_filters=True),
         Link("Import completions", "reach.upload", COORDINATOR),
         Link("Programme settings", "reach.programme_settings", COORDINATOR),
         Link("Public progress page", "reach.progress"),
@@ -145,10 +152,17 @@ def section_links_for(user) -> dict | None:
             continue
         if not _allowed(user, link.roles):
             continue
-        href = url_for(link.endpoint, **link.values)
+        href = url_for(link.endpoint, **link.values, **(_filters_shown() if link.keeps_filters else {}))
         links.append({"label": link.label, "href": href,
                       "current": request.endpoint == link.endpoint and not link.values})
     return {"label": active.label, "links": links}
+
+
+def _filters_shown() -> dict:
+    """The board's filters of the page shown (none on a page without them), as query arguments."""
+    if request.endpoint not in FILTERED_PAGES:
+        return {}
+    return {name: values for name in FILTER_ARGS if (values := [v for v in request.args.getlist(name) if v])}
 
 
 def pages_for(user) -> list[dict]:

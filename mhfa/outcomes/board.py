@@ -37,6 +37,7 @@ from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach.counts import Filters
 from mhfa.reach.dashboard import EQUALITY, FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.shares import Share
 from mhfa.timeutil import london_today
 
 Z_95 = 1.96
@@ -84,9 +85,7 @@ class Figures:
     def __post_init__(self):
         self.scores: dict[str, Mean] = {key: Mean(0, 0.0, 0.0) for key in SCORES}
 
-    @staticmethod
-    def share(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
+    share = staticmethod(Share.of)  # 4 decimals in data, its counts kept for the page's percentage
 
     @property
     def response_rate(self) -> float | None:
@@ -187,12 +186,14 @@ COLUMNS = ["Group", "Invited to evaluate", "Answered", "Response rate",
 def _row(label: str, f: Figures, shown, invited: int | str | None = None, follow_ups: int | str | None = None,
          follow_ups_answered: int | str | None = None) -> list:
     """A table row; when the group is suppressed only its label, the numbers invited and sent a follow-up and the
-    suppression mark show. ``invited``, ``follow_ups`` and ``follow_ups_answered``: those counts as shown (default:
-    the count); a rate shows only when both its counts do."""
+    suppression marks (answered, follow-ups answered) show. ``invited``, ``follow_ups`` and ``follow_ups_answered``:
+    those counts as shown (default: the count); a rate shows only when both its counts do."""
     invited = f.invited if invited is None else invited
     follow_ups = f.follow_ups if follow_ups is None else follow_ups
     if not isinstance(shown, int):
-        return [label, invited, shown, *[None] * 8, follow_ups, None, None, None]
+        hidden_follow_ups = follow_ups_answered if isinstance(follow_ups_answered, str) else \
+            (FEWER_THAN_10 if 0 < f.follow_ups_answered < SMALL else "hidden")
+        return [label, invited, shown, *[None] * 8, follow_ups, hidden_follow_ups, None, None]
     follow_ups_answered = f.shown_follow_ups_answered if follow_ups_answered is None else follow_ups_answered
     both = isinstance(invited, int)
     follow_both = isinstance(follow_ups, int) and isinstance(follow_ups_answered, int)
@@ -317,10 +318,14 @@ def _kept_groups(m, group_name: str | None, filters: Filters, *, areas: set[int]
 FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10'. The number completed is shown (it is the number "
                "invited to evaluate); a later step 1 to 9 places fewer than the last step shown before it, and an "
                "earlier step 1 to 9 places more than the next step shown after it, are shown as 'hidden' (the "
-               "places lost between them could be worked out). Where only one "
-               "cell of a step would be hidden among the rows and the total (All course types, the same for both "
-               "tables), the next smallest row's is hidden too, so no hidden count can be worked out from the "
-               "total less the other rows. A rate is shown only when both its counts are.")
+               "places lost between them could be worked out). Where only one cell of a step would be hidden among "
+               "the rows and the total (the course type table's last row, the same for both tables), the next "
+               "smallest row's is hidden too, so no hidden count can be worked out from the total less the other "
+               "rows. A rate is shown only when both its counts are.")
+
+
+FUNNEL_BY = {"home": "by where the trainee lives", "work": "by where the trainee works",
+             "delivery": "by where the course was held"}
 
 
 def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
@@ -333,26 +338,39 @@ def funnel_tables(filters: Filters, today: date | None = None) -> list[Table]:
     by_type = Table("funnel", "From booked to certified, by course type", columns,
                     note="A place is a confirmed booking on a course that has started; the period is the course's "
                          "start month. No-show rate: booked but at no session. Completion rate: completed of those "
-                         "who attended. " + FUNNEL_RULE)
-    by_type.rows = [row(t.name, s) for t, s in shown.by_course_type] + [row("All course types", shown.total)]
+                         "who attended. With a council area chosen, places are counted "
+                         f"{FUNNEL_BY[filters.basis]} (the outcomes tables count answers by where people live). "
+                         + FUNNEL_RULE)
+    total = "All chosen course types" if filters.course_type_ids else "All course types"
+    by_type.rows = [row(t.name, s) for t, s in shown.by_course_type] + [row(total, shown.total)]
     by_month = Table("funnel-months", "From booked to certified, by month", columns, note=FUNNEL_RULE)
     by_month.rows = [row(month_label(k), s) for k, s in shown.by_month]
     return [by_type, by_month]
 
 
+FIRST_AIDERS_BY = {"home": "by where they live", "work": "by where they work",
+                   "delivery": "by where they live (a certificate has no area where its course was held)"}
+
+
 def first_aider_tables(basis: str = "home", today: date | None = None) -> list[Table]:
+    """Current first aiders by area on the basis (where they live, or work), and at each month's end. By where they
+    work there is no rate per 1,000: the population is the area's residents, not the people working there."""
     today = today or london_today()
-    rows = firstaiders.area_rows(today, "work" if basis == "work" else "home")  # kept for today
-    by_area = Table("first-aiders", "Current first aiders by council area", [
-        "Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)",
-        "Per 1,000 of the population", "1 in N of the population"],
-        note="People holding a certificate that is issued, not revoked and not expired today, counted once each, "
-             "by where they live; certificates of attendance from awareness courses are not counted. Population: "
-             "the area's latest published figure for people aged 16 and over "
-             "(all ages where 16+ is not published; the column says which).")
-    by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label, r.per_1000, r.one_in]
-                    for r in rows]
-    by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", None, None])
+    work = basis == "work"
+    rows = firstaiders.area_rows(today, "work" if work else "home")  # kept for today
+    columns = ["Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)"]
+    rates = [] if work else ["Per 1,000 of the population", "1 in N of the population"]
+    population = ("Population: the area's latest published figure for its residents aged 16 and over (all ages "
+                  "where 16+ is not published; the column says which)")
+    by_area = Table("first-aiders", "Current first aiders by council area", columns + rates,
+                    note="People holding a certificate that is issued, not revoked and not expired today, counted once "
+                         f"each, {FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY['home'])}; certificates of attendance "
+                         f"from awareness courses are not counted. {population}"
+                         + ("; shown for scale only: no rate per 1,000 is given, as people counted where they work "
+                            "are not the area's residents." if work else "."))
+    by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label,
+                     *([] if work else [r.per_1000, r.one_in])] for r in rows]
+    by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", *[None] * len(rates)])
     trend = Table("first-aiders-trend", "Current first aiders at the end of each month",
                   ["Month", "Current first aiders"], note="This month: today.")
     trend.rows = [[month_label(k), n] for k, n in firstaiders.trend(24, today)]

@@ -37,6 +37,7 @@ from mhfa.outcomes.models import FunnelMonth, FunnelPlace, FunnelTypeMonth
 from mhfa.people.models import Person
 from mhfa.reach.counts import Filters
 from mhfa.reach.models import UNKNOWN_AREA
+from mhfa.shares import Share
 from mhfa.timeutil import LONDON, london_today, to_london, utcnow
 
 STEPS = ("booked", "attended", "completed", "certified", "current")
@@ -56,9 +57,7 @@ class Step:
         for name in STEPS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    @staticmethod
-    def rate(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
+    rate = staticmethod(Share.of)  # 4 decimals in data, its counts kept for the page's percentage
 
     @property
     def no_show_rate(self) -> float | None:

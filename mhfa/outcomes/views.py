@@ -19,6 +19,7 @@ from mhfa.reach.forms import BASIS_LABELS, parse_filters
 
 BOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_TITLE = "MHFA Reach: outcomes of the training"
 
 bp = Blueprint("outcomes", __name__)
 
@@ -128,14 +129,18 @@ def download(name: str, fmt: str):
         abort(400)
     tables = board.all_tables(parsed.filters)
     if fmt == "xlsx" and name == "all":
-        return _attachment(exports.tables_xlsx(tables, filters_text=parsed.describe()), "outcomes.xlsx", XLSX)
+        return _attachment(_workbook(tables, parsed), "outcomes.xlsx", XLSX)
     table = next((t for t in tables if t.name == name), None)
     if table is None or fmt not in ("csv", "xlsx"):
         abort(404)
     if fmt == "xlsx":
-        return _attachment(exports.tables_xlsx([table], filters_text=parsed.describe()), f"{name}.xlsx", XLSX)
+        return _attachment(_workbook([table], parsed), f"{name}.xlsx", XLSX)
     return _attachment(exports.table_csv(table, [table.title, parsed.describe()]).encode("utf-8-sig"),
                        f"{name}.csv", "text/csv")
+
+
+def _workbook(tables, parsed) -> bytes:
+    return exports.tables_xlsx(tables, filters_text=parsed.describe(), title=WORKBOOK_TITLE)
 
 
 def _attachment(body: bytes, filename: str, mimetype: str) -> Response:

@@ -34,14 +34,15 @@ def table_csv(table: Table, preface: list[str] | None = None) -> str:
     return buffer.getvalue()
 
 
-def tables_xlsx(tables: list[Table], *, filters_text: str) -> bytes:
+def tables_xlsx(tables: list[Table], *, filters_text: str, title: str = "MHFA Reach: people reached") -> bytes:
+    """The tables as one workbook: an About sheet (``title``, the filters, the day, each table) and a sheet each."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
     })
     bold = workbook.add_format({"bold": True})
     about = workbook.add_worksheet("About")
-    about.write_string(0, 0, "MHFA Reach: people reached", bold)
+    about.write_string(0, 0, neutralise(title), bold)
     about.write_string(1, 0, neutralise(filters_text))
     about.write_string(2, 0, f"Downloaded {date.today().isoformat()}")
     for row, table in enumerate(tables, start=4):

@@ -28,6 +28,7 @@ class ParsedFilters:
     values: dict = field(default_factory=dict)
     include_outside: bool = False  # breakdown tables add the people outside the target region
     area_name: str = ""
+    type_names: tuple[str, ...] = ()  # the chosen course types' names
 
     def query_args(self) -> dict:
         """The filters as query-string arguments (for download links)."""
@@ -40,7 +41,7 @@ class ParsedFilters:
         if self.values.get("from") or self.values.get("to"):
             parts.append(f"months {self.values.get('from') or 'start'} to {self.values.get('to') or 'now'}")
         if self.values.get("type"):
-            parts.append("course types " + ", ".join(self.values["type"]))
+            parts.append("course types " + ", ".join(self.type_names or self.values["type"]))
         if self.area_name:
             parts.append(f"council area {self.area_name}")
         if self.include_outside:
@@ -99,12 +100,14 @@ def parse_filters(args, areas: Iterable[CouncilArea], course_types: Iterable[Cou
     codes = [c.strip().upper() for c in args.getlist("type") if c.strip()][:20]
     values["type"] = [c[:MAX_VALUE_LENGTH] for c in codes]
     type_ids = None
+    type_names: tuple[str, ...] = ()
     if codes:
         known = {kind.code: kind.id for kind in course_types if kind.code in codes}
         unknown = [c for c in codes if c not in known]
         if unknown:
             errors["type"] = "Choose course types from the list"
         type_ids = frozenset(known.values()) or None
+        type_names = tuple(kind.name for kind in course_types if kind.code in known)
     area_text = one("area")
     area = None
     area_name = ""
@@ -124,7 +127,7 @@ def parse_filters(args, areas: Iterable[CouncilArea], course_types: Iterable[Cou
     values.update(basis=basis, awareness=awareness, include_outside="true" if include_outside else "")
     filters = Filters(basis=basis, include_awareness=awareness == "include", course_type_ids=type_ids,
                       start_month=months["from"], end_month=months["to"], area=area)
-    return ParsedFilters(filters, errors, values, include_outside, area_name)
+    return ParsedFilters(filters, errors, values, include_outside, area_name, type_names)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -25,6 +25,7 @@ from mhfa.reach.settings import (
     update_settings,
 )
 from mhfa.security.input import body_limit
+from mhfa.shares import percent
 
 bp = Blueprint("reach", __name__)
 DASHBOARD_ROLES = (Role.BOARD, Role.COORDINATOR)
@@ -51,7 +52,7 @@ def reach_cell(value, column: str = "") -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.1%}" if _is_share(column) else f"{value:,.2f}"
+        return percent(value) if _is_share(column) else f"{value:,.2f}"
     return str(value)
 
 
