@@ -207,7 +207,8 @@ class FirstAiderKept(db.Model):
 
     __tablename__ = "first_aider_kept"
     # Today's count reads this month's expiries from the index alone on PostgreSQL (it holds their areas).
-    __table_args__ = (sa.Index("ix_first_aider_kept_expires", "expires_on", postgresql_include=["home_area", "work_area"]),)
+    __table_args__ = (sa.Index("ix_first_aider_kept_expires", "expires_on",
+                               postgresql_include=["home_area", "work_area"]),)
 
     person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     home_area: Mapped[int]
