@@ -24,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2017, help="Same seed, same answer (default 2017).")
     parser.add_argument("--paths", type=int, default=5000, help="Simulated future paths (default 5000).")
     parser.add_argument("--target-people", type=int, help="Target (default: the programme settings').")
-    parser.add_argument("--target-start", type=date.fromisoformat, help="YYYY-MM-DD (default: the programme settings').")
-    parser.add_argument("--target-end", type=date.fromisoformat, help="Deadline (default: the programme settings' end date).")
+    parser.add_argument("--target-start", type=date.fromisoformat,
+                        help="YYYY-MM-DD (default: the programme settings').")
+    parser.add_argument("--target-end", type=date.fromisoformat,
+                        help="Deadline (default: the programme settings' end date).")
     parser.add_argument("--what-if", action="append", default=[], metavar="N@YYYY-MM",
                         help="N more people a month from month YYYY-MM; repeatable.")
     parser.add_argument("--no-store", action="store_true", help="Do not keep the run in the database.")

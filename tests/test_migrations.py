@@ -42,8 +42,9 @@ def test_indexes_holding_included_columns_hold_them_after_the_migrations(app_ctx
     """Autogenerate does not compare an index's included columns (PostgreSQL): read them from the catalogue."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("included columns are PostgreSQL's")
-    declared = {index.name: list(index.dialect_options["postgresql"]["include"]) for table in db.metadata.tables.values()
-                for index in table.indexes if index.dialect_options["postgresql"]["include"]}
+    indexes = [index for table in db.metadata.tables.values() for index in table.indexes]
+    declared = {index.name: list(index.dialect_options["postgresql"]["include"]) for index in indexes
+                if index.dialect_options["postgresql"]["include"]}
     assert declared, "no model declares an index with included columns"
     with db.engine.connect() as connection:
         found = dict(connection.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes").all())
