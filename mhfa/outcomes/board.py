@@ -526,14 +526,12 @@ class Section:
 
 def section(filters: Filters) -> Section:
     figures = kept_figures(filters)
-    home = firstaiders.kept_current_by_area(None, "home")
-    area = None
-    if filters.area is not None and filters.basis in ("home", "work"):
-        by_area = home if filters.basis == "home" else firstaiders.kept_current_by_area(None, "work")
-        area = by_area.get(filters.area, 0)
+    in_area = filters.area is not None and filters.basis in ("home", "work")
+    # Every first aider has one key on each basis (0: not known), so either basis's counts add up to the total.
+    by_area = firstaiders.kept_current_by_area(None, filters.basis if in_area else "home")
     total = funnel_total(filters)
-    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(home.values()), area,
-                   shown_funnel(total), total)
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(by_area.values()),
+                   by_area.get(filters.area, 0) if in_area else None, shown_funnel(total), total)
 
 
 @dataclass

@@ -263,6 +263,10 @@ def _check(filters_list: list[Filters]) -> None:
             k: n for k, n in firstaiders.current_by_area(None, basis).items() if n} == raw.current_first_aiders(basis)
     assert firstaiders.kept_current_total() == firstaiders.current_total()
     birmingham = factories.area("Birmingham").id
+    for basis in ("home", "work"):  # the section reads one basis: its total is every first aider's, once
+        shown = board.section(Filters(basis=basis, area=birmingham))
+        assert shown.current_first_aiders == firstaiders.current_total()
+        assert shown.area_first_aiders == raw.current_first_aiders(basis).get(birmingham, 0)
     for basis, area in (("home", None), ("work", None), ("home", birmingham), ("work", UNKNOWN_AREA)):
         assert firstaiders.trend(30, area=area, basis=basis) == firstaiders.counted_trend(30, area=area, basis=basis)
     assert keeping.rebuild() == []
