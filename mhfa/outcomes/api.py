@@ -47,14 +47,14 @@ def outcomes():
             "by_month": [{"key": month_label(k), **s.as_dict()} for k, s in result.by_month],
         },
         "evaluation": {
-            "invited": summary.invited, "answered": _count(summary.shown_answered),
+            "invited": _count(summary.shown_invited), "answered": _count(summary.shown_answered),
             "response_rate": summary.shown_response_rate, "suppressed": not shown,
             "confidence_before": _mean(summary.shown_mean("confidence_before")) if shown else None,
             "confidence_now": _mean(summary.shown_mean("confidence_now")) if shown else None,
             "good_or_very_good": summary.shown_good_share if shown else None,
         },
         "follow_up": {
-            "sent": summary.follow_ups, "answered": _count(summary.shown_follow_ups_answered),
+            "sent": _count(summary.shown_follow_ups), "answered": _count(summary.shown_follow_ups_answered),
             "response_rate": summary.shown_follow_up_response_rate,
             "suppressed": not isinstance(summary.shown_follow_ups_answered, int),
             "used_skills_rate": summary.shown_use_rate,
@@ -113,7 +113,7 @@ _OPENAPI = (
                     "by_month": {"type": "array", "items": {"allOf": [_STEP, {"type": "object", "properties": {
                         "key": {"type": "string"}}}]}}}},
                 "evaluation": {"type": "object", "properties": {
-                    "invited": {"type": "integer"},
+                    "invited": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
                     "answered": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
                     "response_rate": {"type": ["number", "null"], "description": "null when answered is"},
                     "suppressed": {"type": "boolean",
@@ -121,7 +121,7 @@ _OPENAPI = (
                     "confidence_before": _MEAN, "confidence_now": _MEAN,
                     "good_or_very_good": {"type": ["number", "null"]}}},
                 "follow_up": {"type": "object", "properties": {
-                    "sent": {"type": "integer"},
+                    "sent": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
                     "answered": {"type": ["integer", "null"], "description": "null: 1 to 9 (not shown)"},
                     "response_rate": {"type": ["number", "null"], "description": "null when answered is"},
                     "suppressed": {"type": "boolean", "description": "true: 1 to 9 answered"},

@@ -35,7 +35,7 @@ from mhfa.outcomes.models import (
 )
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach.counts import Filters
-from mhfa.reach.dashboard import EQUALITY, FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
+from mhfa.reach.dashboard import FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.shares import Share
 from mhfa.timeutil import london_today
@@ -108,6 +108,14 @@ class Figures:
     @property
     def shown_answered(self) -> int | str:
         return mark(self.answered)
+
+    @property
+    def shown_invited(self) -> int | str:
+        return mark(self.invited)
+
+    @property
+    def shown_follow_ups(self) -> int | str:
+        return mark(self.follow_ups)
 
     @property
     def shown_response_rate(self) -> float | None:
@@ -214,12 +222,11 @@ def outcomes_table(dimension: str, filters: Filters | None = None) -> Table:
     shown = suppress([f.answered for f in rows])
     answers_hidden = [not isinstance(m, int) for m in shown]
     follow_answered = suppress_beside([f.follow_ups_answered for f in rows], answers_hidden)
-    if dimension in EQUALITY:  # reach suppresses its equality tables: the people invited too
-        invited, follow_ups = suppress([f.invited for f in rows]), suppress([f.follow_ups for f in rows])
-    else:
-        invited, follow_ups = [f.invited for f in rows], [f.follow_ups for f in rows]
+    # The numbers invited and sent a follow-up too: the number invited is the number who completed, which the
+    # funnel suppresses.
+    invited, follow_ups = suppress([f.invited for f in rows]), suppress([f.follow_ups for f in rows])
     table = Table(f"outcomes-{dimension}", f"Outcomes by {DIMENSION_TITLES[dimension].lower()}", COLUMNS,
-                  note=OUTCOMES_RULE + (" " + EQUALITY_RULE if dimension in EQUALITY else ""))
+                  note=OUTCOMES_RULE + " " + INVITED_RULE)
     for i, (_key, label) in enumerate(groups):
         table.rows.append(_row(label, rows[i], shown[i], invited[i], follow_ups[i], follow_answered[i]))
     return table
@@ -230,7 +237,8 @@ OUTCOMES_RULE = ("The answers of groups answered by fewer than 10 people are sup
                  "answered. A count from 1 to 9 shows as 'fewer than 10', one hidden so that no hidden count can be "
                  "worked out from the total as 'hidden'; a rate shows only when both its counts do, and a mean or "
                  "share from 10 answers to its question. Means are on the 0 to 10 scale, with a 95% interval.")
-EQUALITY_RULE = "As reach's equality tables, the numbers invited and sent a follow-up are suppressed too."
+INVITED_RULE = ("The numbers invited (every completion is invited) and sent a follow-up are suppressed the same "
+                "way.")
 
 
 def summary(filters: Filters | None = None) -> Figures:
@@ -365,11 +373,14 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
     by_area = Table("first-aiders", "Current first aiders by council area", columns + rates,
                     note="People holding a certificate that is issued, not revoked and not expired today, counted once "
                          f"each, {FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY['home'])}; certificates of attendance "
-                         f"from awareness courses are not counted. {population}"
+                         f"from awareness courses are not counted. An area's count from 1 to 9 shows as 'fewer than "
+                         f"10', and one more as 'hidden' where the total would reveal it. {population}"
                          + ("; shown for scale only: no rate per 1,000 is given, as people counted where they work "
                             "are not the area's residents." if work else "."))
-    by_area.rows = [[r.name, r.gss_code, r.current, r.population, r.population_label,
-                     *([] if work else [r.per_1000, r.one_in])] for r in rows]
+    shown = suppress([r.current for r in rows])
+    by_area.rows = [[r.name, r.gss_code, mark, r.population, r.population_label,
+                     *([] if work else ([r.per_1000, r.one_in] if isinstance(mark, int) else [None, None]))]
+                    for r, mark in zip(rows, shown, strict=True)]
     by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", *[None] * len(rates)])
     trend = Table("first-aiders-trend", "Current first aiders at the end of each month",
                   ["Month", "Current first aiders"], note="This month: today.")

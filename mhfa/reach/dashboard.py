@@ -273,6 +273,11 @@ def group_table(dimension: str, filters: Filters, as_of: date | None = None, *,
 STREAM_ROWS = [(s.value, s.label) for s in FundingStream] + [("", "Not recorded (historical imports)")]
 
 
+#: Said under the funding table when one area is chosen: its people are the area's, its money the programme's.
+AREA_SPEND_RULE = ("The people reached are the chosen area's; the spend and the cost per person are the whole "
+                   "programme's in the period, as spend is not recorded by area.")
+
+
 def funding_table(filters: Filters, as_of: date | None = None, *, include_outside: bool = False) -> Table:
     """People reached, spend and the cost per person reached by funding stream.
 
@@ -291,7 +296,8 @@ def funding_table(filters: Filters, as_of: date | None = None, *, include_outsid
                   + ", spend and cost per person reached",
                   ["Funding stream", "People reached", "Spend known (£)", "Courses with no delivery cost recorded",
                    "Cost per person reached, everyone the spend reached (£)", "About the cost"],
-                  note=" ".join((OUTSIDE_NOTE if include_outside else TARGET_RULE, FUNDING_RULE)))
+                  note=" ".join((OUTSIDE_NOTE if include_outside else TARGET_RULE, FUNDING_RULE,
+                                 *([AREA_SPEND_RULE] if filters.area is not None else []))))
     complete = True
     for value, label in STREAM_ROWS:
         reached = people.get(value, 0)

@@ -148,7 +148,7 @@ def test_too_few_answers_show_no_count_anywhere(client, auth, programme):
     assert body["answered"] == 0 and body["suppressed"] is True
     _course("ADULT_2DAY", factories.area("Dudley"), 6, answers=GOOD)
     body = client.get(f"/api/v1/outcomes?{dudley_only}", headers=headers).get_json()["evaluation"]
-    assert body["answered"] is None and body["response_rate"] is None and body["invited"] == 6
+    assert body["answered"] is None and body["response_rate"] is None and body["invited"] is None  # 6: 1 to 9
     assert body["suppressed"] is True and body["confidence_before"] is None
     dashboard = client.get(f"/reach?{dudley_only}").get_data(as_text=True)
     assert "Fewer than 10 people have answered the evaluation under these filters, so" in dashboard
@@ -228,3 +228,24 @@ def test_a_release_keeps_only_the_tables_it_froze(client, programme):
     assert [r["name"] for r in package["resources"]] == ["headline", "trajectory", "areas"]
     page = client.get(f"/progress/releases/{release.key}/").get_data(as_text=True)
     assert "areas.csv" in page and "outcomes.csv" not in page
+
+
+def test_an_area_with_fewer_than_ten_completions_shows_no_count_of_them_anywhere(client, auth, programme):
+    """Dudley: 6 completed (none answered), so 6 invited and 6 current first aiders: the number invited is the number
+    completed, which the funnel hides, so the tables, the API and the first aiders by area hide it too."""
+    dudley = programme[2]
+    _course("ADULT_2DAY", dudley, 6)
+    auth.login(factories.user(Role.BOARD))
+    rows = {row[0]: row for row in csv.reader(io.StringIO(client.get("/reach/outcomes/download/outcomes-area.csv")
+                                                          .get_data().decode("utf-8-sig")))}
+    assert rows["Dudley"][1] == "fewer than 10"  # invited
+    assert not any(cell.isdigit() and 0 < int(cell) < 10 for row in rows.values() for cell in row[1:3])
+    aiders = {row[0]: row for row in csv.reader(io.StringIO(client.get("/reach/outcomes/download/first-aiders.csv")
+                                                            .get_data().decode("utf-8-sig")))}
+    assert aiders["Dudley"][2] == "fewer than 10" and aiders["Dudley"][5:] == ["", ""]  # no rate per 1,000 either
+    headers = _token(Role.BOARD)
+    body = client.get(f"/api/v1/outcomes?area={dudley.gss_code}", headers=headers).get_json()
+    assert body["evaluation"]["invited"] is None and body["follow_up"]["sent"] in (None, 0)
+    assert body["funnel"]["total"]["completed"] is None
+    dashboard = client.get(f"/reach?area={dudley.gss_code}").get_data(as_text=True)
+    assert "fewer than 10 of them in Dudley" in dashboard

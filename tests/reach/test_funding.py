@@ -144,6 +144,9 @@ def test_funding_table_gives_people_spend_and_cost_per_person_and_leaves_unknown
     total = rows["Total counted toward the target"]
     assert total[1] == 4 and total[4] is None  # the import's spend is not known
     assert "invoiced for employer orders, less credit notes" in table.note
+    assert dashboard.AREA_SPEND_RULE not in table.note
+    area = dashboard.funding_table(Filters(area=factories.area("Birmingham").id), as_of=date(2026, 12, 1))
+    assert dashboard.AREA_SPEND_RULE in area.note  # one area's people beside the programme's money, said so
 
     completed_course(start=datetime(2024, 5, 6, 9))  # delivered, cost not recorded
     db.session.commit()
