@@ -167,7 +167,9 @@ class OutcomeMonth(_OutcomeSums, db.Model):
     Integers: a sum of squares of 0-10 scores fits one until a cell holds 21 million answers."""
 
     __tablename__ = "outcome_month"
-    __table_args__ = (sa.Index("ix_outcome_month_area", "area"),)
+    # One area's sums are read from the index alone on PostgreSQL (it holds every column summed).
+    __table_args__ = (sa.Index("ix_outcome_month_area", "area",
+                               postgresql_include=["kind", "month", "course_type_id", *_OutcomeSums.__annotations__]),)
 
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -277,6 +279,9 @@ class FunnelMonth(_FunnelSteps, db.Model):
     not yet expired."""
 
     __tablename__ = "funnel_month"
+    # One area's months are read from the index alone on PostgreSQL (it holds every step counted).
+    __table_args__ = (sa.Index("ix_funnel_month_area", "basis", "area", "month",
+                               postgresql_include=["course_type_id", "current_month", *_FunnelSteps.__annotations__]),)
 
     basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
