@@ -10,7 +10,6 @@ from wtforms.validators import Length, Optional, ValidationError
 from mhfa.courses.forms import date_field, options
 from mhfa.courses.listings import STARTING, FinderFilters, ManageFilters, Nearness
 from mhfa.courses.models import CourseStatus, DeliveryMode
-from mhfa.timeutil import london_today
 
 # --- public finder -----------------------------------------------------------------------------
 
@@ -104,7 +103,7 @@ class ManageFilterForm(FlaskForm):
                              invalid_choice_message="Choose an instructor filter from the list",
                              description="Needs an instructor: draft or published, none assigned yet.")
     from_date = date_field("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27",
-                           "Empty: any date (the list opens on the courses from today)")
+                           "Empty: any date (the list opens on the courses not started yet)")
     to_date = date_field("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
 
     def __init__(self, *args, areas=(), **kwargs):
@@ -115,16 +114,15 @@ class ManageFilterForm(FlaskForm):
         if field.data and self.from_date.data and field.data < self.from_date.data:
             raise ValidationError("The 'starting by' date must be the same as or after the 'starting from' date")
 
-    def filters(self, opening: bool = False) -> ManageFilters:
-        """The filters chosen; ``opening`` (the list not filtered at all) starts from today, with the date
-        field left empty, so choosing a status then shows its courses of any date."""
+    def filters(self) -> ManageFilters:
+        """The filters chosen (a field with an error is left out)."""
         def ok(field):
             return field.data if not field.errors else None
 
         return ManageFilters(
             status=CourseStatus(self.status.data) if ok(self.status) else None,
             council_area_id=int(self.area.data) if ok(self.area) else None,
-            date_from=london_today() if opening else ok(self.from_date),
+            date_from=ok(self.from_date),
             date_to=ok(self.to_date),
             starting=ok(self.starts) or None,
             needs_instructor=ok(self.instructor) == "needed",

@@ -98,7 +98,9 @@ def manage_courses():
     areas = all_areas()
     form = ManageFilterForm(formdata=request.args or None, areas=areas)
     form.validate()
-    filters = form.filters(opening=not set(request.args) - {"page"})
+    if not set(request.args) - {"page"}:  # the list opens on the courses not started yet, and its form says so
+        form.starts.data = "upcoming"
+    filters = form.filters()
     page = listings.list_courses(filters, page=request.args.get("page", 1, type=int))
     return render_template("courses/manage_courses.html", form=form, page=page,
                            page_url=page_url("courses.manage_courses"))

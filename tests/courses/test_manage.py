@@ -222,7 +222,9 @@ def test_course_list_filters_by_status_area_and_date(client, coordinator):
         return {c.id for c in (draft, walsall, old) if f'href="/manage/courses/{c.id}"' in html}
 
     db.session.commit()
-    assert listed() == {draft.id, walsall.id}  # from today by default
+    assert listed() == {draft.id, walsall.id}  # the courses not started yet by default, as its form says
+    opening = client.get("/manage/courses").get_data(as_text=True)
+    assert '<option selected value="upcoming">Not started yet</option>' in opening
     assert listed("?from_date=") == {draft.id, walsall.id, old.id}
     assert listed("?status=draft&from_date=") == {draft.id}
     assert listed(f"?area={factories.area('Walsall').id}&from_date=") == {walsall.id}
