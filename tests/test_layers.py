@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("people",),
     ("areas",),
     ("notify", "audit", "errors", "flow", "locks", "extensions", "db_types", "timeutil", "pagination", "config",
-     "auth.access", "security", "dates", "names", "money", "history"),
+     "auth.access", "security", "dates", "names", "money", "history", "shares"),
 ]
 #: The application shell: it wires the areas together and may import any of them.
 SHELL = {"mhfa", "mhfa.cli", "mhfa.models", "mhfa.reminders", "main", "admin", "demo"}
