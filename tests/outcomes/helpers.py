@@ -20,6 +20,16 @@ def completed_course(trainees: int = 2, code: str = "ADULT_2DAY", **fields):
     return course, teacher, bookings, done
 
 
+def answered_in_areas(*areas: tuple[str, int]) -> None:
+    """Per (area name, trainees): a completed course of that many trainees living there, every one answering."""
+    for name, trainees in areas:
+        course, _, bookings, _ = completed_course(trainees)
+        for booking in bookings:
+            booking.person.home_council_area = factories.area(name)
+        db.session.commit()
+        answer_all(course, GOOD)
+
+
 def invites_of(course) -> list[OutcomeInvite]:
     return list(db.session.scalars(db.select(OutcomeInvite).where(OutcomeInvite.course_id == course.id)
                                    .order_by(OutcomeInvite.id)))

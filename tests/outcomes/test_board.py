@@ -18,7 +18,7 @@ from mhfa.reach.forms import parse_filters
 from mhfa.timeutil import london_today
 from tests import factories
 from tests.outcomes import bare as raw
-from tests.outcomes.helpers import GOOD, answer_all, completed_course
+from tests.outcomes.helpers import GOOD, answer_all, answered_in_areas, completed_course
 
 
 def _token(role):
@@ -88,16 +88,7 @@ def test_the_board_reads_the_outcomes_page_and_downloads_it(client, auth, answer
 
 
 def test_by_area_a_group_under_ten_is_suppressed_with_one_more_so_it_cannot_be_recovered(app_ctx):
-    birmingham, coventry, dudley = (factories.area(n) for n in ("Birmingham", "Coventry", "Dudley"))
-    for area, n in ((birmingham, 12), (coventry, 11), (dudley, 3)):
-        course, _, bookings = factories.taught_course(trainees=n)
-        for b in bookings:
-            b.person.home_council_area = area
-        factories.mark_everyone(course)
-        from mhfa.certificates import services as certificates
-        certificates.complete_course_and_issue(course, factories.user(Role.COORDINATOR))
-        db.session.commit()
-        answer_all(course, GOOD)
+    answered_in_areas(("Birmingham", 12), ("Coventry", 11), ("Dudley", 3))
     table = board.outcomes_table("area")
     rows = {r[0]: r for r in table.rows}
     assert rows["Dudley"][2] == "fewer than 10" and rows["Dudley"][4] is None

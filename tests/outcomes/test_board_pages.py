@@ -14,7 +14,7 @@ from mhfa.outcomes.funnel import Step
 from mhfa.reach.views import reach_cell
 from mhfa.shares import Share, percent
 from tests import factories
-from tests.outcomes.helpers import GOOD, answer_all, completed_course
+from tests.outcomes.helpers import GOOD, answer_all, answered_in_areas, completed_course
 
 Figures = board.Figures
 
@@ -150,16 +150,7 @@ def test_the_outcomes_workbook_is_titled_for_outcomes(client, auth, fourteen_of_
 
 
 def test_a_row_with_its_answers_hidden_shows_the_follow_ups_mark_not_a_dash(client, auth, app_ctx):
-    birmingham, coventry, dudley = (factories.area(n) for n in ("Birmingham", "Coventry", "Dudley"))
-    for area, n in ((birmingham, 12), (coventry, 11), (dudley, 3)):
-        course, _, bookings = factories.taught_course(trainees=n)
-        for b in bookings:
-            b.person.home_council_area = area
-        factories.mark_everyone(course)
-        from mhfa.certificates import services as certificates
-        certificates.complete_course_and_issue(course, factories.user(Role.COORDINATOR))
-        db.session.commit()
-        answer_all(course, GOOD)
+    answered_in_areas(("Birmingham", 12), ("Coventry", 11), ("Dudley", 3))
     rows = {r[0]: r for r in board.outcomes_table("area").rows}
     column = board.COLUMNS.index("Follow-ups answered")
     assert rows["Dudley"][column] == "hidden" and rows["Coventry"][column] == "hidden"
