@@ -534,6 +534,11 @@ class Section:
     funnel: FunnelShown | None = None
     funnel_total: Step | None = None
 
+    @property
+    def shown_area_first_aiders(self) -> int | str | None:
+        """The chosen area's current first aiders as shown: 1 to 9 is "fewer than 10"."""
+        return None if self.area_first_aiders is None else mark(self.area_first_aiders)
+
 
 def section(filters: Filters) -> Section:
     figures = kept_figures(filters)
