@@ -25,7 +25,7 @@ from mhfa.areas.models import CouncilArea
 from mhfa.courses.models import CourseType, FundingStream
 from mhfa.extensions import db
 from mhfa.outcomes import firstaiders, keeping
-from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Funnel, Step, funnel, funnel_total
+from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Funnel, Step, funnel, kept_rows
 from mhfa.outcomes.kept_tables import MONTH_VALUES
 from mhfa.outcomes.models import (
     EVALUATION,
@@ -38,7 +38,7 @@ from mhfa.reach.counts import Filters
 from mhfa.reach.dashboard import FEWER_THAN_10, GROUP_LABELS, SMALL, Table, month_label, suppress
 from mhfa.reach.models import UNKNOWN_AREA
 from mhfa.shares import Share
-from mhfa.timeutil import london_today
+from mhfa.timeutil import london_today, utcnow
 
 Z_95 = 1.96
 NOT_KNOWN = "Not known"
@@ -268,12 +268,9 @@ def kept_group_figures(dimension: str, filters: Filters | None = None) -> dict:
     return _kept_groups(OutcomeGroupMonth, "value", filters, dimension=dimension)
 
 
-@functools.cache
-def _groups_statement(m, group_name: str | None, shape: tuple) -> sa.Select:
-    """The sums of :func:`_kept_groups` for one shape of filters, built once: its values are parameters."""
+def _filtered(m, query: sa.Select, shape: tuple) -> sa.Select:
+    """``query`` over the kept table ``m`` under one shape of filters (see :func:`_shape`), its values parameters."""
     since, until, typed, awareness, by_area, among_areas, by_dimension = shape
-    group = sa.literal("all") if group_name is None else getattr(m, group_name)
-    query = sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(group, m.kind)
     if since:
         query = query.where(m.month >= sa.bindparam("start_month"))
     if until:
@@ -291,15 +288,29 @@ def _groups_statement(m, group_name: str | None, shape: tuple) -> sa.Select:
     return query
 
 
+def _shape(filters: Filters, areas: set[int] | None = None, dimension: str | None = None) -> tuple[tuple, dict]:
+    """The shape of the filters (which of them are set) and their values, as the kept statements take them."""
+    shape = (bool(filters.start_month), bool(filters.end_month), bool(filters.course_type_ids),
+             bool(filters.include_awareness), filters.area is not None, areas is not None, dimension is not None)
+    params = {"start_month": filters.start_month, "end_month": filters.end_month, "area": filters.area,
+              "type_ids": sorted(filters.course_type_ids or ()), "areas": sorted(areas or ()), "dimension": dimension}
+    return shape, params
+
+
+@functools.cache
+def _groups_statement(m, group_name: str | None, shape: tuple) -> sa.Select:
+    """The sums of :func:`_kept_groups` for one shape of filters, built once: its values are parameters."""
+    group = sa.literal("all") if group_name is None else getattr(m, group_name)
+    query = sa.select(group, m.kind, *(sa.func.sum(getattr(m, name)) for name in MONTH_VALUES)).group_by(group, m.kind)
+    return _filtered(m, query, shape)
+
+
 def _kept_groups(m, group_name: str | None, filters: Filters, *, areas: set[int] | None = None,
                  dimension: str | None = None) -> dict:
     """Each group's Figures (``group_name``: a column of ``m``, or None for one group "all") under the filters,
     ``areas`` (only these home area keys) and ``dimension`` (of ``outcome_group_month``)."""
     keeping.settled(db.session())
-    shape = (bool(filters.start_month), bool(filters.end_month), bool(filters.course_type_ids),
-             bool(filters.include_awareness), filters.area is not None, areas is not None, dimension is not None)
-    params = {"start_month": filters.start_month, "end_month": filters.end_month, "area": filters.area,
-              "type_ids": sorted(filters.course_type_ids or ()), "areas": sorted(areas or ()), "dimension": dimension}
+    shape, params = _shape(filters, areas, dimension)
     sums: dict = {}
     for key, kind, *values in db.session.execute(_groups_statement(m, group_name, shape), params):
         key = None if key == "" else key
@@ -313,14 +324,16 @@ def _kept_groups(m, group_name: str | None, filters: Filters, *, areas: set[int]
             figures.follow_ups_answered += values["answered"]
         for name in MONTH_VALUES[2:]:
             totals[name] += values[name]
-    result = {}
-    for key, (figures, totals) in sums.items():
-        for q in SCORES:
-            figures.scores[q] = Mean(totals[f"{q}_n"], float(totals[f"{q}_sum"]), float(totals[f"{q}_sq"]))
-        figures.rated, figures.good = totals["rated"], totals["good"]
-        figures.use_answered, figures.used = totals["use_answered"], totals["used"]
-        result[key] = figures
-    return result
+    return {key: _with_totals(figures, totals) for key, (figures, totals) in sums.items()}
+
+
+def _with_totals(figures: Figures, totals: dict) -> Figures:
+    """``figures`` with the scores, ratings and use of skills of ``totals`` (sums of ``MONTH_VALUES[2:]``)."""
+    for q in SCORES:
+        figures.scores[q] = Mean(totals[f"{q}_n"], float(totals[f"{q}_sum"]), float(totals[f"{q}_sq"]))
+    figures.rated, figures.good = totals["rated"], totals["good"]
+    figures.use_answered, figures.used = totals["use_answered"], totals["used"]
+    return figures
 
 
 FUNNEL_RULE = ("Counts from 1 to 9 are shown as 'fewer than 10'. The number completed is shown (it is the number "
@@ -540,14 +553,52 @@ class Section:
         return None if self.area_first_aiders is None else mark(self.area_first_aiders)
 
 
+FIGURE_COUNTS = ("invited", "answered", "follow_ups", "follow_ups_answered")
+
+
+@functools.cache
+def _figures_row(m, shape: tuple) -> sa.Select:
+    """The summary's sums in one row (evaluations and follow-ups apart), built once per shape of filters."""
+    evaluation = m.kind == EVALUATION
+
+    def of(kind, column):
+        return sa.func.sum(sa.case((kind, column), else_=0))
+
+    counts = [of(evaluation, m.invited), of(evaluation, m.answered), of(~evaluation, m.invited),
+              of(~evaluation, m.answered)]
+    query = sa.select(*(c.label(name) for c, name in zip(counts, FIGURE_COUNTS, strict=True)),
+                      *(sa.func.sum(getattr(m, name)).label(name) for name in MONTH_VALUES[2:]))
+    return _filtered(m, query, shape)
+
+
+@functools.cache
+def _section_statement(m, shape: tuple, aiders: sa.Select, funnel_row: sa.Select) -> sa.Select:
+    """The section's three readings (the summary's sums, the first aiders, the funnel's total) in one row: three
+    one-row statements joined, so a dashboard request reads them in one round trip."""
+    figures, first_aiders, steps = _figures_row(m, shape).subquery("figures"), aiders.subquery("aiders"), \
+        funnel_row.subquery("funnel")
+    return sa.select(figures, first_aiders, steps).select_from(
+        figures.join(first_aiders, sa.true()).join(steps, sa.true()))
+
+
 def section(filters: Filters) -> Section:
-    figures = kept_figures(filters)
+    keeping.settled(db.session())
     in_area = filters.area is not None and filters.basis in ("home", "work")
+    m = OutcomeMonth if filters.area is not None else OutcomeTypeMonth  # all areas together: a few hundred rows
+    shape, params = _shape(filters)
+    today = london_today()
     # Every first aider has one key on each basis (0: not known), so either basis's counts add up to the total.
-    by_area = firstaiders.kept_current_by_area(None, filters.basis if in_area else "home")
-    total = funnel_total(filters)
-    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, sum(by_area.values()),
-                   by_area.get(filters.area, 0) if in_area else None, shown_funnel(total), total)
+    aiders, aider_params = firstaiders.kept_counts_statement(today, filters.basis if in_area else "home",
+                                                             filters.area if in_area else None)
+    steps, step_params = kept_rows(filters, today, utcnow(), grouped=False)
+    row = db.session.execute(_section_statement(m, shape, aiders, steps),
+                             {**params, **aider_params, **step_params}).one()._mapping
+    number = {name: int(value or 0) for name, value in row.items()}
+    figures = _with_totals(Figures(*(number[name] for name in FIGURE_COUNTS)),
+                           {name: number[name] for name in MONTH_VALUES[2:]})
+    total = Step(*(number[name] for name in STEPS))
+    return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, number["first_aiders"],
+                   number["area_first_aiders"] if in_area else None, shown_funnel(total), total)
 
 
 @dataclass

@@ -126,9 +126,8 @@ def counted_trend(months: int = 24, today: date | None = None, area: int | None 
 
 # --- kept (today) -----------------------------------------------------------------------------------------
 
-@functools.cache
-def _kept_current_statement(basis: str) -> sa.Select:
-    """People current on the day ``day`` by area, from the kept rows, built once per basis: those whose latest
+def _kept_current(basis: str):
+    """People current on the day ``day`` by area, one row per kept row, from the kept rows: those whose latest
     expiry falls in a later month than ``this_month``, plus this month's (from ``next_month`` back to ``day``, an
     indexed range read from the index alone on PostgreSQL)."""
     m, k = FirstAiderMonth, FirstAiderKept
@@ -137,8 +136,34 @@ def _kept_current_statement(basis: str) -> sa.Select:
         m.basis == basis, m.expiry_month > sa.bindparam("this_month", type_=sa.Integer))
     this = sa.select(area.label("area"), sa.literal(1).label("people")).where(
         k.expires_on >= sa.bindparam("day", type_=sa.Date), k.expires_on < sa.bindparam("next_month", type_=sa.Date))
-    both = sa.union_all(later, this).subquery("current")
+    return sa.union_all(later, this).subquery("current")
+
+
+@functools.cache
+def _kept_current_statement(basis: str) -> sa.Select:
+    """Today's current first aiders by area (:func:`_kept_current`), built once per basis."""
+    both = _kept_current(basis)
     return sa.select(both.c.area, sa.func.sum(both.c.people)).group_by(both.c.area)
+
+
+def _kept_params(day: date) -> dict:
+    return {"day": day, "this_month": day.year * 100 + day.month,
+            "next_month": date(day.year + day.month // 12, day.month % 12 + 1, 1)}
+
+
+@functools.cache
+def _kept_counts_statement(basis: str) -> sa.Select:
+    both = _kept_current(basis)
+    in_area = sa.case((both.c.area == sa.bindparam("aiders_area", type_=sa.Integer), both.c.people), else_=0)
+    return sa.select(sa.func.sum(both.c.people).label("first_aiders"),
+                     sa.func.sum(in_area).label("area_first_aiders"))
+
+
+def kept_counts_statement(day: date, basis: str, area: int | None) -> tuple[sa.Select, dict]:
+    """One row over the kept rows, and its parameters: today's current first aiders (``first_aiders``) and those
+    of ``area`` on ``basis`` (``area_first_aiders``), for a caller that reads them with other figures at once."""
+    return _kept_counts_statement("work" if basis == "work" else "home"), \
+        {**_kept_params(day), "aiders_area": -1 if area is None else area}
 
 
 def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[int, int]:
@@ -148,9 +173,7 @@ def kept_current_by_area(day: date | None = None, basis: str = "home") -> dict[i
     if day < london_today():
         return current_by_area(day, basis)  # a past day: a certificate revoked since was current then
     keeping.settled(db.session())
-    params = {"day": day, "this_month": day.year * 100 + day.month,
-              "next_month": date(day.year + day.month // 12, day.month % 12 + 1, 1)}
-    counts = db.session.execute(_kept_current_statement("work" if basis == "work" else "home"), params)
+    counts = db.session.execute(_kept_current_statement("work" if basis == "work" else "home"), _kept_params(day))
     return {int(key): int(n) for key, n in counts if n}
 
 

@@ -188,7 +188,7 @@ def _kept_filters(query, shape: tuple, month, type_id, area):
 
 @functools.cache
 def _kept_statement(shape: tuple) -> sa.Select:
-    """The statement of :func:`_kept_rows` for one shape of filters, built once: its values are parameters."""
+    """The statement of :func:`kept_rows` for one shape of filters, built once: its values are parameters."""
     grouped, by_area, basis = shape[:3]
     p = FunnelPlace
     m = FunnelMonth if by_area else FunnelTypeMonth  # all areas together: a few hundred rows
@@ -216,13 +216,13 @@ def _kept_statement(shape: tuple) -> sa.Select:
                         _kept_filters(expiring, shape, p.month, p.course_type_id, area if by_area else None),
                         _kept_filters(started, shape, p.month, p.course_type_id, area if by_area else None)
                         ).subquery("kept")
-    sums = [sa.func.sum(kept.c[name]) for name in STEPS]
+    sums = [sa.func.sum(kept.c[name]).label(name) for name in STEPS]
     if not grouped:
         return sa.select(*sums)
     return sa.select(kept.c.month, kept.c.course_type_id, *sums).group_by(kept.c.month, kept.c.course_type_id)
 
 
-def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> tuple[sa.Select, dict]:
+def kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> tuple[sa.Select, dict]:
     """One statement over the kept rows, and its parameters: the months before this one from ``funnel_month``
     (current today: the places whose certificate's latest expiry month is after this one), plus those expiring
     later this month and this month's started places from ``funnel_place`` (indexed ranges of their expiry and
@@ -244,21 +244,14 @@ def _kept_rows(filters: Filters, today: date, now: datetime, grouped: bool) -> t
 
 def funnel(filters: Filters, today: date | None = None, now: datetime | None = None) -> Funnel:
     """The funnel's counts from the kept rows (equal to :func:`counted_funnel` today), by start month and course
-    type in one statement (:func:`_kept_rows`); another day or moment is counted from the raw rows."""
+    type in one statement (:func:`kept_rows`); another day or moment is counted from the raw rows."""
     if (today is not None and today != london_today()) or now is not None:
         return counted_funnel(filters, today, now)
     today = london_today()
     keeping.settled(db.session())
     cells = []
-    for month, type_id, *counts in db.session.execute(*_kept_rows(filters, today, utcnow(), grouped=True)):
+    for month, type_id, *counts in db.session.execute(*kept_rows(filters, today, utcnow(), grouped=True)):
         step = Step(*(int(n or 0) for n in counts))
         if step.booked:
             cells.append((int(month), int(type_id), step))
     return _shaped(cells, today)
-
-
-def funnel_total(filters: Filters) -> Step:
-    """The funnel's total today from the kept rows (the dashboard's section): one statement."""
-    keeping.settled(db.session())
-    row = db.session.execute(*_kept_rows(filters, london_today(), utcnow(), grouped=False)).one()
-    return Step(*(int(n or 0) for n in row))

@@ -32,7 +32,7 @@ from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
 from mhfa.employers.models import Order, PlaceVoucher, VoucherStatus
 from mhfa.extensions import db
 from mhfa.outcomes import board, evaluations, firstaiders, keeping, privacy
-from mhfa.outcomes.funnel import counted_funnel, funnel, funnel_total
+from mhfa.outcomes.funnel import counted_funnel, funnel
 from mhfa.outcomes.models import EVALUATION, FOLLOW_UP, OutcomeAnswer, OutcomeInvite
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Person, Sex
 from mhfa.reach.counts import Filters
@@ -248,7 +248,13 @@ def _same(kept: board.Figures, bare: board.Figures) -> None:
 
 def _check(filters_list: list[Filters]) -> None:
     for filters in filters_list:
-        _same(board.kept_figures(filters), raw.group_figures(None, filters).get("all", board.Figures()))
+        bare = raw.group_figures(None, filters).get("all", board.Figures())
+        _same(board.kept_figures(filters), bare)
+        shown = board.section(filters)  # the same sums, read in one row with the first aiders and the funnel
+        assert shown.answered == bare.answered
+        if shown.summary is not None:
+            _same(shown.summary, bare)
+        assert shown.current_first_aiders == firstaiders.current_total()
     for dimension, filters in zip(board.DIMENSIONS, itertools.cycle(filters_list)):
         kept, bare = board.kept_group_figures(dimension, filters), raw.group_figures(dimension, filters)
         assert {k for k, f in kept.items() if f.invited or f.follow_ups} == set(bare), dimension
@@ -534,7 +540,7 @@ def _check_funnel(filters_list: list[Filters]) -> None:
     for filters in filters_list:
         bare = counted_funnel(filters)
         _same_funnel(funnel(filters), bare)
-        assert funnel_total(filters) == bare.total
+        assert board.section(filters).funnel_total == bare.total  # read with the section's other figures
     assert keeping.rebuild() == []
     db.session.rollback()  # the rebuild only checked
 
