@@ -373,9 +373,10 @@ FIRST_AIDERS_BY = {"home": "by where they live", "work": "by where they work",
                    "delivery": "by where they live (a certificate has no area where its course was held)"}
 
 
-def first_aider_tables(basis: str = "home", today: date | None = None) -> list[Table]:
-    """Current first aiders by area on the basis (where they live, or work), and at each month's end. By where they
-    work there is no rate per 1,000: the population is the area's residents, not the people working there."""
+def first_aider_tables(basis: str = "home", today: date | None = None, area: int | None = None) -> list[Table]:
+    """Current first aiders by area on the basis (where they live, or work), and at each month's end (in ``area``
+    when one is chosen, on the same basis). By where they work there is no rate per 1,000: the population is the
+    area's residents, not the people working there."""
     today = today or london_today()
     work = basis == "work"
     rows = firstaiders.area_rows(today, "work" if work else "home")  # kept for today
@@ -395,15 +396,20 @@ def first_aider_tables(basis: str = "home", today: date | None = None) -> list[T
                      *([] if work else ([r.per_1000, r.one_in] if isinstance(mark, int) else [None, None]))]
                     for r, mark in zip(rows, shown, strict=True)]
     by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", *[None] * len(rates)])
-    trend = Table("first-aiders-trend", "Current first aiders at the end of each month",
-                  ["Month", "Current first aiders"], note="This month: today.")
-    trend.rows = [[month_label(k), n] for k, n in firstaiders.trend(24, today)]
+    where = "" if area is None else next((f" in {r.name}" for r in rows if r.key == area), "")
+    counted_by = FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY["home"])
+    trend = Table("first-aiders-trend", f"Current first aiders{where} at the end of each month",
+                  ["Month", "Current first aiders"],
+                  note="This month: today." + ("" if area is None else f" Counted {counted_by}; a month's count "
+                                                                        "from 1 to 9 shows as 'fewer than 10'."))
+    counts = firstaiders.trend(24, today, area=area, basis="work" if work else "home")
+    trend.rows = [[month_label(k), n if area is None else mark(n)] for k, n in counts]
     return [by_area, trend]
 
 
 def all_tables(filters: Filters, today: date | None = None) -> list[Table]:
     return ([outcomes_table(d, filters) for d in DIMENSIONS] + funnel_tables(filters, today)
-            + first_aider_tables(filters.basis, today))
+            + first_aider_tables(filters.basis, today, filters.area))
 
 
 #: Figures from fewer answers than this are not shown (reach's suppression threshold).

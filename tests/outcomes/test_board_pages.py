@@ -140,6 +140,24 @@ def test_the_first_aiders_table_follows_the_basis_and_gives_no_rate_per_1000_by_
     assert "by where they work" in section.text_content() and "Per 1,000" not in section.text_content()
 
 
+def test_with_an_area_chosen_the_first_aiders_trend_counts_that_area_on_the_basis(client, auth, app_ctx):
+    birmingham, coventry = factories.area("Birmingham"), factories.area("Coventry")
+    _placed(birmingham, work=False)
+    _placed(coventry, work=True)  # 12 live and work in Coventry
+    every = board.first_aider_tables("home")[1]
+    assert every.title == "Current first aiders at the end of each month" and every.rows[-1][1] == 24
+    home = board.first_aider_tables("home", area=birmingham.id)[1]
+    assert home.title == "Current first aiders in Birmingham at the end of each month"
+    assert home.rows[-1][1] == 12 and "by where they live" in home.note
+    assert board.first_aider_tables("work", area=birmingham.id)[1].rows[-1][1] == 0  # nobody works there
+    assert board.first_aider_tables("work", area=coventry.id)[1].rows[-1][1] == 12
+    auth.login(factories.user(Role.BOARD))
+    page = lxml.html.fromstring(client.get(f"/reach/outcomes?area={coventry.gss_code}&basis=work")
+                                .get_data(as_text=True))
+    section = page.xpath('//section[@aria-labelledby="table-first-aiders-trend"]')[0]
+    assert "Current first aiders in Coventry at the end of each month" in section.text_content()
+
+
 def test_the_outcomes_workbook_is_titled_for_outcomes(client, auth, fourteen_of_seventeen):
     auth.login(factories.user(Role.BOARD))
     for url, title in (("/reach/outcomes/download/all.xlsx", "MHFA Reach: outcomes of the training"),
