@@ -44,7 +44,7 @@ def test_the_kept_first_aiders_and_place_streams_are_refilled_by_the_new_rules(f
         downgrade(revision="2026_12_06_96")  # the earlier rules: the awareness certificate, the course's stream
         db.session.remove()
         assert firstaiders.kept_current_total() == 2 and _streams() == {FundingStream.PUBLIC.value: 1}
-        assert keeping.rebuild() != []
+        assert firstaiders.current_total() == 1  # today's rule, counted from the raw rows: the kept figure is off
         db.session.remove()
 
         upgrade()

@@ -29,6 +29,7 @@ from mhfa.outcomes.funnel import STEP_LABELS, STEPS, Funnel, Step, funnel, kept_
 from mhfa.outcomes.kept_tables import MONTH_VALUES
 from mhfa.outcomes.models import (
     EVALUATION,
+    OutcomeArea,
     OutcomeGroupMonth,
     OutcomeMonth,
     OutcomeTypeMonth,
@@ -619,6 +620,7 @@ class PublicOutcomes:
 def public_region(region: set[int]) -> PublicOutcomes:
     """Evaluations and follow-ups of the people counted for the region (``region``: the area keys the headline
     counts, ``mhfa.reach.counted.counted_keys``), and their current first aiders, from kept rows."""
-    total = kept_figures(None, areas=set(region))
+    keeping.settled(db.session())
+    total = _kept_groups(OutcomeArea, None, Filters(), areas=set(region)).get("all", Figures())  # every month
     current = sum(n for key, n in firstaiders.kept_current_by_area().items() if key in region)
     return PublicOutcomes(total if total.answered >= SHOWN_FROM else None, total.answered, current)

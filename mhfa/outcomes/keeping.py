@@ -8,7 +8,8 @@ Two kept figures, each a per-row table and a summary that every reader sums:
   ``outcome_month`` holds per kind, month, area and course type the invitations, the answers, and for
   each score its count, sum and sum of squares (so a mean and its 95% interval come from a few rows),
   the ratings and how many were good or very good, the follow-up answers and how many used their skills;
-  ``outcome_type_month`` the same for all areas together (read when no area is chosen).
+  ``outcome_type_month`` the same for all areas together (read when no area is chosen), and ``outcome_area``
+  per area and course type for every month together (the public page's region).
 - Current first aiders: ``first_aider_kept`` holds one row per person holding an unrevoked certificate of a
   course type that is not an awareness course (a certificate of attendance makes no first aider), with their
   home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
@@ -70,6 +71,7 @@ from mhfa.outcomes.kept_funnel import (
 )
 from mhfa.outcomes.kept_tables import (
     ANSWER_KEYS,
+    AREA_KEYS,
     GROUP_KEYS,
     GROUPS,
     KEPT_COLUMNS,
@@ -80,6 +82,7 @@ from mhfa.outcomes.kept_tables import (
     aider_month_t,
     aider_t,
     answer_t,
+    area_sums_t,
     booking_t,
     cert_t,
     chunks,
@@ -142,6 +145,10 @@ def kept_select(where=None) -> sa.Select:
     return query if where is None else query.where(where)
 
 
+#: The sums kept by month, area and course type, by month and course type, and by area and course type.
+SUM_TABLES = ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS), (area_sums_t, AREA_KEYS))
+
+
 def _month_contributions(where, sign: int = 1, keys_of=MONTH_KEYS, k=kept_t) -> sa.Select:
     values = [sa.func.count(), sa.func.sum(k.c.answered)]
     for q in SCORES:
@@ -173,7 +180,7 @@ def _group_contributions(where, sign: int = 1) -> sa.Select:
 
 
 def _move_sums(conn: Connection, where, sign: int) -> None:
-    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+    for table, keys in SUM_TABLES:
         move(conn, table, keys, MONTH_VALUES, _month_contributions(where, sign, keys))
     move(conn, group_month_t, GROUP_KEYS, MONTH_VALUES, _group_contributions(where, sign))
 
@@ -181,8 +188,7 @@ def _move_sums(conn: Connection, where, sign: int) -> None:
 # --- rebuilding and checking ---------------------------------------------------------------------------
 
 def _kept(conn: Connection) -> tuple[Counter, Counter, Counter, Counter]:
-    months = kept_sums(conn, ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS), (group_month_t, GROUP_KEYS)),
-                       MONTH_VALUES)
+    months = kept_sums(conn, (*SUM_TABLES, (group_month_t, GROUP_KEYS)), MONTH_VALUES)
     return (months, *kept_first_aiders.counted(conn), kept_funnel.counted(conn))
 
 
@@ -194,7 +200,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     for table in KEPT_TABLES:
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
-    for table, keys in ((month_t, MONTH_KEYS), (type_month_t, TYPE_MONTH_KEYS)):
+    for table, keys in SUM_TABLES:
         conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
     conn.execute(group_month_t.insert().from_select([*GROUP_KEYS, *MONTH_VALUES], _group_contributions(sa.true())))
     kept_first_aiders.refill(conn)
@@ -212,8 +218,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: booking ids whose places' funding stream moved.
 PENDING = "outcomes_pending"
 SUSPENDED = "outcomes_suspended"
-KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, group_month_t, aider_t, aider_month_t, place_t,
-                         funnel_month_t, funnel_type_month_t, span_t, span_month_t})
+KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, area_sums_t, group_month_t, aider_t, aider_month_t,
+                         place_t, funnel_month_t, funnel_type_month_t, span_t, span_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")

@@ -23,6 +23,7 @@ from mhfa.outcomes.models import (
     FunnelPlace,
     FunnelTypeMonth,
     OutcomeAnswer,
+    OutcomeArea,
     OutcomeGroupMonth,
     OutcomeInvite,
     OutcomeKept,
@@ -45,6 +46,7 @@ cert_t = Certificate.__table__
 kept_t = OutcomeKept.__table__
 month_t = OutcomeMonth.__table__
 type_month_t = OutcomeTypeMonth.__table__
+area_sums_t = OutcomeArea.__table__
 group_month_t = OutcomeGroupMonth.__table__
 aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
@@ -64,6 +66,7 @@ GROUPS = ("funding_stream", "sex", "age_band", "ethnic_group", "disability")
 KEPT_COLUMNS = ["invite_id", "kind", "month", "area", "course_type_id", "answered", *ANSWER_KEYS, *GROUPS]
 MONTH_KEYS = ("kind", "month", "area", "course_type_id")
 TYPE_MONTH_KEYS = ("kind", "month", "course_type_id")
+AREA_KEYS = ("kind", "area", "course_type_id")
 GROUP_KEYS = ("kind", "dimension", "value", "month", "area", "course_type_id")
 MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n", "sum", "sq")),
                 "rated", "good", "use_answered", "used")

@@ -188,6 +188,17 @@ class OutcomeTypeMonth(_OutcomeSums, db.Model):
     course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
+class OutcomeArea(_OutcomeSums, db.Model):
+    """The same sums per kind, home area and course type, every month together: what the public page's region
+    (many areas, every month) adds up, a few hundred rows whatever the length of the history."""
+
+    __tablename__ = "outcome_area"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course_type_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 class OutcomeGroupMonth(_OutcomeSums, db.Model):
     """The same sums per kind, group (a dimension of the outcomes page: funding stream, sex, age band, ethnic
     group, disability; value "" for not known), completion month, home area and course type: the page's

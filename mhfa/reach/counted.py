@@ -86,14 +86,21 @@ def month_area(filters: Filters) -> dict[tuple[int, int], int]:
 def monthly(filters: Filters, *, outside: bool = False) -> dict[int, int]:
     """month → people counted toward the target (or, ``outside``, people outside the region) under the
     filters' basis, variant, course types and area; every month (the period is the caller's)."""
-    region_ids = region()
-    out: dict[int, int] = {}
+    key = ("monthly", filters.basis, filters.include_awareness, filters.course_type_ids, filters.area)
+    return memo(key, lambda: _monthly_both(filters))[1 if outside else 0]
+
+
+def _monthly_both(filters: Filters) -> tuple[dict[int, int], dict[int, int]]:
+    """month → people counted toward the target, and month → people outside the region, in one pass."""
+    counted_keys_ = counted_keys()
+    inside: dict[int, int] = {}
+    outside: dict[int, int] = {}
     for (month, area), n in month_area(filters).items():
         if filters.area is not None and area != filters.area:
             continue
-        if is_counted(area, region_ids) != outside:
-            out[month] = out.get(month, 0) + n
-    return out
+        out = inside if area in counted_keys_ else outside
+        out[month] = out.get(month, 0) + n
+    return inside, outside
 
 
 def between(filters: Filters, first: int | None, last: int | None, *, outside: bool = False) -> int:

@@ -62,12 +62,15 @@ pro_rata_targets = counted.pro_rata_targets
 month_of = month_key
 
 
-def _areas_between(filters: Filters, first: int | None, last: int | None) -> dict[int, int]:
-    out: dict[int, int] = {}
+def _areas_between(filters: Filters, ranges: list[tuple[int | None, int | None]]) -> list[dict[int, int]]:
+    """Area key → people for each range of months (first, last; None: open), in one pass over the months."""
+    out: list[dict[int, int]] = [{} for _ in ranges]
     for (month, area), n in month_area(filters).items():
-        if (first is None or month >= first) and (last is None or month <= last) and (
-                filters.area is None or area == filters.area):
-            out[area] = out.get(area, 0) + n
+        if filters.area is not None and area != filters.area:
+            continue
+        for sums, (first, last) in zip(out, ranges, strict=True):
+            if (first is None or month >= first) and (last is None or month <= last):
+                sums[area] = sums.get(area, 0) + n
     return out
 
 
@@ -142,10 +145,9 @@ def cumulative_series(filters: Filters, as_of: date | None = None) -> list[dict]
 
 def area_table(filters: Filters, as_of: date | None = None) -> Table:
     end = month_key(counted.as_of_for(filters, as_of))
-    in_range = _areas_between(filters, filters.start_month, end)
-    to_date = _areas_between(filters, None, end)
-    last_12 = _areas_between(filters, add_months(end, -11), end)
-    prev_12 = _areas_between(filters, add_months(end, -23), add_months(end, -12))
+    in_range, to_date, last_12, prev_12 = _areas_between(filters, [
+        (filters.start_month, end), (None, end), (add_months(end, -11), end),
+        (add_months(end, -23), add_months(end, -12))])
     areas = areas_in_order()
     pops, targets = populations(), pro_rata_targets()
     region = _region()
