@@ -142,7 +142,8 @@ def kept_spend(filters: Filters) -> dict[str, Spend]:
 
 
 def _counted_only(t, include_outside: bool) -> list:
-    return [] if include_outside else [t.counted.is_(True)]
+    # Both values named, not none: the index on the kept group rows is then searched past ``counted``.
+    return [t.counted.in_([True, False]) if include_outside else t.counted.is_(True)]
 
 
 def _month_filters(query, t, filters: Filters):

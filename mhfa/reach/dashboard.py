@@ -21,7 +21,15 @@ from mhfa.forecast.models import ForecastRun
 from mhfa.people.models import AgeBand, Disability, EthnicGroup, Sex
 from mhfa.reach import counted
 from mhfa.reach.counted import Position, add_months, month_end, month_key
-from mhfa.reach.counts import Filters, Spend, kept_all_group_counts, kept_area_group_counts, kept_counts, kept_spend
+from mhfa.reach.counts import (
+    Filters,
+    Spend,
+    kept_all_group_counts,
+    kept_area_group_counts,
+    kept_counts,
+    kept_group_counts,
+    kept_spend,
+)
 from mhfa.reach.equality import population_shares, population_source, reached_shares
 from mhfa.reach.models import UNKNOWN_AREA
 
@@ -291,7 +299,8 @@ def funding_table(filters: Filters, as_of: date | None = None, *, include_outsid
     everyone = Filters(basis=filters.basis, include_awareness=filters.include_awareness,
                        course_type_ids=filters.course_type_ids, start_month=window.start_month,
                        end_month=window.end_month)
-    reached_by_spend = _group_counts(everyone, as_of, True)["funding_stream"]
+    reached_by_spend = _memo(("streams", everyone), lambda: kept_group_counts("funding_stream", everyone,
+                                                                             include_outside=True))
     spend = _memo(("spend", window), lambda: kept_spend(window))
     table = Table("funding_stream",
                   "By funding stream: " + _group_title("funding stream", filters, include_outside).lower()

@@ -108,6 +108,9 @@ class ReachGroupMonth(db.Model):
     split by whether they are counted toward the target there (in the target region or area not known)."""
 
     __tablename__ = "reach_group_month"
+    # The breakdown tables' sums are read from this index alone on PostgreSQL, in the order of the groups.
+    __table_args__ = (sa.Index("ix_reach_group_month_people", "include_awareness", "basis", "counted", "dimension",
+                               "value", "month", "course_type_id", postgresql_include=["people"]),)
 
     include_awareness: Mapped[bool] = mapped_column(primary_key=True)
     basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
