@@ -62,7 +62,8 @@ class Booking(db.Model):
             sqlite_where=sa.text("status != 'cancelled'"),
             postgresql_where=sa.text("status != 'cancelled'"),
         ),
-        sa.Index("ix_booking_course_status", "course_id", "status"),
+        # A course's places taken and waiting are counted from this index alone on PostgreSQL (the finder, a booking).
+        sa.Index("ix_booking_course_status", "course_id", "status", postgresql_include=["offer_expires_at"]),
         sa.Index("uq_booking_answer_token", "answer_token", unique=True),
     )
 
