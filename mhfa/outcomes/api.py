@@ -60,7 +60,19 @@ def outcomes():
             "used_skills_rate": summary.shown_use_rate,
         },
         "current_first_aiders": firstaiders.kept_current_total(),
+        "current_first_aiders_by_area": _first_aiders_by_area(filters.basis),
     })
+
+
+def _first_aiders_by_area(basis: str) -> dict:
+    """Each area's current first aiders as the outcomes page shows them (its first aiders table)."""
+    work = basis == "work"
+    return {"basis": "work" if work else "home", "areas": [
+        {"key": row.gss_code or "unknown", "label": row.name, "current": _count(mark),
+         "suppressed": None if isinstance(mark, int) else mark,
+         "per_1000": None if work or not isinstance(mark, int) else row.per_1000,
+         "one_in": None if work or not isinstance(mark, int) else row.one_in}
+        for row, mark in board.shown_first_aiders(basis)]}
 
 
 _REASONS = [FEWER_THAN_10, "hidden"]
@@ -101,7 +113,8 @@ _OPENAPI = (
     {
         "Outcomes": {
             "type": "object",
-            "required": ["funnel", "evaluation", "follow_up", "current_first_aiders", "as_of"],
+            "required": ["funnel", "evaluation", "follow_up", "current_first_aiders", "current_first_aiders_by_area",
+                         "as_of"],
             "properties": {
                 "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
                 "area": {"type": ["string", "null"]}, "basis": {"type": "string"},
@@ -131,6 +144,23 @@ _OPENAPI = (
                                          "description": "People holding a certificate issued, not revoked and not "
                                                         "expired today; certificates of attendance from awareness "
                                                         "courses are not counted"},
+                "current_first_aiders_by_area": {
+                    "type": "object", "description": "Current first aiders today by council area, as the outcomes "
+                                                     "page's table shows them: counted where they work with basis "
+                                                     "work, else where they live; no rate per 1,000 by workplace",
+                    "properties": {
+                        "basis": {"type": "string", "enum": ["home", "work"]},
+                        "areas": {"type": "array", "items": {"type": "object", "properties": {
+                            "key": {"type": "string", "description": "GSS code, or unknown"},
+                            "label": {"type": "string"},
+                            "current": {"type": ["integer", "null"],
+                                        "description": "null when not shown (the reason is under suppressed)"},
+                            "suppressed": {"type": ["string", "null"], "enum": [*_REASONS, None]},
+                            "per_1000": {"type": ["number", "null"],
+                                         "description": "Per 1,000 of the population (aged 16 and over where "
+                                                        "published)"},
+                            "one_in": {"type": ["integer", "null"],
+                                       "description": "1 in this many of the population"}}}}}},
             },
         }
     },

@@ -374,13 +374,22 @@ FIRST_AIDERS_BY = {"home": "by where they live", "work": "by where they work",
                    "delivery": "by where they live (a certificate has no area where its course was held)"}
 
 
+def shown_first_aiders(basis: str = "home", today: date | None = None) -> list[tuple[firstaiders.AreaRow, int | str]]:
+    """Each area's current first aiders today on the basis (where they live, or work; where they live for any
+    other), with the count as shown: 1 to 9 is "fewer than 10", and one more "hidden" where the total would
+    reveal it."""
+    rows = firstaiders.area_rows(today or london_today(), "work" if basis == "work" else "home")  # kept for today
+    return list(zip(rows, suppress([r.current for r in rows]), strict=True))
+
+
 def first_aider_tables(basis: str = "home", today: date | None = None, area: int | None = None) -> list[Table]:
     """Current first aiders by area on the basis (where they live, or work), and at each month's end (in ``area``
     when one is chosen, on the same basis). By where they work there is no rate per 1,000: the population is the
     area's residents, not the people working there."""
     today = today or london_today()
     work = basis == "work"
-    rows = firstaiders.area_rows(today, "work" if work else "home")  # kept for today
+    shown = shown_first_aiders(basis, today)
+    rows = [r for r, _ in shown]
     columns = ["Council area", "GSS code", "Current first aiders", "Population", "Population (year, ages)"]
     rates = [] if work else ["Per 1,000 of the population", "1 in N of the population"]
     population = ("Population: the area's latest published figure for its residents aged 16 and over (all ages "
@@ -392,10 +401,9 @@ def first_aider_tables(basis: str = "home", today: date | None = None, area: int
                          f"10', and one more as 'hidden' where the total would reveal it. {population}"
                          + ("; shown for scale only: no rate per 1,000 is given, as people counted where they work "
                             "are not the area's residents." if work else "."))
-    shown = suppress([r.current for r in rows])
     by_area.rows = [[r.name, r.gss_code, mark, r.population, r.population_label,
                      *([] if work else ([r.per_1000, r.one_in] if isinstance(mark, int) else [None, None]))]
-                    for r, mark in zip(rows, shown, strict=True)]
+                    for r, mark in shown]
     by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", *[None] * len(rates)])
     where = "" if area is None else next((f" in {r.name}" for r in rows if r.key == area), "")
     counted_by = FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY["home"])

@@ -51,6 +51,15 @@ def test_the_api_gives_the_funnel_and_figures_and_matches_its_openapi_schema(cli
     assert body["evaluation"]["good_or_very_good"] == 1.0
     assert body["current_first_aiders"] == 12
     assert {**funnel(Filters()).total.as_dict(), "suppressed": {}} == body["funnel"]["total"]
+    by_area = body["current_first_aiders_by_area"]  # as the outcomes page's first aiders table shows them
+    table = board.first_aider_tables("home")[0]
+    assert by_area["basis"] == "home"
+    assert [(a["label"], a["current"] if a["current"] is not None else a["suppressed"], a["per_1000"])
+            for a in by_area["areas"]] == [(row[0], row[2], row[5]) for row in table.rows[:-1]]
+    assert sum(a["current"] or 0 for a in by_area["areas"]) == 12
+    work = client.get("/api/v1/outcomes?basis=work", headers=_token(Role.BOARD)).get_json()
+    assert work["current_first_aiders_by_area"]["basis"] == "work"
+    assert all(a["per_1000"] is None and a["one_in"] is None for a in work["current_first_aiders_by_area"]["areas"])
 
 
 def test_the_api_refuses_bad_filters_and_other_roles(client, answered):
@@ -67,6 +76,9 @@ def test_fewer_than_ten_answers_are_suppressed_in_the_api(client):
     answer_all(course, GOOD)
     body = client.get("/api/v1/outcomes", headers=_token(Role.BOARD)).get_json()
     assert body["evaluation"]["suppressed"] is True and body["evaluation"]["confidence_before"] is None
+    hidden = [a for a in body["current_first_aiders_by_area"]["areas"] if a["suppressed"]]
+    assert [a["suppressed"] for a in hidden].count("fewer than 10") == 1  # the nine first aiders' area
+    assert all(a["current"] is None and a["per_1000"] is None and a["one_in"] is None for a in hidden)
 
 
 def test_the_board_reads_the_outcomes_page_and_downloads_it(client, auth, answered):
