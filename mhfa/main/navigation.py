@@ -89,7 +89,7 @@ SECTIONS: tuple[Section, ...] = (
         Link("Dashboard", "reach.dashboard", keeps_filters=True),
         Link("Outcomes", "outcomes.board_outcomes", keeps_filters=True),
         Link("Employers and the 5% ask", "commitments.employer_summary"),
-        Link("Download every table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"},
+        Link("Download every reach table (Excel)", "reach.download", values={"name": "all", "fmt": "xlsx"},
              keeps_filters=True),
         Link("Import completions", "reach.upload", COORDINATOR),
         Link("Programme settings", "reach.programme_settings", COORDINATOR),

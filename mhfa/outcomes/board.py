@@ -395,7 +395,8 @@ def first_aider_tables(basis: str = "home", today: date | None = None, area: int
     population = ("Population: the area's latest published figure for its residents aged 16 and over (all ages "
                   "where 16+ is not published; the column says which)")
     by_area = Table("first-aiders", "Current first aiders by council area", columns + rates,
-                    note="People holding a certificate that is issued, not revoked and not expired today, counted once "
+                    note="People holding a certificate that is issued, not revoked and not expired today (whatever the "
+                         "period and course types chosen), counted once "
                          f"each, {FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY['home'])}; certificates of attendance "
                          f"from awareness courses are not counted. An area's count from 1 to 9 shows as 'fewer than "
                          f"10', and one more as 'hidden' where the total would reveal it. {population}"
@@ -405,7 +406,8 @@ def first_aider_tables(basis: str = "home", today: date | None = None, area: int
                      *([] if work else ([r.per_1000, r.one_in] if isinstance(mark, int) else [None, None]))]
                     for r, mark in shown]
     by_area.rows.append(["All areas", "", sum(r.current for r in rows), None, "", *[None] * len(rates)])
-    where = "" if area is None else next((f" in {r.name}" for r in rows if r.key == area), "")
+    where = "" if area is None else " whose area is not known" if area == UNKNOWN_AREA else next(
+        (f" in {r.name}" for r in rows if r.key == area), "")
     counted_by = FIRST_AIDERS_BY.get(basis, FIRST_AIDERS_BY["home"])
     trend = Table("first-aiders-trend", f"Current first aiders{where} at the end of each month",
                   ["Month", "Current first aiders"],

@@ -303,7 +303,7 @@ def funding_table(filters: Filters, as_of: date | None = None, *, include_outsid
                                                                              include_outside=True))
     spend = _memo(("spend", window), lambda: kept_spend(window))
     table = Table("funding_stream",
-                  "By funding stream: " + _group_title("funding stream", filters, include_outside).lower()
+                  _group_title("funding stream", filters, include_outside)
                   + ", spend and cost per person reached",
                   ["Funding stream", "People reached", "Spend known (£)", "Courses with no delivery cost recorded",
                    "Cost per person reached, everyone the spend reached (£)", "About the cost"],

@@ -35,6 +35,8 @@ class ParsedFilters:
         return {k: v for k, v in self.values.items() if v not in (None, "", [])}
 
     def describe(self) -> str:
+        if self.errors:
+            return "Filters: none applied until the ones marked above are corrected; every figure below is unfiltered"
         f = self.filters
         parts = [f"basis: {BASIS_LABELS[f.basis].lower()}",
                  "awareness courses included" if f.include_awareness else "awareness courses excluded"]
@@ -51,7 +53,7 @@ class ParsedFilters:
     def period_text(self) -> str:
         """What a chosen period means, said plainly (empty when no period is chosen)."""
         first, last = self.values.get("from"), self.values.get("to")
-        if not first and not last:
+        if self.errors or (not first and not last):
             return ""
         span = f"from {first or 'the start'} to {last or 'now'}"
         return (f"Period {span}: the tables count people first reached in these months; the headline and the "
@@ -125,6 +127,8 @@ def parse_filters(args, areas: Iterable[CouncilArea], course_types: Iterable[Cou
         errors["include_outside"] = "include_outside must be true or false"
     include_outside = outside_text == "true"
     values.update(basis=basis, awareness=awareness, include_outside="true" if include_outside else "")
+    if errors:  # nothing half-applied: the form keeps what was typed, the figures are unfiltered
+        return ParsedFilters(Filters(), errors, values)
     filters = Filters(basis=basis, include_awareness=awareness == "include", course_type_ids=type_ids,
                       start_month=months["from"], end_month=months["to"], area=area)
     return ParsedFilters(filters, errors, values, include_outside, area_name, type_names)

@@ -126,7 +126,8 @@ def test_trainees_evaluate_instructor_sees_results_from_five_board_reads_and_dow
     assert "From booked to certified, by course type" in board.content()
     workbook = _download(board, "Download every outcomes table as an Excel workbook", tmp_path, "outcomes.xlsx")
     assert workbook.read_bytes()[:2] == b"PK"
-    board.get_by_label("Council area", exact=True).select_option(label="Birmingham")  # one area: its first aiders' trend
+    # One area: its first aiders' trend.
+    board.get_by_label("Council area", exact=True).select_option(label="Birmingham")
     board.get_by_role("button", name="Apply filters").click()
     check_page(board, "outcomes-page-one-area")
     assert board.get_by_role("heading", name="Current first aiders in Birmingham at the end of each month").count() == 1

@@ -84,7 +84,7 @@ def test_the_reach_sub_navigation_keeps_the_filters(client, auth, fourteen_of_se
     query = "basis=work&type=ADULT_2DAY&type=YOUTH_CHAMPION&from=2024-01"
     links = _nav_links(client.get(f"{path}?{query}").get_data(as_text=True))
     expected = {"basis": ["work"], "type": ["ADULT_2DAY", "YOUTH_CHAMPION"], "from": ["2024-01"]}
-    for label in ("Dashboard", "Outcomes", "Download every table (Excel)"):
+    for label in ("Dashboard", "Outcomes", "Download every reach table (Excel)"):
         assert parse_qs(urlsplit(links[label]).query) == expected, label
     assert "?" not in _nav_links(client.get("/reach/outcomes").get_data(as_text=True))["Outcomes"]
 

@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date
 
+import lxml.html
 import openpyxl
 import pytest
 
@@ -102,6 +103,22 @@ def test_hostile_filters_get_a_clear_400_never_a_500(client, auth, reached, quer
     assert "There is a problem with the filters" in response.get_data(as_text=True)
     assert "<script>" not in response.get_data(as_text=True).split("<main")[1]
     assert client.get("/reach/download/areas.csv?" + query).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/reach", "/reach/outcomes"])
+@pytest.mark.parametrize("query", ["from=2025-12&to=2025-01", "from=2025-13&to=2025-12", "area=E99999999&to=2024-01",
+                                   "basis=work&type=NOPE"])
+def test_filters_with_a_mistake_apply_none_of_them_and_say_so(client, auth, reached, path, query):
+    board_login(auth)
+    unfiltered = lxml.html.fromstring(client.get(path).get_data(as_text=True))
+    response = client.get(f"{path}?{query}")
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "none applied until the ones marked above are corrected" in page.text_content()
+    assert "Period from" not in page.text_content()
+    main, expected = page.xpath("//main")[0], unfiltered.xpath("//main")[0]
+    tables = [" ".join(t.text_content().split()) for t in main.xpath(".//table")]
+    assert tables and tables == [" ".join(t.text_content().split()) for t in expected.xpath(".//table")]
 
 
 def test_a_nul_byte_in_a_filter_is_refused_before_the_dashboard_with_a_clear_400(client, auth, reached):

@@ -160,7 +160,7 @@ def test_dashboard_shows_the_funding_table_with_csv_and_excel(client, auth, fund
     db.session.commit()
     auth.login(user)
     page = client.get("/reach").get_data(as_text=True)
-    assert "By funding stream" in page and "Cost per person reached" in page
+    assert "by funding stream, spend and cost per person reached" in page and "Cost per person reached" in page
     rows = list(csv.reader(io.StringIO(client.get("/reach/download/funding_stream.csv").get_data(as_text=True)
                                        .lstrip("\ufeff"))))
     public = next(r for r in rows if r and r[0] == "Publicly funded")
