@@ -267,7 +267,8 @@ def make_forecast(series: Series, programme: Programme, options: Options = Optio
         calibration, weighting = _calibrate(chosen_score, backtest_horizon, np.cumsum(y))
         outlook = calibrated(outlook, calibration)
     history = pd.Series(np.cumsum(y).astype(int), index=series.months)
-    figures = read_off(outlook, target=programme.target_people, deadline=programme.deadline, history=history)
+    figures = read_off(outlook, target=programme.target_people, deadline=programme.deadline, history=history,
+                       end=programme.end)
 
     progress(90, "Splitting the futures among council areas")
     shown = min(horizon, max(months_to_deadline, 24))

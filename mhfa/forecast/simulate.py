@@ -9,12 +9,14 @@ percentiles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from mhfa.forecast.backtest import Calibration, stretch
 from mhfa.forecast.candidates import Fitted
+from mhfa.reach.counted import DAYS_PER_MONTH
 
 
 def month_text(month: pd.Period | None) -> str | None:
@@ -80,16 +82,25 @@ def bands(outlook: Outlook, months: int) -> list[dict]:
     return rows
 
 
+def _rate_needed(still: int, as_of: pd.Period, end: date) -> int | None:
+    """People a month still to reach from the end of ``as_of`` to ``end``, the months measured in days."""
+    days = (end - as_of.end_time.date()).days
+    return int(round(still / (days / DAYS_PER_MONTH))) if days > 0 else None
+
+
 def first_month_reached(history: pd.Series, target: int) -> pd.Period | None:
     """The month cumulative reach (indexed by month) first got to ``target``, if it has."""
     reached = history[history >= target]
     return reached.index[0] if len(reached) else None
 
 
-def read_off(outlook: Outlook, *, target: int, deadline: pd.Period, history: pd.Series) -> dict:
+def read_off(outlook: Outlook, *, target: int, deadline: pd.Period, history: pd.Series,
+             end: date | None = None) -> dict:
     """The headline figures: probability, reach at the deadline, month the target is reached, rate needed.
 
-    ``history`` is cumulative reach by month up to ``as_of``.
+    ``history`` is cumulative reach by month up to ``as_of``; ``end``: the deadline's day (its month's last day
+    when not given). The rate needed is the reach still to come over the months left measured in days from the
+    end of the last month of data, as the board's headline measures it (``mhfa.reach.counted``).
     """
     years = outlook.horizon // 12
     already = first_month_reached(history, target)
@@ -109,8 +120,8 @@ def read_off(outlook: Outlook, *, target: int, deadline: pd.Period, history: pd.
         "probability_of_target": round(probability, 4),
         "at_deadline": at_deadline_figures,
         "months_to_deadline": max(months_left, 0),
-        "rate_needed_per_month": None if already is not None or months_left <= 0
-        else int(np.ceil((target - outlook.reached) / months_left)),
+        "rate_needed_per_month": _rate_needed(target - outlook.reached, outlook.as_of, end or deadline.end_time.date())
+        if already is None and months_left > 0 else None,
         "recent_rate_per_month": int(round(float(history.diff().iloc[-12:].mean()))) if len(history) > 1
         else int(history.iloc[-1]) if len(history) else 0,
     }

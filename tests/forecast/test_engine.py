@@ -119,6 +119,16 @@ def test_what_if_more_people_a_month_raises_the_chance_and_brings_the_date_forwa
         what_if(forecast.outlook, extra_per_month=1000, from_month="2020-01", **kwargs)
 
 
+def test_the_rate_needed_measures_the_months_left_in_days_as_the_board_headline_does():
+    """284 people still to reach from the end of November 2026 to 31 January 2027: 62 days, 2.04 months of
+    30.4375 days, so 139 a month (as the board's headline and board pack say), not 142 over two month ends."""
+    from datetime import date
+
+    flow = trend_and_noise(118, 3)                      # 2017-02 to 2026-11
+    summary = make_forecast(series_of(flow), programme(int(flow.sum()) + 284, end=date(2027, 1, 31)), QUICK).summary
+    assert summary["rate_needed_per_month"] == 139
+
+
 def test_a_deadline_already_passed_reports_what_happened():
     from datetime import date
 
