@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
 from mhfa.courses.models import CourseType
+from mhfa.db_types import plan_for_bulk_writes
 from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -236,7 +238,11 @@ def _existing_people(rows: list[_Row]) -> dict:
     """identity → person id, for the rows' people already known."""
     found: dict = {}
     emails = sorted({r.email for r in rows if r.email})
-    if len(emails) > CHUNK:
+    if db.session.connection().dialect.name == "postgresql":
+        found.update({("email", e): i for e, i in db.session.execute(
+            sa.select(sa.func.lower(Person.email), Person.id).where(sa.func.lower(Person.email).in_(
+                sa.select(sa.func.unnest(sa.literal(emails, ARRAY(sa.String)))).scalar_subquery())))})
+    elif len(emails) > CHUNK:
         pairs = db.session.execute(sa.select(sa.func.lower(Person.email), Person.id).where(Person.email.is_not(None)))
         wanted = set(emails)
         found.update({("email", e): i for e, i in pairs if e in wanted})
@@ -323,6 +329,7 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
     if len(data) > MAX_BYTES:
         raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it into parts"])
     rows = parse(decode(data), today)
+    plan_for_bulk_writes(db.session.connection())
     batch = hashlib.sha256(data).hexdigest()[:16]
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
     known = _existing_people(rows)
