@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -97,7 +98,7 @@ class _Row:
     delivery_area_id: int | None
     employer_id: int | None
 
-    @property
+    @cached_property
     def identity(self):
         if self.email:
             return ("email", self.email)
@@ -294,8 +295,9 @@ def _add_people(rows: list[_Row]) -> list[int]:
         return list(db.session.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
             [dict(zip(_PERSON_COLUMNS, (*v, PersonSource.IMPORT, now), strict=True)) for v in values]).scalars())
-    ids = list(db.session.scalars(sa.text(
-        "SELECT nextval(pg_get_serial_sequence('person', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}))
+    ids = db.session.scalar(sa.text(  # one array, not a row per id
+        "SELECT array_agg(nextval(pg_get_serial_sequence('person', 'id'))) FROM generate_series(1, :n)"),
+        {"n": len(rows)})
     source, stamp = PersonSource.IMPORT.value, _stamp(now)
     _copy("person", ("id", *_PERSON_COLUMNS),
           ((person_id, first, last, email, dob.isoformat() if dob else None, home, work, employer, source, stamp)
@@ -339,14 +341,17 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
         if row.identity not in known and row.identity not in new_people:
             new_people[row.identity] = row
     summary.people_added = len(new_people)
+    added = []
     if new_people and not dry_run:
-        known.update(zip(new_people, _add_people(list(new_people.values())), strict=True))
+        added = _add_people(list(new_people.values()))
+        known.update(zip(new_people, added, strict=True))
     wanted = {}
     for row in rows:
         key = (known.get(row.identity, row.identity), row.course_type_id, row.completed_on)
         if key not in wanted:
             wanted[key] = row
-    person_ids = sorted({k[0] for k in wanted if isinstance(k[0], int)})
+    matched = set(known.values()) - set(added)  # the people just added hold no completions yet
+    person_ids = sorted({k[0] for k in wanted if k[0] in matched})
     held = set()
     for start in range(0, len(person_ids), CHUNK):
         chunk = person_ids[start:start + CHUNK]
