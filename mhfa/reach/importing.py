@@ -25,14 +25,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mhfa import dates, names
 from mhfa.areas.models import CouncilArea
 from mhfa.attendance.models import Completion, CompletionSource
 from mhfa.audit.models import AuditEvent
 from mhfa.courses.models import CourseType
+from mhfa.db_types import plan_for_bulk_writes
 from mhfa.employers.models import Employer
 from mhfa.errors import DomainError
 from mhfa.extensions import db
@@ -95,7 +98,7 @@ class _Row:
     delivery_area_id: int | None
     employer_id: int | None
 
-    @property
+    @cached_property
     def identity(self):
         if self.email:
             return ("email", self.email)
@@ -236,7 +239,11 @@ def _existing_people(rows: list[_Row]) -> dict:
     """identity → person id, for the rows' people already known."""
     found: dict = {}
     emails = sorted({r.email for r in rows if r.email})
-    if len(emails) > CHUNK:
+    if db.session.connection().dialect.name == "postgresql":
+        found.update({("email", e): i for e, i in db.session.execute(
+            sa.select(sa.func.lower(Person.email), Person.id).where(sa.func.lower(Person.email).in_(
+                sa.select(sa.func.unnest(sa.literal(emails, ARRAY(sa.String)))).scalar_subquery())))})
+    elif len(emails) > CHUNK:
         pairs = db.session.execute(sa.select(sa.func.lower(Person.email), Person.id).where(Person.email.is_not(None)))
         wanted = set(emails)
         found.update({("email", e): i for e, i in pairs if e in wanted})
@@ -288,8 +295,9 @@ def _add_people(rows: list[_Row]) -> list[int]:
         return list(db.session.execute(
             sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
             [dict(zip(_PERSON_COLUMNS, (*v, PersonSource.IMPORT, now), strict=True)) for v in values]).scalars())
-    ids = list(db.session.scalars(sa.text(
-        "SELECT nextval(pg_get_serial_sequence('person', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}))
+    ids = db.session.scalar(sa.text(  # one array, not a row per id
+        "SELECT array_agg(nextval(pg_get_serial_sequence('person', 'id'))) FROM generate_series(1, :n)"),
+        {"n": len(rows)})
     source, stamp = PersonSource.IMPORT.value, _stamp(now)
     _copy("person", ("id", *_PERSON_COLUMNS),
           ((person_id, first, last, email, dob.isoformat() if dob else None, home, work, employer, source, stamp)
@@ -323,6 +331,7 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
     if len(data) > MAX_BYTES:
         raise ImportRejected([f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB: split it into parts"])
     rows = parse(decode(data), today)
+    plan_for_bulk_writes(db.session.connection())
     batch = hashlib.sha256(data).hexdigest()[:16]
     summary = ImportSummary(rows=len(rows), dry_run=dry_run)
     known = _existing_people(rows)
@@ -332,14 +341,17 @@ def import_completions(data: bytes, *, dry_run: bool = False, by=None, today: da
         if row.identity not in known and row.identity not in new_people:
             new_people[row.identity] = row
     summary.people_added = len(new_people)
+    added = []
     if new_people and not dry_run:
-        known.update(zip(new_people, _add_people(list(new_people.values())), strict=True))
+        added = _add_people(list(new_people.values()))
+        known.update(zip(new_people, added, strict=True))
     wanted = {}
     for row in rows:
         key = (known.get(row.identity, row.identity), row.course_type_id, row.completed_on)
         if key not in wanted:
             wanted[key] = row
-    person_ids = sorted({k[0] for k in wanted if isinstance(k[0], int)})
+    matched = set(known.values()) - set(added)  # the people just added hold no completions yet
+    person_ids = sorted({k[0] for k in wanted if k[0] in matched})
     held = set()
     for start in range(0, len(person_ids), CHUNK):
         chunk = person_ids[start:start + CHUNK]

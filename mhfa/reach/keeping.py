@@ -85,6 +85,7 @@ from mhfa.reach.reached import (
 
 CHUNK = 25000  # people per refresh statement on PostgreSQL (one array parameter)
 SQLITE_CHUNK = 5000  # below SQLite's limit on bound parameters
+BULK_PEOPLE = 1000  # from this many people on PostgreSQL, the kept counts are gathered and moved once
 
 
 # --- contributions ------------------------------------------------------------------------------
@@ -94,16 +95,25 @@ _GROUP_KEYS = ("include_awareness", "basis", "counted", "dimension", "value", "m
 _AREA_GROUP_KEYS = ("include_awareness", "basis", "area", "dimension", "value", "month", "course_type_id")
 
 
+_KEPT_COLUMNS = ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values(), *GROUP_DIMENSIONS)
+
+
+def _kept_grouped(where, columns: tuple[str, ...] = _KEPT_COLUMNS, sign: int = 1) -> sa.Select:
+    keys = [first_t.c[c] for c in columns]
+    return sa.select(*keys, (sign * sa.func.count()).label("n")).where(where).group_by(*keys)
+
+
 def _kept(where, columns: tuple[str, ...]):
     """The kept rows matching ``where`` counted by ``columns``: read once per statement (a common table
     expression), so the bases and dimensions below add up a few grouped rows, not every row again."""
-    keys = [first_t.c[c] for c in columns]
-    return sa.select(*keys, sa.func.count().label("n")).where(where).group_by(*keys).cte("kept")
+    return _kept_grouped(where, columns).cte("kept")
 
 
-def _month_contributions(where, sign: int = 1) -> sa.Select:
-    """What the kept rows matching ``where`` add to ``reach_month``, one row per key."""
-    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values()))
+def _month_contributions(where, sign: int = 1, kept=None) -> sa.Select:
+    """What the kept rows matching ``where`` add to ``reach_month``, one row per key (``kept``: the counts
+    already gathered, signed, in place of ``where``)."""
+    if kept is None:
+        kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values()))
     parts = [
         sa.select(kept.c.include_awareness.label("include_awareness"),
                   sa.literal(basis, sa.String(10)).label("basis"), kept.c.month.label("month"),
@@ -125,11 +135,11 @@ def counted_area(area_column):
     return sa.case((sa.or_(area_column == UNKNOWN_AREA, area_column.in_(in_region)), True), else_=False)
 
 
-def _group_contributions(where, sign: int = 1, *, by_area: bool = False) -> sa.Select:
+def _group_contributions(where, sign: int = 1, *, by_area: bool = False, kept=None) -> sa.Select:
     """What the kept rows matching ``where`` add to ``reach_group_month`` (``by_area``: to
     ``reach_group_area_month``, the area in place of whether it counts), one row per key."""
-    kept = _kept(where, ("include_awareness", "month", "course_type_id", *BASIS_COLUMN.values(),
-                         *GROUP_DIMENSIONS))
+    if kept is None:
+        kept = _kept(where, _KEPT_COLUMNS)
 
     def split(basis: str):
         area = kept.c[BASIS_COLUMN[basis]]
@@ -163,18 +173,38 @@ def _insert_for(conn: Connection):
     return insert
 
 
-def _add_contributions(conn: Connection, where, sign: int) -> None:
+def _add_contributions(conn: Connection, where, sign: int, kept=None) -> None:
     """Move the monthly, group and per-area group counts by the kept rows matching ``where`` (in SQL, one
-    statement each).
+    statement each), or by the counts already gathered in ``kept`` (see :func:`_gathered_counts`).
 
     Counts that fall to zero stay as zero rows (bounded by the key space; every reader ignores them).
     """
-    for table, keys, select in ((month_t, _MONTH_KEYS, _month_contributions(where, sign)),
-                                (group_t, _GROUP_KEYS, _group_contributions(where, sign)),
-                                (area_group_t, _AREA_GROUP_KEYS, _group_contributions(where, sign, by_area=True))):
+    for table, keys, select in ((month_t, _MONTH_KEYS, _month_contributions(where, sign, kept)),
+                                (group_t, _GROUP_KEYS, _group_contributions(where, sign, kept=kept)),
+                                (area_group_t, _AREA_GROUP_KEYS,
+                                 _group_contributions(where, sign, by_area=True, kept=kept))):
         insert = _insert_for(conn)(table).from_select([*keys, "people"], select)
         conn.execute(insert.on_conflict_do_update(
             index_elements=list(keys), set_={"people": table.c.people + insert.excluded.people}))
+
+
+def _gathered_counts(conn: Connection) -> sa.Table:
+    """A temporary table for this transaction (PostgreSQL) gathering the signed counts of every chunk of a
+    bulk refresh, by every key, so the three kept counts are moved once at the end: each kept count's row
+    is then updated once, not once per chunk, and the kept rows of each chunk are read once, not three times."""
+    table = sa.Table("reach_gathered_counts", sa.MetaData(),
+                     *(sa.Column(c, first_t.c[c].type) for c in _KEPT_COLUMNS), sa.Column("n", sa.BigInteger),
+                     prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+    table.create(conn)
+    return table
+
+
+def _move_counts(conn: Connection, where, sign: int, gathered: sa.Table | None) -> None:
+    """Move the kept counts by the kept rows matching ``where`` now, or note them in ``gathered``."""
+    if gathered is None:
+        _add_contributions(conn, where, sign)
+    else:
+        conn.execute(gathered.insert().from_select([*_KEPT_COLUMNS, "n"], _kept_grouped(where, sign=sign)))
 
 
 # --- refreshing people ---------------------------------------------------------------------------
@@ -189,23 +219,27 @@ def refresh_people(person_ids: Iterable[int | None], connection: Connection | No
     conn = connection if connection is not None else db.session.connection()
     ids = sorted({int(i) for i in person_ids if i is not None})
     size = CHUNK if conn.dialect.name == "postgresql" else SQLITE_CHUNK
+    gathered = _gathered_counts(conn) if conn.dialect.name == "postgresql" and len(ids) >= BULK_PEOPLE else None
     for start in range(0, len(ids), size):
-        _refresh_chunk(conn, ids[start:start + size])
+        _refresh_chunk(conn, ids[start:start + size], gathered)
+    if gathered is not None:
+        _add_contributions(conn, None, 1, gathered)
+        gathered.drop(conn)
     return len(ids)
 
 
-def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
+def _refresh_chunk(conn: Connection, ids: list[int], gathered: sa.Table | None = None) -> None:
     dialect = conn.dialect.name
     held = sorted(conn.execute(sa.select(first_t.c.person_id).where(among(first_t.c.person_id, ids, dialect))
                                .distinct()).scalars())
     kept = {}
     if held:  # people with kept rows: their old contribution comes off (new people, as imported, have none)
         kept = _erased_attributes(conn, among(first_t.c.person_id, held, dialect))
-        _add_contributions(conn, among(first_t.c.person_id, held, dialect), -1)
+        _move_counts(conn, among(first_t.c.person_id, held, dialect), -1, gathered)
         conn.execute(first_t.delete().where(among(first_t.c.person_id, held, dialect)))
     conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select(ids, dialect)))
     _restore_attributes(conn, kept)
-    _add_contributions(conn, among(first_t.c.person_id, ids, dialect), +1)
+    _move_counts(conn, among(first_t.c.person_id, ids, dialect), +1, gathered)
 
 
 _PERSON_ATTRIBUTES = ("home_area", "work_area", *PERSON_DIMENSIONS)

@@ -165,3 +165,24 @@ def test_oversized_binary_and_formula_uploads_are_refused_or_kept_as_text(client
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "<b>Nowhere</b>" not in page and "&lt;b&gt;Nowhere" in page
     assert count(Person) == 1
+
+
+@pytest.mark.parametrize("gathered_from", [1, 1_000_000])
+def test_an_import_keeps_the_figures_exact_whether_its_counts_are_gathered_or_moved_chunk_by_chunk(
+        app_ctx, monkeypatch, gathered_from):
+    """A large import on PostgreSQL gathers the counts of all its chunks and moves them once; a small one (and
+    SQLite) moves them chunk by chunk: either way the kept figures equal a recount, including for a person
+    whose reach the import moves earlier."""
+    from mhfa.reach import keeping
+
+    monkeypatch.setattr(keeping, "BULK_PEOPLE", gathered_from)
+    monkeypatch.setattr(keeping, "CHUNK", 2)
+    monkeypatch.setattr(keeping, "SQLITE_CHUNK", 2)
+    ada = factories.person("Ada", "Lovelace", email="ada@example.org")
+    db.session.add(Completion(person=ada, course_type=factories.course_type(), completed_on=date(2023, 1, 3)))
+    db.session.commit()
+    summary = import_completions(GOOD.encode())
+    db.session.flush()
+    assert (summary.people_added, summary.people_matched, summary.completions_added) == (2, 1, 3)
+    assert sum(kept_counts("area", Filters()).values()) == 3
+    assert keeping.rebuild() == []
