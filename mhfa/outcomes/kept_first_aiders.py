@@ -141,11 +141,18 @@ def refresh_spans(person_ids: Iterable[int | None], connection: Connection | Non
             fill=lambda conn, where: insert_spans(conn, span_rows(conn, where)))
 
 
+#: People (a range of their ids) whose spans a refill computes at a time: the spans are merged in Python, so a
+#: rebuild holds one range's certificates in memory, not the history's.
+REFILL_PEOPLE = 50_000
+
+
 def refill(conn: Connection) -> None:
-    """Fill the emptied first-aider tables from the raw rows (a rebuild)."""
+    """Fill the emptied first-aider tables from the raw rows (a rebuild), the spans a range of people at a time."""
     conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
     conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], aider_contributions(sa.true())))
-    insert_spans(conn, span_rows(conn, sa.true()))
+    low, high = conn.execute(sa.select(sa.func.min(cert_t.c.person_id), sa.func.max(cert_t.c.person_id))).one()
+    for first in range(low or 0, (high or -1) + 1, REFILL_PEOPLE):
+        insert_spans(conn, span_rows(conn, cert_t.c.person_id.between(first, first + REFILL_PEOPLE - 1)))
     conn.execute(span_month_t.insert().from_select([*SPAN_KEYS, "people"], span_contributions(sa.true())))
 
 

@@ -180,3 +180,27 @@ def test_a_certificate_moved_to_an_awareness_course_type_stops_counting(app_ctx)
     assert firstaiders.trend(2) == firstaiders.counted_trend(2)
     assert keeping.rebuild() == []
     db.session.rollback()
+
+
+def test_a_rebuild_merges_each_persons_spans_whatever_the_range_of_people_it_reads_at_a_time(app_ctx, monkeypatch):
+    """The refill reads the certificates a range of people at a time (memory bounded at any scale): every range
+    size gives the spans kept as the certificates were issued, with one person's overlapping certificates
+    merged into one stretch, and a person after a gap in the ids."""
+    from mhfa.outcomes import keeping, kept_first_aiders
+
+    today = london_today()
+    ada, bo = factories.person("Ada"), factories.person("Bo")
+    factories.certificate(ada, "ADULT_2DAY", issued_on=today - timedelta(days=1200))
+    factories.certificate(ada, "ADULT_2DAY", issued_on=today - timedelta(days=400))
+    factories.certificate(bo, "YOUTH_2DAY", issued_on=today - timedelta(days=90))
+    for n in range(5):
+        factories.person(f"Nobody{n}")  # ids between theirs with no certificate
+    cy = factories.person("Cy")
+    factories.certificate(cy, "ADULT_2DAY", issued_on=today - timedelta(days=30))
+    db.session.commit()
+    assert firstaiders.kept_current_total() == 3
+    for size in (1, 2, 50_000):
+        monkeypatch.setattr(kept_first_aiders, "REFILL_PEOPLE", size)
+        assert keeping.rebuild() == [], size
+        assert firstaiders.trend(48) == firstaiders.counted_trend(48), size
+        db.session.rollback()
