@@ -563,6 +563,7 @@ class Section:
     area_first_aiders: int | None
     funnel: FunnelShown | None = None
     funnel_total: Step | None = None
+    first_aiders_unfiltered: bool = False  # a period or course types chosen: current first aiders ignore them
 
     @property
     def shown_area_first_aiders(self) -> int | str | None:
@@ -615,7 +616,8 @@ def section(filters: Filters) -> Section:
                            {name: number[name] for name in MONTH_VALUES[2:]})
     total = Step(*(number[name] for name in STEPS))
     return Section(figures if figures.answered >= SHOWN_FROM else None, figures.answered, number["first_aiders"],
-                   number["area_first_aiders"] if in_area else None, shown_funnel(total), total)
+                   number["area_first_aiders"] if in_area else None, shown_funnel(total), total,
+                   bool(filters.start_month or filters.end_month or filters.course_type_ids))
 
 
 @dataclass

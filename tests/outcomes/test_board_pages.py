@@ -178,3 +178,11 @@ def test_a_row_with_its_answers_hidden_shows_the_follow_ups_mark_not_a_dash(clie
     tree = lxml.html.fromstring(client.get("/reach/outcomes").get_data(as_text=True))
     row = tree.xpath('//section[@aria-labelledby="table-outcomes-area"]//tr[th[normalize-space()="Dudley"]]')[0]
     assert row.xpath('string(td[@data-label="Follow-ups answered"])').strip() == "hidden"
+
+
+def test_the_section_says_current_first_aiders_ignore_a_chosen_period_or_type(client, auth, fourteen_of_seventeen):
+    auth.login(factories.user(Role.BOARD))
+    said = "the period and course types chosen do not apply to it"
+    assert said not in client.get("/reach").get_data(as_text=True)
+    assert said in client.get("/reach?from=2024-01").get_data(as_text=True)
+    assert said in client.get("/reach?type=ADULT_2DAY").get_data(as_text=True)
