@@ -210,6 +210,7 @@ def ensure_demo_database(ctx: Context, rebuild: bool = False) -> None:
     peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
     if result.returncode != 0:
         raise RuntimeError(f"demo-data failed:\n{result.stdout}\n{result.stderr}")
+    ctx.echo(result.stdout.rstrip())  # the build's own account, step by step with its times
     counts = next((line for line in result.stdout.splitlines() if line.startswith("Demo history")), "")
     ctx.build = {"seconds": seconds, "peak_mb": peak_mb, "counts": counts,
                  "built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "reused": False}
