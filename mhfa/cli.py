@@ -112,10 +112,14 @@ def demo_data(people, seed, today, if_empty):
     from mhfa.demo.bulk import settle
     from mhfa.reach.demo import keep_demo_reach
 
+    step = time.perf_counter()
     for line in keep_demo_reach(people):
         click.echo(line)
     db.session.commit()
+    click.echo(f"  kept reach figures built and the history committed: {time.perf_counter() - step:.1f} s")
+    step = time.perf_counter()
     settle(db.engine)
+    click.echo(f"  vacuumed and analysed: {time.perf_counter() - step:.1f} s")
     from mhfa.forecast.commands import store_demo_forecast
 
     try:

@@ -205,11 +205,15 @@ def generate(people: int, seed: int, today: date, echo: Callable[[str], None] | 
     recent = teaching.add_recent_teaching(today, instructor_login)
     say(f"  recent teaching: {recent} courses that ran in the last fortnight, waiting for registers or completion")
     contact = db.session.scalar(sa.select(User).where(User.email == dict(logins).get(Role.EMPLOYER.value)))
+    began = time.perf_counter()
     if contact is not None:
         employer_work(builder, contact)
     fill_features(builder, dict(logins))
     db.session.flush()
+    say(f"  the demo logins' work and every feature's examples: {time.perf_counter() - began:.1f} s")
+    began = time.perf_counter()
     keep_outcome_figures()  # the history was written in bulk (COPY), below the outcome figures' listener
+    say(f"  kept outcome figures built: {time.perf_counter() - began:.1f} s")
     summary_counts = {
         "people": counts["person"] - staff,
         "courses": counts["course"],

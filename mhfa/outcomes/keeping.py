@@ -122,20 +122,27 @@ from mhfa.reach.reached import among, month_key
 def kept_select(where=None) -> sa.Select:
     """One row per invitation (columns as ``outcome_kept``), from the raw invitations and answers; its funding
     stream is its place's, as reach counts it: the order's when the place was bought with a voucher, else the
-    course's."""
+    course's. Without ``where`` (a rebuild), every invitation's answers are read in one pass, side by side by
+    key; with it, each chosen invitation's answers are looked up by its key."""
     i = invite_t
-
-    def number(key: str):
-        return (sa.select(answer_t.c.number).where(answer_t.c.invite_id == i.c.id, answer_t.c.key == key)
-                .scalar_subquery())
+    joined = i.join(completion_t, completion_t.c.id == i.c.completion_id)
+    if where is None:
+        answers = sa.select(answer_t.c.invite_id, *(
+            sa.func.max(sa.case((answer_t.c.key == key, answer_t.c.number))).label(key) for key in ANSWER_KEYS
+        )).group_by(answer_t.c.invite_id).subquery("answers")
+        joined = joined.outerjoin(answers, answers.c.invite_id == i.c.id)
+        numbers = [answers.c[key] for key in ANSWER_KEYS]
+    else:
+        numbers = [sa.select(answer_t.c.number).where(answer_t.c.invite_id == i.c.id, answer_t.c.key == key)
+                   .scalar_subquery() for key in ANSWER_KEYS]
 
     query = (
         sa.select(i.c.id, i.c.kind, month_key(completion_t.c.completed_on),
                   sa.func.coalesce(person_t.c.home_council_area_id, UNKNOWN_AREA), i.c.course_type_id,
-                  sa.case((i.c.answered_at.is_not(None), 1), else_=0), *(number(k) for k in ANSWER_KEYS),
+                  sa.case((i.c.answered_at.is_not(None), 1), else_=0), *numbers,
                   sa.cast(sa.func.coalesce(order_t.c.funding_stream, course_t.c.funding_stream), sa.String(40)),
                   *(sa.cast(person_t.c[name], sa.String(40)) for name in GROUPS[1:]))
-        .select_from(i.join(completion_t, completion_t.c.id == i.c.completion_id)
+        .select_from(joined
                      .outerjoin(person_t, person_t.c.id == i.c.person_id)
                      .outerjoin(course_t, course_t.c.id == i.c.course_id)
                      .outerjoin(booking_t, booking_t.c.id == completion_t.c.booking_id)
@@ -179,6 +186,16 @@ def _group_contributions(where, sign: int = 1) -> sa.Select:
     return _month_contributions(sa.true(), sign, GROUP_KEYS, sa.union_all(*parts).subquery("groups"))
 
 
+def _whole_groups() -> sa.Select:
+    """Every row of ``outcome_group_month`` from all of ``outcome_kept``, for a rebuild: one grouped read per
+    dimension, side by side (no two share a key: each names its own dimension)."""
+    k = kept_t
+    parts = [sa.select(k.c.kind, sa.literal(name, sa.String(20)).label("dimension"),
+                       sa.func.coalesce(k.c[name], "").label("value"), k.c.month, k.c.area, k.c.course_type_id,
+                       k.c.answered, *(k.c[key] for key in ANSWER_KEYS)).subquery(f"by_{name}") for name in GROUPS]
+    return sa.union_all(*(_month_contributions(sa.true(), 1, GROUP_KEYS, part) for part in parts))
+
+
 def _move_sums(conn: Connection, where, sign: int) -> None:
     for table, keys in SUM_TABLES:
         move(conn, table, keys, MONTH_VALUES, _month_contributions(where, sign, keys))
@@ -202,7 +219,7 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
     for table, keys in SUM_TABLES:
         conn.execute(table.insert().from_select([*keys, *MONTH_VALUES], _month_contributions(sa.true(), 1, keys)))
-    conn.execute(group_month_t.insert().from_select([*GROUP_KEYS, *MONTH_VALUES], _group_contributions(sa.true())))
+    conn.execute(group_month_t.insert().from_select([*GROUP_KEYS, *MONTH_VALUES], _whole_groups()))
     kept_first_aiders.refill(conn)
     kept_funnel.refill(conn)
     after = _kept(conn)

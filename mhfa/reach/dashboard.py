@@ -73,12 +73,17 @@ month_of = month_key
 def _areas_between(filters: Filters, ranges: list[tuple[int | None, int | None]]) -> list[dict[int, int]]:
     """Area key → people for each range of months (first, last; None: open), in one pass over the months."""
     out: list[dict[int, int]] = [{} for _ in ranges]
+    holding: dict[int, list[dict[int, int]]] = {}  # month → the sums of the ranges that hold it (worked out once)
     for (month, area), n in month_area(filters).items():
         if filters.area is not None and area != filters.area:
             continue
-        for sums, (first, last) in zip(out, ranges, strict=True):
-            if (first is None or month >= first) and (last is None or month <= last):
-                sums[area] = sums.get(area, 0) + n
+        sums_of_month = holding.get(month)
+        if sums_of_month is None:
+            sums_of_month = holding[month] = [
+                sums for sums, (first, last) in zip(out, ranges, strict=True)
+                if (first is None or month >= first) and (last is None or month <= last)]
+        for sums in sums_of_month:
+            sums[area] = sums.get(area, 0) + n
     return out
 
 

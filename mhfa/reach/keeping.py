@@ -157,6 +157,34 @@ def _group_contributions(where, sign: int = 1, *, by_area: bool = False, kept=No
     return sa.select(*keys, (sign * sa.func.sum(rows.c.n)).label("people")).where(sa.true()).group_by(*keys)
 
 
+def _whole_area_groups() -> sa.Select:
+    """Every row of ``reach_group_area_month`` from all of ``reach_first``, for a rebuild: one grouped read per
+    basis and dimension, side by side (no two parts share a key: each names its own basis and dimension), so no
+    row is ever grouped by every dimension at once (the people barely share such keys: that grouping read as
+    many rows as it was given, then the bases and dimensions multiplied them by 18 before grouping again)."""
+    parts = []
+    for basis in BASES:
+        for dimension in GROUP_DIMENSIONS:
+            keys = (first_t.c.include_awareness, first_t.c[BASIS_COLUMN[basis]], first_t.c[dimension],
+                    first_t.c.month, first_t.c.course_type_id)
+            grouped = sa.select(*keys, sa.func.count().label("people")).group_by(*keys).subquery()
+            include, area, value, month, course_type, _people = grouped.c
+            parts.append(sa.select(include.label("include_awareness"), sa.literal(basis, sa.String(10)).label("basis"),
+                                   area.label("area"), sa.literal(dimension, sa.String(20)).label("dimension"),
+                                   value.label("value"), month.label("month"), course_type.label("course_type_id"),
+                                   grouped.c.people))
+    return sa.union_all(*parts)
+
+
+def _groups_from_area_groups() -> sa.Select:
+    """``reach_group_month`` added up from ``reach_group_area_month`` (its areas told apart only by whether they
+    count toward the target), for a rebuild, once the per-area rows are built."""
+    rows = sa.select(*(area_group_t.c[k] for k in _AREA_GROUP_KEYS if k != "area"),
+                     counted_area(area_group_t.c.area).label("counted"), area_group_t.c.people).subquery("rows")
+    keys = [rows.c[k] for k in _GROUP_KEYS]
+    return sa.select(*keys, sa.func.sum(rows.c.people).label("people")).where(sa.true()).group_by(*keys)
+
+
 def regroup(connection: Connection | None = None) -> None:
     """Recompute every kept group row from ``reach_first`` (when the target region changes; the rows per area
     do not say whether their area counts, so they stay as they are)."""
@@ -366,9 +394,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(group_t.delete())
     conn.execute(area_group_t.delete())
     conn.execute(month_t.insert().from_select([*_MONTH_KEYS, "people"], _month_contributions(sa.true())))
-    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _group_contributions(sa.true())))
-    conn.execute(area_group_t.insert().from_select([*_AREA_GROUP_KEYS, "people"],
-                                                   _group_contributions(sa.true(), by_area=True)))
+    conn.execute(area_group_t.insert().from_select([*_AREA_GROUP_KEYS, "people"], _whole_area_groups()))
+    conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _groups_from_area_groups()))
     conn.execute(spend_t.delete())
     conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select()))
     after = (*_kept_tables(conn), _kept_spend(conn))
