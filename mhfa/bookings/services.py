@@ -198,15 +198,31 @@ def booking_problem(user: User, course: Course, now: datetime | None = None) -> 
 def book_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
                   now: datetime | None = None, locked: bool = False) -> Booking:
     """Book the signed-in (or token-holding) user onto ``course`` (``locked``: see :func:`book`)."""
+    return place_for_user(user, course, voucher=voucher, now=now, locked=locked)[0]
+
+
+def place_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
+                   now: datetime | None = None, locked: bool = False) -> tuple[Booking, int | None]:
+    """:func:`book_for_user`, with the new booking's waiting-list position (None for a confirmed place), as
+    counted under the course lock: the answer needs no second count."""
     if user.email_confirmed_at is None or user.person is None:
         raise DomainError("confirm your email address before you book a place: use the link we emailed you",
                           field="email")
-    return book(user.person, course, voucher=voucher, booked_by=user, now=now, locked=locked)
+    return place(user.person, course, voucher=voucher, booked_by=user, now=now, locked=locked)
 
 
 def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
          source: BookingSource = BookingSource.SELF, now: datetime | None = None, locked: bool = False) -> Booking:
+    """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule
+    (see :func:`place`)."""
+    return place(person, course, voucher=voucher, booked_by=booked_by, source=source, now=now, locked=locked)[0]
+
+
+def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
+          source: BookingSource = BookingSource.SELF, now: datetime | None = None,
+          locked: bool = False) -> tuple[Booking, int | None]:
     """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule.
+    Returns the booking and its waiting-list position (None for a confirmed place).
 
     The seat count and the insert happen under the course lock, so capacity holds under any
     concurrency, and a second submit by the same person finds the first booking (AlreadyBooked). ``voucher``
@@ -250,10 +266,10 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
 
     if seat:
         emails.booking_confirmed(booking, now)
-    else:
-        # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
-        emails.booking_waitlisted(booking, waiting + 1)
-    return booking
+        return booking, None
+    # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
+    emails.booking_waitlisted(booking, waiting + 1)
+    return booking, waiting + 1
 
 
 def _places_taken(course: Course) -> tuple[int, int]:
