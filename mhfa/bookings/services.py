@@ -114,9 +114,9 @@ def _clashing_booking(person: Person, course: Course) -> Booking | None:
 _MINE, _THEIRS, _OTHER = aliased(CourseSession), aliased(CourseSession), aliased(Course)
 
 
-def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
-    """In one query: the person's live booking on this course, if any, and their live bookings on other (not
-    cancelled) courses with a session overlapping one of this course's."""
+def _in_the_way(person: Person, course: Course) -> sa.ColumnElement[bool]:
+    """A booking that is the person's live booking on this course, or a live booking of theirs on another (not
+    cancelled) course with a session overlapping one of this course's."""
     mine, theirs, other = _MINE, _THEIRS, _OTHER
     overlapping = sa.exists().where(
         other.id == Booking.course_id,
@@ -125,13 +125,27 @@ def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
         mine.course_id == course.id,
         theirs.starts_at < mine.ends_at,
         mine.starts_at < theirs.ends_at,
-    )
-    return list(db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.person_id == person.id, Booking.status.in_(LIVE),
-               sa.or_(Booking.course_id == course.id, overlapping))
-        .order_by(Booking.id)
-    ))
+    ).correlate(Booking)
+    return sa.and_(Booking.person_id == person.id, Booking.status.in_(LIVE),
+                   sa.or_(Booking.course_id == course.id, overlapping))
+
+
+def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
+    """In one query: the person's live booking on this course, if any, and their live bookings on other (not
+    cancelled) courses with a session overlapping one of this course's."""
+    return list(db.session.scalars(sa.select(Booking).where(_in_the_way(person, course)).order_by(Booking.id)))
+
+
+def _in_the_way_and_places(person: Person, course: Course) -> tuple[list[Booking], int, int]:
+    """:func:`_bookings_in_the_way` and :func:`_places_counts` in one round trip (the caller holds the person's and
+    the course's locks, so neither moves before the insert): the course's one row of counts, joined to each of the
+    person's bookings in the way (usually none)."""
+    places = _places_counts(course).subquery("places")
+    rows = db.session.execute(
+        sa.select(places.c.taken, places.c.waiting, Booking).select_from(places)
+        .outerjoin(Booking, _in_the_way(person, course)).order_by(Booking.id)
+    ).all()
+    return [row[2] for row in rows if row[2] is not None], rows[0][0] or 0, rows[0][1] or 0
 
 
 def _names(course_types) -> str:
@@ -172,7 +186,10 @@ def _check_person(person: Person, course: Course) -> None:
 
 
 def _check_not_booked(person: Person, course: Course) -> None:
-    in_the_way = _bookings_in_the_way(person, course)
+    _refuse_in_the_way(course, _bookings_in_the_way(person, course))
+
+
+def _refuse_in_the_way(course: Course, in_the_way: list[Booking]) -> None:
     existing = next((b for b in in_the_way if b.course_id == course.id), None)
     if existing is not None:
         raise AlreadyBooked(existing)
@@ -237,7 +254,8 @@ def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None
         lock_course(course)
     _check_open(course, now)
     _check_person(person, course)
-    _check_not_booked(person, course)
+    in_the_way, taken, waiting = _in_the_way_and_places(person, course)
+    _refuse_in_the_way(course, in_the_way)
     voucher = usable_voucher(voucher, person, course, now=now)
     if voucher is not None and voucher.offer is OfferState.OFFERED:
         # A place offered to someone with an account: their employer cannot book it for them until they accept;
@@ -246,7 +264,6 @@ def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None
             raise DomainError("this person has not accepted the place offered to them yet", field="voucher_code")
         voucher.offer, voucher.offer_answered_at = OfferState.ACCEPTED, now
 
-    taken, waiting = _places_taken(course)
     seat = taken < course.capacity
     row = dict(course_id=course.id, person_id=person.id, source=source,
                booked_by_user_id=getattr(booked_by, "id", None),
@@ -272,16 +289,13 @@ def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None
     return booking, waiting + 1
 
 
-def _places_taken(course: Course) -> tuple[int, int]:
-    """(seats taken, waiting) on the course, in one query (the caller holds the course lock): seats taken are
-    confirmed places and seats held for an offer (``offers.seats_taken``); waiting counts every waiting place."""
-    counts = db.session.execute(
-        sa.select(
-            sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT),
-            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED),
-        ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
-    ).one()
-    return counts[0] or 0, counts[1] or 0
+def _places_counts(course: Course) -> sa.Select:
+    """One row: the course's seats taken (confirmed places and seats held for an offer, ``offers.seats_taken``)
+    and its waiting places (every one)."""
+    return sa.select(
+        sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT).label("taken"),
+        sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED).label("waiting"),
+    ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
 
 
 def _insert(row: dict) -> Booking | None:
