@@ -14,6 +14,7 @@ go out only after that commit.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -112,9 +113,12 @@ def _clashing_booking(person: Person, course: Course) -> Booking | None:
 
 # Made once: an alias made per call is adapted afresh each time (a profile showed it costing more than the query).
 _MINE, _THEIRS, _OTHER = aliased(CourseSession), aliased(CourseSession), aliased(Course)
+#: The person and the course of the queries below, which are made once (every booking asks them): a statement
+#: kept is neither built nor given its cache key again.
+_PERSON_ID, _COURSE_ID = sa.bindparam("person_id", type_=sa.Integer), sa.bindparam("course_id", type_=sa.Integer)
 
 
-def _in_the_way(person: Person, course: Course) -> sa.ColumnElement[bool]:
+def _in_the_way(person_id, course_id) -> sa.ColumnElement[bool]:
     """A booking that is the person's live booking on this course, or a live booking of theirs on another (not
     cancelled) course with a session overlapping one of this course's."""
     mine, theirs, other = _MINE, _THEIRS, _OTHER
@@ -122,29 +126,46 @@ def _in_the_way(person: Person, course: Course) -> sa.ColumnElement[bool]:
         other.id == Booking.course_id,
         other.status != CourseStatus.CANCELLED,
         theirs.course_id == Booking.course_id,
-        mine.course_id == course.id,
+        mine.course_id == course_id,
         theirs.starts_at < mine.ends_at,
         mine.starts_at < theirs.ends_at,
     ).correlate(Booking)
-    return sa.and_(Booking.person_id == person.id, Booking.status.in_(LIVE),
-                   sa.or_(Booking.course_id == course.id, overlapping))
+    return sa.and_(Booking.person_id == person_id, Booking.status.in_(LIVE),
+                   sa.or_(Booking.course_id == course_id, overlapping))
+
+
+def _places_counts(course_id) -> sa.Select:
+    """One row: the course's seats taken (confirmed places and seats held for an offer, ``offers.seats_taken``)
+    and its waiting places (every one)."""
+    return sa.select(
+        sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT).label("taken"),
+        sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED).label("waiting"),
+    ).where(Booking.course_id == course_id, Booking.status.in_(LIVE))
+
+
+@cache
+def _in_the_way_query() -> sa.Select:
+    return sa.select(Booking).where(_in_the_way(_PERSON_ID, _COURSE_ID)).order_by(Booking.id)
+
+
+@cache
+def _in_the_way_and_places_query() -> sa.Select:
+    places = _places_counts(_COURSE_ID).subquery("places")
+    return (sa.select(places.c.taken, places.c.waiting, Booking).select_from(places)
+            .outerjoin(Booking, _in_the_way(_PERSON_ID, _COURSE_ID)).order_by(Booking.id))
 
 
 def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
     """In one query: the person's live booking on this course, if any, and their live bookings on other (not
     cancelled) courses with a session overlapping one of this course's."""
-    return list(db.session.scalars(sa.select(Booking).where(_in_the_way(person, course)).order_by(Booking.id)))
+    return list(db.session.scalars(_in_the_way_query(), {"person_id": person.id, "course_id": course.id}))
 
 
 def _in_the_way_and_places(person: Person, course: Course) -> tuple[list[Booking], int, int]:
     """:func:`_bookings_in_the_way` and :func:`_places_counts` in one round trip (the caller holds the person's and
     the course's locks, so neither moves before the insert): the course's one row of counts, joined to each of the
     person's bookings in the way (usually none)."""
-    places = _places_counts(course).subquery("places")
-    rows = db.session.execute(
-        sa.select(places.c.taken, places.c.waiting, Booking).select_from(places)
-        .outerjoin(Booking, _in_the_way(person, course)).order_by(Booking.id)
-    ).all()
+    rows = db.session.execute(_in_the_way_and_places_query(), {"person_id": person.id, "course_id": course.id}).all()
     return [row[2] for row in rows if row[2] is not None], rows[0][0] or 0, rows[0][1] or 0
 
 
@@ -287,15 +308,6 @@ def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None
     # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
     emails.booking_waitlisted(booking, waiting + 1)
     return booking, waiting + 1
-
-
-def _places_counts(course: Course) -> sa.Select:
-    """One row: the course's seats taken (confirmed places and seats held for an offer, ``offers.seats_taken``)
-    and its waiting places (every one)."""
-    return sa.select(
-        sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT).label("taken"),
-        sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED).label("waiting"),
-    ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
 
 
 def _insert(row: dict) -> Booking | None:
