@@ -32,6 +32,7 @@ Any area may take these locks; the module reads only models, so it sits below ev
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 
@@ -75,9 +76,15 @@ def lock_person(person: Person) -> None:
 def lock_person_id(person_id: int) -> Person | None:
     """``lock_person`` for a person not loaded yet: on PostgreSQL the lock reads the row too (one statement)."""
     if is_postgresql():
-        return db.session.scalar(sa.select(Person).where(Person.id == person_id).with_for_update(key_share=True)
-                                 .execution_options(populate_existing=True))
+        return db.session.scalar(_person_locked(), {"person_id": person_id})
     return db.session.get(Person, person_id)
+
+
+@cache
+def _person_locked() -> sa.Select:
+    """Made once (every booking asks it): a statement kept is neither built nor given its cache key again."""
+    return (sa.select(Person).where(Person.id == sa.bindparam("person_id", type_=sa.Integer))
+            .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
 def lock_course_id(course_id: int, *options) -> Course | None:
@@ -85,13 +92,19 @@ def lock_course_id(course_id: int, *options) -> Course | None:
     what the caller will show), once: one statement on PostgreSQL (``FOR NO KEY UPDATE OF course``), the
     no-op write and one read on SQLite. None when there is no such course."""
     db.session.flush()
-    query = (sa.select(Course).where(Course.id == course_id).options(*options)
-             .execution_options(populate_existing=True))
-    if is_postgresql():
-        query = query.with_for_update(key_share=True, of=Course)
-    else:
+    postgresql = is_postgresql()
+    if not postgresql:
         db.session.execute(sa.text("UPDATE course SET capacity = capacity WHERE id = :id"), {"id": course_id})
-    return db.session.scalars(query).unique().one_or_none()
+    return db.session.scalars(_course_locked(postgresql, options), {"course_id": course_id}).unique().one_or_none()
+
+
+@lru_cache(maxsize=16)
+def _course_locked(postgresql: bool, options: tuple) -> sa.Select:
+    """The course read (locked on PostgreSQL) with ``options``, made once for each set of options a caller keeps
+    (``listings.course_to_book``): a statement kept is neither built nor given its cache key again."""
+    query = (sa.select(Course).where(Course.id == sa.bindparam("course_id", type_=sa.Integer)).options(*options)
+             .execution_options(populate_existing=True))
+    return query.with_for_update(key_share=True, of=Course) if postgresql else query
 
 
 def lock_course(course: Course) -> Course:

@@ -156,9 +156,16 @@ def record_sign_in(typed_email: str, user: User | None, address: str | None) -> 
 def user_for_api_token(token: str) -> User | None:
     if not token:
         return None
-    user = db.session.scalars(sa.select(User).where(User.api_token_hash == _token_digest(token))
-                              .options(joinedload(User.role_rows))).unique().one_or_none()  # roles: same query
+    user = db.session.scalars(_user_by_token_hash(), {"token_hash": _token_digest(token)}).unique().one_or_none()
     return user if user is not None and user.active else None
+
+
+@cache
+def _user_by_token_hash() -> sa.Select:
+    """The user holding a token (its digest the ``token_hash`` parameter), with their roles in the same query.
+    Made once, as every API request asks it: a statement kept is neither built nor given its cache key again."""
+    return (sa.select(User).where(User.api_token_hash == sa.bindparam("token_hash", type_=sa.String))
+            .options(joinedload(User.role_rows)))
 
 
 # --- password policy --------------------------------------------------------------------------

@@ -85,8 +85,9 @@ def _book(course_id: int, voucher_code: str | None, key: str | None) -> tuple[di
     The course is read once, under its lock (after the person's), with all the answer shows; a course the
     holder may not see is a 404 (NotFound), as on the course pages."""
     course = listings.course_to_book(course_id, g.api_user, voucher_code)
-    booking = services.book_for_user(g.api_user, course, voucher=vouchers.typed_voucher(voucher_code), locked=True)
-    answer = booking_json(booking, services.waiting_position(booking))
+    booking, position = services.place_for_user(g.api_user, course, voucher=vouchers.typed_voucher(voucher_code),
+                                                locked=True)
+    answer = booking_json(booking, position)
     status = 201 if booking.status is BookingStatus.CONFIRMED else 202
     location = url_for("api.show_booking", booking_id=booking.id)
     if key is not None:

@@ -14,6 +14,7 @@ go out only after that commit.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -112,26 +113,60 @@ def _clashing_booking(person: Person, course: Course) -> Booking | None:
 
 # Made once: an alias made per call is adapted afresh each time (a profile showed it costing more than the query).
 _MINE, _THEIRS, _OTHER = aliased(CourseSession), aliased(CourseSession), aliased(Course)
+#: The person and the course of the queries below, which are made once (every booking asks them): a statement
+#: kept is neither built nor given its cache key again.
+_PERSON_ID, _COURSE_ID = sa.bindparam("person_id", type_=sa.Integer), sa.bindparam("course_id", type_=sa.Integer)
 
 
-def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
-    """In one query: the person's live booking on this course, if any, and their live bookings on other (not
-    cancelled) courses with a session overlapping one of this course's."""
+def _in_the_way(person_id, course_id) -> sa.ColumnElement[bool]:
+    """A booking that is the person's live booking on this course, or a live booking of theirs on another (not
+    cancelled) course with a session overlapping one of this course's."""
     mine, theirs, other = _MINE, _THEIRS, _OTHER
     overlapping = sa.exists().where(
         other.id == Booking.course_id,
         other.status != CourseStatus.CANCELLED,
         theirs.course_id == Booking.course_id,
-        mine.course_id == course.id,
+        mine.course_id == course_id,
         theirs.starts_at < mine.ends_at,
         mine.starts_at < theirs.ends_at,
-    )
-    return list(db.session.scalars(
-        sa.select(Booking)
-        .where(Booking.person_id == person.id, Booking.status.in_(LIVE),
-               sa.or_(Booking.course_id == course.id, overlapping))
-        .order_by(Booking.id)
-    ))
+    ).correlate(Booking)
+    return sa.and_(Booking.person_id == person_id, Booking.status.in_(LIVE),
+                   sa.or_(Booking.course_id == course_id, overlapping))
+
+
+def _places_counts(course_id) -> sa.Select:
+    """One row: the course's seats taken (confirmed places and seats held for an offer, ``offers.seats_taken``)
+    and its waiting places (every one)."""
+    return sa.select(
+        sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT).label("taken"),
+        sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED).label("waiting"),
+    ).where(Booking.course_id == course_id, Booking.status.in_(LIVE))
+
+
+@cache
+def _in_the_way_query() -> sa.Select:
+    return sa.select(Booking).where(_in_the_way(_PERSON_ID, _COURSE_ID)).order_by(Booking.id)
+
+
+@cache
+def _in_the_way_and_places_query() -> sa.Select:
+    places = _places_counts(_COURSE_ID).subquery("places")
+    return (sa.select(places.c.taken, places.c.waiting, Booking).select_from(places)
+            .outerjoin(Booking, _in_the_way(_PERSON_ID, _COURSE_ID)).order_by(Booking.id))
+
+
+def _bookings_in_the_way(person: Person, course: Course) -> list[Booking]:
+    """In one query: the person's live booking on this course, if any, and their live bookings on other (not
+    cancelled) courses with a session overlapping one of this course's."""
+    return list(db.session.scalars(_in_the_way_query(), {"person_id": person.id, "course_id": course.id}))
+
+
+def _in_the_way_and_places(person: Person, course: Course) -> tuple[list[Booking], int, int]:
+    """:func:`_bookings_in_the_way` and :func:`_places_counts` in one round trip (the caller holds the person's and
+    the course's locks, so neither moves before the insert): the course's one row of counts, joined to each of the
+    person's bookings in the way (usually none)."""
+    rows = db.session.execute(_in_the_way_and_places_query(), {"person_id": person.id, "course_id": course.id}).all()
+    return [row[2] for row in rows if row[2] is not None], rows[0][0] or 0, rows[0][1] or 0
 
 
 def _names(course_types) -> str:
@@ -172,7 +207,10 @@ def _check_person(person: Person, course: Course) -> None:
 
 
 def _check_not_booked(person: Person, course: Course) -> None:
-    in_the_way = _bookings_in_the_way(person, course)
+    _refuse_in_the_way(course, _bookings_in_the_way(person, course))
+
+
+def _refuse_in_the_way(course: Course, in_the_way: list[Booking]) -> None:
     existing = next((b for b in in_the_way if b.course_id == course.id), None)
     if existing is not None:
         raise AlreadyBooked(existing)
@@ -198,15 +236,31 @@ def booking_problem(user: User, course: Course, now: datetime | None = None) -> 
 def book_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
                   now: datetime | None = None, locked: bool = False) -> Booking:
     """Book the signed-in (or token-holding) user onto ``course`` (``locked``: see :func:`book`)."""
+    return place_for_user(user, course, voucher=voucher, now=now, locked=locked)[0]
+
+
+def place_for_user(user: User, course: Course, *, voucher: PlaceVoucher | None = None,
+                   now: datetime | None = None, locked: bool = False) -> tuple[Booking, int | None]:
+    """:func:`book_for_user`, with the new booking's waiting-list position (None for a confirmed place), as
+    counted under the course lock: the answer needs no second count."""
     if user.email_confirmed_at is None or user.person is None:
         raise DomainError("confirm your email address before you book a place: use the link we emailed you",
                           field="email")
-    return book(user.person, course, voucher=voucher, booked_by=user, now=now, locked=locked)
+    return place(user.person, course, voucher=voucher, booked_by=user, now=now, locked=locked)
 
 
 def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
          source: BookingSource = BookingSource.SELF, now: datetime | None = None, locked: bool = False) -> Booking:
+    """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule
+    (see :func:`place`)."""
+    return place(person, course, voucher=voucher, booked_by=booked_by, source=source, now=now, locked=locked)[0]
+
+
+def place(person: Person, course: Course, *, voucher: PlaceVoucher | None = None, booked_by: User | None = None,
+          source: BookingSource = BookingSource.SELF, now: datetime | None = None,
+          locked: bool = False) -> tuple[Booking, int | None]:
     """A confirmed place if one is free, else a place on the waiting list; or a DomainError naming the rule.
+    Returns the booking and its waiting-list position (None for a confirmed place).
 
     The seat count and the insert happen under the course lock, so capacity holds under any
     concurrency, and a second submit by the same person finds the first booking (AlreadyBooked). ``voucher``
@@ -221,7 +275,8 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
         lock_course(course)
     _check_open(course, now)
     _check_person(person, course)
-    _check_not_booked(person, course)
+    in_the_way, taken, waiting = _in_the_way_and_places(person, course)
+    _refuse_in_the_way(course, in_the_way)
     voucher = usable_voucher(voucher, person, course, now=now)
     if voucher is not None and voucher.offer is OfferState.OFFERED:
         # A place offered to someone with an account: their employer cannot book it for them until they accept;
@@ -230,7 +285,6 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
             raise DomainError("this person has not accepted the place offered to them yet", field="voucher_code")
         voucher.offer, voucher.offer_answered_at = OfferState.ACCEPTED, now
 
-    taken, waiting = _places_taken(course)
     seat = taken < course.capacity
     row = dict(course_id=course.id, person_id=person.id, source=source,
                booked_by_user_id=getattr(booked_by, "id", None),
@@ -250,22 +304,10 @@ def book(person: Person, course: Course, *, voucher: PlaceVoucher | None = None,
 
     if seat:
         emails.booking_confirmed(booking, now)
-    else:
-        # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
-        emails.booking_waitlisted(booking, waiting + 1)
-    return booking
-
-
-def _places_taken(course: Course) -> tuple[int, int]:
-    """(seats taken, waiting) on the course, in one query (the caller holds the course lock): seats taken are
-    confirmed places and seats held for an offer (``offers.seats_taken``); waiting counts every waiting place."""
-    counts = db.session.execute(
-        sa.select(
-            sa.func.count(Booking.id).filter(offers.TAKES_A_SEAT),
-            sa.func.count(Booking.id).filter(Booking.status == BookingStatus.WAITLISTED),
-        ).where(Booking.course_id == course.id, Booking.status.in_(LIVE))
-    ).one()
-    return counts[0] or 0, counts[1] or 0
+        return booking, None
+    # Under the course lock the new booking is the last of the waiting list (ids grow under the lock).
+    emails.booking_waitlisted(booking, waiting + 1)
+    return booking, waiting + 1
 
 
 def _insert(row: dict) -> Booking | None:

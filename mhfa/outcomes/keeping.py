@@ -374,7 +374,9 @@ def settle(session: Session) -> None:
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()
     pending = session.info.pop(PENDING, None)
-    if not pending:
+    if not pending or not any(pending.values()):
+        # Nothing moved (a bulk insert whose rows name nothing watched, e.g. one booking): no lock, which every
+        # writer of the kept sums would otherwise queue on until this transaction commits.
         return
     conn = session.connection()
     lock_kept_sums(conn)
