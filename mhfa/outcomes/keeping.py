@@ -67,6 +67,7 @@ from mhfa.outcomes.kept_first_aiders import (
     refresh_spans,
 )
 from mhfa.outcomes.kept_funnel import (
+    add_places,
     refresh_places,
 )
 from mhfa.outcomes.kept_tables import (
@@ -230,8 +231,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 
 #: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
 #: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
-#: whose place moved, course ids whose places moved, completion ids whose certificates moved, course ids
-#: whose funding stream moved, course type ids whose holders' first-aider rows moved, and order, voucher and
+#: whose place moved, ids of bookings made in this transaction (no kept place yet), course ids whose places
+#: moved, completion ids whose certificates moved, course ids whose funding stream moved, course type ids whose holders' first-aider rows moved, and order, voucher and
 #: booking ids whose places' funding stream moved.
 PENDING = "outcomes_pending"
 SUSPENDED = "outcomes_suspended"
@@ -241,8 +242,8 @@ PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")
 BOOKING_PLACES = ("status", "course_id", "course", "person_id", "person")
-NOTED = ("invites", "completions", "people", "aiders", "places", "courses", "certified", "streams", "kinds", "orders",
-         "vouchers", "paid")
+NOTED = ("invites", "completions", "people", "aiders", "places", "new_places", "courses", "certified", "streams",
+         "kinds", "orders", "vouchers", "paid")
 
 
 def _pending(session: Session) -> dict[str, set[int]]:
@@ -400,6 +401,8 @@ def settle(session: Session) -> None:
             among(completion_t.c.id, ids, conn.dialect.name), completion_t.c.booking_id.is_not(None))))
     if places:
         refresh_places(places, conn)
+    if new_places := pending["new_places"] - places:
+        add_places(new_places, conn)
 
 
 def _resolve(conn: Connection, pending: dict[str, set[int]]) -> None:
@@ -431,7 +434,10 @@ def _before_commit(session: Session) -> None:
     settle(session)
 
 
-def _on_execute(state) -> None:
+def _on_execute(state):
+    if state.is_insert and not state.session.info.get(SUSPENDED) and len(state.statement.exported_columns) \
+            and any(mapper.class_ is Booking for mapper in state.all_mappers):
+        return _noting_new_bookings(state)
     if state.is_select:
         session = state.session
         unsettled = PENDING in session.info or (session.autoflush and (session.new or session.dirty or
@@ -440,6 +446,18 @@ def _on_execute(state) -> None:
             settle(session)
     else:
         _before_bulk(state)
+
+
+def _noting_new_bookings(state):
+    """An insert of bookings that returns them (a booking made with one ``INSERT … RETURNING``): run it, and note
+    the bookings it made as new places (their values are in the statement, not its parameters, and their ids are
+    known only once it has run)."""
+    result = state.invoke_statement().freeze()
+    returned = (row if isinstance(row, Booking) else row[0] for row in result.data)  # entities, or rows of them
+    made = {booking.id for booking in returned if isinstance(booking, Booking)}
+    if made:
+        _pending(state.session)["new_places"].update(made)
+    return result()
 
 
 def _forget(session: Session, transaction) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from mhfa.attendance.models import AttendanceStatus
 from mhfa.bookings.models import BookingStatus
 from mhfa.courses.models import CourseStatus
+from mhfa.extensions import db
 from mhfa.outcomes.kept_tables import (
     FOREVER,
     FUNNEL_BASES,
@@ -19,6 +20,7 @@ from mhfa.outcomes.kept_tables import (
     PLACE_COLUMNS,
     booking_t,
     cert_t,
+    chunks,
     completion_t,
     course_t,
     funnel_month_t,
@@ -31,7 +33,7 @@ from mhfa.outcomes.kept_tables import (
     refresh,
 )
 from mhfa.reach.models import UNKNOWN_AREA
-from mhfa.reach.reached import month_key
+from mhfa.reach.reached import among, month_key
 
 # --- the funnel ----------------------------------------------------------------------------------------
 
@@ -128,6 +130,16 @@ def refresh_places(booking_ids: Iterable[int | None], connection: Connection | N
             fill=lambda conn, where: conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(where))))
 
 
+
+
+def add_places(booking_ids: Iterable[int], connection: Connection | None = None) -> None:
+    """Keep the places of bookings made in this transaction and move the funnel's monthly counts by them: they
+    have no kept row yet, so nothing is taken out first (:func:`refresh_places` for a booking that may have one)."""
+    conn = connection if connection is not None else db.session.connection()
+    for chunk in chunks(booking_ids):
+        conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(
+            among(booking_t.c.id, chunk, conn.dialect.name))))
+        _move_funnel(conn, among(place_t.c.booking_id, chunk, conn.dialect.name), +1)
 
 
 def refill(conn: Connection) -> None:

@@ -16,8 +16,11 @@ from tests.outbox import deliver_outbox
 # production runs it: the sender delivers the mail in its own process, counted apart below. On 2026-12-07 the
 # commit stopped taking the kept sums' lock when nothing was noted, the person's bookings in the way and the
 # course's places became one query, and a waiting-list answer stopped counting its position again: 7 on SQLite,
-# 6 on PostgreSQL, the same for a confirmed place and a waiting-list one.
-CEILING = 7
+# 6 on PostgreSQL, the same for a confirmed place and a waiting-list one. The same day, the kept funnel was found
+# to miss every place booked through the service (its one INSERT … RETURNING noted nothing): keeping the new
+# place exact in the same transaction costs the kept sums' lock, the place's kept row and the two monthly counts,
+# so 10 on both (the issue's bar: at most 10).
+CEILING = 10
 #: The sender's work for one booking's confirmation: claim, render (booking, person, course and what it shows),
 #: store the rendered bytes, mark sent.
 DELIVERY_CEILING = 12

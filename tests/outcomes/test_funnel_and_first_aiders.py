@@ -1,5 +1,5 @@
 """The funnel from booked to certified, and current first aiders per 1,000 adults: each equals a bare count."""
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -204,3 +204,22 @@ def test_a_rebuild_merges_each_persons_spans_whatever_the_range_of_people_it_rea
         assert keeping.rebuild() == [], size
         assert firstaiders.trend(48) == firstaiders.counted_trend(48), size
         db.session.rollback()
+
+
+def test_a_place_booked_through_the_booking_service_is_kept_in_the_funnel_at_once(app_ctx):
+    """A booking is one ``INSERT … RETURNING`` (its values in the statement): the kept funnel still takes it in, a
+    confirmed place and a waiting one alike, in the same transaction."""
+    from mhfa.bookings import services as bookings
+    from mhfa.outcomes import keeping
+    from mhfa.outcomes.kept_tables import place_t
+
+    course = factories.course(start=datetime.combine(london_today() + timedelta(days=20), time(9)), capacity=1)
+    first, second = factories.person("Ola"), factories.person("Pat")
+    db.session.commit()
+    confirmed, waiting = bookings.book(first, course), bookings.book(second, course)
+    db.session.commit()
+    assert (confirmed.status, waiting.status) == (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(place_t)
+                             .where(place_t.c.booking_id == confirmed.id)) == 1
+    assert keeping.rebuild() == []
+    db.session.rollback()

@@ -17,6 +17,7 @@ its downloads and the API all read these same kept figures (checked in ``test_bo
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from datetime import UTC, date, datetime, timedelta
@@ -26,10 +27,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from mhfa.attendance.models import AttendanceMark, AttendanceStatus, Completion, CompletionSource
+from mhfa.bookings import services as bookings_service
 from mhfa.bookings.models import Booking, BookingStatus
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus, CourseType, FundingStream
 from mhfa.employers.models import Order, PlaceVoucher, VoucherStatus
+from mhfa.errors import DomainError
 from mhfa.extensions import db
 from mhfa.outcomes import board, evaluations, firstaiders, keeping, privacy
 from mhfa.outcomes.funnel import counted_funnel, funnel
@@ -387,6 +390,7 @@ place_spec = st.tuples(
     st.lists(st.tuples(st.sampled_from(EXPIRIES), st.booleans()), max_size=2),  # its certificates
 )
 funnel_step = st.one_of(
+    st.tuples(st.just("book"), st.integers(0, 99), st.integers(0, 99)),
     st.tuples(st.just("mark"), st.integers(0, 99), st.sampled_from([AttendanceStatus.PRESENT,
                                                                     AttendanceStatus.ABSENT])),
     st.tuples(st.just("unmark"), st.integers(0, 99)),
@@ -479,6 +483,10 @@ def _apply_funnel(people, courses, bookings, action) -> None:
         _set_start(course, when)
         course.status = status
         course.council_area = factories.area(area) if area else None
+        return
+    if kind == "book":  # through the booking service, as every booking route: one INSERT … RETURNING
+        with contextlib.suppress(DomainError):  # refused by a booking rule (started, booked already…): nothing written
+            bookings_service.book(people[index % len(people)], courses[rest[0] % len(courses)])
         return
     if kind == "move":
         person = people[index % len(people)]
