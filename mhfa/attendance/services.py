@@ -231,12 +231,13 @@ def completion_preview(course: Course) -> Preview:
         missing = [b for b in bookings if (b.id, session.id) not in marks]
         if missing:
             preview.unmarked.append((session, missing))
-    for booking in bookings:
-        missed = _missed(course, booking, marks)
+    attended = [(booking, _missed(course, booking, marks)) for booking in bookings]
+    held = existing_completions(course, [booking for booking, missed in attended if not missed])
+    for booking, missed in attended:
         if missed:
             preview.not_completing.append((booking, missed))
-        elif (held := existing_completion(course, booking)) is not None:
-            preview.already_completed.append((booking, held))
+        elif booking.id in held:
+            preview.already_completed.append((booking, held[booking.id]))
         else:
             preview.completing.append(booking)
     return preview
@@ -255,9 +256,30 @@ def completion_of(booking: Booking) -> Completion | None:
 def existing_completion(course: Course, booking: Booking) -> Completion | None:
     """The completion that stops completing this course from making a new one for the trainee: theirs of this
     course, or one of the same course type on its last day (e.g. imported: one of a type per person and day)."""
-    return completion_of(booking) or db.session.scalar(sa.select(Completion).where(
-        Completion.person_id == booking.person_id, Completion.course_type_id == course.course_type_id,
-        Completion.completed_on == completed_on(course)).order_by(Completion.id).limit(1))
+    return existing_completions(course, [booking]).get(booking.id)
+
+
+def existing_completions(course: Course, bookings: list[Booking]) -> dict[int, Completion]:
+    """:func:`existing_completion` of each of these bookings of ``course`` (by booking id; none for a booking
+    whose trainee holds neither), read in one query for the whole register: a trainee's completion of this
+    course first, else their earliest of the course type on its last day."""
+    if not bookings:
+        return {}
+    day = completed_on(course)
+    found = db.session.scalars(sa.select(Completion).where(
+        Completion.person_id.in_({b.person_id for b in bookings}),
+        sa.or_(Completion.course_id == course.id,
+               sa.and_(Completion.course_type_id == course.course_type_id, Completion.completed_on == day)),
+    ).order_by(Completion.id))
+    of_course: dict[int, Completion] = {}
+    of_day: dict[int, Completion] = {}
+    for completion in found:
+        if completion.course_id == course.id:
+            of_course.setdefault(completion.person_id, completion)
+        if completion.course_type_id == course.course_type_id and completion.completed_on == day:
+            of_day.setdefault(completion.person_id, completion)
+    held = {b.id: of_course.get(b.person_id) or of_day.get(b.person_id) for b in bookings}
+    return {booking_id: completion for booking_id, completion in held.items() if completion is not None}
 
 
 def _complete_booking(course: Course, booking: Booking) -> Completion:

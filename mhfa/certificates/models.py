@@ -31,27 +31,45 @@ def random_index(size: int) -> int:
     return secrets.randbelow(size)
 
 
-def _unused_status_index(context) -> int:
-    """A random status-list index no certificate holds (the column default, so every insert gets one).
+def unused_status_indexes(connection, count: int, taken_here: set[int] | frozenset[int] = frozenset()) -> list[int]:
+    """``count`` random status-list indexes no certificate holds, none in ``taken_here`` (given to rows of the
+    same insert) and no two alike, for ``count`` certificates about to be inserted (``connection``: a Session or
+    Connection, in the inserting transaction, under ``mhfa.locks.lock_status_indexes``).
 
     Random rather than the sequential id, so an index reveals nothing about issue order (as the Bitstring
-    Status List spec recommends). A pick already taken, in the table or earlier in the same insert, is
-    drawn again; the unique constraint refuses the rare pick a concurrent transaction took first.
+    Status List spec recommends). The highest id is read once, and the picks are checked against the table
+    together, one query a round: a pick already taken is drawn again. The unique constraint refuses the rare
+    pick a concurrent transaction took first.
     """
-    connection = context.connection
-    taken_here = context.__dict__.setdefault("_mhfa_status_indexes", set())
+    if count <= 0:
+        return []
     # The highest id bounds the number of certificates from above and is read from the primary key's index
-    # (a count would read the whole table at every insert); a larger bound only means a larger list.
-    count = connection.scalar(sa.text("SELECT coalesce(max(id), 0) FROM certificate")) + len(taken_here)
-    size = status_list_size(count)
-    while True:
-        index = random_index(size)
-        if index in taken_here:
-            continue
-        if connection.scalar(sa.text("SELECT 1 FROM certificate WHERE status_index = :index"),
-                             {"index": index}) is None:
-            taken_here.add(index)
-            return index
+    # (a count would read the whole table at every insert); a larger bound only means a larger list. Each
+    # certificate is drawn from the list as it would be sized with those before it inserted.
+    bound = connection.scalar(sa.text("SELECT coalesce(max(id), 0) FROM certificate")) + len(taken_here)
+    sizes = [status_list_size(bound + n) for n in range(count)]
+    picks = [0] * count
+    drawn = set(taken_here)  # every pick so far, taken in the table or not: never drawn twice
+    to_draw = list(range(count))
+    while to_draw:
+        for n in to_draw:
+            while (index := random_index(sizes[n])) in drawn:
+                pass
+            picks[n] = index
+            drawn.add(index)
+        held = set(connection.scalars(sa.select(Certificate.status_index).where(
+            Certificate.status_index.in_([picks[n] for n in to_draw]))))
+        to_draw = [n for n in to_draw if picks[n] in held]
+    return picks
+
+
+def _unused_status_index(context) -> int:
+    """A random status-list index no certificate holds (the column default, so every insert gets one; issuing
+    gives a whole register's indexes at once, with :func:`unused_status_indexes`)."""
+    taken_here = context.__dict__.setdefault("_mhfa_status_indexes", set())
+    [index] = unused_status_indexes(context.connection, 1, taken_here)
+    taken_here.add(index)
+    return index
 
 
 class Certificate(db.Model):

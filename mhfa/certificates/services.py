@@ -21,7 +21,7 @@ from mhfa.attendance.models import AttendanceStatus, Completion
 from mhfa.audit import services as audit
 from mhfa.auth.models import Role, User
 from mhfa.certificates import emails, signals
-from mhfa.certificates.models import Certificate, CertificateReissue
+from mhfa.certificates.models import Certificate, CertificateReissue, unused_status_indexes
 from mhfa.courses.models import Course, CourseSession, CourseType
 from mhfa.errors import DomainError, Forbidden
 from mhfa.extensions import db
@@ -43,15 +43,27 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def new_number(year: int, pending: set[str] | frozenset[str] = frozenset()) -> str:
-    """A fresh human-readable certificate number, e.g. ``MR2026-7K3Q-9XHD`` (unique, checked; ``pending``:
-    numbers given to certificates not yet written)."""
-    while True:
-        chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
-        number = f"MR{year}-{chars[:4]}-{chars[4:]}"
-        if number not in pending and db.session.scalar(
-                sa.select(Certificate.id).where(Certificate.number == number)) is None:
-            return number
+def _draw_number(year: int) -> str:
+    chars = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+    return f"MR{year}-{chars[:4]}-{chars[4:]}"
+
+
+def new_numbers(year: int, count: int) -> list[str]:
+    """``count`` fresh human-readable certificate numbers, e.g. ``MR2026-7K3Q-9XHD``, no two alike and none
+    held by a certificate: checked together, one query a round (a number taken is drawn again). The unique
+    constraint on the number is the final guard."""
+    numbers: list[str] = []
+    while len(numbers) < count:
+        drawn = list(dict.fromkeys(_draw_number(year) for _ in range(count - len(numbers))))
+        drawn = [number for number in drawn if number not in numbers]
+        taken = set(db.session.scalars(sa.select(Certificate.number).where(Certificate.number.in_(drawn))))
+        numbers.extend(number for number in drawn if number not in taken)
+    return numbers
+
+
+def new_number(year: int) -> str:
+    """A fresh human-readable certificate number (unique, checked)."""
+    return new_numbers(year, 1)[0]
 
 
 def normalise_number(text: str) -> str:
@@ -87,11 +99,12 @@ def issue_all(completions: list[Completion], by: User | None = None, today: date
     """The certificates of these completions, written in one flush."""
     today = today or london_today()
     lock_status_indexes()
-    certificates: list[Certificate] = []
     with db.session.no_autoflush:  # the certificates are inserted together, in one flush
-        for completion in completions:
-            numbers = {c.number for c in certificates}
-            certificates.append(_new_certificate(completion, by, today, numbers))
+        # Numbers and status-list indexes are drawn for the whole register and checked in one query each.
+        numbers = new_numbers(today.year, len(completions))
+        indexes = unused_status_indexes(db.session, len(completions))
+        certificates = [_new_certificate(completion, by, today, number, index)
+                        for completion, number, index in zip(completions, numbers, indexes, strict=True)]
     db.session.add_all(certificates)
     db.session.flush()
     for certificate in certificates:
@@ -100,13 +113,15 @@ def issue_all(completions: list[Completion], by: User | None = None, today: date
     return certificates
 
 
-def _new_certificate(completion: Completion, by: User | None, today: date, pending: set[str]) -> Certificate:
+def _new_certificate(completion: Completion, by: User | None, today: date, number: str,
+                     status_index: int) -> Certificate:
     """A completion's certificate, not yet written; a refresher renews the certificate it refreshes."""
     kind = db.session.get(CourseType, completion.course_type_id)
     expires_on = _add_years(completion.completed_on, kind.certificate_valid_years) if kind.certificate_valid_years \
         else None
     certificate = Certificate(
-        number=new_number(today.year, pending),
+        number=number,
+        status_index=status_index,
         verification_token=secrets.token_urlsafe(24),
         completion=completion,
         person_id=completion.person_id,

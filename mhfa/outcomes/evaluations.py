@@ -52,7 +52,8 @@ def invite_completers(course: Course, completions: list[Completion] = (), now: d
 
     The tokens of the invitations made. One query and one multi-row insert for the whole register, however
     many trainees: completing is counted in statements per trainee (``tests/certificates/``
-    ``test_completion_statements.py``); each email is one outbox row.
+    ``test_completion_statements.py``); each email is one outbox row, written as what to say and rendered by
+    the outbox's sender (``emails.evaluation_invite``).
     """
     if not completions:
         return []
@@ -71,7 +72,7 @@ def invite_completers(course: Course, completions: list[Completion] = (), now: d
     for row in rows:
         person = people[row["person_id"]]
         if person.erased_at is None:
-            emails.evaluation_invite(person, course.course_type, row["token"], expires_at)
+            emails.evaluation_invite(person, course.course_type, row["completion_id"])
     return [row["token"] for row in rows]
 
 

@@ -34,5 +34,8 @@ def test_a_register_of_twelve_recounts_reach_as_often_as_a_register_of_two(app_c
     assert recounts(twelve) == recounts(two) == 1
     per_trainee = (len(twelve) - len(two)) / 10
     # 11 on SQLite on 2026-12-01; 13 since each trainee is emailed their certificate and the evaluation link
-    # (two outbox rows each).
-    assert per_trainee <= 13, f"{per_trainee:.1f} statements per trainee"
+    # (two outbox rows each); 6 on SQLite and 1 on PostgreSQL since the register's held completions, numbers
+    # and status-list indexes are read in one query each (SQLite inserts a row per statement: the completion,
+    # certificate, audit entry and two outbox rows, and one course type read). The half leaves room for a
+    # number or index drawn again (one statement for the whole register).
+    assert per_trainee <= 6.5, f"{per_trainee:.1f} statements per trainee"
