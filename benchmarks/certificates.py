@@ -7,12 +7,13 @@ Against the demo history's half a million certificates, through the Flask test c
   beside the bare SQL that reads the revoked certificates' indexes;
 - the certificate PDF (WeasyPrint, with its QR code) and the signed Open Badges credential
   (RDF canonicalisation and an Ed25519 signature) of 30 certificates, downloaded by a coordinator;
-- completing a two-day course of 16 trainees whose registers are marked (completions and 16
+- completing a two-day course of 16 trainees whose registers are marked, five times (completions and 16
   certificates in one transaction), beside a bare SQL insert of the same rows; rolled back, so the
   reused database keeps its figures.
 """
 from __future__ import annotations
 
+import statistics
 import time
 from datetime import timedelta
 
@@ -35,6 +36,7 @@ VERIFICATIONS = 300
 DOWNLOADS = 30
 STATUS_LISTS = 20
 TRAINEES = 16
+COMPLETIONS = 5  # completing is timed this many times (each rolled back); the median is the figure
 BENCH_COORDINATOR = "bench-coordinator@bench.example.org"
 
 BARE_VERIFY = """
@@ -161,7 +163,9 @@ def run(ctx: Context) -> list[Figure]:
         coordinator = signed_in_client(app, BENCH_COORDINATOR, password)
         downloads = _downloads(coordinator, sample)
         bare_completion = _bare_completion(conn)
-    completion = _completion(app)
+    completions = [_completion(app) for _ in range(COMPLETIONS)]
+    completion = {"ms": statistics.median(c["ms"] for c in completions), "issued": completions[0]["issued"]}
+    runs = ", ".join(f"{c['ms']:.0f}" for c in completions)
     return [
         Figure("certificate verification page p50 / p95", ms_p50_p95(verified["pages"]),
                f"bare SQL lookup {ms_p50_p95(verified['bare'])}", "", None,
@@ -175,6 +179,7 @@ def run(ctx: Context) -> list[Figure]:
                [f"{DOWNLOADS} certificates; eddsa-rdfc-2022 proof signed at each download"]),
         Figure(f"completing a course of {TRAINEES}", f"{completion['ms']:.0f} ms ({completion['issued']} certificates)",
                f"bare SQL insert of the rows {bare_completion:.0f} ms", "", None,
-               ["registers marked present; completions, certificates, audit and kept reach figures in one "
+               [f"median of {COMPLETIONS} runs ({runs} ms); "
+                "registers marked present; completions, certificates, audit and kept reach figures in one "
                 "transaction, rolled back"]),
     ]
