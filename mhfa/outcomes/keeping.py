@@ -232,8 +232,8 @@ def rebuild(connection: Connection | None = None) -> list[str]:
 #: Where a session keeps what moved until :func:`settle`: invitation ids, completion ids and person ids
 #: whose invitations moved (the people's places too), person ids whose first-aider row moved, booking ids
 #: whose place moved, ids of bookings made in this transaction (no kept place yet), course ids whose places
-#: moved, completion ids whose certificates moved, course ids whose funding stream moved, course type ids whose holders' first-aider rows moved, and order, voucher and
-#: booking ids whose places' funding stream moved.
+#: moved, completion ids whose certificates moved, course ids whose funding stream moved, course type ids whose
+#: holders' first-aider rows moved, and order, voucher and booking ids whose places' funding stream moved.
 PENDING = "outcomes_pending"
 SUSPENDED = "outcomes_suspended"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, area_sums_t, group_month_t, aider_t, aider_month_t,
