@@ -11,8 +11,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from mhfa.attendance.models import Completion
 from mhfa.certificates.models import Certificate
 from mhfa.certificates.services import NUMBER_FORMAT, holder_erased, normalise_number
+from mhfa.courses.models import Course
 from mhfa.errors import DomainError, NotFound
 from mhfa.extensions import db
 from mhfa.timeutil import london_today, to_london
@@ -65,10 +67,15 @@ def verification(certificate: Certificate, today: date | None = None) -> Verific
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+#: What the verification page shows of a certificate, read with it: its holder, course type, the certificate it
+#: refreshes and its completion's course (one statement), then the course's sessions (a second).
+_AS_SHOWN = (joinedload(Certificate.person), joinedload(Certificate.course_type), joinedload(Certificate.refreshes),
+             joinedload(Certificate.completion).joinedload(Completion.course).selectinload(Course.sessions))
+
+
 def by_token(token: str) -> Certificate:
     certificate = db.session.scalar(
-        sa.select(Certificate).where(Certificate.verification_token == token)
-        .options(joinedload(Certificate.person))
+        sa.select(Certificate).where(Certificate.verification_token == token).options(*_AS_SHOWN)
     ) if token and _TOKEN.fullmatch(token) else None
     if certificate is None:
         raise NotFound("There is no certificate at this address: check the link")
@@ -95,7 +102,7 @@ def find_by_number_and_surname(number: str, surname: str) -> Certificate:
     if not surname:
         raise DomainError("Enter the certificate holder's last name", field="surname")
     certificate = db.session.scalar(
-        sa.select(Certificate).where(Certificate.number == wanted).options(joinedload(Certificate.person))
+        sa.select(Certificate).where(Certificate.number == wanted).options(*_AS_SHOWN)
     )
     # One answer for a wrong number and for a wrong surname, so the form reveals nothing about either.
     if certificate is None or (not holder_erased(certificate.person)

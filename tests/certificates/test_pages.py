@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from mhfa.auth.models import Role
+from mhfa.certificates import services
 from mhfa.extensions import db
 from mhfa.timeutil import utcnow
 from tests import factories
@@ -118,3 +119,19 @@ def test_the_form_says_record_erased_for_an_erased_holder(client, post_form):
     response = post_form("/verify", {"number": "MR2026-ERAS-ED00", "surname": "Erased"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Record erased" in html and "Ellie" not in html
+
+
+def test_the_link_reads_the_certificate_and_all_it_shows_in_three_statements(client, count_queries):
+    course, teacher, _bookings = factories.taught_course("ADULT_2DAY", trainees=1, days_ago=9)
+    factories.mark_everyone(course)
+    certificate = services.complete_course_and_issue(course, teacher).certificates[0]
+    db.session.commit()
+    days, token = [s.starts_at for s in course.sessions], certificate.verification_token
+    db.session.expire_all()  # nothing the request reads is in the session already
+    with count_queries() as statements:
+        html = client.get(f"/verify/{token}").get_data(as_text=True)
+    assert "Valid certificate" in html and "Adult" in html
+    assert all(f"{day:%-d %B %Y}" in html for day in days)
+    # The certificate with its holder, course type, the certificate it refreshes and its course; the course's
+    # sessions; the certificates that refresh it (six statements before they were read together).
+    assert len(statements) == 3, statements
