@@ -210,11 +210,13 @@ def _kept(conn: Connection) -> tuple[Counter, Counter, Counter, Counter]:
     return (months, *kept_first_aiders.counted(conn), kept_funnel.counted(conn))
 
 
-def rebuild(connection: Connection | None = None) -> list[str]:
-    """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact)."""
+def rebuild(connection: Connection | None = None, *, compare: bool = True) -> list[str]:
+    """Recompute every kept outcome figure from the raw rows; the differences found (empty when exact).
+    ``compare=False`` skips reading every kept figure before and after (a bulk load's first build: nothing was
+    kept to compare with), which at 5,000,000 people is seconds and hundreds of megabytes."""
     conn = connection if connection is not None else db.session.connection()
     plan_for_whole_tables(conn)
-    before = _kept(conn)
+    before = _kept(conn) if compare else None
     for table in KEPT_TABLES:
         conn.execute(table.delete())
     conn.execute(kept_t.insert().from_select(KEPT_COLUMNS, kept_select()))
@@ -223,8 +225,9 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(group_month_t.insert().from_select([*GROUP_KEYS, *MONTH_VALUES], _whole_groups()))
     kept_first_aiders.refill(conn)
     kept_funnel.refill(conn)
-    after = _kept(conn)
-    return differences(("outcome sums", "first aiders", "first-aider trend", "funnel"), before, after)
+    if not compare:
+        return []
+    return differences(("outcome sums", "first aiders", "first-aider trend", "funnel"), before, _kept(conn))
 
 
 # --- the session listener ------------------------------------------------------------------------------

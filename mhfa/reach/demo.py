@@ -23,7 +23,7 @@ def keep_demo_reach(people: int) -> list[str]:
         # transaction would hold them until it commits, stopping every other database's ANALYZE meanwhile.
         names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         db.session.execute(sa.text(f"ANALYZE {names}"))
-    rebuild()
+    rebuild(compare=False)  # the first build of a bulk-loaded history: nothing kept before it
     if db.session.connection().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE reach_first, reach_month, reach_group_month, reach_group_area_month"))
     configured = current_app.config["MHFA_TARGET_PEOPLE"]

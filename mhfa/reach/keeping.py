@@ -377,15 +377,16 @@ def _kept_tables(conn: Connection) -> tuple[Counter, Counter, Counter, Counter]:
         Counter({bool(k): v for k, v in firsts.items()})
 
 
-def rebuild(connection: Connection | None = None) -> list[str]:
+def rebuild(connection: Connection | None = None, *, compare: bool = True) -> list[str]:
     """Recompute every kept figure from the raw rows; returns the differences found (empty when exact).
 
     Erased people keep the attribution their kept rows had (erasure never moves reach); the caller
-    commits, or rolls back to only check.
+    commits, or rolls back to only check. ``compare=False`` skips reading every kept figure before and after
+    (a bulk load's first build: nothing was kept to compare with).
     """
     conn = connection if connection is not None else db.session.connection()
     plan_for_whole_tables(conn)
-    before = (*_kept_tables(conn), _kept_spend(conn))
+    before = (*_kept_tables(conn), _kept_spend(conn)) if compare else None
     kept = _erased_attributes(conn, sa.true())
     conn.execute(first_t.delete())
     conn.execute(first_t.insert().from_select(FIRST_COLUMNS, first_reach_select()))
@@ -398,10 +399,11 @@ def rebuild(connection: Connection | None = None) -> list[str]:
     conn.execute(group_t.insert().from_select([*_GROUP_KEYS, "people"], _groups_from_area_groups()))
     conn.execute(spend_t.delete())
     conn.execute(spend_t.insert().from_select([*SPEND_KEYS, *SPEND_VALUES], spend_select()))
-    after = (*_kept_tables(conn), _kept_spend(conn))
+    if not compare:
+        return []
     return differences(("monthly count", "group count", "group count by area", "people reached",
                         "spend (pence, items, uncosted)"),
-                       before, after)
+                       before, (*_kept_tables(conn), _kept_spend(conn)))
 
 
 def differences(labels: tuple[str, ...], before, after) -> list[str]:

@@ -10,7 +10,7 @@ from mhfa.certificates import services as certificates
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseStatus
 from mhfa.extensions import db
-from mhfa.outcomes import firstaiders
+from mhfa.outcomes import firstaiders, keeping
 from mhfa.outcomes.funnel import funnel
 from mhfa.reach.counts import Filters
 from mhfa.reach.dashboard import month_of
@@ -140,7 +140,6 @@ def test_an_awareness_course_certificate_of_attendance_makes_no_first_aider(app_
     current first aider, on the outcomes page or the organisation's; making the course an awareness course or
     no longer one moves every count at once."""
     from mhfa.employers.models import EmployerStatus
-    from mhfa.outcomes import keeping
 
     acme = factories.employer("Acme", status=EmployerStatus.APPROVED)
     aware_only = factories.person("Ada")
@@ -223,3 +222,16 @@ def test_a_place_booked_through_the_booking_service_is_kept_in_the_funnel_at_onc
                              .where(place_t.c.booking_id == confirmed.id)) == 1
     assert keeping.rebuild() == []
     db.session.rollback()
+
+
+def test_a_rebuild_without_comparing_mends_the_kept_figures_and_reports_nothing(app_ctx):
+    birmingham = factories.area("Birmingham")
+    factories.certificate(factories.person("Ann", home_council_area_id=birmingham.id),
+                          issued_on=london_today() - timedelta(days=100))
+    db.session.commit()
+    assert firstaiders.kept_current_by_area() == {birmingham.id: 1}
+    db.session.execute(sa.text("UPDATE first_aider_month SET people = people + 5"))
+    assert firstaiders.kept_current_by_area() == {birmingham.id: 6}
+    assert keeping.rebuild(compare=False) == []
+    assert firstaiders.kept_current_by_area() == {birmingham.id: 1}
+    assert keeping.rebuild() == []

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from mhfa.attendance.models import Completion
 from mhfa.extensions import db
 from mhfa.reach.counts import Filters, kept_counts
@@ -97,3 +99,15 @@ def test_a_rolled_back_change_leaves_nothing_to_recount(app_ctx, count_queries):
         db.session.commit()
     assert _recounts(statements) == 0
     assert by_area() == {}
+
+
+def test_a_rebuild_without_comparing_mends_the_kept_figures_and_reports_nothing(app_ctx):
+    person = factories.person(home_council_area=factories.area())
+    db.session.add(Completion(person=person, course_type=factories.course_type(), completed_on=date(2022, 1, 3)))
+    db.session.commit()
+    right = by_area()
+    db.session.execute(sa.text("UPDATE reach_month SET people = people + 5"))
+    assert by_area() != right
+    assert rebuild(compare=False) == []
+    assert by_area() == right
+    assert rebuild() == []
