@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from mhfa.attendance.models import Completion, CompletionSource
@@ -43,7 +44,10 @@ def test_the_kept_first_aiders_and_place_streams_are_refilled_by_the_new_rules(f
         db.session.remove()  # its reads hold locks a migration's index change waits for
         downgrade(revision="2026_12_06_96")  # the earlier rules: the awareness certificate, the course's stream
         db.session.remove()
-        assert firstaiders.kept_current_total() == 2 and _streams() == {FundingStream.PUBLIC.value: 1}
+        # Read from the kept rows themselves: today's reader also reads first_aider_day, which 96 does not have.
+        current_rows = db.session.scalar(sa.text("SELECT COUNT(*) FROM first_aider_kept WHERE expires_on >= :day"),
+                                         {"day": today})
+        assert current_rows == 2 and _streams() == {FundingStream.PUBLIC.value: 1}
         assert firstaiders.current_total() == 1  # today's rule, counted from the raw rows: the kept figure is off
         db.session.remove()
 
@@ -51,5 +55,34 @@ def test_the_kept_first_aiders_and_place_streams_are_refilled_by_the_new_rules(f
         db.session.remove()
         assert firstaiders.kept_current_total() == 1 and _streams() == {FundingStream.EMPLOYER_PAID.value: 1}
         assert firstaiders.trend(3) == firstaiders.counted_trend(3)
+        assert keeping.rebuild() == []
+        db.session.rollback()
+
+
+def test_the_first_aiders_per_day_are_filled_from_the_kept_people(fresh_database_url, tmp_path):  # noqa: F811
+    with migrating_app(fresh_database_url, tmp_path):
+        upgrade()
+        factories.load_reference()
+        today = london_today()
+        home, away = factories.area("Birmingham"), factories.area("Coventry")
+        birmingham, coventry = home.id, away.id
+        # One expiring later this month (or today, on the month's last day), one in three years, one working elsewhere.
+        factories.certificate(factories.person("Ada", home_council_area=home), "ADULT_2DAY",
+                              issued_on=today - timedelta(days=30), expires_on=today)
+        factories.certificate(factories.person("Bo", home_council_area=home), "ADULT_2DAY",
+                              issued_on=today - timedelta(days=60))
+        factories.certificate(factories.person("Cy", home_council_area=away,
+                                               work_council_area=home), "ADULT_2DAY",
+                              issued_on=today - timedelta(days=90))
+        db.session.commit()
+        expected = {basis: firstaiders.current_by_area(basis=basis) for basis in ("home", "work")}
+        db.session.remove()
+
+        downgrade(revision="2026_12_07_03")
+        db.session.remove()
+        upgrade()
+        db.session.remove()
+        assert {basis: firstaiders.kept_current_by_area(basis=basis) for basis in ("home", "work")} == expected
+        assert expected["home"] == {birmingham: 2, coventry: 1}
         assert keeping.rebuild() == []
         db.session.rollback()

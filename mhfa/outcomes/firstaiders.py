@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from mhfa.certificates.models import Certificate, makes_a_first_aider
 from mhfa.extensions import db
 from mhfa.outcomes import keeping
-from mhfa.outcomes.models import FirstAiderKept, FirstAiderMonth, FirstAiderSpanMonth
+from mhfa.outcomes.models import FirstAiderDay, FirstAiderMonth, FirstAiderSpanMonth
 from mhfa.people.models import Person
 from mhfa.reach.dashboard import add_months, areas_in_order, month_of, populations
 from mhfa.reach.models import UNKNOWN_AREA
@@ -127,15 +127,15 @@ def counted_trend(months: int = 24, today: date | None = None, area: int | None 
 # --- kept (today) -----------------------------------------------------------------------------------------
 
 def _kept_current(basis: str):
-    """People current on the day ``day`` by area, one row per kept row, from the kept rows: those whose latest
-    expiry falls in a later month than ``this_month``, plus this month's (from ``next_month`` back to ``day``, an
-    indexed range read from the index alone on PostgreSQL)."""
-    m, k = FirstAiderMonth, FirstAiderKept
-    area = k.work_area if basis == "work" else k.home_area
+    """People current on the day ``day`` by area, from the kept counts: those whose latest expiry falls in a later
+    month than ``this_month``, plus this month's from ``day`` on (the days before ``next_month``: an indexed range
+    of at most a month's days by areas, whatever the number of people)."""
+    m, d = FirstAiderMonth, FirstAiderDay
     later = sa.select(m.area.label("area"), m.people.label("people")).where(
         m.basis == basis, m.expiry_month > sa.bindparam("this_month", type_=sa.Integer))
-    this = sa.select(area.label("area"), sa.literal(1).label("people")).where(
-        k.expires_on >= sa.bindparam("day", type_=sa.Date), k.expires_on < sa.bindparam("next_month", type_=sa.Date))
+    this = sa.select(d.area.label("area"), d.people.label("people")).where(
+        d.basis == basis, d.expires_on >= sa.bindparam("day", type_=sa.Date),
+        d.expires_on < sa.bindparam("next_month", type_=sa.Date))
     return sa.union_all(later, this).subquery("current")
 
 

@@ -14,8 +14,8 @@ Two kept figures, each a per-row table and a summary that every reader sums:
   course type that is not an awareness course (a certificate of attendance makes no first aider), with their
   home and work areas and the latest expiry among those certificates (``9999-12-31`` for a
   certificate that never expires); ``first_aider_month`` counts them per basis, area and month of that
-  expiry. Current today is the months after this one, plus this month's people whose expiry is today
-  or later (an indexed range of the per-person table). Certificates are issued on the day they are
+  expiry, and ``first_aider_day`` per basis, day of that expiry and area. Current today is the months after this
+  one, plus the days of this month from today on. Certificates are issued on the day they are
   issued, never later, so "issued by today" always holds.
 - Groups: ``outcome_kept`` also keeps the place's funding stream (its order's when bought with a place voucher,
   else the course's, as reach counts it) and the person's equality answers, and
@@ -80,6 +80,7 @@ from mhfa.outcomes.kept_tables import (
     MONTH_VALUES,
     SCORES,
     TYPE_MONTH_KEYS,
+    aider_day_t,
     aider_month_t,
     aider_t,
     answer_t,
@@ -240,7 +241,7 @@ def rebuild(connection: Connection | None = None, *, compare: bool = True) -> li
 PENDING = "outcomes_pending"
 SUSPENDED = "outcomes_suspended"
 KEPT_TABLES = frozenset({kept_t, month_t, type_month_t, area_sums_t, group_month_t, aider_t, aider_month_t,
-                         place_t, funnel_month_t, funnel_type_month_t, span_t, span_month_t})
+                         aider_day_t, place_t, funnel_month_t, funnel_type_month_t, span_t, span_month_t})
 PERSON_AREAS = ("home_council_area_id", "home_council_area", "work_council_area_id", "work_council_area")
 PERSON_GROUPS = GROUPS[1:]
 COURSE_PLACES = ("status", "starts_at", "course_type_id", "course_type", "council_area_id", "council_area")

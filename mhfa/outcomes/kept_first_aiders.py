@@ -12,9 +12,11 @@ from mhfa.certificates.models import makes_a_first_aider
 from mhfa.outcomes.kept_tables import (
     AIDER_BASES,
     AIDER_COLUMNS,
+    AIDER_DAY_KEYS,
     AIDER_KEYS,
     CHUNK,
     FOREVER,
+    aider_day_t,
     aider_month_t,
     aider_t,
     cert_t,
@@ -46,20 +48,28 @@ def first_aider_select(where=None) -> sa.Select:
             .select_from(latest.join(person_t, person_t.c.id == latest.c.person_id)))
 
 
-def aider_contributions(where, sign: int = 1) -> sa.Select:
+#: The counts the kept first-aider rows add to: per month of their latest expiry, and per day of it.
+AIDER_SUMS = ((aider_month_t, AIDER_KEYS), (aider_day_t, AIDER_DAY_KEYS))
+
+
+def aider_contributions(where, sign: int = 1, keys: tuple[str, ...] = AIDER_KEYS) -> sa.Select:
     parts = [sa.select(sa.literal(basis, sa.String(10)).label("basis"), aider_t.c[column].label("area"),
-                       aider_t.c.expiry_month.label("expiry_month")).where(where)
-             for basis, column in AIDER_BASES.items()]
+                       aider_t.c.expiry_month.label("expiry_month"), aider_t.c.expires_on.label("expires_on"))
+             .where(where) for basis, column in AIDER_BASES.items()]
     rows = sa.union_all(*parts).subquery("contributions")
-    keys = [rows.c[k] for k in AIDER_KEYS]
-    return sa.select(*keys, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*keys)
+    grouped = [rows.c[k] for k in keys]
+    return sa.select(*grouped, (sign * sa.func.count()).label("people")).where(sa.true()).group_by(*grouped)
+
+
+def _move_aider_sums(conn: Connection, where, sign: int) -> None:
+    for table, keys in AIDER_SUMS:
+        move(conn, table, keys, ("people",), aider_contributions(where, sign, keys))
 
 
 def refresh_first_aiders(person_ids: Iterable[int | None], connection: Connection | None = None) -> None:
-    """Recompute these people's kept first-aider rows and move the monthly counts by the difference."""
+    """Recompute these people's kept first-aider rows and move the monthly and daily counts by the difference."""
     refresh(person_ids, connection, table=aider_t, key="person_id", source_key=cert_t.c.person_id,
-            move_sums=lambda conn, where, sign: move(conn, aider_month_t, AIDER_KEYS, ("people",),
-                                                     aider_contributions(where, sign)),
+            move_sums=_move_aider_sums,
             fill=lambda conn, where: conn.execute(aider_t.insert().from_select(AIDER_COLUMNS,
                                                                                first_aider_select(where))))
 
@@ -149,7 +159,8 @@ REFILL_PEOPLE = 50_000
 def refill(conn: Connection) -> None:
     """Fill the emptied first-aider tables from the raw rows (a rebuild), the spans a range of people at a time."""
     conn.execute(aider_t.insert().from_select(AIDER_COLUMNS, first_aider_select()))
-    conn.execute(aider_month_t.insert().from_select([*AIDER_KEYS, "people"], aider_contributions(sa.true())))
+    for table, keys in AIDER_SUMS:
+        conn.execute(table.insert().from_select([*keys, "people"], aider_contributions(sa.true(), 1, keys)))
     low, high = conn.execute(sa.select(sa.func.min(cert_t.c.person_id), sa.func.max(cert_t.c.person_id))).one()
     for first in range(low or 0, (high or -1) + 1, REFILL_PEOPLE):
         insert_spans(conn, span_rows(conn, cert_t.c.person_id.between(first, first + REFILL_PEOPLE - 1)))
@@ -157,10 +168,10 @@ def refill(conn: Connection) -> None:
 
 
 def counted(conn: Connection) -> tuple[Counter, Counter]:
-    """The kept first aiders per basis, area and expiry month, and the trend's spans per area and months."""
-    aiders = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
-        sa.select(*(aider_month_t.c[k] for k in AIDER_KEYS), aider_month_t.c.people)
-        .where(aider_month_t.c.people != 0))})
+    """The kept first aiders per basis, area and expiry month and per basis, expiry day and area (each key led by
+    its table's name), and the trend's spans per area and months."""
+    aiders = Counter({(table.name, *row[:-1]): row[-1] for table, keys in AIDER_SUMS for row in conn.execute(
+        sa.select(*(table.c[k] for k in keys), table.c.people).where(table.c.people != 0))})
     trend = Counter({tuple(row[:-1]): row[-1] for row in conn.execute(
         sa.select(*(span_month_t.c[k] for k in SPAN_KEYS), span_month_t.c.people).where(span_month_t.c.people != 0))})
     return aiders, trend

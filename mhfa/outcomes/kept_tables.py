@@ -15,6 +15,7 @@ from mhfa.courses.models import Course, CourseType
 from mhfa.employers.models import Order, PlaceVoucher
 from mhfa.extensions import db
 from mhfa.outcomes.models import (
+    FirstAiderDay,
     FirstAiderKept,
     FirstAiderMonth,
     FirstAiderSpan,
@@ -50,6 +51,7 @@ area_sums_t = OutcomeArea.__table__
 group_month_t = OutcomeGroupMonth.__table__
 aider_t = FirstAiderKept.__table__
 aider_month_t = FirstAiderMonth.__table__
+aider_day_t = FirstAiderDay.__table__
 booking_t = Booking.__table__
 course_t = Course.__table__
 type_t = CourseType.__table__
@@ -72,6 +74,7 @@ MONTH_VALUES = ("invited", "answered", *(f"{q}_{s}" for q in SCORES for s in ("n
                 "rated", "good", "use_answered", "used")
 AIDER_COLUMNS = ["person_id", "home_area", "work_area", "expires_on", "expiry_month"]
 AIDER_KEYS = ("basis", "area", "expiry_month")
+AIDER_DAY_KEYS = ("basis", "expires_on", "area")
 AIDER_BASES = {"home": "home_area", "work": "work_area"}
 PLACE_COLUMNS = ["booking_id", "month", "starts_at", "course_type_id", "home_area", "work_area", "delivery_area",
                  "attended", "completed", "certified", "current_until", "current_month"]

@@ -219,9 +219,6 @@ class FirstAiderKept(db.Model):
     (``9999-12-31`` when one never expires). They are a current first aider on any day up to ``expires_on``."""
 
     __tablename__ = "first_aider_kept"
-    # Today's count reads this month's expiries from the index alone on PostgreSQL (it holds their areas).
-    __table_args__ = (sa.Index("ix_first_aider_kept_expires", "expires_on",
-                               postgresql_include=["home_area", "work_area"]),)
 
     person_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     home_area: Mapped[int]
@@ -239,6 +236,19 @@ class FirstAiderMonth(db.Model):
     basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
     area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     expiry_month: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]
+
+
+class FirstAiderDay(db.Model):
+    """The same people per basis, day of their latest expiry and area: today's count reads the days left in this
+    month here (at most a month's days by areas), not each person's row (a month's expiries, which grow with the
+    people the programme trains)."""
+
+    __tablename__ = "first_aider_day"
+
+    basis: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    expires_on: Mapped[date] = mapped_column(primary_key=True)
+    area: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     people: Mapped[int]
 
 
