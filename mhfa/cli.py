@@ -299,11 +299,13 @@ def restore(backup_file):
 @mhfa_cli.command("rebuild-reach")
 @click.option("--check", is_flag=True, help="Only compare the kept figures with a fresh count; change nothing.")
 def rebuild_reach(check):
-    """Recompute the kept reach and outcome figures from the raw rows and report any difference."""
+    """Recompute the kept reach and outcome figures and each course's seats taken from the raw rows, and report
+    any difference."""
     from mhfa.outcomes.keeping import rebuild as rebuild_outcomes
+    from mhfa.bookings.seats import recount
     from mhfa.reach.keeping import rebuild
 
-    differences = rebuild() + rebuild_outcomes()
+    differences = rebuild() + rebuild_outcomes() + recount()
     if check:
         db.session.rollback()
     else:
@@ -317,7 +319,7 @@ def rebuild_reach(check):
         if check:
             raise SystemExit(1)
     else:
-        click.echo("The kept reach and outcome figures equal a fresh count.")
+        click.echo("The kept reach and outcome figures and seats taken equal a fresh count.")
 
 
 @mhfa_cli.command("import-completions")

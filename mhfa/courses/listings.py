@@ -141,7 +141,7 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
     if filters.delivery_mode is not None:
         conditions.append(Course.delivery_mode == filters.delivery_mode)
     if filters.free_places:
-        conditions.append(Course.capacity > CONFIRMED_COUNT)
+        conditions.append(Course.capacity > Course.seats_taken)  # kept by the database (mhfa.bookings.seats)
     order = [Course.starts_at.desc(), Course.id.desc()] if filters.latest_first else [Course.starts_at, Course.id]
     if filters.near is not None:
         # Nearest first: venues in the postcode's own district, then by the distance between council

@@ -213,6 +213,10 @@ class Course(db.Model):
     council_area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("council_area.id"), index=True)
     joining_url: Mapped[str | None] = mapped_column(sa.String(500))
     capacity: Mapped[int]
+    #: Confirmed places and seats held for a waiting-list offer, kept by the database: triggers on ``booking``
+    #: (migration 2026_12_07_05) move it with every booking written, however it is written. For filtering in
+    #: SQL (the finder's free places); not loaded with the course, as a booking in this session moves it unseen.
+    seats_taken: Mapped[int] = mapped_column(server_default="0", deferred=True)
     price_pence: Mapped[int] = mapped_column(default=0)
     employer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employer.id"), index=True)
     funding_stream: Mapped[FundingStream] = mapped_column(

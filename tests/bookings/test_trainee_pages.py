@@ -81,6 +81,15 @@ def test_each_past_course_says_whether_it_was_completed_and_if_not_why(trainee, 
     assert "Mental Health Aware (half day), " in html.split("Certificates")[1], "the card names the course"
 
 
+def test_each_certificate_links_to_its_public_verification_page(trainee, app_ctx, client):
+    certificate = factories.certificate(trainee.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=30))
+    db.session.commit()
+    html = client.get("/my-courses").get_data(as_text=True)
+    link = f'href="/verify/{certificate.verification_token}"'
+    assert link in html.split("Certificates")[1]
+    assert client.get(f"/verify/{certificate.verification_token}").status_code == 200
+
+
 def test_the_public_verification_page_names_the_course_and_its_type(app_ctx, client):
     holder = factories.person("Vera", "Fied")
     certificate = factories.certificate(holder, "YOUTH_2DAY", issued_on=date.today() - timedelta(days=10))

@@ -175,6 +175,10 @@ def test_instructor_completes_trainee_downloads_and_verifies_coordinator_revokes
     visit(trainee, qr_url, "verify-valid")
     assert trainee.locator("#status").inner_text().strip() == "Valid certificate"
     assert trainee_name in trainee.content()
+    # The card links to the same page, to give an employer.
+    visit(trainee, "/my-courses")
+    navigate(trainee.get_by_role("link", name=f"Verification page of {TITLE}"))
+    assert trainee.url == qr_url and trainee.locator("#status").inner_text().strip() == "Valid certificate"
 
     # The Open Badge verifies independently, and its status-list bit is clear.
     visit(trainee, "/my-courses", "my-courses-again")

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 
 from mhfa.attendance.models import Completion
+from mhfa.bookings import seats
 from mhfa.bookings.models import Booking
 from mhfa.certificates.models import Certificate
 from mhfa.courses.models import Course, CourseType, Instructor
@@ -40,6 +41,8 @@ def test_a_history_written_a_cohort_at_a_time_is_one_history(app_ctx, monkeypatc
     assert summary.counts["people"] == PEOPLE
     # The foreign keys and indexes set aside for the load are back as they were, and hold.
     assert _schema() == schema
+    # The seats taken the database kept as each cohort's bookings were copied equal a fresh count.
+    assert seats.recount() == []
 
     def count(column, *where):
         return db.session.scalar(sa.select(sa.func.count(sa.distinct(column))).where(*where))
