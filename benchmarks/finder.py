@@ -76,8 +76,10 @@ LIMIT %(limit)s OFFSET %(offset)s
 TAKEN = "(b.status = 'confirmed' OR (b.status = 'waitlisted' AND b.offer_expires_at IS NOT NULL))"
 
 
-def bare_query(args: dict, area_ids: dict[str, int], type_ids: dict[str, int]) -> tuple[sql.SQL, dict]:
-    """The same rows as a finder page, written by hand."""
+def bare_query(args: dict, area_ids: dict[str, int], type_ids: dict[str, int], *,
+               counted: bool = False) -> tuple[sql.SQL, dict]:
+    """The same rows as a finder page, written by hand: free places from the course's kept seats taken, as
+    hand-written SQL on this schema would read them, or (``counted``) from a bare count of its bookings."""
     now = datetime.now(UTC).replace(tzinfo=None)
     where = ["c.status = 'published'", "c.starts_at > %(now)s", "c.employer_id IS NULL"]
     params: dict = {"now": now, "limit": PER_PAGE, "offset": (int(args.get("page", 1)) - 1) * PER_PAGE}
@@ -91,7 +93,8 @@ def bare_query(args: dict, area_ids: dict[str, int], type_ids: dict[str, int]) -
         where.append("c.delivery_mode = %(mode)s")
         params["mode"] = args["mode"]
     if "free_places" in args:
-        where.append(f"c.capacity > (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND {TAKEN})")
+        where.append(f"c.capacity > (SELECT count(*) FROM booking b WHERE b.course_id = c.id AND {TAKEN})" if counted
+                     else "c.capacity > c.seats_taken")
     if "from_date" in args:
         where.append("c.starts_at >= %(from)s")
         params["from"] = london(date.fromisoformat(args["from_date"]), 0)
@@ -139,6 +142,9 @@ def measure(app, conn, requests: int, seed: int, echo) -> dict:
 
         shown = [int(n) for n in re.findall(r'href="/courses/(\d+)"', response.get_data(as_text=True))]
         assert shown == [row[0] for row in rows], f"page and bare query disagree for {url}"
+        if "free_places" in args:  # the kept seats taken give the rows a bare count of the bookings gives
+            counted = conn.execute(*bare_query(args, area_ids, type_ids, counted=True)).fetchall()
+            assert shown == [row[0] for row in counted], f"kept and counted seats disagree for {url}"
         rows_checked += len(rows)
 
     return {"page_ms": page_ms, "sql_ms": sql_ms, "queries": queries, "rows_checked": rows_checked,
@@ -174,7 +180,8 @@ def run(ctx) -> list:
     page50, page95 = p50_p95(finder["page_ms"])
     sql50, sql95 = p50_p95(finder["sql_ms"])
     note = (f"{finder['requests']} requests, mixed filters; {finder['rows_checked']:,} rows checked equal to the bare "
-            f"SQL; {min(finder['queries'])}-{max(finder['queries'])} queries a page")
+            f"SQL (free places: also to a bare count of the bookings); {min(finder['queries'])}-"
+            f"{max(finder['queries'])} queries a page")
     return [
         Figure("finder page p50 / p95", f"{page50:.1f} / {page95:.1f} ms", f"bare SQL {sql50:.1f} / {sql95:.1f} ms",
                "p95 < 20 ms and ≤ 8× bare SQL", page95 < 20 and page95 <= 8 * sql95, [note]),

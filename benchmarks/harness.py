@@ -180,8 +180,9 @@ def demo_database_name(people: int, seed: int) -> str:
 def ensure_demo_database(ctx: Context, rebuild: bool = False) -> None:
     """Build the demo history of this size and seed on PostgreSQL, or reuse the one built before.
 
-    A database is reused only when its build finished (its record is written last) and it is at the
-    current migration head; the build's time and peak memory are measured in a child process.
+    A database is reused when its build finished (its record is written last), migrated to this code's head; one
+    that cannot be migrated (built or migrated by newer code) is an error, never dropped unless ``rebuild``. The
+    build's time and peak memory are measured in a child process.
     """
     server = sa.engine.make_url(psycopg_url(ctx.server_url))
     name = demo_database_name(ctx.people, ctx.seed)
@@ -191,7 +192,12 @@ def ensure_demo_database(ctx: Context, rebuild: bool = False) -> None:
         exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
     if exists and not rebuild:
         record = _build_record(ctx)
-        if record and ctx.flask("db", "upgrade", check=False).returncode == 0:
+        if record:
+            upgraded = ctx.flask("db", "upgrade", check=False)
+            if upgraded.returncode != 0:  # e.g. migrated by newer code than this checkout's: never dropped unasked
+                admin.dispose()
+                raise RuntimeError(f"{name} was built but cannot be migrated to this code's head; run again with "
+                                   f"--rebuild to build it afresh:\n{upgraded.stderr[-2000:]}")
             ctx.build = {**record, "reused": True}
             ctx.echo(f"Reusing {name} (built {record['built_at']} in {record['seconds']:.1f} s)")
             admin.dispose()

@@ -103,12 +103,15 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int, options=
     page = max(page, 1)
     if (page - 1) * per_page >= total:  # past the end: nothing to fetch (and no offset the database cannot hold)
         return Page(items=[], page=page, per_page=per_page, total=total)
+    # The page's ids first, from the course table alone, then those courses with what they show: the planner
+    # cannot then join and sort every matching course before the limit (it did so when it expected few to match,
+    # 45 ms at 5,000,000 people where walking the index in order takes a few).
+    page_ids = (sa.select(Course.id).where(*conditions).order_by(*order).limit(per_page)
+                .offset((page - 1) * per_page).subquery("page_ids"))
     rows = db.session.execute(
         sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
-        .where(*conditions)
+        .join(page_ids, page_ids.c.id == Course.id)
         .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
         .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
                  joinedload(Course.employer), *options)
     ).all()
