@@ -301,8 +301,8 @@ def restore(backup_file):
 def rebuild_reach(check):
     """Recompute the kept reach and outcome figures and each course's seats taken from the raw rows, and report
     any difference."""
-    from mhfa.outcomes.keeping import rebuild as rebuild_outcomes
     from mhfa.bookings.seats import recount
+    from mhfa.outcomes.keeping import rebuild as rebuild_outcomes
     from mhfa.reach.keeping import rebuild
 
     differences = rebuild() + rebuild_outcomes() + recount()

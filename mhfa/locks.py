@@ -21,10 +21,10 @@ are outside the order. ``tests/test_locks.py`` fails when a lock is written anyw
 
 Every change to a course's places locks the course row first and counts afterwards, so capacity
 holds under any concurrency (see ``mhfa.bookings.services``). The database's triggers that keep the course's
-seats taken (``mhfa.bookings.seats``) update that row in the same transaction, under the lock already held. On PostgreSQL each lock is
-``SELECT … FOR NO KEY UPDATE``: it excludes every other lock of the row but not the foreign-key checks
-(``FOR KEY SHARE``) of rows that refer to it, so writing a booking never waits on a course or person
-another transaction holds. Because every caller takes the locks in the order above, two transactions
+seats taken (``mhfa.bookings.seats``) update that row in the same transaction, under the lock already held.
+On PostgreSQL each lock is ``SELECT … FOR NO KEY UPDATE``: it excludes every other lock of the row but not
+the foreign-key checks (``FOR KEY SHARE``) of rows that refer to it, so writing a booking never waits on a
+course or person another transaction holds. Because every caller takes the locks in the order above, two transactions
 never wait for each other in a circle. SQLite has one writer at a time: writing first takes its
 single write lock for the transaction, which serialises the same work.
 

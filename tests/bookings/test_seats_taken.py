@@ -72,16 +72,17 @@ def test_moving_a_place_frees_the_old_seat_and_takes_the_new_one(app_ctx):
 def test_rows_written_in_bulk_by_sql_move_the_count_too(app_ctx):
     course = factories.course(start=days_ahead(10), capacity=20)
     people = [factories.person() for _ in range(5)]
+    statuses = [BookingStatus.CONFIRMED] * 3 + [BookingStatus.WAITLISTED] * 2
     db.session.execute(sa.insert(Booking), [
         {"course_id": course.id, "person_id": p.id, "status": status, "created_at": utcnow(),
          "offer_expires_at": utcnow() + timedelta(days=1) if i == 3 else None}
-        for i, (p, status) in enumerate(zip(people, [BookingStatus.CONFIRMED] * 3 + [BookingStatus.WAITLISTED] * 2))])
+        for i, (p, status) in enumerate(zip(people, statuses, strict=True))])
     assert kept(course) == counted(course) == [4]  # three confirmed and one holding an offer; one only waiting
     db.session.execute(sa.update(Booking).where(Booking.course_id == course.id, Booking.offer_expires_at.is_not(None))
                        .values(offer_expires_at=None))
     assert kept(course) == counted(course) == [3]
-    db.session.execute(sa.delete(Booking).where(Booking.course_id == course.id,
-                                                Booking.status == BookingStatus.CONFIRMED, Booking.person_id != people[0].id))
+    confirmed = sa.and_(Booking.course_id == course.id, Booking.status == BookingStatus.CONFIRMED)
+    db.session.execute(sa.delete(Booking).where(confirmed, Booking.person_id != people[0].id))
     assert kept(course) == counted(course) == [1]
 
 
