@@ -1,6 +1,7 @@
 """The funnel from booked to certified, kept per place and counted per month (see ``keeping.py``)."""
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 
@@ -28,12 +29,13 @@ from mhfa.outcomes.kept_tables import (
     kept_sums,
     mark_t,
     move,
+    move_statement,
     person_t,
     place_t,
     refresh,
 )
 from mhfa.reach.models import UNKNOWN_AREA
-from mhfa.reach.reached import among, month_key
+from mhfa.reach.reached import among_bound, month_key
 
 # --- the funnel ----------------------------------------------------------------------------------------
 
@@ -136,10 +138,21 @@ def add_places(booking_ids: Iterable[int], connection: Connection | None = None)
     """Keep the places of bookings made in this transaction and move the funnel's monthly counts by them: they
     have no kept row yet, so nothing is taken out first (:func:`refresh_places` for a booking that may have one)."""
     conn = connection if connection is not None else db.session.connection()
+    statements = _adding(conn.dialect.name)
     for chunk in chunks(booking_ids):
-        conn.execute(place_t.insert().from_select(PLACE_COLUMNS, place_select(
-            among(booking_t.c.id, chunk, conn.dialect.name))))
-        _move_funnel(conn, among(place_t.c.booking_id, chunk, conn.dialect.name), +1)
+        for statement in statements:
+            conn.execute(statement, {"ids": chunk})
+
+
+@functools.cache
+def _adding(dialect: str) -> tuple[sa.Insert, ...]:
+    """:func:`add_places`' three statements, built once with the bookings' ids bound as they run (every booking
+    runs them: building and keying them anew cost more than running them)."""
+    theirs = among_bound(place_t.c.booking_id, dialect)
+    return (place_t.insert().from_select(PLACE_COLUMNS, place_select(among_bound(booking_t.c.id, dialect))),
+            move_statement(dialect, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, funnel_contributions(theirs, +1)),
+            move_statement(dialect, funnel_type_month_t, FUNNEL_TYPE_KEYS, FUNNEL_VALUES,
+                           funnel_type_contributions(theirs, +1)))
 
 
 def refill(conn: Connection) -> None:

@@ -85,7 +85,12 @@ FUNNEL_BASES = {"home": "home_area", "work": "work_area", "delivery": "delivery_
 
 
 def insert_for(conn: Connection):
-    if conn.dialect.name == "postgresql":
+    return insert_of(conn.dialect.name)
+
+
+def insert_of(dialect: str):
+    """The dialect's ``insert`` (with ``on_conflict_do_update``)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -98,9 +103,14 @@ def chunks(ids: Iterable[int | None]) -> list[list[int]]:
 
 
 def move(conn: Connection, table, keys, values, select) -> None:
-    insert = insert_for(conn)(table).from_select([*keys, *values], select)
-    conn.execute(insert.on_conflict_do_update(
-        index_elements=list(keys), set_={v: table.c[v] + insert.excluded[v] for v in values}))
+    conn.execute(move_statement(conn.dialect.name, table, keys, values, select))
+
+
+def move_statement(dialect: str, table, keys, values, select) -> sa.Insert:
+    """Add ``select``'s rows (keys, then values) to the summary ``table``'s rows of the same keys."""
+    insert = insert_of(dialect)(table).from_select([*keys, *values], select)
+    return insert.on_conflict_do_update(
+        index_elements=list(keys), set_={v: table.c[v] + insert.excluded[v] for v in values})
 
 
 def kept_sums(conn: Connection, tables, values: tuple[str, ...]) -> Counter:

@@ -143,3 +143,12 @@ def among(column, ids: list[int], dialect: str):
 
         return column.in_(sa.select(sa.func.unnest(sa.literal(list(ids), ARRAY(sa.Integer)))).scalar_subquery())
     return column.in_(list(ids))
+
+
+def among_bound(column, dialect: str, name: str = "ids"):
+    """:func:`among` with the ids bound when the statement runs (``{name: ids}``), for a statement built once."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column.in_(sa.select(sa.func.unnest(sa.bindparam(name, type_=ARRAY(sa.Integer)))).scalar_subquery())
+    return column.in_(sa.bindparam(name, expanding=True))
