@@ -5,6 +5,7 @@ A benchmark is a module in ``benchmarks/`` with ``NAME`` and ``run(ctx) -> list[
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -122,7 +123,7 @@ class Context:
         """The app in this process, on the demo database (for in-process measurements)."""
         from mhfa import create_app
 
-        return create_app({
+        app = create_app({
             "SQLALCHEMY_DATABASE_URI": psycopg_url(self.database_url),
             "INSTANCE_PATH": str(self.instance),
             "SECRET_KEY": "benchmark-secret-key",
@@ -130,6 +131,9 @@ class Context:
             "RATELIMIT_ENABLED": False,
             "MHFA_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
         })
+        gc.collect()
+        gc.freeze()  # as wsgi.py does for the app gunicorn serves
+        return app
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(psycopg_url(self.database_url))

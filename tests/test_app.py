@@ -1,4 +1,9 @@
 """The application shell: health check, error pages, settings and the secret key."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import Blueprint
 
@@ -104,3 +109,13 @@ def test_pages_carry_security_headers_and_the_inline_script_matches_its_hash(cli
     assert len(inline) == 1
     digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
     assert f"'sha256-{digest}'" in policy
+
+
+def test_the_served_app_is_out_of_the_garbage_collectors_reach(tmp_path):
+    """``wsgi.py`` (what gunicorn serves) freezes what the app holds, so no full collection walks it mid-request."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "DATABASE_URL"))}
+    env.update({"MHFA_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "gc-freeze-test"})
+    frozen = subprocess.run([sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"],
+                            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                            check=True)
+    assert int(frozen.stdout.split()[-1]) > 100_000
