@@ -99,8 +99,9 @@ def place_select(where=None) -> sa.Select:
                      sa.func.coalesce(month_key(inner.c.current_until), 0))
 
 
-def funnel_contributions(where, sign: int = 1) -> sa.Select:
-    p = place_t
+def funnel_contributions(where, sign: int = 1, places=place_t) -> sa.Select:
+    """What these kept places (``places``: the table, or rows with its columns) add to the funnel's months."""
+    p = places
     parts = [sa.select(sa.literal(basis, sa.String(10)).label("basis"), p.c[column].label("area"),
                        p.c.month.label("month"), p.c.course_type_id.label("course_type_id"),
                        p.c.current_month.label("current_month"), p.c.attended, p.c.completed, p.c.certified)
@@ -112,8 +113,8 @@ def funnel_contributions(where, sign: int = 1) -> sa.Select:
             .where(sa.true()).group_by(*keys))
 
 
-def funnel_type_contributions(where, sign: int = 1) -> sa.Select:
-    p = place_t
+def funnel_type_contributions(where, sign: int = 1, places=place_t) -> sa.Select:
+    p = places
     keys = [p.c[k] for k in FUNNEL_TYPE_KEYS]
     return (sa.select(*keys, (sign * sa.func.count()).label("booked"),
                       *((sign * sa.func.sum(p.c[name])).label(name) for name in FUNNEL_VALUES[1:]))
@@ -146,13 +147,22 @@ def add_places(booking_ids: Iterable[int], connection: Connection | None = None)
 
 @functools.cache
 def _adding(dialect: str) -> tuple[sa.Insert, ...]:
-    """:func:`add_places`' three statements, built once with the bookings' ids bound as they run (every booking
-    runs them: building and keying them anew cost more than running them)."""
-    theirs = among_bound(place_t.c.booking_id, dialect)
-    return (place_t.insert().from_select(PLACE_COLUMNS, place_select(among_bound(booking_t.c.id, dialect))),
-            move_statement(dialect, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, funnel_contributions(theirs, +1)),
-            move_statement(dialect, funnel_type_month_t, FUNNEL_TYPE_KEYS, FUNNEL_VALUES,
-                           funnel_type_contributions(theirs, +1)))
+    """:func:`add_places`' statements, built once with the bookings' ids bound as they run (every booking runs
+    them: building and keying them anew cost more than running them). On PostgreSQL one statement: the months
+    are moved by the rows its insert returns (its parts share one snapshot, so they cannot read each other's
+    rows from the table), so a booking holds the kept sums' lock for one round trip, not three."""
+    fill = place_t.insert().from_select(PLACE_COLUMNS, place_select(among_bound(booking_t.c.id, dialect)))
+    if dialect != "postgresql":
+        theirs = among_bound(place_t.c.booking_id, dialect)
+        return (fill,
+                move_statement(dialect, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES, funnel_contributions(theirs)),
+                move_statement(dialect, funnel_type_month_t, FUNNEL_TYPE_KEYS, FUNNEL_VALUES,
+                               funnel_type_contributions(theirs)))
+    added = fill.returning(*place_t.c).cte("added")
+    months = move_statement(dialect, funnel_month_t, FUNNEL_KEYS, FUNNEL_VALUES,
+                            funnel_contributions(sa.true(), places=added)).cte("months")
+    return (move_statement(dialect, funnel_type_month_t, FUNNEL_TYPE_KEYS, FUNNEL_VALUES,
+                           funnel_type_contributions(sa.true(), places=added)).add_cte(months),)
 
 
 def refill(conn: Connection) -> None:

@@ -19,8 +19,9 @@ from tests.outbox import deliver_outbox
 # 6 on PostgreSQL, the same for a confirmed place and a waiting-list one. The same day, the kept funnel was found
 # to miss every place booked through the service (its one INSERT … RETURNING noted nothing): keeping the new
 # place exact in the same transaction costs the kept sums' lock, the place's kept row and the two monthly counts,
-# so 10 on both (the issue's bar: at most 10).
-CEILING = 10
+# so 10 on both (the issue's bar: at most 10). Later that day, on PostgreSQL, those three became one statement
+# (its insert's returned rows move the months): 8 there, 10 on SQLite.
+CEILINGS = {"postgresql": 8, "sqlite": 10}
 #: The sender's work for one booking's confirmation: claim, render (booking, person, course and what it shows),
 #: store the rendered bytes, mark sent.
 DELIVERY_CEILING = 12
@@ -33,7 +34,8 @@ def _holder():
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_one_booking_through_the_api_runs_no_more_statements_than_the_ceiling(app, client, count_queries, monkeypatch):
+def test_one_booking_through_the_api_runs_no_more_statements_than_the_ceiling(app, client, count_queries, monkeypatch,
+                                                                              backend):
     monkeypatch.setitem(app.config, "MHFA_DELIVER_AFTER_COMMIT", False)  # as in production: the sender delivers
     course_id = factories.course(capacity=2).id
     headers = _holder()
@@ -41,10 +43,11 @@ def test_one_booking_through_the_api_runs_no_more_statements_than_the_ceiling(ap
     with count_queries() as statements:
         response = client.post(f"/api/v1/courses/{course_id}/bookings", headers=headers, json={})
     assert response.status_code == 201
-    assert len(statements) <= CEILING, "\n".join(statements)
+    assert len(statements) <= CEILINGS[backend], "\n".join(statements)
 
 
-def test_a_waiting_list_booking_runs_no_more_statements_than_the_ceiling(app, client, count_queries, monkeypatch):
+def test_a_waiting_list_booking_runs_no_more_statements_than_the_ceiling(app, client, count_queries, monkeypatch,
+                                                                         backend):
     monkeypatch.setitem(app.config, "MHFA_DELIVER_AFTER_COMMIT", False)
     course_id = factories.course(capacity=1).id
     client.post(f"/api/v1/courses/{course_id}/bookings", headers=_holder(), json={})
@@ -53,7 +56,7 @@ def test_a_waiting_list_booking_runs_no_more_statements_than_the_ceiling(app, cl
     with count_queries() as statements:
         response = client.post(f"/api/v1/courses/{course_id}/bookings", headers=headers, json={})
     assert response.status_code == 202
-    assert len(statements) <= CEILING, "\n".join(statements)
+    assert len(statements) <= CEILINGS[backend], "\n".join(statements)
 
 
 def test_sending_a_booking_confirmation_runs_no_more_statements_than_its_ceiling(
