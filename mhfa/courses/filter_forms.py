@@ -31,7 +31,7 @@ class FinderForm(FlaskForm):
                            description="The nearest venues come first, then each distance in the date order below. "
                                        "The first half is enough, like CV1.")
     free_places = BooleanField("Only courses with free places", false_values=("false", "", "0", "no", "n", "off"))
-    sort = SelectField("Dates", default="date",
+    sort = SelectField("Order", default="date",
                        choices=options([("date", "Soonest first"), ("-date", "Latest first")]))
 
     def __init__(self, *args, areas=(), course_types=(), **kwargs):

@@ -201,7 +201,10 @@ def test_course_page_offers_the_booking_form_when_booking_exists(client, app_ctx
     db.session.commit()
     html = client.get(f"/courses/{course.id}").get_data(as_text=True)
     assert f'href="/courses/{course.id}/book"' in html and "Book a place" in html
-    assert "Join the waiting list" in client.get(f"/courses/{full.id}").get_data(as_text=True)
+    full_page = client.get(f"/courses/{full.id}").get_data(as_text=True)
+    assert "Join the waiting list" in full_page
+    assert 'id="free-places">Full: 0 of 1</dd>' in full_page  # says full, as the finder does
+    assert 'id="free-places">Full' not in html
 
 
 def test_past_course_is_not_offered_for_booking(client, app_ctx):
