@@ -35,7 +35,12 @@ def test_book_from_the_booking_page_then_see_it_in_my_courses(client, auth, post
     mine = client.get("/my-courses").get_data(as_text=True)
     assert "You are booked on Adult MHFA (two day)" in mine
     assert "Booked" in mine and f"/courses/{course.id}.ics" in mine  # calendar link (calendars.course_ics)
-    assert f"/bookings/{services.live_booking(user.person, course).id}/cancel" in mine
+    booking_id = services.live_booking(user.person, course).id
+    assert f"/bookings/{booking_id}/cancel" in mine
+    course_page = client.get(f"/courses/{course.id}").get_data(as_text=True)  # the course leads back to the booking
+    assert "You have a place on this course." in course_page
+    assert f'href="/my-courses#booking-{booking_id}"' in course_page
+    assert f'id="booking-{booking_id}"' in mine
 
 
 def test_the_course_page_form_posts_only_a_csrf_token(client, auth):
@@ -53,11 +58,16 @@ def test_a_full_course_offers_the_waiting_list_and_shows_the_position(client, au
     factories.booking_on(course)
     factories.booking_on(course, status=BookingStatus.WAITLISTED, waitlisted_at=datetime.now().astimezone())
     _signed_in(auth)
-    assert "Join the waiting list" in client.get(f"/courses/{course.id}/book").get_data(as_text=True)
+    form_page = client.get(f"/courses/{course.id}/book").get_data(as_text=True)
+    assert "Join the waiting list" in form_page
+    assert '<span class="govuk-caption-l">Join the waiting list</span>' in form_page  # not headed "Book a place"
+    assert "<title>Join the waiting list for Adult MHFA (two day)" in form_page
     response = post_form(f"/courses/{course.id}/book", {}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "you are number 2" in html
     assert "You are number 2 on the waiting list" in html
+    course_page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "You are on the waiting list for this course." in course_page and 'href="/my-courses#booking-' in course_page
 
 
 def test_signing_in_is_needed_to_book(client):
