@@ -119,3 +119,4 @@ def test_the_served_app_is_out_of_the_garbage_collectors_reach(tmp_path):
                             cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
                             check=True)
     assert int(frozen.stdout.split()[-1]) > 100_000
+

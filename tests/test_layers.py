@@ -4,7 +4,7 @@ The order (``docs/architecture.md``, "Imports flow one way"), from the top down:
 
     reach / forecast / privacy / outcomes → certificates → attendance → employers → bookings → courses → api
     → auth → people → areas → the shared pieces (notify, audit, errors, flow, locks, extensions, db_types, timeutil,
-    pagination, config, auth.access, security, dates, names, money)
+    pagination, config, auth.access, security, dates, names, money, history, shares, pdf)
 
 Every ``import`` in ``mhfa/`` is read with ``ast``: at the top of a module, inside functions and under
 ``if TYPE_CHECKING:``. The rules:
@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("people",),
     ("areas",),
     ("notify", "audit", "errors", "flow", "locks", "extensions", "db_types", "timeutil", "pagination", "config",
-     "auth.access", "security", "dates", "names", "money", "history", "shares"),
+     "auth.access", "security", "dates", "names", "money", "history", "shares", "pdf"),
 ]
 #: The application shell: it wires the areas together and may import any of them.
 SHELL = {"mhfa", "mhfa.cli", "mhfa.models", "mhfa.reminders", "main", "admin", "demo"}

@@ -106,6 +106,19 @@ def live_booking(person: Person, course: Course) -> Booking | None:
     )
 
 
+def certificate_held(person: Person, course: Course) -> Certificate | None:
+    """The person's newest certificate of this course's type still valid on its first day, if any: booking the
+    course again is allowed (to go over it again), and the booking page says so before the person books."""
+    first_day = to_london(course.starts_at).date()
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.person_id == person.id, Certificate.course_type_id == course.course_type_id,
+            Certificate.revoked_at.is_(None), Certificate.issued_on <= first_day,
+            sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= first_day),
+        ).order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(1)
+    )
+
+
 def _clashing_booking(person: Person, course: Course) -> Booking | None:
     """A live booking of the person's on another course with a session overlapping one of this course's."""
     return next((b for b in _bookings_in_the_way(person, course) if b.course_id != course.id), None)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import segno
 from flask import render_template
-from weasyprint import HTML
 
 from mhfa.certificates import verification
 from mhfa.certificates.models import Certificate
 from mhfa.notify.messages import absolute_url
+from mhfa.pdf import html_to_pdf
 
 
 def verification_url(certificate: Certificate) -> str:
@@ -30,4 +30,4 @@ def render_pdf(certificate: Certificate, programme: str) -> bytes:
         checker=absolute_url("certificates.verify_form"),
         dates=verification.course_dates(certificate), instructors=verification.instructors_of(certificate),
     )
-    return HTML(string=html, base_url=url).write_pdf(pdf_variant="pdf/ua-1", custom_metadata=True)
+    return html_to_pdf(html, base_url=url, pdf_variant="pdf/ua-1", custom_metadata=True)

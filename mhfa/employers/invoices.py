@@ -15,6 +15,7 @@ from mhfa.employers.billing import CreditNote, Invoice
 from mhfa.employers.orders import order_description
 from mhfa.extensions import db
 from mhfa.money import pounds as money
+from mhfa.pdf import html_to_pdf
 from mhfa.reach.models import ProgrammeSettings
 
 
@@ -60,18 +61,12 @@ def credit_note_html(credit: CreditNote) -> str:
                            vat_rate=f"{credit.vat_rate_bp / 100:g}%", **_supplier())
 
 
-def _pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported when needed: it loads Pango
-
-    return HTML(string=html, base_url=None).write_pdf()
-
-
 def invoice_pdf(invoice: Invoice) -> bytes:
-    return _pdf(invoice_html(invoice))
+    return html_to_pdf(invoice_html(invoice))
 
 
 def credit_note_pdf(credit: CreditNote) -> bytes:
-    return _pdf(credit_note_html(credit))
+    return html_to_pdf(credit_note_html(credit))
 
 
 def filename(document: Invoice | CreditNote) -> str:

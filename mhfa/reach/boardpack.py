@@ -8,9 +8,9 @@ forecast's probability of reaching the target beside them (read from the forecas
 from __future__ import annotations
 
 from flask import render_template
-from weasyprint import HTML
 
 from mhfa.forecast.runs import latest_run
+from mhfa.pdf import html_to_pdf
 from mhfa.reach import counted, dashboard, releases
 from mhfa.reach.chart import trajectory_svg
 from mhfa.reach.models import ReachRelease
@@ -60,4 +60,4 @@ def render(release: ReachRelease, programme: str = "MHFA Reach") -> bytes:
     html = render_template("reach/board_pack.html", release=release, headline=headline, areas=tables["areas"],
                            chart=chart, changes=changes(release), forecast=forecast_summary(), programme=programme,
                            rule=counted.RULE, note=settings.note)
-    return HTML(string=html, base_url=None).write_pdf(pdf_variant="pdf/ua-1", custom_metadata=True)
+    return html_to_pdf(html, pdf_variant="pdf/ua-1", custom_metadata=True)

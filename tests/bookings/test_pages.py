@@ -256,3 +256,30 @@ def test_a_voucher_link_opens_a_closed_course_only_for_a_voucher_of_a_confirmed_
     refused = client.post(f"/courses/{open_course.id}/book", data={
         "voucher_code": pending.code, "csrf_token": csrf_token(client, f"/courses/{open_course.id}/book")})
     assert refused.status_code == 422 and "order for it has not been confirmed" in refused.get_data(as_text=True)
+
+
+def test_the_booking_page_says_when_you_already_hold_the_courses_certificate(client, auth, post_form):
+    course = factories.course(capacity=3)
+    other_kind = factories.course("YOUTH_2DAY", start=datetime.combine(date.today() + timedelta(days=60),
+                                                                      datetime.min.time().replace(hour=9)))
+    user = _signed_in(auth)
+    held = factories.certificate(user.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=300))
+    factories.certificate(user.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=200), revoked=True)
+    db.session.commit()
+    html = client.get(f"/courses/{course.id}/book").get_data(as_text=True)
+    assert "You already hold a certificate for this course" in html and held.number in html
+    assert f"valid until {held.expires_on.strftime('%-d %B %Y')}" in html
+    assert f'href="/my-courses#certificate-{held.id}"' in html
+    assert f'id="certificate-{held.id}"' in client.get("/my-courses").get_data(as_text=True)
+    assert "You already hold a certificate" not in client.get(f"/courses/{other_kind.id}/book").get_data(as_text=True)
+    assert post_form(f"/courses/{course.id}/book", {}).status_code == 302  # a warning, not a refusal
+    assert services.live_booking(user.person, course).status is BookingStatus.CONFIRMED
+
+
+def test_an_expired_or_revoked_certificate_is_not_called_held(client, auth):
+    course = factories.course(capacity=3)
+    user = _signed_in(auth)
+    factories.certificate(user.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=4 * 365))
+    factories.certificate(user.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=100), revoked=True)
+    db.session.commit()
+    assert "You already hold a certificate" not in client.get(f"/courses/{course.id}/book").get_data(as_text=True)

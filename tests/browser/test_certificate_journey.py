@@ -11,6 +11,7 @@ sessions', back by the same number of days, in the server's SQLite database.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -179,6 +180,19 @@ def test_instructor_completes_trainee_downloads_and_verifies_coordinator_revokes
     visit(trainee, "/my-courses")
     navigate(trainee.get_by_role("link", name=f"Verification page of {TITLE}"))
     assert trainee.url == qr_url and trainee.locator("#status").inner_text().strip() == "Valid certificate"
+
+    # Another course of the same kind: before booking it, its booking page says the certificate is held.
+    visit(trainee, "/courses")
+    trainee.get_by_label("Course", exact=True).select_option(label="Adult MHFA (two day)")
+    trainee.get_by_label("Only courses with free places").check()
+    navigate(trainee.get_by_role("button", name="Apply filters"))
+    navigate(trainee.locator("table.reach-stack tbody th a").first)
+    navigate(trainee.get_by_role("button", name="Book a place"))
+    assert "You already hold a certificate for this course: " + number in " ".join(trainee.content().split())
+    check_page(trainee, "book-again-certificate-held")
+    navigate(trainee.get_by_role("link", name="See your certificate"))
+    assert re.search(r"/my-courses#certificate-\d+$", trainee.url), trainee.url
+    assert trainee.locator(trainee.url[trainee.url.index("#"):]).inner_text().count(number) == 1
 
     # The Open Badge verifies independently, and its status-list bit is clear.
     visit(trainee, "/my-courses", "my-courses-again")

@@ -42,6 +42,16 @@ def test_find_register_confirm_book_download_cancel_and_book_again(page, live_se
     navigate(page.get_by_role("button", name="Apply filters"))
     assert _results(page), f"online courses are listed with {area}"
     check_page(page, "finder-area-online")
+    # On a phone the filters stack above the results: a link at the top skips them (on a desktop they sit side by side).
+    total = page.locator("table.reach-stack caption").inner_text().split(" of ")[-1].strip()
+    skip = page.locator('a[href="#results"]')
+    assert skip.text_content() == f"Skip the filters: see the {total} courses"
+    if page.viewport_size["width"] < 769:
+        skip.click()
+        assert page.url.endswith("#results")
+        assert page.evaluate("Math.abs(document.getElementById('results').getBoundingClientRect().top)") < 5
+    else:
+        assert not skip.is_visible()
 
     visit(page, course_url, "course")
     navigate(page.get_by_role("button", name="Book a place"))  # not signed in: the sign-in page, then back

@@ -95,6 +95,10 @@ def test_finder_paginates_with_the_govuk_component_keeping_filters(client, app_c
     second = client.get("/courses?mode=in_person&page=2").get_data(as_text=True)
     assert course_links(second) == [c.id for c in courses[20:]]
     assert "Courses 21 to 23 of 23" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert '<a class="govuk-link" href="#results">Skip the filters: see the 23 courses</a>' in second
+    assert 'id="results"' in second
+    nothing = client.get("/courses?mode=online").get_data(as_text=True)
+    assert '<a class="govuk-link" href="#results">Skip the filters: see the results</a>' in nothing
 
 
 def test_closed_course_is_only_for_that_employers_people_and_staff(client, auth, app_ctx):
