@@ -35,9 +35,9 @@ class _RoleDetailsMixin:
                                  description="Only for the instructor role: their MHFA England licence.")
     licence_expires_on = DateField("Licence valid until", format=DATE_FORMATS,
                                    validators=[Optional(), dates.InRange(dates.PROGRAMME, label="Licence valid until")],
-                                   description="Only for the instructor role. For example, 2027-03-31.",
+                                   description="Only for the instructor role. For example, 31/03/2027.",
                                    invalid_value_message="Enter the licence expiry date as a real date, "
-                                                         "like 2027-03-31")
+                                                         "like 31/03/2027")
     employer = SelectField("Organisation", choices=[], validate_choice=False,
                            description="Only for the employer contact role: the organisation they speak for.")
 

@@ -25,8 +25,8 @@ class FinderForm(FlaskForm):
     type = SelectField("Course", choices=[], default="", invalid_choice_message="Choose a course from the list")
     mode = RadioField("In person or online", default="", validators=[Optional()],
                       choices=options([("", "Either"), ("in_person", "In person"), ("online", "Online")]))
-    from_date = date_field("From", "Enter the 'from' date as a real date, like 2027-03-27", "For example, 2027-03-27")
-    to_date = date_field("To", "Enter the 'to' date as a real date, like 2027-04-30", "For example, 2027-04-30")
+    from_date = date_field("From", "Enter the 'from' date as a real date, like 27/03/2027", "For example, 27/03/2027")
+    to_date = date_field("To", "Enter the 'to' date as a real date, like 30/04/2027", "For example, 30/04/2027")
     postcode = StringField("Your postcode (optional)", validators=[Optional(), Length(max=10)],
                            description="The nearest venues come first, then each distance in the date order below. "
                                        "The first half is enough, like CV1.")
@@ -102,9 +102,9 @@ class ManageFilterForm(FlaskForm):
                              choices=options([("", "Any"), ("needed", "Needs an instructor")]),
                              invalid_choice_message="Choose an instructor filter from the list",
                              description="Needs an instructor: draft or published, none assigned yet.")
-    from_date = date_field("Starting from", "Enter the 'starting from' date as a real date, like 2027-03-27",
+    from_date = date_field("Starting from", "Enter the 'starting from' date as a real date, like 27/03/2027",
                            "Empty: any date (the list opens on the courses not started yet)")
-    to_date = date_field("Starting by", "Enter the 'starting by' date as a real date, like 2027-04-30")
+    to_date = date_field("Starting by", "Enter the 'starting by' date as a real date, like 30/04/2027")
 
     def __init__(self, *args, areas=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,7 +45,7 @@ def time_field(label: str, invalid: str) -> TimeField:
 
 def _session_fields(n: int) -> tuple[DateField, TimeField, TimeField]:
     return (
-        date_field(f"Session {n} date", f"Enter the date of session {n} as a real date, like 2027-03-27"),
+        date_field(f"Session {n} date", f"Enter the date of session {n} as a real date, like 27/03/2027"),
         time_field(f"Session {n} start time", f"Enter the start time of session {n} like 09:30"),
         time_field(f"Session {n} end time", f"Enter the end time of session {n} like 16:30"),
     )
@@ -117,7 +117,7 @@ class CourseForm(FlaskForm):
     delivery_cost = StringField("Delivery cost, in pounds (optional)", validators=[Optional()],
                                 description=DELIVERY_COST_HELP)
     booking_deadline_date = date_field("Booking deadline date",
-                                       "Enter the booking deadline as a real date, like 2027-03-20",
+                                       "Enter the booking deadline as a real date, like 20/03/2027",
                                        "Optional. Leave empty to take bookings until the course starts.")
     booking_deadline_time = time_field("Booking deadline time", "Enter the booking deadline time like 17:00")
     notes = TextAreaField("Notes for the programme team", validators=[Optional(), Length(max=2000)])

@@ -111,7 +111,7 @@ class DevelopmentDetails:
 def add_development(instructor: Instructor, details: DevelopmentDetails, by: User | None) -> InstructorDevelopment:
     """An instructor records a development activity of their own."""
     if details.done_on is None:
-        raise DomainError("Enter the date of the activity, like 2026-05-14", field="done_on")
+        raise DomainError("Enter the date of the activity, like 14/05/2026", field="done_on")
     dates.PROGRAMME.up_to_today().check(details.done_on, "The date of the activity", field="done_on")
     activity = " ".join((details.activity or "").split())
     if not activity:

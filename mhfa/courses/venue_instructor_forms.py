@@ -60,8 +60,8 @@ class InstructorForm(FlaskForm):
     licence_number = StringField("MHFA England licence number", validators=[
         DataRequired("Enter the licence number"), Length(max=40)])
     licence_expires_on = date_field("Licence expiry date",
-                                    "Enter the licence expiry date as a real date, like 2028-01-31",
-                                    "For example, 2028-01-31", required="Enter the licence expiry date")
+                                    "Enter the licence expiry date as a real date, like 31/01/2028",
+                                    "For example, 31/01/2028", required="Enter the licence expiry date")
     licensed_types = SelectMultipleField(
         "Courses the licence covers", coerce=int, choices=[], validate_choice=False,
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
@@ -70,7 +70,7 @@ class InstructorForm(FlaskForm):
     qualified_on = DateField(
         "Date qualified for the courses newly ticked (optional)", format=DATE_FORMATS,
         validators=[Optional(), dates.InRange(dates.PROGRAMME.up_to_today(), label="The date qualified")],
-        invalid_value_message="Enter the date qualified as a real date, like 2025-09-12",
+        invalid_value_message="Enter the date qualified as a real date, like 12/09/2025",
         description="When MHFA England qualified them to deliver the courses you tick now (for Champion, Aware "
                     "and Youth courses, their upskill training). Also recorded for courses with no date yet. "
                     "Leave empty for today.")
@@ -106,8 +106,8 @@ class InstructorForm(FlaskForm):
 class DevelopmentForm(FlaskForm):
     """A continuing professional development record the instructor adds."""
 
-    done_on = date_field("Date of the activity", "Enter the date of the activity as a real date, like 2026-05-14",
-                         "For example, 2026-05-14", required="Enter the date of the activity, like 2026-05-14")
+    done_on = date_field("Date of the activity", "Enter the date of the activity as a real date, like 14/05/2026",
+                         "For example, 14/05/2026", required="Enter the date of the activity, like 14/05/2026")
     activity = StringField("What you did", validators=[
         DataRequired("Say what the activity was"),
         Length(max=200, message="The activity must be 200 characters or fewer")],

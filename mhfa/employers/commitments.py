@@ -63,7 +63,7 @@ def _checked(details: CommitmentDetails) -> tuple[CommitmentLevel, date, date, s
     if not isinstance(details.level, CommitmentLevel):
         raise DomainError("Choose the award level", field="level")
     if details.awarded_on is None:
-        raise DomainError("Enter the date the award was made, like 2025-03-31", field="awarded_on")
+        raise DomainError("Enter the date the award was made, like 31/03/2025", field="awarded_on")
     awarded = dates.PROGRAMME.up_to_today().check(details.awarded_on, "The award date", field="awarded_on")
     expires = details.expires_on or default_expiry(awarded)
     dates.PROGRAMME.check(expires, "The expiry date", field="expires_on")

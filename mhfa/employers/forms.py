@@ -120,7 +120,7 @@ class ReasonForm(EmployerForm):
 class PaidForm(EmployerForm):
     paid_on = DateField("Date the payment arrived", format=DATE_FORMATS,
                         validators=[Optional(), dates.InRange(dates.PROGRAMME, label="The payment date")],
-                        invalid_value_message="Enter the payment date as a real date, like 2027-03-27")
+                        invalid_value_message="Enter the payment date as a real date, like 27/03/2027")
 
 
 class OrderForm(EmployerForm):
@@ -158,7 +158,7 @@ class StaffMemberForm(EmployerForm):
     date_of_birth = DateField("Date of birth (optional)", format=DATE_FORMATS,
                               validators=[Optional(), dates.InRange(dates.BIRTH, label="Date of birth")],
                               description="Needed only if you will book them onto a course yourself (age rules).",
-                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
+                              invalid_value_message="Enter the date of birth as a real date, like 15/06/1985")
 
 
 class StaffUploadForm(EmployerForm):
@@ -191,7 +191,7 @@ class ClaimForm(EmployerForm):
     date_of_birth = DateField("Your date of birth", format=DATE_FORMATS,
                               validators=[Optional(), dates.InRange(dates.BIRTH, label="Your date of birth")],
                               description="The course has a minimum age. We keep it on your profile.",
-                              invalid_value_message="Enter your date of birth as a real date, like 1985-06-15")
+                              invalid_value_message="Enter your date of birth as a real date, like 15/06/1985")
 
     def __init__(self, *args, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -254,7 +254,7 @@ class DateOfBirthForm(EmployerForm):
                               validators=[InputRequired("Enter their date of birth"),
                                           dates.InRange(dates.BIRTH, label="Date of birth")],
                               description="Courses have a minimum age: we need it to book them.",
-                              invalid_value_message="Enter the date of birth as a real date, like 1985-06-15")
+                              invalid_value_message="Enter the date of birth as a real date, like 15/06/1985")
 
 
 class OrderSearchForm(FlaskForm):
@@ -278,13 +278,13 @@ class CommitmentForm(EmployerForm):
                        validators=[InputRequired("Choose the award level")],
                        invalid_choice_message="Choose the award level")
     awarded_on = DateField("Date awarded", format=DATE_FORMATS,
-                           validators=[InputRequired("Enter the date the award was made, like 2025-03-31"),
+                           validators=[InputRequired("Enter the date the award was made, like 31/03/2025"),
                                        dates.InRange(dates.PROGRAMME.up_to_today(), label="The award date")],
-                           invalid_value_message="Enter the date the award was made as a real date, like 2025-03-31",
-                           description="For example, 2025-03-31")
+                           invalid_value_message="Enter the date the award was made as a real date, like 31/03/2025",
+                           description="For example, 31/03/2025")
     expires_on = DateField("Expiry date (optional)", format=DATE_FORMATS,
                            validators=[Optional(), dates.InRange(dates.PROGRAMME, label="The expiry date")],
-                           invalid_value_message="Enter the expiry date as a real date, like 2028-03-30",
+                           invalid_value_message="Enter the expiry date as a real date, like 30/03/2028",
                            description="Leave empty for three years after the award.")
     reference = StringField("Award reference (optional)", validators=[
         Length(max=60, message="The reference must be 60 characters or fewer")],

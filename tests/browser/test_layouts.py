@@ -33,3 +33,16 @@ def test_a_coordinators_course_page_with_bookings_fits(page):
     navigate(page.locator("table a.govuk-link").first)
     assert page.locator("#bookings").is_visible()
     check_page(page, "manage-course")
+
+
+@pytest.mark.parametrize("who", ["public", "trainee@example.org"])
+def test_the_headers_account_links_sit_at_its_right_edge(page, who):
+    """Sign in (or the account's name and Sign out) end where the page's content ends, at any width."""
+    if who != "public":
+        login(page, who)
+    page.goto("/courses")
+    container = page.locator(".reach-header .govuk-header__container").bounding_box()
+    links = page.locator(".reach-header__account").bounding_box()
+    content = page.locator("main").bounding_box()
+    assert abs((links["x"] + links["width"]) - (container["x"] + container["width"])) < 2
+    assert abs((container["x"] + container["width"]) - (content["x"] + content["width"])) < 16
