@@ -1,4 +1,4 @@
-"""PDFs rendered by requests on several threads at once (gunicorn's threaded workers) each say what their own page says."""
+"""PDFs rendered on several threads at once (as gunicorn's threaded workers do) each hold their own text."""
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor

@@ -36,9 +36,9 @@ class FinderForm(FlaskForm):
 
     def __init__(self, *args, areas=(), course_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self._areas = {area.gss_code: area for area in areas}
+        self._areas = {area.code: area for area in areas}
         self._types = {kind.code: kind for kind in course_types}
-        self.area.choices = options([("", "Any area")] + [(a.gss_code, a.name) for a in areas])
+        self.area.choices = options([("", "Any area")] + [(a.code, a.name) for a in areas])
         self.type.choices = options([("", "Any course")] + [(t.code, t.name) for t in course_types])
 
     def validate_to_date(self, field):

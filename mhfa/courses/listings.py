@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -86,6 +87,11 @@ def place_postcode(postcode: str | None) -> tuple[Nearness | None, str | None]:
         return None, error.message
 
 
+#: The furthest a page may start (a page number typed into the address past it shows an empty page, counted): an
+#: offset the database's 64-bit integer holds, far beyond any list.
+MAX_OFFSET = 2**31
+
+
 @dataclass
 class Listing:
     course: Course
@@ -97,26 +103,28 @@ def start_of_london_day(day: date) -> datetime:
 
 
 def _listing_page(conditions: list, *, order, page: int, per_page: int, options=()) -> Page:
-    """One page of courses with their places, counted in SQL: a count and one query for the rows
-    (``options``: more of each course to load with it)."""
-    total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
+    """One page of courses with their places, counted in SQL, in one query: the page's ids with the count of
+    every match beside each (a window over the same scan), joined to what the courses show (``options``: more of
+    each course to load with it). A page past the end has no row to carry the count: it is counted alone."""
     page = max(page, 1)
-    if (page - 1) * per_page >= total:  # past the end: nothing to fetch (and no offset the database cannot hold)
-        return Page(items=[], page=page, per_page=per_page, total=total)
     # The page's ids first, from the course table alone, then those courses with what they show: the planner
     # cannot then join and sort every matching course before the limit (it did so when it expected few to match,
     # 45 ms at 5,000,000 people where walking the index in order takes a few).
-    page_ids = (sa.select(Course.id).where(*conditions).order_by(*order).limit(per_page)
-                .offset((page - 1) * per_page).subquery("page_ids"))
+    page_ids = (sa.select(Course.id, sa.func.count().over().label("total")).where(*conditions).order_by(*order)
+                .limit(per_page).offset(min((page - 1) * per_page, MAX_OFFSET)).subquery("page_ids"))
     rows = db.session.execute(
-        sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT)
+        sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT, page_ids.c.total)
         .join(page_ids, page_ids.c.id == Course.id)
         .order_by(*order)
         .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
                  joinedload(Course.employer), *options)
     ).all()
-    items = [Listing(course, Places(course.capacity, confirmed, waitlisted)) for course, confirmed, waitlisted in rows]
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    if not rows:
+        total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
+        return Page(items=[], page=page, per_page=per_page, total=total)
+    items = [Listing(course, Places(course.capacity, confirmed, waitlisted))
+             for course, confirmed, waitlisted, _total in rows]
+    return Page(items=items, page=page, per_page=per_page, total=rows[0].total)
 
 
 def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page: int = 20,
@@ -217,8 +225,22 @@ def count_courses(filters: ManageFilters, now: datetime | None = None) -> int:
     return db.session.scalar(sa.select(sa.func.count(Course.id)).where(*_manage_conditions(filters, now or utcnow())))
 
 
-def finder_choices() -> tuple[list[CouncilArea], list[CourseType]]:
-    """The council areas and active course types the finder's filters offer."""
-    areas = all_areas()
-    types = list(db.session.scalars(sa.select(CourseType).where(CourseType.active.is_(True)).order_by(CourseType.name)))
-    return areas, types
+class Choice(NamedTuple):
+    """A council area or course type the finder offers: its id, the code its filter names it by, its name."""
+
+    id: int
+    code: str
+    name: str
+
+
+def finder_choices() -> tuple[list[Choice], list[Choice]]:
+    """The council areas (the programme's region first) and active course types the finder's filters offer, read
+    in one query."""
+    areas = sa.select(sa.literal(0).label("kind"), sa.case((CouncilArea.in_target_region, 0), else_=1).label("rank"),
+                      CouncilArea.id, CouncilArea.gss_code.label("code"), CouncilArea.name)
+    types = sa.select(sa.literal(1), sa.literal(0), CourseType.id, CourseType.code, CourseType.name) \
+        .where(CourseType.active.is_(True))
+    offered = sa.union_all(areas, types).subquery()
+    rows = db.session.execute(sa.select(offered).order_by(offered.c.kind, offered.c.rank, offered.c.name)).all()
+    return ([Choice(row.id, row.code, row.name) for row in rows if row.kind == 0],
+            [Choice(row.id, row.code, row.name) for row in rows if row.kind == 1])

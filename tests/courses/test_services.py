@@ -726,7 +726,10 @@ def test_finder_pages_through_results(app_ctx):
     assert first.total == 7 and first.pages == 3 and first.has_next and not first.has_previous
     assert [i.course for i in first.items] == courses[:3]
     assert [i.course for i in third.items] == courses[6:] and not third.has_next and (third.first, third.last) == (7, 7)
-    assert listings.find_courses(listings.FinderFilters(), None, page=9, per_page=3).items == []
+    beyond = listings.find_courses(listings.FinderFilters(), None, page=9, per_page=3)
+    assert beyond.items == [] and beyond.total == 7  # past the end: nothing to show, the count still said
+    far = listings.find_courses(listings.FinderFilters(), None, page=10**15, per_page=3)
+    assert far.items == [] and far.total == 7
 
 
 def test_page_numbers_leave_out_the_middle():
