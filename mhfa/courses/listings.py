@@ -104,8 +104,9 @@ def start_of_london_day(day: date) -> datetime:
 
 def _listing_page(conditions: list, *, order, page: int, per_page: int, options=()) -> Page:
     """One page of courses with their places, counted in SQL, in one query: the page's ids with the count of
-    every match beside each (a window over the same scan), joined to what the courses show (``options``: more of
-    each course to load with it). A page past the end has no row to carry the count: it is counted alone."""
+    every match beside each (a window over the same scan), joined to what every list shows (type, venue, area;
+    ``options``: more of each course to load with it). A page past the end has no row to carry the count: it is
+    counted alone."""
     page = max(page, 1)
     # The page's ids first, from the course table alone, then those courses with what they show: the planner
     # cannot then join and sort every matching course before the limit (it did so when it expected few to match,
@@ -116,8 +117,7 @@ def _listing_page(conditions: list, *, order, page: int, per_page: int, options=
         sa.select(Course, CONFIRMED_COUNT, WAITLISTED_COUNT, page_ids.c.total)
         .join(page_ids, page_ids.c.id == Course.id)
         .order_by(*order)
-        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area),
-                 joinedload(Course.employer), *options)
+        .options(joinedload(Course.course_type), joinedload(Course.venue), joinedload(Course.council_area), *options)
     ).all()
     if not rows:
         total = db.session.scalar(sa.select(sa.func.count(Course.id)).where(*conditions)) or 0
@@ -164,6 +164,8 @@ def find_courses(filters: FinderFilters, viewer=None, *, page: int = 1, per_page
                      value=Course.council_area_id, else_=100000.0) if near.km_by_area else sa.literal(0.0)
         order = [sa.case((Course.delivery_mode == DeliveryMode.ONLINE, 1), else_=0),
                  sa.case((in_district, 0), else_=1), km, *order]
+    # A closed course's employer (named on its row) is read when shown: the public never sees one, and an employer's
+    # staff see their own employer's, read once (the session holds it for the next row).
     return _listing_page(conditions, order=order, page=page, per_page=per_page)
 
 

@@ -120,7 +120,9 @@ def test_closed_course_is_only_for_that_employers_people_and_staff(client, auth,
     assert client.get(f"/courses/{closed.id}").status_code == 404
     for user in (contact, holder, booked, teacher, coordinator):
         auth.login(user)
-        assert course_links(client.get("/courses").get_data(as_text=True)) == [closed.id, open_course.id], user
+        finder = client.get("/courses").get_data(as_text=True)
+        assert course_links(finder) == [closed.id, open_course.id], user
+        assert "For staff of Acme Ltd" in finder
         assert "Staff of Acme Ltd only" in client.get(f"/courses/{closed.id}").get_data(as_text=True)
         assert client.get(f"/courses/{closed.id}.ics").status_code == 200
         auth.logout()

@@ -757,7 +757,30 @@ def test_finder_page_takes_a_fixed_number_of_queries(app_ctx, count_queries):
     for i in range(15):
         factories.course("AWARE", start=base + timedelta(days=i + 1), venue_=factories.venue())
     db.session.commit()
-    assert run() == with_one <= 3
+    assert run() == with_one <= 2  # the page's ids, count and rows in one query (with the session's begin)
+
+
+def test_an_employers_closed_courses_in_the_finder_read_its_name_once(app_ctx, count_queries):
+    """A closed course's row names its employer, read when shown: once for any number of that employer's courses."""
+    acme = factories.employer("Acme Ltd")
+    contact = factories.user(Role.EMPLOYER, employer=acme)
+    base = datetime.combine(london_today() + timedelta(days=5), time(9))
+
+    def run() -> tuple[int, list[str]]:
+        db.session.expire_all()
+        with count_queries() as statements:
+            page = listings.find_courses(listings.FinderFilters(), contact)
+            names = [item.course.employer.name for item in page.items if item.course.is_closed]
+        return len(statements), names
+
+    factories.course("AWARE", start=base, employer=acme)
+    db.session.commit()
+    one, names = run()
+    assert names == ["Acme Ltd"]
+    for i in range(5):
+        factories.course("AWARE", start=base + timedelta(days=i + 1), employer=acme)
+    db.session.commit()
+    assert run() == (one, ["Acme Ltd"] * 6)
 
 
 # --- feeds ---------------------------------------------------------------------------------------
