@@ -1,7 +1,9 @@
 """Every list page each role works from fits a 375 px phone (stacked rows), passes axe, and is screenshotted."""
 import pytest
 
-from tests.browser.conftest import check_page, login, navigate
+from tests.browser.conftest import check_page, login, navigate, unique_email
+
+LONG_NAME_PASSWORD = "a long name, a long walk"  # noqa: S105  (a test account's password)
 
 PAGES = {
     "public": ["/", "/courses", "/courses?mode=online", "/login", "/register", "/accessibility",
@@ -35,14 +37,20 @@ def test_a_coordinators_course_page_with_bookings_fits(page):
     check_page(page, "manage-course")
 
 
-@pytest.mark.parametrize("who", ["public", "trainee@example.org"])
-def test_the_headers_account_links_sit_at_its_right_edge(page, who):
-    """Sign in (or the account's name and Sign out) end where the page's content ends, at any width."""
-    if who != "public":
+@pytest.mark.parametrize("who", ["public", "trainee@example.org", "a longer name"])
+def test_the_headers_account_links_sit_at_its_right_edge(page, who, live_server):
+    """Sign in (or the account's name and Sign out) end where the page's content ends, at any width, also when a
+    longer name puts them on a row of their own (on a phone)."""
+    if who == "a longer name":
+        email = unique_email("long-name")
+        live_server.flask("mhfa", "create-user", "--email", email, "--role", "trainee", "--name",
+                          "Bartholomew Brown", "--password", LONG_NAME_PASSWORD)
+        login(page, email, LONG_NAME_PASSWORD)
+    elif who != "public":
         login(page, who)
     page.goto("/courses")
     container = page.locator(".reach-header .govuk-header__container").bounding_box()
-    links = page.locator(".reach-header__account").bounding_box()
+    links = page.locator(".reach-header__account > *").last.bounding_box()  # Sign in, or Sign out
     content = page.locator("main").bounding_box()
     assert abs((links["x"] + links["width"]) - (container["x"] + container["width"])) < 2
     assert abs((container["x"] + container["width"]) - (content["x"] + content["width"])) < 16
