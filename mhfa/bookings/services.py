@@ -119,6 +119,18 @@ def certificate_held(person: Person, course: Course) -> Certificate | None:
     )
 
 
+def booked_on_same_kind(person: Person, course: Course, now: datetime | None = None) -> Booking | None:
+    """The person's live booking (a place or a waiting-list place) on another course of this course's type that has
+    not started yet, soonest first: booking this one too is allowed, and the booking page says so first."""
+    return db.session.scalar(
+        sa.select(Booking).join(Course, Course.id == Booking.course_id).where(
+            Booking.person_id == person.id, Booking.status.in_(LIVE), Booking.course_id != course.id,
+            Course.course_type_id == course.course_type_id, Course.status == CourseStatus.PUBLISHED,
+            Course.starts_at > (now or utcnow()),
+        ).order_by(Course.starts_at, Booking.id).limit(1)
+    )
+
+
 def _clashing_booking(person: Person, course: Course) -> Booking | None:
     """A live booking of the person's on another course with a session overlapping one of this course's."""
     return next((b for b in _bookings_in_the_way(person, course) if b.course_id != course.id), None)

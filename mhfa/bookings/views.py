@@ -60,6 +60,7 @@ def book(course_id: int):
         form=form,
         existing=existing,
         held=services.certificate_held(person, course) if person and not existing else None,
+        same_kind=services.booked_on_same_kind(person, course) if person and not existing else None,
         problem=None if tried else services.booking_problem(current_user, course),
         places_left=services.places_left(course),
         closes_at=deadlines.booking_closes_at(course),

@@ -283,3 +283,24 @@ def test_an_expired_or_revoked_certificate_is_not_called_held(client, auth):
     factories.certificate(user.person, "ADULT_2DAY", issued_on=date.today() - timedelta(days=100), revoked=True)
     db.session.commit()
     assert "You already hold a certificate" not in client.get(f"/courses/{course.id}/book").get_data(as_text=True)
+
+
+def test_the_booking_page_says_when_you_are_booked_on_another_course_of_the_kind(client, auth, post_form):
+    first_day = date.today() + timedelta(days=30)
+    booked = factories.course("REFRESHER", start=datetime.combine(first_day, datetime.min.time().replace(hour=9)))
+    later = factories.course("REFRESHER", start=datetime.combine(first_day + timedelta(days=14),
+                                                                 datetime.min.time().replace(hour=9)))
+    other_kind = factories.course("AWARE", start=datetime.combine(first_day + timedelta(days=20),
+                                                                  datetime.min.time().replace(hour=9)))
+    user = _signed_in(auth)
+    factories.certificate(user.person, "ADULT_2DAY")  # a refresher needs an earlier certificate
+    booking = factories.booking_on(booked, user.person)
+    db.session.commit()
+    html = " ".join(client.get(f"/courses/{later.id}/book").get_data(as_text=True).split())
+    assert "You already have a place on another MHFA Refresher course, starting " in html
+    assert f'href="/my-courses#booking-{booking.id}"' in html
+    assert f'id="booking-{booking.id}"' in client.get("/my-courses").get_data(as_text=True)
+    assert "booked-on-same-kind" not in client.get(f"/courses/{other_kind.id}/book").get_data(as_text=True)
+    assert "booked-on-same-kind" not in client.get(f"/courses/{booked.id}/book").get_data(as_text=True)
+    assert post_form(f"/courses/{later.id}/book", {}).status_code == 302  # a note, not a refusal
+    assert services.live_booking(user.person, later).status is BookingStatus.CONFIRMED

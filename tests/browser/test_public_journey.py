@@ -93,3 +93,20 @@ def test_find_register_confirm_book_download_cancel_and_book_again(page, live_se
     navigate(page.get_by_role("button", name="Book a place"))
     assert "You are booked on" in page.content()
     check_page(page, "my-courses-booked-again")
+
+    # Another course of the same kind: its booking page says which place is already held, and links to it.
+    visit(page, "/courses")
+    page.get_by_label("Course", exact=True).select_option(label="Adult MHFA (two day)")
+    page.get_by_label("Only courses with free places").check()
+    navigate(page.get_by_role("button", name="Apply filters"))
+    others = [href for href in page.locator("table.reach-stack tbody th a").evaluate_all(
+        "links => links.map(link => link.getAttribute('href'))") if href != course_url]
+    for other in others[:5]:  # the first whose dates do not clash with the place held
+        visit(page, other.rstrip("/") + "/book")
+        if page.locator("#booked-on-same-kind").count():
+            break
+    note = " ".join(page.locator("#booked-on-same-kind").inner_text().split())
+    assert note.startswith("You already have a place on another Adult MHFA (two day) course, starting "), note
+    check_page(page, "booking-page-same-kind")
+    navigate(page.get_by_role("link", name="See that booking"))
+    assert re.search(r"/my-courses#booking-\d+$", page.url), page.url
