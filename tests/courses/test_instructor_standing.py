@@ -116,22 +116,22 @@ def test_an_instructor_adds_and_removes_development_records(app_ctx):
     assert {"instructor.development_added", "instructor.development_removed"} <= actions
 
 
-@pytest.mark.parametrize("entry, field, message", [
-    (DevelopmentDetails(None, "Webinar", 1), "done_on", "Enter the date"),
-    (DevelopmentDetails(date.today() + timedelta(days=1), "Webinar", 1), "done_on", "today or earlier"),
-    (DevelopmentDetails(date(1999, 1, 1), "Webinar", 1), "done_on", "on or after"),
-    (DevelopmentDetails(date.today(), "   ", 1), "activity", "Say what the activity was"),
-    (DevelopmentDetails(date.today(), "x" * 201, 1), "activity", "200 characters"),
-    (DevelopmentDetails(date.today(), "Webinar", None), "hours", "Enter the hours"),
-    (DevelopmentDetails(date.today(), "Webinar", float("nan")), "hours", "Enter the hours"),
-    (DevelopmentDetails(date.today(), "Webinar", 0.1), "hours", "quarter of an hour"),
-    (DevelopmentDetails(date.today(), "Webinar", -3), "hours", "quarter of an hour"),
-    (DevelopmentDetails(date.today(), "Webinar", 1e9), "hours", "at most 100 hours"),
+@pytest.mark.parametrize("entry, field, message", [  # made on the day the test runs (never at collection)
+    (lambda today: DevelopmentDetails(None, "Webinar", 1), "done_on", "Enter the date"),
+    (lambda today: DevelopmentDetails(today + timedelta(days=1), "Webinar", 1), "done_on", "today or earlier"),
+    (lambda today: DevelopmentDetails(date(1999, 1, 1), "Webinar", 1), "done_on", "on or after"),
+    (lambda today: DevelopmentDetails(today, "   ", 1), "activity", "Say what the activity was"),
+    (lambda today: DevelopmentDetails(today, "x" * 201, 1), "activity", "200 characters"),
+    (lambda today: DevelopmentDetails(today, "Webinar", None), "hours", "Enter the hours"),
+    (lambda today: DevelopmentDetails(today, "Webinar", float("nan")), "hours", "Enter the hours"),
+    (lambda today: DevelopmentDetails(today, "Webinar", 0.1), "hours", "quarter of an hour"),
+    (lambda today: DevelopmentDetails(today, "Webinar", -3), "hours", "quarter of an hour"),
+    (lambda today: DevelopmentDetails(today, "Webinar", 1e9), "hours", "at most 100 hours"),
 ])
 def test_a_bad_development_record_is_refused_on_its_field(app_ctx, entry, field, message):
     teacher = factories.instructor()
     with pytest.raises(DomainError, match=message) as refused:
-        standing.add_development(teacher, entry, factories.user(Role.INSTRUCTOR))
+        standing.add_development(teacher, entry(london_today()), factories.user(Role.INSTRUCTOR))
     assert refused.value.field == field
     assert db.session.scalar(sa.select(sa.func.count(InstructorDevelopment.id))) == 0
 
