@@ -87,9 +87,9 @@ def place_postcode(postcode: str | None) -> tuple[Nearness | None, str | None]:
         return None, error.message
 
 
-#: The furthest a page may start (a page number typed into the address past it shows an empty page, counted): an
-#: offset the database's 64-bit integer holds, far beyond any list.
-MAX_OFFSET = 2**31
+#: The furthest a page may start (a page number typed into the address past it shows an empty page, counted): the
+#: largest offset a 32-bit integer holds, as the offset may be cast to one, far beyond any list.
+MAX_OFFSET = 2**31 - 1
 
 
 @dataclass
